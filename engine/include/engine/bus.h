@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+G_BEGIN_DECLS
+
+/*
+ * The physical address space of a machine: RAM (one host mapping), ROM and
+ * MMIO regions. The map is built before the vCPUs start and is read without
+ * locks afterwards; each device protects its own state.
+ */
+
+typedef struct VireoSnapWriter VireoSnapWriter;
+typedef struct VireoSnapReader VireoSnapReader;
+
+/* The interface every device model implements. `read` and `write` get the
+ * offset inside the device's region and an access size of 1, 2, 4 or 8 bytes;
+ * they return false for an access the device rejects, which the CPU turns into
+ * an access fault. */
+typedef struct VireoDeviceOps {
+    const char *name;
+    bool (*read)(void *opaque, uint64_t offset, unsigned size, uint64_t *value);
+    bool (*write)(void *opaque, uint64_t offset, unsigned size, uint64_t value);
+    void (*reset)(void *opaque);
+    bool (*save)(void *opaque, VireoSnapWriter *w, GError **error);
+    bool (*load)(void *opaque, VireoSnapReader *r, GError **error);
+} VireoDeviceOps;
+
+typedef enum {
+    VIREO_REGION_RAM,
+    VIREO_REGION_ROM,
+    VIREO_REGION_MMIO,
+} VireoRegionKind;
+
+typedef struct VireoRegion {
+    VireoRegionKind kind;
+    uint64_t base;
+    uint64_t size;
+    char *name;
+    guint8 *host; /* RAM and ROM */
+    const VireoDeviceOps *ops;
+    void *opaque;
+} VireoRegion;
+
+typedef struct VireoBus VireoBus;
+
+VireoBus *vireo_bus_new(void);
+void vireo_bus_free(VireoBus *bus);
+
+/* Guest RAM: one anonymous host mapping, backed lazily by the host. */
+guint8 *vireo_bus_add_ram(VireoBus *bus, uint64_t base, uint64_t size, GError **error);
+/* A read-only region holding a copy of `data`, padded with zeros to `size`. */
+bool vireo_bus_add_rom(VireoBus *bus, const char *name, uint64_t base, uint64_t size,
+                       const void *data, gsize len, GError **error);
+bool vireo_bus_add_mmio(VireoBus *bus, const char *name, uint64_t base, uint64_t size,
+                        const VireoDeviceOps *ops, void *opaque, GError **error);
+
+/* The region holding `addr`, or NULL for a hole. */
+const VireoRegion *vireo_bus_find(const VireoBus *bus, uint64_t addr);
+const VireoRegion *vireo_bus_regions(const VireoBus *bus, guint *n_regions);
+
+/* The RAM region (there is one per machine) and its bounds. */
+const VireoRegion *vireo_bus_ram(const VireoBus *bus);
+
+/* A host pointer to [addr, addr + len) when that range lies wholly in RAM
+ * (writable = true) or in RAM or ROM (writable = false); NULL otherwise. This
+ * is how devices reach guest memory for DMA. */
+guint8 *vireo_bus_host_ptr(const VireoBus *bus, uint64_t addr, uint64_t len, bool writable);
+
+/* Physical accesses of 1, 2, 4 or 8 bytes, little-endian, to any region.
+ * They return false for holes, ROM writes and accesses a device rejects. */
+bool vireo_bus_read(const VireoBus *bus, uint64_t addr, unsigned size, uint64_t *value);
+bool vireo_bus_write(const VireoBus *bus, uint64_t addr, unsigned size, uint64_t value);
+
+/* Copy to or from guest physical memory (RAM or ROM), for loaders and
+ * debuggers. Fail without a partial copy when the range is not all memory. */
+bool vireo_bus_write_block(VireoBus *bus, uint64_t addr, const void *data, gsize len,
+                           GError **error);
+bool vireo_bus_read_block(const VireoBus *bus, uint64_t addr, void *data, gsize len,
+                          GError **error);
+
+/* Reset every device in the map. */
+void vireo_bus_reset(VireoBus *bus);
+
+G_END_DECLS

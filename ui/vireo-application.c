@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "vireo-application"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "vireo-application.h"
+#include "vireo-resources.h"
+#include "vireo-window.h"
+
+struct _VireoApplication {
+    AdwApplication parent_instance;
+    GSettings *settings;
+};
+
+G_DEFINE_FINAL_TYPE(VireoApplication, vireo_application, ADW_TYPE_APPLICATION)
+
+static void vireo_application_activate(GApplication *app)
+{
+    VireoApplication *self = VIREO_APPLICATION(app);
+    GtkWindow *window = gtk_application_get_active_window(GTK_APPLICATION(app));
+
+    if (window == NULL) {
+        window = GTK_WINDOW(vireo_window_new(self));
+    }
+    gtk_window_present(window);
+}
+
+static void vireo_application_startup(GApplication *app)
+{
+    VireoApplication *self = VIREO_APPLICATION(app);
+    GSettingsSchemaSource *source = g_settings_schema_source_get_default();
+    g_autoptr(GSettingsSchema) schema = NULL;
+
+    G_APPLICATION_CLASS(vireo_application_parent_class)->startup(app);
+
+    if (source != NULL) {
+        schema = g_settings_schema_source_lookup(source, APP_ID, TRUE);
+    }
+    if (schema != NULL) {
+        self->settings = g_settings_new(APP_ID);
+    } else {
+        g_message("Settings schema %s is not installed; window state will not be saved", APP_ID);
+    }
+}
+
+static void vireo_application_finalize(GObject *object)
+{
+    VireoApplication *self = VIREO_APPLICATION(object);
+
+    g_clear_object(&self->settings);
+    G_OBJECT_CLASS(vireo_application_parent_class)->finalize(object);
+}
+
+static void vireo_application_class_init(VireoApplicationClass *klass)
+{
+    GObjectClass *object_class = G_OBJECT_CLASS(klass);
+    GApplicationClass *app_class = G_APPLICATION_CLASS(klass);
+
+    object_class->finalize = vireo_application_finalize;
+    app_class->activate = vireo_application_activate;
+    app_class->startup = vireo_application_startup;
+}
+
+static void about_action(GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+    VireoApplication *self = user_data;
+    GtkWindow *parent = gtk_application_get_active_window(GTK_APPLICATION(self));
+    static const char *developers[] = { "The Vireo developers", NULL };
+
+    adw_show_about_window(parent, "application-name", _("Vireo"), "application-icon", APP_ID,
+                          "version", PACKAGE_VERSION, "developer-name", _("The Vireo developers"),
+                          "developers", developers, "license-type", GTK_LICENSE_GPL_3_0, "comments",
+                          _("Run and manage virtual machines"), "translator-credits",
+                          _("translator-credits"), NULL);
+}
+
+static void quit_action(GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+    GtkApplication *app = user_data;
+    GList *windows = g_list_copy(gtk_application_get_windows(app));
+
+    /* Close windows first so that they save their state. */
+    for (GList *l = windows; l != NULL; l = l->next) {
+        gtk_window_close(GTK_WINDOW(l->data));
+    }
+    g_list_free(windows);
+    g_application_quit(G_APPLICATION(app));
+}
+
+static const GActionEntry app_actions[] = {
+    { .name = "about", .activate = about_action },
+    { .name = "quit", .activate = quit_action },
+};
+
+static void vireo_application_init(VireoApplication *self)
+{
+    static const char *quit_accels[] = { "<Control>q", NULL };
+
+    g_action_map_add_action_entries(G_ACTION_MAP(self), app_actions, G_N_ELEMENTS(app_actions),
+                                    self);
+    gtk_application_set_accels_for_action(GTK_APPLICATION(self), "app.quit", quit_accels);
+}
+
+VireoApplication *vireo_application_new(void)
+{
+    /* The resource bundle lives in this static library; referencing it keeps
+     * the linker from dropping it (it registers itself when loaded). */
+    g_return_val_if_fail(vireo_get_resource() != NULL, NULL);
+    return g_object_new(VIREO_TYPE_APPLICATION, "application-id", APP_ID, "flags",
+                        G_APPLICATION_DEFAULT_FLAGS, "resource-base-path", "/io/github/vireo/Vireo",
+                        NULL);
+}
+
+GSettings *vireo_application_get_settings(VireoApplication *self)
+{
+    g_return_val_if_fail(VIREO_IS_APPLICATION(self), NULL);
+    return self->settings;
+}
