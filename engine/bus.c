@@ -3,12 +3,20 @@
 #include "engine/error.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
 
 struct VireoBus {
     GArray *regions; /* VireoRegion, sorted by base */
     int ram_index;
+    uint64_t ram_base, ram_size;
+    guint8 *ram_host;
+    guint8 *page_flags;         /* one byte per RAM page */
+    _Atomic uint32_t *code_gen; /* one counter per RAM page */
+    uint64_t watch_addr, watch_len;
+    VireoWatchFunc watch_func;
+    void *watch_opaque;
 };
 
 VireoBus *vireo_bus_new(void)
@@ -28,6 +36,8 @@ void vireo_bus_free(VireoBus *bus)
         VireoRegion *r = &g_array_index(bus->regions, VireoRegion, i);
         if (r->kind == VIREO_REGION_RAM) {
             munmap(r->host, r->size);
+            g_free(bus->page_flags);
+            g_free((void *)bus->code_gen);
         } else if (r->kind == VIREO_REGION_ROM) {
             g_free(r->host);
         }
@@ -101,6 +111,11 @@ guint8 *vireo_bus_add_ram(VireoBus *bus, uint64_t base, uint64_t size, GError **
         g_free(r.name);
         return NULL;
     }
+    bus->ram_base = base;
+    bus->ram_size = size;
+    bus->ram_host = host;
+    bus->page_flags = g_malloc0(size >> VIREO_PAGE_SHIFT);
+    bus->code_gen = g_malloc0((size >> VIREO_PAGE_SHIFT) * sizeof(uint32_t));
     return host;
 }
 
@@ -264,7 +279,7 @@ bool vireo_bus_read(const VireoBus *bus, uint64_t addr, unsigned size, uint64_t 
     return r->ops->read(r->opaque, off, size, value);
 }
 
-bool vireo_bus_write(const VireoBus *bus, uint64_t addr, unsigned size, uint64_t value)
+bool vireo_bus_write(VireoBus *bus, uint64_t addr, unsigned size, uint64_t value)
 {
     const VireoRegion *r = vireo_bus_find(bus, addr);
     uint64_t off;
@@ -278,6 +293,7 @@ bool vireo_bus_write(const VireoBus *bus, uint64_t addr, unsigned size, uint64_t
     }
     if (r->kind == VIREO_REGION_RAM) {
         store_le(r->host + off, size, value);
+        vireo_bus_note_ram_write(bus, addr, size);
         return true;
     }
     if (r->ops->write == NULL) {
@@ -310,6 +326,9 @@ bool vireo_bus_write_block(VireoBus *bus, uint64_t addr, const void *data, gsize
         return false;
     }
     memcpy(r->host + (addr - r->base), data, len);
+    if (r->kind == VIREO_REGION_RAM) {
+        vireo_bus_note_ram_write(bus, addr, len);
+    }
     return true;
 }
 
@@ -321,6 +340,122 @@ bool vireo_bus_read_block(const VireoBus *bus, uint64_t addr, void *data, gsize 
         return false;
     }
     memcpy(data, r->host + (addr - r->base), len);
+    return true;
+}
+
+static inline uint64_t ram_page(const VireoBus *bus, uint64_t addr)
+{
+    return (addr - bus->ram_base) >> VIREO_PAGE_SHIFT;
+}
+
+static inline bool in_ram(const VireoBus *bus, uint64_t addr)
+{
+    return bus->ram_host != NULL && addr - bus->ram_base < bus->ram_size;
+}
+
+guint8 *vireo_bus_page_flags(const VireoBus *bus, uint64_t addr)
+{
+    g_assert(in_ram(bus, addr));
+    return &bus->page_flags[ram_page(bus, addr)];
+}
+
+uint32_t vireo_bus_code_generation(const VireoBus *bus, uint64_t addr)
+{
+    if (!in_ram(bus, addr)) {
+        return 0; /* ROM never changes */
+    }
+    return atomic_load_explicit(&bus->code_gen[ram_page(bus, addr)], memory_order_acquire);
+}
+
+uint32_t vireo_bus_mark_code(VireoBus *bus, uint64_t addr)
+{
+    uint64_t p;
+
+    if (!in_ram(bus, addr)) {
+        return 0;
+    }
+    p = ram_page(bus, addr);
+    if (!(__atomic_load_n(&bus->page_flags[p], __ATOMIC_RELAXED) & VIREO_PAGE_CODE)) {
+        __atomic_fetch_or(&bus->page_flags[p], VIREO_PAGE_CODE, __ATOMIC_SEQ_CST);
+    }
+    return atomic_load_explicit(&bus->code_gen[p], memory_order_seq_cst);
+}
+
+void vireo_bus_note_ram_write(VireoBus *bus, uint64_t addr, uint64_t len)
+{
+    uint64_t first, last;
+
+    if (len == 0 || bus->ram_host == NULL) {
+        return;
+    }
+    /* Clip to RAM. */
+    if (addr < bus->ram_base) {
+        if (addr + len <= bus->ram_base) {
+            return;
+        }
+        len -= bus->ram_base - addr;
+        addr = bus->ram_base;
+    }
+    if (!in_ram(bus, addr)) {
+        return;
+    }
+    len = MIN(len, bus->ram_size - (addr - bus->ram_base));
+    first = ram_page(bus, addr);
+    last = ram_page(bus, addr + len - 1);
+    for (uint64_t p = first; p <= last; p++) {
+        guint8 f = __atomic_load_n(&bus->page_flags[p], __ATOMIC_ACQUIRE);
+        if (f & VIREO_PAGE_CODE) {
+            __atomic_fetch_and(&bus->page_flags[p], (guint8)~VIREO_PAGE_CODE, __ATOMIC_SEQ_CST);
+            atomic_fetch_add_explicit(&bus->code_gen[p], 1, memory_order_seq_cst);
+        }
+        if ((f & VIREO_PAGE_WATCH) && bus->watch_func != NULL) {
+            uint64_t lo = MAX(addr, bus->watch_addr);
+            uint64_t hi = MIN(addr + len, bus->watch_addr + bus->watch_len);
+            if (lo < hi) {
+                bus->watch_func(bus->watch_opaque, lo, (unsigned)(hi - lo));
+            }
+        }
+    }
+}
+
+bool vireo_bus_set_watch(VireoBus *bus, uint64_t addr, uint64_t len, VireoWatchFunc func,
+                         void *opaque, GError **error)
+{
+    if (len == 0 || !in_ram(bus, addr) || !in_ram(bus, addr + len - 1)) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_MEMORY,
+                    "Cannot watch 0x%" G_GINT64_MODIFIER "x: not in RAM", addr);
+        return false;
+    }
+    bus->watch_addr = addr;
+    bus->watch_len = len;
+    bus->watch_func = func;
+    bus->watch_opaque = opaque;
+    for (uint64_t p = ram_page(bus, addr); p <= ram_page(bus, addr + len - 1); p++) {
+        __atomic_fetch_or(&bus->page_flags[p], VIREO_PAGE_WATCH, __ATOMIC_SEQ_CST);
+    }
+    return true;
+}
+
+bool vireo_bus_dma_write(VireoBus *bus, uint64_t addr, const void *data, gsize len)
+{
+    guint8 *p = vireo_bus_host_ptr(bus, addr, len, true);
+
+    if (p == NULL) {
+        return false;
+    }
+    memcpy(p, data, len);
+    vireo_bus_note_ram_write(bus, addr, len);
+    return true;
+}
+
+bool vireo_bus_dma_read(const VireoBus *bus, uint64_t addr, void *data, gsize len)
+{
+    const guint8 *p = vireo_bus_host_ptr(bus, addr, len, false);
+
+    if (p == NULL) {
+        return false;
+    }
+    memcpy(data, p, len);
     return true;
 }
 

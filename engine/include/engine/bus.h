@@ -73,7 +73,7 @@ guint8 *vireo_bus_host_ptr(const VireoBus *bus, uint64_t addr, uint64_t len, boo
 /* Physical accesses of 1, 2, 4 or 8 bytes, little-endian, to any region.
  * They return false for holes, ROM writes and accesses a device rejects. */
 bool vireo_bus_read(const VireoBus *bus, uint64_t addr, unsigned size, uint64_t *value);
-bool vireo_bus_write(const VireoBus *bus, uint64_t addr, unsigned size, uint64_t value);
+bool vireo_bus_write(VireoBus *bus, uint64_t addr, unsigned size, uint64_t value);
 
 /* Copy to or from guest physical memory (RAM or ROM), for loaders and
  * debuggers. Fail without a partial copy when the range is not all memory. */
@@ -81,6 +81,38 @@ bool vireo_bus_write_block(VireoBus *bus, uint64_t addr, const void *data, gsize
                            GError **error);
 bool vireo_bus_read_block(const VireoBus *bus, uint64_t addr, void *data, gsize len,
                           GError **error);
+
+/*
+ * Per-page state of RAM, 4 KiB pages. A vCPU's store fast path reads the
+ * page's flag byte and takes the slow path when it is not zero; every write
+ * to RAM that does not come from a vCPU (DMA, loaders) must be reported with
+ * vireo_bus_note_ram_write() so that decoded code on those pages is dropped.
+ */
+#define VIREO_PAGE_SHIFT 12
+#define VIREO_PAGE_SIZE  (1u << VIREO_PAGE_SHIFT)
+#define VIREO_PAGE_CODE  0x01 /* code was decoded from the page */
+#define VIREO_PAGE_WATCH 0x02 /* stores call the watch function */
+
+typedef void (*VireoWatchFunc)(void *opaque, uint64_t addr, unsigned size);
+
+/* The flag byte of the RAM page holding `addr` (which must be in RAM). */
+guint8 *vireo_bus_page_flags(const VireoBus *bus, uint64_t addr);
+/* The page's code generation: it changes whenever a page with decoded code
+ * is written, so a block decoded at generation g is stale when it differs. */
+uint32_t vireo_bus_code_generation(const VireoBus *bus, uint64_t addr);
+/* Marks the page as holding decoded code and returns its generation. */
+uint32_t vireo_bus_mark_code(VireoBus *bus, uint64_t addr);
+/* Reports a write to [addr, addr + len): bumps the generation of code pages
+ * and calls the watch function for watched pages. */
+void vireo_bus_note_ram_write(VireoBus *bus, uint64_t addr, uint64_t len);
+/* Calls `func` after every write into [addr, addr + len) of RAM. One watch per
+ * bus; used by the ISA test mode for its `tohost` word. */
+bool vireo_bus_set_watch(VireoBus *bus, uint64_t addr, uint64_t len, VireoWatchFunc func,
+                         void *opaque, GError **error);
+/* DMA: copy into or out of guest RAM (ROM too for reads); false, with
+ * nothing copied, unless the whole range is memory. Writes are reported. */
+bool vireo_bus_dma_write(VireoBus *bus, uint64_t addr, const void *data, gsize len);
+bool vireo_bus_dma_read(const VireoBus *bus, uint64_t addr, void *data, gsize len);
 
 /* Reset every device in the map. */
 void vireo_bus_reset(VireoBus *bus);

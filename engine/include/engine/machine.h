@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "engine/bus.h"
+#include "engine/clock.h"
+#include "engine/stats.h"
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/*
+ * A machine: its bus, its clock and its vCPUs, each vCPU on its own worker
+ * thread. Boards (in devices/) build machines; the runtime (vireo-run, the
+ * GUI's controller) starts, pauses, resumes and stops them.
+ */
+typedef struct VireoMachine VireoMachine;
+
+/* What a vCPU back end (the software engine, KVM, ...) implements. */
+typedef struct VireoVcpuOps {
+    /* Runs guest code until vireo_machine_vcpu_should_stop() is true for it,
+     * checking at least at every translated block or VM exit. */
+    void (*run)(void *vcpu);
+    /* From another thread: make run() notice a stop request soon, also when
+     * it waits for an interrupt. */
+    void (*kick)(void *vcpu);
+    /* Back to the architectural reset state (called while stopped). */
+    void (*reset)(void *vcpu);
+    /* Copy of the counters, readable while the vCPU runs. */
+    void (*get_stats)(void *vcpu, VireoVcpuStats *stats);
+    void (*free)(void *vcpu);
+} VireoVcpuOps;
+
+typedef enum {
+    VIREO_MACHINE_CREATED,
+    VIREO_MACHINE_RUNNING,
+    VIREO_MACHINE_PAUSED,
+    VIREO_MACHINE_STOPPED,
+} VireoMachineState;
+
+typedef enum {
+    VIREO_EXIT_NONE,     /* still running */
+    VIREO_EXIT_POWEROFF, /* the guest powered off; code is its status */
+    VIREO_EXIT_RESET,    /* the guest asked for a reset (handled inside) */
+    VIREO_EXIT_STOPPED,  /* the host stopped it (vireo_machine_stop) */
+    VIREO_EXIT_FAULT,    /* the VM cannot continue; see the message */
+} VireoExitReason;
+
+/* Called on a machine thread for every state change; the GUI forwards it to
+ * its main thread. */
+typedef void (*VireoMachineEventFunc)(VireoMachine *machine, VireoMachineState state,
+                                      void *user_data);
+/* Called while every vCPU is stopped, to bring devices and memory back to
+ * their power-on state (reload images, reset devices). */
+typedef void (*VireoMachineResetFunc)(VireoMachine *machine, void *user_data);
+
+/* Takes ownership of `bus` and `clock`. */
+VireoMachine *vireo_machine_new(VireoBus *bus, VireoClock *clock);
+void vireo_machine_free(VireoMachine *machine);
+
+VireoBus *vireo_machine_bus(VireoMachine *machine);
+VireoClock *vireo_machine_clock(VireoMachine *machine);
+
+/* Adds a vCPU before the machine starts; returns its index. */
+unsigned vireo_machine_add_vcpu(VireoMachine *machine, const VireoVcpuOps *ops, void *vcpu);
+unsigned vireo_machine_n_vcpus(VireoMachine *machine);
+void *vireo_machine_vcpu(VireoMachine *machine, unsigned index);
+
+void vireo_machine_set_event_func(VireoMachine *machine, VireoMachineEventFunc func,
+                                  void *user_data);
+void vireo_machine_set_reset_func(VireoMachine *machine, VireoMachineResetFunc func,
+                                  void *user_data);
+/* Keeps `data` alive until the machine is freed (board state). */
+void vireo_machine_add_cleanup(VireoMachine *machine, GDestroyNotify destroy, void *data);
+
+/* Runtime control, from any thread except the machine's own vCPU threads. */
+bool vireo_machine_start(VireoMachine *machine, GError **error);
+void vireo_machine_pause(VireoMachine *machine); /* returns once every vCPU stopped */
+void vireo_machine_resume(VireoMachine *machine);
+void vireo_machine_stop(VireoMachine *machine); /* force off; waits for the threads */
+VireoMachineState vireo_machine_state(VireoMachine *machine);
+
+/* Requests from the guest side (devices, vCPUs); any thread, never blocks. */
+void vireo_machine_request_poweroff(VireoMachine *machine, int code);
+void vireo_machine_request_reset(VireoMachine *machine);
+void vireo_machine_request_fault(VireoMachine *machine, const char *message);
+
+/* Waits until the machine has stopped for good (power-off, stop or fault) and
+ * returns why; `code` gets the power-off status, `message` (owned by the
+ * machine) the fault text. */
+VireoExitReason vireo_machine_wait(VireoMachine *machine, int *code, const char **message);
+/* The same, without waiting: VIREO_EXIT_NONE while it still runs. */
+VireoExitReason vireo_machine_exit_reason(VireoMachine *machine, int *code, const char **message);
+
+/* For vCPU back ends: whether the vCPU's run() must return now. */
+bool vireo_machine_vcpu_should_stop(VireoMachine *machine);
+
+/* Counters of one vCPU, or the sum over all when index is -1. */
+void vireo_machine_get_stats(VireoMachine *machine, int index, VireoVcpuStats *stats);
+
+G_END_DECLS

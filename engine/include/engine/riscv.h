@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "engine/machine.h"
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+G_BEGIN_DECLS
+
+/*
+ * A RISC-V 64 hart of the software engine: RV64GC (I, M, A, F, D, C, Zicsr,
+ * Zifencei) with M, S and U modes and Bare/SV39/SV48/SV57 translation. Each
+ * hart is a vCPU of its machine and runs on its own thread.
+ */
+typedef struct VireoRvCpu VireoRvCpu;
+
+/* Interrupt-pending bits of mip that devices drive. */
+#define VIREO_RV_MIP_SSIP (1ull << 1)
+#define VIREO_RV_MIP_MSIP (1ull << 3)
+#define VIREO_RV_MIP_STIP (1ull << 5)
+#define VIREO_RV_MIP_MTIP (1ull << 7)
+#define VIREO_RV_MIP_SEIP (1ull << 9)
+#define VIREO_RV_MIP_MEIP (1ull << 11)
+
+/* The ISA and MMU as the device tree names them. */
+#define VIREO_RV_ISA_STRING "rv64imafdc_zicsr_zifencei"
+#define VIREO_RV_MMU_TYPE   "riscv,sv57"
+
+/* Creates hart `hartid` and adds it to `machine` as a vCPU. After reset the
+ * hart is in M-mode at `reset_pc` with every other register zero. */
+VireoRvCpu *vireo_rv_cpu_new(VireoMachine *machine, unsigned hartid, uint64_t reset_pc);
+
+/* Drive an interrupt line (one of the VIREO_RV_MIP_* bits); any thread. The
+ * hart wakes from wfi when the interrupt becomes pending. */
+void vireo_rv_cpu_set_irq(VireoRvCpu *cpu, uint64_t mip_bit, bool level);
+
+/* Register access while the hart is stopped (tests, debugger, loaders).
+ * Integer registers are 0-31, floating-point registers 32-63 (raw bits). */
+uint64_t vireo_rv_cpu_get_reg(VireoRvCpu *cpu, unsigned index);
+void vireo_rv_cpu_set_reg(VireoRvCpu *cpu, unsigned index, uint64_t value);
+uint64_t vireo_rv_cpu_get_pc(VireoRvCpu *cpu);
+void vireo_rv_cpu_set_pc(VireoRvCpu *cpu, uint64_t pc);
+/* The current privilege mode: 0 = U, 1 = S, 3 = M. */
+unsigned vireo_rv_cpu_get_priv(VireoRvCpu *cpu);
+/* CSR access without side effects or privilege checks; false for a CSR the
+ * hart does not have. */
+bool vireo_rv_cpu_get_csr(VireoRvCpu *cpu, unsigned csr, uint64_t *value);
+
+G_END_DECLS

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <stdint.h>
+
+/*
+ * Counters of one vCPU. Each is written only by the vCPU's own thread (with
+ * relaxed atomic stores) and may be read at any time from other threads, so
+ * reading never stops the vCPU. Values only grow, except across a reset.
+ */
+typedef struct VireoVcpuStats {
+    uint64_t insns;         /* guest instructions retired */
+    uint64_t blocks;        /* translated blocks executed */
+    uint64_t decode_hits;   /* block lookups served by the decode cache */
+    uint64_t decode_misses; /* blocks decoded */
+    uint64_t itlb_hits, itlb_misses, itlb_flushes;
+    uint64_t dtlb_hits, dtlb_misses, dtlb_flushes;
+    uint64_t exceptions; /* synchronous traps taken */
+    uint64_t interrupts; /* asynchronous traps taken */
+    uint64_t jit_blocks; /* blocks compiled to native code (0 without a JIT) */
+    uint64_t jit_code_bytes;
+    uint64_t jit_insns; /* guest instructions run as native code */
+    uint64_t halted_ns; /* host time spent waiting for an interrupt */
+} VireoVcpuStats;
+
+/* Adds every counter of `b` to `a`. */
+static inline void vireo_vcpu_stats_add(VireoVcpuStats *a, const VireoVcpuStats *b)
+{
+    uint64_t *pa = (uint64_t *)a;
+    const uint64_t *pb = (const uint64_t *)b;
+    for (unsigned i = 0; i < sizeof *a / sizeof(uint64_t); i++) {
+        pa[i] += pb[i];
+    }
+}
