@@ -1,0 +1,73 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Runs every built guest ISA test program under QEMU, the reference they are
+# validated against, and reports pass or fail for each. Builds nothing.
+#
+# Usage: tests/guest/run-qemu.sh [DIR]
+#   DIR holds the programs (*.elf); by default build-guest/tests/guest, then
+#   build/tests/guest. QEMU's exit status is 0 for pass and N for a failure
+#   of case N (the SiFive test device); a program that runs past the time
+#   limit fails too. Exit status: 0 when all pass, 1 otherwise, 77 (skipped)
+#   when QEMU or the programs are missing.
+set -u
+
+# Programs that test implementation choices of Vireo that QEMU does not
+# share (see docs/GUEST-TESTS.md); they are not run here.
+#   vireo-misaligned: misaligned loads and stores complete without a trap
+#                     (QEMU raises address-misaligned exceptions).
+#   vireo-impl:       ebreak writes the pc to mtval (QEMU writes 0), and
+#                     mhpmcounter3-31/mhpmevent3-31 all exist (QEMU has
+#                     counters 3-18 only).
+vireo_only="vireo-misaligned vireo-impl"
+
+qemu=${QEMU:-qemu-system-riscv64}
+limit=${GUEST_TEST_TIMEOUT:-30}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+
+if [ $# -ge 1 ]; then
+    dir=$1
+elif [ -d "$top/build-guest/tests/guest" ]; then
+    dir=$top/build-guest/tests/guest
+else
+    dir=$top/build/tests/guest
+fi
+
+if ! command -v "$qemu" >/dev/null 2>&1; then
+    echo "run-qemu.sh: $qemu not found; skipping" >&2
+    exit 77
+fi
+set -- "$dir"/*.elf
+if [ ! -e "$1" ]; then
+    echo "run-qemu.sh: no programs (*.elf) in $dir; build them first" >&2
+    exit 77
+fi
+
+passed=0
+failed=0
+skipped=0
+for elf in "$@"; do
+    name=$(basename "$elf" .elf)
+    case " $vireo_only " in
+    *" $name "*)
+        echo "SKIP $name (Vireo-only)"
+        skipped=$((skipped + 1))
+        continue
+        ;;
+    esac
+    timeout "$limit" "$qemu" -M virt -cpu rv64,h=false -m 256M -nographic \
+        -bios none -kernel "$elf" </dev/null >/dev/null 2>&1
+    rc=$?
+    if [ $rc -eq 0 ]; then
+        echo "PASS $name"
+        passed=$((passed + 1))
+    elif [ $rc -eq 124 ]; then
+        echo "FAIL $name (no verdict within ${limit}s)"
+        failed=$((failed + 1))
+    else
+        echo "FAIL $name (case $rc)"
+        failed=$((failed + 1))
+    fi
+done
+
+echo "$passed passed, $failed failed, $skipped Vireo-only not run"
+[ $failed -eq 0 ]
