@@ -7,60 +7,6 @@
  */
 #include "test-macros.inc"
 
-/* rd = op(a, b) into a0; the sources must be unchanged. */
-.macro T_RR n, op, res, a, b
-    CASE \n
-    li a1, \a
-    li a2, \b
-    \op a0, a1, a2
-    CHECK_EQ a0, \res
-    CHECK_EQ a1, \a
-    CHECK_EQ a2, \b
-.endm
-
-/* rd = rs1 */
-.macro T_RR_D1 n, op, res, a, b
-    CASE \n
-    li a1, \a
-    li a2, \b
-    \op a1, a1, a2
-    CHECK_EQ a1, \res
-    CHECK_EQ a2, \b
-.endm
-
-/* rd = rs2 */
-.macro T_RR_D2 n, op, res, a, b
-    CASE \n
-    li a1, \a
-    li a2, \b
-    \op a2, a1, a2
-    CHECK_EQ a2, \res
-    CHECK_EQ a1, \a
-.endm
-
-/* rd = rs1 = rs2 */
-.macro T_RR_DD n, op, res, a
-    CASE \n
-    li a1, \a
-    \op a1, a1, a1
-    CHECK_EQ a1, \res
-.endm
-
-.macro T_RI n, op, res, a, imm
-    CASE \n
-    li a1, \a
-    \op a0, a1, \imm
-    CHECK_EQ a0, \res
-    CHECK_EQ a1, \a
-.endm
-
-.macro T_RI_D n, op, res, a, imm
-    CASE \n
-    li a1, \a
-    \op a1, a1, \imm
-    CHECK_EQ a1, \res
-.endm
-
 TEST_MAIN
     /* add */
     T_RR 1, add, 0, 0, 0
