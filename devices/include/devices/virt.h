@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "devices/uart.h"
+#include "engine/machine.h"
+#include "engine/ring.h"
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+G_BEGIN_DECLS
+
+/*
+ * The RISC-V `virt` board, laid out like QEMU's so that stock firmware for
+ * that board (OpenSBI's generic platform, U-Boot's qemu-riscv64 builds)
+ * runs on it: a reset ROM, the SiFive test device, a Goldfish RTC, the
+ * CLINT, the PLIC, an NS16550A UART and RAM from 0x80000000. docs/BOARD.md
+ * describes the map, the device tree and where boot images go.
+ */
+
+/* Regions of the memory map, in address order. */
+typedef enum {
+    VIREO_VIRT_MROM,
+    VIREO_VIRT_TEST,
+    VIREO_VIRT_RTC,
+    VIREO_VIRT_CLINT,
+    VIREO_VIRT_PLIC,
+    VIREO_VIRT_UART0,
+    VIREO_VIRT_DRAM,
+    VIREO_VIRT_N_REGIONS,
+} VireoVirtRegion;
+
+typedef struct {
+    const char *name; /* device-tree node name */
+    uint64_t base;
+    uint64_t size; /* 0 where it depends on the configuration (PLIC, RAM) */
+} VireoVirtMapEntry;
+
+const VireoVirtMapEntry *vireo_virt_map_entry(VireoVirtRegion region);
+/* The size of `region` on a board with `n_harts` harts and `ram_size` of RAM. */
+uint64_t vireo_virt_region_size(VireoVirtRegion region, unsigned n_harts, uint64_t ram_size);
+
+#define VIREO_VIRT_MAX_HARTS     64
+#define VIREO_VIRT_TIMEBASE_HZ   10000000
+#define VIREO_VIRT_UART_IRQ      10
+#define VIREO_VIRT_RTC_IRQ       11
+#define VIREO_VIRT_UART_CLOCK_HZ 3686400
+#define VIREO_VIRT_MIN_RAM       (2ull << 20)
+#define VIREO_VIRT_MAX_RAM       (1ull << 40)
+/* Where fw_jump expects the next stage, and where a raw kernel goes after
+ * a firmware that ends below it. */
+#define VIREO_VIRT_KERNEL_ADDR  0x80200000ull
+#define VIREO_VIRT_KERNEL_ALIGN (2ull << 20)
+/* The device tree stays below RAM base + 3 GiB, 2 MiB-aligned. */
+#define VIREO_VIRT_FDT_LIMIT (3ull << 30)
+#define VIREO_VIRT_FDT_ALIGN (2ull << 20)
+
+/* What the board is built from. Paths may be NULL. */
+typedef struct {
+    uint64_t ram_size;    /* bytes, a multiple of 4 KiB */
+    unsigned n_harts;     /* 1 to VIREO_VIRT_MAX_HARTS */
+    const char *firmware; /* loaded at 0x80000000 (raw) or its ELF addresses */
+    const char *kernel;   /* the next stage: 0x80200000 or after the firmware */
+    const char *initrd;   /* high in RAM, below the device tree */
+    const char *cmdline;  /* /chosen/bootargs */
+    VireoRing *console;   /* what the UART transmits; not owned; may be NULL */
+    const char *test_elf; /* ISA test mode: this ELF alone, harts start at its entry */
+} VireoVirtConfig;
+
+/*
+ * The device tree.
+ */
+typedef struct {
+    unsigned n_harts;
+    uint64_t ram_size;
+    const char *cmdline; /* NULL: no bootargs */
+    bool has_initrd;
+    uint64_t initrd_start, initrd_end;
+} VireoVirtFdtParams;
+
+/* Builds the flattened device tree describing the board (libfdt's
+ * sequential-write API). */
+GBytes *vireo_virt_build_fdt(const VireoVirtFdtParams *params, GError **error);
+
+/*
+ * The reset ROM at 0x1000, where every hart starts in M-mode:
+ *
+ *   0x00  auipc t0, 0              t0 = 0x1000
+ *   0x04  addi  a2, t0, 0x28       a2 = &fw_dynamic_info
+ *   0x08  csrr  a0, mhartid        a0 = this hart's ID
+ *   0x0c  ld    a1, 0x20(t0)       a1 = device tree address
+ *   0x10  ld    t0, 0x18(t0)       t0 = entry
+ *   0x14  jr    t0
+ *   0x18  entry (64 bits)
+ *   0x20  device tree address (64 bits)
+ *   0x28  fw_dynamic_info: magic, version, next_addr, next_mode, options,
+ *         boot_hart (six 64-bit words)
+ */
+#define VIREO_VIRT_ROM_ENTRY_SLOT 0x18
+#define VIREO_VIRT_ROM_FDT_SLOT   0x20
+#define VIREO_VIRT_ROM_INFO       0x28
+#define VIREO_VIRT_ROM_SIZE       (VIREO_VIRT_ROM_INFO + 6 * 8)
+#define VIREO_FW_DYNAMIC_MAGIC    0x4942534full /* "OSBI" */
+#define VIREO_FW_DYNAMIC_VERSION  2
+#define VIREO_FW_DYNAMIC_NEXT_S   1
+
+GBytes *vireo_virt_build_rom(uint64_t entry, uint64_t fdt_addr, uint64_t next_addr);
+
+/*
+ * A boot plan: the images read and checked, their places in RAM, the device
+ * tree and the reset ROM. It needs no machine, so callers can check a
+ * configuration or write its device tree without starting anything.
+ */
+typedef struct VireoVirtBoot VireoVirtBoot;
+
+VireoVirtBoot *vireo_virt_boot_new(const VireoVirtConfig *config, GError **error);
+void vireo_virt_boot_free(VireoVirtBoot *boot);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VireoVirtBoot, vireo_virt_boot_free)
+
+GBytes *vireo_virt_boot_get_fdt(const VireoVirtBoot *boot);
+GBytes *vireo_virt_boot_get_rom(const VireoVirtBoot *boot);
+/* Where the ROM jumps (or, in test mode, where the harts start). */
+uint64_t vireo_virt_boot_get_entry(const VireoVirtBoot *boot);
+/* The address handed to the firmware as the next stage (fw_dynamic_info). */
+uint64_t vireo_virt_boot_get_next_addr(const VireoVirtBoot *boot);
+uint64_t vireo_virt_boot_get_fdt_addr(const VireoVirtBoot *boot);
+/* Load range of the kernel; false when there is none. */
+bool vireo_virt_boot_get_kernel(const VireoVirtBoot *boot, uint64_t *start, uint64_t *end);
+bool vireo_virt_boot_get_initrd(const VireoVirtBoot *boot, uint64_t *start, uint64_t *end);
+bool vireo_virt_boot_is_test(const VireoVirtBoot *boot);
+/* Test mode: the addresses of the ELF's `tohost` and `fromhost`. */
+void vireo_virt_boot_get_htif(const VireoVirtBoot *boot, uint64_t *tohost, uint64_t *fromhost);
+/* Copies every image, the device tree and the ROM into guest memory. */
+bool vireo_virt_boot_load(const VireoVirtBoot *boot, VireoBus *bus, GError **error);
+
+/*
+ * The board: a machine with its devices, vCPUs and images, ready to start.
+ * Everything the board allocates is released by vireo_machine_free().
+ */
+typedef struct VireoVirt VireoVirt;
+
+/* Builds the machine. `board` (optional) receives the board, which lives as
+ * long as the machine. */
+VireoMachine *vireo_virt_new(const VireoVirtConfig *config, VireoVirt **board, GError **error);
+
+VireoMachine *vireo_virt_get_machine(VireoVirt *board);
+/* The UART, for console input (vireo_uart_receive). */
+VireoUart *vireo_virt_get_uart(VireoVirt *board);
+const VireoVirtBoot *vireo_virt_get_boot(VireoVirt *board);
+
+G_END_DECLS

@@ -1,0 +1,462 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "devices/loader.h"
+#include "engine/error.h"
+
+#include <elf.h>
+#include <string.h>
+
+#ifndef EM_RISCV
+#define EM_RISCV 243
+#endif
+
+/* Sizes of the ELF64 structures as the file stores them. */
+#define EHDR_SIZE 64
+#define PHDR_SIZE 56
+#define SHDR_SIZE 64
+#define SYM_SIZE  24
+
+struct VireoImage {
+    char *name; /* the file, for messages */
+    char *what; /* "the kernel", for messages */
+    GBytes *bytes;
+    const guint8 *data;
+    gsize size;
+    bool elf;
+    uint64_t entry;
+    GArray *segments;   /* VireoImageSegment */
+    uint64_t footprint; /* raw: the memory it takes from its load address */
+    uint64_t shoff;     /* ELF section headers (checked at load) */
+    guint shnum;
+};
+
+static uint16_t rd16(const guint8 *p)
+{
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static uint32_t rd32(const guint8 *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+static uint64_t rd64(const guint8 *p)
+{
+    return (uint64_t)rd32(p) | ((uint64_t)rd32(p + 4) << 32);
+}
+
+/* Whether [offset, offset + len) lies inside a file of `size` bytes. */
+static bool in_file(gsize size, uint64_t offset, uint64_t len)
+{
+    return offset <= size && len <= size - offset;
+}
+
+static void image_free_contents(VireoImage *img)
+{
+    g_free(img->name);
+    g_free(img->what);
+    if (img->bytes != NULL) {
+        g_bytes_unref(img->bytes);
+    }
+    if (img->segments != NULL) {
+        g_array_free(img->segments, TRUE);
+    }
+}
+
+void vireo_image_free(VireoImage *image)
+{
+    if (image == NULL) {
+        return;
+    }
+    image_free_contents(image);
+    g_free(image);
+}
+
+#define FORMAT_ERROR(error, img, ...) format_error(error, img, g_strdup_printf(__VA_ARGS__))
+
+/* `what` with its first letter capitalised, to start a sentence. */
+static char *capitalised(const char *what)
+{
+    char *s = g_strdup(what);
+
+    if (s[0] != '\0') {
+        s[0] = g_ascii_toupper(s[0]);
+    }
+    return s;
+}
+
+/* "<What> “<name>” <problem>"; takes `problem`. */
+static bool format_error(GError **error, const VireoImage *img, char *problem)
+{
+    g_autofree char *what = capitalised(img->what);
+
+    g_set_error(error, VIREO_ERROR, VIREO_ERROR_FORMAT, "%s “%s” %s", what, img->name, problem);
+    g_free(problem);
+    return false;
+}
+
+static bool parse_elf(VireoImage *img, GError **error)
+{
+    const guint8 *d = img->data;
+    uint16_t type, machine, phentsize, phnum, shentsize, shnum;
+    uint64_t phoff, shoff;
+
+    if (img->size < SELFMAG || memcmp(d, ELFMAG, SELFMAG) != 0) {
+        return FORMAT_ERROR(error, img, "is not an ELF file (bad magic number)");
+    }
+    if (img->size < EHDR_SIZE) {
+        return FORMAT_ERROR(error, img, "is truncated: its ELF header is incomplete");
+    }
+    if (d[EI_CLASS] == ELFCLASS32) {
+        return FORMAT_ERROR(error, img, "is a 32-bit ELF file; a 64-bit RISC-V image is needed");
+    }
+    if (d[EI_CLASS] != ELFCLASS64) {
+        return FORMAT_ERROR(error, img, "has an unknown ELF class %u", d[EI_CLASS]);
+    }
+    if (d[EI_DATA] != ELFDATA2LSB) {
+        return FORMAT_ERROR(error, img, "is not a little-endian ELF file");
+    }
+    if (d[EI_VERSION] != EV_CURRENT) {
+        return FORMAT_ERROR(error, img, "has an unknown ELF version %u", d[EI_VERSION]);
+    }
+    type = rd16(d + 16);
+    machine = rd16(d + 18);
+    if (machine != EM_RISCV) {
+        return FORMAT_ERROR(
+            error, img, "is an ELF file for another machine (e_machine %u), not RISC-V", machine);
+    }
+    if (type != ET_EXEC && type != ET_DYN) {
+        return FORMAT_ERROR(error, img, "is not an executable ELF file (e_type %u)", type);
+    }
+    img->entry = rd64(d + 24);
+    phoff = rd64(d + 32);
+    shoff = rd64(d + 40);
+    phentsize = rd16(d + 54);
+    phnum = rd16(d + 56);
+    shentsize = rd16(d + 58);
+    shnum = rd16(d + 60);
+
+    if (phnum == 0) {
+        return FORMAT_ERROR(error, img, "has no program headers");
+    }
+    if (phnum == PN_XNUM) {
+        return FORMAT_ERROR(error, img, "has too many program headers");
+    }
+    if (phentsize != PHDR_SIZE) {
+        return FORMAT_ERROR(error, img, "has program headers of an unexpected size (%u bytes)",
+                            phentsize);
+    }
+    if (!in_file(img->size, phoff, (uint64_t)phnum * PHDR_SIZE)) {
+        return FORMAT_ERROR(error, img, "is truncated: its program headers lie past its end");
+    }
+    if (shnum != 0) {
+        if (shentsize != SHDR_SIZE) {
+            return FORMAT_ERROR(error, img, "has section headers of an unexpected size (%u bytes)",
+                                shentsize);
+        }
+        if (!in_file(img->size, shoff, (uint64_t)shnum * SHDR_SIZE)) {
+            return FORMAT_ERROR(error, img, "is truncated: its section headers lie past its end");
+        }
+        img->shoff = shoff;
+        img->shnum = shnum;
+    }
+
+    for (guint i = 0; i < phnum; i++) {
+        const guint8 *ph = d + phoff + (uint64_t)i * PHDR_SIZE;
+        VireoImageSegment seg;
+
+        if (rd32(ph) != PT_LOAD) {
+            continue;
+        }
+        seg.offset = rd64(ph + 8);
+        seg.vaddr = rd64(ph + 16);
+        seg.addr = rd64(ph + 24);
+        seg.file_size = rd64(ph + 32);
+        seg.mem_size = rd64(ph + 40);
+        if (seg.mem_size == 0) {
+            continue;
+        }
+        if (seg.file_size > seg.mem_size) {
+            return FORMAT_ERROR(error, img, "has a segment (%u) larger in the file than in memory",
+                                i);
+        }
+        if (!in_file(img->size, seg.offset, seg.file_size)) {
+            return FORMAT_ERROR(error, img, "is truncated: segment %u lies past its end", i);
+        }
+        if (seg.addr + seg.mem_size - 1 < seg.addr || seg.vaddr + seg.mem_size - 1 < seg.vaddr) {
+            return FORMAT_ERROR(error, img, "has a segment (%u) past the end of the address space",
+                                i);
+        }
+        g_array_append_val(img->segments, seg);
+    }
+    if (img->segments->len == 0) {
+        return FORMAT_ERROR(error, img, "has no loadable segment");
+    }
+    /* The entry is a virtual address; run it from where it is loaded. */
+    for (guint i = 0; i < img->segments->len; i++) {
+        const VireoImageSegment *s = &g_array_index(img->segments, VireoImageSegment, i);
+        if (img->entry - s->vaddr < s->mem_size) {
+            img->entry = img->entry - s->vaddr + s->addr;
+            break;
+        }
+    }
+    return true;
+}
+
+VireoImage *vireo_image_new_from_bytes(GBytes *data, const char *name, const char *what,
+                                       VireoImageFormat format, GError **error)
+{
+    VireoImage *img = g_new0(VireoImage, 1);
+    bool elf;
+
+    img->name = g_strdup(name);
+    img->what = g_strdup(what);
+    img->bytes = g_bytes_ref(data);
+    img->data = g_bytes_get_data(data, &img->size);
+    img->segments = g_array_new(FALSE, TRUE, sizeof(VireoImageSegment));
+
+    if (img->size == 0) {
+        FORMAT_ERROR(error, img, "is empty");
+        vireo_image_free(img);
+        return NULL;
+    }
+    elf = format == VIREO_IMAGE_ELF || (format == VIREO_IMAGE_AUTO && img->size >= SELFMAG &&
+                                        memcmp(img->data, ELFMAG, SELFMAG) == 0);
+    if (elf) {
+        img->elf = true;
+        if (!parse_elf(img, error)) {
+            vireo_image_free(img);
+            return NULL;
+        }
+    } else {
+        VireoImageSegment seg = { 0, 0, 0, img->size, img->size };
+        g_array_append_val(img->segments, seg);
+        img->footprint = img->size;
+    }
+    return img;
+}
+
+VireoImage *vireo_image_load(const char *path, const char *what, VireoImageFormat format,
+                             GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    g_autoptr(GMappedFile) file = NULL;
+    g_autoptr(GBytes) bytes = NULL;
+
+    if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO, "Cannot read %s “%s”: it is a folder", what,
+                    path);
+        return NULL;
+    }
+    file = g_mapped_file_new(path, FALSE, &local);
+    if (file == NULL) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO, "Cannot read %s: %s", what, local->message);
+        return NULL;
+    }
+    bytes = g_mapped_file_get_bytes(file);
+    return vireo_image_new_from_bytes(bytes, path, what, format, error);
+}
+
+bool vireo_image_is_elf(const VireoImage *image)
+{
+    return image->elf;
+}
+
+const char *vireo_image_name(const VireoImage *image)
+{
+    return image->name;
+}
+
+const char *vireo_image_what(const VireoImage *image)
+{
+    return image->what;
+}
+
+gsize vireo_image_file_size(const VireoImage *image)
+{
+    return image->size;
+}
+
+void vireo_image_place(VireoImage *image, uint64_t addr, uint64_t footprint)
+{
+    VireoImageSegment *seg;
+
+    if (image->elf) {
+        return;
+    }
+    seg = &g_array_index(image->segments, VireoImageSegment, 0);
+    seg->addr = seg->vaddr = addr;
+    image->footprint = MAX(footprint, (uint64_t)image->size);
+}
+
+uint64_t vireo_image_low(const VireoImage *image)
+{
+    uint64_t low = G_MAXUINT64;
+
+    for (guint i = 0; i < image->segments->len; i++) {
+        low = MIN(low, g_array_index(image->segments, VireoImageSegment, i).addr);
+    }
+    return low;
+}
+
+uint64_t vireo_image_high(const VireoImage *image)
+{
+    uint64_t high = 0;
+
+    if (!image->elf) {
+        uint64_t addr = g_array_index(image->segments, VireoImageSegment, 0).addr;
+        /* Saturate rather than wrap for a placement past the address space. */
+        return image->footprint > G_MAXUINT64 - addr ? G_MAXUINT64 : addr + image->footprint;
+    }
+    for (guint i = 0; i < image->segments->len; i++) {
+        const VireoImageSegment *s = &g_array_index(image->segments, VireoImageSegment, i);
+        high = MAX(high, s->addr + s->mem_size - 1);
+    }
+    return high == G_MAXUINT64 ? G_MAXUINT64 : high + 1;
+}
+
+uint64_t vireo_image_entry(const VireoImage *image)
+{
+    if (!image->elf) {
+        return g_array_index(image->segments, VireoImageSegment, 0).addr;
+    }
+    return image->entry;
+}
+
+const VireoImageSegment *vireo_image_segments(const VireoImage *image, guint *n_segments)
+{
+    *n_segments = image->segments->len;
+    return (const VireoImageSegment *)(void *)image->segments->data;
+}
+
+/* The RISC-V Linux image header: image_size at byte 16, the magic "RSC\x05"
+ * at byte 56. */
+uint64_t vireo_image_kernel_footprint(const VireoImage *image)
+{
+    if (!image->elf && image->size >= 64 && memcmp(image->data + 56, "RSC\x05", 4) == 0) {
+        return MAX((uint64_t)image->size, rd64(image->data + 16));
+    }
+    return image->size;
+}
+
+bool vireo_image_check_ram(const VireoImage *image, uint64_t ram_base, uint64_t ram_size,
+                           GError **error)
+{
+    uint64_t ram_end = ram_base + ram_size;
+
+    for (guint i = 0; i < image->segments->len; i++) {
+        const VireoImageSegment *s = &g_array_index(image->segments, VireoImageSegment, i);
+        uint64_t end = image->elf ? s->addr + s->mem_size : vireo_image_high(image);
+
+        if (s->addr < ram_base) {
+            return FORMAT_ERROR(error, image,
+                                "has a segment at 0x%" G_GINT64_MODIFIER
+                                "x, outside RAM (0x%" G_GINT64_MODIFIER "x-0x%" G_GINT64_MODIFIER
+                                "x)",
+                                s->addr, ram_base, ram_end - 1);
+        }
+        if (end > ram_end || end == 0) {
+            g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG,
+                        "Not enough RAM for %s “%s”: it needs 0x%" G_GINT64_MODIFIER
+                        "x-0x%" G_GINT64_MODIFIER "x, and RAM ends at 0x%" G_GINT64_MODIFIER "x",
+                        image->what, image->name, s->addr, end - 1, ram_end - 1);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool vireo_image_copy_to(const VireoImage *image, VireoBus *bus, GError **error)
+{
+    for (guint i = 0; i < image->segments->len; i++) {
+        const VireoImageSegment *s = &g_array_index(image->segments, VireoImageSegment, i);
+        uint64_t bss = s->mem_size - s->file_size;
+
+        if (s->file_size > G_MAXSIZE ||
+            !vireo_bus_write_block(bus, s->addr, image->data + s->offset, (gsize)s->file_size,
+                                   error)) {
+            g_prefix_error(error, "Cannot load %s “%s”: ", image->what, image->name);
+            return false;
+        }
+        if (bss > 0) {
+            guint8 *p = vireo_bus_host_ptr(bus, s->addr + s->file_size, bss, true);
+            if (p == NULL) {
+                g_set_error(error, VIREO_ERROR, VIREO_ERROR_MEMORY,
+                            "Cannot load %s “%s”: 0x%" G_GINT64_MODIFIER "x-0x%" G_GINT64_MODIFIER
+                            "x is not in RAM",
+                            image->what, image->name, s->addr + s->file_size,
+                            s->addr + s->mem_size - 1);
+                return false;
+            }
+            memset(p, 0, bss);
+            vireo_bus_note_ram_write(bus, s->addr + s->file_size, bss);
+        }
+    }
+    return true;
+}
+
+bool vireo_image_find_symbol(const VireoImage *image, const char *symbol, uint64_t *value,
+                             GError **error)
+{
+    const guint8 *d = image->data;
+    gsize len = strlen(symbol);
+    bool has_symtab = false;
+
+    if (!image->elf) {
+        return FORMAT_ERROR(error, image, "is not an ELF file");
+    }
+    for (guint i = 0; i < image->shnum; i++) {
+        const guint8 *sh = d + image->shoff + (uint64_t)i * SHDR_SIZE;
+        uint64_t off, size, entsize, str_off, str_size;
+        uint32_t link;
+        const guint8 *strsh;
+
+        if (rd32(sh + 4) != SHT_SYMTAB) {
+            continue;
+        }
+        off = rd64(sh + 24);
+        size = rd64(sh + 32);
+        link = rd32(sh + 40);
+        entsize = rd64(sh + 56);
+        if (entsize != SYM_SIZE || !in_file(image->size, off, size) || link >= image->shnum) {
+            return FORMAT_ERROR(error, image, "has a malformed symbol table");
+        }
+        strsh = d + image->shoff + (uint64_t)link * SHDR_SIZE;
+        str_off = rd64(strsh + 24);
+        str_size = rd64(strsh + 32);
+        if (rd32(strsh + 4) != SHT_STRTAB || !in_file(image->size, str_off, str_size)) {
+            return FORMAT_ERROR(error, image, "has a malformed string table");
+        }
+        has_symtab = true;
+        for (uint64_t s = 0; s + SYM_SIZE <= size; s += SYM_SIZE) {
+            const guint8 *sym = d + off + s;
+            uint32_t name = rd32(sym);
+            const char *str;
+            gsize room;
+
+            if (name == 0 || name >= str_size || rd16(sym + 6) == SHN_UNDEF) {
+                continue;
+            }
+            str = (const char *)d + str_off + name;
+            room = (gsize)(str_size - name);
+            if (room > len && memcmp(str, symbol, len) == 0 && str[len] == '\0') {
+                uint64_t v = rd64(sym + 8);
+                for (guint j = 0; j < image->segments->len; j++) {
+                    const VireoImageSegment *seg =
+                        &g_array_index(image->segments, VireoImageSegment, j);
+                    if (v - seg->vaddr < seg->mem_size) {
+                        v = v - seg->vaddr + seg->addr;
+                        break;
+                    }
+                }
+                *value = v;
+                return true;
+            }
+        }
+    }
+    if (!has_symtab) {
+        FORMAT_ERROR(error, image, "has no symbol table");
+    } else {
+        FORMAT_ERROR(error, image, "has no symbol “%s”", symbol);
+    }
+    return false;
+}
