@@ -16,6 +16,10 @@
 
 typedef unsigned __int128 u128;
 
+/* The format-generic helpers are inlined into each public entry point, so
+ * every one of them is compiled for its format with constant widths. */
+#define SF_INLINE static inline __attribute__((always_inline))
+
 typedef struct {
     int frac_bits;   /* stored fraction bits: 23 or 52 */
     int exp_bits;    /* exponent field width: 8 or 11 */
@@ -41,19 +45,19 @@ typedef struct {
     uint64_t sig; /* bit 62 set for finite values, 0 otherwise */
 } Unpacked;
 
-static inline int clz64(uint64_t x)
+SF_INLINE int clz64(uint64_t x)
 {
     return __builtin_clzll(x);
 }
 
-static inline int clz128(u128 x)
+SF_INLINE int clz128(u128 x)
 {
     uint64_t hi = (uint64_t)(x >> 64);
     return hi ? clz64(hi) : 64 + clz64((uint64_t)x);
 }
 
 /* x >> n, with a 1 ORed into the result when any bit shifted out was set. */
-static inline uint64_t shr_jam64(uint64_t x, int n)
+SF_INLINE uint64_t shr_jam64(uint64_t x, int n)
 {
     if (n <= 0) {
         return x;
@@ -64,7 +68,7 @@ static inline uint64_t shr_jam64(uint64_t x, int n)
     return (x >> n) | ((x << (64 - n)) != 0);
 }
 
-static inline u128 shr_jam128(u128 x, int n)
+SF_INLINE u128 shr_jam128(u128 x, int n)
 {
     if (n <= 0) {
         return x;
@@ -75,27 +79,27 @@ static inline u128 shr_jam128(u128 x, int n)
     return (x >> n) | ((x << (128 - n)) != 0);
 }
 
-static inline uint64_t sign_bit(const FloatFormat *f)
+SF_INLINE uint64_t sign_bit(const FloatFormat *f)
 {
     return 1ull << (f->frac_bits + f->exp_bits);
 }
 
-static inline uint64_t pack_inf(const FloatFormat *f, bool sign)
+SF_INLINE uint64_t pack_inf(const FloatFormat *f, bool sign)
 {
     return (sign ? sign_bit(f) : 0) | ((uint64_t)f->exp_special << f->frac_bits);
 }
 
-static inline uint64_t pack_zero(const FloatFormat *f, bool sign)
+SF_INLINE uint64_t pack_zero(const FloatFormat *f, bool sign)
 {
     return sign ? sign_bit(f) : 0;
 }
 
-static inline uint64_t canonical_nan(const FloatFormat *f)
+SF_INLINE uint64_t canonical_nan(const FloatFormat *f)
 {
     return ((uint64_t)f->exp_special << f->frac_bits) | (1ull << (f->frac_bits - 1));
 }
 
-static inline Unpacked unpack(const FloatFormat *f, uint64_t bits)
+SF_INLINE Unpacked unpack(const FloatFormat *f, uint64_t bits)
 {
     Unpacked u;
     uint64_t frac = bits & ((1ull << f->frac_bits) - 1);
@@ -128,14 +132,14 @@ static inline Unpacked unpack(const FloatFormat *f, uint64_t bits)
     return u;
 }
 
-static inline bool is_nan(const Unpacked *u)
+SF_INLINE bool is_nan(const Unpacked *u)
 {
     return u->cls == CLS_QNAN || u->cls == CLS_SNAN;
 }
 
 /* Whether rounding away the remainder rem (half is the value of one half
  * unit in the last kept place) increments the kept magnitude. */
-static inline bool round_increments(unsigned rm, bool sign, bool odd, uint64_t rem, uint64_t half)
+SF_INLINE bool round_increments(unsigned rm, bool sign, bool odd, uint64_t rem, uint64_t half)
 {
     switch (rm) {
     case VIREO_RM_RNE: return rem > half || (rem == half && odd);
@@ -151,8 +155,8 @@ static inline bool round_increments(unsigned rm, bool sign, bool odd, uint64_t r
  * precision are guard bits, the lowest of them sticky) to the format, raising
  * NX, UF and OF as needed.
  */
-static uint64_t round_pack(const FloatFormat *f, bool sign, int exp, uint64_t sig,
-                           VireoFloatStatus *s)
+SF_INLINE uint64_t round_pack(const FloatFormat *f, bool sign, int exp, uint64_t sig,
+                              VireoFloatStatus *s)
 {
     const int shift = 62 - f->frac_bits;
     const uint64_t mask = (1ull << shift) - 1;
@@ -207,7 +211,8 @@ static uint64_t round_pack(const FloatFormat *f, bool sign, int exp, uint64_t si
 }
 
 /* Rounds a 128-bit magnitude r * 2^(e - 124) (r nonzero, jammed). */
-static uint64_t round_pack128(const FloatFormat *f, bool sign, int e, u128 r, VireoFloatStatus *s)
+SF_INLINE uint64_t round_pack128(const FloatFormat *f, bool sign, int e, u128 r,
+                                 VireoFloatStatus *s)
 {
     int lead = 127 - clz128(r);
     uint64_t sig;
@@ -221,7 +226,7 @@ static uint64_t round_pack128(const FloatFormat *f, bool sign, int e, u128 r, Vi
 }
 
 /* The canonical NaN, with NV when an operand is signaling. */
-static inline uint64_t nan_result(const FloatFormat *f, bool invalid, VireoFloatStatus *s)
+SF_INLINE uint64_t nan_result(const FloatFormat *f, bool invalid, VireoFloatStatus *s)
 {
     if (invalid) {
         s->flags |= VIREO_FFLAG_NV;
@@ -231,8 +236,8 @@ static inline uint64_t nan_result(const FloatFormat *f, bool invalid, VireoFloat
 
 /* ---- addition and subtraction ---- */
 
-static uint64_t add_finite(const FloatFormat *f, const Unpacked *x, const Unpacked *y,
-                           VireoFloatStatus *s)
+SF_INLINE uint64_t add_finite(const FloatFormat *f, const Unpacked *x, const Unpacked *y,
+                              VireoFloatStatus *s)
 {
     const Unpacked *big = x, *small = y;
 
@@ -261,8 +266,8 @@ static uint64_t add_finite(const FloatFormat *f, const Unpacked *x, const Unpack
     return round_pack(f, big->sign, exp - k, diff << k, s);
 }
 
-static uint64_t fp_add(const FloatFormat *f, uint64_t a, uint64_t b, bool subtract,
-                       VireoFloatStatus *s)
+SF_INLINE uint64_t fp_add(const FloatFormat *f, uint64_t a, uint64_t b, bool subtract,
+                          VireoFloatStatus *s)
 {
     Unpacked x = unpack(f, a), y = unpack(f, b);
 
@@ -296,8 +301,8 @@ static uint64_t fp_add(const FloatFormat *f, uint64_t a, uint64_t b, bool subtra
 
 /* ---- multiplication ---- */
 
-static uint64_t mul_finite(const FloatFormat *f, bool sign, const Unpacked *x, const Unpacked *y,
-                           VireoFloatStatus *s)
+SF_INLINE uint64_t mul_finite(const FloatFormat *f, bool sign, const Unpacked *x, const Unpacked *y,
+                              VireoFloatStatus *s)
 {
     /* The product of two significands in [2^62, 2^63) is in [2^124, 2^126). */
     u128 p = (u128)x->sig * y->sig;
@@ -309,7 +314,7 @@ static uint64_t mul_finite(const FloatFormat *f, bool sign, const Unpacked *x, c
     return round_pack(f, sign, exp, (uint64_t)shr_jam128(p, 62), s);
 }
 
-static uint64_t fp_mul(const FloatFormat *f, uint64_t a, uint64_t b, VireoFloatStatus *s)
+SF_INLINE uint64_t fp_mul(const FloatFormat *f, uint64_t a, uint64_t b, VireoFloatStatus *s)
 {
     Unpacked x = unpack(f, a), y = unpack(f, b);
     bool sign = x.sign != y.sign;
@@ -331,7 +336,7 @@ static uint64_t fp_mul(const FloatFormat *f, uint64_t a, uint64_t b, VireoFloatS
 
 /* ---- division ---- */
 
-static uint64_t fp_div(const FloatFormat *f, uint64_t a, uint64_t b, VireoFloatStatus *s)
+SF_INLINE uint64_t fp_div(const FloatFormat *f, uint64_t a, uint64_t b, VireoFloatStatus *s)
 {
     Unpacked x = unpack(f, a), y = unpack(f, b);
     bool sign = x.sign != y.sign;
@@ -410,19 +415,19 @@ static uint64_t isqrt64(uint64_t m)
 /* floor(sqrt(m)) for m in [2^124, 2^126). */
 static uint64_t isqrt128(u128 m)
 {
-    /* Start from above the root: sqrt(m) < sqrt(hi + 1) * 2^32. */
+    /* x0 = (floor(sqrt(hi)) + 1) * 2^32 is above the root and within 2^32
+     * of it; one Newton step (which stays above the root) leaves it within a
+     * few units, which the loop removes. */
     u128 x = (u128)(isqrt64((uint64_t)(m >> 64)) + 1) << 32;
 
-    for (;;) {
-        u128 y = (x + m / x) / 2;
-        if (y >= x) {
-            return (uint64_t)x;
-        }
-        x = y;
+    x = (x + m / x) / 2;
+    while (x * x > m) {
+        x--;
     }
+    return (uint64_t)x;
 }
 
-static uint64_t fp_sqrt(const FloatFormat *f, uint64_t a, VireoFloatStatus *s)
+SF_INLINE uint64_t fp_sqrt(const FloatFormat *f, uint64_t a, VireoFloatStatus *s)
 {
     Unpacked x = unpack(f, a);
 
@@ -458,8 +463,8 @@ static uint64_t fp_sqrt(const FloatFormat *f, uint64_t a, VireoFloatStatus *s)
 
 /* ---- fused multiply-add ---- */
 
-static uint64_t fp_muladd(const FloatFormat *f, uint64_t a, uint64_t b, uint64_t c,
-                          bool negate_product, bool negate_addend, VireoFloatStatus *s)
+SF_INLINE uint64_t fp_muladd(const FloatFormat *f, uint64_t a, uint64_t b, uint64_t c,
+                             bool negate_product, bool negate_addend, VireoFloatStatus *s)
 {
     Unpacked x = unpack(f, a), y = unpack(f, b), z = unpack(f, c);
     bool psign = (x.sign != y.sign) != negate_product;
@@ -526,7 +531,7 @@ static uint64_t fp_muladd(const FloatFormat *f, uint64_t a, uint64_t b, uint64_t
 
 /* A key that orders non-NaN values numerically; with zero_order, -0 sorts
  * below +0, otherwise both zeros get the same key. */
-static inline int64_t order_key(const FloatFormat *f, uint64_t bits, bool zero_order)
+SF_INLINE int64_t order_key(const FloatFormat *f, uint64_t bits, bool zero_order)
 {
     int64_t mag = (int64_t)(bits & (sign_bit(f) - 1));
 
@@ -536,8 +541,8 @@ static inline int64_t order_key(const FloatFormat *f, uint64_t bits, bool zero_o
     return mag;
 }
 
-static uint64_t fp_minmax(const FloatFormat *f, uint64_t a, uint64_t b, bool want_max,
-                          VireoFloatStatus *s)
+SF_INLINE uint64_t fp_minmax(const FloatFormat *f, uint64_t a, uint64_t b, bool want_max,
+                             VireoFloatStatus *s)
 {
     Unpacked x = unpack(f, a), y = unpack(f, b);
 
@@ -555,8 +560,8 @@ static uint64_t fp_minmax(const FloatFormat *f, uint64_t a, uint64_t b, bool wan
 }
 
 /* Returns -1 when unordered, else 0 (a < b), 1 (a == b) or 2 (a > b). */
-static int fp_compare(const FloatFormat *f, uint64_t a, uint64_t b, bool signaling,
-                      VireoFloatStatus *s)
+SF_INLINE int fp_compare(const FloatFormat *f, uint64_t a, uint64_t b, bool signaling,
+                         VireoFloatStatus *s)
 {
     Unpacked x = unpack(f, a), y = unpack(f, b);
 
@@ -570,7 +575,7 @@ static int fp_compare(const FloatFormat *f, uint64_t a, uint64_t b, bool signali
     return ka < kb ? 0 : ka == kb ? 1 : 2;
 }
 
-static unsigned fp_classify(const FloatFormat *f, uint64_t a)
+SF_INLINE unsigned fp_classify(const FloatFormat *f, uint64_t a)
 {
     Unpacked x = unpack(f, a);
     bool subnormal = ((a >> f->frac_bits) & (uint64_t)f->exp_special) == 0;
@@ -590,8 +595,8 @@ static unsigned fp_classify(const FloatFormat *f, uint64_t a)
 
 /* ---- conversions ---- */
 
-static uint64_t convert_format(const FloatFormat *to, const FloatFormat *from, uint64_t a,
-                               VireoFloatStatus *s)
+SF_INLINE uint64_t convert_format(const FloatFormat *to, const FloatFormat *from, uint64_t a,
+                                  VireoFloatStatus *s)
 {
     Unpacked x = unpack(from, a);
 
@@ -608,8 +613,8 @@ static uint64_t convert_format(const FloatFormat *to, const FloatFormat *from, u
  * Converts to a bits-wide integer, rounding with s->rm; returns the result's
  * two's complement bits (the low `bits` bits are meaningful).
  */
-static uint64_t fp_to_int(const FloatFormat *f, uint64_t a, int bits, bool is_signed,
-                          VireoFloatStatus *s)
+SF_INLINE uint64_t fp_to_int(const FloatFormat *f, uint64_t a, int bits, bool is_signed,
+                             VireoFloatStatus *s)
 {
     Unpacked x = unpack(f, a);
     const uint64_t umax = bits == 64 ? UINT64_MAX : (1ull << bits) - 1;
@@ -662,7 +667,7 @@ static uint64_t fp_to_int(const FloatFormat *f, uint64_t a, int bits, bool is_si
     return x.sign ? (uint64_t)0 - m : m;
 }
 
-static uint64_t int_to_fp(const FloatFormat *f, bool sign, uint64_t mag, VireoFloatStatus *s)
+SF_INLINE uint64_t int_to_fp(const FloatFormat *f, bool sign, uint64_t mag, VireoFloatStatus *s)
 {
     if (mag == 0) {
         return 0;
@@ -674,7 +679,7 @@ static uint64_t int_to_fp(const FloatFormat *f, bool sign, uint64_t mag, VireoFl
     return round_pack(f, sign, 63 - lz, mag << (lz - 1), s);
 }
 
-static inline uint64_t magnitude(int64_t v)
+SF_INLINE uint64_t magnitude(int64_t v)
 {
     return v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 }
