@@ -1364,10 +1364,15 @@ static void test_diff(gconstpointer data)
         }
         fesetround(FE_TONEAREST);
     }
-    g_test_message("%u vectors against the host (%u per mode), %u against the round-to-odd "
-                   "reference (%u operand sets in 5 modes), %.2f s",
-                   host_checks, COUNT_HOST, ref_checks, op->ref ? COUNT_HOST : 0,
-                   (double)(g_get_monotonic_time() - t0) / 1e6);
+    if (op->ref) {
+        g_test_message("%u vectors against the host (%u per mode), %u against the round-to-odd "
+                       "reference (%u operand sets in 5 modes), %.2f s",
+                       host_checks, COUNT_HOST, ref_checks, COUNT_HOST,
+                       (double)(g_get_monotonic_time() - t0) / 1e6);
+    } else {
+        g_test_message("%u vectors against the host (%u per mode), %.2f s", host_checks, COUNT_HOST,
+                       (double)(g_get_monotonic_time() - t0) / 1e6);
+    }
     /* What the generator reached: host results raising each flag, and
      * operand sets where RMM and RNE differ (exact ties). */
     g_test_message("host flags NX %u UF %u OF %u DZ %u NV %u; ties %u", flag_counts[0],
