@@ -367,6 +367,16 @@ uint32_t vireo_bus_code_generation(const VireoBus *bus, uint64_t addr)
     return atomic_load_explicit(&bus->code_gen[ram_page(bus, addr)], memory_order_acquire);
 }
 
+const uint32_t *vireo_bus_code_generation_ptr(const VireoBus *bus, uint64_t addr)
+{
+    static const uint32_t constant_generation = 0;
+
+    if (!in_ram(bus, addr)) {
+        return &constant_generation;
+    }
+    return (const uint32_t *)&bus->code_gen[ram_page(bus, addr)];
+}
+
 uint32_t vireo_bus_mark_code(VireoBus *bus, uint64_t addr)
 {
     uint64_t p;

@@ -100,6 +100,9 @@ guint8 *vireo_bus_page_flags(const VireoBus *bus, uint64_t addr);
 /* The page's code generation: it changes whenever a page with decoded code
  * is written, so a block decoded at generation g is stale when it differs. */
 uint32_t vireo_bus_code_generation(const VireoBus *bus, uint64_t addr);
+/* The page's generation counter itself (a counter that never changes for
+ * memory outside RAM), for fast validity checks of decoded blocks. */
+const uint32_t *vireo_bus_code_generation_ptr(const VireoBus *bus, uint64_t addr);
 /* Marks the page as holding decoded code and returns its generation. */
 uint32_t vireo_bus_mark_code(VireoBus *bus, uint64_t addr);
 /* Reports a write to [addr, addr + len): bumps the generation of code pages

@@ -1,0 +1,537 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The architecture-neutral part of a software vCPU: the dispatch loop, the
+ * decoded-block cache, the soft TLB and the slow paths of memory accesses.
+ */
+#include "interp.h"
+
+#include <string.h>
+
+#define TB_HASH_BITS  14
+#define TB_HASH_SIZE  (1u << TB_HASH_BITS)
+#define TB_MAX_BYTES  (96u << 20)
+#define PAGE_MASK     (~(uint64_t)(VIREO_PAGE_SIZE - 1))
+#define TLB_INDEX(va) (((va) >> VIREO_PAGE_SHIFT) & (VIREO_TLB_SIZE - 1))
+
+static const guint8 no_page_flags = 0;
+
+static void entry_clear(VireoTlbEntry *e)
+{
+    e->tag_r = e->tag_w = e->tag_x = VIREO_TLB_INVALID;
+    e->vpage = VIREO_TLB_INVALID;
+    e->page_flags = &no_page_flags;
+    e->perms = 0;
+    e->flags = 0;
+}
+
+static void tlb_clear_all(VireoTlb *tlb)
+{
+    for (unsigned c = 0; c < VIREO_TLB_CONTEXTS; c++) {
+        for (unsigned i = 0; i < VIREO_TLB_SIZE; i++) {
+            entry_clear(&tlb->d[c][i]);
+            entry_clear(&tlb->i[c][i]);
+        }
+    }
+    tlb->has_superpages = false;
+}
+
+void vireo_cpu_init(VireoCpu *cpu, const VireoCpuClass *cls, VireoMachine *machine, VireoTlb *tlb)
+{
+    memset(cpu, 0, sizeof *cpu);
+    cpu->cls = cls;
+    cpu->machine = machine;
+    cpu->bus = vireo_machine_bus(machine);
+    cpu->tlb = tlb;
+    tlb_clear_all(tlb);
+    cpu->dtlb = tlb->d[0];
+    cpu->itlb = tlb->i[0];
+    cpu->tb_hash = g_new0(VireoTb *, TB_HASH_SIZE);
+    cpu->jc = g_new0(VireoJumpCacheEntry, VIREO_JC_SIZE);
+    cpu->jc_epoch = 1;
+    vireo_cpu_update_exec_key(cpu);
+    cpu->scratch = g_new(VireoIrBlock, 1);
+    atomic_init(&cpu->exit_request, 0);
+}
+
+void vireo_cpu_flush_code(VireoCpu *cpu)
+{
+    for (unsigned i = 0; i < TB_HASH_SIZE; i++) {
+        VireoTb *tb = cpu->tb_hash[i];
+        while (tb != NULL) {
+            VireoTb *next = tb->next;
+            g_free(tb);
+            tb = next;
+        }
+        cpu->tb_hash[i] = NULL;
+    }
+    cpu->tb_count = 0;
+    cpu->tb_bytes = 0;
+    vireo_cpu_bump_epoch(cpu);
+}
+
+void vireo_cpu_set_decode_flags(VireoCpu *cpu)
+{
+    cpu->decode_flags = cpu->cls->decode_flags(cpu);
+    vireo_cpu_update_exec_key(cpu);
+}
+
+void vireo_cpu_finalize(VireoCpu *cpu)
+{
+    vireo_cpu_flush_code(cpu);
+    g_free(cpu->tb_hash);
+    cpu->tb_hash = NULL;
+    g_free(cpu->scratch);
+    cpu->scratch = NULL;
+    g_free(cpu->jc);
+    cpu->jc = NULL;
+}
+
+void vireo_cpu_read_stats(VireoCpu *cpu, VireoVcpuStats *out)
+{
+    const uint64_t *src = (const uint64_t *)&cpu->stats;
+    uint64_t *dst = (uint64_t *)out;
+
+    for (unsigned i = 0; i < sizeof *out / sizeof(uint64_t); i++) {
+        dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+    }
+    /* The hot paths count blocks and data accesses; every block dispatch is
+     * an instruction TLB and a decode-cache lookup. Misses are counted on the
+     * slow paths. */
+    out->itlb_hits = out->blocks > out->itlb_misses ? out->blocks - out->itlb_misses : 0;
+    out->decode_hits = out->blocks > out->decode_misses ? out->blocks - out->decode_misses : 0;
+    out->dtlb_hits = out->dtlb_hits > out->dtlb_misses ? out->dtlb_hits - out->dtlb_misses : 0;
+}
+
+/* ---- TLB ---- */
+
+void vireo_tlb_set_context(VireoCpu *cpu, unsigned data_ctx, unsigned insn_ctx)
+{
+    g_assert(data_ctx < VIREO_TLB_CONTEXTS && insn_ctx < VIREO_TLB_CONTEXTS);
+    cpu->dtlb = cpu->tlb->d[data_ctx];
+    cpu->itlb = cpu->tlb->i[insn_ctx];
+    if (cpu->ictx != insn_ctx) {
+        cpu->ictx = insn_ctx;
+        vireo_cpu_update_exec_key(cpu);
+    }
+}
+
+void vireo_tlb_flush_all(VireoCpu *cpu)
+{
+    tlb_clear_all(cpu->tlb);
+    vireo_cpu_bump_epoch(cpu);
+    VIREO_STAT_ADD(cpu, itlb_flushes, 1);
+    VIREO_STAT_ADD(cpu, dtlb_flushes, 1);
+}
+
+static bool entry_matches(const VireoTlbEntry *e, uint64_t va, bool match_asid, uint16_t asid)
+{
+    if (e->vpage == VIREO_TLB_INVALID) {
+        return false;
+    }
+    if (match_asid && (e->global || e->asid != asid)) {
+        return false;
+    }
+    if (va == VIREO_TLB_INVALID) {
+        return true;
+    }
+    /* The entry maps a 4 KiB slice of a guest page of 2^shift bytes: it
+     * belongs to `va`'s translation when both lie in that guest page. */
+    return ((e->vpage ^ va) >> e->shift) == 0;
+}
+
+void vireo_tlb_flush(VireoCpu *cpu, uint64_t va, bool match_asid, uint16_t asid)
+{
+    VireoTlb *tlb = cpu->tlb;
+    bool scan = va == VIREO_TLB_INVALID || tlb->has_superpages;
+
+    if (va != VIREO_TLB_INVALID) {
+        va &= PAGE_MASK;
+    }
+    for (unsigned c = 0; c < VIREO_TLB_CONTEXTS; c++) {
+        if (scan) {
+            for (unsigned i = 0; i < VIREO_TLB_SIZE; i++) {
+                if (entry_matches(&tlb->d[c][i], va, match_asid, asid)) {
+                    entry_clear(&tlb->d[c][i]);
+                }
+                if (entry_matches(&tlb->i[c][i], va, match_asid, asid)) {
+                    entry_clear(&tlb->i[c][i]);
+                }
+            }
+        } else {
+            unsigned i = TLB_INDEX(va);
+            if (entry_matches(&tlb->d[c][i], va, match_asid, asid)) {
+                entry_clear(&tlb->d[c][i]);
+            }
+            if (entry_matches(&tlb->i[c][i], va, match_asid, asid)) {
+                entry_clear(&tlb->i[c][i]);
+            }
+        }
+    }
+    if (va == VIREO_TLB_INVALID && !match_asid) {
+        tlb->has_superpages = false;
+    }
+    vireo_cpu_bump_epoch(cpu);
+    VIREO_STAT_ADD(cpu, itlb_flushes, 1);
+    VIREO_STAT_ADD(cpu, dtlb_flushes, 1);
+}
+
+/* Translate and install an entry for `va`. Returns NULL after taking the
+ * exception. */
+static VireoTlbEntry *tlb_fill(VireoCpu *cpu, uint64_t va, unsigned size, VireoAccess access)
+{
+    VireoTlbEntry tmp = { 0 };
+    VireoXlateResult r;
+    const VireoRegion *region;
+    VireoTlbEntry *e;
+    uint64_t vpage = va & PAGE_MASK;
+
+    entry_clear(&tmp);
+    tmp.shift = VIREO_PAGE_SHIFT;
+    r = cpu->cls->translate(cpu, va, size, access, &tmp);
+    if (r == VIREO_XLATE_OK) {
+        region = vireo_bus_find(cpu->bus, tmp.ppage);
+        if (region == NULL || (access == VIREO_ACCESS_FETCH && region->host == NULL) ||
+            (access == VIREO_ACCESS_STORE && region->kind == VIREO_REGION_ROM)) {
+            r = VIREO_XLATE_ACCESS_FAULT;
+        }
+    }
+    if (r != VIREO_XLATE_OK) {
+        cpu->cls->raise_access(cpu, access, r, va);
+        return NULL;
+    }
+    tmp.vpage = vpage;
+    tmp.tag_r = tmp.tag_w = tmp.tag_x = VIREO_TLB_INVALID;
+    if (region->host != NULL) {
+        tmp.addend = (uintptr_t)(region->host + (tmp.ppage - region->base)) - vpage;
+        if (region->kind == VIREO_REGION_RAM) {
+            tmp.page_flags = vireo_bus_page_flags(cpu->bus, tmp.ppage);
+        } else {
+            tmp.perms &= (uint8_t)~VIREO_TLB_PERM_W; /* ROM: writes fault on the slow path */
+        }
+        if (!(tmp.flags & VIREO_TLB_SLOW)) {
+            if (tmp.perms & VIREO_TLB_PERM_R) {
+                tmp.tag_r = vpage;
+            }
+            if (tmp.perms & VIREO_TLB_PERM_W) {
+                tmp.tag_w = vpage;
+            }
+            if (tmp.perms & VIREO_TLB_PERM_X) {
+                tmp.tag_x = vpage;
+            }
+        }
+    } else {
+        tmp.flags |= VIREO_TLB_IO;
+    }
+    if (tmp.shift > VIREO_PAGE_SHIFT) {
+        cpu->tlb->has_superpages = true;
+    }
+    e = access == VIREO_ACCESS_FETCH ? &cpu->itlb[TLB_INDEX(va)] : &cpu->dtlb[TLB_INDEX(va)];
+    *e = tmp;
+    if (access == VIREO_ACCESS_FETCH) {
+        VIREO_STAT_ADD(cpu, itlb_misses, 1);
+    } else {
+        VIREO_STAT_ADD(cpu, dtlb_misses, 1);
+    }
+    return e;
+}
+
+/* The entry to use for `va`, filling it when the cached one lacks the
+ * permission; NULL after an exception. */
+static VireoTlbEntry *tlb_get(VireoCpu *cpu, uint64_t va, unsigned size, VireoAccess access)
+{
+    static const uint8_t need[] = { VIREO_TLB_PERM_R, VIREO_TLB_PERM_W, VIREO_TLB_PERM_X };
+    VireoTlbEntry *e =
+        access == VIREO_ACCESS_FETCH ? &cpu->itlb[TLB_INDEX(va)] : &cpu->dtlb[TLB_INDEX(va)];
+
+    if (e->vpage == (va & PAGE_MASK) && (e->perms & need[access]) && !(e->flags & VIREO_TLB_SLOW)) {
+        return e;
+    }
+    return tlb_fill(cpu, va, size, access);
+}
+
+/* ---- memory slow paths ---- */
+
+static bool load_one(VireoCpu *cpu, uint64_t va, unsigned size, uint64_t *value)
+{
+    VireoTlbEntry *e = tlb_get(cpu, va, size, VIREO_ACCESS_LOAD);
+    uint64_t pa;
+
+    if (e == NULL) {
+        return false;
+    }
+    if (e->flags & VIREO_TLB_IO) {
+        pa = e->ppage + (va & ~PAGE_MASK);
+        if ((va & (size - 1)) != 0 || !vireo_bus_read(cpu->bus, pa, size, value)) {
+            cpu->cls->raise_access(cpu, VIREO_ACCESS_LOAD, VIREO_XLATE_ACCESS_FAULT, va);
+            return false;
+        }
+        return true;
+    }
+    *value = 0;
+    memcpy(value, (const void *)(uintptr_t)(va + e->addend), size);
+    return true;
+}
+
+static bool store_one(VireoCpu *cpu, uint64_t va, unsigned size, uint64_t value)
+{
+    VireoTlbEntry *e = tlb_get(cpu, va, size, VIREO_ACCESS_STORE);
+    uint64_t pa;
+
+    if (e == NULL) {
+        return false;
+    }
+    pa = e->ppage + (va & ~PAGE_MASK);
+    if (e->flags & VIREO_TLB_IO) {
+        if ((va & (size - 1)) != 0 || !vireo_bus_write(cpu->bus, pa, size, value)) {
+            cpu->cls->raise_access(cpu, VIREO_ACCESS_STORE, VIREO_XLATE_ACCESS_FAULT, va);
+            return false;
+        }
+        return true;
+    }
+    memcpy((void *)(uintptr_t)(va + e->addend), &value, size);
+    if (*e->page_flags != 0) {
+        vireo_bus_note_ram_write(cpu->bus, pa, size);
+    }
+    return true;
+}
+
+bool vireo_cpu_load(VireoCpu *cpu, uint64_t va, unsigned size, uint64_t *value)
+{
+    if (((va & ~PAGE_MASK) + size) > VIREO_PAGE_SIZE) {
+        /* Misaligned across a page boundary: byte by byte. */
+        uint64_t v = 0;
+        for (unsigned i = 0; i < size; i++) {
+            uint64_t b;
+            if (!load_one(cpu, va + i, 1, &b)) {
+                return false;
+            }
+            v |= b << (8 * i);
+        }
+        *value = v;
+        return true;
+    }
+    return load_one(cpu, va, size, value);
+}
+
+bool vireo_cpu_store(VireoCpu *cpu, uint64_t va, unsigned size, uint64_t value)
+{
+    if (((va & ~PAGE_MASK) + size) > VIREO_PAGE_SIZE) {
+        /* Check both pages before writing anything, so that a fault leaves
+         * memory untouched. */
+        uint64_t second = (va + size - 1) & PAGE_MASK;
+        if (tlb_get(cpu, va, 1, VIREO_ACCESS_STORE) == NULL ||
+            tlb_get(cpu, second, 1, VIREO_ACCESS_STORE) == NULL) {
+            return false;
+        }
+        for (unsigned i = 0; i < size; i++) {
+            if (!store_one(cpu, va + i, 1, (value >> (8 * i)) & 0xff)) {
+                return false;
+            }
+        }
+        return true;
+    }
+    return store_one(cpu, va, size, value);
+}
+
+bool vireo_cpu_load_slow(VireoCpu *cpu, const VireoIrInsn *insn, uint64_t va, unsigned size,
+                         uint64_t *value)
+{
+    cpu->pc = vireo_cpu_insn_pc(cpu, insn);
+    return vireo_cpu_load(cpu, va, size, value);
+}
+
+bool vireo_cpu_store_slow(VireoCpu *cpu, const VireoIrInsn *insn, uint64_t va, unsigned size,
+                          uint64_t value)
+{
+    cpu->pc = vireo_cpu_insn_pc(cpu, insn);
+    return vireo_cpu_store(cpu, va, size, value);
+}
+
+void *vireo_cpu_atomic_addr(VireoCpu *cpu, const VireoIrInsn *insn, uint64_t va, unsigned size,
+                            bool is_lr)
+{
+    VireoAccess access = is_lr ? VIREO_ACCESS_LOAD : VIREO_ACCESS_STORE;
+    VireoTlbEntry *e;
+    uint64_t pa;
+
+    cpu->pc = vireo_cpu_insn_pc(cpu, insn);
+    if ((va & (size - 1)) != 0) {
+        cpu->cls->raise_access(cpu, access, VIREO_XLATE_MISALIGNED, va);
+        return NULL;
+    }
+    e = tlb_get(cpu, va, size, access);
+    if (e == NULL) {
+        return NULL;
+    }
+    /* Atomics need RAM; MMIO and ROM get an access fault. */
+    if ((e->flags & VIREO_TLB_IO) || (!is_lr && !(e->perms & VIREO_TLB_PERM_W)) ||
+        e->page_flags == &no_page_flags) {
+        cpu->cls->raise_access(cpu, access, VIREO_XLATE_ACCESS_FAULT, va);
+        return NULL;
+    }
+    pa = e->ppage + (va & ~PAGE_MASK);
+    if (!is_lr && *e->page_flags != 0) {
+        vireo_bus_note_ram_write(cpu->bus, pa, size);
+    }
+    return (void *)(uintptr_t)(va + e->addend);
+}
+
+bool vireo_cpu_fetch16(VireoCpu *cpu, uint64_t va, uint16_t *value)
+{
+    VireoTlbEntry *e = tlb_get(cpu, va, 2, VIREO_ACCESS_FETCH);
+
+    if (e == NULL) {
+        return false;
+    }
+    memcpy(value, (const void *)(uintptr_t)(va + e->addend), 2);
+    return true;
+}
+
+/* ---- helpers' view of the current block ---- */
+
+uint64_t vireo_cpu_insn_pc(const VireoCpu *cpu, const VireoIrInsn *insn)
+{
+    return cpu->cur_tb->vpc + cpu->cur_tb->pc_off[insn->gidx];
+}
+
+uint64_t vireo_cpu_next_pc(const VireoCpu *cpu, const VireoIrInsn *insn)
+{
+    return cpu->cur_tb->vpc + cpu->cur_tb->pc_off[insn->gidx + 1];
+}
+
+uint64_t vireo_cpu_retired(const VireoCpu *cpu, const VireoIrInsn *insn)
+{
+    return vireo_cpu_icount(cpu) + insn->gidx;
+}
+
+/* ---- decoded-block cache and dispatch ---- */
+
+static inline unsigned tb_hash(uint64_t vpc)
+{
+    return (unsigned)((vpc >> 1) ^ (vpc >> (TB_HASH_BITS + 1))) & (TB_HASH_SIZE - 1);
+}
+
+static void tb_unlink(VireoCpu *cpu, VireoTb **link)
+{
+    VireoTb *tb = *link;
+
+    *link = tb->next;
+    cpu->tb_count--;
+    cpu->tb_bytes -= sizeof *tb + tb->n_ops * sizeof(VireoExecInsn);
+    g_free(tb);
+    vireo_cpu_bump_epoch(cpu); /* the jump cache and links may point to it */
+}
+
+static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
+{
+    uint64_t pc = cpu->pc;
+    VireoTlbEntry *e = &cpu->itlb[TLB_INDEX(pc)];
+    uint64_t ppc;
+    uint32_t flags = cpu->decode_flags;
+    VireoTb **link, *tb;
+    VireoJumpCacheEntry *j;
+    uint32_t gen;
+
+    tb = vireo_jc_lookup(cpu);
+    if (tb != NULL) {
+        return tb;
+    }
+    if (e->tag_x != (pc & PAGE_MASK)) {
+        e = tlb_fill(cpu, pc, 2, VIREO_ACCESS_FETCH);
+        if (e == NULL) {
+            return NULL;
+        }
+    }
+    ppc = e->ppage + (pc & ~PAGE_MASK);
+    gen = vireo_bus_code_generation(cpu->bus, ppc);
+    link = &cpu->tb_hash[tb_hash(pc)];
+    for (tb = *link; tb != NULL; link = &tb->next, tb = *link) {
+        if (tb->vpc == pc && tb->ppc == ppc && tb->flags == flags) {
+            if (tb->gen == gen) {
+                goto found;
+            }
+            /* Stale: the page was written since. */
+            tb_unlink(cpu, link);
+            break;
+        }
+    }
+
+    /* Decode. Mark the page first so that a write racing with the decode
+     * bumps the generation we record. */
+    gen = vireo_bus_mark_code(cpu->bus, ppc);
+    vireo_ir_block_init(scratch, pc);
+    if (!cpu->cls->decode(cpu, scratch)) {
+        return NULL;
+    }
+    g_assert(vireo_ir_block_check(scratch) == NULL);
+    VIREO_STAT_ADD(cpu, decode_misses, 1);
+    if (cpu->tb_bytes > TB_MAX_BYTES) {
+        vireo_cpu_flush_code(cpu);
+    }
+    tb = vireo_interp_compile(scratch);
+    tb->ppc = ppc;
+    tb->gen_ptr = vireo_bus_code_generation_ptr(cpu->bus, ppc);
+    tb->gen = gen;
+    tb->flags = flags;
+    if (((pc & ~PAGE_MASK) + scratch->guest_len) > VIREO_PAGE_SIZE) {
+        /* An instruction straddles two pages: the block depends on the
+         * second page's mapping too, so it is used once and not cached. */
+        cpu->cur_scratch_tb = tb;
+        return tb;
+    }
+    link = &cpu->tb_hash[tb_hash(pc)];
+    tb->next = *link;
+    *link = tb;
+    cpu->tb_count++;
+    cpu->tb_bytes += sizeof *tb + tb->n_ops * sizeof(VireoExecInsn);
+found:
+    j = vireo_jc_entry(cpu, pc);
+    j->vpc = pc;
+    j->tb = tb;
+    j->key = cpu->exec_key;
+    return tb;
+}
+
+static void dispatch_once(VireoCpu *cpu, bool chain)
+{
+    VireoTb *tb;
+
+    if (cpu->halted) {
+        return;
+    }
+    tb = tb_find(cpu, cpu->scratch);
+    if (tb == NULL) {
+        return;
+    }
+    vireo_interp_exec(cpu, tb, chain);
+    if (tb == cpu->cur_scratch_tb) {
+        g_free(tb);
+        cpu->cur_scratch_tb = NULL;
+    }
+}
+
+void vireo_cpu_step(VireoCpu *cpu)
+{
+    if (atomic_exchange_explicit(&cpu->exit_request, 0, memory_order_acq_rel)) {
+        cpu->cls->check_interrupts(cpu);
+    }
+    dispatch_once(cpu, false);
+}
+
+void vireo_cpu_run(VireoCpu *cpu)
+{
+    for (;;) {
+        if (atomic_load_explicit(&cpu->exit_request, memory_order_acquire)) {
+            atomic_store_explicit(&cpu->exit_request, 0, memory_order_relaxed);
+            if (vireo_machine_vcpu_should_stop(cpu->machine)) {
+                break;
+            }
+            cpu->cls->check_interrupts(cpu);
+        }
+        if (cpu->halted) {
+            cpu->cls->wait_for_interrupt(cpu);
+            continue;
+        }
+        dispatch_once(cpu, true);
+    }
+}

@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "engine/bus.h"
+#include "engine/ir.h"
+#include "engine/machine.h"
+#include "engine/stats.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * The architecture-neutral core of a software vCPU: the register file the IR
+ * works on, the TLBs, the decoded-block cache and the dispatch loop. A guest
+ * architecture (riscv64/) embeds VireoCpu at the start of its own CPU state
+ * and provides a VireoCpuClass.
+ */
+
+/* Soft TLB: direct-mapped, one array per translation context (e.g. RISC-V
+ * M, S, S with SUM, U) and per kind (instruction, data). A tag holds the
+ * page's virtual address when the fast path may use the entry for that
+ * access, and VIREO_TLB_INVALID otherwise. */
+#define VIREO_TLB_BITS     8
+#define VIREO_TLB_SIZE     (1u << VIREO_TLB_BITS)
+#define VIREO_TLB_CONTEXTS 4
+#define VIREO_TLB_INVALID  (~(uint64_t)0)
+
+typedef enum {
+    VIREO_ACCESS_LOAD = 0,
+    VIREO_ACCESS_STORE = 1,
+    VIREO_ACCESS_FETCH = 2,
+} VireoAccess;
+
+/* Permission bits cached in an entry. */
+#define VIREO_TLB_PERM_R 0x1
+#define VIREO_TLB_PERM_W 0x2
+#define VIREO_TLB_PERM_X 0x4
+/* Entry flags. */
+#define VIREO_TLB_IO   0x1 /* the page is MMIO: every access goes to the bus */
+#define VIREO_TLB_SLOW 0x2 /* permissions vary inside the page: check each access */
+
+typedef struct VireoTlbEntry {
+    uint64_t tag_r, tag_w, tag_x; /* fast-path tags */
+    uintptr_t addend;             /* host address = guest virtual address + addend */
+    const guint8 *page_flags;     /* RAM page flags (code, watch); a zero byte otherwise */
+    uint64_t vpage;               /* virtual page, VIREO_TLB_INVALID when empty */
+    uint64_t ppage;               /* physical page */
+    uint16_t asid;
+    uint8_t perms; /* VIREO_TLB_PERM_* allowed in this entry's context */
+    uint8_t flags; /* VIREO_TLB_IO, VIREO_TLB_SLOW */
+    uint8_t global;
+    uint8_t shift; /* log2 of the guest mapping's size (12 for 4 KiB, 21, 30, ...) */
+} VireoTlbEntry;
+
+typedef struct VireoTlb {
+    VireoTlbEntry d[VIREO_TLB_CONTEXTS][VIREO_TLB_SIZE];
+    VireoTlbEntry i[VIREO_TLB_CONTEXTS][VIREO_TLB_SIZE];
+    bool has_superpages; /* some entry maps part of a larger guest page */
+} VireoTlb;
+
+/* What a translation returns. */
+typedef enum {
+    VIREO_XLATE_OK,
+    VIREO_XLATE_PAGE_FAULT,
+    VIREO_XLATE_ACCESS_FAULT,
+    VIREO_XLATE_MISALIGNED,
+} VireoXlateResult;
+
+typedef struct VireoCpu VireoCpu;
+typedef struct VireoTb VireoTb;
+
+/* The jump cache: the last block run at a virtual pc, per translation
+ * context, so that going from one block to the next costs one lookup. */
+#define VIREO_JC_BITS 11
+#define VIREO_JC_SIZE (1u << VIREO_JC_BITS)
+
+typedef struct VireoJumpCacheEntry {
+    uint64_t vpc;
+    VireoTb *tb;
+    uint64_t key; /* VireoCpu.exec_key when the entry was made */
+} VireoJumpCacheEntry;
+
+typedef struct VireoCpuClass {
+    /* Translate `va` for `access` in the current context and fill `entry`
+     * (vpage, ppage, perms, asid, global, shift; the core fills the rest). */
+    VireoXlateResult (*translate)(VireoCpu *cpu, uint64_t va, unsigned size, VireoAccess access,
+                                  VireoTlbEntry *entry);
+    /* Take the architecture's exception for a failed access at `va`. */
+    void (*raise_access)(VireoCpu *cpu, VireoAccess access, VireoXlateResult why, uint64_t va);
+    /* Take exception `cause` with value `tval` (IR TRAP and helpers). */
+    void (*raise)(VireoCpu *cpu, uint64_t cause, uint64_t tval);
+    /* Take the illegal-instruction exception for the instruction `bits`. */
+    void (*raise_illegal)(VireoCpu *cpu, uint64_t bits);
+    /* Decode the block at cpu->pc into `block`, fetching with
+     * vireo_cpu_fetch16(). Returns false when fetching faulted (the
+     * exception has been taken). */
+    bool (*decode)(VireoCpu *cpu, VireoIrBlock *block);
+    /* Flags that change how code decodes (e.g. FP enabled); part of the
+     * block cache key. The architecture calls vireo_cpu_set_decode_flags()
+     * whenever they may have changed. */
+    uint32_t (*decode_flags)(VireoCpu *cpu);
+    /* Called when exit_request was seen: take a pending interrupt if any. */
+    void (*check_interrupts)(VireoCpu *cpu);
+    /* Wait until an interrupt is pending or the vCPU is kicked. */
+    void (*wait_for_interrupt)(VireoCpu *cpu);
+} VireoCpuClass;
+
+struct VireoCpu {
+    uint64_t regs[VIREO_IR_NREGS]; /* first: the hot path indexes it */
+    uint64_t pc;
+    VireoTlbEntry *dtlb; /* current data context */
+    VireoTlbEntry *itlb; /* current instruction context */
+    atomic_uint exit_request;
+    uint8_t fp_rm;    /* dynamic rounding mode */
+    uint8_t fp_flags; /* accumulated exception flags */
+    bool halted;      /* waiting for an interrupt */
+    /* LR/SC reservation: host address and the value loaded. */
+    bool res_valid;
+    void *res_host;
+    uint64_t res_value;
+
+    const VireoCpuClass *cls;
+    VireoMachine *machine;
+    VireoBus *bus;
+    VireoTlb *tlb;
+
+    /* decoded-block cache */
+    uint32_t decode_flags; /* current value of cls->decode_flags() */
+    uint32_t jc_epoch;     /* bumped when translations or blocks go away */
+    unsigned ictx;         /* current instruction TLB context */
+    /* What a cached link from a pc to a block depends on: the epoch, the
+     * instruction context and the decode flags, packed for one compare. */
+    uint64_t exec_key;
+    VireoJumpCacheEntry *jc;
+    VireoTb **tb_hash;
+    uint32_t tb_count;
+    size_t tb_bytes;
+    const VireoTb *cur_tb;   /* the block being executed */
+    VireoTb *cur_scratch_tb; /* an uncached block (straddles two pages) */
+    VireoIrBlock *scratch;   /* decoder output */
+    uint64_t insns_at_reset; /* stats.insns when the architectural count was zero */
+
+    /* counters, written only by this vCPU's thread */
+    VireoVcpuStats stats;
+};
+
+/* Set up the core; `tlb` is owned by the caller (part of its CPU state). */
+void vireo_cpu_init(VireoCpu *cpu, const VireoCpuClass *cls, VireoMachine *machine, VireoTlb *tlb);
+void vireo_cpu_finalize(VireoCpu *cpu);
+
+/* The dispatch loop: runs until the machine asks the vCPU to stop. */
+void vireo_cpu_run(VireoCpu *cpu);
+/* Runs one block (after taking a pending interrupt), for tests and
+ * debuggers. Does nothing while the vCPU waits for an interrupt. */
+void vireo_cpu_step(VireoCpu *cpu);
+/* From another thread: have the loop look at its state soon. */
+static inline void vireo_cpu_request_exit(VireoCpu *cpu)
+{
+    atomic_store_explicit(&cpu->exit_request, 1, memory_order_release);
+}
+
+/* TLB maintenance. */
+void vireo_tlb_flush_all(VireoCpu *cpu);
+/* Flush entries for `va` (any context), non-global ones of `asid` only when
+ * `match_asid`; va = VIREO_TLB_INVALID flushes every address. */
+void vireo_tlb_flush(VireoCpu *cpu, uint64_t va, bool match_asid, uint16_t asid);
+/* Select the contexts the fast paths use. */
+void vireo_tlb_set_context(VireoCpu *cpu, unsigned data_ctx, unsigned insn_ctx);
+
+/* Drop every decoded block. */
+void vireo_cpu_flush_code(VireoCpu *cpu);
+/* Re-read cls->decode_flags() after a change of the state it depends on. */
+void vireo_cpu_set_decode_flags(VireoCpu *cpu);
+/* Instructions retired since the last architectural reset of the counter. */
+static inline uint64_t vireo_cpu_icount(const VireoCpu *cpu)
+{
+    return cpu->stats.insns - cpu->insns_at_reset;
+}
+
+/* Memory access with translation, for helpers and the slow paths. On a
+ * fault the architecture's exception has been taken and false returned. */
+bool vireo_cpu_load(VireoCpu *cpu, uint64_t va, unsigned size, uint64_t *value);
+bool vireo_cpu_store(VireoCpu *cpu, uint64_t va, unsigned size, uint64_t value);
+/* Instruction fetch for decoders: two bytes at `va`. */
+bool vireo_cpu_fetch16(VireoCpu *cpu, uint64_t va, uint16_t *value);
+
+/* For helpers: the guest pc of the instruction `insn` belongs to, and of the
+ * one after it, in the block being executed. */
+uint64_t vireo_cpu_insn_pc(const VireoCpu *cpu, const VireoIrInsn *insn);
+uint64_t vireo_cpu_next_pc(const VireoCpu *cpu, const VireoIrInsn *insn);
+/* Instructions retired so far, counting those of the current block before
+ * `insn`. */
+uint64_t vireo_cpu_retired(const VireoCpu *cpu, const VireoIrInsn *insn);
+
+/* Helpers return this after taking a trap: the instruction did not retire. */
+#define VIREO_IR_TRAP 2
+
+/* Counters: relaxed stores by the owner, relaxed loads by readers. */
+#define VIREO_STAT_ADD(cpu, field, n)                                              \
+    __atomic_store_n(&(cpu)->stats.field,                                          \
+                     __atomic_load_n(&(cpu)->stats.field, __ATOMIC_RELAXED) + (n), \
+                     __ATOMIC_RELAXED)
+void vireo_cpu_read_stats(VireoCpu *cpu, VireoVcpuStats *out);

@@ -1,0 +1,715 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The threaded interpreter. A decoded block is turned into an array of
+ * (handler, instruction) pairs; running it jumps from one handler to the next
+ * through the addresses stored in the array (computed goto), so there is no
+ * central switch to mispredict. Loads and stores try the TLB fast path inline
+ * and call out only on a miss.
+ */
+#include "interp.h"
+#include "engine/softfloat.h"
+
+#include <string.h>
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "The interpreter reads guest memory in host order and needs a little-endian host."
+#endif
+
+#define likely(x)   __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+static const void *const *handler_table;
+
+static inline uint32_t unbox32(uint64_t v)
+{
+    return (v >> 32) == 0xffffffffu ? (uint32_t)v : VIREO_F32_CANONICAL_NAN;
+}
+
+static inline uint64_t box32(uint32_t v)
+{
+    return 0xffffffff00000000ull | v;
+}
+
+static inline int64_t sext32(uint64_t v)
+{
+    return (int64_t)(int32_t)(uint32_t)v;
+}
+
+static uint64_t mulhu64(uint64_t a, uint64_t b)
+{
+    return (uint64_t)(((unsigned __int128)a * b) >> 64);
+}
+
+static uint64_t mulh64(int64_t a, int64_t b)
+{
+    return (uint64_t)(((__int128)a * b) >> 64);
+}
+
+static uint64_t mulhsu64(int64_t a, uint64_t b)
+{
+    return (uint64_t)(((__int128)a * (__int128)(unsigned __int128)b) >> 64);
+}
+
+static uint64_t div64(int64_t a, int64_t b)
+{
+    if (b == 0) {
+        return ~0ull;
+    }
+    if (a == INT64_MIN && b == -1) {
+        return (uint64_t)a;
+    }
+    return (uint64_t)(a / b);
+}
+
+static uint64_t rem64(int64_t a, int64_t b)
+{
+    if (b == 0) {
+        return (uint64_t)a;
+    }
+    if (a == INT64_MIN && b == -1) {
+        return 0;
+    }
+    return (uint64_t)(a % b);
+}
+
+static uint64_t divw(uint64_t x, uint64_t y)
+{
+    int32_t a = (int32_t)x, b = (int32_t)y;
+    if (b == 0) {
+        return ~0ull;
+    }
+    if (a == INT32_MIN && b == -1) {
+        return (uint64_t)(int64_t)a;
+    }
+    return (uint64_t)(int64_t)(a / b);
+}
+
+static uint64_t remw(uint64_t x, uint64_t y)
+{
+    int32_t a = (int32_t)x, b = (int32_t)y;
+    if (b == 0) {
+        return (uint64_t)(int64_t)a;
+    }
+    if (a == INT32_MIN && b == -1) {
+        return 0;
+    }
+    return (uint64_t)(int64_t)(a % b);
+}
+
+static uint64_t divuw(uint64_t x, uint64_t y)
+{
+    uint32_t a = (uint32_t)x, b = (uint32_t)y;
+    return b == 0 ? ~0ull : (uint64_t)sext32(a / b);
+}
+
+static uint64_t remuw(uint64_t x, uint64_t y)
+{
+    uint32_t a = (uint32_t)x, b = (uint32_t)y;
+    return b == 0 ? (uint64_t)sext32(a) : (uint64_t)sext32(a % b);
+}
+
+/* Atomic read-modify-write on an aligned host word. */
+static uint64_t amo32(VireoIrOp op, uint32_t *p, uint32_t v)
+{
+    uint32_t old, nv;
+
+    switch (op) {
+    case VIREO_OP_AMOSWAP32: return (uint64_t)sext32(__atomic_exchange_n(p, v, __ATOMIC_SEQ_CST));
+    case VIREO_OP_AMOADD32: return (uint64_t)sext32(__atomic_fetch_add(p, v, __ATOMIC_SEQ_CST));
+    case VIREO_OP_AMOAND32: return (uint64_t)sext32(__atomic_fetch_and(p, v, __ATOMIC_SEQ_CST));
+    case VIREO_OP_AMOOR32: return (uint64_t)sext32(__atomic_fetch_or(p, v, __ATOMIC_SEQ_CST));
+    case VIREO_OP_AMOXOR32: return (uint64_t)sext32(__atomic_fetch_xor(p, v, __ATOMIC_SEQ_CST));
+    default: break;
+    }
+    old = __atomic_load_n(p, __ATOMIC_RELAXED);
+    do {
+        switch (op) {
+        case VIREO_OP_AMOMIN32: nv = (int32_t)old < (int32_t)v ? old : v; break;
+        case VIREO_OP_AMOMAX32: nv = (int32_t)old > (int32_t)v ? old : v; break;
+        case VIREO_OP_AMOMINU32: nv = old < v ? old : v; break;
+        default: nv = old > v ? old : v; break;
+        }
+    } while (!__atomic_compare_exchange_n(p, &old, nv, true, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
+    return (uint64_t)sext32(old);
+}
+
+static uint64_t amo64(VireoIrOp op, uint64_t *p, uint64_t v)
+{
+    uint64_t old, nv;
+
+    switch (op) {
+    case VIREO_OP_AMOSWAP64: return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST);
+    case VIREO_OP_AMOADD64: return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST);
+    case VIREO_OP_AMOAND64: return __atomic_fetch_and(p, v, __ATOMIC_SEQ_CST);
+    case VIREO_OP_AMOOR64: return __atomic_fetch_or(p, v, __ATOMIC_SEQ_CST);
+    case VIREO_OP_AMOXOR64: return __atomic_fetch_xor(p, v, __ATOMIC_SEQ_CST);
+    default: break;
+    }
+    old = __atomic_load_n(p, __ATOMIC_RELAXED);
+    do {
+        switch (op) {
+        case VIREO_OP_AMOMIN64: nv = (int64_t)old < (int64_t)v ? old : v; break;
+        case VIREO_OP_AMOMAX64: nv = (int64_t)old > (int64_t)v ? old : v; break;
+        case VIREO_OP_AMOMINU64: nv = old < v ? old : v; break;
+        default: nv = old > v ? old : v; break;
+        }
+    } while (!__atomic_compare_exchange_n(p, &old, nv, true, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
+    return old;
+}
+
+/* Floating point. Returns false after raising illegal instruction for an
+ * invalid dynamic rounding mode. */
+static bool fp_op(VireoCpu *cpu, const VireoIrInsn *in)
+{
+    uint64_t *R = cpu->regs;
+    uint64_t a = R[in->a], b = R[in->b], c = R[in->c];
+    VireoFloatStatus st = { in->flags, 0 };
+    uint64_t r;
+
+    if (st.rm == VIREO_IR_RM_DYN) {
+        st.rm = cpu->fp_rm;
+    }
+    if (st.rm > VIREO_RM_RMM) {
+        cpu->pc = vireo_cpu_insn_pc(cpu, in);
+        cpu->cls->raise_illegal(cpu, (uint64_t)in->imm);
+        return false;
+    }
+    switch ((VireoIrOp)in->op) {
+    case VIREO_OP_FADD_S: r = box32(vireo_f32_add(unbox32(a), unbox32(b), &st)); break;
+    case VIREO_OP_FSUB_S: r = box32(vireo_f32_sub(unbox32(a), unbox32(b), &st)); break;
+    case VIREO_OP_FMUL_S: r = box32(vireo_f32_mul(unbox32(a), unbox32(b), &st)); break;
+    case VIREO_OP_FDIV_S: r = box32(vireo_f32_div(unbox32(a), unbox32(b), &st)); break;
+    case VIREO_OP_FSQRT_S: r = box32(vireo_f32_sqrt(unbox32(a), &st)); break;
+    case VIREO_OP_FMADD_S:
+        r = box32(vireo_f32_muladd(unbox32(a), unbox32(b), unbox32(c), false, false, &st));
+        break;
+    case VIREO_OP_FMSUB_S:
+        r = box32(vireo_f32_muladd(unbox32(a), unbox32(b), unbox32(c), false, true, &st));
+        break;
+    case VIREO_OP_FNMSUB_S:
+        r = box32(vireo_f32_muladd(unbox32(a), unbox32(b), unbox32(c), true, false, &st));
+        break;
+    case VIREO_OP_FNMADD_S:
+        r = box32(vireo_f32_muladd(unbox32(a), unbox32(b), unbox32(c), true, true, &st));
+        break;
+    case VIREO_OP_FMIN_S: r = box32(vireo_f32_min(unbox32(a), unbox32(b), &st)); break;
+    case VIREO_OP_FMAX_S: r = box32(vireo_f32_max(unbox32(a), unbox32(b), &st)); break;
+    case VIREO_OP_FEQ_S: r = vireo_f32_eq(unbox32(a), unbox32(b), &st); break;
+    case VIREO_OP_FLT_S: r = vireo_f32_lt(unbox32(a), unbox32(b), &st); break;
+    case VIREO_OP_FLE_S: r = vireo_f32_le(unbox32(a), unbox32(b), &st); break;
+    case VIREO_OP_FCLASS_S: r = vireo_f32_classify(unbox32(a)); break;
+    case VIREO_OP_FSGNJ_S:
+        r = box32((unbox32(a) & 0x7fffffffu) | (unbox32(b) & 0x80000000u));
+        break;
+    case VIREO_OP_FSGNJN_S:
+        r = box32((unbox32(a) & 0x7fffffffu) | (~unbox32(b) & 0x80000000u));
+        break;
+    case VIREO_OP_FSGNJX_S: r = box32(unbox32(a) ^ (unbox32(b) & 0x80000000u)); break;
+    case VIREO_OP_FADD_D: r = vireo_f64_add(a, b, &st); break;
+    case VIREO_OP_FSUB_D: r = vireo_f64_sub(a, b, &st); break;
+    case VIREO_OP_FMUL_D: r = vireo_f64_mul(a, b, &st); break;
+    case VIREO_OP_FDIV_D: r = vireo_f64_div(a, b, &st); break;
+    case VIREO_OP_FSQRT_D: r = vireo_f64_sqrt(a, &st); break;
+    case VIREO_OP_FMADD_D: r = vireo_f64_muladd(a, b, c, false, false, &st); break;
+    case VIREO_OP_FMSUB_D: r = vireo_f64_muladd(a, b, c, false, true, &st); break;
+    case VIREO_OP_FNMSUB_D: r = vireo_f64_muladd(a, b, c, true, false, &st); break;
+    case VIREO_OP_FNMADD_D: r = vireo_f64_muladd(a, b, c, true, true, &st); break;
+    case VIREO_OP_FMIN_D: r = vireo_f64_min(a, b, &st); break;
+    case VIREO_OP_FMAX_D: r = vireo_f64_max(a, b, &st); break;
+    case VIREO_OP_FEQ_D: r = vireo_f64_eq(a, b, &st); break;
+    case VIREO_OP_FLT_D: r = vireo_f64_lt(a, b, &st); break;
+    case VIREO_OP_FLE_D: r = vireo_f64_le(a, b, &st); break;
+    case VIREO_OP_FCLASS_D: r = vireo_f64_classify(a); break;
+    case VIREO_OP_FSGNJ_D: r = (a & ~(1ull << 63)) | (b & (1ull << 63)); break;
+    case VIREO_OP_FSGNJN_D: r = (a & ~(1ull << 63)) | (~b & (1ull << 63)); break;
+    case VIREO_OP_FSGNJX_D: r = a ^ (b & (1ull << 63)); break;
+    case VIREO_OP_FCVT_S_D: r = box32(vireo_f64_to_f32(a, &st)); break;
+    case VIREO_OP_FCVT_D_S: r = vireo_f32_to_f64(unbox32(a), &st); break;
+    case VIREO_OP_FCVT_W_S: r = (uint64_t)vireo_f32_to_i32(unbox32(a), &st); break;
+    case VIREO_OP_FCVT_WU_S: r = (uint64_t)vireo_f32_to_u32(unbox32(a), &st); break;
+    case VIREO_OP_FCVT_L_S: r = (uint64_t)vireo_f32_to_i64(unbox32(a), &st); break;
+    case VIREO_OP_FCVT_LU_S: r = vireo_f32_to_u64(unbox32(a), &st); break;
+    case VIREO_OP_FCVT_W_D: r = (uint64_t)vireo_f64_to_i32(a, &st); break;
+    case VIREO_OP_FCVT_WU_D: r = (uint64_t)vireo_f64_to_u32(a, &st); break;
+    case VIREO_OP_FCVT_L_D: r = (uint64_t)vireo_f64_to_i64(a, &st); break;
+    case VIREO_OP_FCVT_LU_D: r = vireo_f64_to_u64(a, &st); break;
+    case VIREO_OP_FCVT_S_W: r = box32(vireo_i32_to_f32((int32_t)a, &st)); break;
+    case VIREO_OP_FCVT_S_WU: r = box32(vireo_u32_to_f32((uint32_t)a, &st)); break;
+    case VIREO_OP_FCVT_S_L: r = box32(vireo_i64_to_f32((int64_t)a, &st)); break;
+    case VIREO_OP_FCVT_S_LU: r = box32(vireo_u64_to_f32(a, &st)); break;
+    case VIREO_OP_FCVT_D_W: r = vireo_i32_to_f64((int32_t)a, &st); break;
+    case VIREO_OP_FCVT_D_WU: r = vireo_u32_to_f64((uint32_t)a, &st); break;
+    case VIREO_OP_FCVT_D_L: r = vireo_i64_to_f64((int64_t)a, &st); break;
+    case VIREO_OP_FCVT_D_LU: r = vireo_u64_to_f64(a, &st); break;
+    default: g_assert_not_reached();
+    }
+    R[in->d] = r;
+    cpu->fp_flags |= st.flags;
+    return true;
+}
+
+/* Counters kept in registers while blocks run, and published to the vCPU's
+ * statistics on the way out, before helpers (which may read instret), and
+ * every few thousand blocks so that readers see them move. */
+typedef struct {
+    uint64_t insns, blocks, mem;
+} Acc;
+
+static inline void publish(VireoCpu *cpu, Acc *acc)
+{
+    VIREO_STAT_ADD(cpu, insns, acc->insns);
+    VIREO_STAT_ADD(cpu, blocks, acc->blocks);
+    VIREO_STAT_ADD(cpu, dtlb_hits, acc->mem);
+    acc->insns = acc->blocks = acc->mem = 0;
+}
+
+static inline void account(VireoCpu *cpu, Acc *acc, const VireoTb *tb, uint32_t n)
+{
+    acc->insns += n;
+    acc->blocks++;
+    acc->mem += tb->n_mem;
+    if (__builtin_expect(acc->blocks >= 4096, 0)) {
+        publish(cpu, acc);
+    }
+}
+
+void vireo_interp_exec(VireoCpu *cpu, VireoTb *tb, bool chain)
+{
+    /* clang-format off */
+    static const void *const labels[VIREO_OP_COUNT] = {
+#define VIREO_IR_LABEL(name, kind) [VIREO_OP_##name] = &&op_##name,
+        VIREO_IR_OPS(VIREO_IR_LABEL)
+#undef VIREO_IR_LABEL
+    };
+    /* clang-format on */
+    const VireoExecInsn *ip;
+    unsigned slot;
+    Acc acc = { 0, 0, 0 };
+    uint64_t *R;
+    VireoTlbEntry *dtlb;
+
+    if (cpu == NULL) {
+        handler_table = labels;
+        return;
+    }
+    R = cpu->regs;
+    dtlb = cpu->dtlb;
+enter:
+    cpu->cur_tb = tb;
+    ip = tb->code;
+
+#define IN (ip->in)
+#define NEXT()              \
+    do {                    \
+        ip++;               \
+        goto * ip->handler; \
+    } while (0)
+#define DISPATCH() goto * ip->handler
+#define ALU_R(name, expr)                  \
+    op_##name:                             \
+    {                                      \
+        uint64_t a = R[IN.a], b = R[IN.b]; \
+        R[IN.d] = (expr);                  \
+        NEXT();                            \
+    }
+#define ALU_I(name, expr)                           \
+    op_##name:                                      \
+    {                                               \
+        uint64_t a = R[IN.a], b = (uint64_t)IN.imm; \
+        R[IN.d] = (expr);                           \
+        NEXT();                                     \
+    }
+#define ALU_U(name, expr)     \
+    op_##name:                \
+    {                         \
+        uint64_t a = R[IN.a]; \
+        R[IN.d] = (expr);     \
+        NEXT();               \
+    }
+#define TLB_INDEX(va) (((va) >> VIREO_PAGE_SHIFT) & (VIREO_TLB_SIZE - 1))
+#define LOAD(name, type, size, ext)                                                       \
+    op_##name:                                                                            \
+    {                                                                                     \
+        uint64_t va = R[IN.a] + (uint64_t)IN.imm;                                         \
+        const VireoTlbEntry *e = &dtlb[TLB_INDEX(va)];                                    \
+        if (likely(e->tag_r == (va & (~(uint64_t)(VIREO_PAGE_SIZE - 1) | (size - 1))))) { \
+            type v;                                                                       \
+            memcpy(&v, (const void *)(uintptr_t)(va + e->addend), sizeof v);              \
+            R[IN.d] = ext(v);                                                             \
+        } else {                                                                          \
+            uint64_t v;                                                                   \
+            if (!vireo_cpu_load_slow(cpu, &IN, va, size, &v)) {                           \
+                goto trapped;                                                             \
+            }                                                                             \
+            R[IN.d] = ext((type)v);                                                       \
+            dtlb = cpu->dtlb;                                                             \
+        }                                                                                 \
+        NEXT();                                                                           \
+    }
+#define STORE(name, type, size)                                                          \
+    op_##name:                                                                           \
+    {                                                                                    \
+        uint64_t va = R[IN.a] + (uint64_t)IN.imm;                                        \
+        const VireoTlbEntry *e = &dtlb[TLB_INDEX(va)];                                   \
+        if (likely(e->tag_w == (va & (~(uint64_t)(VIREO_PAGE_SIZE - 1) | (size - 1))) && \
+                   *e->page_flags == 0)) {                                               \
+            type v = (type)R[IN.b];                                                      \
+            memcpy((void *)(uintptr_t)(va + e->addend), &v, sizeof v);                   \
+        } else {                                                                         \
+            if (!vireo_cpu_store_slow(cpu, &IN, va, size, R[IN.b])) {                    \
+                goto trapped;                                                            \
+            }                                                                            \
+            dtlb = cpu->dtlb;                                                            \
+        }                                                                                \
+        NEXT();                                                                          \
+    }
+#define BRANCH(name, cond)                                          \
+    op_##name:                                                      \
+    {                                                               \
+        uint64_t a = R[IN.a], b = R[IN.b];                          \
+        slot = (cond) ? 0 : 1;                                      \
+        cpu->pc = slot == 0 ? (uint64_t)IN.imm : (uint64_t)IN.imm2; \
+        goto linked;                                                \
+    }
+#define AMO(name, width)                                                      \
+    op_##name:                                                                \
+    {                                                                         \
+        void *p = vireo_cpu_atomic_addr(cpu, &IN, R[IN.a], width / 8, false); \
+        if (p == NULL) {                                                      \
+            goto trapped;                                                     \
+        }                                                                     \
+        R[IN.d] = amo##width((VireoIrOp)IN.op, p, (uint##width##_t)R[IN.b]);  \
+        NEXT();                                                               \
+    }
+#define IDENT(x) (x)
+#define FP(name)                \
+    op_##name:                  \
+    {                           \
+        if (!fp_op(cpu, &IN)) { \
+            goto trapped;       \
+        }                       \
+        NEXT();                 \
+    }
+
+    DISPATCH();
+
+op_MOVI:
+    R[IN.d] = (uint64_t)IN.imm;
+    NEXT();
+op_MOV:
+    R[IN.d] = R[IN.a];
+    NEXT();
+    ALU_R(ADD, a + b)
+    ALU_R(SUB, a - b)
+    ALU_R(AND, a & b)
+    ALU_R(OR, a | b)
+    ALU_R(XOR, a ^ b)
+    ALU_R(SHL, a << (b & 63))
+    ALU_R(SHR, a >> (b & 63))
+    ALU_R(SAR, (uint64_t)((int64_t)a >> (b & 63)))
+    ALU_R(SLT, (int64_t)a < (int64_t)b)
+    ALU_R(SLTU, a < b)
+    ALU_R(SEQ, a == b)
+    ALU_R(SNE, a != b)
+    ALU_R(MUL, a * b)
+    ALU_R(MULH, mulh64((int64_t)a, (int64_t)b))
+    ALU_R(MULHU, mulhu64(a, b))
+    ALU_R(MULHSU, mulhsu64((int64_t)a, b))
+    ALU_R(DIV, div64((int64_t)a, (int64_t)b))
+    ALU_R(DIVU, b == 0 ? ~0ull : a / b)
+    ALU_R(REM, rem64((int64_t)a, (int64_t)b))
+    ALU_R(REMU, b == 0 ? a : a % b)
+    ALU_I(ADDI, a + b)
+    ALU_I(ANDI, a & b)
+    ALU_I(ORI, a | b)
+    ALU_I(XORI, a ^ b)
+    ALU_I(SHLI, a << (b & 63))
+    ALU_I(SHRI, a >> (b & 63))
+    ALU_I(SARI, (uint64_t)((int64_t)a >> (b & 63)))
+    ALU_I(SLTI, (int64_t)a < (int64_t)b)
+    ALU_I(SLTIU, a < b)
+    ALU_R(ADDW, (uint64_t)sext32(a + b))
+    ALU_R(SUBW, (uint64_t)sext32(a - b))
+    ALU_R(SHLW, (uint64_t)sext32((uint32_t)a << (b & 31)))
+    ALU_R(SHRW, (uint64_t)sext32((uint32_t)a >> (b & 31)))
+    ALU_R(SARW, (uint64_t)(int64_t)((int32_t)a >> (b & 31)))
+    ALU_R(MULW, (uint64_t)sext32((uint32_t)a * (uint32_t)b))
+    ALU_R(DIVW, divw(a, b))
+    ALU_R(DIVUW, divuw(a, b))
+    ALU_R(REMW, remw(a, b))
+    ALU_R(REMUW, remuw(a, b))
+    ALU_I(ADDIW, (uint64_t)sext32(a + b))
+    ALU_I(SHLIW, (uint64_t)sext32((uint32_t)a << (b & 31)))
+    ALU_I(SHRIW, (uint64_t)sext32((uint32_t)a >> (b & 31)))
+    ALU_I(SARIW, (uint64_t)(int64_t)((int32_t)a >> (b & 31)))
+    ALU_U(SEXT8, (uint64_t)(int64_t)(int8_t)a)
+    ALU_U(SEXT16, (uint64_t)(int64_t)(int16_t)a)
+    ALU_U(SEXT32, (uint64_t)sext32(a))
+    ALU_U(ZEXT8, a & 0xff)
+    ALU_U(ZEXT16, a & 0xffff)
+    ALU_U(ZEXT32, a & 0xffffffffu)
+    ALU_U(FBOX_S, a | 0xffffffff00000000ull)
+    LOAD(LD8S, int8_t, 1, (uint64_t)(int64_t))
+    LOAD(LD8U, uint8_t, 1, (uint64_t))
+    LOAD(LD16S, int16_t, 2, (uint64_t)(int64_t))
+    LOAD(LD16U, uint16_t, 2, (uint64_t))
+    LOAD(LD32S, int32_t, 4, (uint64_t)(int64_t))
+    LOAD(LD32U, uint32_t, 4, (uint64_t))
+    LOAD(LD64, uint64_t, 8, IDENT)
+    STORE(ST8, uint8_t, 1)
+    STORE(ST16, uint16_t, 2)
+    STORE(ST32, uint32_t, 4)
+    STORE(ST64, uint64_t, 8)
+    AMO(AMOSWAP32, 32)
+    AMO(AMOADD32, 32)
+    AMO(AMOAND32, 32)
+    AMO(AMOOR32, 32)
+    AMO(AMOXOR32, 32)
+    AMO(AMOMIN32, 32)
+    AMO(AMOMAX32, 32)
+    AMO(AMOMINU32, 32)
+    AMO(AMOMAXU32, 32)
+    AMO(AMOSWAP64, 64)
+    AMO(AMOADD64, 64)
+    AMO(AMOAND64, 64)
+    AMO(AMOOR64, 64)
+    AMO(AMOXOR64, 64)
+    AMO(AMOMIN64, 64)
+    AMO(AMOMAX64, 64)
+    AMO(AMOMINU64, 64)
+    AMO(AMOMAXU64, 64)
+op_LR32:
+op_LR64 : {
+    unsigned size = IN.op == VIREO_OP_LR32 ? 4 : 8;
+    void *p = vireo_cpu_atomic_addr(cpu, &IN, R[IN.a], size, true);
+    if (p == NULL) {
+        goto trapped;
+    }
+    uint64_t v = size == 4 ? (uint64_t)sext32(__atomic_load_n((uint32_t *)p, __ATOMIC_SEQ_CST))
+                           : __atomic_load_n((uint64_t *)p, __ATOMIC_SEQ_CST);
+    cpu->res_valid = true;
+    cpu->res_host = p;
+    cpu->res_value = v;
+    R[IN.d] = v;
+    NEXT();
+}
+op_SC32:
+op_SC64 : {
+    unsigned size = IN.op == VIREO_OP_SC32 ? 4 : 8;
+    void *p = vireo_cpu_atomic_addr(cpu, &IN, R[IN.a], size, false);
+    bool ok = false;
+    if (p == NULL) {
+        goto trapped;
+    }
+    if (cpu->res_valid && cpu->res_host == p) {
+        if (size == 4) {
+            uint32_t expect = (uint32_t)cpu->res_value;
+            ok = __atomic_compare_exchange_n((uint32_t *)p, &expect, (uint32_t)R[IN.b], false,
+                                             __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+        } else {
+            uint64_t expect = cpu->res_value;
+            ok = __atomic_compare_exchange_n((uint64_t *)p, &expect, R[IN.b], false,
+                                             __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+        }
+    }
+    cpu->res_valid = false;
+    R[IN.d] = ok ? 0 : 1;
+    NEXT();
+}
+op_CAS32:
+op_CAS64 : {
+    unsigned size = IN.op == VIREO_OP_CAS32 ? 4 : 8;
+    void *p = vireo_cpu_atomic_addr(cpu, &IN, R[IN.a], size, false);
+    if (p == NULL) {
+        goto trapped;
+    }
+    if (size == 4) {
+        uint32_t expect = (uint32_t)R[IN.c];
+        __atomic_compare_exchange_n((uint32_t *)p, &expect, (uint32_t)R[IN.b], false,
+                                    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+        R[IN.d] = (uint64_t)sext32(expect);
+    } else {
+        uint64_t expect = R[IN.c];
+        __atomic_compare_exchange_n((uint64_t *)p, &expect, R[IN.b], false, __ATOMIC_SEQ_CST,
+                                    __ATOMIC_SEQ_CST);
+        R[IN.d] = expect;
+    }
+    NEXT();
+}
+op_FENCE:
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    NEXT();
+    FP(FADD_S)
+    FP(FSUB_S)
+    FP(FMUL_S)
+    FP(FDIV_S)
+    FP(FSQRT_S)
+    FP(FMADD_S)
+    FP(FMSUB_S)
+    FP(FNMSUB_S)
+    FP(FNMADD_S)
+    FP(FMIN_S)
+    FP(FMAX_S)
+    FP(FEQ_S)
+    FP(FLT_S)
+    FP(FLE_S)
+    FP(FCLASS_S)
+    FP(FSGNJ_S)
+    FP(FSGNJN_S)
+    FP(FSGNJX_S)
+    FP(FADD_D)
+    FP(FSUB_D)
+    FP(FMUL_D)
+    FP(FDIV_D)
+    FP(FSQRT_D)
+    FP(FMADD_D)
+    FP(FMSUB_D)
+    FP(FNMSUB_D)
+    FP(FNMADD_D)
+    FP(FMIN_D)
+    FP(FMAX_D)
+    FP(FEQ_D)
+    FP(FLT_D)
+    FP(FLE_D)
+    FP(FCLASS_D)
+    FP(FSGNJ_D)
+    FP(FSGNJN_D)
+    FP(FSGNJX_D)
+    FP(FCVT_S_D)
+    FP(FCVT_D_S)
+    FP(FCVT_W_S)
+    FP(FCVT_WU_S)
+    FP(FCVT_L_S)
+    FP(FCVT_LU_S)
+    FP(FCVT_W_D)
+    FP(FCVT_WU_D)
+    FP(FCVT_L_D)
+    FP(FCVT_LU_D)
+    FP(FCVT_S_W)
+    FP(FCVT_S_WU)
+    FP(FCVT_S_L)
+    FP(FCVT_S_LU)
+    FP(FCVT_D_W)
+    FP(FCVT_D_WU)
+    FP(FCVT_D_L)
+    FP(FCVT_D_LU)
+op_HELPER : {
+    int r = IN.helper(cpu, &IN);
+    if (likely(r == 0)) {
+        dtlb = cpu->dtlb;
+        NEXT();
+    }
+    if (r == VIREO_IR_TRAP) {
+        goto trapped;
+    }
+    /* The instruction retired and set the pc. Helpers that change state the
+     * dispatcher must see also raise exit_request, which stops the chain. */
+    account(cpu, &acc, tb, IN.gidx + 1u);
+    goto next_block;
+}
+    BRANCH(BEQ, a == b)
+    BRANCH(BNE, a != b)
+    BRANCH(BLT, (int64_t)a < (int64_t)b)
+    BRANCH(BGE, (int64_t)a >= (int64_t)b)
+    BRANCH(BLTU, a < b)
+    BRANCH(BGEU, a >= b)
+op_JMP:
+    cpu->pc = (uint64_t)IN.imm;
+    slot = 0;
+    goto linked;
+op_JMPR:
+    cpu->pc = (R[IN.a] + (uint64_t)IN.imm) & ~(uint64_t)IN.flags;
+    goto chain;
+op_EXIT:
+    cpu->pc = (uint64_t)IN.imm;
+    slot = 0;
+    goto linked;
+op_WFI:
+    cpu->pc = (uint64_t)IN.imm;
+    cpu->halted = true;
+    goto done;
+op_TRAP:
+    cpu->pc = vireo_cpu_insn_pc(cpu, &IN);
+    cpu->cls->raise(cpu, (uint64_t)IN.imm, (uint64_t)IN.imm2);
+    goto trapped;
+
+linked:
+    /* A static successor: follow the block's own link when it is current. */
+    account(cpu, &acc, tb, tb->n_guest);
+    if (likely(chain && !atomic_load_explicit(&cpu->exit_request, memory_order_relaxed))) {
+        VireoTb *next = tb->link[slot].tb;
+        if (likely(tb->link[slot].key == cpu->exec_key &&
+                   __atomic_load_n(next->gen_ptr, __ATOMIC_RELAXED) == next->gen)) {
+            tb = next;
+            goto enter;
+        }
+        next = vireo_jc_lookup(cpu);
+        if (next != NULL) {
+            tb->link[slot].tb = next;
+            tb->link[slot].key = cpu->exec_key;
+            tb = next;
+            goto enter;
+        }
+    }
+    goto out;
+
+chain:
+    account(cpu, &acc, tb, tb->n_guest);
+next_block:
+    /* Straight on to the next block when it is in the jump cache and nobody
+     * asked this vCPU to look up. */
+    if (likely(chain && !atomic_load_explicit(&cpu->exit_request, memory_order_relaxed))) {
+        VireoTb *next = vireo_jc_lookup(cpu);
+        if (likely(next != NULL)) {
+            tb = next;
+            goto enter;
+        }
+    }
+    goto out;
+
+done:
+    account(cpu, &acc, tb, tb->n_guest);
+    goto out;
+
+trapped:
+    /* The exception has been taken; the instructions before this one
+     * retired, this one did not. */
+    account(cpu, &acc, tb, IN.gidx);
+out:
+    publish(cpu, &acc);
+    cpu->cur_tb = NULL;
+    return;
+
+#undef IN
+#undef NEXT
+#undef DISPATCH
+}
+
+VireoTb *vireo_interp_compile(const VireoIrBlock *block)
+{
+    size_t code_bytes = sizeof(VireoExecInsn) * block->n_ops;
+    size_t off_bytes = sizeof(uint16_t) * (block->n_guest + 1);
+    VireoTb *tb;
+
+    if (handler_table == NULL) {
+        vireo_interp_exec(NULL, NULL, false);
+    }
+    tb = g_malloc(sizeof *tb + code_bytes + off_bytes);
+    tb->next = NULL;
+    tb->vpc = block->pc;
+    tb->ppc = 0;
+    tb->gen = 0;
+    tb->flags = 0;
+    tb->n_ops = block->n_ops;
+    tb->n_guest = block->n_guest;
+    tb->n_mem = block->n_mem;
+    tb->link[0].tb = tb->link[1].tb = NULL;
+    tb->link[0].key = tb->link[1].key = 0;
+    for (uint32_t i = 0; i < block->n_ops; i++) {
+        tb->code[i].handler = handler_table[block->ops[i].op];
+        tb->code[i].in = block->ops[i];
+    }
+    tb->pc_off = (uint16_t *)(void *)((char *)tb->code + code_bytes);
+    memcpy(tb->pc_off, block->pc_off, off_bytes);
+    return tb;
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+/* Internal to engine/: the threaded interpreter's block format. */
+
+#include "engine/cpu.h"
+
+typedef struct VireoExecInsn {
+    const void *handler; /* label of the op's handler in vireo_interp_exec() */
+    VireoIrInsn in;
+} VireoExecInsn;
+
+struct VireoTb {
+    VireoTb *next; /* hash chain */
+    uint64_t vpc, ppc;
+    const uint32_t *gen_ptr; /* the page's code generation counter */
+    uint32_t gen;            /* its value when the block was decoded */
+    uint32_t flags;          /* decode flags */
+    uint32_t n_ops, n_guest, n_mem;
+    /* Direct links to the blocks that follow at a static target: the
+     * taken and not-taken sides of a branch, or the target of a jump. */
+    struct {
+        VireoTb *tb;
+        uint64_t key;
+    } link[2];
+    uint16_t *pc_off; /* n_guest + 1 entries, after code[] */
+    VireoExecInsn code[];
+};
+
+static inline VireoJumpCacheEntry *vireo_jc_entry(VireoCpu *cpu, uint64_t pc)
+{
+    return &cpu->jc[(pc >> 1) & (VIREO_JC_SIZE - 1)];
+}
+
+/* The cached block for cpu->pc, or NULL when the slow lookup is needed. */
+static inline VireoTb *vireo_jc_lookup(VireoCpu *cpu)
+{
+    uint64_t pc = cpu->pc;
+    const VireoJumpCacheEntry *j = vireo_jc_entry(cpu, pc);
+
+    if (j->vpc == pc && j->key == cpu->exec_key &&
+        __atomic_load_n(j->tb->gen_ptr, __ATOMIC_RELAXED) == j->tb->gen) {
+        return j->tb;
+    }
+    return NULL;
+}
+
+/* Recompute cpu->exec_key after a change of what it packs. */
+static inline void vireo_cpu_update_exec_key(VireoCpu *cpu)
+{
+    cpu->exec_key = ((uint64_t)cpu->jc_epoch << 32) | ((uint64_t)cpu->ictx << 24) |
+                    (cpu->decode_flags & 0xffffffu);
+}
+
+static inline void vireo_cpu_bump_epoch(VireoCpu *cpu)
+{
+    cpu->jc_epoch++;
+    vireo_cpu_update_exec_key(cpu);
+}
+
+/* Build the executable form of a decoded block. */
+VireoTb *vireo_interp_compile(const VireoIrBlock *block);
+/* Run `tb` and the blocks it leads to through the jump cache, until a block
+ * ends in a way that needs the dispatcher (a trap, an exit, a miss, or a
+ * pending exit request), or `tb` alone when `chain` is false. On return
+ * cpu->pc is the next pc. */
+void vireo_interp_exec(VireoCpu *cpu, VireoTb *tb, bool chain);
+
+/* Slow paths shared by the interpreter and helpers (cpu.c). `insn` locates
+ * the instruction for a precise exception. */
+bool vireo_cpu_load_slow(VireoCpu *cpu, const VireoIrInsn *insn, uint64_t va, unsigned size,
+                         uint64_t *value);
+bool vireo_cpu_store_slow(VireoCpu *cpu, const VireoIrInsn *insn, uint64_t va, unsigned size,
+                          uint64_t value);
+/* Host address of an aligned word for an atomic access with write
+ * permission, or NULL after taking the exception. */
+void *vireo_cpu_atomic_addr(VireoCpu *cpu, const VireoIrInsn *insn, uint64_t va, unsigned size,
+                            bool is_lr);

@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * A RISC-V 64 hart: reset, traps and interrupts, wfi, and the glue between
+ * the architecture-neutral core (engine/cpu.c) and the RISC-V parts
+ * (decoder, CSRs, MMU).
+ */
+#include "rv-cpu.h"
+
+#include <string.h>
+
+uint64_t rv_mip(RvCpu *rv)
+{
+    return rv->mip_sw | atomic_load_explicit(&rv->mip_hw, memory_order_acquire);
+}
+
+uint64_t rv_retired(RvCpu *rv, const VireoIrInsn *insn)
+{
+    return insn != NULL ? vireo_cpu_retired(&rv->base, insn) : vireo_cpu_icount(&rv->base);
+}
+
+void rv_update_context(RvCpu *rv)
+{
+    unsigned eff = rv->priv;
+    unsigned dctx, ictx;
+
+    if (rv->priv == PRV_M && (rv->mstatus & MSTATUS_MPRV)) {
+        eff = (unsigned)((rv->mstatus & MSTATUS_MPP) >> 11);
+    }
+    switch (eff) {
+    case PRV_M: dctx = CTX_M; break;
+    case PRV_S: dctx = (rv->mstatus & MSTATUS_SUM) ? CTX_S_SUM : CTX_S; break;
+    default: dctx = CTX_U; break;
+    }
+    ictx = rv->priv == PRV_M ? CTX_M : rv->priv == PRV_S ? CTX_S : CTX_U;
+    vireo_tlb_set_context(&rv->base, dctx, ictx);
+    vireo_cpu_set_decode_flags(&rv->base);
+}
+
+static void take_trap(RvCpu *rv, uint64_t cause, uint64_t tval, bool interrupt)
+{
+    uint64_t code = cause;
+    uint64_t epc = rv->base.pc;
+    bool delegate = rv->priv <= PRV_S && (((interrupt ? rv->mideleg : rv->medeleg) >> code) & 1);
+    uint64_t mcause = interrupt ? (code | CAUSE_INTERRUPT) : code;
+
+    if (delegate) {
+        rv->sepc = epc & ~1ull;
+        rv->scause = mcause;
+        rv->stval = tval;
+        rv->mstatus &= ~(MSTATUS_SPIE | MSTATUS_SPP);
+        if (rv->mstatus & MSTATUS_SIE) {
+            rv->mstatus |= MSTATUS_SPIE;
+        }
+        if (rv->priv == PRV_S) {
+            rv->mstatus |= MSTATUS_SPP;
+        }
+        rv->mstatus &= ~MSTATUS_SIE;
+        rv->priv = PRV_S;
+        rv->base.pc = rv->stvec & ~3ull;
+        if (interrupt && (rv->stvec & 1)) {
+            rv->base.pc += 4 * code;
+        }
+    } else {
+        rv->mepc = epc & ~1ull;
+        rv->mcause = mcause;
+        rv->mtval = tval;
+        rv->mstatus &= ~(MSTATUS_MPIE | MSTATUS_MPP);
+        if (rv->mstatus & MSTATUS_MIE) {
+            rv->mstatus |= MSTATUS_MPIE;
+        }
+        rv->mstatus |= (uint64_t)rv->priv << 11;
+        rv->mstatus &= ~MSTATUS_MIE;
+        rv->priv = PRV_M;
+        rv->base.pc = rv->mtvec & ~3ull;
+        if (interrupt && (rv->mtvec & 1)) {
+            rv->base.pc += 4 * code;
+        }
+    }
+    rv_update_context(rv);
+    if (interrupt) {
+        VIREO_STAT_ADD(&rv->base, interrupts, 1);
+    } else {
+        VIREO_STAT_ADD(&rv->base, exceptions, 1);
+    }
+}
+
+void rv_raise(VireoCpu *cpu, uint64_t cause, uint64_t tval)
+{
+    take_trap(rv_cpu(cpu), cause, tval, false);
+}
+
+static void rv_raise_illegal(VireoCpu *cpu, uint64_t bits)
+{
+    take_trap(rv_cpu(cpu), EXC_ILLEGAL, bits, false);
+}
+
+static void rv_raise_access(VireoCpu *cpu, VireoAccess access, VireoXlateResult why, uint64_t va)
+{
+    static const uint64_t causes[3][3] = {
+        /* page fault, access fault, misaligned */
+        [VIREO_ACCESS_LOAD] = { EXC_LOAD_PAGE, EXC_LOAD_ACCESS, EXC_LOAD_MISALIGNED },
+        [VIREO_ACCESS_STORE] = { EXC_STORE_PAGE, EXC_STORE_ACCESS, EXC_STORE_MISALIGNED },
+        [VIREO_ACCESS_FETCH] = { EXC_INSN_PAGE, EXC_INSN_ACCESS, EXC_INSN_MISALIGNED },
+    };
+    unsigned kind = why == VIREO_XLATE_PAGE_FAULT ? 0 : why == VIREO_XLATE_ACCESS_FAULT ? 1 : 2;
+
+    take_trap(rv_cpu(cpu), causes[access][kind], va, false);
+}
+
+/* The interrupt to take now, or -1. */
+static int pending_interrupt(RvCpu *rv)
+{
+    static const int order[] = { IRQ_M_EXT, IRQ_M_SOFT, IRQ_M_TIMER,
+                                 IRQ_S_EXT, IRQ_S_SOFT, IRQ_S_TIMER };
+    uint64_t pending = rv_mip(rv) & rv->mie;
+    uint64_t m_level, s_level, take = 0;
+
+    if (pending == 0) {
+        return -1;
+    }
+    m_level = pending & ~rv->mideleg;
+    s_level = pending & rv->mideleg;
+    if (m_level != 0 && (rv->priv < PRV_M || (rv->mstatus & MSTATUS_MIE))) {
+        take = m_level;
+    } else if (s_level != 0 &&
+               (rv->priv < PRV_S || (rv->priv == PRV_S && (rv->mstatus & MSTATUS_SIE)))) {
+        take = s_level;
+    }
+    for (unsigned i = 0; i < G_N_ELEMENTS(order); i++) {
+        if (take & (1ull << order[i])) {
+            return order[i];
+        }
+    }
+    return -1;
+}
+
+static void rv_check_interrupts(VireoCpu *cpu)
+{
+    RvCpu *rv = rv_cpu(cpu);
+    int irq;
+
+    if (cpu->halted && (rv_mip(rv) & rv->mie) != 0) {
+        cpu->halted = false;
+    }
+    irq = pending_interrupt(rv);
+    if (irq >= 0) {
+        cpu->halted = false;
+        take_trap(rv, (uint64_t)irq, 0, true);
+    }
+}
+
+static void rv_wait_for_interrupt(VireoCpu *cpu)
+{
+    RvCpu *rv = rv_cpu(cpu);
+    gint64 start = g_get_monotonic_time();
+
+    g_mutex_lock(&rv->wfi_lock);
+    while ((rv_mip(rv) & rv->mie) == 0 &&
+           !atomic_load_explicit(&cpu->exit_request, memory_order_acquire)) {
+        g_cond_wait(&rv->wfi_cond, &rv->wfi_lock);
+    }
+    g_mutex_unlock(&rv->wfi_lock);
+    VIREO_STAT_ADD(cpu, halted_ns, (uint64_t)(g_get_monotonic_time() - start) * 1000u);
+    /* Let the loop look at the new state. */
+    vireo_cpu_request_exit(cpu);
+}
+
+static uint32_t rv_decode_flags(VireoCpu *cpu)
+{
+    return (uint32_t)((rv_cpu(cpu)->mstatus & MSTATUS_FS) >> 13);
+}
+
+static const VireoCpuClass rv_class = {
+    .translate = rv_translate,
+    .raise_access = rv_raise_access,
+    .raise = rv_raise,
+    .raise_illegal = rv_raise_illegal,
+    .decode = rv_decode,
+    .decode_flags = rv_decode_flags,
+    .check_interrupts = rv_check_interrupts,
+    .wait_for_interrupt = rv_wait_for_interrupt,
+};
+
+/* ---- vCPU operations ---- */
+
+static void rv_reset(void *opaque)
+{
+    RvCpu *rv = opaque;
+    VireoCpu *cpu = &rv->base;
+
+    memset(cpu->regs, 0, sizeof cpu->regs);
+    cpu->pc = rv->reset_pc;
+    cpu->fp_rm = 0;
+    cpu->fp_flags = 0;
+    cpu->halted = false;
+    cpu->res_valid = false;
+    cpu->insns_at_reset = cpu->stats.insns;
+    rv->priv = PRV_M;
+    rv->mstatus = (2ull << 32) | (2ull << 34); /* UXL = SXL = 64 */
+    rv->medeleg = rv->mideleg = rv->mie = rv->mip_sw = 0;
+    rv->mtvec = rv->mscratch = rv->mepc = rv->mcause = rv->mtval = 0;
+    rv->stvec = rv->sscratch = rv->sepc = rv->scause = rv->stval = 0;
+    rv->satp = 0;
+    rv->mcounteren = rv->scounteren = 0;
+    rv->menvcfg = rv->senvcfg = 0;
+    rv->cycle_offset = rv->instret_offset = 0;
+    memset(rv->pmpcfg, 0, sizeof rv->pmpcfg);
+    memset(rv->pmpaddr, 0, sizeof rv->pmpaddr);
+    vireo_tlb_flush_all(cpu);
+    vireo_cpu_flush_code(cpu);
+    rv_update_context(rv);
+}
+
+static void rv_run(void *opaque)
+{
+    vireo_cpu_run(&((RvCpu *)opaque)->base);
+}
+
+static void rv_kick(void *opaque)
+{
+    RvCpu *rv = opaque;
+
+    vireo_cpu_request_exit(&rv->base);
+    g_mutex_lock(&rv->wfi_lock);
+    g_cond_broadcast(&rv->wfi_cond);
+    g_mutex_unlock(&rv->wfi_lock);
+}
+
+static void rv_get_stats(void *opaque, VireoVcpuStats *stats)
+{
+    vireo_cpu_read_stats(&((RvCpu *)opaque)->base, stats);
+}
+
+static void rv_free(void *opaque)
+{
+    RvCpu *rv = opaque;
+
+    vireo_cpu_finalize(&rv->base);
+    g_mutex_clear(&rv->wfi_lock);
+    g_cond_clear(&rv->wfi_cond);
+    g_free(rv);
+}
+
+static const VireoVcpuOps rv_vcpu_ops = {
+    .run = rv_run,
+    .kick = rv_kick,
+    .reset = rv_reset,
+    .get_stats = rv_get_stats,
+    .free = rv_free,
+};
+
+VireoRvCpu *vireo_rv_cpu_new(VireoMachine *machine, unsigned hartid, uint64_t reset_pc)
+{
+    RvCpu *rv = g_new0(RvCpu, 1);
+
+    vireo_cpu_init(&rv->base, &rv_class, machine, &rv->tlb);
+    rv->hartid = hartid;
+    rv->reset_pc = reset_pc;
+    atomic_init(&rv->mip_hw, 0);
+    g_mutex_init(&rv->wfi_lock);
+    g_cond_init(&rv->wfi_cond);
+    rv_reset(rv);
+    vireo_machine_add_vcpu(machine, &rv_vcpu_ops, rv);
+    return rv;
+}
+
+void vireo_rv_cpu_set_irq(VireoRvCpu *cpu, uint64_t mip_bit, bool level)
+{
+    RvCpu *rv = cpu;
+    uint64_t old;
+
+    if (level) {
+        old = atomic_fetch_or(&rv->mip_hw, mip_bit);
+    } else {
+        old = atomic_fetch_and(&rv->mip_hw, ~mip_bit);
+    }
+    if (((old & mip_bit) != 0) != level) {
+        rv_kick(rv);
+    }
+}
+
+uint64_t vireo_rv_cpu_get_reg(VireoRvCpu *cpu, unsigned index)
+{
+    return index < 64 ? cpu->base.regs[index] : 0;
+}
+
+void vireo_rv_cpu_set_reg(VireoRvCpu *cpu, unsigned index, uint64_t value)
+{
+    if (index > 0 && index < 64) {
+        cpu->base.regs[index] = value;
+    }
+}
+
+uint64_t vireo_rv_cpu_get_pc(VireoRvCpu *cpu)
+{
+    return cpu->base.pc;
+}
+
+void vireo_rv_cpu_set_pc(VireoRvCpu *cpu, uint64_t pc)
+{
+    cpu->base.pc = pc;
+}
+
+unsigned vireo_rv_cpu_get_priv(VireoRvCpu *cpu)
+{
+    return cpu->priv;
+}
+
+bool vireo_rv_cpu_get_csr(VireoRvCpu *cpu, unsigned csr, uint64_t *value)
+{
+    return rv_csr_read(cpu, csr, value, NULL);
+}
