@@ -239,20 +239,22 @@ VireoImage *vireo_image_load(const char *path, const char *what, VireoImageForma
                              GError **error)
 {
     g_autoptr(GError) local = NULL;
-    g_autoptr(GMappedFile) file = NULL;
     g_autoptr(GBytes) bytes = NULL;
+    char *contents = NULL;
+    gsize length = 0;
 
     if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
         g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO, "Cannot read %s “%s”: it is a folder", what,
                     path);
         return NULL;
     }
-    file = g_mapped_file_new(path, FALSE, &local);
-    if (file == NULL) {
+    /* A private copy: a file changed or truncated while the machine runs
+     * cannot affect it. */
+    if (!g_file_get_contents(path, &contents, &length, &local)) {
         g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO, "Cannot read %s: %s", what, local->message);
         return NULL;
     }
-    bytes = g_mapped_file_get_bytes(file);
+    bytes = g_bytes_new_take(contents, length);
     return vireo_image_new_from_bytes(bytes, path, what, format, error);
 }
 

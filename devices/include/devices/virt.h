@@ -64,7 +64,8 @@ typedef struct {
     const char *kernel;   /* the next stage: 0x80200000 or after the firmware */
     const char *initrd;   /* high in RAM, below the device tree */
     const char *cmdline;  /* /chosen/bootargs */
-    VireoRing *console;   /* what the UART transmits; not owned; may be NULL */
+    VireoRing *console;   /* what the UART (and, in test mode, HTIF) transmits; not
+                             owned, must outlive the machine; may be NULL */
     const char *test_elf; /* ISA test mode: this ELF alone, harts start at its entry */
 } VireoVirtConfig;
 
@@ -140,8 +141,11 @@ bool vireo_virt_boot_load(const VireoVirtBoot *boot, VireoBus *bus, GError **err
  */
 typedef struct VireoVirt VireoVirt;
 
-/* Builds the machine. `board` (optional) receives the board, which lives as
- * long as the machine. */
+/* Builds the machine: RAM, ROM, devices, one vCPU per hart and the images
+ * loaded, ready for vireo_machine_start(). `board` (optional) receives the
+ * board, which lives as long as the machine. The caller drives the machine
+ * (start, pause, stop, wait), drains `config->console` and feeds console
+ * input with vireo_uart_receive() on vireo_virt_get_uart(). */
 VireoMachine *vireo_virt_new(const VireoVirtConfig *config, VireoVirt **board, GError **error);
 
 VireoMachine *vireo_virt_get_machine(VireoVirt *board);
