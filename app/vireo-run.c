@@ -1,23 +1,561 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <errno.h>
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <locale.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
+#include "devices/virt.h"
 #include "engine/arch.h"
+#include "engine/error.h"
+
+/* Exit statuses besides the guest's own. */
+#define EXIT_FAULT     1
+#define EXIT_BAD_ARGS  2
+#define EXIT_TIMEOUT   124
+#define CONSOLE_RING   (64 * 1024)
+#define MAX_PENDING_IN (1024 * 1024)
+#define ESCAPE_CHAR    0x01 /* Ctrl-A */
+
+typedef struct {
+    char *firmware, *kernel, *initrd, *append, *memory, *dtb_out, *test;
+    int cpus;
+    int timeout;
+    gboolean stats;
+    gboolean version;
+} Options;
+
+/* ---- The terminal ---------------------------------------------------- */
+
+static struct termios saved_termios;
+static volatile sig_atomic_t termios_saved;
+
+/* Async-signal-safe: called from signal handlers too. */
+static void restore_terminal(void)
+{
+    if (termios_saved) {
+        tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
+        termios_saved = 0;
+    }
+}
+
+static void on_fatal_signal(int sig)
+{
+    restore_terminal();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* Raw input, so that every key goes to the guest (Ctrl-C included); output
+ * processing stays on, as the guest's console expects a terminal. */
+static void enter_raw_mode(void)
+{
+    static const int signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+    struct termios raw;
+
+    if (tcgetattr(STDIN_FILENO, &saved_termios) != 0) {
+        return;
+    }
+    raw = saved_termios;
+    raw.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
+    raw.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
+    raw.c_cflag &= ~(tcflag_t)(CSIZE | PARENB);
+    raw.c_cflag |= CS8;
+    raw.c_oflag |= OPOST;
+    raw.c_cc[VMIN] = 1;
+    raw.c_cc[VTIME] = 0;
+    termios_saved = 1;
+    atexit(restore_terminal);
+    for (unsigned i = 0; i < G_N_ELEMENTS(signals); i++) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_fatal_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(signals[i], &sa, NULL);
+    }
+    tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+}
+
+/* ---- Console output: the UART's ring to stdout, on its own thread ----- */
+
+typedef struct {
+    VireoRing *ring;
+    int wake[2]; /* a byte here tells the thread to drain and finish */
+    atomic_bool quit;
+    GThread *thread;
+} Output;
+
+static void write_all(int fd, const guint8 *buf, gsize len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return; /* stdout is gone: drop the output, keep running */
+        }
+        buf += n;
+        len -= (gsize)n;
+    }
+}
+
+static gpointer output_thread(gpointer data)
+{
+    Output *o = data;
+    guint8 buf[4096];
+
+    for (;;) {
+        gsize n = vireo_ring_read(o->ring, buf, sizeof buf);
+        if (n > 0) {
+            write_all(STDOUT_FILENO, buf, n);
+            continue;
+        }
+        if (atomic_load(&o->quit)) {
+            break;
+        }
+        if (vireo_ring_arm(o->ring)) {
+            continue;
+        }
+        struct pollfd fds[2] = {
+            { .fd = vireo_ring_get_fd(o->ring), .events = POLLIN },
+            { .fd = o->wake[0], .events = POLLIN },
+        };
+        if (poll(fds, 2, -1) < 0 && errno != EINTR) {
+            break;
+        }
+    }
+    return NULL;
+}
+
+/* ---- Arguments ---------------------------------------------------------- */
+
+/* "256M", "2G", "1048576K", "512MiB"; a plain number counts MiB. */
+static bool parse_size(const char *text, uint64_t *bytes)
+{
+    const char *p = text;
+    char *end;
+    guint64 value;
+    guint shift = 20;
+
+    while (g_ascii_isspace(*p)) {
+        p++;
+    }
+    if (!g_ascii_isdigit(*p)) {
+        return false;
+    }
+    errno = 0;
+    value = g_ascii_strtoull(p, &end, 10);
+    if (errno != 0) {
+        return false;
+    }
+    switch (g_ascii_toupper(*end)) {
+    case '\0': break;
+    case 'B': shift = 0; break;
+    case 'K': shift = 10; break;
+    case 'M': shift = 20; break;
+    case 'G': shift = 30; break;
+    case 'T': shift = 40; break;
+    default: return false;
+    }
+    if (*end != '\0') {
+        end++;
+        if (shift != 0 &&
+            (g_ascii_strcasecmp(end, "iB") == 0 || g_ascii_strcasecmp(end, "B") == 0)) {
+            end += strlen(end);
+        }
+        if (*end != '\0') {
+            return false;
+        }
+    }
+    if (value > (G_MAXUINT64 >> shift)) {
+        return false;
+    }
+    *bytes = value << shift;
+    return true;
+}
+
+static bool check_file(const char *option, const char *path)
+{
+    GStatBuf st;
+
+    if (path == NULL) {
+        return true;
+    }
+    if (g_stat(path, &st) != 0) {
+        int err = errno;
+        g_printerr(_("vireo-run: %s: cannot read “%s”: %s\n"), option, path, g_strerror(err));
+        return false;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        g_printerr(_("vireo-run: %s: “%s” is not a regular file\n"), option, path);
+        return false;
+    }
+    return true;
+}
+
+/* ---- Statistics --------------------------------------------------------- */
+
+static void print_stats_block(const char *title, const VireoVcpuStats *s, double seconds)
+{
+    typedef unsigned long long ull;
+    uint64_t lookups = s->decode_hits + s->decode_misses;
+    double mips = seconds > 0 ? (double)s->insns / seconds / 1e6 : 0.0;
+    double hit_rate = lookups > 0 ? 100.0 * (double)s->decode_hits / (double)lookups : 0.0;
+
+    g_printerr("%s\n", title);
+    g_printerr(_("  instructions:  %llu (%.2f MIPS)\n"), (ull)s->insns, mips);
+    g_printerr(_("  blocks:        %llu\n"), (ull)s->blocks);
+    g_printerr(_("  decode cache:  %.2f%% hits (%llu hits, %llu misses)\n"), hit_rate,
+               (ull)s->decode_hits, (ull)s->decode_misses);
+    g_printerr(_("  I-TLB:         %llu hits, %llu misses, %llu flushes\n"), (ull)s->itlb_hits,
+               (ull)s->itlb_misses, (ull)s->itlb_flushes);
+    g_printerr(_("  D-TLB:         %llu hits, %llu misses, %llu flushes\n"), (ull)s->dtlb_hits,
+               (ull)s->dtlb_misses, (ull)s->dtlb_flushes);
+    g_printerr(_("  exceptions:    %llu\n"), (ull)s->exceptions);
+    g_printerr(_("  interrupts:    %llu\n"), (ull)s->interrupts);
+}
+
+static void print_stats(VireoMachine *machine, double seconds)
+{
+    unsigned n = vireo_machine_n_vcpus(machine);
+    VireoVcpuStats s;
+
+    g_printerr(_("Engine statistics over %.3f s:\n"), seconds);
+    for (unsigned i = 0; i < n; i++) {
+        g_autofree char *title = g_strdup_printf(_("vCPU %u:"), i);
+        vireo_machine_get_stats(machine, (int)i, &s);
+        print_stats_block(title, &s, seconds);
+    }
+    vireo_machine_get_stats(machine, -1, &s);
+    print_stats_block(_("Total:"), &s, seconds);
+}
+
+/* ---- Running the machine ------------------------------------------------ */
+
+typedef struct {
+    int done[2]; /* written once the machine has stopped */
+} RunState;
+
+static void on_machine_event(VireoMachine *machine, VireoMachineState state, void *user_data)
+{
+    RunState *rs = user_data;
+
+    if (state == VIREO_MACHINE_STOPPED) {
+        guint8 b = 1;
+        G_GNUC_UNUSED ssize_t n = write(rs->done[1], &b, 1);
+    }
+}
+
+static void print_escape_help(void)
+{
+    g_printerr(_("\nC-a h    print this help\n"
+                 "C-a x    exit vireo-run\n"
+                 "C-a C-a  send C-a to the guest\n"));
+}
+
+/* Moves queued input into the UART as far as it has room. */
+static void feed_guest(VireoUart *uart, GByteArray *pending)
+{
+    if (pending->len > 0) {
+        gsize n = vireo_uart_receive(uart, pending->data, pending->len);
+        g_byte_array_remove_range(pending, 0, (guint)n);
+    }
+}
+
+typedef enum {
+    LOOP_STOPPED, /* the machine stopped by itself */
+    LOOP_QUIT,    /* the user typed C-a x */
+    LOOP_TIMEOUT, /* the test ran out of time */
+} LoopResult;
+
+static LoopResult console_loop(VireoUart *uart, RunState *rs, bool tty, gint64 deadline)
+{
+    g_autoptr(GByteArray) pending = g_byte_array_new();
+    bool stdin_open = true;
+    bool escape = false;
+
+    for (;;) {
+        struct pollfd fds[2] = {
+            { .fd = rs->done[0], .events = POLLIN },
+            { .fd = STDIN_FILENO, .events = POLLIN },
+        };
+        nfds_t nfds = stdin_open && pending->len < MAX_PENDING_IN ? 2 : 1;
+        int timeout = -1;
+
+        if (pending->len > 0) {
+            timeout = 5; /* retry what the UART had no room for */
+        }
+        if (deadline > 0) {
+            gint64 left = (deadline - g_get_monotonic_time() + 999) / 1000;
+            if (left <= 0) {
+                return LOOP_TIMEOUT;
+            }
+            timeout =
+                timeout < 0 ? (int)MIN(left, G_MAXINT) : MIN(timeout, (int)MIN(left, G_MAXINT));
+        }
+        if (poll(fds, nfds, timeout) < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return LOOP_STOPPED;
+        }
+        if (fds[0].revents != 0) {
+            return LOOP_STOPPED;
+        }
+        if (nfds > 1 && fds[1].revents != 0) {
+            guint8 buf[1024];
+            ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+            if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+                continue;
+            }
+            if (n <= 0) {
+                stdin_open = false; /* the guest keeps running without input */
+                continue;
+            }
+            for (ssize_t i = 0; i < n; i++) {
+                guint8 c = buf[i];
+                if (!tty) {
+                    g_byte_array_append(pending, &c, 1);
+                } else if (escape) {
+                    escape = false;
+                    if (c == 'x' || c == 'X') {
+                        return LOOP_QUIT;
+                    } else if (c == 'h' || c == 'H' || c == '?') {
+                        print_escape_help();
+                    } else if (c == ESCAPE_CHAR) {
+                        g_byte_array_append(pending, &c, 1);
+                    }
+                } else if (c == ESCAPE_CHAR) {
+                    escape = true;
+                } else {
+                    g_byte_array_append(pending, &c, 1);
+                }
+            }
+        }
+        feed_guest(uart, pending);
+    }
+}
+
+static int exit_status_of(int code)
+{
+    return code <= 0 ? (code == 0 ? 0 : EXIT_FAULT) : MIN(code, 255);
+}
+
+static int write_dtb(const char *path, GBytes *fdt)
+{
+    g_autoptr(GError) error = NULL;
+    gsize size;
+    const char *data = g_bytes_get_data(fdt, &size);
+
+    if (!g_file_set_contents(path, data, (gssize)size, &error)) {
+        g_printerr(_("vireo-run: cannot write the device tree: %s\n"), error->message);
+        return EXIT_FAULT;
+    }
+    return 0;
+}
+
+static int run(const Options *opt, uint64_t ram_size)
+{
+    g_autoptr(GError) error = NULL;
+    VireoRing *ring = vireo_ring_new(CONSOLE_RING);
+    VireoVirtConfig config = {
+        .ram_size = ram_size,
+        .n_harts = (unsigned)opt->cpus,
+        .firmware = opt->firmware,
+        .kernel = opt->kernel,
+        .initrd = opt->initrd,
+        .cmdline = opt->append,
+        .console = ring,
+        .test_elf = opt->test,
+    };
+    RunState rs = { { -1, -1 } };
+    Output out = { .ring = ring, .wake = { -1, -1 } };
+    VireoVirt *board = NULL;
+    VireoMachine *machine;
+    VireoExitReason reason;
+    const char *message = NULL;
+    bool tty = isatty(STDIN_FILENO);
+    gint64 started, deadline = 0;
+    LoopResult result;
+    int code = 0, status;
+
+    machine = vireo_virt_new(&config, &board, &error);
+    if (machine == NULL) {
+        g_printerr("vireo-run: %s\n", error->message);
+        vireo_ring_free(ring);
+        /* Configuration errors (not enough RAM, ...) are argument errors. */
+        return g_error_matches(error, VIREO_ERROR, VIREO_ERROR_CONFIG) ? EXIT_BAD_ARGS : EXIT_FAULT;
+    }
+    if (opt->dtb_out != NULL &&
+        write_dtb(opt->dtb_out, vireo_virt_boot_get_fdt(vireo_virt_get_boot(board))) != 0) {
+        vireo_machine_free(machine);
+        vireo_ring_free(ring);
+        return EXIT_FAULT;
+    }
+
+    if (pipe(rs.done) != 0 || pipe(out.wake) != 0) {
+        g_printerr(_("vireo-run: cannot create a pipe: %s\n"), g_strerror(errno));
+        vireo_machine_free(machine);
+        vireo_ring_free(ring);
+        return EXIT_FAULT;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    vireo_machine_set_event_func(machine, on_machine_event, &rs);
+    out.thread = g_thread_new("console-out", output_thread, &out);
+    if (tty) {
+        enter_raw_mode();
+    }
+
+    started = g_get_monotonic_time();
+    if (opt->test != NULL && opt->timeout > 0) {
+        deadline = started + (gint64)opt->timeout * G_USEC_PER_SEC;
+    }
+    if (!vireo_machine_start(machine, &error)) {
+        result = LOOP_STOPPED;
+    } else {
+        result = console_loop(vireo_virt_get_uart(board), &rs, tty, deadline);
+    }
+    if (result != LOOP_STOPPED || error != NULL) {
+        vireo_machine_stop(machine);
+    }
+    reason = vireo_machine_wait(machine, &code, &message);
+    double seconds = (double)(g_get_monotonic_time() - started) / G_USEC_PER_SEC;
+
+    /* Let the console show everything the guest wrote, then give the
+     * terminal back. */
+    atomic_store(&out.quit, true);
+    {
+        guint8 b = 1;
+        G_GNUC_UNUSED ssize_t n = write(out.wake[1], &b, 1);
+    }
+    g_thread_join(out.thread);
+    restore_terminal();
+
+    if (opt->stats) {
+        print_stats(machine, seconds);
+    }
+    if (error != NULL) {
+        g_printerr("vireo-run: %s\n", error->message);
+        status = EXIT_FAULT;
+    } else if (result == LOOP_TIMEOUT) {
+        /* Test-harness protocol word, not translated. */
+        g_printerr("TIMEOUT\n");
+        status = EXIT_TIMEOUT;
+    } else if (result == LOOP_QUIT) {
+        g_printerr(_("vireo-run: terminated\n"));
+        status = 0;
+    } else if (reason == VIREO_EXIT_FAULT) {
+        g_printerr(_("vireo-run: the virtual machine stopped: %s\n"),
+                   message != NULL ? message : _("unknown fault"));
+        status = EXIT_FAULT;
+    } else if (reason == VIREO_EXIT_POWEROFF) {
+        status = exit_status_of(code);
+        if (opt->test != NULL && code != 0) {
+            /* Test-harness protocol line, not translated. */
+            g_printerr("FAIL: test %d\n", code);
+        }
+    } else {
+        status = 0;
+    }
+
+    vireo_machine_free(machine);
+    vireo_ring_free(ring);
+    close(rs.done[0]);
+    close(rs.done[1]);
+    close(out.wake[0]);
+    close(out.wake[1]);
+    return status;
+}
+
+/* Writes the device tree of the configured board without booting anything. */
+static int dump_dtb_only(const Options *opt, uint64_t ram_size)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GBytes) fdt = NULL;
+    VireoVirtFdtParams params = {
+        .n_harts = (unsigned)opt->cpus,
+        .ram_size = ram_size,
+        .cmdline = opt->append,
+    };
+
+    fdt = vireo_virt_build_fdt(&params, &error);
+    if (fdt == NULL) {
+        g_printerr("vireo-run: %s\n", error->message);
+        return EXIT_FAULT;
+    }
+    return write_dtb(opt->dtb_out, fdt);
+}
+
+static int bad_args(const char *format, ...) G_GNUC_PRINTF(1, 2);
+
+static int bad_args(const char *format, ...)
+{
+    va_list ap;
+    g_autofree char *msg = NULL;
+
+    va_start(ap, format);
+    msg = g_strdup_vprintf(format, ap);
+    va_end(ap);
+    g_printerr("vireo-run: %s\n", msg);
+    g_printerr(_("Try “vireo-run --help” for more information.\n"));
+    return EXIT_BAD_ARGS;
+}
+
+static void options_clear(Options *o)
+{
+    g_free(o->firmware);
+    g_free(o->kernel);
+    g_free(o->initrd);
+    g_free(o->append);
+    g_free(o->memory);
+    g_free(o->dtb_out);
+    g_free(o->test);
+}
 
 int main(int argc, char *argv[])
 {
-    gboolean version = FALSE;
+    Options opt = { .cpus = 1, .timeout = 60 };
     g_autoptr(GOptionContext) context = NULL;
     g_autoptr(GError) error = NULL;
     const GOptionEntry entries[] = {
-        { "version", 'V', 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
+        { "firmware", 0, 0, G_OPTION_ARG_FILENAME, &opt.firmware,
+          N_("Firmware to start in M-mode (OpenSBI fw_jump or fw_dynamic), ELF or raw"),
+          N_("FILE") },
+        { "kernel", 0, 0, G_OPTION_ARG_FILENAME, &opt.kernel,
+          N_("Kernel or boot loader for the firmware to start, ELF or raw"), N_("FILE") },
+        { "initrd", 0, 0, G_OPTION_ARG_FILENAME, &opt.initrd, N_("Initial RAM disk for the kernel"),
+          N_("FILE") },
+        { "append", 0, 0, G_OPTION_ARG_STRING, &opt.append, N_("Kernel command line"),
+          N_("STRING") },
+        { "memory", 'm', 0, G_OPTION_ARG_STRING, &opt.memory,
+          N_("RAM size, such as 256M or 2G (default 256M)"), N_("SIZE") },
+        { "cpus", 0, 0, G_OPTION_ARG_INT, &opt.cpus, N_("Number of harts, 1 to 64 (default 1)"),
+          N_("N") },
+        { "dtb-out", 0, 0, G_OPTION_ARG_FILENAME, &opt.dtb_out,
+          N_("Write the generated device tree to FILE"), N_("FILE") },
+        { "stats", 0, 0, G_OPTION_ARG_NONE, &opt.stats,
+          N_("Print the engine's counters when the machine stops"), NULL },
+        { "test", 0, 0, G_OPTION_ARG_FILENAME, &opt.test,
+          N_("Run a bare-metal test program that reports through tohost"), N_("FILE") },
+        { "timeout", 0, 0, G_OPTION_ARG_INT, &opt.timeout,
+          N_("Seconds a test program may run (default 60, 0 for no limit)"), N_("SECONDS") },
+        { "version", 'V', 0, G_OPTION_ARG_NONE, &opt.version, N_("Print the version and exit"),
+          NULL },
         { NULL },
     };
     const char *localedir = g_getenv("VIREO_LOCALEDIR");
+    uint64_t ram_size = 256ull << 20;
+    int status;
 
     setlocale(LC_ALL, "");
     bindtextdomain(GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
@@ -26,20 +564,75 @@ int main(int argc, char *argv[])
 
     context = g_option_context_new(NULL);
     g_option_context_set_summary(context, _("Run a virtual machine without a window."));
+    g_option_context_set_description(
+        context, _("The machine is a RISC-V “virt” board. Its serial console is on standard input "
+                   "and output; on a terminal, type C-a x to quit and C-a h for help.\n\n"
+                   "The exit status is the guest's power-off status, 1 when it cannot run or "
+                   "faults, 2 for bad arguments and 124 when a test program times out."));
     g_option_context_add_main_entries(context, entries, GETTEXT_PACKAGE);
+    g_option_context_set_translation_domain(context, GETTEXT_PACKAGE);
     if (!g_option_context_parse(context, &argc, &argv, &error)) {
-        g_printerr("vireo-run: %s\n", error->message);
-        g_printerr(_("Try “vireo-run --help” for more information.\n"));
-        return 2;
+        status = bad_args("%s", error->message);
+        goto out;
     }
-    if (version) {
+    if (opt.version) {
         g_print("vireo-run %s\n", PACKAGE_VERSION);
-        return 0;
+        status = 0;
+        goto out;
     }
     if (argc > 1) {
         g_printerr(_("vireo-run: unexpected argument “%s”\n"), argv[1]);
-        return 2;
+        status = EXIT_BAD_ARGS;
+        goto out;
     }
-    g_printerr(_("vireo-run: nothing to run; this build's engine has no guest to start\n"));
-    return 1;
+    if (opt.memory != NULL) {
+        if (!parse_size(opt.memory, &ram_size)) {
+            status = bad_args(_("--memory: “%s” is not a size (try 256M or 2G)"), opt.memory);
+            goto out;
+        }
+        if (ram_size < VIREO_VIRT_MIN_RAM || ram_size > VIREO_VIRT_MAX_RAM) {
+            status = bad_args(_("--memory: %s is out of range (2M to 1T)"), opt.memory);
+            goto out;
+        }
+        if (ram_size % 4096 != 0) {
+            status = bad_args(_("--memory: %s is not a whole number of 4 KiB pages"), opt.memory);
+            goto out;
+        }
+    }
+    if (opt.cpus < 1 || opt.cpus > VIREO_VIRT_MAX_HARTS) {
+        status =
+            bad_args(_("--cpus: %d is out of range (1 to %d)"), opt.cpus, VIREO_VIRT_MAX_HARTS);
+        goto out;
+    }
+    if (opt.timeout < 0) {
+        status = bad_args(_("--timeout: %d is not a number of seconds"), opt.timeout);
+        goto out;
+    }
+    if (opt.test != NULL && (opt.firmware != NULL || opt.kernel != NULL || opt.initrd != NULL)) {
+        status =
+            bad_args(_("--test runs a program alone, without --firmware, --kernel or --initrd"));
+        goto out;
+    }
+    if (opt.initrd != NULL && opt.kernel == NULL) {
+        status = bad_args(_("--initrd needs --kernel"));
+        goto out;
+    }
+    if (!check_file("--firmware", opt.firmware) || !check_file("--kernel", opt.kernel) ||
+        !check_file("--initrd", opt.initrd) || !check_file("--test", opt.test)) {
+        status = EXIT_BAD_ARGS;
+        goto out;
+    }
+    if (opt.firmware == NULL && opt.kernel == NULL && opt.test == NULL) {
+        if (opt.dtb_out != NULL) {
+            status = dump_dtb_only(&opt, ram_size);
+            goto out;
+        }
+        status = bad_args(_("nothing to run: give --firmware, --kernel or --test"));
+        goto out;
+    }
+    status = run(&opt, ram_size);
+
+out:
+    options_clear(&opt);
+    return status;
 }

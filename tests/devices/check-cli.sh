@@ -1,0 +1,82 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
+# vireo-run's argument errors: each case must exit with the expected status
+# and say what is wrong on stderr. Usage: check-cli.sh VIREO-RUN
+set -u
+run=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export LC_ALL=C.UTF-8 LANGUAGE=
+fails=0
+
+# A few small raw images.
+head -c 4096 /dev/zero > "$tmp/small.bin"
+head -c 3145728 /dev/zero > "$tmp/big.bin"
+printf 'not an elf' > "$tmp/notelf.bin"
+
+# expect STATUS TEXT ARGS...: the run exits with STATUS and its stderr
+# contains TEXT.
+expect() {
+    status=$1
+    text=$2
+    shift 2
+    "$run" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+    got=$?
+    if [ "$got" != "$status" ]; then
+        echo "FAIL: vireo-run $*: exit status $got, expected $status"
+        sed 's/^/  stderr: /' "$tmp/err"
+        fails=$((fails + 1))
+    elif [ -n "$text" ] && ! grep -qF -- "$text" "$tmp/err"; then
+        echo "FAIL: vireo-run $*: stderr lacks “$text”"
+        sed 's/^/  stderr: /' "$tmp/err"
+        fails=$((fails + 1))
+    else
+        echo "ok: vireo-run $* -> $got ($(head -n 1 "$tmp/err"))"
+    fi
+}
+
+# Missing or unreadable files.
+expect 2 "cannot read “$tmp/missing.bin”" --kernel "$tmp/missing.bin"
+expect 2 "--firmware" --firmware "$tmp/missing.bin"
+expect 2 "is not a regular file" --firmware "$tmp"
+expect 2 "--test" --test "$tmp/missing.elf"
+
+# Bad --memory.
+for m in abc 0 12X -5 1.5G 256MX 99999999999999T ""; do
+    expect 2 "--memory" --memory "$m" --kernel "$tmp/small.bin"
+done
+expect 2 "out of range" --memory 1M --kernel "$tmp/small.bin"
+expect 2 "out of range" --memory 2T --kernel "$tmp/small.bin"
+expect 2 "4 KiB" --memory 3000000B --kernel "$tmp/small.bin"
+
+# Bad --cpus and --timeout.
+expect 2 "--cpus: 0 is out of range" --cpus 0 --kernel "$tmp/small.bin"
+expect 2 "--cpus: 65 is out of range" --cpus 65 --kernel "$tmp/small.bin"
+expect 2 "--cpus" --cpus many --kernel "$tmp/small.bin"
+expect 2 "--timeout" --timeout -1 --test "$tmp/small.bin"
+
+# Too little RAM for the images.
+expect 2 "Not enough RAM for the kernel" --memory 2M --firmware "$tmp/small.bin" \
+    --kernel "$tmp/small.bin"
+expect 2 "Not enough RAM for the firmware" --memory 2M --firmware "$tmp/big.bin"
+expect 2 "Not enough RAM for the initrd" --memory 6M --firmware "$tmp/small.bin" \
+    --kernel "$tmp/small.bin" --initrd "$tmp/big.bin"
+
+# Combinations that make no sense.
+expect 2 "nothing to run" --cpus 2
+expect 2 "--initrd needs --kernel" --initrd "$tmp/small.bin" --firmware "$tmp/small.bin"
+expect 2 "--test runs a program alone" --test "$tmp/small.bin" --kernel "$tmp/small.bin"
+expect 2 "unexpected argument" --kernel "$tmp/small.bin" extra
+expect 2 "Unknown option" --no-such-option
+
+# Files that are not what they should be: load errors, status 1.
+expect 1 "bad magic" --test "$tmp/notelf.bin"
+
+# The device tree alone.
+expect 0 "" --dtb-out "$tmp/virt.dtb" --cpus 4 --memory 1G
+if [ ! -s "$tmp/virt.dtb" ]; then
+    echo "FAIL: --dtb-out wrote nothing"
+    fails=$((fails + 1))
+fi
+
+[ "$fails" = 0 ] || { echo "$fails case(s) failed"; exit 1; }
