@@ -21,7 +21,14 @@ _start:
     csrw sscratch, t0
     la t0, trap_vector_s
     csrw stvec, t0
-    la sp, stack_top
+    /* Zero .bss (the stack included). */
+    la t0, __bss_start
+    la t1, __bss_end
+1:  bgeu t0, t1, 2f
+    sd zero, 0(t0)
+    addi t0, t0, 8
+    j 1b
+2:  la sp, stack_top
     li gp, 0
     li t0, 0
     li a0, 0
