@@ -126,8 +126,11 @@ static gpointer clock_thread(gpointer data)
                 g_cond_wait(&clock->cond, &clock->lock);
             }
         } else {
-            gint64 wait_ns = vireo_clock_ns_until(clock, earliest);
-            gint64 end = g_get_monotonic_time() + (wait_ns + 999) / 1000;
+            /* Sleep at most an hour at a time: far deadlines (a guest may
+             * program one centuries ahead) are re-evaluated on waking. */
+            gint64 wait_us = MIN(vireo_clock_ns_until(clock, earliest) / 1000 + 1,
+                                 (gint64)3600 * G_USEC_PER_SEC);
+            gint64 end = g_get_monotonic_time() + wait_us;
             while (clock->generation == gen && !clock->quit) {
                 if (!g_cond_wait_until(&clock->cond, &clock->lock, end)) {
                     break;

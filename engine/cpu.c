@@ -417,7 +417,8 @@ static void tb_unlink(VireoCpu *cpu, VireoTb **link)
 
     *link = tb->next;
     cpu->tb_count--;
-    cpu->tb_bytes -= sizeof *tb + tb->n_ops * sizeof(VireoExecInsn);
+    cpu->tb_bytes -=
+        sizeof *tb + tb->n_ops * sizeof(VireoExecInsn) + tb->n_links * sizeof(VireoTbLink);
     g_free(tb);
     vireo_cpu_bump_epoch(cpu); /* the jump cache and links may point to it */
 }
@@ -483,7 +484,8 @@ static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
     tb->next = *link;
     *link = tb;
     cpu->tb_count++;
-    cpu->tb_bytes += sizeof *tb + tb->n_ops * sizeof(VireoExecInsn);
+    cpu->tb_bytes +=
+        sizeof *tb + tb->n_ops * sizeof(VireoExecInsn) + tb->n_links * sizeof(VireoTbLink);
 found:
     j = vireo_jc_entry(cpu, pc);
     j->vpc = pc;

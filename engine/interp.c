@@ -248,29 +248,24 @@ static bool fp_op(VireoCpu *cpu, const VireoIrInsn *in)
     return true;
 }
 
-/* Counters kept in registers while blocks run, and published to the vCPU's
- * statistics on the way out, before helpers (which may read instret), and
- * every few thousand blocks so that readers see them move. */
-typedef struct {
-    uint64_t insns, blocks, mem;
-} Acc;
+/* Counters are kept in a register while blocks run: `packed` adds up, per
+ * block, the retired instructions (bits 0-23), memory ops (bits 24-47) and
+ * one block (bits 48-63). They are published to the vCPU's statistics on the
+ * way out, before helpers (which may read instret), and at least every
+ * CHECK_PERIOD blocks, when the vCPU also looks at its exit_request; so no
+ * field can overflow in between. */
+#define CHECK_PERIOD 256
+#define PACK_INSNS   0xffffffull
+#define PACK_MEM     (0xffffffull << 24)
+#define PACK_BLOCK   (1ull << 48)
 
-static inline void publish(VireoCpu *cpu, Acc *acc)
+static inline void publish(VireoCpu *cpu, uint64_t *packed, unsigned *budget)
 {
-    VIREO_STAT_ADD(cpu, insns, acc->insns);
-    VIREO_STAT_ADD(cpu, blocks, acc->blocks);
-    VIREO_STAT_ADD(cpu, dtlb_hits, acc->mem);
-    acc->insns = acc->blocks = acc->mem = 0;
-}
-
-static inline void account(VireoCpu *cpu, Acc *acc, const VireoTb *tb, uint32_t n)
-{
-    acc->insns += n;
-    acc->blocks++;
-    acc->mem += tb->n_mem;
-    if (__builtin_expect(acc->blocks >= 4096, 0)) {
-        publish(cpu, acc);
-    }
+    VIREO_STAT_ADD(cpu, insns, *packed & PACK_INSNS);
+    VIREO_STAT_ADD(cpu, dtlb_hits, (*packed & PACK_MEM) >> 24);
+    VIREO_STAT_ADD(cpu, blocks, *packed >> 48);
+    *packed = 0;
+    *budget = CHECK_PERIOD;
 }
 
 void vireo_interp_exec(VireoCpu *cpu, VireoTb *tb, bool chain)
@@ -284,7 +279,10 @@ void vireo_interp_exec(VireoCpu *cpu, VireoTb *tb, bool chain)
     /* clang-format on */
     const VireoExecInsn *ip;
     unsigned slot;
-    Acc acc = { 0, 0, 0 };
+    uint64_t target;
+    uint64_t packed = 0;
+    unsigned budget = CHECK_PERIOD;
+    uint64_t key; /* exec_key for following links; 1 (matches nothing) for one block */
     uint64_t *R;
     VireoTlbEntry *dtlb;
 
@@ -294,6 +292,7 @@ void vireo_interp_exec(VireoCpu *cpu, VireoTb *tb, bool chain)
     }
     R = cpu->regs;
     dtlb = cpu->dtlb;
+    key = chain ? cpu->exec_key : 1;
 enter:
     cpu->cur_tb = tb;
     ip = tb->code;
@@ -343,6 +342,7 @@ enter:
             }                                                                             \
             R[IN.d] = ext((type)v);                                                       \
             dtlb = cpu->dtlb;                                                             \
+            budget = 1; /* a device may have raised an interrupt */                       \
         }                                                                                 \
         NEXT();                                                                           \
     }
@@ -360,16 +360,34 @@ enter:
                 goto trapped;                                                            \
             }                                                                            \
             dtlb = cpu->dtlb;                                                            \
+            budget = 1;                                                                  \
         }                                                                                \
         NEXT();                                                                          \
     }
-#define BRANCH(name, cond)                                          \
-    op_##name:                                                      \
-    {                                                               \
-        uint64_t a = R[IN.a], b = R[IN.b];                          \
-        slot = (cond) ? 0 : 1;                                      \
-        cpu->pc = slot == 0 ? (uint64_t)IN.imm : (uint64_t)IN.imm2; \
-        goto linked;                                                \
+#define BRANCH(name, cond)                 \
+    op_##name:                             \
+    {                                      \
+        uint64_t a = R[IN.a], b = R[IN.b]; \
+        if (cond) {                        \
+            target = (uint64_t)IN.imm;     \
+            slot = IN.c;                   \
+        } else {                           \
+            target = (uint64_t)IN.imm2;    \
+            slot = IN.c + 1u;              \
+        }                                  \
+        goto linked;                       \
+    }
+#define SIDE_EXIT(name, cond)                                        \
+    op_##name:                                                       \
+    {                                                                \
+        uint64_t a = R[IN.a], b = R[IN.b];                           \
+        if (cond) {                                                  \
+            target = (uint64_t)IN.imm;                               \
+            slot = IN.c;                                             \
+            packed += (IN.gidx + 1u) | (tb->acc_full & ~PACK_INSNS); \
+            goto counted;                                            \
+        }                                                            \
+        NEXT();                                                      \
     }
 #define AMO(name, width)                                                      \
     op_##name:                                                                \
@@ -594,18 +612,26 @@ op_FENCE:
     FP(FCVT_D_L)
     FP(FCVT_D_LU)
 op_HELPER : {
-    int r = IN.helper(cpu, &IN);
+    int r;
+    publish(cpu, &packed, &budget); /* instret must be exact for the helper */
+    r = IN.helper(cpu, &IN);
     if (likely(r == 0)) {
         dtlb = cpu->dtlb;
+        key = chain ? cpu->exec_key : 1;
         NEXT();
     }
     if (r == VIREO_IR_TRAP) {
         goto trapped;
     }
     /* The instruction retired and set the pc. Helpers that change state the
-     * dispatcher must see also raise exit_request, which stops the chain. */
-    account(cpu, &acc, tb, IN.gidx + 1u);
-    goto next_block;
+     * dispatcher must see also raise exit_request. */
+    packed += (IN.gidx + 1u) | (tb->acc_full & ~PACK_INSNS);
+    budget--;
+    if (!chain || atomic_load_explicit(&cpu->exit_request, memory_order_relaxed)) {
+        goto out;
+    }
+    key = cpu->exec_key;
+    goto lookup;
 }
     BRANCH(BEQ, a == b)
     BRANCH(BNE, a != b)
@@ -613,52 +639,75 @@ op_HELPER : {
     BRANCH(BGE, (int64_t)a >= (int64_t)b)
     BRANCH(BLTU, a < b)
     BRANCH(BGEU, a >= b)
+    SIDE_EXIT(XEQ, a == b)
+    SIDE_EXIT(XNE, a != b)
+    SIDE_EXIT(XLT, (int64_t)a < (int64_t)b)
+    SIDE_EXIT(XGE, (int64_t)a >= (int64_t)b)
+    SIDE_EXIT(XLTU, a < b)
+    SIDE_EXIT(XGEU, a >= b)
 op_JMP:
-    cpu->pc = (uint64_t)IN.imm;
-    slot = 0;
+op_EXIT:
+    target = (uint64_t)IN.imm;
+    slot = IN.c;
     goto linked;
 op_JMPR:
     cpu->pc = (R[IN.a] + (uint64_t)IN.imm) & ~(uint64_t)IN.flags;
-    goto chain;
-op_EXIT:
-    cpu->pc = (uint64_t)IN.imm;
-    slot = 0;
-    goto linked;
+    packed += tb->acc_full;
+    if (unlikely(--budget == 0)) {
+        publish(cpu, &packed, &budget);
+        if (atomic_load_explicit(&cpu->exit_request, memory_order_relaxed)) {
+            goto out;
+        }
+    }
+    goto lookup;
 op_WFI:
     cpu->pc = (uint64_t)IN.imm;
     cpu->halted = true;
-    goto done;
+    packed += tb->acc_full;
+    budget--;
+    goto out;
 op_TRAP:
     cpu->pc = vireo_cpu_insn_pc(cpu, &IN);
     cpu->cls->raise(cpu, (uint64_t)IN.imm, (uint64_t)IN.imm2);
     goto trapped;
 
 linked:
-    /* A static successor: follow the block's own link when it is current. */
-    account(cpu, &acc, tb, tb->n_guest);
-    if (likely(chain && !atomic_load_explicit(&cpu->exit_request, memory_order_relaxed))) {
-        VireoTb *next = tb->link[slot].tb;
-        if (likely(tb->link[slot].key == cpu->exec_key &&
+    /* The whole block ran; it leaves for `target` through link `slot`. */
+    packed += tb->acc_full;
+counted:
+    if (unlikely(--budget == 0)) {
+        publish(cpu, &packed, &budget);
+        if (atomic_load_explicit(&cpu->exit_request, memory_order_relaxed)) {
+            cpu->pc = target;
+            goto out;
+        }
+    }
+    {
+        /* Follow the block's own link when it is current: no lookup. */
+        VireoTbLink *l = &tb->links[slot];
+        VireoTb *next = l->tb;
+        if (likely(l->key == key &&
                    __atomic_load_n(next->gen_ptr, __ATOMIC_RELAXED) == next->gen)) {
             tb = next;
             goto enter;
         }
+        cpu->pc = target;
+        if (key == 1) {
+            goto out; /* one block only */
+        }
         next = vireo_jc_lookup(cpu);
         if (next != NULL) {
-            tb->link[slot].tb = next;
-            tb->link[slot].key = cpu->exec_key;
+            l->tb = next;
+            l->key = key;
             tb = next;
             goto enter;
         }
+        goto out;
     }
-    goto out;
 
-chain:
-    account(cpu, &acc, tb, tb->n_guest);
-next_block:
-    /* Straight on to the next block when it is in the jump cache and nobody
-     * asked this vCPU to look up. */
-    if (likely(chain && !atomic_load_explicit(&cpu->exit_request, memory_order_relaxed))) {
+lookup:
+    /* A computed target: through the jump cache. */
+    if (key != 1) {
         VireoTb *next = vireo_jc_lookup(cpu);
         if (likely(next != NULL)) {
             tb = next;
@@ -667,16 +716,13 @@ next_block:
     }
     goto out;
 
-done:
-    account(cpu, &acc, tb, tb->n_guest);
-    goto out;
-
 trapped:
     /* The exception has been taken; the instructions before this one
      * retired, this one did not. */
-    account(cpu, &acc, tb, IN.gidx);
+    packed += IN.gidx | (tb->acc_full & ~PACK_INSNS);
+    budget--;
 out:
-    publish(cpu, &acc);
+    publish(cpu, &packed, &budget);
     cpu->cur_tb = NULL;
     return;
 
@@ -689,12 +735,24 @@ VireoTb *vireo_interp_compile(const VireoIrBlock *block)
 {
     size_t code_bytes = sizeof(VireoExecInsn) * block->n_ops;
     size_t off_bytes = sizeof(uint16_t) * (block->n_guest + 1);
+    uint32_t n_links = 0;
+    size_t link_bytes;
     VireoTb *tb;
 
     if (handler_table == NULL) {
         vireo_interp_exec(NULL, NULL, false);
     }
-    tb = g_malloc(sizeof *tb + code_bytes + off_bytes);
+    for (uint32_t i = 0; i < block->n_ops; i++) {
+        VireoIrKind k = vireo_ir_op_kind(block->ops[i].op);
+        VireoIrOp op = block->ops[i].op;
+        if (k == VIREO_IR_KIND_SX || op == VIREO_OP_JMP || op == VIREO_OP_EXIT) {
+            n_links += 1;
+        } else if (k == VIREO_IR_KIND_BR) {
+            n_links += 2;
+        }
+    }
+    link_bytes = sizeof(VireoTbLink) * n_links;
+    tb = g_malloc(sizeof *tb + code_bytes + link_bytes + off_bytes);
     tb->next = NULL;
     tb->vpc = block->pc;
     tb->ppc = 0;
@@ -703,13 +761,24 @@ VireoTb *vireo_interp_compile(const VireoIrBlock *block)
     tb->n_ops = block->n_ops;
     tb->n_guest = block->n_guest;
     tb->n_mem = block->n_mem;
-    tb->link[0].tb = tb->link[1].tb = NULL;
-    tb->link[0].key = tb->link[1].key = 0;
+    tb->n_links = n_links;
+    tb->acc_full = block->n_guest | ((uint64_t)block->n_mem << 24) | PACK_BLOCK;
+    tb->links = (VireoTbLink *)(void *)((char *)tb->code + code_bytes);
+    memset(tb->links, 0, link_bytes);
+    n_links = 0;
     for (uint32_t i = 0; i < block->n_ops; i++) {
-        tb->code[i].handler = handler_table[block->ops[i].op];
-        tb->code[i].in = block->ops[i];
+        VireoIrInsn in = block->ops[i];
+        VireoIrKind k = vireo_ir_op_kind(in.op);
+        if (k == VIREO_IR_KIND_SX || in.op == VIREO_OP_JMP || in.op == VIREO_OP_EXIT) {
+            in.c = (uint8_t)n_links++;
+        } else if (k == VIREO_IR_KIND_BR) {
+            in.c = (uint8_t)n_links;
+            n_links += 2;
+        }
+        tb->code[i].handler = handler_table[in.op];
+        tb->code[i].in = in;
     }
-    tb->pc_off = (uint16_t *)(void *)((char *)tb->code + code_bytes);
+    tb->pc_off = (uint16_t *)(void *)((char *)tb->links + link_bytes);
     memcpy(tb->pc_off, block->pc_off, off_bytes);
     return tb;
 }

@@ -10,20 +10,24 @@ typedef struct VireoExecInsn {
     VireoIrInsn in;
 } VireoExecInsn;
 
+typedef struct {
+    VireoTb *tb;
+    uint64_t key; /* VireoCpu.exec_key when linked */
+} VireoTbLink;
+
 struct VireoTb {
     VireoTb *next; /* hash chain */
     uint64_t vpc, ppc;
     const uint32_t *gen_ptr; /* the page's code generation counter */
     uint32_t gen;            /* its value when the block was decoded */
     uint32_t flags;          /* decode flags */
-    uint32_t n_ops, n_guest, n_mem;
-    /* Direct links to the blocks that follow at a static target: the
-     * taken and not-taken sides of a branch, or the target of a jump. */
-    struct {
-        VireoTb *tb;
-        uint64_t key;
-    } link[2];
-    uint16_t *pc_off; /* n_guest + 1 entries, after code[] */
+    uint32_t n_ops, n_guest, n_mem, n_links;
+    uint64_t acc_full; /* instructions, memory ops and one block, packed (interp.c) */
+    /* Direct links to the blocks that follow at each static exit (side
+     * exits, both sides of a final branch, a jump's target); an exit op's
+     * `c` field holds its first slot. After code[]. */
+    VireoTbLink *links;
+    uint16_t *pc_off; /* n_guest + 1 entries, after links[] */
     VireoExecInsn code[];
 };
 

@@ -24,6 +24,7 @@
  *     AT  atomics: d = old mem[a], b = operand, c = expected (CAS)
  *     F   floating point: d = op(a, b, c), rm in `flags`
  *     BR  if (a cmp b) goto imm else fall through to imm2
+ *     SX  side exit: if (a cmp b) leave the block for imm, else go on
  *     T   terminators and system operations
  *
  * Defined results where hardware differs: shift amounts are taken modulo the
@@ -78,6 +79,8 @@
     X(FCVT_S_W, F) X(FCVT_S_WU, F) X(FCVT_S_L, F) X(FCVT_S_LU, F)                                  \
     X(FCVT_D_W, F) X(FCVT_D_WU, F) X(FCVT_D_L, F) X(FCVT_D_LU, F)                                  \
     X(FBOX_S, U) /* d = a with its upper 32 bits set (NaN-boxing) */                               \
+    /* side exits: conditional branches in the middle of a block */                              \
+    X(XEQ, SX) X(XNE, SX) X(XLT, SX) X(XGE, SX) X(XLTU, SX) X(XGEU, SX)                                   \
     /* calls into the CPU (system instructions, CSRs): may trap or end the block */                \
     X(HELPER, T)                                                                                   \
     /* block terminators */                                                                        \
@@ -146,6 +149,7 @@ typedef enum {
     VIREO_IR_KIND_AT,
     VIREO_IR_KIND_F,
     VIREO_IR_KIND_BR,
+    VIREO_IR_KIND_SX,
     VIREO_IR_KIND_T,
 } VireoIrKind;
 
