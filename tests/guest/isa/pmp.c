@@ -7,7 +7,7 @@
  * active, M-mode unaffected unless the entry is locked, MPRV checked with
  * MPP's privilege, page-table walks checked as S-mode reads, the 4-byte
  * granularity, and locked entries (L) binding M-mode and ignoring writes.
- * (AMOs denied by PMP are checked in vireo-impl.S.)
+ * (AMOs to a region without any permission are checked in vireo-impl.S.)
  */
 #include "guest.h"
 
@@ -34,23 +34,6 @@ extern char vm_stub[];
 
 static uint8_t frames[6][4096] __attribute__((aligned(4096)));
 static uint64_t root_table[512] __attribute__((aligned(4096)));
-
-void *memset(void *dst, int c, unsigned long n)
-{
-    volatile uint8_t *d = dst;
-    while (n--)
-        *d++ = (uint8_t)c;
-    return dst;
-}
-
-void *memcpy(void *dst, const void *src, unsigned long n)
-{
-    volatile uint8_t *d = dst;
-    const uint8_t *s = src;
-    while (n--)
-        *d++ = *s++;
-    return dst;
-}
 
 static uint64_t frame(int i)
 {
@@ -218,6 +201,7 @@ int test_main(void)
     CASE(7);
     s_fault(OP_SD, frame(0) + 8, CAUSE_STORE_ACCESS);
     u_fault(OP_SB, frame(0) + 4095, CAUSE_STORE_ACCESS);
+    u_fault(OP_AMOADD, frame(0) + 16, CAUSE_STORE_ACCESS);
     s_fault(OP_JUMP, frame(0), CAUSE_FETCH_ACCESS);
     CASE(8);
     /* just outside on both sides */

@@ -21,15 +21,7 @@
 #define SATP_MODE (LEVELS == 3 ? 8ull : LEVELS == 4 ? 9ull : 10ull)
 #define VA_BITS   (12 + 9 * LEVELS)
 
-#define PTE_V  (1ull << 0)
-#define PTE_R  (1ull << 1)
-#define PTE_W  (1ull << 2)
-#define PTE_X  (1ull << 3)
-#define PTE_U  (1ull << 4)
-#define PTE_G  (1ull << 5)
-#define PTE_A  (1ull << 6)
-#define PTE_D  (1ull << 7)
-#define PTE_AD (PTE_A | PTE_D)
+#include "pagetable.h"
 
 #define OP_LD     0
 #define OP_SD     1
@@ -92,65 +84,8 @@ void pmp_allow_all(void);
 int test_main(void);
 extern char vm_stub[];
 
-#define NTABLES 48
 #define NFRAMES 16
-static uint64_t pt_pool[NTABLES][512] __attribute__((aligned(4096)));
-static unsigned pt_used;
 static uint8_t frames[NFRAMES][4096] __attribute__((aligned(4096)));
-static uint64_t *root;
-
-void *memset(void *dst, int c, unsigned long n)
-{
-    volatile uint8_t *d = dst;
-    while (n--)
-        *d++ = (uint8_t)c;
-    return dst;
-}
-
-void *memcpy(void *dst, const void *src, unsigned long n)
-{
-    volatile uint8_t *d = dst;
-    const uint8_t *s = src;
-    while (n--)
-        *d++ = *s++;
-    return dst;
-}
-
-static uint64_t *alloc_table(void)
-{
-    CHECK(pt_used < NTABLES);
-    uint64_t *t = pt_pool[pt_used++];
-    for (int i = 0; i < 512; i++)
-        ((volatile uint64_t *)t)[i] = 0;
-    return t;
-}
-
-static unsigned vpn(uint64_t va, int level)
-{
-    return (va >> (12 + 9 * level)) & 511;
-}
-
-/* The PTE that maps `va` at `level` (0 = 4 KiB), creating the tables above
- * it. */
-static volatile uint64_t *pte_slot(uint64_t va, int level)
-{
-    uint64_t *t = root;
-    for (int l = LEVELS - 1; l > level; l--) {
-        volatile uint64_t *e = &t[vpn(va, l)];
-        if (!(*e & PTE_V)) {
-            uint64_t *n = alloc_table();
-            *e = (((uint64_t)n >> 12) << 10) | PTE_V;
-        }
-        CHECK(!(*e & (PTE_R | PTE_W | PTE_X)));
-        t = (uint64_t *)((*e >> 10) << 12);
-    }
-    return &t[vpn(va, level)];
-}
-
-static void map(uint64_t va, uint64_t pa, int level, uint64_t flags)
-{
-    *pte_slot(va, level) = ((pa >> 12) << 10) | flags;
-}
 
 static uint64_t frame(int i)
 {
