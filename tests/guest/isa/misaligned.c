@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * Vireo-only (not run under QEMU, which traps on misaligned accesses):
- * misaligned loads and stores of every size complete in hardware without a
- * trap. Integer, floating-point and compressed forms at every misaligned
- * offset, sign and zero extension, stores writing exactly their bytes,
- * accesses across a 4 KiB boundary (physical, and virtual with the two
- * pages mapped to frames in reverse order), S-mode and U-mode, and the
- * faults of an access whose second part is not permitted: mtval is then
- * the address of that part (the start of the page or region), as the
- * privileged specification says for misaligned accesses that fault.
+ * Misaligned loads and stores of every size complete in hardware without a
+ * trap (a Vireo implementation choice, which QEMU 7.2 shares): integer,
+ * floating-point and compressed forms at every misaligned offset, sign and
+ * zero extension, stores writing exactly their bytes, accesses across a
+ * 4 KiB boundary (physical, and virtual with the two pages mapped to frames
+ * in reverse order), S-mode and U-mode, and the faults of an access whose
+ * second part is not permitted: for a page fault mtval is the address of
+ * that part (the start of the page), as the privileged specification says
+ * for misaligned accesses that fault.
  */
 #include "guest.h"
 
@@ -310,16 +310,17 @@ int test_main(void)
     sfence_vma_all();
 
     CASE(15);
-    /* a physical access whose second part no PMP entry allows */
+    /* a physical access whose second part no PMP entry allows fails (as one
+     * access that an entry matches only in part, or as two parts of which
+     * the second fails: the specification allows both, so mtval is not
+     * checked) */
     CSR_WRITE(pmpaddr0, ((uint64_t)vm_stub >> 2) | 0x1ff);
     CSR_WRITE(pmpaddr1, (frame(3) >> 2) | 0x1ff);
     CSR_WRITE(pmpcfg0, ((uint64_t)(PMP_NAPOT | PMP_R | PMP_W) << 8) | (PMP_NAPOT | PMP_R | PMP_X));
     CSR_WRITE(pmpcfg2, 0);
     sfence_vma_all();
     CHECK(s_do(OP_LD, frame(3) + 4092, 0, 0) == CAUSE_LOAD_ACCESS);
-    CHECK(trap_frame.mtval == frame(4));
     CHECK(s_do(OP_SD, frame(3) + 4090, 0, 0) == CAUSE_STORE_ACCESS);
-    CHECK(trap_frame.mtval == frame(4));
     CHECK(s_do(OP_LD, frame(3) + 4087, 0, &v) == CAUSE_ECALL_S);
     return 0;
 }
