@@ -1,0 +1,1050 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "vireo-vm-config"
+
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vireo-vm-config.h"
+
+#include "engine/error.h"
+
+typedef struct {
+    char *path;
+    gboolean read_only;
+} Disk;
+
+struct _VireoVmConfig {
+    GObject parent_instance;
+
+    char *name;
+    VireoArch arch;
+    VireoAccelKind accel;
+    guint cpus;
+    guint64 memory;
+
+    char *firmware;
+    char *kernel;
+    char *initrd;
+    char *cmdline;
+
+    GArray *disks; /* Disk */
+
+    VireoNetworkMode network;
+    GStrv forwards;
+
+    VireoDisplayDevice display;
+};
+
+G_DEFINE_FINAL_TYPE(VireoVmConfig, vireo_vm_config, G_TYPE_OBJECT)
+
+G_DEFINE_ENUM_TYPE(VireoNetworkMode, vireo_network_mode,
+                   G_DEFINE_ENUM_VALUE(VIREO_NETWORK_NONE, "none"),
+                   G_DEFINE_ENUM_VALUE(VIREO_NETWORK_USER, "user"))
+
+G_DEFINE_ENUM_TYPE(VireoDisplayDevice, vireo_display_device,
+                   G_DEFINE_ENUM_VALUE(VIREO_DISPLAY_NONE, "none"),
+                   G_DEFINE_ENUM_VALUE(VIREO_DISPLAY_VIRTIO_GPU, "virtio-gpu"))
+
+/* Every group and key the file may hold; anything else is an error, so that a
+ * misspelt key does not pass silently. Disks are groups "disk.N". */
+static const char *const core_keys[] = { "name", "architecture", "accelerator",
+                                         "cpus", "memory",       NULL };
+static const char *const boot_keys[] = { "firmware", "kernel", "initrd", "cmdline", NULL };
+static const char *const disk_keys[] = { "path", "read-only", NULL };
+static const char *const network_keys[] = { "mode", "forwards", NULL };
+static const char *const display_keys[] = { "device", NULL };
+
+/* Packages that ship firmware found at these places, for a hint when a file
+ * is missing. */
+static const struct {
+    const char *prefix;
+    const char *package;
+} known_packages[] = {
+    { "/usr/lib/riscv64-linux-gnu/opensbi/", "opensbi" },
+    { "/usr/lib/u-boot/", "u-boot-qemu" },
+};
+
+static void disk_clear(gpointer data)
+{
+    Disk *disk = data;
+    g_free(disk->path);
+}
+
+static void vireo_vm_config_finalize(GObject *object)
+{
+    VireoVmConfig *self = VIREO_VM_CONFIG(object);
+
+    g_free(self->name);
+    g_free(self->firmware);
+    g_free(self->kernel);
+    g_free(self->initrd);
+    g_free(self->cmdline);
+    g_array_unref(self->disks);
+    g_strfreev(self->forwards);
+    G_OBJECT_CLASS(vireo_vm_config_parent_class)->finalize(object);
+}
+
+static void vireo_vm_config_class_init(VireoVmConfigClass *klass)
+{
+    GObjectClass *object_class = G_OBJECT_CLASS(klass);
+
+    object_class->finalize = vireo_vm_config_finalize;
+}
+
+static void vireo_vm_config_init(VireoVmConfig *self)
+{
+    self->name = g_strdup("");
+    self->arch = VIREO_ARCH_RISCV64;
+    self->accel = VIREO_ACCEL_SOFT;
+    self->cpus = 1;
+    self->memory = VIREO_VM_CONFIG_DEFAULT_MEMORY;
+    self->disks = g_array_new(FALSE, TRUE, sizeof(Disk));
+    g_array_set_clear_func(self->disks, disk_clear);
+    self->forwards = g_new0(char *, 1);
+    self->network = VIREO_NETWORK_NONE;
+    self->display = VIREO_DISPLAY_NONE;
+}
+
+/* ---- Field checks ------------------------------------------------------- */
+
+static gboolean config_error(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+static gboolean config_error(GError **error, const char *format, ...)
+{
+    va_list ap;
+
+    if (error != NULL) {
+        va_start(ap, format);
+        *error = g_error_new_valist(VIREO_ERROR, VIREO_ERROR_CONFIG, format, ap);
+        va_end(ap);
+    }
+    return FALSE;
+}
+
+gboolean vireo_vm_config_parse_memory(const char *text, guint64 *bytes, GError **error)
+{
+    const char *p = text;
+    char *end;
+    guint64 value;
+    guint shift = 0;
+
+    g_return_val_if_fail(text != NULL, FALSE);
+
+    while (g_ascii_isspace(*p)) {
+        p++;
+    }
+    if (!g_ascii_isdigit(*p)) {
+        return config_error(error, _("“%s” is not a size (try 256M or 2G)"), text);
+    }
+    errno = 0;
+    value = g_ascii_strtoull(p, &end, 10);
+    if (errno != 0) {
+        return config_error(error, _("“%s” is not a size (try 256M or 2G)"), text);
+    }
+    switch (g_ascii_toupper(*end)) {
+    case '\0': break;
+    case 'K': shift = 10; break;
+    case 'M': shift = 20; break;
+    case 'G': shift = 30; break;
+    case 'T': shift = 40; break;
+    default: return config_error(error, _("“%s” is not a size (try 256M or 2G)"), text);
+    }
+    if (*end != '\0') {
+        end++;
+        if (g_ascii_strcasecmp(end, "iB") == 0 || g_ascii_strcasecmp(end, "B") == 0) {
+            end += strlen(end);
+        }
+        while (g_ascii_isspace(*end)) {
+            end++;
+        }
+        if (*end != '\0') {
+            return config_error(error, _("“%s” is not a size (try 256M or 2G)"), text);
+        }
+    }
+    if (value > (G_MAXUINT64 >> shift)) {
+        return config_error(error, _("“%s” is too large"), text);
+    }
+    if (bytes != NULL) {
+        *bytes = value << shift;
+    }
+    return TRUE;
+}
+
+char *vireo_vm_config_format_memory(guint64 bytes)
+{
+    static const char units[] = "KMGT";
+
+    for (int i = 3; i >= 0; i--) {
+        guint shift = 10 * (guint)(i + 1);
+        if (bytes != 0 && bytes % (G_GUINT64_CONSTANT(1) << shift) == 0) {
+            return g_strdup_printf("%" G_GUINT64_FORMAT "%c", bytes >> shift, units[i]);
+        }
+    }
+    return g_strdup_printf("%" G_GUINT64_FORMAT, bytes);
+}
+
+gboolean vireo_vm_config_check_name(const char *name, GError **error)
+{
+    gboolean blank = TRUE;
+
+    for (const char *p = name; p != NULL && *p != '\0'; p++) {
+        blank = blank && g_ascii_isspace(*p);
+    }
+    if (blank) {
+        return config_error(error, _("a name is required"));
+    }
+    if (!g_utf8_validate(name, -1, NULL)) {
+        return config_error(error, _("the name is not valid UTF-8"));
+    }
+    if (g_utf8_strlen(name, -1) > VIREO_VM_CONFIG_MAX_NAME) {
+        return config_error(error, _("the name is longer than %d characters"),
+                            VIREO_VM_CONFIG_MAX_NAME);
+    }
+    for (const char *p = name; *p != '\0'; p = g_utf8_next_char(p)) {
+        if (g_unichar_iscntrl(g_utf8_get_char(p))) {
+            return config_error(error, _("the name contains a control character"));
+        }
+    }
+    return TRUE;
+}
+
+gboolean vireo_vm_config_check_cpus(gint64 cpus, GError **error)
+{
+    if (cpus < 1 || cpus > VIREO_VM_CONFIG_MAX_CPUS) {
+        return config_error(error, _("%" G_GINT64_FORMAT " is out of range (1 to %d)"), cpus,
+                            VIREO_VM_CONFIG_MAX_CPUS);
+    }
+    return TRUE;
+}
+
+gboolean vireo_vm_config_check_memory(guint64 bytes, GError **error)
+{
+    if (bytes < VIREO_VM_CONFIG_MIN_MEMORY || bytes > VIREO_VM_CONFIG_MAX_MEMORY) {
+        g_autofree char *text = vireo_vm_config_format_memory(bytes);
+        return config_error(error, _("%s is out of range (2M to 1T)"), text);
+    }
+    if (bytes % 4096 != 0) {
+        g_autofree char *text = vireo_vm_config_format_memory(bytes);
+        return config_error(error, _("%s is not a whole number of 4 KiB pages"), text);
+    }
+    return TRUE;
+}
+
+gboolean vireo_vm_config_check_cmdline(const char *cmdline, GError **error)
+{
+    if (cmdline == NULL) {
+        return TRUE;
+    }
+    if (strlen(cmdline) > VIREO_VM_CONFIG_MAX_CMDLINE) {
+        return config_error(error, _("the command line is longer than %d bytes"),
+                            VIREO_VM_CONFIG_MAX_CMDLINE);
+    }
+    if (strpbrk(cmdline, "\n\r") != NULL) {
+        return config_error(error, _("the command line must be a single line"));
+    }
+    return TRUE;
+}
+
+gboolean vireo_vm_config_check_path(const char *path, GError **error)
+{
+    if (path == NULL || *path == '\0') {
+        return config_error(error, _("a file is required"));
+    }
+    if (!g_path_is_absolute(path)) {
+        return config_error(error, _("“%s” is not an absolute path"), path);
+    }
+    return TRUE;
+}
+
+gboolean vireo_vm_config_check_file(const char *path, GError **error)
+{
+    GStatBuf st;
+
+    if (!vireo_vm_config_check_path(path, error)) {
+        return FALSE;
+    }
+    if (g_stat(path, &st) != 0) {
+        int err = errno;
+        for (guint i = 0; i < G_N_ELEMENTS(known_packages); i++) {
+            if (err == ENOENT && g_str_has_prefix(path, known_packages[i].prefix)) {
+                return config_error(error,
+                                    _("“%s” is missing; install the Debian package “%s” "
+                                      "(sudo apt install %s)"),
+                                    path, known_packages[i].package, known_packages[i].package);
+            }
+        }
+        return config_error(error, _("cannot read “%s”: %s"), path, g_strerror(err));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        return config_error(error, _("“%s” is not a regular file"), path);
+    }
+    if (g_access(path, R_OK) != 0) {
+        int err = errno;
+        return config_error(error, _("cannot read “%s”: %s"), path, g_strerror(err));
+    }
+    return TRUE;
+}
+
+static gboolean parse_port(const char *text, guint *port)
+{
+    guint64 value;
+
+    if (!g_ascii_string_to_unsigned(text, 10, 1, 65535, &value, NULL)) {
+        return FALSE;
+    }
+    *port = (guint)value;
+    return TRUE;
+}
+
+gboolean vireo_vm_config_check_forward(const char *forward, GError **error)
+{
+    g_auto(GStrv) parts = NULL;
+    guint host_port, guest_port;
+
+    g_return_val_if_fail(forward != NULL, FALSE);
+
+    parts = g_strsplit(forward, ":", -1);
+    if (g_strv_length(parts) != 3) {
+        return config_error(error, _("“%s” is not a port forward (try tcp:8022:22)"), forward);
+    }
+    if (strcmp(parts[0], "tcp") != 0 && strcmp(parts[0], "udp") != 0) {
+        return config_error(error, _("“%s”: the protocol must be tcp or udp"), forward);
+    }
+    if (!parse_port(parts[1], &host_port) || !parse_port(parts[2], &guest_port)) {
+        return config_error(error, _("“%s”: ports are numbers from 1 to 65535"), forward);
+    }
+    return TRUE;
+}
+
+const char *vireo_network_mode_to_string(VireoNetworkMode mode)
+{
+    return mode == VIREO_NETWORK_USER ? "user" : "none";
+}
+
+gboolean vireo_network_mode_from_string(const char *text, VireoNetworkMode *mode)
+{
+    if (g_strcmp0(text, "none") == 0) {
+        *mode = VIREO_NETWORK_NONE;
+    } else if (g_strcmp0(text, "user") == 0) {
+        *mode = VIREO_NETWORK_USER;
+    } else {
+        return FALSE;
+    }
+    return TRUE;
+}
+
+const char *vireo_display_device_to_string(VireoDisplayDevice device)
+{
+    return device == VIREO_DISPLAY_VIRTIO_GPU ? "virtio-gpu" : "none";
+}
+
+gboolean vireo_display_device_from_string(const char *text, VireoDisplayDevice *device)
+{
+    if (g_strcmp0(text, "none") == 0) {
+        *device = VIREO_DISPLAY_NONE;
+    } else if (g_strcmp0(text, "virtio-gpu") == 0) {
+        *device = VIREO_DISPLAY_VIRTIO_GPU;
+    } else {
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* ---- Whole-configuration checks ---------------------------------------- */
+
+static gboolean key_error(GError **error, const char *group, const char *key, GError *cause)
+{
+    g_propagate_prefixed_error(error, cause, "[%s] %s: ", group, key);
+    return FALSE;
+}
+
+gboolean vireo_vm_config_validate(VireoVmConfig *self, GError **error)
+{
+    GError *cause = NULL;
+
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(self), FALSE);
+
+    if (!vireo_vm_config_check_name(self->name, &cause)) {
+        return key_error(error, "core", "name", cause);
+    }
+    if (!vireo_vm_config_check_cpus(self->cpus, &cause)) {
+        return key_error(error, "core", "cpus", cause);
+    }
+    if (!vireo_vm_config_check_memory(self->memory, &cause)) {
+        return key_error(error, "core", "memory", cause);
+    }
+    if (self->firmware != NULL && !vireo_vm_config_check_path(self->firmware, &cause)) {
+        return key_error(error, "boot", "firmware", cause);
+    }
+    if (self->kernel != NULL && !vireo_vm_config_check_path(self->kernel, &cause)) {
+        return key_error(error, "boot", "kernel", cause);
+    }
+    if (self->initrd != NULL && !vireo_vm_config_check_path(self->initrd, &cause)) {
+        return key_error(error, "boot", "initrd", cause);
+    }
+    if (self->initrd != NULL && self->kernel == NULL) {
+        return config_error(error, "[boot] initrd: %s", _("an initial RAM disk needs a kernel"));
+    }
+    if (self->firmware == NULL && self->kernel == NULL) {
+        return config_error(error, "[boot] firmware: %s",
+                            _("a firmware or a kernel is required to boot"));
+    }
+    if (!vireo_vm_config_check_cmdline(self->cmdline, &cause)) {
+        return key_error(error, "boot", "cmdline", cause);
+    }
+    if (self->disks->len > VIREO_VM_CONFIG_MAX_DISKS) {
+        return config_error(error, "[disk.%d] path: %s", VIREO_VM_CONFIG_MAX_DISKS,
+                            _("too many disks (at most 8)"));
+    }
+    for (guint i = 0; i < self->disks->len; i++) {
+        Disk *disk = &g_array_index(self->disks, Disk, i);
+        if (!vireo_vm_config_check_path(disk->path, &cause)) {
+            g_autofree char *group = g_strdup_printf("disk.%u", i);
+            return key_error(error, group, "path", cause);
+        }
+    }
+    for (guint i = 0; self->forwards[i] != NULL; i++) {
+        if (!vireo_vm_config_check_forward(self->forwards[i], &cause)) {
+            return key_error(error, "network", "forwards", cause);
+        }
+    }
+    if (self->forwards[0] != NULL && self->network != VIREO_NETWORK_USER) {
+        return config_error(error, "[network] forwards: %s",
+                            _("port forwards need the user network mode"));
+    }
+    return TRUE;
+}
+
+gboolean vireo_vm_config_check_files(VireoVmConfig *self, GError **error)
+{
+    GError *cause = NULL;
+    const struct {
+        const char *key;
+        const char *path;
+    } boot[] = {
+        { "firmware", self->firmware },
+        { "kernel", self->kernel },
+        { "initrd", self->initrd },
+    };
+
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(self), FALSE);
+
+    for (guint i = 0; i < G_N_ELEMENTS(boot); i++) {
+        if (boot[i].path != NULL && !vireo_vm_config_check_file(boot[i].path, &cause)) {
+            return key_error(error, "boot", boot[i].key, cause);
+        }
+    }
+    for (guint i = 0; i < self->disks->len; i++) {
+        Disk *disk = &g_array_index(self->disks, Disk, i);
+        if (!vireo_vm_config_check_file(disk->path, &cause)) {
+            g_autofree char *group = g_strdup_printf("disk.%u", i);
+            return key_error(error, group, "path", cause);
+        }
+    }
+    return TRUE;
+}
+
+/* ---- Loading ------------------------------------------------------------ */
+
+static gboolean check_keys(GKeyFile *kf, const char *group, const char *const *allowed,
+                           GError **error)
+{
+    g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
+
+    for (guint i = 0; keys != NULL && keys[i] != NULL; i++) {
+        if (!g_strv_contains(allowed, keys[i])) {
+            return config_error(error, "[%s] %s: %s", group, keys[i], _("unknown key"));
+        }
+    }
+    return TRUE;
+}
+
+/* A string value, or NULL when the key is absent or empty. */
+static char *get_string(GKeyFile *kf, const char *group, const char *key)
+{
+    char *value = g_key_file_get_string(kf, group, key, NULL);
+
+    if (value != NULL && *value == '\0') {
+        g_clear_pointer(&value, g_free);
+    }
+    return value;
+}
+
+static char *resolve_path(const char *base_dir, char *path)
+{
+    char *abs;
+
+    if (path == NULL || base_dir == NULL || g_path_is_absolute(path)) {
+        return path;
+    }
+    abs = g_build_filename(base_dir, path, NULL);
+    g_free(path);
+    return abs;
+}
+
+static gboolean parse_disk_index(const char *group, guint *index)
+{
+    guint64 value;
+
+    if (!g_str_has_prefix(group, "disk.")) {
+        return FALSE;
+    }
+    if (!g_ascii_string_to_unsigned(group + 5, 10, 0, G_MAXUINT, &value, NULL)) {
+        return FALSE;
+    }
+    *index = (guint)value;
+    return TRUE;
+}
+
+static gboolean load_core(VireoVmConfig *self, GKeyFile *kf, GError **error)
+{
+    g_autofree char *name = NULL, *arch = NULL, *accel = NULL, *cpus = NULL, *memory = NULL;
+    GError *cause = NULL;
+
+    if (!g_key_file_has_group(kf, "core")) {
+        return config_error(error, "[core]: %s", _("the group is missing"));
+    }
+    if (!check_keys(kf, "core", core_keys, error)) {
+        return FALSE;
+    }
+    name = g_key_file_get_string(kf, "core", "name", NULL);
+    if (!vireo_vm_config_check_name(name, &cause)) {
+        return key_error(error, "core", "name", cause);
+    }
+    g_free(self->name);
+    self->name = g_steal_pointer(&name);
+
+    arch = get_string(kf, "core", "architecture");
+    if (arch != NULL && !vireo_arch_from_name(arch, &self->arch)) {
+        return config_error(error, "[core] architecture: %s",
+                            _("unknown architecture (riscv64, arm64 or x86_64)"));
+    }
+    accel = get_string(kf, "core", "accelerator");
+    if (accel != NULL && !vireo_accel_from_name(accel, &self->accel)) {
+        return config_error(error, "[core] accelerator: %s",
+                            _("unknown accelerator (soft, kvm, hvf or whpx)"));
+    }
+    cpus = get_string(kf, "core", "cpus");
+    if (cpus != NULL) {
+        gint64 n;
+        if (!g_ascii_string_to_signed(cpus, 10, G_MININT64, G_MAXINT64, &n, NULL)) {
+            g_autofree char *msg = g_strdup_printf(_("“%s” is not a number"), cpus);
+            return config_error(error, "[core] cpus: %s", msg);
+        }
+        if (!vireo_vm_config_check_cpus(n, &cause)) {
+            return key_error(error, "core", "cpus", cause);
+        }
+        self->cpus = (guint)n;
+    }
+    memory = get_string(kf, "core", "memory");
+    if (memory != NULL) {
+        if (!vireo_vm_config_parse_memory(memory, &self->memory, &cause) ||
+            !vireo_vm_config_check_memory(self->memory, &cause)) {
+            return key_error(error, "core", "memory", cause);
+        }
+    }
+    return TRUE;
+}
+
+static gboolean load_boot(VireoVmConfig *self, GKeyFile *kf, GError **error)
+{
+    char **fields[] = { &self->firmware, &self->kernel, &self->initrd };
+    GError *cause = NULL;
+
+    if (!g_key_file_has_group(kf, "boot")) {
+        return TRUE;
+    }
+    if (!check_keys(kf, "boot", boot_keys, error)) {
+        return FALSE;
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
+        char *path = get_string(kf, "boot", boot_keys[i]);
+        if (path != NULL && !vireo_vm_config_check_path(path, &cause)) {
+            g_free(path);
+            return key_error(error, "boot", boot_keys[i], cause);
+        }
+        g_free(*fields[i]);
+        *fields[i] = path;
+    }
+    g_free(self->cmdline);
+    self->cmdline = get_string(kf, "boot", "cmdline");
+    if (!vireo_vm_config_check_cmdline(self->cmdline, &cause)) {
+        return key_error(error, "boot", "cmdline", cause);
+    }
+    return TRUE;
+}
+
+static gboolean load_disks(VireoVmConfig *self, GKeyFile *kf, const char *base_dir, GError **error)
+{
+    g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+    guint n = 0;
+
+    /* Disks are numbered from 0 without gaps. */
+    for (guint i = 0; groups[i] != NULL; i++) {
+        guint index;
+        if (parse_disk_index(groups[i], &index)) {
+            n = MAX(n, index + 1);
+        }
+    }
+    if (n > VIREO_VM_CONFIG_MAX_DISKS) {
+        return config_error(error, "[disk.%u]: %s", n - 1, _("too many disks (at most 8)"));
+    }
+    for (guint i = 0; i < n; i++) {
+        g_autofree char *group = g_strdup_printf("disk.%u", i);
+        g_autofree char *path = NULL;
+        g_autoptr(GError) bool_error = NULL;
+        GError *cause = NULL;
+        gboolean read_only = FALSE;
+
+        if (!g_key_file_has_group(kf, group)) {
+            return config_error(error, "[%s]: %s", group,
+                                _("the group is missing (disks are numbered from 0)"));
+        }
+        if (!check_keys(kf, group, disk_keys, error)) {
+            return FALSE;
+        }
+        path = get_string(kf, group, "path");
+        if (path == NULL) {
+            return config_error(error, "[%s] path: %s", group, _("a file is required"));
+        }
+        path = resolve_path(base_dir, g_steal_pointer(&path));
+        if (!vireo_vm_config_check_path(path, &cause)) {
+            return key_error(error, group, "path", cause);
+        }
+        if (g_key_file_has_key(kf, group, "read-only", NULL)) {
+            read_only = g_key_file_get_boolean(kf, group, "read-only", &bool_error);
+            if (bool_error != NULL) {
+                return config_error(error, "[%s] read-only: %s", group,
+                                    _("the value must be true or false"));
+            }
+        }
+        vireo_vm_config_add_disk(self, path, read_only);
+    }
+    return TRUE;
+}
+
+static gboolean load_network(VireoVmConfig *self, GKeyFile *kf, GError **error)
+{
+    g_autofree char *mode = NULL;
+    g_auto(GStrv) forwards = NULL;
+    GError *cause = NULL;
+
+    if (!g_key_file_has_group(kf, "network")) {
+        return TRUE;
+    }
+    if (!check_keys(kf, "network", network_keys, error)) {
+        return FALSE;
+    }
+    mode = get_string(kf, "network", "mode");
+    if (mode != NULL && !vireo_network_mode_from_string(mode, &self->network)) {
+        return config_error(error, "[network] mode: %s", _("unknown mode (none or user)"));
+    }
+    forwards = g_key_file_get_string_list(kf, "network", "forwards", NULL, NULL);
+    if (forwards != NULL) {
+        GPtrArray *kept = g_ptr_array_new();
+        for (guint i = 0; forwards[i] != NULL; i++) {
+            char *f = g_strstrip(forwards[i]);
+            if (*f == '\0') {
+                continue;
+            }
+            if (!vireo_vm_config_check_forward(f, &cause)) {
+                g_ptr_array_free(kept, TRUE);
+                return key_error(error, "network", "forwards", cause);
+            }
+            g_ptr_array_add(kept, f);
+        }
+        g_ptr_array_add(kept, NULL);
+        vireo_vm_config_set_forwards(self, (const char *const *)kept->pdata);
+        g_ptr_array_free(kept, TRUE);
+        if (self->forwards[0] != NULL && self->network != VIREO_NETWORK_USER) {
+            return config_error(error, "[network] forwards: %s",
+                                _("port forwards need the user network mode"));
+        }
+    }
+    return TRUE;
+}
+
+static gboolean load_display(VireoVmConfig *self, GKeyFile *kf, GError **error)
+{
+    g_autofree char *device = NULL;
+
+    if (!g_key_file_has_group(kf, "display")) {
+        return TRUE;
+    }
+    if (!check_keys(kf, "display", display_keys, error)) {
+        return FALSE;
+    }
+    device = get_string(kf, "display", "device");
+    if (device != NULL && !vireo_display_device_from_string(device, &self->display)) {
+        return config_error(error, "[display] device: %s",
+                            _("unknown device (none or virtio-gpu)"));
+    }
+    return TRUE;
+}
+
+VireoVmConfig *vireo_vm_config_load_from_data(const char *data, gsize length, const char *base_dir,
+                                              GError **error)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autoptr(VireoVmConfig) self = vireo_vm_config_new();
+    g_autoptr(GError) parse_error = NULL;
+    g_auto(GStrv) groups = NULL;
+
+    g_return_val_if_fail(data != NULL, NULL);
+
+    if (!g_key_file_load_from_data(kf, data, length, G_KEY_FILE_NONE, &parse_error)) {
+        config_error(error, _("not a configuration file: %s"), parse_error->message);
+        return NULL;
+    }
+    groups = g_key_file_get_groups(kf, NULL);
+    for (guint i = 0; groups[i] != NULL; i++) {
+        static const char *const known[] = { "core", "boot", "network", "display", NULL };
+        guint index;
+        if (!g_strv_contains(known, groups[i]) && !parse_disk_index(groups[i], &index)) {
+            config_error(error, "[%s]: %s", groups[i], _("unknown group"));
+            return NULL;
+        }
+    }
+    if (!load_core(self, kf, error) || !load_boot(self, kf, error) ||
+        !load_disks(self, kf, base_dir, error) || !load_network(self, kf, error) ||
+        !load_display(self, kf, error) || !vireo_vm_config_validate(self, error)) {
+        return NULL;
+    }
+    return g_steal_pointer(&self);
+}
+
+VireoVmConfig *vireo_vm_config_load_from_file(const char *path, GError **error)
+{
+    g_autofree char *data = NULL;
+    g_autofree char *dir = NULL;
+    g_autoptr(GError) io_error = NULL;
+    gsize length;
+
+    g_return_val_if_fail(path != NULL, NULL);
+
+    if (!g_file_get_contents(path, &data, &length, &io_error)) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO, "%s", io_error->message);
+        return NULL;
+    }
+    dir = g_path_get_dirname(path);
+    return vireo_vm_config_load_from_data(data, length, dir, error);
+}
+
+/* ---- Saving ------------------------------------------------------------- */
+
+static void set_optional(GKeyFile *kf, const char *group, const char *key, const char *value)
+{
+    if (value != NULL) {
+        g_key_file_set_string(kf, group, key, value);
+    }
+}
+
+char *vireo_vm_config_to_data(VireoVmConfig *self, const char *base_dir, gsize *length)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autofree char *memory = NULL;
+
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(self), NULL);
+
+    memory = vireo_vm_config_format_memory(self->memory);
+    g_key_file_set_string(kf, "core", "name", self->name);
+    g_key_file_set_string(kf, "core", "architecture", vireo_arch_name(self->arch));
+    g_key_file_set_string(kf, "core", "accelerator", vireo_accel_name(self->accel));
+    g_key_file_set_integer(kf, "core", "cpus", (int)self->cpus);
+    g_key_file_set_string(kf, "core", "memory", memory);
+
+    set_optional(kf, "boot", "firmware", self->firmware);
+    set_optional(kf, "boot", "kernel", self->kernel);
+    set_optional(kf, "boot", "initrd", self->initrd);
+    set_optional(kf, "boot", "cmdline", self->cmdline);
+
+    for (guint i = 0; i < self->disks->len; i++) {
+        Disk *disk = &g_array_index(self->disks, Disk, i);
+        g_autofree char *group = g_strdup_printf("disk.%u", i);
+        const char *path = disk->path;
+        /* Images inside the VM's folder are stored relative to it, so that
+         * they move with the folder. */
+        if (base_dir != NULL && g_str_has_prefix(path, base_dir) &&
+            path[strlen(base_dir)] == G_DIR_SEPARATOR) {
+            path += strlen(base_dir) + 1;
+        }
+        g_key_file_set_string(kf, group, "path", path);
+        g_key_file_set_boolean(kf, group, "read-only", disk->read_only);
+    }
+
+    g_key_file_set_string(kf, "network", "mode", vireo_network_mode_to_string(self->network));
+    if (self->forwards[0] != NULL) {
+        g_key_file_set_string_list(kf, "network", "forwards", (const char *const *)self->forwards,
+                                   g_strv_length(self->forwards));
+    }
+    g_key_file_set_string(kf, "display", "device", vireo_display_device_to_string(self->display));
+    return g_key_file_to_data(kf, length, NULL);
+}
+
+gboolean vireo_vm_config_save_to_file(VireoVmConfig *self, const char *path, GError **error)
+{
+    g_autofree char *data = NULL;
+    g_autofree char *dir = NULL;
+    g_autoptr(GError) io_error = NULL;
+    gsize length;
+
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(self), FALSE);
+    g_return_val_if_fail(path != NULL, FALSE);
+
+    if (!vireo_vm_config_validate(self, error)) {
+        return FALSE;
+    }
+    dir = g_path_get_dirname(path);
+    data = vireo_vm_config_to_data(self, dir, &length);
+    /* g_file_set_contents writes a temporary file and renames it over. */
+    if (!g_file_set_contents_full(path, data, (gssize)length,
+                                  G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
+                                  0644, &io_error)) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO, "%s", io_error->message);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* ---- Public API --------------------------------------------------------- */
+
+VireoVmConfig *vireo_vm_config_new(void)
+{
+    return g_object_new(VIREO_TYPE_VM_CONFIG, NULL);
+}
+
+VireoVmConfig *vireo_vm_config_copy(VireoVmConfig *self)
+{
+    VireoVmConfig *copy;
+
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(self), NULL);
+
+    copy = vireo_vm_config_new();
+    vireo_vm_config_set_name(copy, self->name);
+    copy->arch = self->arch;
+    copy->accel = self->accel;
+    copy->cpus = self->cpus;
+    copy->memory = self->memory;
+    vireo_vm_config_set_firmware(copy, self->firmware);
+    vireo_vm_config_set_kernel(copy, self->kernel);
+    vireo_vm_config_set_initrd(copy, self->initrd);
+    vireo_vm_config_set_cmdline(copy, self->cmdline);
+    for (guint i = 0; i < self->disks->len; i++) {
+        Disk *disk = &g_array_index(self->disks, Disk, i);
+        vireo_vm_config_add_disk(copy, disk->path, disk->read_only);
+    }
+    copy->network = self->network;
+    vireo_vm_config_set_forwards(copy, (const char *const *)self->forwards);
+    copy->display = self->display;
+    return copy;
+}
+
+gboolean vireo_vm_config_equal(VireoVmConfig *a, VireoVmConfig *b)
+{
+    g_autofree char *da = NULL, *db = NULL;
+
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(a), FALSE);
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(b), FALSE);
+
+    da = vireo_vm_config_to_data(a, NULL, NULL);
+    db = vireo_vm_config_to_data(b, NULL, NULL);
+    return g_strcmp0(da, db) == 0;
+}
+
+/* Stores NULL for an empty string: absent and empty mean the same. */
+static void set_path(char **field, const char *value)
+{
+    char *copy = value != NULL && *value != '\0' ? g_strdup(value) : NULL;
+    g_free(*field);
+    *field = copy;
+}
+
+const char *vireo_vm_config_get_name(VireoVmConfig *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(self), NULL);
+    return self->name;
+}
+
+void vireo_vm_config_set_name(VireoVmConfig *self, const char *name)
+{
+    g_return_if_fail(VIREO_IS_VM_CONFIG(self));
+    g_free(self->name);
+    self->name = g_strdup(name != NULL ? name : "");
+}
+
+VireoArch vireo_vm_config_get_arch(VireoVmConfig *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(self), VIREO_ARCH_RISCV64);
+    return self->arch;
+}
+
+void vireo_vm_config_set_arch(VireoVmConfig *self, VireoArch arch)
+{
+    g_return_if_fail(VIREO_IS_VM_CONFIG(self));
+    g_return_if_fail(arch < VIREO_ARCH_COUNT);
+    self->arch = arch;
+}
+
+VireoAccelKind vireo_vm_config_get_accel(VireoVmConfig *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(self), VIREO_ACCEL_SOFT);
+    return self->accel;
+}
+
+void vireo_vm_config_set_accel(VireoVmConfig *self, VireoAccelKind accel)
+{
+    g_return_if_fail(VIREO_IS_VM_CONFIG(self));
+    g_return_if_fail(accel < VIREO_ACCEL_COUNT);
+    self->accel = accel;
+}
+
+guint vireo_vm_config_get_cpus(VireoVmConfig *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(self), 1);
+    return self->cpus;
+}
+
+void vireo_vm_config_set_cpus(VireoVmConfig *self, guint cpus)
+{
+    g_return_if_fail(VIREO_IS_VM_CONFIG(self));
+    self->cpus = cpus;
+}
+
+guint64 vireo_vm_config_get_memory(VireoVmConfig *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(self), 0);
+    return self->memory;
+}
+
+void vireo_vm_config_set_memory(VireoVmConfig *self, guint64 bytes)
+{
+    g_return_if_fail(VIREO_IS_VM_CONFIG(self));
+    self->memory = bytes;
+}
+
+const char *vireo_vm_config_get_firmware(VireoVmConfig *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(self), NULL);
+    return self->firmware;
+}
+
+void vireo_vm_config_set_firmware(VireoVmConfig *self, const char *path)
+{
+    g_return_if_fail(VIREO_IS_VM_CONFIG(self));
+    set_path(&self->firmware, path);
+}
+
+const char *vireo_vm_config_get_kernel(VireoVmConfig *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(self), NULL);
+    return self->kernel;
+}
+
+void vireo_vm_config_set_kernel(VireoVmConfig *self, const char *path)
+{
+    g_return_if_fail(VIREO_IS_VM_CONFIG(self));
+    set_path(&self->kernel, path);
+}
+
+const char *vireo_vm_config_get_initrd(VireoVmConfig *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(self), NULL);
+    return self->initrd;
+}
+
+void vireo_vm_config_set_initrd(VireoVmConfig *self, const char *path)
+{
+    g_return_if_fail(VIREO_IS_VM_CONFIG(self));
+    set_path(&self->initrd, path);
+}
+
+const char *vireo_vm_config_get_cmdline(VireoVmConfig *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(self), NULL);
+    return self->cmdline;
+}
+
+void vireo_vm_config_set_cmdline(VireoVmConfig *self, const char *cmdline)
+{
+    g_return_if_fail(VIREO_IS_VM_CONFIG(self));
+    set_path(&self->cmdline, cmdline);
+}
+
+guint vireo_vm_config_get_n_disks(VireoVmConfig *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(self), 0);
+    return self->disks->len;
+}
+
+const char *vireo_vm_config_get_disk_path(VireoVmConfig *self, guint index)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(self), NULL);
+    g_return_val_if_fail(index < self->disks->len, NULL);
+    return g_array_index(self->disks, Disk, index).path;
+}
+
+gboolean vireo_vm_config_get_disk_read_only(VireoVmConfig *self, guint index)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(self), FALSE);
+    g_return_val_if_fail(index < self->disks->len, FALSE);
+    return g_array_index(self->disks, Disk, index).read_only;
+}
+
+void vireo_vm_config_add_disk(VireoVmConfig *self, const char *path, gboolean read_only)
+{
+    Disk disk;
+
+    g_return_if_fail(VIREO_IS_VM_CONFIG(self));
+    g_return_if_fail(path != NULL);
+    disk.path = g_strdup(path);
+    disk.read_only = read_only;
+    g_array_append_val(self->disks, disk);
+}
+
+void vireo_vm_config_clear_disks(VireoVmConfig *self)
+{
+    g_return_if_fail(VIREO_IS_VM_CONFIG(self));
+    g_array_set_size(self->disks, 0);
+}
+
+VireoNetworkMode vireo_vm_config_get_network(VireoVmConfig *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(self), VIREO_NETWORK_NONE);
+    return self->network;
+}
+
+void vireo_vm_config_set_network(VireoVmConfig *self, VireoNetworkMode mode)
+{
+    g_return_if_fail(VIREO_IS_VM_CONFIG(self));
+    self->network = mode;
+}
+
+const char *const *vireo_vm_config_get_forwards(VireoVmConfig *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(self), NULL);
+    return (const char *const *)self->forwards;
+}
+
+void vireo_vm_config_set_forwards(VireoVmConfig *self, const char *const *forwards)
+{
+    g_return_if_fail(VIREO_IS_VM_CONFIG(self));
+    g_strfreev(self->forwards);
+    self->forwards = forwards != NULL ? g_strdupv((char **)forwards) : g_new0(char *, 1);
+}
+
+VireoDisplayDevice vireo_vm_config_get_display(VireoVmConfig *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(self), VIREO_DISPLAY_NONE);
+    return self->display;
+}
+
+void vireo_vm_config_set_display(VireoVmConfig *self, VireoDisplayDevice device)
+{
+    g_return_if_fail(VIREO_IS_VM_CONFIG(self));
+    self->display = device;
+}

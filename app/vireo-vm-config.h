@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib-object.h>
+
+#include "accel/accel.h"
+#include "engine/arch.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The configuration of one virtual machine, as stored in its vm.conf
+ * (docs/CONFIG.md describes the file). Loading checks every value and
+ * reports the first bad one as VIREO_ERROR_CONFIG with "[group] key: why".
+ */
+
+typedef enum {
+    VIREO_NETWORK_NONE,
+    VIREO_NETWORK_USER,
+} VireoNetworkMode;
+
+typedef enum {
+    VIREO_DISPLAY_NONE,
+    VIREO_DISPLAY_VIRTIO_GPU,
+} VireoDisplayDevice;
+
+#define VIREO_TYPE_NETWORK_MODE   (vireo_network_mode_get_type())
+#define VIREO_TYPE_DISPLAY_DEVICE (vireo_display_device_get_type())
+GType vireo_network_mode_get_type(void);
+GType vireo_display_device_get_type(void);
+
+#define VIREO_VM_CONFIG_MIN_MEMORY     (2ull << 20)
+#define VIREO_VM_CONFIG_MAX_MEMORY     (1ull << 40)
+#define VIREO_VM_CONFIG_MAX_CPUS       64
+#define VIREO_VM_CONFIG_MAX_DISKS      8
+#define VIREO_VM_CONFIG_MAX_NAME       64
+#define VIREO_VM_CONFIG_MAX_CMDLINE    4096
+#define VIREO_VM_CONFIG_DEFAULT_MEMORY (256ull << 20)
+
+#define VIREO_TYPE_VM_CONFIG (vireo_vm_config_get_type())
+
+G_DECLARE_FINAL_TYPE(VireoVmConfig, vireo_vm_config, VIREO, VM_CONFIG, GObject)
+
+/* A configuration with every default: riscv64, soft, 1 vCPU, 256 MiB, no
+ * images, no network, no display. */
+VireoVmConfig *vireo_vm_config_new(void);
+VireoVmConfig *vireo_vm_config_copy(VireoVmConfig *self);
+gboolean vireo_vm_config_equal(VireoVmConfig *a, VireoVmConfig *b);
+
+/* Relative paths in the file (disk images the VM owns) are resolved
+ * against `base_dir`, the VM's folder. */
+VireoVmConfig *vireo_vm_config_load_from_data(const char *data, gsize length, const char *base_dir,
+                                              GError **error);
+VireoVmConfig *vireo_vm_config_load_from_file(const char *path, GError **error);
+char *vireo_vm_config_to_data(VireoVmConfig *self, const char *base_dir, gsize *length);
+/* Atomic: the new file replaces the old one whole or not at all. */
+gboolean vireo_vm_config_save_to_file(VireoVmConfig *self, const char *path, GError **error);
+
+/* Every value valid (what loading checks, without touching files). */
+gboolean vireo_vm_config_validate(VireoVmConfig *self, GError **error);
+/* Every file the configuration names exists and is a readable regular file. */
+gboolean vireo_vm_config_check_files(VireoVmConfig *self, GError **error);
+
+/* Field checks shared by the loader and the editor. Their errors carry the
+ * reason only; the loader prefixes "[group] key: ". */
+gboolean vireo_vm_config_parse_memory(const char *text, guint64 *bytes, GError **error);
+char *vireo_vm_config_format_memory(guint64 bytes);
+gboolean vireo_vm_config_check_name(const char *name, GError **error);
+gboolean vireo_vm_config_check_cpus(gint64 cpus, GError **error);
+gboolean vireo_vm_config_check_memory(guint64 bytes, GError **error);
+gboolean vireo_vm_config_check_cmdline(const char *cmdline, GError **error);
+gboolean vireo_vm_config_check_path(const char *path, GError **error);
+/* The file at `path` exists and is a readable regular file. */
+gboolean vireo_vm_config_check_file(const char *path, GError **error);
+/* "tcp:8022:22" or "udp:5353:53": protocol, host port, guest port. */
+gboolean vireo_vm_config_check_forward(const char *forward, GError **error);
+
+const char *vireo_network_mode_to_string(VireoNetworkMode mode);
+gboolean vireo_network_mode_from_string(const char *text, VireoNetworkMode *mode);
+const char *vireo_display_device_to_string(VireoDisplayDevice device);
+gboolean vireo_display_device_from_string(const char *text, VireoDisplayDevice *device);
+
+const char *vireo_vm_config_get_name(VireoVmConfig *self);
+void vireo_vm_config_set_name(VireoVmConfig *self, const char *name);
+VireoArch vireo_vm_config_get_arch(VireoVmConfig *self);
+void vireo_vm_config_set_arch(VireoVmConfig *self, VireoArch arch);
+VireoAccelKind vireo_vm_config_get_accel(VireoVmConfig *self);
+void vireo_vm_config_set_accel(VireoVmConfig *self, VireoAccelKind accel);
+guint vireo_vm_config_get_cpus(VireoVmConfig *self);
+void vireo_vm_config_set_cpus(VireoVmConfig *self, guint cpus);
+guint64 vireo_vm_config_get_memory(VireoVmConfig *self);
+void vireo_vm_config_set_memory(VireoVmConfig *self, guint64 bytes);
+
+const char *vireo_vm_config_get_firmware(VireoVmConfig *self);
+void vireo_vm_config_set_firmware(VireoVmConfig *self, const char *path);
+const char *vireo_vm_config_get_kernel(VireoVmConfig *self);
+void vireo_vm_config_set_kernel(VireoVmConfig *self, const char *path);
+const char *vireo_vm_config_get_initrd(VireoVmConfig *self);
+void vireo_vm_config_set_initrd(VireoVmConfig *self, const char *path);
+const char *vireo_vm_config_get_cmdline(VireoVmConfig *self);
+void vireo_vm_config_set_cmdline(VireoVmConfig *self, const char *cmdline);
+
+guint vireo_vm_config_get_n_disks(VireoVmConfig *self);
+const char *vireo_vm_config_get_disk_path(VireoVmConfig *self, guint index);
+gboolean vireo_vm_config_get_disk_read_only(VireoVmConfig *self, guint index);
+void vireo_vm_config_add_disk(VireoVmConfig *self, const char *path, gboolean read_only);
+void vireo_vm_config_clear_disks(VireoVmConfig *self);
+
+VireoNetworkMode vireo_vm_config_get_network(VireoVmConfig *self);
+void vireo_vm_config_set_network(VireoVmConfig *self, VireoNetworkMode mode);
+const char *const *vireo_vm_config_get_forwards(VireoVmConfig *self);
+void vireo_vm_config_set_forwards(VireoVmConfig *self, const char *const *forwards);
+
+VireoDisplayDevice vireo_vm_config_get_display(VireoVmConfig *self);
+void vireo_vm_config_set_display(VireoVmConfig *self, VireoDisplayDevice device);
+
+G_END_DECLS

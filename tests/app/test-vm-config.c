@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * VireoVmConfig: every field survives a save and a load, and every invalid
+ * value is refused with a message that names its group and key.
+ */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "engine/error.h"
+#include "vireo-vm-config.h"
+
+static VireoVmConfig *full_config(const char *dir)
+{
+    VireoVmConfig *c = vireo_vm_config_new();
+    g_autofree char *owned = g_build_filename(dir, "disk0.img", NULL);
+    const char *forwards[] = { "tcp:8022:22", "udp:5353:53", NULL };
+
+    vireo_vm_config_set_name(c, "Every Field ✓");
+    vireo_vm_config_set_arch(c, VIREO_ARCH_ARM64);
+    vireo_vm_config_set_accel(c, VIREO_ACCEL_KVM);
+    vireo_vm_config_set_cpus(c, 4);
+    vireo_vm_config_set_memory(c, 3ull << 30);
+    vireo_vm_config_set_firmware(c, "/boot/fw.bin");
+    vireo_vm_config_set_kernel(c, "/boot/kernel");
+    vireo_vm_config_set_initrd(c, "/boot/initrd.img");
+    vireo_vm_config_set_cmdline(c, "console=ttyS0 root=/dev/vda rw");
+    vireo_vm_config_add_disk(c, owned, FALSE);
+    vireo_vm_config_add_disk(c, "/srv/images/shared.img", TRUE);
+    vireo_vm_config_set_network(c, VIREO_NETWORK_USER);
+    vireo_vm_config_set_forwards(c, forwards);
+    vireo_vm_config_set_display(c, VIREO_DISPLAY_VIRTIO_GPU);
+    return c;
+}
+
+static void check_full(VireoVmConfig *c, const char *dir)
+{
+    g_autofree char *owned = g_build_filename(dir, "disk0.img", NULL);
+    const char *const *forwards = vireo_vm_config_get_forwards(c);
+
+    g_assert_cmpstr(vireo_vm_config_get_name(c), ==, "Every Field ✓");
+    g_assert_cmpint(vireo_vm_config_get_arch(c), ==, VIREO_ARCH_ARM64);
+    g_assert_cmpint(vireo_vm_config_get_accel(c), ==, VIREO_ACCEL_KVM);
+    g_assert_cmpuint(vireo_vm_config_get_cpus(c), ==, 4);
+    g_assert_cmpuint(vireo_vm_config_get_memory(c), ==, 3ull << 30);
+    g_assert_cmpstr(vireo_vm_config_get_firmware(c), ==, "/boot/fw.bin");
+    g_assert_cmpstr(vireo_vm_config_get_kernel(c), ==, "/boot/kernel");
+    g_assert_cmpstr(vireo_vm_config_get_initrd(c), ==, "/boot/initrd.img");
+    g_assert_cmpstr(vireo_vm_config_get_cmdline(c), ==, "console=ttyS0 root=/dev/vda rw");
+    g_assert_cmpuint(vireo_vm_config_get_n_disks(c), ==, 2);
+    g_assert_cmpstr(vireo_vm_config_get_disk_path(c, 0), ==, owned);
+    g_assert_false(vireo_vm_config_get_disk_read_only(c, 0));
+    g_assert_cmpstr(vireo_vm_config_get_disk_path(c, 1), ==, "/srv/images/shared.img");
+    g_assert_true(vireo_vm_config_get_disk_read_only(c, 1));
+    g_assert_cmpint(vireo_vm_config_get_network(c), ==, VIREO_NETWORK_USER);
+    g_assert_cmpuint(g_strv_length((char **)forwards), ==, 2);
+    g_assert_cmpstr(forwards[0], ==, "tcp:8022:22");
+    g_assert_cmpstr(forwards[1], ==, "udp:5353:53");
+    g_assert_cmpint(vireo_vm_config_get_display(c), ==, VIREO_DISPLAY_VIRTIO_GPU);
+}
+
+static void test_defaults(void)
+{
+    g_autoptr(VireoVmConfig) c = vireo_vm_config_new();
+    g_autoptr(VireoVmConfig) loaded = NULL;
+    g_autoptr(GError) error = NULL;
+    const char *data = "[core]\nname=Minimal\n[boot]\nkernel=/k\n";
+
+    loaded = vireo_vm_config_load_from_data(data, (gsize)-1, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(vireo_vm_config_get_arch(loaded), ==, VIREO_ARCH_RISCV64);
+    g_assert_cmpint(vireo_vm_config_get_accel(loaded), ==, VIREO_ACCEL_SOFT);
+    g_assert_cmpuint(vireo_vm_config_get_cpus(loaded), ==, 1);
+    g_assert_cmpuint(vireo_vm_config_get_memory(loaded), ==, 256ull << 20);
+    g_assert_null(vireo_vm_config_get_firmware(loaded));
+    g_assert_null(vireo_vm_config_get_initrd(loaded));
+    g_assert_null(vireo_vm_config_get_cmdline(loaded));
+    g_assert_cmpuint(vireo_vm_config_get_n_disks(loaded), ==, 0);
+    g_assert_cmpint(vireo_vm_config_get_network(loaded), ==, VIREO_NETWORK_NONE);
+    g_assert_null(vireo_vm_config_get_forwards(loaded)[0]);
+    g_assert_cmpint(vireo_vm_config_get_display(loaded), ==, VIREO_DISPLAY_NONE);
+    g_assert_cmpuint(vireo_vm_config_get_memory(c), ==, VIREO_VM_CONFIG_DEFAULT_MEMORY);
+}
+
+static void test_round_trip(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("vireo-config-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "vm.conf", NULL);
+    g_autoptr(VireoVmConfig) c = full_config(dir);
+    g_autoptr(VireoVmConfig) loaded = NULL;
+    g_autoptr(VireoVmConfig) copy = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *text = NULL;
+
+    check_full(c, dir);
+    g_assert_true(vireo_vm_config_save_to_file(c, path, &error));
+    g_assert_no_error(error);
+
+    /* An image inside the VM's folder is stored relative to it. */
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    g_assert_nonnull(strstr(text, "path=disk0.img\n"));
+    g_assert_nonnull(strstr(text, "memory=3G\n"));
+
+    loaded = vireo_vm_config_load_from_file(path, &error);
+    g_assert_no_error(error);
+    check_full(loaded, dir);
+    g_assert_true(vireo_vm_config_equal(c, loaded));
+
+    copy = vireo_vm_config_copy(loaded);
+    check_full(copy, dir);
+    vireo_vm_config_set_cpus(copy, 2);
+    g_assert_false(vireo_vm_config_equal(copy, loaded));
+
+    g_assert_cmpint(g_remove(path), ==, 0);
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
+static void test_sizes(void)
+{
+    static const struct {
+        const char *text;
+        guint64 bytes;
+    } good[] = {
+        { "256M", 256ull << 20 },   { "2G", 2ull << 30 }, { "512MiB", 512ull << 20 },
+        { "1048576K", 1ull << 30 }, { "1T", 1ull << 40 }, { "4096", 4096 },
+        { "64mb", 64ull << 20 },
+    };
+    static const char *const bad[] = { "", "12Q", "M", "-1G", "1.5G", "2 G B", "99999999999999T" };
+    guint64 bytes;
+
+    for (guint i = 0; i < G_N_ELEMENTS(good); i++) {
+        g_autoptr(GError) error = NULL;
+        g_assert_true(vireo_vm_config_parse_memory(good[i].text, &bytes, &error));
+        g_assert_no_error(error);
+        g_assert_cmpuint(bytes, ==, good[i].bytes);
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GError) error = NULL;
+        g_assert_false(vireo_vm_config_parse_memory(bad[i], &bytes, &error));
+        g_assert_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG);
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(good); i++) {
+        g_autofree char *text = vireo_vm_config_format_memory(good[i].bytes);
+        g_assert_true(vireo_vm_config_parse_memory(text, &bytes, NULL));
+        g_assert_cmpuint(bytes, ==, good[i].bytes);
+    }
+}
+
+/* Each case: the text of a file and the start of the error it must give. */
+static const struct {
+    const char *data;
+    const char *message;
+} bad_files[] = {
+    { "[core]\nname=a\nmemory=12Q\n[boot]\nkernel=/k\n", "[core] memory: “12Q” is not a size" },
+    { "[core]\nname=a\nmemory=1M\n[boot]\nkernel=/k\n", "[core] memory: 1M is out of range" },
+    { "[core]\nname=a\nmemory=2T\n[boot]\nkernel=/k\n", "[core] memory: 2T is out of range" },
+    { "[core]\nname=a\nmemory=2049K\n[boot]\nkernel=/k\n",
+      "[core] memory: 2049K is not a whole number of 4 KiB pages" },
+    { "[core]\nname=\n[boot]\nkernel=/k\n", "[core] name: a name is required" },
+    { "[core]\nname=   \n[boot]\nkernel=/k\n", "[core] name: a name is required" },
+    { "[core]\n[boot]\nkernel=/k\n", "[core] name: a name is required" },
+    { "[core]\nname=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
+      "[boot]\nkernel=/k\n",
+      "[core] name: the name is longer than 64 characters" },
+    { "[core]\nname=a\\tb\n[boot]\nkernel=/k\n", "[core] name: the name contains a control" },
+    { "[core]\nname=a\narchitecture=sparc\n[boot]\nkernel=/k\n",
+      "[core] architecture: unknown architecture" },
+    { "[core]\nname=a\naccelerator=xen\n[boot]\nkernel=/k\n",
+      "[core] accelerator: unknown accelerator" },
+    { "[core]\nname=a\ncpus=two\n[boot]\nkernel=/k\n", "[core] cpus: “two” is not a number" },
+    { "[core]\nname=a\ncpus=0\n[boot]\nkernel=/k\n", "[core] cpus: 0 is out of range (1 to 64)" },
+    { "[core]\nname=a\ncpus=65\n[boot]\nkernel=/k\n", "[core] cpus: 65 is out of range" },
+    { "[core]\nname=a\ncolour=blue\n[boot]\nkernel=/k\n", "[core] colour: unknown key" },
+    { "[boot]\nkernel=/k\n", "[core]: the group is missing" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\n[extras]\nx=1\n", "[extras]: unknown group" },
+    { "[core]\nname=a\n", "[boot] firmware: a firmware or a kernel is required" },
+    { "[core]\nname=a\n[boot]\nfirmware=fw.bin\n",
+      "[boot] firmware: “fw.bin” is not an absolute path" },
+    { "[core]\nname=a\n[boot]\nkernel=k\n", "[boot] kernel: “k” is not an absolute path" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\ninitrd=rd\n",
+      "[boot] initrd: “rd” is not an absolute path" },
+    { "[core]\nname=a\n[boot]\nfirmware=/f\ninitrd=/rd\n",
+      "[boot] initrd: an initial RAM disk needs a kernel" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\nappend=x\n", "[boot] append: unknown key" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\n[disk.0]\nread-only=true\n",
+      "[disk.0] path: a file is required" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\n[disk.0]\npath=/a\nread-only=maybe\n",
+      "[disk.0] read-only: the value must be true or false" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\n[disk.1]\npath=/a\n", "[disk.0]: the group is missing" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\n[disk.0]\npath=/a\nsize=1G\n",
+      "[disk.0] size: unknown key" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\n[disk.8]\npath=/a\n", "[disk.8]: too many disks" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\n[network]\nmode=bridge\n",
+      "[network] mode: unknown mode" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\n[network]\nmode=user\nforwards=tcp:22\n",
+      "[network] forwards: “tcp:22” is not a port forward" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\n[network]\nmode=user\nforwards=sctp:1:2\n",
+      "[network] forwards: “sctp:1:2”: the protocol must be tcp or udp" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\n[network]\nmode=user\nforwards=tcp:0:22\n",
+      "[network] forwards: “tcp:0:22”: ports are numbers" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\n[network]\nmode=user\nforwards=tcp:8022:70000\n",
+      "[network] forwards: “tcp:8022:70000”: ports are numbers" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\n[network]\nmode=none\nforwards=tcp:8022:22\n",
+      "[network] forwards: port forwards need the user network mode" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\n[display]\ndevice=vga\n",
+      "[display] device: unknown device" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\n[display]\nresolution=1\n",
+      "[display] resolution: unknown key" },
+    { "this is not a key file\n", "not a configuration file" },
+};
+
+static void test_errors(void)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(bad_files); i++) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VireoVmConfig) c =
+            vireo_vm_config_load_from_data(bad_files[i].data, (gsize)-1, NULL, &error);
+        g_test_message("case %u: %s", i, error != NULL ? error->message : "(loaded)");
+        g_assert_null(c);
+        g_assert_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG);
+        if (!g_str_has_prefix(error->message, bad_files[i].message)) {
+            g_error("case %u: “%s” does not start with “%s”", i, error->message,
+                    bad_files[i].message);
+        }
+    }
+}
+
+static void test_files(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("vireo-config-XXXXXX", NULL);
+    g_autofree char *kernel = g_build_filename(dir, "kernel", NULL);
+    g_autofree char *missing = g_build_filename(dir, "missing.img", NULL);
+    g_autoptr(VireoVmConfig) c = vireo_vm_config_new();
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true(g_file_set_contents(kernel, "k", 1, NULL));
+    vireo_vm_config_set_name(c, "Files");
+    vireo_vm_config_set_kernel(c, kernel);
+    g_assert_true(vireo_vm_config_check_files(c, &error));
+    g_assert_no_error(error);
+
+    vireo_vm_config_add_disk(c, missing, FALSE);
+    g_assert_false(vireo_vm_config_check_files(c, &error));
+    g_assert_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG);
+    g_assert_true(g_str_has_prefix(error->message, "[disk.0] path: cannot read"));
+    g_clear_error(&error);
+
+    vireo_vm_config_clear_disks(c);
+    vireo_vm_config_add_disk(c, dir, FALSE);
+    g_assert_false(vireo_vm_config_check_files(c, &error));
+    g_assert_true(g_str_has_suffix(error->message, "is not a regular file"));
+    g_clear_error(&error);
+
+    /* Missing firmware from a Debian package names the package. */
+    vireo_vm_config_clear_disks(c);
+    vireo_vm_config_set_firmware(c, "/usr/lib/riscv64-linux-gnu/opensbi/generic/none.bin");
+    g_assert_false(vireo_vm_config_check_files(c, &error));
+    g_assert_true(g_str_has_prefix(error->message, "[boot] firmware: "));
+    g_assert_nonnull(strstr(error->message, "“opensbi”"));
+    g_clear_error(&error);
+    vireo_vm_config_set_firmware(c, NULL);
+    vireo_vm_config_set_kernel(c, "/usr/lib/u-boot/none/u-boot.bin");
+    g_assert_false(vireo_vm_config_check_files(c, &error));
+    g_assert_nonnull(strstr(error->message, "“u-boot-qemu”"));
+
+    g_assert_cmpint(g_remove(kernel), ==, 0);
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
+static void test_validate_setters(void)
+{
+    g_autoptr(VireoVmConfig) c = vireo_vm_config_new();
+    g_autoptr(GError) error = NULL;
+
+    vireo_vm_config_set_name(c, "Setters");
+    vireo_vm_config_set_kernel(c, "/k");
+    g_assert_true(vireo_vm_config_validate(c, NULL));
+    vireo_vm_config_set_cpus(c, 100);
+    g_assert_false(vireo_vm_config_validate(c, &error));
+    g_assert_true(g_str_has_prefix(error->message, "[core] cpus: 100 is out of range"));
+    g_clear_error(&error);
+    vireo_vm_config_set_cpus(c, 1);
+    vireo_vm_config_set_memory(c, 1000);
+    g_assert_false(vireo_vm_config_validate(c, &error));
+    g_assert_true(g_str_has_prefix(error->message, "[core] memory: "));
+    g_clear_error(&error);
+
+    /* Saving refuses what loading would refuse. */
+    g_assert_false(vireo_vm_config_save_to_file(c, "/nonexistent/vm.conf", &error));
+    g_assert_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG);
+}
+
+int main(int argc, char *argv[])
+{
+    g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+    g_test_add_func("/config/defaults", test_defaults);
+    g_test_add_func("/config/round-trip", test_round_trip);
+    g_test_add_func("/config/sizes", test_sizes);
+    g_test_add_func("/config/errors", test_errors);
+    g_test_add_func("/config/files", test_files);
+    g_test_add_func("/config/validate-setters", test_validate_setters);
+    return g_test_run();
+}

@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * VireoVmController with a real machine running OpenSBI and U-Boot: the
+ * state-changed signals of start, pause, resume and power off (recorded with
+ * glib-testing's signal logger), the console, the counters, reset, and the
+ * errors of configurations that cannot run.
+ */
+#include "config.h"
+
+#include <libglib-testing/signal-logger.h>
+#include <string.h>
+
+#include "vireo-demo.h"
+#include "vireo-vm-controller.h"
+
+#define WAIT_SECONDS 60
+
+static gboolean have_firmware(void)
+{
+    if (!g_file_test(VIREO_DEMO_FIRMWARE, G_FILE_TEST_IS_REGULAR) ||
+        !g_file_test(VIREO_DEMO_KERNEL, G_FILE_TEST_IS_REGULAR)) {
+        g_test_skip("OpenSBI or U-Boot is not installed (packages opensbi, u-boot-qemu)");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+typedef gboolean (*Condition)(gpointer data);
+
+/* Runs the main loop until `cond` holds; fails the test after a while. */
+static void wait_for(Condition cond, gpointer data, const char *what)
+{
+    gint64 deadline = g_get_monotonic_time() + WAIT_SECONDS * G_USEC_PER_SEC;
+
+    while (!cond(data)) {
+        if (g_get_monotonic_time() > deadline) {
+            g_error("timed out waiting for %s", what);
+        }
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(1000);
+    }
+}
+
+static gboolean has_emission(gpointer data)
+{
+    return gt_signal_logger_get_n_emissions(data) > 0;
+}
+
+typedef struct {
+    VireoVmController *controller;
+    const char *text;
+    guint count;
+} ConsoleWait;
+
+static guint count_in_console(VireoVmController *c, const char *text)
+{
+    g_autoptr(GBytes) bytes = vireo_vm_controller_get_console_history(c);
+    gsize len;
+    const char *data = g_bytes_get_data(bytes, &len);
+    g_autofree char *copy = g_strndup(data != NULL ? data : "", len);
+    guint n = 0;
+
+    for (const char *p = copy; (p = strstr(p, text)) != NULL; p += strlen(text)) {
+        n++;
+    }
+    return n;
+}
+
+static gboolean console_has(gpointer data)
+{
+    ConsoleWait *w = data;
+    return count_in_console(w->controller, w->text) >= w->count;
+}
+
+static void expect_state(GtSignalLogger *logger, VireoVmController *c, VireoVmState expected)
+{
+    int state = -1;
+
+    wait_for(has_emission, logger, "a state change");
+    gt_signal_logger_assert_emission_pop(logger, c, "state-changed", &state);
+    g_assert_cmpint(state, ==, expected);
+    g_assert_cmpint(vireo_vm_controller_get_state(c), ==, expected);
+}
+
+static gboolean not_busy(gpointer data)
+{
+    return !vireo_vm_controller_get_busy(data);
+}
+
+static void test_lifecycle(void)
+{
+    g_autoptr(GtSignalLogger) logger = NULL;
+    g_autoptr(VireoVmConfig) config = NULL;
+    g_autoptr(VireoVmController) c = NULL;
+    VireoVcpuStats s1, s2, v0;
+    ConsoleWait banner;
+    ConsoleWait prompt;
+
+    if (!have_firmware()) {
+        return;
+    }
+    logger = gt_signal_logger_new();
+    config = vireo_demo_config_new();
+    c = vireo_vm_controller_new(config);
+    gt_signal_logger_connect(logger, c, "state-changed");
+    gt_signal_logger_connect(logger, c, "error");
+    g_assert_cmpint(vireo_vm_controller_get_state(c), ==, VIREO_VM_STATE_STOPPED);
+    g_assert_false(vireo_vm_controller_get_stats(c, -1, &s1));
+
+    vireo_vm_controller_start(c);
+    g_assert_true(vireo_vm_controller_get_busy(c));
+    expect_state(logger, c, VIREO_VM_STATE_RUNNING);
+    g_assert_false(vireo_vm_controller_get_busy(c));
+    g_assert_cmpuint(vireo_vm_controller_get_n_vcpus(c), ==, 2);
+
+    banner = (ConsoleWait){ c, "OpenSBI v1.1", 1 };
+    wait_for(console_has, &banner, "the OpenSBI banner");
+    prompt = (ConsoleWait){ c, "=> ", 1 };
+    wait_for(console_has, &prompt, "the U-Boot prompt");
+
+    g_assert_true(vireo_vm_controller_get_stats(c, -1, &s1));
+    g_assert_cmpuint(s1.insns, >, 0);
+    g_assert_cmpuint(s1.blocks, >, 0);
+    g_assert_true(vireo_vm_controller_get_stats(c, 0, &v0));
+    g_assert_cmpuint(v0.insns, >, 0);
+    g_assert_cmpuint(v0.insns, <=, s1.insns);
+
+    /* Typing reaches the guest: U-Boot echoes a command and runs it. */
+    vireo_vm_controller_send_input(c, (const guint8 *)"version\r", 8);
+    prompt = (ConsoleWait){ c, "U-Boot 2023", 2 };
+    wait_for(console_has, &prompt, "the output of U-Boot's version command");
+
+    vireo_vm_controller_pause(c);
+    expect_state(logger, c, VIREO_VM_STATE_PAUSED);
+    vireo_vm_controller_get_stats(c, -1, &s1);
+    g_usleep(200 * 1000);
+    vireo_vm_controller_get_stats(c, -1, &s2);
+    g_assert_cmpuint(s1.insns, ==, s2.insns);
+
+    vireo_vm_controller_resume(c);
+    expect_state(logger, c, VIREO_VM_STATE_RUNNING);
+    g_usleep(200 * 1000);
+    vireo_vm_controller_get_stats(c, -1, &s2);
+    g_assert_cmpuint(s2.insns, >, s1.insns);
+
+    /* Reset starts the firmware again without a state change. */
+    vireo_vm_controller_reset(c);
+    banner.count = 2;
+    wait_for(console_has, &banner, "OpenSBI after the reset");
+    g_assert_cmpint(vireo_vm_controller_get_state(c), ==, VIREO_VM_STATE_RUNNING);
+
+    vireo_vm_controller_power_off(c);
+    expect_state(logger, c, VIREO_VM_STATE_STOPPED);
+    g_assert_null(vireo_vm_controller_get_last_error(c));
+    /* The counters of the stopped machine stay readable. */
+    g_assert_true(vireo_vm_controller_get_stats(c, -1, &s2));
+    g_assert_cmpuint(s2.insns, >, 0);
+    gt_signal_logger_assert_no_emissions(logger);
+
+    /* It starts again, with a fresh machine. */
+    vireo_vm_controller_start(c);
+    expect_state(logger, c, VIREO_VM_STATE_RUNNING);
+    vireo_vm_controller_power_off(c);
+    expect_state(logger, c, VIREO_VM_STATE_STOPPED);
+    wait_for(not_busy, c, "the controller to finish");
+    gt_signal_logger_assert_no_emissions(logger);
+}
+
+static void expect_error(VireoVmConfig *config, const char *fragment)
+{
+    g_autoptr(GtSignalLogger) logger = gt_signal_logger_new();
+    g_autoptr(VireoVmController) c = vireo_vm_controller_new(config);
+    g_autofree char *message = NULL;
+
+    gt_signal_logger_connect(logger, c, "state-changed");
+    gt_signal_logger_connect(logger, c, "error");
+    vireo_vm_controller_start(c);
+    wait_for(has_emission, logger, "an error");
+    gt_signal_logger_assert_emission_pop(logger, c, "error", &message);
+    g_test_message("error: %s", message);
+    g_assert_nonnull(strstr(message, fragment));
+    g_assert_cmpstr(vireo_vm_controller_get_last_error(c), ==, message);
+    g_assert_cmpint(vireo_vm_controller_get_state(c), ==, VIREO_VM_STATE_STOPPED);
+    g_assert_false(vireo_vm_controller_get_busy(c));
+    gt_signal_logger_assert_no_emissions(logger);
+}
+
+static void test_errors(void)
+{
+    g_autoptr(VireoVmConfig) config = vireo_demo_config_new();
+    g_autoptr(GError) probe = NULL;
+
+    /* An architecture the engine has no frontend for. */
+    vireo_vm_config_set_arch(config, VIREO_ARCH_X86_64);
+    g_assert_false(vireo_accel_probe(VIREO_ACCEL_SOFT, VIREO_ARCH_X86_64, &probe));
+    expect_error(config, probe->message);
+    g_clear_error(&probe);
+
+    /* An accelerator this host or build does not have. */
+    vireo_vm_config_set_arch(config, VIREO_ARCH_RISCV64);
+    vireo_vm_config_set_accel(config, VIREO_ACCEL_HVF);
+    g_assert_false(vireo_accel_probe(VIREO_ACCEL_HVF, VIREO_ARCH_RISCV64, &probe));
+    expect_error(config, probe->message);
+
+    /* Missing firmware names its package. */
+    vireo_vm_config_set_accel(config, VIREO_ACCEL_SOFT);
+    vireo_vm_config_set_firmware(config, "/usr/lib/riscv64-linux-gnu/opensbi/generic/gone.bin");
+    expect_error(config, "“opensbi”");
+
+    /* A file that is not firmware at all: the board refuses it. */
+    vireo_vm_config_set_firmware(config, "/dev/null");
+    expect_error(config, "/dev/null");
+}
+
+static void test_dispose_running(void)
+{
+    g_autoptr(GtSignalLogger) logger = NULL;
+    g_autoptr(VireoVmConfig) config = NULL;
+    VireoVmController *c;
+
+    if (!have_firmware()) {
+        return;
+    }
+    logger = gt_signal_logger_new();
+    config = vireo_demo_config_new();
+    c = vireo_vm_controller_new(config);
+    gt_signal_logger_connect(logger, c, "state-changed");
+    vireo_vm_controller_start(c);
+    expect_state(logger, c, VIREO_VM_STATE_RUNNING);
+    /* Dropping a running controller stops its machine off the main thread;
+     * late machine events find no controller and are ignored. */
+    g_object_unref(c);
+    for (int i = 0; i < 50; i++) {
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(10 * 1000);
+    }
+}
+
+int main(int argc, char *argv[])
+{
+    g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+    g_test_add_func("/controller/lifecycle", test_lifecycle);
+    g_test_add_func("/controller/errors", test_errors);
+    g_test_add_func("/controller/dispose-running", test_dispose_running);
+    return g_test_run();
+}
