@@ -177,7 +177,7 @@ TEST_MAIN
     CHECK_SAVED_MSTATUS 7, 1, 1
     CHECK_SAVED_MSTATUS 3, 1, 0
     /* (mret to a lower mode clearing MPRV is checked in vireo-impl.S) */
-    CASE 30
+    CASE 29
     li t0, MSTATUS_MPRV
     csrs mstatus, t0
     ENTER_MODE PRV_M, 1f
@@ -189,7 +189,7 @@ TEST_MAIN
     CHECK_EQ t1, 1
 
     /* sret: SIE = SPIE, SPIE = 1, SPP = U */
-    CASE 31
+    CASE 30
     /* sret from M-mode returns to the mode in SPP */
     li t0, MSTATUS_SPP | MSTATUS_SPIE | MSTATUS_SIE
     csrc mstatus, t0
@@ -208,7 +208,7 @@ TEST_MAIN
     CHECK_EQ t0, MSTATUS_SPIE
     andi t0, t1, MSTATUS_SPP
     CHECK_EQ t0, 0
-    CASE 32
+    CASE 31
     /* sret from S to U with SPIE = 0 */
     li t0, MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP
     csrc mstatus, t0
@@ -222,7 +222,7 @@ TEST_MAIN
     CHECK_SAVED_MSTATUS 1, 1, 0   /* SIE = SPIE = 0 */
     CHECK_SAVED_MSTATUS 5, 1, 1   /* SPIE = 1 */
     CHECK_SAVED_MSTATUS 8, 1, 0   /* SPP = U */
-    CASE 33
+    CASE 32
     /* sret from S back to S */
     ENTER_MODE PRV_S, 1f
 1:  li t0, MSTATUS_SPP
@@ -234,19 +234,19 @@ TEST_MAIN
 1:  CHECK_TRAP CAUSE_ECALL_S
 
     /* xRET below its privilege is illegal */
-    CASE 34
+    CASE 33
     ILLEGAL_IN PRV_S, mret
-    CASE 35
+    CASE 34
     ILLEGAL_IN PRV_U, mret
-    CASE 36
+    CASE 35
     ILLEGAL_IN PRV_U, sret
 
     /* mstatus.TSR: sret in S is illegal; in M it still works */
-    CASE 37
+    CASE 36
     li t0, MSTATUS_TSR
     csrs mstatus, t0
     ILLEGAL_IN PRV_S, sret
-    CASE 38
+    CASE 37
     li t0, MSTATUS_SPP
     csrs mstatus, t0
     la t0, 1f
@@ -254,58 +254,58 @@ TEST_MAIN
     sret
 1:  RETURN_TO_M 1f
 1:  CHECK_TRAP CAUSE_ECALL_S
-    CASE 39
+    CASE 38
     /* TSR does not affect mret */
     ENTER_MODE PRV_M, 1f
 1:  li t0, MSTATUS_TSR
     csrc mstatus, t0
-    CASE 40
+    CASE 39
     /* mstatus.TW: wfi in S (or U) is illegal */
     li t0, MSTATUS_TW
     csrs mstatus, t0
     ILLEGAL_IN PRV_S, wfi
-    CASE 41
+    CASE 40
     ILLEGAL_IN PRV_U, wfi
     li t0, MSTATUS_TW
     csrc mstatus, t0
-    CASE 42
+    CASE 41
     /* mstatus.TVM: satp and sfence.vma in S are illegal */
     li t0, MSTATUS_TVM
     csrs mstatus, t0
     ILLEGAL_IN PRV_S, csrr a0, satp
-    CASE 43
+    CASE 42
     ILLEGAL_IN PRV_S, csrw satp, zero
-    CASE 44
+    CASE 43
     ILLEGAL_IN PRV_S, sfence.vma
-    CASE 45
+    CASE 44
     ILLEGAL_IN PRV_S, sfence.vma a0, a1
-    CASE 46
+    CASE 45
     /* TVM leaves M-mode alone */
     csrr a0, satp
     csrw satp, zero
     sfence.vma
     li t0, MSTATUS_TVM
     csrc mstatus, t0
-    CASE 47
+    CASE 46
     ENTER_MODE PRV_S, 1f
 1:  csrr a0, satp
     csrw satp, zero
     sfence.vma
     RETURN_TO_M 1f
 1:  CHECK_TRAP CAUSE_ECALL_S
-    CASE 48
+    CASE 47
     /* sfence.vma in U is illegal */
     ILLEGAL_IN PRV_U, sfence.vma
 
     /* (mepc/sepc bit 0 reading zero is checked in vireo-impl.S) */
 
     /* delegation: medeleg sends U/S exceptions to S-mode */
-    CASE 54
+    CASE 48
     li t0, (1 << CAUSE_ILLEGAL) | (1 << CAUSE_BREAKPOINT) | (1 << CAUSE_ECALL_U)
     csrw medeleg, t0
     csrr a0, medeleg
     CHECK_EQ a0, (1 << CAUSE_ILLEGAL) | (1 << CAUSE_BREAKPOINT) | (1 << CAUSE_ECALL_U)
-    CASE 55
+    CASE 49
     /* illegal instruction in U goes to S: scause, sepc, stval, SPP = U */
     li t0, MSTATUS_SIE
     csrs mstatus, t0
@@ -328,12 +328,12 @@ TEST_MAIN
     CHECK_SAVED_SSTATUS 8, 1, 0   /* SPP = U */
     CHECK_SAVED_SSTATUS 5, 1, 1   /* SPIE = old SIE */
     CHECK_SAVED_SSTATUS 1, 1, 0   /* SIE = 0 */
-    CASE 56
+    CASE 50
     /* the resumed code ran in S-mode (sstatus readable), after an sret that
      * set SPP to U */
     andi t0, s1, MSTATUS_SPP
     CHECK_EQ t0, 0
-    CASE 57
+    CASE 51
     /* a delegated trap does not enter the M handler: only the ecall does */
     TF_LOAD s2, TF_MCOUNT
     EXPECT_TRAP 9f
@@ -349,10 +349,10 @@ TEST_MAIN
     TF_LOAD s3, TF_MCOUNT
     sub s3, s3, s2
     CHECK_EQ s3, 1
-    CASE 58
+    CASE 52
     /* the S handler's sret resumed in S-mode (SPP was set to S) */
     CHECK_TRAP_FROM PRV_S
-    CASE 59
+    CASE 53
     /* ecall from U delegated */
     EXPECT_TRAP 9f
     S_EXPECT_TRAP 3f
@@ -365,7 +365,7 @@ TEST_MAIN
     CHECK_TF TF_SCAUSE, CAUSE_ECALL_U
     CHECK_TF_ADDR TF_SEPC, 2b
     CHECK_TF TF_STVAL, 0
-    CASE 60
+    CASE 54
     /* an exception in S-mode is delegated too, SPP = S */
     EXPECT_TRAP 9f
     S_EXPECT_TRAP 3f
@@ -379,20 +379,20 @@ TEST_MAIN
     CHECK_TF TF_STVAL, 0
     CHECK_TF_ADDR TF_SEPC, 2b
     CHECK_SAVED_SSTATUS 8, 1, 1
-    CASE 61
+    CASE 55
     /* exceptions in M-mode are never delegated */
     li t0, -1
     csrw medeleg, t0
     ILLEGAL .4byte 0x0000000b
-    CASE 62
+    CASE 56
     EXPECT_TRAP 1f
     ebreak
 1:  CHECK_TRAP CAUSE_BREAKPOINT
-    CASE 63
+    CASE 57
     EXPECT_TRAP 1f
     ecall
 1:  CHECK_TRAP CAUSE_ECALL_M
-    CASE 64
+    CASE 58
     /* not delegated: the bit clear sends it to M even from U */
     li t0, (1 << CAUSE_BREAKPOINT)
     csrw medeleg, t0
@@ -402,7 +402,7 @@ TEST_MAIN
     csrw medeleg, zero
 
     /* sstatus is a restricted view of mstatus */
-    CASE 65
+    CASE 59
     li t0, MSTATUS_MIE | MSTATUS_MPIE | MSTATUS_MPP
     csrs mstatus, t0
     csrr a0, sstatus
@@ -410,7 +410,7 @@ TEST_MAIN
     CHECK_EQ a0, 0
     li t0, MSTATUS_MPP | MSTATUS_MPIE | MSTATUS_MIE
     csrc mstatus, t0
-    CASE 66
+    CASE 60
     li t0, MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_SUM | MSTATUS_MXR
     csrs sstatus, t0
     csrr a0, mstatus
@@ -420,7 +420,7 @@ TEST_MAIN
     csrr a0, mstatus
     and a0, a0, t0
     CHECK_EQ a0, 0
-    CASE 67
+    CASE 61
     /* writes to sstatus leave the M-only fields alone */
     li t0, MSTATUS_TVM | MSTATUS_MPP_S
     csrs mstatus, t0
