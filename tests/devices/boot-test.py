@@ -129,7 +129,7 @@ def stop_autoboot(con):
 def check_banners(con):
     con.expect(r"OpenSBI v1\.1", "the OpenSBI banner")
     con.expect(r"Platform Name\s*:\s*\S+", "the platform name")
-    m = con.expect(r"Boot HART Base ISA\s*:\s*(\S+)", "the boot hart's ISA")
+    m = con.expect(r"Boot HART Base ISA\s*:\s*(\S+)\r*\n", "the boot hart's ISA")
     if "rv64imafdc" not in m.group(1):
         raise BootFailure(f"Boot HART Base ISA is {m.group(1)}, not rv64imafdc")
     con.expect(r"U-Boot 2023\.01", "the U-Boot banner")
