@@ -3,9 +3,10 @@
  * Traps and privilege: ecall from M, S and U (causes 11, 9, 8; mtval 0),
  * ebreak, illegal instructions (reserved encodings, mtval the bits), the
  * mstatus stack on trap entry and on mret/sret (MIE/MPIE/MPP, SIE/SPIE/SPP,
- * MPRV kept by mret to M), sret from M-mode, mret from S/U and sret from U being illegal,
- * medeleg delegation to S-mode (scause/sepc/stval/SPP, M-mode traps never
- * delegated), and mstatus.TSR/TW/TVM.
+ * MPRV kept by mret to M), sret from M-mode, mret from S/U and sret from U
+ * being illegal, medeleg delegation to S-mode (scause/sepc/stval/SPP,
+ * M-mode traps never delegated), mstatus.TSR/TW/TVM, and access faults on
+ * vacant physical addresses.
  */
 #include "test-macros.inc"
 
@@ -436,4 +437,43 @@ TEST_MAIN
     and a0, a0, t0
     CHECK_EQR a0, t0
     csrc mstatus, t0
+
+    /* accesses to a hole in the physical address map: access faults with
+     * the address in mtval (0x28000000 and 0x4000000 are vacant on the virt
+     * board, 0xa0000000 lies past the end of RAM) */
+    CASE 62
+    li a1, 0x28000000
+    EXPECT_TRAP 1f
+    ld a0, 0(a1)
+1:  CHECK_TRAP CAUSE_LOAD_ACCESS
+    CHECK_TF_REG TF_MTVAL, a1
+    CASE 63
+    li a1, 0x4000010
+    EXPECT_TRAP 1f
+    sw a0, 0(a1)
+1:  CHECK_TRAP CAUSE_STORE_ACCESS
+    CHECK_TF_REG TF_MTVAL, a1
+    CASE 64
+    li a1, 0xa0000000
+    EXPECT_TRAP 1f
+    sd a0, 0(a1)
+1:  CHECK_TRAP CAUSE_STORE_ACCESS
+    CHECK_TF_REG TF_MTVAL, a1
+    CASE 65
+    /* instruction fetch: mepc and mtval the target */
+    li a1, 0x28000000
+    EXPECT_TRAP 1f
+    jalr ra, 0(a1)
+1:  CHECK_TRAP CAUSE_FETCH_ACCESS
+    CHECK_TF_REG TF_MTVAL, a1
+    CHECK_TF_REG TF_MEPC, a1
+    CASE 66
+    /* the same from U-mode */
+    li a1, 0x28000008
+    ENTER_MODE PRV_U, 2f
+2:  EXPECT_TRAP 1f
+    lbu a0, 0(a1)
+1:  CHECK_TRAP CAUSE_LOAD_ACCESS
+    CHECK_TF_REG TF_MTVAL, a1
+    CHECK_TRAP_FROM PRV_U
     PASS

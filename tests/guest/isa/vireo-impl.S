@@ -15,8 +15,8 @@
  * and sret to a mode below M clear MPRV; a change of fflags alone makes
  * mstatus.FS Dirty; simultaneous interrupts are taken in priority order
  * (MEI, MSI, MTI, SEI, SSI, STI); minstret counts exactly and a written
- * value is what the next instruction reads; an AMO denied by PMP raises a
- * store/AMO access fault.
+ * value is what the next instruction reads; an AMO denied by PMP or to a
+ * vacant address raises a store/AMO access fault.
  */
 #include "test-macros.inc"
 
@@ -409,4 +409,11 @@ TEST_MAIN
     CHECK_TF_REG TF_MTVAL, a4
     csrw pmpcfg0, zero
     sfence.vma
+    CASE 37
+    /* an AMO to a vacant physical address: store/AMO access fault */
+    li a4, 0x28000000
+    EXPECT_TRAP 1f
+    amoadd.w a0, a0, (a4)
+1:  CHECK_TRAP CAUSE_STORE_ACCESS
+    CHECK_TF_REG TF_MTVAL, a4
     PASS
