@@ -153,6 +153,18 @@ TEST_MAIN
     CHECK_ILOG 0, 0x300 | IRQ_M_TIMER
     CHECK_TF TF_MCAUSE, INTERRUPT_BIT | IRQ_M_TIMER
     CHECK_TRAP_EPC 1b
+    CHECK_TF TF_MTVAL, 0
+    /* the stack: MPIE = 1 (MIE was set), MIE = 0, MPP = M */
+    la t0, trap_frame
+    ld t0, TF_MSTATUS(t0)
+    andi t1, t0, MSTATUS_MIE | MSTATUS_MPIE
+    CHECK_EQ t1, MSTATUS_MPIE
+    srli t1, t0, 11
+    andi t1, t1, 3
+    CHECK_EQ t1, PRV_M
+    csrr t0, mstatus
+    andi t0, t0, MSTATUS_MIE
+    CHECK_EQ t0, MSTATUS_MIE
     CASE 5
     /* mip.MTIP is read-only; writing mtimecmp clears it */
     li t0, MIP_MTIP
@@ -240,15 +252,35 @@ TEST_MAIN
     wfi
     CHECK_ILOG_N 0
     QUIESCE
+    CASE 13
+    /* an enabled interrupt that ends a wfi is taken with mepc the
+     * instruction after the wfi */
+    li t0, MIP_MTIP
+    csrs mie, t0
+    csrsi mstatus, MSTATUS_MIE
+    TIMER_IN 1000
+    li t2, 1000
+2:  wfi
+1:  la t0, trap_frame
+    ld t0, TF_ILOG_N(t0)
+    bnez t0, 3f
+    addi t2, t2, -1
+    bnez t2, 2b
+    j fail
+3:  csrci mstatus, MSTATUS_MIE
+    CHECK_ILOG_N 1
+    CHECK_ILOG 0, 0x300 | IRQ_M_TIMER
+    CHECK_TRAP_EPC 1b
+    QUIESCE
 
     /* supervisor interrupts injected through mip */
-    CASE 13
+    CASE 14
     li t0, S_IRQS
     csrs mip, t0
     CHECK_MIP S_IRQS, S_IRQS
     csrc mip, t0
     CHECK_MIP S_IRQS, 0
-    CASE 14
+    CASE 15
     /* not delegated: sip and sie read zero for them */
     li t0, S_IRQS
     csrs mip, t0
@@ -257,7 +289,7 @@ TEST_MAIN
     CHECK_EQ a0, 0
     csrr a0, sie
     CHECK_EQ a0, 0
-    CASE 15
+    CASE 16
     /* delegated: sip/sie are views of mip/mie */
     li t0, S_IRQS
     csrw mideleg, t0
@@ -270,14 +302,14 @@ TEST_MAIN
     csrr a0, sie
     and a0, a0, t0
     CHECK_EQR a0, t0
-    CASE 16
+    CASE 17
     li t1, MIP_STIP
     csrc sie, t1
     csrr a0, mie
     and a0, a0, t0
     CHECK_EQ a0, MIP_SSIP | MIP_SEIP
     csrs sie, t1
-    CASE 17
+    CASE 18
     /* in sip only SSIP is writable */
     li t1, MIP_SSIP
     csrc sip, t1
@@ -288,7 +320,7 @@ TEST_MAIN
     li t1, MIP_SSIP
     csrs sip, t1
     CHECK_MIP S_IRQS, S_IRQS
-    CASE 18
+    CASE 19
     /* sie/sip never show M-level bits */
     li t1, MIP_MTIP | MIP_MSIP
     csrs mie, t1
@@ -303,7 +335,7 @@ TEST_MAIN
     CHECK_EQ a0, 0
     QUIESCE
 
-    CASE 19
+    CASE 20
     /* delegated interrupts are never taken in M-mode */
     li t0, S_IRQS
     csrw mideleg, t0
@@ -313,7 +345,7 @@ TEST_MAIN
     nop
     nop
     CHECK_ILOG_N 0
-    CASE 20
+    CASE 21
     /* ...and are taken in S-mode */
     csrci mstatus, MSTATUS_MIE
     ENTER_MODE PRV_S, 1f
@@ -322,7 +354,7 @@ TEST_MAIN
     RETURN_TO_M 1f
 1:  CHECK_TRAP CAUSE_ECALL_S
     CHECK_ILOG_SET 3, S_IRQS | (PRV_S << 16)
-    CASE 21
+    CASE 22
     /* in S with SIE = 0: not taken */
     QUIESCE
     li t0, MIP_SSIP
@@ -337,7 +369,7 @@ TEST_MAIN
 1:  CHECK_ILOG_N 0
     andi s1, s1, MIP_SSIP
     CHECK_EQ s1, MIP_SSIP
-    CASE 22
+    CASE 23
     /* in U: taken whatever SIE says */
     ENTER_MODE PRV_U, 1f
 1:  nop
@@ -345,7 +377,7 @@ TEST_MAIN
 1:  CHECK_TRAP CAUSE_ECALL_U
     CHECK_ILOG_N 1
     CHECK_ILOG 0, 0x100 | IRQ_S_SOFT
-    CASE 23
+    CASE 24
     /* sepc of a delegated interrupt is the interrupted instruction */
     QUIESCE
     li t0, MIP_STIP
@@ -364,7 +396,14 @@ TEST_MAIN
 1:  CHECK_ILOG_N 1
     CHECK_ILOG 0, 0x100 | IRQ_S_TIMER
     CHECK_TF_ADDR TF_SEPC, 3b
-    CASE 24
+    CHECK_TF TF_SCAUSE, INTERRUPT_BIT | IRQ_S_TIMER
+    CHECK_TF TF_STVAL, 0
+    /* sstatus at the interrupt: SPP = S, SPIE = 1, SIE = 0 */
+    la t0, trap_frame
+    ld t0, TF_SSTATUS(t0)
+    andi t0, t0, MSTATUS_SPP | MSTATUS_SPIE | MSTATUS_SIE
+    CHECK_EQ t0, MSTATUS_SPP | MSTATUS_SPIE
+    CASE 25
     /* not delegated: S-level interrupts go to M, also from S with MIE = 0 */
     QUIESCE
     li t0, MIP_SSIP
@@ -376,7 +415,7 @@ TEST_MAIN
 1:  CHECK_ILOG_N 1
     CHECK_ILOG 0, 0x300 | IRQ_S_SOFT
     CHECK_TF TF_MCAUSE, CAUSE_ECALL_S
-    CASE 25
+    CASE 26
     /* ...and in M-mode when mstatus.MIE is set */
     QUIESCE
     li t0, MIP_STIP
@@ -390,7 +429,7 @@ TEST_MAIN
     CHECK_ILOG 0, 0x300 | IRQ_S_TIMER
 
     /* several pending M-mode interrupts are all taken */
-    CASE 26
+    CASE 27
     QUIESCE
     li t0, S_IRQS
     csrs mip, t0
@@ -405,7 +444,7 @@ TEST_MAIN
     nop
     csrci mstatus, MSTATUS_MIE
     CHECK_ILOG_SET 5, MIP_MSIP | MIP_MTIP | S_IRQS | (PRV_M << 16)
-    CASE 27
+    CASE 28
     /* M-level and delegated interrupts pending together in S: the
      * M-level one first (it preempts the S handler) */
     QUIESCE
@@ -428,7 +467,7 @@ TEST_MAIN
 
     /* wfi in S with TW = 0: returns once an enabled interrupt is pending,
      * even with SIE = 0 (it is then not taken) */
-    CASE 28
+    CASE 29
     QUIESCE
     li t0, MIP_SSIP
     csrw mideleg, t0
@@ -442,7 +481,7 @@ TEST_MAIN
 
     /* vectored mtvec: interrupts go to BASE + 4 * cause, exceptions to
      * BASE */
-    CASE 29
+    CASE 30
     QUIESCE
     la t0, mvec_table
     ori t0, t0, 1
@@ -462,7 +501,7 @@ TEST_MAIN
     csrci mstatus, MSTATUS_MIE
     CHECK_ILOG_N 1
     CHECK_TF TF_VECTOR, IRQ_M_SOFT
-    CASE 30
+    CASE 31
     TIMER_IN 0
     WAIT_MIP MIP_MTIP
     li t0, MIP_MTIP
@@ -471,7 +510,7 @@ TEST_MAIN
     nop
     csrci mstatus, MSTATUS_MIE
     CHECK_TF TF_VECTOR, IRQ_M_TIMER
-    CASE 31
+    CASE 32
     li t0, MIP_SEIP
     csrs mip, t0
     csrs mie, t0
@@ -479,7 +518,7 @@ TEST_MAIN
     nop
     csrci mstatus, MSTATUS_MIE
     CHECK_TF TF_VECTOR, IRQ_S_EXT
-    CASE 32
+    CASE 33
     EXPECT_TRAP 1f
     ecall
 1:  CHECK_TRAP CAUSE_ECALL_M
@@ -487,7 +526,7 @@ TEST_MAIN
     la t0, trap_vector_m
     csrw mtvec, t0
 
-    CASE 33
+    CASE 34
     /* vectored stvec for delegated interrupts */
     QUIESCE
     la t0, svec_table

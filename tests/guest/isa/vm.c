@@ -178,6 +178,16 @@ int test_main(void)
     CHECK(CSR_READ(satp) == satp_value(0));
     CSR_WRITE(satp, (11ull << 60) | 0x123);
     CHECK(CSR_READ(satp) == satp_value(0));
+    /* every supported mode is taken (M-mode does not translate) */
+    for (uint64_t mode = 8; mode <= 10; mode++) {
+        CSR_WRITE(satp, (mode << 60) | 0x1234);
+        CHECK(CSR_READ(satp) == ((mode << 60) | 0x1234));
+    }
+    CSR_WRITE(satp, 0);
+    CHECK(CSR_READ(satp) == 0);
+    CSR_WRITE(satp, (2ull << 60) | 0x1234);
+    CHECK(CSR_READ(satp) == 0);
+    CSR_WRITE(satp, satp_value(0));
     CASE(3);
     /* a 16-bit ASID */
     CSR_WRITE(satp, satp_value(0xffff));
