@@ -50,6 +50,11 @@ enum {
     CSR_PMPCFG15 = 0x3af,
     CSR_PMPADDR0 = 0x3b0,
     CSR_PMPADDR63 = 0x3ef,
+    CSR_TSELECT = 0x7a0,
+    CSR_TDATA1 = 0x7a1,
+    CSR_TDATA2 = 0x7a2,
+    CSR_TDATA3 = 0x7a3,
+    CSR_TINFO = 0x7a4,
     CSR_MCYCLE = 0xb00,
     CSR_MINSTRET = 0xb02,
     CSR_MHPMCOUNTER3 = 0xb03,
@@ -138,7 +143,14 @@ static bool csr_exists(unsigned csr)
     case CSR_MTVAL:
     case CSR_MIP:
     case CSR_MCYCLE:
-    case CSR_MINSTRET: return true;
+    case CSR_MINSTRET:
+    /* The trigger registers exist, describing a hart without triggers
+     * (tselect stays 0, tdata1's type is 0: "no trigger here"). */
+    case CSR_TSELECT:
+    case CSR_TDATA1:
+    case CSR_TDATA2:
+    case CSR_TDATA3:
+    case CSR_TINFO: return true;
     default: break;
     }
     if ((csr >= CSR_HPMCOUNTER3 && csr <= CSR_HPMCOUNTER31) ||
@@ -192,6 +204,9 @@ bool rv_csr_read(RvCpu *rv, unsigned csr, uint64_t *value, const VireoIrInsn *in
     case CSR_MCAUSE: v = rv->mcause; break;
     case CSR_MTVAL: v = rv->mtval; break;
     case CSR_MIP: v = rv_mip(rv); break;
+    case CSR_TINFO:
+        v = 1; /* only type 0, "no trigger", is supported */
+        break;
     default:
         if (csr >= CSR_PMPCFG0 && csr <= CSR_PMPCFG15) {
             unsigned first = (csr - CSR_PMPCFG0) * 4; /* entries first .. first + 7 */
