@@ -4,8 +4,8 @@
 # validated against, and reports pass or fail for each. Builds nothing.
 #
 # Usage: tests/guest/run-qemu.sh [DIR]
-#   DIR holds the programs (*.elf); by default build-guest/tests/guest, then
-#   build/tests/guest. QEMU's exit status is 0 for pass and N for a failure
+#   DIR holds the programs (*.elf); by default build/tests/guest, then
+#   build-guest/tests/guest. QEMU's exit status is 0 for pass and N for a failure
 #   of case N (the SiFive test device); a program that runs past the time
 #   limit fails too. Exit status: 0 when all pass, 1 otherwise, 77 (skipped)
 #   when QEMU or the programs are missing.
@@ -25,10 +25,10 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 
 if [ $# -ge 1 ]; then
     dir=$1
-elif [ -d "$top/build-guest/tests/guest" ]; then
-    dir=$top/build-guest/tests/guest
-else
+elif ls "$top"/build/tests/guest/*.elf >/dev/null 2>&1; then
     dir=$top/build/tests/guest
+else
+    dir=$top/build-guest/tests/guest
 fi
 
 if ! command -v "$qemu" >/dev/null 2>&1; then
