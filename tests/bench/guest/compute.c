@@ -15,8 +15,7 @@
 
 static void putc_(char c)
 {
-    while ((UART[5] & 0x20) == 0) {
-    }
+    while ((UART[5] & 0x20) == 0) {}
     UART[0] = (uint8_t)c;
 }
 
