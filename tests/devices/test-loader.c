@@ -482,11 +482,10 @@ static void test_plan_firmware_kernel_initrd(TmpDir *t, gconstpointer data)
     chosen = fdt_path_offset(tree, "/chosen");
     g_assert_cmpint(chosen, >=, 0);
     g_assert_cmphex(
-        fdt64_to_cpu(*(const fdt64_t *)fdt_getprop(tree, chosen, "linux,initrd-start", NULL)), ==,
+        fdt64_ld((const fdt64_t *)fdt_getprop(tree, chosen, "linux,initrd-start", NULL)), ==,
         start);
-    g_assert_cmphex(
-        fdt64_to_cpu(*(const fdt64_t *)fdt_getprop(tree, chosen, "linux,initrd-end", NULL)), ==,
-        end);
+    g_assert_cmphex(fdt64_ld((const fdt64_t *)fdt_getprop(tree, chosen, "linux,initrd-end", NULL)),
+                    ==, end);
     g_assert_cmpstr(fdt_getprop(tree, chosen, "bootargs", NULL), ==, "console=ttyS0");
     /* The ROM jumps to the firmware with the tree and the kernel's address. */
     g_assert_cmphex(rom_dword(vireo_virt_boot_get_rom(boot), VIREO_VIRT_ROM_ENTRY_SLOT), ==,

@@ -62,7 +62,7 @@ static uint64_t prop_u64(const void *fdt, int off, const char *name)
     const fdt64_t *v = prop(fdt, off, name, &len);
 
     g_assert_cmpint(len, ==, 8);
-    return fdt64_to_cpu(*v);
+    return fdt64_ld(v);
 }
 
 static const char *prop_str(const void *fdt, int off, const char *name)
