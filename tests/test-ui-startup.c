@@ -74,6 +74,13 @@ static void test_ui_startup(void)
 
 int main(int argc, char *argv[])
 {
+    g_autofree char *root = g_dir_make_tmp("vireo-ui-startup-XXXXXX", NULL);
+    g_autofree char *data = g_build_filename(root, "data", NULL);
+    g_autofree char *conf = g_build_filename(root, "config", NULL);
+
+    /* Its own XDG folders: the first start creates the demo VM there. */
+    g_setenv("XDG_DATA_HOME", data, TRUE);
+    g_setenv("XDG_CONFIG_HOME", conf, TRUE);
     gtk_test_init(&argc, &argv, NULL);
     g_test_add_func("/ui/startup", test_ui_startup);
     return g_test_run();

@@ -6,12 +6,14 @@
 #include <glib/gi18n.h>
 
 #include "vireo-application.h"
+#include "vireo-demo.h"
 #include "vireo-resources.h"
 #include "vireo-window.h"
 
 struct _VireoApplication {
     AdwApplication parent_instance;
     GSettings *settings;
+    VireoVmLibrary *library;
 };
 
 G_DEFINE_FINAL_TYPE(VireoApplication, vireo_application, ADW_TYPE_APPLICATION)
@@ -25,6 +27,24 @@ static void vireo_application_activate(GApplication *app)
         window = GTK_WINDOW(vireo_window_new(self));
     }
     gtk_window_present(window);
+}
+
+/* Reads the VM library; on the first start (no library folder yet) it gets
+ * the demo VM. Problems are reported in the window, never fatal. */
+static void load_library(VireoApplication *self)
+{
+    g_autoptr(GError) error = NULL;
+    gboolean first_start;
+
+    self->library = vireo_vm_library_new(NULL);
+    first_start = !g_file_test(vireo_vm_library_get_base_dir(self->library), G_FILE_TEST_EXISTS);
+    if (!vireo_vm_library_load(self->library, &error)) {
+        g_warning("%s", error->message);
+        return;
+    }
+    if (first_start && vireo_demo_create(self->library, &error) == NULL) {
+        g_warning("%s", error->message);
+    }
 }
 
 static void vireo_application_startup(GApplication *app)
@@ -43,6 +63,7 @@ static void vireo_application_startup(GApplication *app)
     } else {
         g_message("Settings schema %s is not installed; window state will not be saved", APP_ID);
     }
+    load_library(self);
 }
 
 static void vireo_application_finalize(GObject *object)
@@ -50,6 +71,7 @@ static void vireo_application_finalize(GObject *object)
     VireoApplication *self = VIREO_APPLICATION(object);
 
     g_clear_object(&self->settings);
+    g_clear_object(&self->library);
     G_OBJECT_CLASS(vireo_application_parent_class)->finalize(object);
 }
 
@@ -96,11 +118,26 @@ static const GActionEntry app_actions[] = {
 
 static void vireo_application_init(VireoApplication *self)
 {
-    static const char *quit_accels[] = { "<Control>q", NULL };
+    static const struct {
+        const char *action;
+        const char *accels[3];
+    } accels[] = {
+        { "app.quit", { "<Control>q", NULL } },
+        { "win.new-vm", { "<Control>n", NULL } },
+        { "win.start", { "<Control><Shift>r", NULL } },
+        { "win.pause", { "<Control><Shift>p", NULL } },
+        { "win.reset", { "<Control><Shift>b", NULL } },
+        { "win.power-off", { "<Control><Shift>o", NULL } },
+        { "win.fullscreen", { "F11", NULL } },
+        { "win.go-back", { "<Alt>Left", NULL } },
+    };
 
     g_action_map_add_action_entries(G_ACTION_MAP(self), app_actions, G_N_ELEMENTS(app_actions),
                                     self);
-    gtk_application_set_accels_for_action(GTK_APPLICATION(self), "app.quit", quit_accels);
+    for (guint i = 0; i < G_N_ELEMENTS(accels); i++) {
+        gtk_application_set_accels_for_action(GTK_APPLICATION(self), accels[i].action,
+                                              accels[i].accels);
+    }
 }
 
 VireoApplication *vireo_application_new(void)
@@ -117,4 +154,15 @@ GSettings *vireo_application_get_settings(VireoApplication *self)
 {
     g_return_val_if_fail(VIREO_IS_APPLICATION(self), NULL);
     return self->settings;
+}
+
+VireoVmLibrary *vireo_application_get_library(VireoApplication *self)
+{
+    g_return_val_if_fail(VIREO_IS_APPLICATION(self), NULL);
+
+    /* Before startup (a window built without a running application). */
+    if (self->library == NULL) {
+        load_library(self);
+    }
+    return self->library;
 }

@@ -7,8 +7,27 @@
 
 #include "vireo-window.h"
 
+#include "vireo-demo.h"
+#include "vireo-vm-editor.h"
+#include "vireo-vm-row.h"
+#include "vireo-vm-view.h"
+
 struct _VireoWindow {
     AdwApplicationWindow parent_instance;
+
+    VireoVmLibrary *library;
+    GHashTable *views; /* id → VireoVmView, also pages of content_stack */
+    char *selected_id;
+    gboolean restoring;
+
+    /* Template widgets */
+    AdwToastOverlay *toast_overlay;
+    AdwLeaflet *leaflet;
+    GtkWidget *sidebar;
+    GtkWidget *new_button;
+    GtkWidget *primary_menu_button;
+    GtkListBox *vm_list;
+    GtkStack *content_stack;
     AdwStatusPage *empty_page;
 };
 
@@ -24,6 +43,150 @@ static GSettings *window_settings(VireoWindow *self)
     return vireo_application_get_settings(VIREO_APPLICATION(app));
 }
 
+static GtkWidget *create_row(gpointer item, gpointer user_data)
+{
+    return vireo_vm_row_new(VIREO_VM_ENTRY(item));
+}
+
+static GtkWidget *view_for_entry(VireoWindow *self, VireoVmEntry *entry)
+{
+    const char *id = vireo_vm_entry_get_id(entry);
+    GtkWidget *view = g_hash_table_lookup(self->views, id);
+
+    if (view == NULL) {
+        g_autofree char *page = g_strdup_printf("vm:%s", id);
+        view = vireo_vm_view_new(self->library, entry);
+        g_object_bind_property(self->leaflet, "folded", view, "folded", G_BINDING_SYNC_CREATE);
+        gtk_stack_add_named(self->content_stack, view, page);
+        g_hash_table_insert(self->views, g_strdup(id), view);
+    }
+    return view;
+}
+
+static void show_entry(VireoWindow *self, VireoVmEntry *entry)
+{
+    GSettings *settings = window_settings(self);
+
+    if (entry == NULL) {
+        g_clear_pointer(&self->selected_id, g_free);
+        gtk_stack_set_visible_child_name(self->content_stack, "empty");
+        return;
+    }
+    g_free(self->selected_id);
+    self->selected_id = g_strdup(vireo_vm_entry_get_id(entry));
+    gtk_stack_set_visible_child(self->content_stack, view_for_entry(self, entry));
+    if (settings != NULL && !self->restoring) {
+        g_settings_set_string(settings, "last-selected-vm", self->selected_id);
+    }
+}
+
+static void on_row_selected(GtkListBox *list, GtkListBoxRow *row, VireoWindow *self)
+{
+    show_entry(self, row != NULL ? vireo_vm_row_get_entry(VIREO_VM_ROW(row)) : NULL);
+}
+
+static void on_row_activated(GtkListBox *list, GtkListBoxRow *row, VireoWindow *self)
+{
+    adw_leaflet_navigate(self->leaflet, ADW_NAVIGATION_DIRECTION_FORWARD);
+}
+
+static GtkListBoxRow *row_for_id(VireoWindow *self, const char *id)
+{
+    guint n = g_list_model_get_n_items(G_LIST_MODEL(self->library));
+
+    for (guint i = 0; id != NULL && i < n; i++) {
+        g_autoptr(VireoVmEntry) entry = g_list_model_get_item(G_LIST_MODEL(self->library), i);
+        if (g_strcmp0(vireo_vm_entry_get_id(entry), id) == 0) {
+            return gtk_list_box_get_row_at_index(self->vm_list, (int)i);
+        }
+    }
+    return NULL;
+}
+
+/* After the list changed: drop the panes of deleted VMs and keep the
+ * selection on the same VM (or its neighbour when it was deleted). */
+static void on_items_changed(GListModel *model, guint position, guint removed, guint added,
+                             VireoWindow *self)
+{
+    GHashTableIter iter;
+    gpointer key, value;
+    GtkListBoxRow *row;
+    guint n = g_list_model_get_n_items(model);
+
+    g_hash_table_iter_init(&iter, self->views);
+    while (g_hash_table_iter_next(&iter, &key, &value)) {
+        if (vireo_vm_library_lookup(self->library, key) == NULL) {
+            gtk_stack_remove(self->content_stack, value);
+            g_hash_table_iter_remove(&iter);
+        }
+    }
+    row = row_for_id(self, self->selected_id);
+    if (row == NULL && n > 0) {
+        row = gtk_list_box_get_row_at_index(self->vm_list, (int)MIN(position, n - 1));
+    }
+    self->restoring = TRUE;
+    gtk_list_box_select_row(self->vm_list, row);
+    self->restoring = FALSE;
+    show_entry(self, row != NULL ? vireo_vm_row_get_entry(VIREO_VM_ROW(row)) : NULL);
+}
+
+/* ---- Actions ------------------------------------------------------------ */
+
+static void on_editor_saved(VireoVmEditor *editor, VireoVmEntry *entry, VireoWindow *self)
+{
+    vireo_window_select_entry(self, entry);
+}
+
+static void new_vm_action(GtkWidget *widget, const char *name, GVariant *param)
+{
+    vireo_window_new_vm(VIREO_WINDOW(widget));
+}
+
+static void new_demo_action(GtkWidget *widget, const char *name, GVariant *param)
+{
+    VireoWindow *self = VIREO_WINDOW(widget);
+    g_autoptr(GError) error = NULL;
+    VireoVmEntry *entry = vireo_demo_create(self->library, &error);
+
+    if (entry == NULL) {
+        g_autofree char *text = g_strdup_printf(_("Cannot create the demo: %s"), error->message);
+        vireo_window_add_toast(self, adw_toast_new(text));
+        return;
+    }
+    vireo_window_select_entry(self, entry);
+}
+
+static void go_back_action(GtkWidget *widget, const char *name, GVariant *param)
+{
+    VireoWindow *self = VIREO_WINDOW(widget);
+
+    adw_leaflet_navigate(self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
+}
+
+/* VM shortcuts act on the VM shown. */
+static void forward_action(GtkWidget *widget, const char *name, GVariant *param)
+{
+    GtkWidget *view = vireo_window_get_selected_view(VIREO_WINDOW(widget));
+    g_autofree char *vm_action = g_strdup_printf("vm.%s", name + strlen("win."));
+
+    if (view != NULL) {
+        gtk_widget_activate_action(view, vm_action, NULL);
+    }
+}
+
+static void fullscreen_action(GtkWidget *widget, const char *name, GVariant *param)
+{
+    GtkWindow *window = GTK_WINDOW(widget);
+
+    if (gtk_window_is_fullscreen(window)) {
+        gtk_window_unfullscreen(window);
+    } else {
+        gtk_window_fullscreen(window);
+    }
+}
+
+/* ---- GObject ------------------------------------------------------------ */
+
 static gboolean vireo_window_close_request(GtkWindow *window)
 {
     VireoWindow *self = VIREO_WINDOW(window);
@@ -38,13 +201,15 @@ static gboolean vireo_window_close_request(GtkWindow *window)
     return GTK_WINDOW_CLASS(vireo_window_parent_class)->close_request(window);
 }
 
-static void vireo_window_constructed(GObject *object)
+/* Runs once the window has its application (set after construction, as
+ * "application" is not a construct property). */
+static void vireo_window_setup(VireoWindow *self)
 {
-    VireoWindow *self = VIREO_WINDOW(object);
+    GtkApplication *app;
     GSettings *settings;
+    g_autofree char *last = NULL;
+    GtkListBoxRow *row;
     int width = 960, height = 640;
-
-    G_OBJECT_CLASS(vireo_window_parent_class)->constructed(object);
 
     settings = window_settings(self);
     if (settings != NULL) {
@@ -52,8 +217,54 @@ static void vireo_window_constructed(GObject *object)
         if (g_settings_get_boolean(settings, "window-maximized")) {
             gtk_window_maximize(GTK_WINDOW(self));
         }
+        last = g_settings_get_string(settings, "last-selected-vm");
     }
     gtk_window_set_default_size(GTK_WINDOW(self), MAX(width, 360), MAX(height, 294));
+
+    app = gtk_window_get_application(GTK_WINDOW(self));
+    if (app != NULL && VIREO_IS_APPLICATION(app)) {
+        self->library = g_object_ref(vireo_application_get_library(VIREO_APPLICATION(app)));
+    } else {
+        self->library = vireo_vm_library_new(NULL);
+        vireo_vm_library_load(self->library, NULL);
+    }
+    gtk_list_box_bind_model(self->vm_list, G_LIST_MODEL(self->library), create_row, self, NULL);
+    g_signal_connect_object(self->library, "items-changed", G_CALLBACK(on_items_changed), self,
+                            G_CONNECT_AFTER);
+
+    /* Back to the VM selected when the application last closed. */
+    row = row_for_id(self, last);
+    if (row == NULL) {
+        row = gtk_list_box_get_row_at_index(self->vm_list, 0);
+    }
+    self->restoring = TRUE;
+    gtk_list_box_select_row(self->vm_list, row);
+    self->restoring = FALSE;
+    show_entry(self, row != NULL ? vireo_vm_row_get_entry(VIREO_VM_ROW(row)) : NULL);
+}
+
+static void vireo_window_dispose(GObject *object)
+{
+    VireoWindow *self = VIREO_WINDOW(object);
+
+    if (self->library != NULL) {
+        g_signal_handlers_disconnect_by_data(self->library, self);
+    }
+    if (self->vm_list != NULL) {
+        g_signal_handlers_disconnect_by_data(self->vm_list, self);
+    }
+    gtk_widget_dispose_template(GTK_WIDGET(self), VIREO_TYPE_WINDOW);
+    g_clear_object(&self->library);
+    G_OBJECT_CLASS(vireo_window_parent_class)->dispose(object);
+}
+
+static void vireo_window_finalize(GObject *object)
+{
+    VireoWindow *self = VIREO_WINDOW(object);
+
+    g_hash_table_unref(self->views);
+    g_free(self->selected_id);
+    G_OBJECT_CLASS(vireo_window_parent_class)->finalize(object);
 }
 
 static void vireo_window_class_init(VireoWindowClass *klass)
@@ -62,20 +273,100 @@ static void vireo_window_class_init(VireoWindowClass *klass)
     GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
     GtkWindowClass *window_class = GTK_WINDOW_CLASS(klass);
 
-    object_class->constructed = vireo_window_constructed;
+    object_class->dispose = vireo_window_dispose;
+    object_class->finalize = vireo_window_finalize;
     window_class->close_request = vireo_window_close_request;
 
     gtk_widget_class_set_template_from_resource(widget_class,
                                                 "/io/github/vireo/Vireo/vireo-window.ui");
+    gtk_widget_class_bind_template_child(widget_class, VireoWindow, toast_overlay);
+    gtk_widget_class_bind_template_child(widget_class, VireoWindow, leaflet);
+    gtk_widget_class_bind_template_child(widget_class, VireoWindow, sidebar);
+    gtk_widget_class_bind_template_child(widget_class, VireoWindow, new_button);
+    gtk_widget_class_bind_template_child(widget_class, VireoWindow, primary_menu_button);
+    gtk_widget_class_bind_template_child(widget_class, VireoWindow, vm_list);
+    gtk_widget_class_bind_template_child(widget_class, VireoWindow, content_stack);
     gtk_widget_class_bind_template_child(widget_class, VireoWindow, empty_page);
+
+    gtk_widget_class_install_action(widget_class, "win.new-vm", NULL, new_vm_action);
+    gtk_widget_class_install_action(widget_class, "win.new-demo", NULL, new_demo_action);
+    gtk_widget_class_install_action(widget_class, "win.go-back", NULL, go_back_action);
+    gtk_widget_class_install_action(widget_class, "win.start", NULL, forward_action);
+    gtk_widget_class_install_action(widget_class, "win.pause", NULL, forward_action);
+    gtk_widget_class_install_action(widget_class, "win.reset", NULL, forward_action);
+    gtk_widget_class_install_action(widget_class, "win.power-off", NULL, forward_action);
+    gtk_widget_class_install_action(widget_class, "win.fullscreen", NULL, fullscreen_action);
 }
 
 static void vireo_window_init(VireoWindow *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
+
+    self->views = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    gtk_accessible_update_property(GTK_ACCESSIBLE(self->new_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                   _("New Virtual Machine"), -1);
+    gtk_accessible_update_property(GTK_ACCESSIBLE(self->primary_menu_button),
+                                   GTK_ACCESSIBLE_PROPERTY_LABEL, _("Main Menu"), -1);
+    g_signal_connect(self->vm_list, "row-selected", G_CALLBACK(on_row_selected), self);
+    g_signal_connect(self->vm_list, "row-activated", G_CALLBACK(on_row_activated), self);
 }
 
 VireoWindow *vireo_window_new(VireoApplication *app)
 {
-    return g_object_new(VIREO_TYPE_WINDOW, "application", app, NULL);
+    VireoWindow *self = g_object_new(VIREO_TYPE_WINDOW, "application", app, NULL);
+
+    vireo_window_setup(self);
+    return self;
+}
+
+void vireo_window_add_toast(VireoWindow *self, AdwToast *toast)
+{
+    g_return_if_fail(VIREO_IS_WINDOW(self));
+    g_return_if_fail(ADW_IS_TOAST(toast));
+    adw_toast_overlay_add_toast(self->toast_overlay, toast);
+}
+
+void vireo_window_select_entry(VireoWindow *self, VireoVmEntry *entry)
+{
+    GtkListBoxRow *row;
+
+    g_return_if_fail(VIREO_IS_WINDOW(self));
+    g_return_if_fail(VIREO_IS_VM_ENTRY(entry));
+
+    row = row_for_id(self, vireo_vm_entry_get_id(entry));
+    if (row != NULL) {
+        gtk_list_box_select_row(self->vm_list, row);
+        adw_leaflet_navigate(self->leaflet, ADW_NAVIGATION_DIRECTION_FORWARD);
+    }
+}
+
+VireoVmEntry *vireo_window_get_selected_entry(VireoWindow *self)
+{
+    g_return_val_if_fail(VIREO_IS_WINDOW(self), NULL);
+    return self->selected_id != NULL ? vireo_vm_library_lookup(self->library, self->selected_id)
+                                     : NULL;
+}
+
+GtkWidget *vireo_window_get_selected_view(VireoWindow *self)
+{
+    g_return_val_if_fail(VIREO_IS_WINDOW(self), NULL);
+    return self->selected_id != NULL ? g_hash_table_lookup(self->views, self->selected_id) : NULL;
+}
+
+GtkListBox *vireo_window_get_list(VireoWindow *self)
+{
+    g_return_val_if_fail(VIREO_IS_WINDOW(self), NULL);
+    return self->vm_list;
+}
+
+GtkWidget *vireo_window_new_vm(VireoWindow *self)
+{
+    GtkWidget *editor;
+
+    g_return_val_if_fail(VIREO_IS_WINDOW(self), NULL);
+
+    editor = vireo_vm_editor_new(GTK_WINDOW(self), self->library, NULL);
+    g_signal_connect_object(editor, "saved", G_CALLBACK(on_editor_saved), self, 0);
+    gtk_window_present(GTK_WINDOW(editor));
+    return editor;
 }

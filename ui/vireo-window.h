@@ -4,6 +4,7 @@
 #include <adwaita.h>
 
 #include "vireo-application.h"
+#include "vireo-vm-entry.h"
 
 G_BEGIN_DECLS
 
@@ -12,5 +13,16 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE(VireoWindow, vireo_window, VIREO, WINDOW, AdwApplicationWindow)
 
 VireoWindow *vireo_window_new(VireoApplication *app);
+
+void vireo_window_add_toast(VireoWindow *self, AdwToast *toast);
+/* Selects `entry` in the list and shows its pane. */
+void vireo_window_select_entry(VireoWindow *self, VireoVmEntry *entry);
+/* The entry shown, or NULL. */
+VireoVmEntry *vireo_window_get_selected_entry(VireoWindow *self);
+/* The pane of the entry shown (a VireoVmView), or NULL. */
+GtkWidget *vireo_window_get_selected_view(VireoWindow *self);
+GtkListBox *vireo_window_get_list(VireoWindow *self);
+/* Opens the editor for a new VM and returns it. */
+GtkWidget *vireo_window_new_vm(VireoWindow *self);
 
 G_END_DECLS

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * A VM whose vm.conf does not load shows an error row and a pane with the
+ * reason; the rest of the library loads and works.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "ui-helpers.h"
+#include "vireo-vm-row.h"
+#include "vireo-vm-view.h"
+
+static void write_vm(const char *id, const char *text)
+{
+    g_autofree char *dir = g_build_filename(g_get_user_data_dir(), "vireo", "vms", id, NULL);
+    g_autofree char *conf = g_build_filename(dir, "vm.conf", NULL);
+
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+    g_assert_true(g_file_set_contents(conf, text, -1, NULL));
+}
+
+static VireoVmRow *find_row(VireoWindow *window, const char *id)
+{
+    for (GtkWidget *c = gtk_widget_get_first_child(GTK_WIDGET(vireo_window_get_list(window)));
+         c != NULL; c = gtk_widget_get_next_sibling(c)) {
+        if (VIREO_IS_VM_ROW(c) &&
+            strcmp(vireo_vm_entry_get_id(vireo_vm_row_get_entry(VIREO_VM_ROW(c))), id) == 0) {
+            return VIREO_VM_ROW(c);
+        }
+    }
+    return NULL;
+}
+
+static void test_corrupt(void)
+{
+    VireoApplication *app;
+    VireoWindow *window;
+    VireoVmRow *bad, *good, *other;
+    VireoVmView *view;
+    GtkWidget *page;
+
+    write_vm("good", "[core]\nname=Good\nmemory=128M\n[boot]\nkernel=/bin/sh\n");
+    write_vm("other", "[core]\nname=Other\ncpus=2\n[boot]\nkernel=/bin/sh\n");
+    write_vm("bad", "[core]\nname=Broken\nmemory=12Q\n[boot]\nkernel=/bin/sh\n");
+
+    app = ui_app_start();
+    window = ui_app_window(app);
+    g_assert_cmpuint(g_list_model_get_n_items(G_LIST_MODEL(vireo_application_get_library(app))), ==,
+                     3);
+
+    bad = find_row(window, "bad");
+    good = find_row(window, "good");
+    other = find_row(window, "other");
+    g_assert_nonnull(bad);
+    g_assert_nonnull(good);
+    g_assert_nonnull(other);
+    g_assert_cmpstr(vireo_vm_row_get_badge(bad), ==, "Error");
+    g_assert_cmpstr(gtk_widget_get_tooltip_text(GTK_WIDGET(bad)), ==,
+                    "[core] memory: “12Q” is not a size (try 256M or 2G)");
+    g_assert_cmpstr(vireo_vm_row_get_badge(good), ==, "Stopped");
+    g_assert_cmpstr(vireo_vm_row_get_badge(other), ==, "Stopped");
+
+    /* Its pane says why, with ways out. */
+    gtk_list_box_select_row(vireo_window_get_list(window), GTK_LIST_BOX_ROW(bad));
+    ui_spin(100);
+    view = VIREO_VM_VIEW(vireo_window_get_selected_view(window));
+    g_assert_nonnull(view);
+    g_assert_cmpstr(vireo_vm_entry_get_id(vireo_vm_view_get_entry(view)), ==, "bad");
+    page = gtk_widget_get_first_child(GTK_WIDGET(view));
+    g_assert_nonnull(page);
+    g_assert_false(gtk_widget_activate_action(GTK_WIDGET(view), "vm.start", NULL) &&
+                   vireo_vm_entry_get_state(vireo_vm_view_get_entry(view)) !=
+                       VIREO_VM_STATE_STOPPED);
+    ui_screenshot("corrupt");
+
+    /* The others work: selecting one shows its pane. */
+    gtk_list_box_select_row(vireo_window_get_list(window), GTK_LIST_BOX_ROW(good));
+    ui_spin(100);
+    g_assert_cmpstr(vireo_vm_entry_get_name(vireo_window_get_selected_entry(window)), ==, "Good");
+
+    /* Fixing the file and retrying loads it. */
+    write_vm("bad", "[core]\nname=Repaired\nmemory=64M\n[boot]\nkernel=/bin/sh\n");
+    gtk_list_box_select_row(vireo_window_get_list(window), GTK_LIST_BOX_ROW(bad));
+    ui_spin(100);
+    gtk_widget_activate_action(vireo_window_get_selected_view(window), "vm.reload", NULL);
+    ui_spin(100);
+    g_assert_cmpstr(vireo_vm_entry_get_name(vireo_window_get_selected_entry(window)), ==,
+                    "Repaired");
+    ui_app_quit(app);
+}
+
+int main(int argc, char *argv[])
+{
+    ui_fresh_dirs();
+    gtk_test_init(&argc, &argv, NULL);
+    g_test_add_func("/ui/corrupt", test_corrupt);
+    return g_test_run();
+}
