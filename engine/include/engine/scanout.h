@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+G_BEGIN_DECLS
+
+/*
+ * A guest display output, between the device that produces it (virtio-gpu,
+ * on a vCPU or device thread) and the presenters that show it (the GTK GL
+ * widget, the SDL window), which never include each other. Pixels live in
+ * two buffers: the device writes into the back one while a presenter reads
+ * the front one, so neither waits for the other; a published update swaps
+ * them as soon as no presenter is reading. Each presenter gets the region
+ * that changed since its last frame, so it uploads only that.
+ */
+typedef struct VireoScanout VireoScanout;
+
+/* Pixel layouts, named by their bytes in memory from the lowest address
+ * (B8G8R8X8: blue first; the DRM format XRGB8888 on a little-endian host). */
+typedef enum {
+    VIREO_PIXEL_B8G8R8X8,
+    VIREO_PIXEL_B8G8R8A8,
+    VIREO_PIXEL_R8G8B8X8,
+    VIREO_PIXEL_R8G8B8A8,
+    VIREO_PIXEL_X8R8G8B8,
+    VIREO_PIXEL_A8R8G8B8,
+    VIREO_PIXEL_X8B8G8R8,
+    VIREO_PIXEL_A8B8G8R8,
+} VireoPixelFormat;
+
+typedef struct {
+    int x, y, width, height;
+} VireoScanoutRect;
+
+#define VIREO_SCANOUT_MAX_SIZE       16384
+#define VIREO_SCANOUT_MAX_PRESENTERS 4
+#define VIREO_CURSOR_SIZE            64
+
+VireoScanout *vireo_scanout_new(void);
+void vireo_scanout_free(VireoScanout *scanout);
+
+/* ---- the device's side ---- */
+
+/* The output's mode: width x height pixels of `format`; 0 x 0 switches the
+ * output off. Returns false for sizes beyond VIREO_SCANOUT_MAX_SIZE. */
+bool vireo_scanout_set_mode(VireoScanout *scanout, int width, int height, VireoPixelFormat format);
+/* The guest changed `rect` of its image at `src` (the image's top-left
+ * pixel, rows `src_stride` bytes apart, the mode's size and format). Copies
+ * what the back buffer needs from `src` and publishes the result. `rect`
+ * is clipped to the mode. Never waits for a presenter. */
+void vireo_scanout_update(VireoScanout *scanout, const guint8 *src, size_t src_stride,
+                          VireoScanoutRect rect);
+/* The cursor: a 64 x 64 A8R8G8B8 image (premultiplied or not, as the guest
+ * gives it) with its hot spot; NULL hides it. */
+void vireo_scanout_set_cursor(VireoScanout *scanout, const uint32_t *argb, int hot_x, int hot_y);
+void vireo_scanout_move_cursor(VireoScanout *scanout, int x, int y, bool visible);
+
+/* Size the presenters would like the guest to use (a window's size in
+ * device pixels); the device learns of it through this callback, which runs
+ * on the presenter's thread. */
+typedef void (*VireoScanoutSizeFunc)(void *opaque, int width, int height);
+void vireo_scanout_set_size_func(VireoScanout *scanout, VireoScanoutSizeFunc func, void *opaque);
+
+/* ---- the presenters' side ---- */
+
+/* Called, from the producer's thread, after something was published. A
+ * presenter usually schedules a redraw on its own thread from it. */
+typedef void (*VireoScanoutNotifyFunc)(void *opaque);
+
+/* Registers a presenter; returns its id (0 .. MAX_PRESENTERS - 1), or -1
+ * when there are too many. Its first frame reports the whole image. */
+int vireo_scanout_attach(VireoScanout *scanout, VireoScanoutNotifyFunc notify, void *opaque);
+void vireo_scanout_detach(VireoScanout *scanout, int presenter);
+
+typedef struct {
+    const guint8 *pixels; /* NULL when the output is off */
+    size_t stride;
+    int width, height;
+    VireoPixelFormat format;
+    uint64_t serial;         /* increases with every published update */
+    VireoScanoutRect damage; /* what changed since this presenter's last frame */
+    bool resized;            /* the mode changed: reallocate textures */
+    /* cursor */
+    const uint32_t *cursor; /* NULL when hidden */
+    uint64_t cursor_serial; /* changes when the image changes */
+    int cursor_x, cursor_y, cursor_hot_x, cursor_hot_y;
+} VireoScanoutFrame;
+
+/* Takes the newest frame for `presenter`. Returns false when nothing changed
+ * since its last frame. After true, the pixels stay valid and unchanged
+ * until vireo_scanout_release(). */
+bool vireo_scanout_acquire(VireoScanout *scanout, int presenter, VireoScanoutFrame *frame);
+void vireo_scanout_release(VireoScanout *scanout, int presenter);
+/* Ask the device for a size (see vireo_scanout_set_size_func). */
+void vireo_scanout_request_size(VireoScanout *scanout, int width, int height);
+
+/* Bytes per pixel (4 for every format above). */
+static inline int vireo_pixel_format_bpp(VireoPixelFormat format)
+{
+    (void)format;
+    return 4;
+}
+
+G_END_DECLS
