@@ -216,7 +216,9 @@ gboolean vireo_vm_config_check_name(const char *name, GError **error)
 gboolean vireo_vm_config_check_cpus(gint64 cpus, GError **error)
 {
     if (cpus < 1 || cpus > VIREO_VM_CONFIG_MAX_CPUS) {
-        return config_error(error, _("%" G_GINT64_FORMAT " is out of range (1 to %d)"), cpus,
+        char number[32];
+        g_snprintf(number, sizeof number, "%" G_GINT64_FORMAT, cpus);
+        return config_error(error, _("%s is out of range (1 to %d)"), number,
                             VIREO_VM_CONFIG_MAX_CPUS);
     }
     return TRUE;

@@ -36,10 +36,12 @@ static void set_badge(VireoVmRow *self, const char *text, const char *css_class)
 static char *format_memory(guint64 bytes)
 {
     if (bytes >= (1ull << 30) && bytes % (1ull << 30) == 0) {
-        return g_strdup_printf(_("%" G_GUINT64_FORMAT " GiB"), bytes >> 30);
+        /* Translators: a memory size in gibibytes. */
+        return g_strdup_printf(_("%u GiB"), (guint)(bytes >> 30));
     }
     if (bytes % (1ull << 20) == 0) {
-        return g_strdup_printf(_("%" G_GUINT64_FORMAT " MiB"), bytes >> 20);
+        /* Translators: a memory size in mebibytes. */
+        return g_strdup_printf(_("%u MiB"), (guint)(bytes >> 20));
     }
     return g_format_size_full(bytes, G_FORMAT_SIZE_IEC_UNITS);
 }
