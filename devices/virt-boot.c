@@ -215,6 +215,18 @@ static bool check_config(const VireoVirtConfig *c, GError **error)
         g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG, "An initrd needs a kernel");
         return false;
     }
+    if (c->n_disks > VIREO_VIRT_MAX_DISKS) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG,
+                    "The virt board takes at most %u disks, not %u", VIREO_VIRT_MAX_DISKS,
+                    c->n_disks);
+        return false;
+    }
+    for (unsigned i = 0; i < c->n_disks; i++) {
+        if (c->disks == NULL || c->disks[i].path == NULL) {
+            g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG, "Disk %u has no image file", i);
+            return false;
+        }
+    }
     return true;
 }
 
@@ -244,6 +256,7 @@ static GBytes *build_fdt(const VireoVirtConfig *c, const VireoVirtBoot *b, GErro
         .ram_size = c->ram_size,
         .cmdline = c->cmdline,
         .has_initrd = b->initrd != NULL,
+        .virtio_slots = vireo_virt_virtio_slots(c->n_disks),
     };
 
     if (b->initrd != NULL) {

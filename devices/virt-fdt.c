@@ -4,6 +4,7 @@
 #include "devices/plic.h"
 #include "devices/sifive-test.h"
 #include "devices/virt.h"
+#include "devices/virtio-mmio.h"
 #include "engine/error.h"
 #include "engine/riscv.h"
 
@@ -18,6 +19,7 @@ static const VireoVirtMapEntry virt_map[VIREO_VIRT_N_REGIONS] = {
     [VIREO_VIRT_CLINT] = { "clint", 0x2000000, VIREO_CLINT_MMIO_SIZE },
     [VIREO_VIRT_PLIC] = { "plic", 0xc000000, 0 },
     [VIREO_VIRT_UART0] = { "serial", 0x10000000, VIREO_UART_MMIO_SIZE },
+    [VIREO_VIRT_VIRTIO] = { "virtio_mmio", 0x10001000, VIREO_VIRTIO_MMIO_SIZE },
     [VIREO_VIRT_DRAM] = { "memory", 0x80000000, 0 },
 };
 
@@ -34,6 +36,22 @@ uint64_t vireo_virt_region_size(VireoVirtRegion region, unsigned n_harts, uint64
     case VIREO_VIRT_DRAM: return ram_size;
     default: return vireo_virt_map_entry(region)->size;
     }
+}
+
+uint64_t vireo_virt_virtio_base(unsigned slot)
+{
+    g_assert(slot < VIREO_VIRT_VIRTIO_SLOTS);
+    return virt_map[VIREO_VIRT_VIRTIO].base + (uint64_t)slot * virt_map[VIREO_VIRT_VIRTIO].size;
+}
+
+guint32 vireo_virt_virtio_slots(unsigned n_disks)
+{
+    guint32 slots = (1u << VIREO_VIRT_CONSOLE_SLOT) | (1u << VIREO_VIRT_RNG_SLOT);
+
+    for (unsigned i = 0; i < MIN(n_disks, (unsigned)VIREO_VIRT_MAX_DISKS); i++) {
+        slots |= 1u << VIREO_VIRT_DISK_SLOT(i);
+    }
+    return slots;
 }
 
 /* Phandles: each hart's cpu node and interrupt controller, then the PLIC
@@ -249,6 +267,22 @@ static void write_soc(FdtWriter *w, const VireoVirtFdtParams *p)
     w_reg(w, m->base, m->size);
     w_string(w, "compatible", "ns16550a");
     w_end(w);
+
+    /* virtio-mmio slots from the highest address down, the order in which
+     * QEMU's tree lists them: Linux probes them in this order, so the disk in
+     * the highest slot becomes vda. */
+    for (unsigned slot = VIREO_VIRT_VIRTIO_SLOTS; slot-- > 0;) {
+        if (!(p->virtio_slots & (1u << slot))) {
+            continue;
+        }
+        m = vireo_virt_map_entry(VIREO_VIRT_VIRTIO);
+        w_begin_at(w, m->name, vireo_virt_virtio_base(slot));
+        w_u32(w, "interrupts", VIREO_VIRT_VIRTIO_IRQ + slot);
+        w_u32(w, "interrupt-parent", plic_phandle(p->n_harts));
+        w_reg(w, vireo_virt_virtio_base(slot), m->size);
+        w_string(w, "compatible", "virtio,mmio");
+        w_end(w);
+    }
 
     m = vireo_virt_map_entry(VIREO_VIRT_PLIC);
     w_begin_at(w, m->name, m->base);

@@ -4,6 +4,10 @@
 #include "devices/goldfish-rtc.h"
 #include "devices/plic.h"
 #include "devices/sifive-test.h"
+#include "devices/virtio-blk.h"
+#include "devices/virtio-console.h"
+#include "devices/virtio-mmio.h"
+#include "devices/virtio-rng.h"
 #include "engine/error.h"
 #include "engine/riscv.h"
 
@@ -31,6 +35,8 @@ struct VireoVirt {
     VireoClint *clint;
     VireoGoldfishRtc *rtc;
     VireoSifiveTest *test;
+    VireoVirtio *virtio[VIREO_VIRT_VIRTIO_SLOTS];
+    VireoVirtioMmio *virtio_mmio[VIREO_VIRT_VIRTIO_SLOTS];
     VireoRing *console;
     GMutex htif_lock;
     uint64_t tohost, fromhost;
@@ -40,6 +46,11 @@ static void virt_free(void *data)
 {
     VireoVirt *v = data;
 
+    /* Transports first; freeing a device stops its threads. */
+    for (unsigned i = 0; i < VIREO_VIRT_VIRTIO_SLOTS; i++) {
+        vireo_virtio_mmio_free(v->virtio_mmio[i]);
+        vireo_virtio_free(v->virtio[i]);
+    }
     vireo_uart_free(v->uart);
     vireo_goldfish_rtc_free(v->rtc);
     vireo_clint_free(v->clint);
@@ -182,6 +193,42 @@ static bool add_mmio(VireoBus *bus, VireoVirtRegion region, unsigned n_harts,
                               ops, opaque, error);
 }
 
+/* Puts `dev` in a virtio-mmio slot: its transport on the bus and on the
+ * slot's PLIC source. The board owns both from here on. */
+static bool add_virtio(VireoVirt *v, unsigned slot, VireoVirtio *dev, GError **error)
+{
+    VireoBus *bus = vireo_machine_bus(v->machine);
+    VireoIrq irq;
+    bool ok = vireo_plic_source_irq(v->plic, VIREO_VIRT_VIRTIO_IRQ + slot, &irq);
+
+    g_assert(ok && v->virtio[slot] == NULL);
+    v->virtio[slot] = dev;
+    v->virtio_mmio[slot] = vireo_virtio_mmio_new(dev, &irq);
+    return vireo_bus_add_mmio(bus, vireo_virt_map_entry(VIREO_VIRT_VIRTIO)->name,
+                              vireo_virt_virtio_base(slot), VIREO_VIRTIO_MMIO_SIZE,
+                              vireo_virtio_mmio_ops(), v->virtio_mmio[slot], error);
+}
+
+static bool build_virtio(VireoVirt *v, const VireoVirtConfig *config, GError **error)
+{
+    VireoBus *bus = vireo_machine_bus(v->machine);
+
+    if (!add_virtio(v, VIREO_VIRT_CONSOLE_SLOT, vireo_virtio_console_new(bus, config->hvc),
+                    error) ||
+        !add_virtio(v, VIREO_VIRT_RNG_SLOT, vireo_virtio_rng_new(bus, NULL, NULL), error)) {
+        return false;
+    }
+    for (unsigned i = 0; i < config->n_disks; i++) {
+        VireoBlock *block =
+            vireo_block_open(config->disks[i].path, config->disks[i].read_only, error);
+        if (block == NULL ||
+            !add_virtio(v, VIREO_VIRT_DISK_SLOT(i), vireo_virtio_blk_new(bus, block), error)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool build_devices(VireoVirt *v, const VireoVirtConfig *config, GError **error)
 {
     VireoBus *bus = vireo_machine_bus(v->machine);
@@ -213,7 +260,8 @@ static bool build_devices(VireoVirt *v, const VireoVirtConfig *config, GError **
            add_mmio(bus, VIREO_VIRT_RTC, n, vireo_goldfish_rtc_ops(), v->rtc, error) &&
            add_mmio(bus, VIREO_VIRT_CLINT, n, vireo_clint_ops(), v->clint, error) &&
            add_mmio(bus, VIREO_VIRT_PLIC, n, vireo_plic_ops(), v->plic, error) &&
-           add_mmio(bus, VIREO_VIRT_UART0, n, vireo_uart_ops(), v->uart, error);
+           add_mmio(bus, VIREO_VIRT_UART0, n, vireo_uart_ops(), v->uart, error) &&
+           build_virtio(v, config, error);
 }
 
 VireoMachine *vireo_virt_new(const VireoVirtConfig *config, VireoVirt **board, GError **error)
@@ -285,6 +333,16 @@ VireoMachine *vireo_virt_get_machine(VireoVirt *board)
 VireoUart *vireo_virt_get_uart(VireoVirt *board)
 {
     return board->uart;
+}
+
+VireoVirtio *vireo_virt_get_virtio(VireoVirt *board, unsigned slot)
+{
+    return slot < VIREO_VIRT_VIRTIO_SLOTS ? board->virtio[slot] : NULL;
+}
+
+VireoVirtio *vireo_virt_get_virtio_console(VireoVirt *board)
+{
+    return board->virtio[VIREO_VIRT_CONSOLE_SLOT];
 }
 
 const VireoVirtBoot *vireo_virt_get_boot(VireoVirt *board)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "devices/uart.h"
+#include "devices/virtio.h"
 #include "engine/machine.h"
 #include "engine/ring.h"
 
@@ -15,8 +16,9 @@ G_BEGIN_DECLS
  * The RISC-V `virt` board, laid out like QEMU's so that stock firmware for
  * that board (OpenSBI's generic platform, U-Boot's qemu-riscv64 builds)
  * runs on it: a reset ROM, the SiFive test device, a Goldfish RTC, the
- * CLINT, the PLIC, an NS16550A UART and RAM from 0x80000000. docs/BOARD.md
- * describes the map, the device tree and where boot images go.
+ * CLINT, the PLIC, an NS16550A UART, eight virtio-mmio slots (a console, an
+ * entropy device and up to six disks) and RAM from 0x80000000.
+ * docs/BOARD.md describes the map, the device tree and where boot images go.
  */
 
 /* Regions of the memory map, in address order. */
@@ -27,6 +29,7 @@ typedef enum {
     VIREO_VIRT_CLINT,
     VIREO_VIRT_PLIC,
     VIREO_VIRT_UART0,
+    VIREO_VIRT_VIRTIO, /* the first virtio-mmio slot; the others follow it */
     VIREO_VIRT_DRAM,
     VIREO_VIRT_N_REGIONS,
 } VireoVirtRegion;
@@ -46,8 +49,24 @@ uint64_t vireo_virt_region_size(VireoVirtRegion region, unsigned n_harts, uint64
 #define VIREO_VIRT_UART_IRQ      10
 #define VIREO_VIRT_RTC_IRQ       11
 #define VIREO_VIRT_UART_CLOCK_HZ 3686400
-#define VIREO_VIRT_MIN_RAM       (2ull << 20)
-#define VIREO_VIRT_MAX_RAM       (1ull << 40)
+
+/* virtio-mmio slots, as on QEMU's virt board: slot n at 0x10001000 +
+ * 0x1000 * n on PLIC source 1 + n. The console and the entropy device take
+ * the two lowest slots; disk i takes slot 7 - i, so that the first disk sits
+ * where QEMU puts its first virtio device and the guest names it vda. */
+#define VIREO_VIRT_VIRTIO_SLOTS 8
+#define VIREO_VIRT_VIRTIO_IRQ   1
+#define VIREO_VIRT_CONSOLE_SLOT 0
+#define VIREO_VIRT_RNG_SLOT     1
+#define VIREO_VIRT_MAX_DISKS    6
+#define VIREO_VIRT_DISK_SLOT(i) (VIREO_VIRT_VIRTIO_SLOTS - 1 - (i))
+/* The guest-physical base of a slot. */
+uint64_t vireo_virt_virtio_base(unsigned slot);
+/* The slots in use with `n_disks` disks, one bit per slot. */
+guint32 vireo_virt_virtio_slots(unsigned n_disks);
+
+#define VIREO_VIRT_MIN_RAM (2ull << 20)
+#define VIREO_VIRT_MAX_RAM (1ull << 40)
 /* Where fw_jump expects the next stage, and where a raw kernel goes after
  * a firmware that ends below it. */
 #define VIREO_VIRT_KERNEL_ADDR  0x80200000ull
@@ -56,17 +75,27 @@ uint64_t vireo_virt_region_size(VireoVirtRegion region, unsigned n_harts, uint64
 #define VIREO_VIRT_FDT_LIMIT (3ull << 30)
 #define VIREO_VIRT_FDT_ALIGN (2ull << 20)
 
+/* A disk: a raw image file. */
+typedef struct {
+    const char *path;
+    bool read_only;
+} VireoVirtDisk;
+
 /* What the board is built from. Paths may be NULL. */
 typedef struct {
-    uint64_t ram_size;    /* bytes, a multiple of 4 KiB */
-    unsigned n_harts;     /* 1 to VIREO_VIRT_MAX_HARTS */
-    const char *firmware; /* loaded at 0x80000000 (raw) or its ELF addresses */
-    const char *kernel;   /* the next stage: 0x80200000 or after the firmware */
-    const char *initrd;   /* high in RAM, below the device tree */
-    const char *cmdline;  /* /chosen/bootargs */
-    VireoRing *console;   /* what the UART (and, in test mode, HTIF) transmits; not
-                             owned, must outlive the machine; may be NULL */
-    const char *test_elf; /* ISA test mode: this ELF alone, harts start at its entry */
+    uint64_t ram_size;          /* bytes, a multiple of 4 KiB */
+    unsigned n_harts;           /* 1 to VIREO_VIRT_MAX_HARTS */
+    const char *firmware;       /* loaded at 0x80000000 (raw) or its ELF addresses */
+    const char *kernel;         /* the next stage: 0x80200000 or after the firmware */
+    const char *initrd;         /* high in RAM, below the device tree */
+    const char *cmdline;        /* /chosen/bootargs */
+    VireoRing *console;         /* what the UART (and, in test mode, HTIF) transmits; not
+                                   owned, must outlive the machine; may be NULL */
+    const char *test_elf;       /* ISA test mode: this ELF alone, harts start at its entry */
+    const VireoVirtDisk *disks; /* virtio-blk disks, at most VIREO_VIRT_MAX_DISKS */
+    unsigned n_disks;
+    VireoRing *hvc; /* what the virtio console transmits; not owned, must outlive
+                       the machine; NULL discards it */
 } VireoVirtConfig;
 
 /*
@@ -78,6 +107,7 @@ typedef struct {
     const char *cmdline; /* NULL: no bootargs */
     bool has_initrd;
     uint64_t initrd_start, initrd_end;
+    guint32 virtio_slots; /* bit n: a virtio-mmio transport in slot n */
 } VireoVirtFdtParams;
 
 /* Builds the flattened device tree describing the board (libfdt's
@@ -144,13 +174,19 @@ typedef struct VireoVirt VireoVirt;
 /* Builds the machine: RAM, ROM, devices, one vCPU per hart and the images
  * loaded, ready for vireo_machine_start(). `board` (optional) receives the
  * board, which lives as long as the machine. The caller drives the machine
- * (start, pause, stop, wait), drains `config->console` and feeds console
- * input with vireo_uart_receive() on vireo_virt_get_uart(). */
+ * (start, pause, stop, wait), drains `config->console` and `config->hvc`, and
+ * feeds console input with vireo_uart_receive() on vireo_virt_get_uart() and
+ * vireo_virtio_console_receive() on vireo_virt_get_virtio_console(). A disk
+ * image that cannot be opened is a VIREO_ERROR_IO error naming it. */
 VireoMachine *vireo_virt_new(const VireoVirtConfig *config, VireoVirt **board, GError **error);
 
 VireoMachine *vireo_virt_get_machine(VireoVirt *board);
 /* The UART, for console input (vireo_uart_receive). */
 VireoUart *vireo_virt_get_uart(VireoVirt *board);
+/* The virtio device in `slot`, or NULL for an empty slot. */
+VireoVirtio *vireo_virt_get_virtio(VireoVirt *board, unsigned slot);
+/* The virtio console, for console input (vireo_virtio_console_receive). */
+VireoVirtio *vireo_virt_get_virtio_console(VireoVirt *board);
 const VireoVirtBoot *vireo_virt_get_boot(VireoVirt *board);
 
 G_END_DECLS

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "devices/block.h"
+#include "engine/error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct VireoBlock {
+    const VireoBlockOps *ops;
+    void *opaque;
+    char *name;
+    uint64_t size;
+    guint flags;
+};
+
+VireoBlock *vireo_block_new(const VireoBlockOps *ops, void *opaque, const char *name, uint64_t size,
+                            guint flags)
+{
+    VireoBlock *b = g_new0(VireoBlock, 1);
+
+    b->ops = ops;
+    b->opaque = opaque;
+    b->name = g_strdup(name);
+    b->size = size;
+    b->flags = flags;
+    if (ops->discard == NULL) {
+        b->flags &= ~VIREO_BLOCK_DISCARD;
+    }
+    if (ops->write_zeroes == NULL) {
+        b->flags &= ~VIREO_BLOCK_WRITE_ZEROES;
+    }
+    return b;
+}
+
+void vireo_block_free(VireoBlock *block)
+{
+    if (block == NULL) {
+        return;
+    }
+    if (block->ops->close != NULL) {
+        block->ops->close(block->opaque);
+    }
+    g_free(block->name);
+    g_free(block);
+}
+
+const char *vireo_block_get_name(VireoBlock *block)
+{
+    return block->name;
+}
+
+uint64_t vireo_block_get_size(VireoBlock *block)
+{
+    return block->size;
+}
+
+guint vireo_block_get_flags(VireoBlock *block)
+{
+    return block->flags;
+}
+
+int vireo_block_preadv(VireoBlock *block, const struct iovec *iov, int iovcnt, uint64_t offset)
+{
+    return block->ops->preadv(block->opaque, iov, iovcnt, offset);
+}
+
+int vireo_block_pwritev(VireoBlock *block, const struct iovec *iov, int iovcnt, uint64_t offset)
+{
+    if (block->flags & VIREO_BLOCK_READ_ONLY) {
+        return -EROFS;
+    }
+    return block->ops->pwritev(block->opaque, iov, iovcnt, offset);
+}
+
+int vireo_block_flush(VireoBlock *block)
+{
+    return block->ops->flush != NULL ? block->ops->flush(block->opaque) : 0;
+}
+
+int vireo_block_discard(VireoBlock *block, uint64_t offset, uint64_t len)
+{
+    if (!(block->flags & VIREO_BLOCK_DISCARD)) {
+        return -EOPNOTSUPP;
+    }
+    return block->ops->discard(block->opaque, offset, len);
+}
+
+int vireo_block_write_zeroes(VireoBlock *block, uint64_t offset, uint64_t len)
+{
+    if (!(block->flags & VIREO_BLOCK_WRITE_ZEROES)) {
+        return -EOPNOTSUPP;
+    }
+    return block->ops->write_zeroes(block->opaque, offset, len);
+}
+
+/* ---- Raw image files ---------------------------------------------------- */
+
+typedef struct {
+    int fd;
+} RawFile;
+
+#define MAX_IOV 64
+
+/* preadv/pwritev until everything is transferred: short transfers advance
+ * through the vector, at most MAX_IOV entries at a time; a read that reaches
+ * the end of the file fills the rest with zeros. */
+static int raw_rw(int fd, const struct iovec *iov, int iovcnt, uint64_t offset, bool write)
+{
+    struct iovec local[MAX_IOV];
+    int next = 0; /* the next entry of `iov` to take */
+    int n = 0;    /* entries in `local` */
+
+    for (;;) {
+        ssize_t done;
+        size_t left;
+        int i;
+
+        while (n < MAX_IOV && next < iovcnt) {
+            if (iov[next].iov_len > 0) {
+                local[n++] = iov[next];
+            }
+            next++;
+        }
+        if (n == 0) {
+            return 0;
+        }
+        if (offset > (uint64_t)G_MAXINT64) {
+            return -EINVAL;
+        }
+        done = write ? pwritev(fd, local, n, (off_t)offset) : preadv(fd, local, n, (off_t)offset);
+        if (done < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return -errno;
+        }
+        if (done == 0) {
+            if (write) {
+                return -EIO;
+            }
+            for (i = 0; i < n; i++) {
+                memset(local[i].iov_base, 0, local[i].iov_len);
+            }
+            for (; next < iovcnt; next++) {
+                memset(iov[next].iov_base, 0, iov[next].iov_len);
+            }
+            return 0;
+        }
+        offset += (uint64_t)done;
+        left = (size_t)done;
+        for (i = 0; i < n && left >= local[i].iov_len; i++) {
+            left -= local[i].iov_len;
+        }
+        if (i < n) {
+            local[i].iov_base = (guint8 *)local[i].iov_base + left;
+            local[i].iov_len -= left;
+        }
+        memmove(local, local + i, (gsize)(n - i) * sizeof *local);
+        n -= i;
+    }
+}
+
+static int raw_preadv(void *opaque, const struct iovec *iov, int iovcnt, uint64_t offset)
+{
+    RawFile *f = opaque;
+    return raw_rw(f->fd, iov, iovcnt, offset, false);
+}
+
+static int raw_pwritev(void *opaque, const struct iovec *iov, int iovcnt, uint64_t offset)
+{
+    RawFile *f = opaque;
+    return raw_rw(f->fd, iov, iovcnt, offset, true);
+}
+
+static int raw_flush(void *opaque)
+{
+    RawFile *f = opaque;
+
+    while (fdatasync(f->fd) != 0) {
+        if (errno != EINTR) {
+            return -errno;
+        }
+    }
+    return 0;
+}
+
+static int raw_fallocate(int fd, int mode, uint64_t offset, uint64_t len)
+{
+    if (offset > (uint64_t)G_MAXINT64 || len > (uint64_t)G_MAXINT64 - offset) {
+        return -EINVAL;
+    }
+    while (fallocate(fd, mode, (off_t)offset, (off_t)len) != 0) {
+        if (errno != EINTR) {
+            return -errno;
+        }
+    }
+    return 0;
+}
+
+static int raw_discard(void *opaque, uint64_t offset, uint64_t len)
+{
+    RawFile *f = opaque;
+    return raw_fallocate(f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, len);
+}
+
+static int raw_write_zeroes(void *opaque, uint64_t offset, uint64_t len)
+{
+    RawFile *f = opaque;
+    return raw_fallocate(f->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, offset, len);
+}
+
+static void raw_close(void *opaque)
+{
+    RawFile *f = opaque;
+
+    close(f->fd);
+    g_free(f);
+}
+
+static const VireoBlockOps raw_ops = {
+    .preadv = raw_preadv,
+    .pwritev = raw_pwritev,
+    .flush = raw_flush,
+    .discard = raw_discard,
+    .write_zeroes = raw_write_zeroes,
+    .close = raw_close,
+};
+
+/* Which of hole punching and range zeroing work on this file, tried on a
+ * page past its end so that no data changes (with FALLOC_FL_KEEP_SIZE the
+ * size does not change either). */
+static guint probe_fallocate(int fd, uint64_t size)
+{
+    uint64_t probe = (size + 4095) & ~4095ull;
+    guint flags = 0;
+
+    if (raw_fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, probe, 4096) == 0) {
+        flags |= VIREO_BLOCK_DISCARD;
+    }
+    if (raw_fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, probe, 4096) == 0) {
+        flags |= VIREO_BLOCK_WRITE_ZEROES;
+        /* Give back what zeroing may have allocated past the end. */
+        if (flags & VIREO_BLOCK_DISCARD) {
+            raw_fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, probe, 4096);
+        }
+    }
+    return flags;
+}
+
+VireoBlock *vireo_block_open(const char *path, bool read_only, GError **error)
+{
+    struct flock lock = { .l_whence = SEEK_SET, .l_type = read_only ? F_RDLCK : F_WRLCK };
+    g_autofree char *base = g_path_get_basename(path);
+    struct stat st;
+    RawFile *f;
+    off_t end;
+    guint flags = read_only ? VIREO_BLOCK_READ_ONLY : 0;
+    int fd, err;
+
+    fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+    if (fd < 0) {
+        err = errno;
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO, "Cannot open the disk image “%s”: %s", path,
+                    g_strerror(err));
+        return NULL;
+    }
+    if (fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO,
+                    "The disk image “%s” is not a regular file or a block device", path);
+        close(fd);
+        return NULL;
+    }
+    /* Two machines writing one image would corrupt it. */
+    if (fcntl(fd, F_OFD_SETLK, &lock) != 0) {
+        err = errno;
+        if (err == EAGAIN || err == EACCES) {
+            g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO,
+                        "The disk image “%s” is in use by another program", path);
+        } else {
+            g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO, "Cannot lock the disk image “%s”: %s",
+                        path, g_strerror(err));
+        }
+        close(fd);
+        return NULL;
+    }
+    end = lseek(fd, 0, SEEK_END);
+    if (end < 0) {
+        err = errno;
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO, "Cannot find the size of “%s”: %s", path,
+                    g_strerror(err));
+        close(fd);
+        return NULL;
+    }
+    if (!read_only && S_ISREG(st.st_mode)) {
+        flags |= probe_fallocate(fd, (uint64_t)end);
+    }
+    f = g_new0(RawFile, 1);
+    f->fd = fd;
+    return vireo_block_new(&raw_ops, f, base, (uint64_t)end, flags);
+}
