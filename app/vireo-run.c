@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "devices/virt.h"
+#include "devices/virtio-console.h"
 #include "engine/arch.h"
 #include "engine/error.h"
 
@@ -28,6 +29,9 @@
 
 typedef struct {
     char *firmware, *kernel, *initrd, *append, *memory, *dtb_out, *test;
+    char **disk_args;
+    VireoVirtDisk disks[VIREO_VIRT_MAX_DISKS];
+    unsigned n_disks;
     int cpus;
     int timeout;
     gboolean stats;
@@ -85,10 +89,13 @@ static void enter_raw_mode(void)
     tcsetattr(STDIN_FILENO, TCSANOW, &raw);
 }
 
-/* ---- Console output: the UART's ring to stdout, on its own thread ----- */
+/* ---- Console output: the UART's and the virtio console's rings to stdout,
+ * on their own thread ---------------------------------------------------- */
+
+#define N_OUTPUTS 2
 
 typedef struct {
-    VireoRing *ring;
+    VireoRing *rings[N_OUTPUTS];
     int wake[2]; /* a byte here tells the thread to drain and finish */
     atomic_bool quit;
     GThread *thread;
@@ -115,22 +122,31 @@ static gpointer output_thread(gpointer data)
     guint8 buf[4096];
 
     for (;;) {
-        gsize n = vireo_ring_read(o->ring, buf, sizeof buf);
-        if (n > 0) {
-            write_all(STDOUT_FILENO, buf, n);
+        struct pollfd fds[N_OUTPUTS + 1];
+        bool busy = false;
+
+        for (unsigned i = 0; i < N_OUTPUTS; i++) {
+            gsize n = vireo_ring_read(o->rings[i], buf, sizeof buf);
+            if (n > 0) {
+                write_all(STDOUT_FILENO, buf, n);
+                busy = true;
+            }
+        }
+        if (busy) {
             continue;
         }
         if (atomic_load(&o->quit)) {
             break;
         }
-        if (vireo_ring_arm(o->ring)) {
+        for (unsigned i = 0; i < N_OUTPUTS; i++) {
+            busy = vireo_ring_arm(o->rings[i]) || busy;
+            fds[i] = (struct pollfd){ .fd = vireo_ring_get_fd(o->rings[i]), .events = POLLIN };
+        }
+        if (busy) {
             continue;
         }
-        struct pollfd fds[2] = {
-            { .fd = vireo_ring_get_fd(o->ring), .events = POLLIN },
-            { .fd = o->wake[0], .events = POLLIN },
-        };
-        if (poll(fds, 2, -1) < 0 && errno != EINTR) {
+        fds[N_OUTPUTS] = (struct pollfd){ .fd = o->wake[0], .events = POLLIN };
+        if (poll(fds, N_OUTPUTS + 1, -1) < 0 && errno != EINTR) {
             break;
         }
     }
@@ -203,6 +219,32 @@ static bool check_file(const char *option, const char *path)
     return true;
 }
 
+/* --disk FILE[,ro]: the image and whether the guest may write it. */
+static bool parse_disk(const char *arg, VireoVirtDisk *disk)
+{
+    gsize len = strlen(arg);
+
+    disk->read_only = len > 3 && g_str_has_suffix(arg, ",ro");
+    disk->path = g_strndup(arg, disk->read_only ? len - 3 : len);
+    return disk->path[0] != '\0';
+}
+
+static bool check_disk(const char *path)
+{
+    GStatBuf st;
+
+    if (g_stat(path, &st) != 0) {
+        int err = errno;
+        g_printerr(_("vireo-run: %s: cannot read “%s”: %s\n"), "--disk", path, g_strerror(err));
+        return false;
+    }
+    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+        g_printerr(_("vireo-run: --disk: “%s” is not a regular file or a block device\n"), path);
+        return false;
+    }
+    return true;
+}
+
 /* ---- Statistics --------------------------------------------------------- */
 
 static void print_stats_block(const char *title, const VireoVcpuStats *s, double seconds)
@@ -261,15 +303,43 @@ static void print_escape_help(void)
     g_printerr(_("\nC-a h    print this help\n"
                  "C-a x    exit vireo-run\n"
                  "C-a C-a  send C-a to the guest\n"));
+    g_printerr(_("C-a c    switch the input between the serial and the virtio console\n"));
 }
 
-/* Moves queued input into the UART as far as it has room. */
-static void feed_guest(VireoUart *uart, GByteArray *pending)
+/* Where console input goes: the UART, or the virtio console (hvc0). */
+typedef struct {
+    VireoUart *uart;
+    VireoVirtio *hvc;
+    bool to_hvc;
+} Input;
+
+/* Moves queued input into the chosen console as far as it has room. */
+static void feed_guest(Input *in, GByteArray *pending)
 {
     if (pending->len > 0) {
-        gsize n = vireo_uart_receive(uart, pending->data, pending->len);
+        gsize n = in->to_hvc ? vireo_virtio_console_receive(in->hvc, pending->data, pending->len)
+                             : vireo_uart_receive(in->uart, pending->data, pending->len);
         g_byte_array_remove_range(pending, 0, (guint)n);
     }
+}
+
+/* Linux's /dev/console is the last console= of its command line; input
+ * starts on the virtio console when that is hvc0. */
+static bool cmdline_console_is_hvc(const char *cmdline)
+{
+    g_auto(GStrv) words = NULL;
+    bool hvc = false;
+
+    if (cmdline == NULL) {
+        return false;
+    }
+    words = g_strsplit_set(cmdline, " \t", -1);
+    for (unsigned i = 0; words[i] != NULL; i++) {
+        if (g_str_has_prefix(words[i], "console=")) {
+            hvc = g_str_has_prefix(words[i] + strlen("console="), "hvc");
+        }
+    }
+    return hvc;
 }
 
 typedef enum {
@@ -278,7 +348,7 @@ typedef enum {
     LOOP_TIMEOUT, /* the test ran out of time */
 } LoopResult;
 
-static LoopResult console_loop(VireoUart *uart, RunState *rs, bool tty, gint64 deadline)
+static LoopResult console_loop(Input *in, RunState *rs, bool tty, gint64 deadline)
 {
     g_autoptr(GByteArray) pending = g_byte_array_new();
     bool stdin_open = true;
@@ -332,6 +402,11 @@ static LoopResult console_loop(VireoUart *uart, RunState *rs, bool tty, gint64 d
                         return LOOP_QUIT;
                     } else if (c == 'h' || c == 'H' || c == '?') {
                         print_escape_help();
+                    } else if (c == 'c' || c == 'C') {
+                        in->to_hvc = !in->to_hvc;
+                        /* The terminal is raw: \r\n starts a line. */
+                        g_printerr("\r\n%s\r\n", in->to_hvc ? _("[input: virtio console]")
+                                                            : _("[input: serial console]"));
                     } else if (c == ESCAPE_CHAR) {
                         g_byte_array_append(pending, &c, 1);
                     }
@@ -342,7 +417,7 @@ static LoopResult console_loop(VireoUart *uart, RunState *rs, bool tty, gint64 d
                 }
             }
         }
-        feed_guest(uart, pending);
+        feed_guest(in, pending);
     }
 }
 
@@ -368,6 +443,7 @@ static int run(const Options *opt, uint64_t ram_size)
 {
     g_autoptr(GError) error = NULL;
     VireoRing *ring = vireo_ring_new(CONSOLE_RING);
+    VireoRing *hvc_ring = vireo_ring_new(CONSOLE_RING);
     VireoVirtConfig config = {
         .ram_size = ram_size,
         .n_harts = (unsigned)opt->cpus,
@@ -377,9 +453,13 @@ static int run(const Options *opt, uint64_t ram_size)
         .cmdline = opt->append,
         .console = ring,
         .test_elf = opt->test,
+        .disks = opt->disks,
+        .n_disks = opt->n_disks,
+        .hvc = hvc_ring,
     };
     RunState rs = { { -1, -1 } };
-    Output out = { .ring = ring, .wake = { -1, -1 } };
+    Output out = { .rings = { ring, hvc_ring }, .wake = { -1, -1 } };
+    Input input = { 0 };
     VireoVirt *board = NULL;
     VireoMachine *machine;
     VireoExitReason reason;
@@ -393,6 +473,7 @@ static int run(const Options *opt, uint64_t ram_size)
     if (machine == NULL) {
         g_printerr("vireo-run: %s\n", error->message);
         vireo_ring_free(ring);
+        vireo_ring_free(hvc_ring);
         /* Configuration errors (not enough RAM, ...) are argument errors. */
         return g_error_matches(error, VIREO_ERROR, VIREO_ERROR_CONFIG) ? EXIT_BAD_ARGS : EXIT_FAULT;
     }
@@ -400,6 +481,7 @@ static int run(const Options *opt, uint64_t ram_size)
         write_dtb(opt->dtb_out, vireo_virt_boot_get_fdt(vireo_virt_get_boot(board))) != 0) {
         vireo_machine_free(machine);
         vireo_ring_free(ring);
+        vireo_ring_free(hvc_ring);
         return EXIT_FAULT;
     }
 
@@ -407,6 +489,7 @@ static int run(const Options *opt, uint64_t ram_size)
         g_printerr(_("vireo-run: cannot create a pipe: %s\n"), g_strerror(errno));
         vireo_machine_free(machine);
         vireo_ring_free(ring);
+        vireo_ring_free(hvc_ring);
         return EXIT_FAULT;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -423,7 +506,10 @@ static int run(const Options *opt, uint64_t ram_size)
     if (!vireo_machine_start(machine, &error)) {
         result = LOOP_STOPPED;
     } else {
-        result = console_loop(vireo_virt_get_uart(board), &rs, tty, deadline);
+        input.uart = vireo_virt_get_uart(board);
+        input.hvc = vireo_virt_get_virtio_console(board);
+        input.to_hvc = cmdline_console_is_hvc(opt->append);
+        result = console_loop(&input, &rs, tty, deadline);
     }
     if (result != LOOP_STOPPED || error != NULL) {
         vireo_machine_stop(machine);
@@ -470,6 +556,7 @@ static int run(const Options *opt, uint64_t ram_size)
 
     vireo_machine_free(machine);
     vireo_ring_free(ring);
+    vireo_ring_free(hvc_ring);
     close(rs.done[0]);
     close(rs.done[1]);
     close(out.wake[0]);
@@ -486,6 +573,7 @@ static int dump_dtb_only(const Options *opt, uint64_t ram_size)
         .n_harts = (unsigned)opt->cpus,
         .ram_size = ram_size,
         .cmdline = opt->append,
+        .virtio_slots = vireo_virt_virtio_slots(opt->n_disks),
     };
 
     fdt = vireo_virt_build_fdt(&params, &error);
@@ -520,6 +608,10 @@ static void options_clear(Options *o)
     g_free(o->memory);
     g_free(o->dtb_out);
     g_free(o->test);
+    g_strfreev(o->disk_args);
+    for (unsigned i = 0; i < o->n_disks; i++) {
+        g_free((char *)o->disks[i].path);
+    }
 }
 
 int main(int argc, char *argv[])
@@ -541,6 +633,9 @@ int main(int argc, char *argv[])
           N_("RAM size, such as 256M or 2G (default 256M)"), N_("SIZE") },
         { "cpus", 0, 0, G_OPTION_ARG_INT, &opt.cpus, N_("Number of harts, 1 to 64 (default 1)"),
           N_("N") },
+        { "disk", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt.disk_args,
+          N_("Raw disk image for a virtio disk; add “,ro” for read-only (up to 6 times)"),
+          N_("FILE[,ro]") },
         { "dtb-out", 0, 0, G_OPTION_ARG_FILENAME, &opt.dtb_out,
           N_("Write the generated device tree to FILE"), N_("FILE") },
         { "stats", 0, 0, G_OPTION_ARG_NONE, &opt.stats,
@@ -616,6 +711,21 @@ int main(int argc, char *argv[])
     if (opt.initrd != NULL && opt.kernel == NULL) {
         status = bad_args(_("--initrd needs --kernel"));
         goto out;
+    }
+    if (opt.disk_args != NULL && g_strv_length(opt.disk_args) > VIREO_VIRT_MAX_DISKS) {
+        status = bad_args(_("--disk: at most %d disks"), VIREO_VIRT_MAX_DISKS);
+        goto out;
+    }
+    for (unsigned i = 0; opt.disk_args != NULL && opt.disk_args[i] != NULL; i++) {
+        VireoVirtDisk *disk = &opt.disks[opt.n_disks++];
+        if (!parse_disk(opt.disk_args[i], disk)) {
+            status = bad_args(_("--disk: “%s” names no file"), opt.disk_args[i]);
+            goto out;
+        }
+        if (!check_disk(disk->path)) {
+            status = EXIT_BAD_ARGS;
+            goto out;
+        }
     }
     if (!check_file("--firmware", opt.firmware) || !check_file("--kernel", opt.kernel) ||
         !check_file("--initrd", opt.initrd) || !check_file("--test", opt.test)) {
