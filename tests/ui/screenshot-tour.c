@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Walks through the real application and saves a screenshot of the screen
+ * at each stop (with ImageMagick's import), for looking at the layout in
+ * every language. Not a test: run it under a display with
+ * VIREO_SCREENSHOT_DIR set, and LANG and VIREO_LOCALEDIR for a translation:
+ *
+ *   Xvfb :5 -screen 0 1280x800x24 &
+ *   DISPLAY=:5 GSETTINGS_SCHEMA_DIR=build-ui/data VIREO_SCREENSHOT_DIR=/tmp/shots \
+ *     LANG=zh_CN.UTF-8 VIREO_LOCALEDIR=build-ui/po build-ui/tests/ui/screenshot-tour
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <string.h>
+
+#include "ui-helpers.h"
+#include "vireo-vm-editor.h"
+#include "vireo-vm-view.h"
+
+static gboolean console_has_prompt(gpointer data)
+{
+    g_autofree char *text = vireo_console_view_dup_text(vireo_vm_view_get_console(data));
+    return text != NULL && strstr(text, "U-Boot 2023.01") != NULL && strstr(text, "=> ") != NULL;
+}
+
+static VireoVmEditor *find_editor(VireoApplication *app)
+{
+    for (GList *l = gtk_application_get_windows(GTK_APPLICATION(app)); l != NULL; l = l->next) {
+        if (VIREO_IS_VM_EDITOR(l->data)) {
+            return l->data;
+        }
+    }
+    return NULL;
+}
+
+int main(int argc, char *argv[])
+{
+    const char *localedir = g_getenv("VIREO_LOCALEDIR");
+    VireoApplication *app;
+    VireoWindow *window;
+    VireoVmView *view;
+    VireoVmEditor *editor;
+
+    setlocale(LC_ALL, "");
+    bindtextdomain(GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
+    bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+    textdomain(GETTEXT_PACKAGE);
+    if (g_getenv("VIREO_SCREENSHOT_DIR") == NULL) {
+        g_printerr("screenshot-tour: set VIREO_SCREENSHOT_DIR\n");
+        return 2;
+    }
+    ui_fresh_dirs();
+    gtk_init();
+
+    app = ui_app_start();
+    window = ui_app_window(app);
+    gtk_window_set_default_size(GTK_WINDOW(window), 1180, 760);
+    ui_spin(500);
+    view = VIREO_VM_VIEW(vireo_window_get_selected_view(window));
+    ui_screenshot("1-main");
+
+    /* The editor, filled in, then with invalid values. */
+    gtk_widget_activate_action(GTK_WIDGET(window), "win.new-vm", NULL);
+    ui_spin(300);
+    editor = find_editor(app);
+    ui_screenshot("2-editor");
+    gtk_editable_set_text(GTK_EDITABLE(vireo_vm_editor_get_field(editor, "memory")), "12Q");
+    gtk_editable_set_text(GTK_EDITABLE(vireo_vm_editor_get_field(editor, "kernel")),
+                          "/no/such/kernel");
+    gtk_editable_set_text(GTK_EDITABLE(vireo_vm_editor_get_field(editor, "forwards")), "tcp:8022");
+    ui_screenshot("3-editor-errors");
+    gtk_window_destroy(GTK_WINDOW(editor));
+    ui_spin(200);
+
+    /* The demo VM: console at the U-Boot prompt, then the statistics. */
+    gtk_widget_activate_action(GTK_WIDGET(window), "win.start", NULL);
+    ui_wait(console_has_prompt, view, "the U-Boot prompt");
+    g_signal_emit_by_name(vireo_console_view_get_terminal(vireo_vm_view_get_console(view)),
+                          "commit", "version\r", 8);
+    ui_spin(1500);
+    ui_screenshot("4-console");
+    vireo_vm_view_set_page(view, "statistics");
+    ui_spin(8000);
+    ui_screenshot("5-statistics");
+    {
+        /* The lower panels: TLBs, traps and the JIT. */
+        GtkWidget *scrolled = gtk_widget_get_first_child(GTK_WIDGET(vireo_vm_view_get_stats(view)));
+        GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment(GTK_SCROLLED_WINDOW(scrolled));
+        gtk_adjustment_set_value(adj, gtk_adjustment_get_upper(adj));
+    }
+    ui_screenshot("5-statistics-lower");
+    vireo_vm_view_set_page(view, "display");
+    ui_screenshot("6-display");
+
+    /* Narrow: the list and the pane fold into one column. */
+    vireo_vm_view_set_page(view, "console");
+    gtk_window_set_default_size(GTK_WINDOW(window), 400, 700);
+    ui_spin(800);
+    ui_screenshot("7-narrow");
+    gtk_window_set_default_size(GTK_WINDOW(window), 1180, 760);
+
+    gtk_widget_activate_action(GTK_WIDGET(window), "win.power-off", NULL);
+    ui_spin(500);
+    gtk_widget_activate_action(GTK_WIDGET(window), "win.show-help-overlay", NULL);
+    ui_screenshot("8-shortcuts");
+    ui_app_quit(app);
+    return 0;
+}
