@@ -224,7 +224,7 @@ static bool parse_disk(const char *arg, VireoVirtDisk *disk)
 {
     gsize len = strlen(arg);
 
-    disk->read_only = len > 3 && g_str_has_suffix(arg, ",ro");
+    disk->read_only = g_str_has_suffix(arg, ",ro");
     disk->path = g_strndup(arg, disk->read_only ? len - 3 : len);
     return disk->path[0] != '\0';
 }
