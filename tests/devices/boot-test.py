@@ -5,7 +5,11 @@
 Runs fw_jump.bin and fw_dynamic.bin, each with the S-mode U-Boot, and checks
 the OpenSBI banner, the U-Boot banner and prompt, the `version` command, and
 power-off (fw_jump) or reset, a second boot and power-off (fw_dynamic), with
-vireo-run's exit status. Standard library only.
+vireo-run's exit status. A third run gives the board two virtio disks (32 MiB,
+and 1 MiB read-only): `virtio scan` and `virtio info` must list both with
+their sizes, in order, a read must return the image's first sector, a write
+must reach the image file and a write to the read-only disk must fail.
+Standard library only.
 
 Usage: boot-test.py VIREO-RUN [--timeout SECONDS]
 Exit status: 0 pass, 1 failure, 77 when the firmware files are not installed.
@@ -18,6 +22,7 @@ import re
 import select
 import subprocess
 import sys
+import tempfile
 import time
 
 OPENSBI_DIR = "/usr/lib/riscv64-linux-gnu/opensbi/generic"
@@ -171,6 +176,75 @@ def boot(vireo_run, firmware, extra, reset, timeout):
         con.close()
 
 
+DISK_MAGIC = b"VIREO-DISK-TEST!"
+
+
+def command(con, cmd, pattern, what):
+    """Types `cmd` at the prompt and waits for `pattern`, then the prompt."""
+    con.mark()
+    con.send(cmd + "\r")
+    m = con.expect(pattern, what)
+    con.expect(re.escape(PROMPT), f"the prompt after `{cmd}`")
+    return m
+
+
+def check_disks(con, disk):
+    command(con, "virtio scan", r"virtio scan", "`virtio scan`")
+    command(con, "virtio info",
+            r"Device 0: .*\r*\n\s*Type: Hard Disk\r*\n"
+            r"\s*Capacity: 32\.0 MB = 0\.0 GB \(65536 x 512\)\r*\n"
+            r"Device 1: .*\r*\n\s*Type: Hard Disk\r*\n"
+            r"\s*Capacity: 1\.0 MB = 0\.0 GB \(2048 x 512\)",
+            "both disks with their sizes in `virtio info`")
+    command(con, "virtio read 0x84000000 0 1", r"1 blocks read: OK",
+            "a read of sector 0")
+    command(con, "md.b 0x84000000 0x10", re.escape(DISK_MAGIC.decode()),
+            "the image's first bytes in memory")
+    command(con, "mw.b 0x84100000 0x5a 0x200", r"mw\.b", "`mw.b`")
+    command(con, "virtio write 0x84100000 0x10 1", r"1 blocks written: OK",
+            "a write of sector 16")
+    command(con, "virtio dev 1", r"is now current device", "`virtio dev 1`")
+    command(con, "virtio write 0x84100000 0 1", r"blocks written: ERROR",
+            "a refused write to the read-only disk")
+    con.mark()
+    con.send("poweroff\r")
+    status = con.wait_exit()
+    if status != 0:
+        raise BootFailure(f"vireo-run exited with status {status}, not 0")
+    with open(disk, "rb") as f:
+        f.seek(16 * 512)
+        if f.read(512) != b"\x5a" * 512:
+            raise BootFailure("the written sector is not in the image file")
+
+
+def boot_disks(vireo_run, firmware, timeout):
+    with tempfile.TemporaryDirectory(prefix="vireo-boot-") as tmp:
+        disk = os.path.join(tmp, "disk.img")
+        ro_disk = os.path.join(tmp, "ro.img")
+        with open(disk, "wb") as f:
+            f.truncate(32 << 20)
+            f.write(DISK_MAGIC)
+        with open(ro_disk, "wb") as f:
+            f.truncate(1 << 20)
+        argv = [vireo_run, "--firmware", firmware, "--kernel", UBOOT,
+                "--disk", disk, "--disk", ro_disk + ",ro"]
+        con = Console(argv, timeout)
+        try:
+            check_banners(con)
+            check_disks(con, disk)
+            return True
+        except BootFailure as e:
+            print(f"FAIL: {' '.join(argv)}: {e}")
+            print("last console output:")
+            print(con.tail())
+            if con.stderr:
+                print("stderr:")
+                print(con.stderr.decode("utf-8", "replace"))
+            return False
+        finally:
+            con.close()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("vireo_run")
@@ -197,6 +271,11 @@ def main():
         print(f"{'ok' if passed else 'FAIL'}: {name} "
               f"({time.monotonic() - start:.1f} s)")
         ok = ok and passed
+    start = time.monotonic()
+    passed = boot_disks(args.vireo_run, fw_jump, args.timeout)
+    print(f"{'ok' if passed else 'FAIL'}: fw_jump + U-Boot, two virtio disks "
+          f"({time.monotonic() - start:.1f} s)")
+    ok = ok and passed
     return 0 if ok else 1
 
 

@@ -69,6 +69,16 @@ expect 2 "--test runs a program alone" --test "$tmp/small.bin" --kernel "$tmp/sm
 expect 2 "unexpected argument" --kernel "$tmp/small.bin" extra
 expect 2 "Unknown option" --no-such-option
 
+# Disks: missing files, too many, no file at all.
+expect 2 "--disk: cannot read “$tmp/missing.img”" --disk "$tmp/missing.img" --kernel "$tmp/small.bin"
+expect 2 "--disk: cannot read “$tmp/missing.img”" --disk "$tmp/missing.img,ro" \
+    --kernel "$tmp/small.bin"
+expect 2 "is not a regular file or a block device" --disk "$tmp" --kernel "$tmp/small.bin"
+expect 2 "names no file" --disk ",ro" --kernel "$tmp/small.bin"
+expect 2 "--disk: at most 6 disks" --kernel "$tmp/small.bin" --disk "$tmp/small.bin,ro" \
+    --disk "$tmp/small.bin,ro" --disk "$tmp/small.bin,ro" --disk "$tmp/small.bin,ro" \
+    --disk "$tmp/small.bin,ro" --disk "$tmp/small.bin,ro" --disk "$tmp/small.bin,ro"
+
 # Files that are not what they should be: load errors, status 1.
 expect 1 "bad magic" --test "$tmp/notelf.bin"
 

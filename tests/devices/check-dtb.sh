@@ -37,4 +37,18 @@ check() {
 check one --cpus 1
 check four --cpus 4 --memory 1G --append "console=ttyS0"
 check max --cpus 64 --memory 4G
+
+# With disks: one virtio_mmio node per slot in use, from the highest
+# address down, with nothing for the empty slots.
+head -c 1048576 /dev/zero > "$tmp/a.img"
+head -c 65536 /dev/zero > "$tmp/b.img"
+check disks --disk "$tmp/a.img" --disk "$tmp/b.img,ro"
+if [ -f "$tmp/disks.dts" ]; then
+    got=$(grep -o 'virtio_mmio@[0-9a-f]*' "$tmp/disks.dts" | tr '\n' ' ')
+    want="virtio_mmio@10008000 virtio_mmio@10007000 virtio_mmio@10002000 virtio_mmio@10001000 "
+    if [ "$got" != "$want" ]; then
+        echo "FAIL: virtio nodes are “$got”, not “$want”"
+        status=1
+    fi
+fi
 exit $status

@@ -275,6 +275,55 @@ static void test_fdt_long_cmdline(void)
     g_assert_cmpstr(prop_str(fdt, node(fdt, "/chosen"), "bootargs"), ==, cmdline);
 }
 
+/* virtio-mmio nodes: one per slot in use, from the highest address down
+ * (QEMU's order), each on its PLIC source. */
+static void test_fdt_virtio(void)
+{
+    static const char *const virtio_compat[] = { "virtio,mmio" };
+    static const char *const expected[] = { "virtio_mmio@10008000", "virtio_mmio@10007000",
+                                            "virtio_mmio@10002000", "virtio_mmio@10001000" };
+    g_autoptr(GError) error = NULL;
+    VireoVirtFdtParams p = {
+        .n_harts = 2,
+        .ram_size = 512ull << 20,
+        .virtio_slots = vireo_virt_virtio_slots(2),
+    };
+    g_autoptr(GBytes) bytes = vireo_virt_build_fdt(&p, &error);
+    const void *fdt = g_bytes_get_data(bytes, NULL);
+    guint32 plic_ph = fdt_get_phandle(fdt, node(fdt, "/soc/plic@c000000"));
+    unsigned n = 0;
+    int soc = node(fdt, "/soc"), off;
+
+    g_assert_no_error(error);
+    g_assert_cmphex(p.virtio_slots, ==, 0xc3);
+    fdt_for_each_subnode(off, fdt, soc)
+    {
+        const char *name = fdt_get_name(fdt, off, NULL);
+        uint64_t base;
+        unsigned slot;
+
+        if (!g_str_has_prefix(name, "virtio_mmio@")) {
+            continue;
+        }
+        g_assert_cmpuint(n, <, G_N_ELEMENTS(expected));
+        g_assert_cmpstr(name, ==, expected[n++]);
+        base = g_ascii_strtoull(name + strlen("virtio_mmio@"), NULL, 16);
+        slot = (unsigned)((base - 0x10001000) / 0x1000);
+        check_compatible(fdt, off, virtio_compat, 1);
+        check_reg(fdt, off, base, 0x1000);
+        g_assert_cmpuint(prop_u32(fdt, off, "interrupts"), ==, 1 + slot);
+        g_assert_cmpuint(prop_u32(fdt, off, "interrupt-parent"), ==, plic_ph);
+        g_assert_cmphex(vireo_virt_virtio_base(slot), ==, base);
+    }
+    g_assert_cmpuint(n, ==, G_N_ELEMENTS(expected));
+    g_assert_cmpint(fdt_path_offset(fdt, "/soc/virtio_mmio@10003000"), <, 0);
+
+    g_assert_cmphex(vireo_virt_virtio_slots(0), ==, 0x03);
+    g_assert_cmphex(vireo_virt_virtio_slots(1), ==, 0x83);
+    g_assert_cmphex(vireo_virt_virtio_slots(VIREO_VIRT_MAX_DISKS), ==, 0xff);
+    g_assert_cmpuint(VIREO_VIRT_DISK_SLOT(0), ==, 7);
+}
+
 static void test_fdt_bad_harts(void)
 {
     g_autoptr(GError) error = NULL;
@@ -294,10 +343,10 @@ static void test_memory_map(void)
         VireoVirtRegion region;
         uint64_t base, size;
     } expected[] = {
-        { VIREO_VIRT_MROM, 0x1000, 0xf000 },  { VIREO_VIRT_TEST, 0x100000, 0x1000 },
-        { VIREO_VIRT_RTC, 0x101000, 0x1000 }, { VIREO_VIRT_CLINT, 0x2000000, 0x10000 },
-        { VIREO_VIRT_PLIC, 0xc000000, 0 },    { VIREO_VIRT_UART0, 0x10000000, 0x100 },
-        { VIREO_VIRT_DRAM, 0x80000000, 0 },
+        { VIREO_VIRT_MROM, 0x1000, 0xf000 },       { VIREO_VIRT_TEST, 0x100000, 0x1000 },
+        { VIREO_VIRT_RTC, 0x101000, 0x1000 },      { VIREO_VIRT_CLINT, 0x2000000, 0x10000 },
+        { VIREO_VIRT_PLIC, 0xc000000, 0 },         { VIREO_VIRT_UART0, 0x10000000, 0x100 },
+        { VIREO_VIRT_VIRTIO, 0x10001000, 0x1000 }, { VIREO_VIRT_DRAM, 0x80000000, 0 },
     };
 
     for (unsigned i = 0; i < G_N_ELEMENTS(expected); i++) {
@@ -364,6 +413,7 @@ int main(int argc, char *argv[])
     g_test_add_func("/virt/fdt/max-harts", test_fdt_max_harts);
     g_test_add_func("/virt/fdt/chosen", test_fdt_chosen);
     g_test_add_func("/virt/fdt/long-cmdline", test_fdt_long_cmdline);
+    g_test_add_func("/virt/fdt/virtio", test_fdt_virtio);
     g_test_add_func("/virt/fdt/bad-harts", test_fdt_bad_harts);
     g_test_add_func("/virt/memory-map", test_memory_map);
     g_test_add_func("/virt/reset-rom", test_reset_rom);
