@@ -726,6 +726,8 @@ GtkWidget *vireo_vm_editor_get_field(VireoVmEditor *self, const char *name)
         { "initrd", G_STRUCT_OFFSET(VireoVmEditor, initrd_entry) },
         { "cmdline", G_STRUCT_OFFSET(VireoVmEditor, cmdline_entry) },
         { "forwards", G_STRUCT_OFFSET(VireoVmEditor, forwards_entry) },
+        { "architecture", G_STRUCT_OFFSET(VireoVmEditor, arch_row) },
+        { "accelerator", G_STRUCT_OFFSET(VireoVmEditor, accel_row) },
         { "network", G_STRUCT_OFFSET(VireoVmEditor, network_row) },
         { "display", G_STRUCT_OFFSET(VireoVmEditor, display_row) },
         { "save", G_STRUCT_OFFSET(VireoVmEditor, save_button) },

@@ -66,6 +66,15 @@ int main(int argc, char *argv[])
     ui_spin(300);
     editor = find_editor(app);
     ui_screenshot("2-editor");
+    adw_expander_row_set_expanded(
+        ADW_EXPANDER_ROW(vireo_vm_editor_get_field(editor, "architecture")), TRUE);
+    adw_expander_row_set_expanded(
+        ADW_EXPANDER_ROW(vireo_vm_editor_get_field(editor, "accelerator")), TRUE);
+    ui_screenshot("2-editor-choices");
+    adw_expander_row_set_expanded(
+        ADW_EXPANDER_ROW(vireo_vm_editor_get_field(editor, "architecture")), FALSE);
+    adw_expander_row_set_expanded(
+        ADW_EXPANDER_ROW(vireo_vm_editor_get_field(editor, "accelerator")), FALSE);
     gtk_editable_set_text(GTK_EDITABLE(vireo_vm_editor_get_field(editor, "memory")), "12Q");
     gtk_editable_set_text(GTK_EDITABLE(vireo_vm_editor_get_field(editor, "kernel")),
                           "/no/such/kernel");
