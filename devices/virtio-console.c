@@ -174,6 +174,9 @@ gsize vireo_virtio_console_receive(VireoVirtio *dev, const guint8 *data, gsize l
                                                   (gsize)MIN((uint64_t)(len - done), chain.in_len));
         done += n;
         vireo_virtio_push_locked(dev, &chain, (uint32_t)n);
+        if (n == 0) {
+            break; /* a chain without writable buffers: try again later */
+        }
     }
     vireo_virtio_notify_locked(dev, VIREO_VIRTIO_CONSOLE_RX);
     vireo_virtio_unlock(dev);
