@@ -20,6 +20,8 @@ struct VireoTestPattern {
     gboolean running;
     gboolean follows_size;
     int want_width, want_height; /* a size request not yet followed */
+    guint requests;
+    int last_width, last_height; /* of the last request */
     gint64 period_us;
 };
 
@@ -203,6 +205,9 @@ static void on_size_request(void *opaque, int width, int height)
     g_mutex_lock(&self->lock);
     self->want_width = width;
     self->want_height = height;
+    self->requests++;
+    self->last_width = width;
+    self->last_height = height;
     g_cond_signal(&self->cond);
     g_mutex_unlock(&self->lock);
 }
@@ -247,6 +252,18 @@ void vireo_test_pattern_start(VireoTestPattern *self, double fps, gboolean follo
         vireo_scanout_set_size_func(self->scanout, on_size_request, self);
     }
     self->thread = g_thread_new("test-pattern", producer, self);
+}
+
+guint vireo_test_pattern_get_size_requests(VireoTestPattern *self, int *width, int *height)
+{
+    guint n;
+
+    g_mutex_lock(&self->lock);
+    n = self->requests;
+    *width = self->last_width;
+    *height = self->last_height;
+    g_mutex_unlock(&self->lock);
+    return n;
 }
 
 void vireo_test_pattern_stop(VireoTestPattern *self)

@@ -34,6 +34,8 @@ guint vireo_test_pattern_get_frame(VireoTestPattern *self);
  * the sizes presenters request. */
 void vireo_test_pattern_start(VireoTestPattern *self, double fps, gboolean follow_size);
 void vireo_test_pattern_stop(VireoTestPattern *self);
+/* Size requests it has received while following them, and the last one. */
+guint vireo_test_pattern_get_size_requests(VireoTestPattern *self, int *width, int *height);
 
 /* The colour of pixel (x, y) of frame `frame` of a width x height pattern.
  * FALSE inside the frame counter's area, whose digits it does not model. */
