@@ -400,8 +400,9 @@ gboolean vireo_vm_config_validate(VireoVmConfig *self, GError **error)
         return key_error(error, "boot", "cmdline", cause);
     }
     if (self->disks->len > VIREO_VM_CONFIG_MAX_DISKS) {
-        return config_error(error, "[disk.%d] path: %s", VIREO_VM_CONFIG_MAX_DISKS,
-                            _("too many disks (at most 8)"));
+        g_autofree char *msg =
+            g_strdup_printf(_("too many disks (at most %d)"), VIREO_VM_CONFIG_MAX_DISKS);
+        return config_error(error, "[disk.%d] path: %s", VIREO_VM_CONFIG_MAX_DISKS, msg);
     }
     for (guint i = 0; i < self->disks->len; i++) {
         Disk *disk = &g_array_index(self->disks, Disk, i);
@@ -594,7 +595,9 @@ static gboolean load_disks(VireoVmConfig *self, GKeyFile *kf, const char *base_d
         }
     }
     if (n > VIREO_VM_CONFIG_MAX_DISKS) {
-        return config_error(error, "[disk.%u]: %s", n - 1, _("too many disks (at most 8)"));
+        g_autofree char *msg =
+            g_strdup_printf(_("too many disks (at most %d)"), VIREO_VM_CONFIG_MAX_DISKS);
+        return config_error(error, "[disk.%u]: %s", n - 1, msg);
     }
     for (guint i = 0; i < n; i++) {
         g_autofree char *group = g_strdup_printf("disk.%u", i);

@@ -32,7 +32,7 @@ GType vireo_display_device_get_type(void);
 #define VIREO_VM_CONFIG_MIN_MEMORY     (2ull << 20)
 #define VIREO_VM_CONFIG_MAX_MEMORY     (1ull << 40)
 #define VIREO_VM_CONFIG_MAX_CPUS       64
-#define VIREO_VM_CONFIG_MAX_DISKS      8
+#define VIREO_VM_CONFIG_MAX_DISKS      6 /* the board's virtio-blk slots */
 #define VIREO_VM_CONFIG_MAX_NAME       64
 #define VIREO_VM_CONFIG_MAX_CMDLINE    4096
 #define VIREO_VM_CONFIG_DEFAULT_MEMORY (256ull << 20)

@@ -19,6 +19,8 @@
 #define INPUT_RETRY_MS      10
 #define INPUT_PENDING_MAX   (1024 * 1024)
 
+G_STATIC_ASSERT(VIREO_VM_CONFIG_MAX_DISKS <= VIREO_VIRT_MAX_DISKS);
+
 /*
  * What a machine's event callback reaches: the controller through a weak
  * reference and the main context to post to. Shared (reference-counted) by
@@ -189,6 +191,8 @@ static void start_thread(GTask *task, gpointer source, gpointer task_data,
     StartData *d = task_data;
     GError *error = NULL;
     VireoVirtConfig vc = { 0 };
+    VireoVirtDisk disks[VIREO_VIRT_MAX_DISKS];
+    guint n_disks;
 
     if (d->old_machine != NULL) {
         vireo_machine_free(d->old_machine);
@@ -201,9 +205,14 @@ static void start_thread(GTask *task, gpointer source, gpointer task_data,
         g_task_return_error(task, error);
         return;
     }
-    if (vireo_vm_config_get_n_disks(d->config) > 0) {
-        g_debug("disks are not attached to the machine yet");
+    /* Disks become the board's virtio-blk devices, in order. */
+    n_disks = MIN(vireo_vm_config_get_n_disks(d->config), VIREO_VIRT_MAX_DISKS);
+    for (guint i = 0; i < n_disks; i++) {
+        disks[i].path = vireo_vm_config_get_disk_path(d->config, i);
+        disks[i].read_only = vireo_vm_config_get_disk_read_only(d->config, i);
     }
+    vc.disks = disks;
+    vc.n_disks = n_disks;
     vc.ram_size = vireo_vm_config_get_memory(d->config);
     vc.n_harts = vireo_vm_config_get_cpus(d->config);
     vc.firmware = vireo_vm_config_get_firmware(d->config);

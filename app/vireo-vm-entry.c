@@ -3,7 +3,12 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <glib/gi18n.h>
+
 #include "vireo-vm-entry.h"
+
+#include "engine/error.h"
 
 struct _VireoVmEntry {
     GObject parent_instance;
@@ -224,11 +229,13 @@ gboolean vireo_vm_entry_save(VireoVmEntry *self, VireoVmConfig *config, GError *
     g_return_val_if_fail(VIREO_IS_VM_CONFIG(config), FALSE);
 
     path = vireo_vm_entry_dup_config_path(self);
-    if (g_mkdir_with_parents(self->dir, 0755) != 0 ||
-        !vireo_vm_config_save_to_file(config, path, error)) {
-        if (error != NULL && *error == NULL) {
-            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s", self->dir);
-        }
+    if (g_mkdir_with_parents(self->dir, 0755) != 0) {
+        int err = errno;
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO, _("Cannot create “%s”: %s"), self->dir,
+                    g_strerror(err));
+        return FALSE;
+    }
+    if (!vireo_vm_config_save_to_file(config, path, error)) {
         return FALSE;
     }
     copy = vireo_vm_config_copy(config);

@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include "test-dirs.h"
+
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -190,7 +192,7 @@ static const struct {
     { "[core]\nname=a\n[boot]\nkernel=/k\n[disk.1]\npath=/a\n", "[disk.0]: the group is missing" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n[disk.0]\npath=/a\nsize=1G\n",
       "[disk.0] size: unknown key" },
-    { "[core]\nname=a\n[boot]\nkernel=/k\n[disk.8]\npath=/a\n", "[disk.8]: too many disks" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\n[disk.6]\npath=/a\n", "[disk.6]: too many disks" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n[network]\nmode=bridge\n",
       "[network] mode: unknown mode" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n[network]\nmode=user\nforwards=tcp:22\n",
@@ -293,7 +295,8 @@ static void test_validate_setters(void)
 
 int main(int argc, char *argv[])
 {
-    g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+    test_fresh_dirs();
+    g_test_init(&argc, &argv, NULL);
     g_test_add_func("/config/defaults", test_defaults);
     g_test_add_func("/config/round-trip", test_round_trip);
     g_test_add_func("/config/sizes", test_sizes);

@@ -7,6 +7,8 @@
  */
 #include "config.h"
 
+#include "test-dirs.h"
+
 #include <libglib-testing/signal-logger.h>
 #include <string.h>
 
@@ -212,6 +214,39 @@ static void test_errors(void)
     expect_error(config, "/dev/null");
 }
 
+/* Disks are attached: U-Boot finds the image as a virtio block device. */
+static void test_disk(void)
+{
+    g_autoptr(GtSignalLogger) logger = NULL;
+    g_autoptr(VireoVmConfig) config = NULL;
+    g_autoptr(VireoVmController) c = NULL;
+    g_autofree char *image = g_build_filename(g_get_user_data_dir(), "disk.img", NULL);
+    g_autofree char *zeros = g_malloc0(1 << 20);
+    ConsoleWait w;
+
+    if (!have_firmware()) {
+        return;
+    }
+    g_assert_cmpint(g_mkdir_with_parents(g_get_user_data_dir(), 0700), ==, 0);
+    g_assert_true(g_file_set_contents(image, zeros, 1 << 20, NULL));
+    logger = gt_signal_logger_new();
+    config = vireo_demo_config_new();
+    vireo_vm_config_add_disk(config, image, TRUE);
+    c = vireo_vm_controller_new(config);
+    gt_signal_logger_connect(logger, c, "state-changed");
+    gt_signal_logger_connect(logger, c, "error");
+    vireo_vm_controller_start(c);
+    expect_state(logger, c, VIREO_VM_STATE_RUNNING);
+    w = (ConsoleWait){ c, "=> ", 1 };
+    wait_for(console_has, &w, "the U-Boot prompt");
+    vireo_vm_controller_send_input(c, (const guint8 *)"virtio info\r", 12);
+    w = (ConsoleWait){ c, "Type: Hard Disk", 1 };
+    wait_for(console_has, &w, "U-Boot to list the virtio disk");
+    vireo_vm_controller_power_off(c);
+    expect_state(logger, c, VIREO_VM_STATE_STOPPED);
+    gt_signal_logger_assert_no_emissions(logger);
+}
+
 static void test_dispose_running(void)
 {
     g_autoptr(GtSignalLogger) logger = NULL;
@@ -238,9 +273,11 @@ static void test_dispose_running(void)
 
 int main(int argc, char *argv[])
 {
-    g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+    test_fresh_dirs();
+    g_test_init(&argc, &argv, NULL);
     g_test_add_func("/controller/lifecycle", test_lifecycle);
     g_test_add_func("/controller/errors", test_errors);
+    g_test_add_func("/controller/disk", test_disk);
     g_test_add_func("/controller/dispose-running", test_dispose_running);
     return g_test_run();
 }

@@ -6,6 +6,8 @@
  */
 #include "config.h"
 
+#include "test-dirs.h"
+
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -275,7 +277,8 @@ static void test_demo(Fixture *f, gconstpointer data)
 
 int main(int argc, char *argv[])
 {
-    g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+    test_fresh_dirs();
+    g_test_init(&argc, &argv, NULL);
     g_test_add_func("/library/default-dir", test_default_dir);
     g_test_add("/library/create-rename", Fixture, NULL, setup, test_create_rename, teardown);
     g_test_add("/library/clone-delete", Fixture, NULL, setup, test_clone_delete, teardown);
