@@ -16,6 +16,8 @@
 
 #include "devices/virt.h"
 #include "devices/virtio-console.h"
+#include "display/placeholder.h"
+#include "display/sdl-window.h"
 #include "engine/arch.h"
 #include "engine/error.h"
 
@@ -288,6 +290,26 @@ typedef struct {
     int done[2]; /* written once the machine has stopped */
 } RunState;
 
+/* The --display window, on the main thread; the console then runs on a
+ * thread of its own. */
+typedef struct {
+    char *spec; /* the option's value */
+    VireoScanout *scanout;
+    VireoNoDisplay *picture;
+    VireoSdlWindow *window;
+    atomic_bool stopped; /* by the machine or the console, not by the user */
+} Display;
+
+static Display display;
+
+static void stop_window(void)
+{
+    if (display.window != NULL) {
+        atomic_store(&display.stopped, true);
+        vireo_sdl_window_stop(display.window);
+    }
+}
+
 static void on_machine_event(VireoMachine *machine, VireoMachineState state, void *user_data)
 {
     RunState *rs = user_data;
@@ -295,6 +317,7 @@ static void on_machine_event(VireoMachine *machine, VireoMachineState state, voi
     if (state == VIREO_MACHINE_STOPPED) {
         guint8 b = 1;
         G_GNUC_UNUSED ssize_t n = write(rs->done[1], &b, 1);
+        stop_window();
     }
 }
 
@@ -439,6 +462,44 @@ static int write_dtb(const char *path, GBytes *fdt)
     return 0;
 }
 
+/* ---- The display window ------------------------------------------------- */
+
+typedef struct {
+    Input *in;
+    RunState *rs;
+    bool tty;
+    gint64 deadline;
+    LoopResult result;
+} ConsoleJob;
+
+static gpointer console_thread(gpointer data)
+{
+    ConsoleJob *job = data;
+
+    job->result = console_loop(job->in, job->rs, job->tty, job->deadline);
+    stop_window();
+    return NULL;
+}
+
+/* The window's loop on this thread, the console's on another. Closing the
+ * window quits as C-a x does. */
+static LoopResult display_loop(Input *in, RunState *rs, bool tty, gint64 deadline)
+{
+    ConsoleJob job = { in, rs, tty, deadline, LOOP_STOPPED };
+    GThread *thread = g_thread_new("console-in", console_thread, &job);
+    bool closed;
+
+    vireo_sdl_window_run(display.window);
+    closed = !atomic_load(&display.stopped);
+    if (closed) {
+        /* The console loop ends when this pipe has something to read. */
+        guint8 b = 1;
+        G_GNUC_UNUSED ssize_t n = write(rs->done[1], &b, 1);
+    }
+    g_thread_join(thread);
+    return closed && job.result == LOOP_STOPPED ? LOOP_QUIT : job.result;
+}
+
 static int run(const Options *opt, uint64_t ram_size)
 {
     g_autoptr(GError) error = NULL;
@@ -509,7 +570,8 @@ static int run(const Options *opt, uint64_t ram_size)
         input.uart = vireo_virt_get_uart(board);
         input.hvc = vireo_virt_get_virtio_console(board);
         input.to_hvc = cmdline_console_is_hvc(opt->append);
-        result = console_loop(&input, &rs, tty, deadline);
+        result = display.window != NULL ? display_loop(&input, &rs, tty, deadline)
+                                        : console_loop(&input, &rs, tty, deadline);
     }
     if (result != LOOP_STOPPED || error != NULL) {
         vireo_machine_stop(machine);
@@ -599,6 +661,50 @@ static int bad_args(const char *format, ...)
     return EXIT_BAD_ARGS;
 }
 
+/* --display none|sdl[,OPTION...]: opens the window before the machine
+ * starts, so that a display that cannot work is an error at once. The board
+ * has no display device yet: the window shows a picture that says so. */
+static bool display_open(int *status)
+{
+    g_autoptr(GError) error = NULL;
+    VireoSdlWindowConfig config;
+    const char *options;
+
+    if (display.spec == NULL || strcmp(display.spec, "none") == 0) {
+        return true;
+    }
+    if (!g_str_has_prefix(display.spec, "sdl") ||
+        (display.spec[3] != '\0' && display.spec[3] != ',')) {
+        *status = bad_args(_("--display: “%s” is not a display (sdl or none)"), display.spec);
+        return false;
+    }
+    options = display.spec[3] == ',' ? display.spec + 4 : "";
+    vireo_sdl_window_config_init(&config);
+    config.name = "Vireo";
+    if (!vireo_sdl_window_config_parse(&config, options, &error)) {
+        *status = bad_args(_("--display: %s"), error->message);
+        return false;
+    }
+    display.scanout = vireo_scanout_new();
+    display.picture = vireo_no_display_new(display.scanout, config.width > 0 ? config.width : 1024,
+                                           config.height > 0 ? config.height : 768);
+    display.window = vireo_sdl_window_new(display.scanout, &config, &error);
+    if (display.window == NULL) {
+        g_printerr(_("vireo-run: cannot show the display: %s\n"), error->message);
+        *status = EXIT_FAULT;
+        return false;
+    }
+    return true;
+}
+
+static void display_close(void)
+{
+    g_clear_pointer(&display.window, vireo_sdl_window_free);
+    g_clear_pointer(&display.picture, vireo_no_display_free);
+    g_clear_pointer(&display.scanout, vireo_scanout_free);
+    g_clear_pointer(&display.spec, g_free);
+}
+
 static void options_clear(Options *o)
 {
     g_free(o->firmware);
@@ -644,6 +750,11 @@ int main(int argc, char *argv[])
           N_("Run a bare-metal test program that reports through tohost"), N_("FILE") },
         { "timeout", 0, 0, G_OPTION_ARG_INT, &opt.timeout,
           N_("Seconds a test program may run (default 60, 0 for no limit)"), N_("SECONDS") },
+        { "display", 0, 0, G_OPTION_ARG_STRING, &display.spec,
+          N_("Show the guest's display in a window: “sdl”, optionally with “,scale=fit”, "
+             "“,scale=integer” or “,scale=native”, “,fullscreen”, “,size=WxH” and "
+             "“,release=Ctrl+Alt+G” (the keys that release the keyboard); “none” (default)"),
+          N_("sdl[,OPTION…]|none") },
         { "version", 'V', 0, G_OPTION_ARG_NONE, &opt.version, N_("Print the version and exit"),
           NULL },
         { NULL },
@@ -740,9 +851,13 @@ int main(int argc, char *argv[])
         status = bad_args(_("nothing to run: give --firmware, --kernel or --test"));
         goto out;
     }
+    if (!display_open(&status)) {
+        goto out;
+    }
     status = run(&opt, ram_size);
 
 out:
     options_clear(&opt);
+    display_close();
     return status;
 }
