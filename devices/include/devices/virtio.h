@@ -180,7 +180,8 @@ void vireo_virtio_chain_clear(VireoVirtioChain *chain);
  * configuration-change interrupt once DRIVER_OK is set) and stop using the
  * queues until the driver resets the device. `reason` is a static string. */
 void vireo_virtio_set_needs_reset_locked(VireoVirtio *dev, const char *reason);
-/* Why the device last entered DEVICE_NEEDS_RESET, or NULL. */
+/* Why the device last entered DEVICE_NEEDS_RESET, or NULL (cleared by a
+ * reset). Takes the lock: not for use inside callbacks. */
 const char *vireo_virtio_get_error(VireoVirtio *dev);
 /* The configuration space changed: bump the generation and interrupt. */
 void vireo_virtio_config_changed_locked(VireoVirtio *dev);
