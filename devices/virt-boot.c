@@ -221,6 +221,12 @@ static bool check_config(const VireoVirtConfig *c, GError **error)
                     c->n_disks);
         return false;
     }
+    if (vireo_virt_config_has_net(c) && c->n_disks > VIREO_VIRT_MAX_DISKS_WITH_NET) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG,
+                    "With a network card the virt board takes at most %u disks, not %u",
+                    VIREO_VIRT_MAX_DISKS_WITH_NET, c->n_disks);
+        return false;
+    }
     for (unsigned i = 0; i < c->n_disks; i++) {
         if (c->disks == NULL || c->disks[i].path == NULL) {
             g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG, "Disk %u has no image file", i);
@@ -256,7 +262,8 @@ static GBytes *build_fdt(const VireoVirtConfig *c, const VireoVirtBoot *b, GErro
         .ram_size = c->ram_size,
         .cmdline = c->cmdline,
         .has_initrd = b->initrd != NULL,
-        .virtio_slots = vireo_virt_virtio_slots(c->n_disks),
+        .virtio_slots = vireo_virt_virtio_slots(c->n_disks) |
+                        (vireo_virt_config_has_net(c) ? 1u << VIREO_VIRT_NET_SLOT : 0),
     };
 
     if (b->initrd != NULL) {

@@ -7,6 +7,7 @@
 #include "devices/virtio-blk.h"
 #include "devices/virtio-console.h"
 #include "devices/virtio-mmio.h"
+#include "devices/virtio-net.h"
 #include "devices/virtio-rng.h"
 #include "engine/error.h"
 #include "engine/riscv.h"
@@ -226,6 +227,14 @@ static bool build_virtio(VireoVirt *v, const VireoVirtConfig *config, GError **e
             return false;
         }
     }
+    if (vireo_virt_config_has_net(config)) {
+        VireoNetBackend *backend = vireo_net_backend_new(config->net, error);
+        if (backend == NULL ||
+            !add_virtio(v, VIREO_VIRT_NET_SLOT,
+                        vireo_virtio_net_new(bus, backend, config->net->mac), error)) {
+            return false;
+        }
+    }
     return true;
 }
 
@@ -343,6 +352,21 @@ VireoVirtio *vireo_virt_get_virtio(VireoVirt *board, unsigned slot)
 VireoVirtio *vireo_virt_get_virtio_console(VireoVirt *board)
 {
     return board->virtio[VIREO_VIRT_CONSOLE_SLOT];
+}
+
+VireoVirtio *vireo_virt_get_virtio_net(VireoVirt *board)
+{
+    VireoVirtio *dev = board->virtio[VIREO_VIRT_NET_SLOT];
+
+    if (dev == NULL || vireo_virtio_get_model_ops(dev)->device_id != VIREO_VIRTIO_ID_NET) {
+        return NULL;
+    }
+    return dev;
+}
+
+bool vireo_virt_config_has_net(const VireoVirtConfig *config)
+{
+    return config->net != NULL && config->net->kind != VIREO_NET_NONE;
 }
 
 const VireoVirtBoot *vireo_virt_get_boot(VireoVirt *board)

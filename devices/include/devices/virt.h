@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "devices/net.h"
 #include "devices/uart.h"
 #include "devices/virtio.h"
 #include "engine/machine.h"
@@ -17,7 +18,8 @@ G_BEGIN_DECLS
  * that board (OpenSBI's generic platform, U-Boot's qemu-riscv64 builds)
  * runs on it: a reset ROM, the SiFive test device, a Goldfish RTC, the
  * CLINT, the PLIC, an NS16550A UART, eight virtio-mmio slots (a console, an
- * entropy device and up to six disks) and RAM from 0x80000000.
+ * entropy device, up to six disks, or five and a network card) and RAM from
+ * 0x80000000.
  * docs/BOARD.md describes the map, the device tree and where boot images go.
  */
 
@@ -60,6 +62,10 @@ uint64_t vireo_virt_region_size(VireoVirtRegion region, unsigned n_harts, uint64
 #define VIREO_VIRT_RNG_SLOT     1
 #define VIREO_VIRT_MAX_DISKS    6
 #define VIREO_VIRT_DISK_SLOT(i) (VIREO_VIRT_VIRTIO_SLOTS - 1 - (i))
+/* The network card takes slot 2, the slot of a sixth disk: with a network
+ * the board takes at most five disks. */
+#define VIREO_VIRT_NET_SLOT           2
+#define VIREO_VIRT_MAX_DISKS_WITH_NET 5
 /* The guest-physical base of a slot. */
 uint64_t vireo_virt_virtio_base(unsigned slot);
 /* The slots in use with `n_disks` disks, one bit per slot. */
@@ -94,9 +100,14 @@ typedef struct {
     const char *test_elf;       /* ISA test mode: this ELF alone, harts start at its entry */
     const VireoVirtDisk *disks; /* virtio-blk disks, at most VIREO_VIRT_MAX_DISKS */
     unsigned n_disks;
-    VireoRing *hvc; /* what the virtio console transmits; not owned, must outlive
-                       the machine; NULL discards it */
+    VireoRing *hvc;            /* what the virtio console transmits; not owned, must outlive
+                                  the machine; NULL discards it */
+    const VireoNetConfig *net; /* a virtio network card on this back end; NULL or
+                                  VIREO_NET_NONE: none */
 } VireoVirtConfig;
+
+/* Whether `config` has a network card. */
+bool vireo_virt_config_has_net(const VireoVirtConfig *config);
 
 /*
  * The device tree.
@@ -177,7 +188,9 @@ typedef struct VireoVirt VireoVirt;
  * (start, pause, stop, wait), drains `config->console` and `config->hvc`, and
  * feeds console input with vireo_uart_receive() on vireo_virt_get_uart() and
  * vireo_virtio_console_receive() on vireo_virt_get_virtio_console(). A disk
- * image that cannot be opened is a VIREO_ERROR_IO error naming it. */
+ * image that cannot be opened is a VIREO_ERROR_IO error naming it, and so is
+ * a network back end that cannot start (a TAP interface that cannot be
+ * attached, a forwarded port that cannot be bound). */
 VireoMachine *vireo_virt_new(const VireoVirtConfig *config, VireoVirt **board, GError **error);
 
 VireoMachine *vireo_virt_get_machine(VireoVirt *board);
@@ -187,6 +200,8 @@ VireoUart *vireo_virt_get_uart(VireoVirt *board);
 VireoVirtio *vireo_virt_get_virtio(VireoVirt *board, unsigned slot);
 /* The virtio console, for console input (vireo_virtio_console_receive). */
 VireoVirtio *vireo_virt_get_virtio_console(VireoVirt *board);
+/* The network card, or NULL without a network. */
+VireoVirtio *vireo_virt_get_virtio_net(VireoVirt *board);
 const VireoVirtBoot *vireo_virt_get_boot(VireoVirt *board);
 
 G_END_DECLS

@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "devices/virtio-net.h"
+
+#include <string.h>
+
+/* The bytes of the backlog, besides its frame count. */
+#define RX_BACKLOG_BYTES (4u << 20)
+
+typedef struct {
+    VireoVirtio *dev;
+    VireoNetBackend *backend;
+    guint8 mac[VIREO_NET_MAC_LEN];
+
+    /* Receive: the chain taken for the next frame, and the frames waiting
+     * for one. */
+    VireoVirtioChain rx_chain;
+    bool rx_held;
+    GQueue rx_backlog; /* GBytes */
+    gsize rx_backlog_bytes;
+
+    /* Transmit: a frame the back end had no room for. */
+    guint8 *tx_buf;
+    gsize tx_len;
+    bool tx_pending;
+
+    VireoVirtioNetStats stats;
+} Net;
+
+static const VireoVirtioModelOps net_ops;
+
+/* ---- Transmit, on the notifying vCPU's thread (or the back end's, when it
+ * has room again) ------------------------------------------------------------ */
+
+/* Gathers the frame of a transmit chain into tx_buf; false for a chain that
+ * must be returned unsent. */
+static bool tx_gather(Net *n, const VireoVirtioChain *c)
+{
+    guint8 hdr[VIREO_VIRTIO_NET_HDR_SIZE];
+    uint64_t len;
+
+    if (c->n_in > 0 || c->out_len < VIREO_VIRTIO_NET_HDR_SIZE + VIREO_NET_MIN_FRAME ||
+        c->out_len > VIREO_VIRTIO_NET_HDR_SIZE + VIREO_NET_MAX_FRAME) {
+        return false;
+    }
+    len = c->out_len - VIREO_VIRTIO_NET_HDR_SIZE;
+    if (vireo_virtio_chain_read_locked(n->dev, c, 0, hdr, sizeof hdr) != sizeof hdr ||
+        hdr[VIREO_VIRTIO_NET_HDR_GSO_TYPE] != VIREO_VIRTIO_NET_HDR_GSO_NONE) {
+        return false;
+    }
+    /* Without VIRTIO_NET_F_CSUM no flag has a meaning; unknown flags are
+     * ignored (5.1.6.2.2). */
+    if (vireo_virtio_chain_read_locked(n->dev, c, VIREO_VIRTIO_NET_HDR_SIZE, n->tx_buf,
+                                       (gsize)len) != len) {
+        return false;
+    }
+    n->tx_len = (gsize)len;
+    return true;
+}
+
+/* Sends the frames the driver queued until the queue is empty or the back
+ * end is full. */
+static void tx_locked(Net *n)
+{
+    VireoVirtioChain c;
+
+    if (n->tx_pending) {
+        if (!vireo_net_backend_send(n->backend, n->tx_buf, n->tx_len)) {
+            return;
+        }
+        n->tx_pending = false;
+        n->stats.tx_frames++;
+    }
+    while (vireo_virtio_pop_locked(n->dev, VIREO_VIRTIO_NET_TX, &c)) {
+        bool ok = tx_gather(n, &c);
+
+        /* The data is copied: the buffers go back at once. */
+        vireo_virtio_push_locked(n->dev, &c, 0);
+        if (!ok) {
+            n->stats.tx_dropped++;
+            continue;
+        }
+        if (!vireo_net_backend_send(n->backend, n->tx_buf, n->tx_len)) {
+            n->tx_pending = true;
+            break;
+        }
+        n->stats.tx_frames++;
+    }
+    vireo_virtio_notify_locked(n->dev, VIREO_VIRTIO_NET_TX);
+}
+
+/* The back end has room again. */
+static void net_writable(void *opaque)
+{
+    Net *n = opaque;
+
+    vireo_virtio_lock(n->dev);
+    if (vireo_virtio_is_running_locked(n->dev)) {
+        tx_locked(n);
+    }
+    vireo_virtio_unlock(n->dev);
+}
+
+/* ---- Receive -------------------------------------------------------------- */
+
+typedef enum {
+    RX_DELIVERED,
+    RX_NO_BUFFER, /* the driver has no buffer available */
+    RX_DROPPED,
+} RxResult;
+
+/* Puts one frame into the next receive chain. */
+static RxResult rx_deliver_locked(Net *n, const guint8 *frame, gsize len)
+{
+    guint8 hdr[VIREO_VIRTIO_NET_HDR_SIZE] = { 0 };
+
+    if (!vireo_virtio_is_running_locked(n->dev)) {
+        return RX_DROPPED;
+    }
+    for (;;) {
+        if (!n->rx_held) {
+            if (!vireo_virtio_pop_locked(n->dev, VIREO_VIRTIO_NET_RX, &n->rx_chain)) {
+                return RX_NO_BUFFER;
+            }
+            n->rx_held = true;
+        }
+        /* A chain that holds no frame at all is of no use: return it. */
+        if (n->rx_chain.in_len >= VIREO_VIRTIO_NET_HDR_SIZE + VIREO_NET_MIN_FRAME) {
+            break;
+        }
+        vireo_virtio_push_locked(n->dev, &n->rx_chain, 0);
+        n->rx_held = false;
+    }
+    if (n->rx_chain.in_len < VIREO_VIRTIO_NET_HDR_SIZE + (uint64_t)len) {
+        return RX_DROPPED; /* too large for the driver's buffers */
+    }
+    /* No offloads: no flags, no segmentation; one buffer (5.1.6.4.1). */
+    hdr[VIREO_VIRTIO_NET_HDR_NUM_BUFFERS] = 1;
+    vireo_virtio_chain_write_locked(n->dev, &n->rx_chain, 0, hdr, sizeof hdr);
+    vireo_virtio_chain_write_locked(n->dev, &n->rx_chain, VIREO_VIRTIO_NET_HDR_SIZE, frame, len);
+    vireo_virtio_push_locked(n->dev, &n->rx_chain, (uint32_t)(VIREO_VIRTIO_NET_HDR_SIZE + len));
+    n->rx_held = false;
+    n->stats.rx_frames++;
+    return RX_DELIVERED;
+}
+
+static void rx_backlog_clear(Net *n)
+{
+    n->stats.rx_dropped += n->rx_backlog.length;
+    g_queue_clear_full(&n->rx_backlog, (GDestroyNotify)g_bytes_unref);
+    n->rx_backlog_bytes = 0;
+}
+
+/* Delivers waiting frames while the driver has buffers. */
+static void rx_flush_locked(Net *n)
+{
+    GBytes *frame;
+
+    while ((frame = g_queue_peek_head(&n->rx_backlog)) != NULL) {
+        gsize len;
+        const guint8 *data = g_bytes_get_data(frame, &len);
+        RxResult r = rx_deliver_locked(n, data, len);
+
+        if (r == RX_NO_BUFFER) {
+            break;
+        }
+        if (r == RX_DROPPED) {
+            n->stats.rx_dropped++;
+        }
+        g_queue_pop_head(&n->rx_backlog);
+        n->rx_backlog_bytes -= len;
+        g_bytes_unref(frame);
+    }
+    vireo_virtio_notify_locked(n->dev, VIREO_VIRTIO_NET_RX);
+}
+
+/* A frame from the network, on the back end's thread. */
+static void net_receive(void *opaque, const guint8 *frame, gsize len)
+{
+    Net *n = opaque;
+    RxResult r = RX_NO_BUFFER;
+
+    vireo_virtio_lock(n->dev);
+    if (n->rx_backlog.length == 0) {
+        r = rx_deliver_locked(n, frame, len);
+    } else {
+        rx_flush_locked(n);
+        if (n->rx_backlog.length == 0) {
+            r = rx_deliver_locked(n, frame, len);
+        }
+    }
+    if (r == RX_NO_BUFFER) {
+        if (n->rx_backlog.length < VIREO_VIRTIO_NET_RX_BACKLOG &&
+            n->rx_backlog_bytes + len <= RX_BACKLOG_BYTES) {
+            g_queue_push_tail(&n->rx_backlog, g_bytes_new(frame, len));
+            n->rx_backlog_bytes += len;
+        } else {
+            n->stats.rx_dropped++;
+        }
+    } else if (r == RX_DROPPED) {
+        n->stats.rx_dropped++;
+    }
+    vireo_virtio_notify_locked(n->dev, VIREO_VIRTIO_NET_RX);
+    vireo_virtio_unlock(n->dev);
+}
+
+static const VireoNetPeerOps net_peer_ops = {
+    .receive = net_receive,
+    .writable = net_writable,
+};
+
+/* ---- The model ------------------------------------------------------------ */
+
+static uint64_t net_get_features(void *model)
+{
+    return (1ull << VIREO_VIRTIO_NET_F_MAC) | (1ull << VIREO_VIRTIO_NET_F_STATUS) |
+           (1ull << VIREO_VIRTIO_NET_F_MTU);
+}
+
+static void put16(guint8 *p, uint16_t v)
+{
+    v = GUINT16_TO_LE(v);
+    memcpy(p, &v, 2);
+}
+
+static void net_get_config(void *model, guint8 *config)
+{
+    Net *n = model;
+
+    memset(config, 0, VIREO_VIRTIO_NET_CONFIG_SIZE);
+    memcpy(config + VIREO_VIRTIO_NET_CFG_MAC, n->mac, VIREO_NET_MAC_LEN);
+    put16(config + VIREO_VIRTIO_NET_CFG_STATUS, VIREO_VIRTIO_NET_S_LINK_UP);
+    put16(config + VIREO_VIRTIO_NET_CFG_MAX_VIRTQUEUE_PAIRS, 1);
+    put16(config + VIREO_VIRTIO_NET_CFG_MTU, VIREO_VIRTIO_NET_MTU);
+}
+
+static void net_queue_notify(void *model, unsigned queue)
+{
+    Net *n = model;
+
+    if (queue == VIREO_VIRTIO_NET_TX) {
+        tx_locked(n);
+    } else if (queue == VIREO_VIRTIO_NET_RX) {
+        rx_flush_locked(n);
+    }
+}
+
+/* Everything in flight belonged to the driver that was reset. */
+static void net_reset(void *model)
+{
+    Net *n = model;
+
+    vireo_virtio_chain_clear(&n->rx_chain);
+    n->rx_held = false;
+    rx_backlog_clear(n);
+    if (n->tx_pending) {
+        n->tx_pending = false;
+        n->stats.tx_dropped++;
+    }
+}
+
+static void net_free(void *model)
+{
+    Net *n = model;
+
+    /* No callback from the back end runs after this. */
+    vireo_net_backend_free(n->backend);
+    vireo_virtio_chain_clear(&n->rx_chain);
+    g_queue_clear_full(&n->rx_backlog, (GDestroyNotify)g_bytes_unref);
+    g_free(n->tx_buf);
+    g_free(n);
+}
+
+static const VireoVirtioModelOps net_ops = {
+    .name = "virtio-net",
+    .device_id = VIREO_VIRTIO_ID_NET,
+    .n_queues = 2,
+    .queue_size = VIREO_VIRTIO_NET_QUEUE_SIZE,
+    .config_size = VIREO_VIRTIO_NET_CONFIG_SIZE,
+    .get_features = net_get_features,
+    .get_config = net_get_config,
+    .queue_notify = net_queue_notify,
+    .reset = net_reset,
+    .free = net_free,
+};
+
+VireoVirtio *vireo_virtio_net_new(VireoBus *bus, VireoNetBackend *backend,
+                                  const guint8 mac[VIREO_NET_MAC_LEN])
+{
+    Net *n = g_new0(Net, 1);
+
+    n->backend = backend;
+    memcpy(n->mac, mac, VIREO_NET_MAC_LEN);
+    g_queue_init(&n->rx_backlog);
+    n->tx_buf = g_malloc(VIREO_NET_MAX_FRAME);
+    n->dev = vireo_virtio_new(bus, &net_ops, n);
+    vireo_net_backend_attach(backend, &net_peer_ops, n);
+    return n->dev;
+}
+
+bool vireo_virtio_net_get_stats(VireoVirtio *dev, VireoVirtioNetStats *stats)
+{
+    Net *n;
+
+    if (vireo_virtio_get_model_ops(dev) != &net_ops) {
+        return false;
+    }
+    n = vireo_virtio_get_model(dev);
+    vireo_virtio_lock(dev);
+    *stats = n->stats;
+    stats->rx_backlog = n->rx_backlog.length;
+    vireo_virtio_unlock(dev);
+    return true;
+}
