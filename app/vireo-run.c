@@ -34,6 +34,8 @@ typedef struct {
     char **disk_args;
     VireoVirtDisk disks[VIREO_VIRT_MAX_DISKS];
     unsigned n_disks;
+    char *net;
+    VireoNetConfig *net_config; /* NULL: no network */
     int cpus;
     int timeout;
     gboolean stats;
@@ -517,6 +519,7 @@ static int run(const Options *opt, uint64_t ram_size)
         .disks = opt->disks,
         .n_disks = opt->n_disks,
         .hvc = hvc_ring,
+        .net = opt->net_config,
     };
     RunState rs = { { -1, -1 } };
     Output out = { .rings = { ring, hvc_ring }, .wake = { -1, -1 } };
@@ -635,7 +638,8 @@ static int dump_dtb_only(const Options *opt, uint64_t ram_size)
         .n_harts = (unsigned)opt->cpus,
         .ram_size = ram_size,
         .cmdline = opt->append,
-        .virtio_slots = vireo_virt_virtio_slots(opt->n_disks),
+        .virtio_slots = vireo_virt_virtio_slots(opt->n_disks) |
+                        (opt->net_config != NULL ? 1u << VIREO_VIRT_NET_SLOT : 0),
     };
 
     fdt = vireo_virt_build_fdt(&params, &error);
@@ -715,6 +719,8 @@ static void options_clear(Options *o)
     g_free(o->dtb_out);
     g_free(o->test);
     g_strfreev(o->disk_args);
+    g_free(o->net);
+    vireo_net_config_free(o->net_config);
     for (unsigned i = 0; i < o->n_disks; i++) {
         g_free((char *)o->disks[i].path);
     }
@@ -742,6 +748,11 @@ int main(int argc, char *argv[])
         { "disk", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt.disk_args,
           N_("Raw disk image for a virtio disk; add “,ro” for read-only (up to 6 times)"),
           N_("FILE[,ro]") },
+        { "net", 0, 0, G_OPTION_ARG_STRING, &opt.net,
+          N_("Network card: “user” for user-mode NAT through the host, with "
+             "“,hostfwd=tcp:127.0.0.1:2222-:22” forwarding a host port into the guest (several "
+             "allowed); “tap=NAME” for a TAP interface; “none” (default)"),
+          N_("user[,hostfwd=…]|tap=NAME|none") },
         { "dtb-out", 0, 0, G_OPTION_ARG_FILENAME, &opt.dtb_out,
           N_("Write the generated device tree to FILE"), N_("FILE") },
         { "stats", 0, 0, G_OPTION_ARG_NONE, &opt.stats,
@@ -837,6 +848,21 @@ int main(int argc, char *argv[])
             status = EXIT_BAD_ARGS;
             goto out;
         }
+    }
+    if (opt.net != NULL) {
+        g_autoptr(GError) net_error = NULL;
+        opt.net_config = vireo_net_config_parse(opt.net, &net_error);
+        if (opt.net_config == NULL) {
+            status = bad_args(_("--net: %s"), net_error->message);
+            goto out;
+        }
+        if (opt.net_config->kind == VIREO_NET_NONE) {
+            g_clear_pointer(&opt.net_config, vireo_net_config_free);
+        }
+    }
+    if (opt.net_config != NULL && opt.n_disks > VIREO_VIRT_MAX_DISKS_WITH_NET) {
+        status = bad_args(_("--disk: at most %d disks with --net"), VIREO_VIRT_MAX_DISKS_WITH_NET);
+        goto out;
     }
     if (!check_file("--firmware", opt.firmware) || !check_file("--kernel", opt.kernel) ||
         !check_file("--initrd", opt.initrd) || !check_file("--test", opt.test)) {
