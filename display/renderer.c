@@ -16,10 +16,22 @@
 #define CURSOR_FORMAT VIREO_PIXEL_A8R8G8B8
 #endif
 
+#define N_FORMATS (VIREO_PIXEL_A8B8G8R8 + 1)
+
+/* One program per sampling filter and pixel format, built when first used:
+ * with the filter and the byte order fixed in the source, the shader is as
+ * short as a plain textured quad, which matters on software rasterizers
+ * (a uniform swizzle matrix and a branch cost llvmpipe twice the time). */
+typedef struct {
+    GLuint id;
+    GLint u_rect, u_size, u_scale, u_tex;
+} Program;
+
 struct VireoRenderer {
-    GLuint program, vao;
-    GLint u_rect, u_size, u_scale, u_filter, u_swizzle, u_bias, u_tex;
+    Program programs[2][N_FORMATS]; /* [sharp][format] */
+    GLuint vao;
     GLint max_texture;
+    gboolean desktop;
 
     GLuint image_tex;
     int tex_w, tex_h;     /* allocated size of image_tex */
@@ -45,20 +57,20 @@ struct VireoRenderer {
  * u_rect is its left, top, right and bottom edges in normalized device
  * coordinates, and v_texel the texel position across it.
  *
- * The fragment shader samples in one of two ways. Nearest (u_filter 0)
- * fetches the texel under the pixel's centre. Sharp bilinear (u_filter 1)
- * works from the scale factor u_scale, device pixels per texel on each axis
- * (at least 1): a pixel whose centre lies more than half a pixel from a
- * texel edge shows that texel's colour alone; within half a pixel of an
- * edge it blends the two texels in proportion to the pixel's overlap with
- * each. With `e` the nearest edge and `d` the offset from it in texels,
- * d * scale is that offset in pixels; clamped to [-0.5, 0.5] and added to
- * the edge it gives the coordinate at which the linear filter returns
- * exactly that blend (at +-0.5 it lands on a texel centre: no blend).
+ * The fragment shader samples in one of two ways. NEAREST fetches the texel
+ * under the pixel's centre. SHARP (sharp bilinear) works from the scale
+ * factor u_scale, device pixels per texel on each axis (at least 1): a
+ * pixel whose centre lies more than half a pixel from a texel edge shows
+ * that texel's colour alone; within half a pixel of an edge it blends the
+ * two texels in proportion to the pixel's overlap with each. With `edge`
+ * the nearest texel edge and `d` the offset from it in texels, d * scale is
+ * that offset in pixels; clamped to [-0.5, 0.5] and added to the edge it
+ * gives the coordinate at which the linear filter returns exactly that
+ * blend (at +-0.5 it lands on a texel centre: no blend).
  *
- * The texel's bytes arrive as RGBA in memory order; u_swizzle and u_bias
- * turn them into the colour for the image's pixel format (u_bias supplies
- * alpha 1 for formats without alpha).
+ * The texel's bytes arrive as RGBA in memory order; SWIZZLE(c) turns them
+ * into the colour for the image's pixel format, alpha 1 for formats
+ * without alpha.
  */
 static const char vertex_body[] =
     "uniform vec4 u_rect;\n"
@@ -74,23 +86,44 @@ static const char fragment_body[] =
     "uniform sampler2D u_tex;\n"
     "uniform vec2 u_size;\n"
     "uniform vec2 u_scale;\n"
-    "uniform int u_filter;\n"
-    "uniform mat4 u_swizzle;\n"
-    "uniform vec4 u_bias;\n"
     "in vec2 v_texel;\n"
     "out vec4 o_color;\n"
     "void main() {\n"
-    "    vec4 c;\n"
-    "    if (u_filter == 0) {\n"
-    "        ivec2 p = clamp(ivec2(floor(v_texel)), ivec2(0), ivec2(u_size) - 1);\n"
-    "        c = texelFetch(u_tex, p, 0);\n"
-    "    } else {\n"
-    "        vec2 edge = floor(v_texel + 0.5);\n"
-    "        vec2 pos = edge + clamp((v_texel - edge) * u_scale, -0.5, 0.5);\n"
-    "        c = texture(u_tex, pos / u_size);\n"
-    "    }\n"
-    "    o_color = u_swizzle * c + u_bias;\n"
+    "#ifdef SHARP\n"
+    "    vec2 edge = floor(v_texel + 0.5);\n"
+    "    vec2 pos = edge + clamp((v_texel - edge) * u_scale, -0.5, 0.5);\n"
+    "    vec4 c = texture(u_tex, pos / u_size);\n"
+    "#else\n"
+    "    ivec2 p = clamp(ivec2(v_texel), ivec2(0), ivec2(u_size) - 1);\n"
+    "    vec4 c = texelFetch(u_tex, p, 0);\n"
+    "#endif\n"
+    "    o_color = SWIZZLE(c);\n"
     "}\n";
+
+/* For each format, the byte each output channel r, g, b, a comes from, or
+ * -1 for a constant 1. */
+static const int8_t format_sources[N_FORMATS][4] = {
+    [VIREO_PIXEL_B8G8R8X8] = { 2, 1, 0, -1 }, [VIREO_PIXEL_B8G8R8A8] = { 2, 1, 0, 3 },
+    [VIREO_PIXEL_R8G8B8X8] = { 0, 1, 2, -1 }, [VIREO_PIXEL_R8G8B8A8] = { 0, 1, 2, 3 },
+    [VIREO_PIXEL_X8R8G8B8] = { 1, 2, 3, -1 }, [VIREO_PIXEL_A8R8G8B8] = { 1, 2, 3, 0 },
+    [VIREO_PIXEL_X8B8G8R8] = { 3, 2, 1, -1 }, [VIREO_PIXEL_A8B8G8R8] = { 3, 2, 1, 0 },
+};
+
+/* "#define SWIZZLE(c) vec4((c).bgr, 1.0)" and the like. */
+static char *swizzle_define(VireoPixelFormat format)
+{
+    const int8_t *src = format_sources[format];
+    char sel[5] = { 0 };
+
+    for (int i = 0; i < 3; i++) {
+        sel[i] = "rgba"[src[i]];
+    }
+    if (src[3] < 0) {
+        return g_strdup_printf("#define SWIZZLE(c) vec4((c).%s, 1.0)\n", sel);
+    }
+    sel[3] = "rgba"[src[3]];
+    return g_strdup_printf("#define SWIZZLE(c) (c).%s\n", sel);
+}
 
 static const char desktop_header[] = "#version 150\n";
 static const char es_header[] = "#version 300 es\n"
@@ -129,13 +162,12 @@ static gboolean check_gl(const char *what, GError **error)
     return TRUE;
 }
 
-static GLuint compile(GLenum type, const char *header, const char *body, GError **error)
+static GLuint compile(GLenum type, const char *const *sources, int n, GError **error)
 {
     GLuint shader = glCreateShader(type);
-    const char *sources[2] = { header, body };
     GLint ok = GL_FALSE, len = 0;
 
-    glShaderSource(shader, 2, sources, NULL);
+    glShaderSource(shader, n, (const GLchar *const *)sources, NULL);
     glCompileShader(shader);
     glGetShaderiv(shader, GL_COMPILE_STATUS, &ok);
     if (!ok) {
@@ -153,49 +185,71 @@ static GLuint compile(GLenum type, const char *header, const char *body, GError 
     return shader;
 }
 
-static gboolean build_program(VireoRenderer *self, GError **error)
+/* The program for a filter and format, built the first time. */
+static const Program *get_program(VireoRenderer *self, gboolean sharp, VireoPixelFormat format,
+                                  GError **error)
 {
-    const char *header = epoxy_is_desktop_gl() ? desktop_header : es_header;
-    GLuint vs, fs;
+    Program *prog;
+    const char *header = self->desktop ? desktop_header : es_header;
+    g_autofree char *swizzle = NULL;
+    const char *vs_sources[1], *fs_sources[4];
+    GLuint vs, fs, id;
     GLint ok = GL_FALSE, len = 0;
 
-    vs = compile(GL_VERTEX_SHADER, header, vertex_body, error);
-    if (vs == 0) {
-        return FALSE;
+    if ((unsigned)format >= N_FORMATS) {
+        format = VIREO_PIXEL_B8G8R8X8;
     }
-    fs = compile(GL_FRAGMENT_SHADER, header, fragment_body, error);
+    prog = &self->programs[sharp ? 1 : 0][format];
+    if (prog->id != 0) {
+        return prog;
+    }
+    swizzle = swizzle_define(format);
+    vs_sources[0] = vertex_body;
+    fs_sources[0] = sharp ? "#define SHARP 1\n" : "";
+    fs_sources[1] = swizzle;
+    fs_sources[2] = fragment_body;
+    {
+        const char *v[2] = { header, vs_sources[0] };
+        vs = compile(GL_VERTEX_SHADER, v, 2, error);
+    }
+    if (vs == 0) {
+        return NULL;
+    }
+    {
+        const char *f[4] = { header, fs_sources[0], fs_sources[1], fs_sources[2] };
+        fs = compile(GL_FRAGMENT_SHADER, f, 4, error);
+    }
     if (fs == 0) {
         glDeleteShader(vs);
-        return FALSE;
+        return NULL;
     }
-    self->program = glCreateProgram();
-    glAttachShader(self->program, vs);
-    glAttachShader(self->program, fs);
-    if (epoxy_is_desktop_gl()) {
-        glBindFragDataLocation(self->program, 0, "o_color");
+    id = glCreateProgram();
+    glAttachShader(id, vs);
+    glAttachShader(id, fs);
+    if (self->desktop) {
+        glBindFragDataLocation(id, 0, "o_color");
     }
-    glLinkProgram(self->program);
+    glLinkProgram(id);
     glDeleteShader(vs);
     glDeleteShader(fs);
-    glGetProgramiv(self->program, GL_LINK_STATUS, &ok);
+    glGetProgramiv(id, GL_LINK_STATUS, &ok);
     if (!ok) {
         g_autofree char *log = NULL;
-        glGetProgramiv(self->program, GL_INFO_LOG_LENGTH, &len);
+        glGetProgramiv(id, GL_INFO_LOG_LENGTH, &len);
         log = g_malloc0((gsize)MAX(len, 1));
-        glGetProgramInfoLog(self->program, MAX(len, 1), NULL, log);
+        glGetProgramInfoLog(id, MAX(len, 1), NULL, log);
         g_set_error(error, VIREO_ERROR, VIREO_ERROR_DEVICE,
                     "The display's shaders do not link on %s: %s",
                     (const char *)glGetString(GL_RENDERER), g_strstrip(log));
-        return FALSE;
+        glDeleteProgram(id);
+        return NULL;
     }
-    self->u_rect = glGetUniformLocation(self->program, "u_rect");
-    self->u_size = glGetUniformLocation(self->program, "u_size");
-    self->u_scale = glGetUniformLocation(self->program, "u_scale");
-    self->u_filter = glGetUniformLocation(self->program, "u_filter");
-    self->u_swizzle = glGetUniformLocation(self->program, "u_swizzle");
-    self->u_bias = glGetUniformLocation(self->program, "u_bias");
-    self->u_tex = glGetUniformLocation(self->program, "u_tex");
-    return TRUE;
+    prog->id = id;
+    prog->u_rect = glGetUniformLocation(id, "u_rect");
+    prog->u_size = glGetUniformLocation(id, "u_size");
+    prog->u_scale = glGetUniformLocation(id, "u_scale");
+    prog->u_tex = glGetUniformLocation(id, "u_tex");
+    return prog;
 }
 
 static GLuint new_texture(void)
@@ -235,10 +289,14 @@ VireoRenderer *vireo_renderer_new(GError **error)
     }
 
     self = g_new0(VireoRenderer, 1);
+    self->desktop = desktop;
     self->mode = VIREO_SCALE_FIT;
     self->bg[0] = self->bg[1] = self->bg[2] = 0.09f;
     clear_gl_errors();
-    if (!build_program(self, error)) {
+    /* The common programs now, so that a shader that does not build is an
+     * error here rather than a blank display later. */
+    if (get_program(self, FALSE, VIREO_PIXEL_B8G8R8X8, error) == NULL ||
+        get_program(self, TRUE, VIREO_PIXEL_B8G8R8X8, error) == NULL) {
         vireo_renderer_free(self);
         return NULL;
     }
@@ -261,8 +319,12 @@ void vireo_renderer_free(VireoRenderer *self)
     if (self == NULL) {
         return;
     }
-    if (self->program != 0) {
-        glDeleteProgram(self->program);
+    for (int f = 0; f < 2; f++) {
+        for (int i = 0; i < N_FORMATS; i++) {
+            if (self->programs[f][i].id != 0) {
+                glDeleteProgram(self->programs[f][i].id);
+            }
+        }
     }
     if (self->vao != 0) {
         glDeleteVertexArrays(1, &self->vao);
@@ -489,52 +551,35 @@ gboolean vireo_renderer_get_last_filter_sharp(VireoRenderer *self)
     return self->last_sharp;
 }
 
-/* Column-major matrix and bias taking RGBA bytes in memory order to the
- * colour of `format`. */
-static void swizzle_for(VireoPixelFormat format, float m[16], float bias[4])
+/* Draws a texture of tex_w x tex_h texels in `format` over `r` (device
+ * pixels, top-left origin) of a fb_width x fb_height framebuffer. FALSE
+ * when the program for it does not build. */
+static gboolean draw_quad(VireoRenderer *self, VireoRect r, int fb_width, int fb_height, int tex_w,
+                          int tex_h, VireoPixelFormat format, gboolean sharp, float scale_x,
+                          float scale_y, GError **error)
 {
-    /* For each output channel r, g, b, a: the byte it comes from, or -1
-     * for a constant 1. */
-    static const int8_t sources[][4] = {
-        [VIREO_PIXEL_B8G8R8X8] = { 2, 1, 0, -1 }, [VIREO_PIXEL_B8G8R8A8] = { 2, 1, 0, 3 },
-        [VIREO_PIXEL_R8G8B8X8] = { 0, 1, 2, -1 }, [VIREO_PIXEL_R8G8B8A8] = { 0, 1, 2, 3 },
-        [VIREO_PIXEL_X8R8G8B8] = { 1, 2, 3, -1 }, [VIREO_PIXEL_A8R8G8B8] = { 1, 2, 3, 0 },
-        [VIREO_PIXEL_X8B8G8R8] = { 3, 2, 1, -1 }, [VIREO_PIXEL_A8B8G8R8] = { 3, 2, 1, 0 },
-    };
-    const int8_t *src = sources[(unsigned)format < G_N_ELEMENTS(sources) ? format : 0];
+    const Program *prog = get_program(self, sharp, format, error);
 
-    memset(m, 0, 16 * sizeof m[0]);
-    for (int out = 0; out < 4; out++) {
-        bias[out] = src[out] < 0 ? 1.0f : 0.0f;
-        if (src[out] >= 0) {
-            m[src[out] * 4 + out] = 1.0f; /* column = source, row = output */
-        }
+    if (prog == NULL) {
+        return FALSE;
     }
-}
-
-/* Draws a texture of tex_w x tex_h texels over `r` (device pixels, top-left
- * origin) of a fb_width x fb_height framebuffer. */
-static void draw_quad(VireoRenderer *self, VireoRect r, int fb_width, int fb_height, int tex_w,
-                      int tex_h, VireoPixelFormat format, gboolean sharp, float scale_x,
-                      float scale_y)
-{
-    float m[16], bias[4];
-
-    swizzle_for(format, m, bias);
-    glUniform4f(self->u_rect, 2.0f * (float)r.x / (float)fb_width - 1.0f,
+    glUseProgram(prog->id);
+    glUniform1i(prog->u_tex, 0);
+    glUniform4f(prog->u_rect, 2.0f * (float)r.x / (float)fb_width - 1.0f,
                 1.0f - 2.0f * (float)r.y / (float)fb_height,
                 2.0f * (float)(r.x + r.width) / (float)fb_width - 1.0f,
                 1.0f - 2.0f * (float)(r.y + r.height) / (float)fb_height);
-    glUniform2f(self->u_size, (float)tex_w, (float)tex_h);
-    glUniform2f(self->u_scale, MAX(scale_x, 1.0f), MAX(scale_y, 1.0f));
-    glUniform1i(self->u_filter, sharp ? 1 : 0);
-    glUniformMatrix4fv(self->u_swizzle, 1, GL_FALSE, m);
-    glUniform4fv(self->u_bias, 1, bias);
+    glUniform2f(prog->u_size, (float)tex_w, (float)tex_h);
+    if (sharp) {
+        glUniform2f(prog->u_scale, MAX(scale_x, 1.0f), MAX(scale_y, 1.0f));
+    }
     glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
+    return TRUE;
 }
 
 void vireo_renderer_draw(VireoRenderer *self, int fb_width, int fb_height)
 {
+    g_autoptr(GError) error = NULL;
     VireoRect view;
     float sx, sy;
     gboolean sharp;
@@ -571,13 +616,18 @@ void vireo_renderer_draw(VireoRenderer *self, int fb_width, int fb_height)
     sharp = view.width % self->image_w != 0 || view.height % self->image_h != 0;
     self->last_sharp = sharp;
 
-    glUseProgram(self->program);
     glBindVertexArray(self->vao);
     glActiveTexture(GL_TEXTURE0);
-    glUniform1i(self->u_tex, 0);
     glBindTexture(GL_TEXTURE_2D, self->image_tex);
-    draw_quad(self, view, fb_width, fb_height, self->image_w, self->image_h, self->format, sharp,
-              sx, sy);
+    if (!draw_quad(self, view, fb_width, fb_height, self->image_w, self->image_h, self->format,
+                   sharp, sx, sy, &error)) {
+        /* The message picture's programs were built with the renderer. */
+        glBindTexture(GL_TEXTURE_2D, 0);
+        glBindVertexArray(0);
+        show_error(self, error);
+        vireo_renderer_draw(self, fb_width, fb_height);
+        return;
+    }
 
     if (self->cursor_visible && self->msg_title == NULL) {
         VireoRect c;
@@ -593,8 +643,11 @@ void vireo_renderer_draw(VireoRenderer *self, int fb_width, int fb_height)
         glBlendFuncSeparate(self->cursor_premultiplied ? GL_ONE : GL_SRC_ALPHA,
                             GL_ONE_MINUS_SRC_ALPHA, GL_ONE, GL_ONE_MINUS_SRC_ALPHA);
         glBindTexture(GL_TEXTURE_2D, self->cursor_tex);
-        draw_quad(self, c, fb_width, fb_height, VIREO_CURSOR_SIZE, VIREO_CURSOR_SIZE, CURSOR_FORMAT,
-                  sharp, sx, sy);
+        if (!draw_quad(self, c, fb_width, fb_height, VIREO_CURSOR_SIZE, VIREO_CURSOR_SIZE,
+                       CURSOR_FORMAT, sharp, sx, sy, &error)) {
+            g_warning("%s", error->message); /* the image is there; only the cursor is not */
+            g_clear_error(&error);
+        }
         glDisable(GL_BLEND);
         glDisable(GL_SCISSOR_TEST);
     }
