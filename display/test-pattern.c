@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "display/test-pattern.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "display/font.h"
@@ -13,6 +14,7 @@ struct VireoTestPattern {
     size_t stride;
     guint8 *pixels; /* the "guest's" image */
     guint frame;    /* read by other threads: accessed atomically */
+    gboolean cursor;
 
     GThread *thread;
     GMutex lock;
@@ -177,6 +179,42 @@ void vireo_test_pattern_resize(VireoTestPattern *self, int width, int height)
     vireo_scanout_update(self->scanout, self->pixels, self->stride, all);
 }
 
+void vireo_test_pattern_cursor_position(int width, int height, guint frame, int *x, int *y)
+{
+    double angle = (double)(frame % 360) * G_PI / 180.0 * 2.0;
+    double radius = MIN(width, height) / 4.0;
+
+    *x = width / 2 + (int)lround(radius * cos(angle));
+    *y = height / 2 + (int)lround(radius * sin(angle));
+}
+
+void vireo_test_pattern_set_cursor(VireoTestPattern *self, gboolean enabled)
+{
+    self->cursor = enabled;
+    if (!enabled) {
+        vireo_scanout_set_cursor(self->scanout, NULL, 0, 0);
+        return;
+    }
+    /* An arrow: white with a black outline, its tip on the hot spot. */
+    {
+        g_autofree uint32_t *argb = g_new0(uint32_t, VIREO_CURSOR_SIZE * VIREO_CURSOR_SIZE);
+        const int rows = 18;
+        int x, y;
+
+        for (y = 0; y < rows; y++) {
+            int w = y * 2 / 3 + 1;
+            for (x = 0; x < w; x++) {
+                gboolean edge = x == 0 || x == w - 1 || y == rows - 1;
+                argb[y * VIREO_CURSOR_SIZE + x] = edge ? 0xff000000 : 0xffffffff;
+            }
+        }
+        vireo_scanout_set_cursor(self->scanout, argb, 0, 0);
+        vireo_test_pattern_cursor_position(self->width, self->height,
+                                           vireo_test_pattern_get_frame(self), &x, &y);
+        vireo_scanout_move_cursor(self->scanout, x, y, true);
+    }
+}
+
 void vireo_test_pattern_draw_frame(VireoTestPattern *self, guint frame)
 {
     guint old = vireo_test_pattern_get_frame(self);
@@ -196,6 +234,11 @@ void vireo_test_pattern_draw_frame(VireoTestPattern *self, guint frame)
     vireo_scanout_update(self->scanout, self->pixels, self->stride, old_box);
     vireo_scanout_update(self->scanout, self->pixels, self->stride, new_box);
     vireo_scanout_update(self->scanout, self->pixels, self->stride, counter);
+    if (self->cursor) {
+        int x, y;
+        vireo_test_pattern_cursor_position(self->width, self->height, frame, &x, &y);
+        vireo_scanout_move_cursor(self->scanout, x, y, true);
+    }
 }
 
 static void on_size_request(void *opaque, int width, int height)

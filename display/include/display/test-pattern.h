@@ -29,6 +29,12 @@ void vireo_test_pattern_resize(VireoTestPattern *self, int width, int height);
 void vireo_test_pattern_draw_frame(VireoTestPattern *self, guint frame);
 guint vireo_test_pattern_get_frame(VireoTestPattern *self);
 
+/* Gives the scanout a cursor, an arrow with its hot spot at the tip, that
+ * circles around the image's centre, one step per frame; or hides it. */
+void vireo_test_pattern_set_cursor(VireoTestPattern *self, gboolean enabled);
+/* Where the cursor's hot spot is in frame `frame`. */
+void vireo_test_pattern_cursor_position(int width, int height, guint frame, int *x, int *y);
+
 /* Draws frames at `fps` on a thread of its own, as a device would. With
  * `follow_size`, it installs the scanout's size callback and switches to
  * the sizes presenters request. */
