@@ -3,14 +3,15 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-files=$(git ls-files '*.c' '*.h' 2>/dev/null || find app ui engine display devices accel tests -name '*.[ch]')
+files=$(git ls-files '*.c' '*.h' 2>/dev/null || true)
+[ -n "$files" ] || files=$(find app ui engine display devices accel tests -name '*.[ch]')
 [ -n "$files" ] || { echo "no sources found" >&2; exit 1; }
-bad=0
-for f in $files; do
-    [ -f "$f" ] || continue
-    if ! clang-format --style=file --dry-run --Werror "$f" >/dev/null 2>&1; then
-        echo "not formatted: $f (run: clang-format -i $f)"
-        bad=1
-    fi
-done
-exit $bad
+# One clang-format process for every file; it names each file that differs.
+# shellcheck disable=SC2086
+if ! clang-format --style=file --dry-run --Werror $files 2>/tmp/vireo-format.$$; then
+    grep -o '^[^:]*\.[ch]' /tmp/vireo-format.$$ | sort -u | sed 's/^/not formatted: /'
+    rm -f /tmp/vireo-format.$$
+    echo "run: clang-format -i <file>"
+    exit 1
+fi
+rm -f /tmp/vireo-format.$$
