@@ -117,7 +117,9 @@ static void pattern_frame(VireoSdlWindow *window, void *opaque)
         }
         break;
     case 1:
-        if (now - fx->step_time > 300 * 1000) {
+        /* Later, and some pattern frames later even on a busy machine. */
+        if (now - fx->step_time > 300 * 1000 &&
+            vireo_test_pattern_get_frame(fx->pattern) >= fx->pattern_frames[0] + 5) {
             take_shot(fx, 1);
             vireo_sdl_window_stop(window);
             fx->step++;
