@@ -21,8 +21,10 @@ static bool test_write(void *opaque, uint64_t offset, unsigned size, uint64_t va
     if (offset >= VIREO_SIFIVE_TEST_MMIO_SIZE) {
         return false;
     }
-    /* Only a full 32-bit (or wider) write of the command register acts. */
-    if (offset != 0 || size < 4) {
+    /* The command register takes 16-bit writes (OpenSBI's driver powers
+     * off with a halfword store) and 32-bit ones (which carry a failure
+     * code in the upper half). */
+    if (offset != 0 || size < 2) {
         return true;
     }
     g_mutex_lock(&t->lock);
@@ -31,7 +33,8 @@ static bool test_write(void *opaque, uint64_t offset, unsigned size, uint64_t va
     switch (command & 0xffff) {
     case VIREO_SIFIVE_TEST_PASS: vireo_machine_request_poweroff(t->machine, 0); break;
     case VIREO_SIFIVE_TEST_FAIL:
-        vireo_machine_request_poweroff(t->machine, (int)(command >> 16));
+        /* A failure never reads as success, even without a code. */
+        vireo_machine_request_poweroff(t->machine, (command >> 16) != 0 ? (int)(command >> 16) : 1);
         break;
     case VIREO_SIFIVE_TEST_RESET: vireo_machine_request_reset(t->machine); break;
     default: break;

@@ -76,6 +76,26 @@ static void test_fail_max(Fixture *f, gconstpointer data)
     g_assert_cmpint(code, ==, 0xffff);
 }
 
+/* OpenSBI powers off with a 16-bit store. */
+static void test_halfword(Fixture *f, gconstpointer data)
+{
+    int code = -1;
+
+    guest_write(f, 0, 2, 0x5555);
+    g_assert_cmpint(vireo_machine_wait(f->machine, &code, NULL), ==, VIREO_EXIT_POWEROFF);
+    g_assert_cmpint(code, ==, 0);
+}
+
+/* A failure without a code (a 16-bit store) still exits with a failure. */
+static void test_halfword_fail(Fixture *f, gconstpointer data)
+{
+    int code = -1;
+
+    guest_write(f, 0, 2, 0x3333);
+    g_assert_cmpint(vireo_machine_wait(f->machine, &code, NULL), ==, VIREO_EXIT_POWEROFF);
+    g_assert_cmpint(code, ==, 1);
+}
+
 static void test_reset(Fixture *f, gconstpointer data)
 {
     gint64 end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
@@ -103,10 +123,9 @@ static void test_ignored(Fixture *f, gconstpointer data)
     const VireoDeviceOps *ops = vireo_sifive_test_ops();
     uint64_t v = 1;
 
-    /* Unknown commands, narrow writes and other offsets do nothing. */
+    /* Unknown commands, byte writes and other offsets do nothing. */
     guest_write(f, 0, 4, 0x1234);
     guest_write(f, 0, 4, 0x5556);
-    guest_write(f, 0, 2, 0x5555);
     guest_write(f, 0, 1, 0x55);
     guest_write(f, 4, 4, 0x5555);
     guest_write(f, 0xffc, 4, 0x3333);
@@ -129,6 +148,8 @@ int main(int argc, char *argv[])
     ADD("/sifive-test/pass", test_pass);
     ADD("/sifive-test/fail", test_fail);
     ADD("/sifive-test/fail-max", test_fail_max);
+    ADD("/sifive-test/halfword", test_halfword);
+    ADD("/sifive-test/halfword-fail", test_halfword_fail);
     ADD("/sifive-test/reset", test_reset);
     ADD("/sifive-test/ignored", test_ignored);
 #undef ADD
