@@ -237,7 +237,8 @@ static void test_size_request(void)
 
 typedef struct {
     GArray *keys;
-    int mx, my, buttons;
+    int mx, my, mw, mh, buttons;
+    int wheel_x, wheel_y;
 } InputLog;
 
 static void log_key(void *opaque, unsigned code, bool pressed)
@@ -254,6 +255,108 @@ static void log_motion(void *opaque, int x, int y, int w, int h)
 
     log->mx = x;
     log->my = y;
+    log->mw = w;
+    log->mh = h;
+}
+
+static void log_wheel(void *opaque, int dx, int dy)
+{
+    InputLog *log = opaque;
+
+    log->wheel_x += dx;
+    log->wheel_y += dy;
+}
+
+/* The view's controller of a type, to emit its signals as GTK would. */
+static GtkEventController *find_controller(GtkWidget *widget, GType type)
+{
+    g_autoptr(GListModel) list = gtk_widget_observe_controllers(widget);
+
+    for (guint i = 0; i < g_list_model_get_n_items(list); i++) {
+        g_autoptr(GtkEventController) c = g_list_model_get_item(list, i);
+        if (G_TYPE_CHECK_INSTANCE_TYPE(c, type)) {
+            return c; /* the widget keeps it */
+        }
+    }
+    g_assert_not_reached();
+}
+
+static gboolean press(GtkEventController *key, guint keycode, GdkModifierType state)
+{
+    gboolean handled = FALSE;
+
+    g_signal_emit_by_name(key, "key-pressed", 0u, keycode, state, &handled);
+    return handled;
+}
+
+static void release(GtkEventController *key, guint keycode, GdkModifierType state)
+{
+    g_signal_emit_by_name(key, "key-released", 0u, keycode, state);
+}
+
+/* Keys become evdev codes (the xkb keycode less 8), the release
+ * combination stays with the view, the pointer lands in guest pixels, the
+ * wheel counts notches upwards, and leaving the focus releases held keys. */
+static void test_input(void)
+{
+    Fixture fx = { 0 };
+    InputLog log = { g_array_new(FALSE, FALSE, sizeof(unsigned)) };
+    const VireoInputOps ops = { .key = log_key, .pointer_motion = log_motion, .wheel = log_wheel };
+    GtkEventController *key, *motion, *scroll, *focus;
+    gboolean handled = FALSE;
+    static const unsigned expected[][2] = {
+        { KEY_A, 1 },
+        { KEY_A, 0 },
+        { KEY_LEFTCTRL, 1 },
+        { KEY_LEFTALT, 1 },
+        { KEY_B, 1 },
+        /* released when the focus leaves, in code order */
+        { KEY_LEFTCTRL, 0 },
+        { KEY_B, 0 },
+        { KEY_LEFTALT, 0 },
+    };
+
+    fixture_setup(&fx, 320, 240, 640, 480);
+    vireo_display_view_set_input(fx.view, &ops, &log);
+    fx.frames_at_least = 1;
+    iterate_until(frames_drawn, &fx, "the first frame");
+    key = find_controller(GTK_WIDGET(fx.view), GTK_TYPE_EVENT_CONTROLLER_KEY);
+    motion = find_controller(GTK_WIDGET(fx.view), GTK_TYPE_EVENT_CONTROLLER_MOTION);
+    scroll = find_controller(GTK_WIDGET(fx.view), GTK_TYPE_EVENT_CONTROLLER_SCROLL);
+    focus = find_controller(GTK_WIDGET(fx.view), GTK_TYPE_EVENT_CONTROLLER_FOCUS);
+
+    /* X11 keycodes: 38 A, 56 B, 42 G, 37 left Control, 64 left Alt. */
+    g_assert_true(press(key, 38, 0));
+    g_assert_true(press(key, 38, 0)); /* a repeat: nothing new for the guest */
+    release(key, 38, 0);
+    press(key, 37, 0);
+    press(key, 64, GDK_CONTROL_MASK);
+    g_assert_false(vireo_display_view_get_keyboard_grabbed(fx.view));
+    g_assert_true(press(key, 42, GDK_CONTROL_MASK | GDK_ALT_MASK));
+    g_assert_true(vireo_display_view_get_keyboard_grabbed(fx.view));
+    release(key, 42, GDK_CONTROL_MASK | GDK_ALT_MASK);
+    press(key, 56, GDK_CONTROL_MASK | GDK_ALT_MASK);
+    g_signal_emit_by_name(focus, "leave");
+    g_assert_false(vireo_display_view_get_keyboard_grabbed(fx.view));
+    g_assert_cmpuint(log.keys->len / 2, ==, G_N_ELEMENTS(expected));
+    for (guint i = 0; i < G_N_ELEMENTS(expected); i++) {
+        g_assert_cmpuint(g_array_index(log.keys, unsigned, 2 * i), ==, expected[i][0]);
+        g_assert_cmpuint(g_array_index(log.keys, unsigned, 2 * i + 1), ==, expected[i][1]);
+    }
+
+    /* The middle of the view is the middle of the image, in any scale. */
+    g_signal_emit_by_name(motion, "motion", 320.0, 240.0);
+    g_assert_cmpint(log.mx, ==, 160);
+    g_assert_cmpint(log.my, ==, 120);
+    g_assert_cmpint(log.mw, ==, 320);
+    g_assert_cmpint(log.mh, ==, 240);
+    g_signal_emit_by_name(scroll, "scroll", 0.0, 1.0, &handled);
+    g_assert_cmpint(log.wheel_y, ==, -VIREO_WHEEL_NOTCH);
+    g_assert_cmpint(log.wheel_x, ==, 0);
+
+    vireo_display_view_set_input(fx.view, NULL, NULL);
+    g_array_unref(log.keys);
+    fixture_teardown(&fx);
 }
 
 /* Properties and the release combination, without synthesizing events. */
@@ -341,6 +444,7 @@ int main(int argc, char *argv[])
         g_test_add_func("/display-view/pattern", test_pattern);
         g_test_add_func("/display-view/size-request", test_size_request);
         g_test_add_func("/display-view/properties", test_properties);
+        g_test_add_func("/display-view/input", test_input);
     }
     return g_test_run();
 }
