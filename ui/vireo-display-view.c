@@ -38,6 +38,7 @@ struct _VireoDisplayView {
     guint size_source;
     int asked_width, asked_height;
     guint64 frames;
+    gboolean upload_failed;
 
     const VireoInputOps *input;
     void *input_opaque;
@@ -237,9 +238,15 @@ static gboolean vireo_display_view_render(GtkGLArea *area, GdkGLContext *context
     if (self->scanout != NULL && self->presenter >= 0 &&
         vireo_scanout_acquire(self->scanout, self->presenter, &frame)) {
         g_autoptr(GError) error = NULL;
-        /* On failure the renderer draws the reason itself. */
+        /* On failure the renderer draws the reason itself; say it once in
+         * the log too. */
         if (!vireo_renderer_upload(self->renderer, &frame, &error)) {
-            g_warning("%s", error->message);
+            if (!self->upload_failed) {
+                g_warning("%s", error->message);
+            }
+            self->upload_failed = TRUE;
+        } else {
+            self->upload_failed = FALSE;
         }
         vireo_scanout_release(self->scanout, self->presenter);
     }
