@@ -247,6 +247,8 @@ def main():
         text = con.text.replace("\r", "")
         if args.verbose:
             print(text)
+        else:
+            print("\n".join(re.findall(r"^VIREO-.*$", text, re.M)))
 
         # What init reported.
         if con.seen(r"^VIREO-INIT: start") is None:

@@ -335,7 +335,7 @@ enum result check_smp(struct check *c)
     if (harts > 64)
         harts = 64;
     long work = param_long("smp_work", 200000);
-    long iters = param_long("smp_iters", 20000);
+    long iters = param_long("smp_iters", 100000);
     if (!smp_processes(c, harts, work))
         return RESULT_FAIL;
     if (!smp_threads(c, harts, iters))
