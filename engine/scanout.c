@@ -12,10 +12,15 @@ typedef struct {
     VireoScanoutRect damage; /* published since its last frame */
     bool resized;
     bool reading; /* between acquire and release */
+    int calls;    /* notify calls running now */
+    /* The cursor image as of its last frame: the device may replace the
+     * scanout's own copy while the presenter reads this one. */
+    uint32_t cursor[VIREO_CURSOR_SIZE * VIREO_CURSOR_SIZE];
 } Presenter;
 
 struct VireoScanout {
     GMutex lock;
+    GCond calls_done;
     int width, height;
     VireoPixelFormat format;
     size_t stride;
@@ -24,6 +29,7 @@ struct VireoScanout {
     /* Where each buffer lags behind the device's image. */
     VireoScanoutRect stale[2];
     bool swap_pending; /* back holds a newer image than front, not yet swapped */
+    bool writing;      /* the device is copying into the back buffer */
     uint64_t serial;
     int readers;
     Presenter presenters[VIREO_SCANOUT_MAX_PRESENTERS];
@@ -81,6 +87,7 @@ VireoScanout *vireo_scanout_new(void)
     VireoScanout *s = g_new0(VireoScanout, 1);
 
     g_mutex_init(&s->lock);
+    g_cond_init(&s->calls_done);
     s->format = VIREO_PIXEL_B8G8R8X8;
     return s;
 }
@@ -93,25 +100,41 @@ void vireo_scanout_free(VireoScanout *scanout)
     g_free(scanout->buf[0]);
     g_free(scanout->buf[1]);
     g_mutex_clear(&scanout->lock);
+    g_cond_clear(&scanout->calls_done);
     g_free(scanout);
 }
 
+/* Calls every presenter's notify function outside the lock; detach waits
+ * for the calls it handed out, so a presenter may free its state as soon as
+ * vireo_scanout_detach() returns. */
 static void notify_all(VireoScanout *s)
 {
     VireoScanoutNotifyFunc funcs[VIREO_SCANOUT_MAX_PRESENTERS];
     void *data[VIREO_SCANOUT_MAX_PRESENTERS];
+    int ids[VIREO_SCANOUT_MAX_PRESENTERS];
     int n = 0;
 
     g_mutex_lock(&s->lock);
     for (int i = 0; i < VIREO_SCANOUT_MAX_PRESENTERS; i++) {
-        if (s->presenters[i].attached && s->presenters[i].notify != NULL) {
-            funcs[n] = s->presenters[i].notify;
-            data[n++] = s->presenters[i].opaque;
+        Presenter *p = &s->presenters[i];
+        if (p->attached && p->notify != NULL) {
+            p->calls++;
+            funcs[n] = p->notify;
+            data[n] = p->opaque;
+            ids[n++] = i;
         }
     }
     g_mutex_unlock(&s->lock);
     for (int i = 0; i < n; i++) {
         funcs[i](data[i]);
+    }
+    if (n > 0) {
+        g_mutex_lock(&s->lock);
+        for (int i = 0; i < n; i++) {
+            s->presenters[ids[i]].calls--;
+        }
+        g_cond_broadcast(&s->calls_done);
+        g_mutex_unlock(&s->lock);
     }
 }
 
@@ -188,6 +211,7 @@ void vireo_scanout_update(VireoScanout *scanout, const guint8 *src, size_t src_s
     copy = rect_union(rect, s->stale[back]);
     dst = s->buf[back];
     bpp = (size_t)vireo_pixel_format_bpp(s->format);
+    s->writing = true; /* no swap while the back buffer is half written */
     g_mutex_unlock(&s->lock);
 
     /* Presenters never read the back buffer, and only this thread writes
@@ -199,6 +223,7 @@ void vireo_scanout_update(VireoScanout *scanout, const guint8 *src, size_t src_s
     }
 
     g_mutex_lock(&s->lock);
+    s->writing = false;
     s->stale[back] = (VireoScanoutRect){ 0, 0, 0, 0 };
     s->stale[!back] = rect_union(s->stale[!back], rect);
     for (int i = 0; i < VIREO_SCANOUT_MAX_PRESENTERS; i++) {
@@ -268,7 +293,7 @@ int vireo_scanout_attach(VireoScanout *scanout, VireoScanoutNotifyFunc notify, v
     g_mutex_lock(&scanout->lock);
     for (int i = 0; i < VIREO_SCANOUT_MAX_PRESENTERS; i++) {
         Presenter *p = &scanout->presenters[i];
-        if (!p->attached) {
+        if (!p->attached && p->calls == 0) {
             memset(p, 0, sizeof *p);
             p->attached = true;
             p->notify = notify;
@@ -291,9 +316,13 @@ void vireo_scanout_detach(VireoScanout *scanout, int presenter)
     g_mutex_lock(&scanout->lock);
     if (scanout->presenters[presenter].reading) {
         scanout->readers--;
-        if (scanout->readers == 0 && scanout->swap_pending) {
+        if (scanout->readers == 0 && scanout->swap_pending && !scanout->writing) {
             swap_locked(scanout);
         }
+    }
+    scanout->presenters[presenter].attached = false;
+    while (scanout->presenters[presenter].calls > 0) {
+        g_cond_wait(&scanout->calls_done, &scanout->lock);
     }
     memset(&scanout->presenters[presenter], 0, sizeof scanout->presenters[presenter]);
     g_mutex_unlock(&scanout->lock);
@@ -326,7 +355,11 @@ bool vireo_scanout_acquire(VireoScanout *scanout, int presenter, VireoScanoutFra
      * reported again with the next frame. */
     frame->damage = rect_clip(p->damage, s->width, s->height);
     p->damage = s->swap_pending ? s->stale[s->front] : (VireoScanoutRect){ 0, 0, 0, 0 };
-    frame->cursor = s->cursor_set && s->cursor_visible ? s->cursor : NULL;
+    if (p->cursor_serial != s->cursor_serial || p->serial == 0) {
+        memcpy(p->cursor, s->cursor, sizeof p->cursor);
+        p->cursor_serial = s->cursor_serial;
+    }
+    frame->cursor = s->cursor_set && s->cursor_visible ? p->cursor : NULL;
     frame->cursor_serial = s->cursor_serial;
     frame->cursor_x = s->cursor_x;
     frame->cursor_y = s->cursor_y;
@@ -348,7 +381,7 @@ void vireo_scanout_release(VireoScanout *scanout, int presenter)
     if (s->presenters[presenter].reading) {
         s->presenters[presenter].reading = false;
         s->readers--;
-        if (s->readers == 0 && s->swap_pending) {
+        if (s->readers == 0 && s->swap_pending && !s->writing) {
             swap_locked(s);
             swapped = true;
         }

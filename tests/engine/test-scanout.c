@@ -182,6 +182,48 @@ static void test_scanout_threads(void)
     g_free(mirror);
 }
 
+typedef struct {
+    gint in_call, finished;
+} SlowPresenter;
+
+static void slow_notify(void *opaque)
+{
+    SlowPresenter *sp = opaque;
+    g_atomic_int_set(&sp->in_call, 1);
+    g_usleep(50000);
+    g_atomic_int_set(&sp->finished, 1);
+}
+
+static gpointer update_once(gpointer data)
+{
+    VireoScanout *s = data;
+    static guint8 src[W * H * 4];
+    vireo_scanout_update(s, src, W * 4, (VireoScanoutRect){ 0, 0, 4, 4 });
+    return NULL;
+}
+
+/* Detaching waits for a notify call that is already running, so the
+ * presenter can free its state right after. */
+static void test_scanout_detach_waits(void)
+{
+    VireoScanout *s = vireo_scanout_new();
+    SlowPresenter *sp = g_new0(SlowPresenter, 1);
+    GThread *t;
+    int p;
+
+    vireo_scanout_set_mode(s, W, H, VIREO_PIXEL_B8G8R8X8);
+    p = vireo_scanout_attach(s, slow_notify, sp);
+    t = g_thread_new("update", update_once, s);
+    while (!g_atomic_int_get(&sp->in_call)) {
+        g_thread_yield();
+    }
+    vireo_scanout_detach(s, p);
+    g_assert_cmpint(g_atomic_int_get(&sp->finished), ==, 1);
+    g_thread_join(t);
+    g_free(sp);
+    vireo_scanout_free(s);
+}
+
 static void record_size(void *opaque, int width, int height)
 {
     int *got = opaque;
@@ -216,5 +258,6 @@ int main(int argc, char *argv[])
                     test_scanout_two_presenters_and_cursor);
     g_test_add_func("/engine/scanout/threads", test_scanout_threads);
     g_test_add_func("/engine/scanout/size-request", test_scanout_size_request);
+    g_test_add_func("/engine/scanout/detach-waits", test_scanout_detach_waits);
     return g_test_run();
 }

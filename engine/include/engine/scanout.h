@@ -73,6 +73,8 @@ typedef void (*VireoScanoutNotifyFunc)(void *opaque);
 /* Registers a presenter; returns its id (0 .. MAX_PRESENTERS - 1), or -1
  * when there are too many. Its first frame reports the whole image. */
 int vireo_scanout_attach(VireoScanout *scanout, VireoScanoutNotifyFunc notify, void *opaque);
+/* After it returns, no notify call for `presenter` runs any more, so its
+ * state may be freed. Not to be called from the notify function itself. */
 void vireo_scanout_detach(VireoScanout *scanout, int presenter);
 
 typedef struct {
@@ -84,7 +86,7 @@ typedef struct {
     VireoScanoutRect damage; /* what changed since this presenter's last frame */
     bool resized;            /* the mode changed: reallocate textures */
     /* cursor */
-    const uint32_t *cursor; /* NULL when hidden */
+    const uint32_t *cursor; /* NULL when hidden; the presenter's own copy */
     uint64_t cursor_serial; /* changes when the image changes */
     int cursor_x, cursor_y, cursor_hot_x, cursor_hot_y;
 } VireoScanoutFrame;
