@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DISK_BLOCK 4096
@@ -217,4 +218,73 @@ enum result check_rng(struct check *c)
     if (same)
         return check_fail(c, "all %zu bytes are 0x%02x", sizeof buf, buf[0]);
     return RESULT_PASS;
+}
+
+/* ---- diskbench ------------------------------------------------------------- */
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Sequential 1 MiB writes then reads of vireo.diskbench_mb MiB (default 64)
+ * on the disk with O_DIRECT, so the guest's page cache is out of the way;
+ * the write phase ends with fsync. Prints the rates for the host to read. */
+enum result check_diskbench(struct check *c)
+{
+    const char *dev = param("disk_dev");
+    const size_t chunk = 1 << 20;
+    long mb = param_long("diskbench_mb", 64);
+    uint64_t size = 0;
+    void *buf = NULL;
+    enum result r = RESULT_PASS;
+    double t0, t_write, t_read;
+    int fd;
+
+    if (!dev)
+        dev = "/dev/vda";
+    if (!wait_for_path(dev, virtio_present(VIRTIO_ID_BLOCK) ? 5 : 1))
+        return check_missing(c, "virtio-blk device");
+    fd = open(dev, O_RDWR | O_DIRECT | O_CLOEXEC);
+    if (fd < 0)
+        return check_fail(c, "open %s with O_DIRECT: %s", dev, strerror(errno));
+    if (ioctl(fd, BLKGETSIZE64, &size) != 0 || mb <= 0 || (uint64_t)mb * chunk > size) {
+        r = check_fail(c, "%s has %llu bytes, less than %ld MiB", dev, (unsigned long long)size,
+                       mb);
+        goto out;
+    }
+    if (posix_memalign(&buf, 4096, chunk) != 0) {
+        r = check_fail(c, "no memory for the buffer");
+        goto out;
+    }
+    disk_pattern(buf, chunk, 7);
+    t0 = now_seconds();
+    for (long i = 0; i < mb; i++) {
+        if (!full_pwrite(fd, buf, chunk, (off_t)i * (off_t)chunk)) {
+            r = check_fail(c, "write of MiB %ld: %s", i, strerror(errno));
+            goto out;
+        }
+    }
+    if (fsync(fd) != 0) {
+        r = check_fail(c, "fsync: %s", strerror(errno));
+        goto out;
+    }
+    t_write = now_seconds() - t0;
+    t0 = now_seconds();
+    for (long i = 0; i < mb; i++) {
+        if (!full_pread(fd, buf, chunk, (off_t)i * (off_t)chunk)) {
+            r = check_fail(c, "read of MiB %ld: %s", i, strerror(errno));
+            goto out;
+        }
+    }
+    t_read = now_seconds() - t0;
+    printf("VIREO-DISKBENCH: %ld MiB write %.1f MiB/s read %.1f MiB/s\n", mb, (double)mb / t_write,
+           (double)mb / t_read);
+    fflush(stdout);
+out:
+    free(buf);
+    close(fd);
+    return r;
 }

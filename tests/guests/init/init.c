@@ -243,8 +243,13 @@ static const struct {
     const char *name;
     enum result (*run)(struct check *c);
 } checks[] = {
-    { "harts", check_harts }, { "smp", check_smp }, { "disk", check_disk },
-    { "hvc", check_hvc },     { "rng", check_rng }, { "net", check_net },
+    { "harts", check_harts },
+    { "smp", check_smp },
+    { "disk", check_disk },
+    { "hvc", check_hvc },
+    { "rng", check_rng },
+    { "net", check_net },
+    { "diskbench", check_diskbench },
 };
 
 static enum result run_check(struct check *c)

@@ -49,6 +49,7 @@ enum {
 enum result check_harts(struct check *c);
 enum result check_smp(struct check *c);
 enum result check_disk(struct check *c);
+enum result check_diskbench(struct check *c);
 enum result check_hvc(struct check *c);
 enum result check_rng(struct check *c);
 enum result check_net(struct check *c);
