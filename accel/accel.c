@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
 #include "accel/accel.h"
 #include "engine/error.h"
 
 #include <errno.h>
+#include <glib/gi18n-lib.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -55,22 +58,22 @@ static bool probe_kvm(VireoArch arch, GError **error)
     int fd, version;
 
     if (arch != vireo_arch_host()) {
-        return unavailable(error, "KVM runs only %s guests on this host",
+        return unavailable(error, _("KVM runs only %s guests on this host"),
                            vireo_arch_name(vireo_arch_host()));
     }
     fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (fd < 0) {
-        return unavailable(error, "/dev/kvm cannot be opened: %s", g_strerror(errno));
+        return unavailable(error, _("/dev/kvm cannot be opened: %s"), g_strerror(errno));
     }
     version = ioctl(fd, KVM_GET_API_VERSION, 0);
     close(fd);
     if (version != KVM_API_VERSION) {
-        return unavailable(error, "/dev/kvm speaks API version %d, not %d", version,
+        return unavailable(error, _("/dev/kvm speaks API version %d, not %d"), version,
                            KVM_API_VERSION);
     }
     return true;
 #else
-    return unavailable(error, "KVM is only available on Linux hosts");
+    return unavailable(error, _("KVM is only available on Linux hosts"));
 #endif
 }
 
@@ -79,7 +82,7 @@ bool vireo_accel_probe(VireoAccelKind kind, VireoArch arch, GError **error)
     switch (kind) {
     case VIREO_ACCEL_SOFT:
         if (!vireo_arch_has_frontend(arch)) {
-            return unavailable(error, "The software engine cannot run %s guests yet",
+            return unavailable(error, _("The software engine cannot run %s guests yet"),
                                vireo_arch_name(arch));
         }
         return true;
@@ -87,10 +90,11 @@ bool vireo_accel_probe(VireoAccelKind kind, VireoArch arch, GError **error)
     case VIREO_ACCEL_HVF:
         /* Hypervisor.framework exists only on macOS; this build has no
          * backend for it. */
-        return unavailable(error, "Hypervisor.framework is only available on macOS hosts");
+        return unavailable(error, _("Hypervisor.framework is only available on macOS hosts"));
     case VIREO_ACCEL_WHPX:
-        return unavailable(error, "Windows Hypervisor Platform is only available on Windows hosts");
-    default: return unavailable(error, "Unknown accelerator");
+        return unavailable(error,
+                           _("Windows Hypervisor Platform is only available on Windows hosts"));
+    default: return unavailable(error, _("Unknown accelerator"));
     }
 }
 
