@@ -300,6 +300,9 @@ typedef struct {
     VireoNoDisplay *picture;
     VireoSdlWindow *window;
     atomic_bool stopped; /* by the machine or the console, not by the user */
+    /* The board's keyboard and tablet while the machine lives, the window's
+     * input; both NULL otherwise, which the pair's calls ignore. */
+    VireoVirtioInputPair input;
 } Display;
 
 static Display display;
@@ -520,6 +523,7 @@ static int run(const Options *opt, uint64_t ram_size)
         .n_disks = opt->n_disks,
         .hvc = hvc_ring,
         .net = opt->net_config,
+        .input = display.window != NULL,
     };
     RunState rs = { { -1, -1 } };
     Output out = { .rings = { ring, hvc_ring }, .wake = { -1, -1 } };
@@ -566,6 +570,9 @@ static int run(const Options *opt, uint64_t ram_size)
     started = g_get_monotonic_time();
     if (opt->test != NULL && opt->timeout > 0) {
         deadline = started + (gint64)opt->timeout * G_USEC_PER_SEC;
+    }
+    if (vireo_virt_get_input(board) != NULL) {
+        display.input = *vireo_virt_get_input(board);
     }
     if (!vireo_machine_start(machine, &error)) {
         result = LOOP_STOPPED;
@@ -619,6 +626,7 @@ static int run(const Options *opt, uint64_t ram_size)
         status = 0;
     }
 
+    display.input = (VireoVirtioInputPair){ NULL, NULL };
     vireo_machine_free(machine);
     vireo_ring_free(ring);
     vireo_ring_free(hvc_ring);
@@ -634,12 +642,16 @@ static int dump_dtb_only(const Options *opt, uint64_t ram_size)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(GBytes) fdt = NULL;
+    VireoVirtConfig config = {
+        .n_disks = opt->n_disks,
+        .net = opt->net_config,
+        .input = display.spec != NULL && strcmp(display.spec, "none") != 0,
+    };
     VireoVirtFdtParams params = {
         .n_harts = (unsigned)opt->cpus,
         .ram_size = ram_size,
         .cmdline = opt->append,
-        .virtio_slots = vireo_virt_virtio_slots(opt->n_disks) |
-                        (opt->net_config != NULL ? 1u << VIREO_VIRT_NET_SLOT : 0),
+        .virtio_slots = vireo_virt_config_virtio_slots(&config),
     };
 
     fdt = vireo_virt_build_fdt(&params, &error);
@@ -685,6 +697,10 @@ static bool display_open(int *status)
     options = display.spec[3] == ',' ? display.spec + 4 : "";
     vireo_sdl_window_config_init(&config);
     config.name = "Vireo";
+    /* Keys and the pointer go to the keyboard and the tablet, once the
+     * machine has them. */
+    config.input = vireo_virtio_input_pair_get_ops();
+    config.input_opaque = &display.input;
     if (!vireo_sdl_window_config_parse(&config, options, &error)) {
         *status = bad_args(_("--display: %s"), error->message);
         return false;

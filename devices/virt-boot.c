@@ -227,6 +227,13 @@ static bool check_config(const VireoVirtConfig *c, GError **error)
                     VIREO_VIRT_MAX_DISKS_WITH_NET, c->n_disks);
         return false;
     }
+    if (c->input && !vireo_virt_config_input_slots(c, NULL, NULL)) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG,
+                    "The keyboard and the tablet need two virtio slots, and %u disks leave "
+                    "too few: take fewer disks",
+                    c->n_disks);
+        return false;
+    }
     for (unsigned i = 0; i < c->n_disks; i++) {
         if (c->disks == NULL || c->disks[i].path == NULL) {
             g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG, "Disk %u has no image file", i);
@@ -262,8 +269,7 @@ static GBytes *build_fdt(const VireoVirtConfig *c, const VireoVirtBoot *b, GErro
         .ram_size = c->ram_size,
         .cmdline = c->cmdline,
         .has_initrd = b->initrd != NULL,
-        .virtio_slots = vireo_virt_virtio_slots(c->n_disks) |
-                        (vireo_virt_config_has_net(c) ? 1u << VIREO_VIRT_NET_SLOT : 0),
+        .virtio_slots = vireo_virt_config_virtio_slots(c),
     };
 
     if (b->initrd != NULL) {

@@ -6,6 +6,7 @@
 #include "devices/sifive-test.h"
 #include "devices/virtio-blk.h"
 #include "devices/virtio-console.h"
+#include "devices/virtio-input.h"
 #include "devices/virtio-mmio.h"
 #include "devices/virtio-net.h"
 #include "devices/virtio-rng.h"
@@ -38,6 +39,7 @@ struct VireoVirt {
     VireoSifiveTest *test;
     VireoVirtio *virtio[VIREO_VIRT_VIRTIO_SLOTS];
     VireoVirtioMmio *virtio_mmio[VIREO_VIRT_VIRTIO_SLOTS];
+    VireoVirtioInputPair input; /* both NULL without input devices */
     VireoRing *console;
     GMutex htif_lock;
     uint64_t tohost, fromhost;
@@ -235,6 +237,24 @@ static bool build_virtio(VireoVirt *v, const VireoVirtConfig *config, GError **e
             return false;
         }
     }
+    /* Last: the keyboard and the tablet take the slots the others leave. */
+    if (config->input) {
+        unsigned keyboard, tablet;
+
+        if (!vireo_virt_config_input_slots(config, &keyboard, &tablet)) {
+            g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG,
+                        "No virtio slots are left for the keyboard and the tablet");
+            return false;
+        }
+        v->input.keyboard = vireo_virtio_input_new(bus, VIREO_VIRTIO_INPUT_KEYBOARD);
+        if (!add_virtio(v, keyboard, v->input.keyboard, error)) {
+            return false;
+        }
+        v->input.tablet = vireo_virtio_input_new(bus, VIREO_VIRTIO_INPUT_TABLET);
+        if (!add_virtio(v, tablet, v->input.tablet, error)) {
+            return false;
+        }
+    }
     return true;
 }
 
@@ -367,6 +387,61 @@ VireoVirtio *vireo_virt_get_virtio_net(VireoVirt *board)
 bool vireo_virt_config_has_net(const VireoVirtConfig *config)
 {
     return config->net != NULL && config->net->kind != VIREO_NET_NONE;
+}
+
+/* The slots of every device but the keyboard and the tablet. A device with
+ * a slot of its own adds it here, so that they stay clear of it. */
+static guint32 fixed_slots(const VireoVirtConfig *config)
+{
+    guint32 slots = vireo_virt_virtio_slots(config->n_disks);
+
+    if (vireo_virt_config_has_net(config)) {
+        slots |= 1u << VIREO_VIRT_NET_SLOT;
+    }
+    return slots;
+}
+
+bool vireo_virt_config_input_slots(const VireoVirtConfig *config, unsigned *keyboard,
+                                   unsigned *tablet)
+{
+    guint32 used = fixed_slots(config);
+    unsigned found[VIREO_VIRT_INPUT_DEVICES];
+    unsigned n = 0;
+
+    if (!config->input) {
+        return false;
+    }
+    for (unsigned slot = 0; slot < VIREO_VIRT_VIRTIO_SLOTS && n < G_N_ELEMENTS(found); slot++) {
+        if (!(used & (1u << slot))) {
+            found[n++] = slot;
+        }
+    }
+    if (n < G_N_ELEMENTS(found)) {
+        return false;
+    }
+    if (keyboard != NULL) {
+        *keyboard = found[0];
+    }
+    if (tablet != NULL) {
+        *tablet = found[1];
+    }
+    return true;
+}
+
+guint32 vireo_virt_config_virtio_slots(const VireoVirtConfig *config)
+{
+    guint32 slots = fixed_slots(config);
+    unsigned keyboard, tablet;
+
+    if (vireo_virt_config_input_slots(config, &keyboard, &tablet)) {
+        slots |= (1u << keyboard) | (1u << tablet);
+    }
+    return slots;
+}
+
+const VireoVirtioInputPair *vireo_virt_get_input(VireoVirt *board)
+{
+    return board->input.keyboard != NULL ? &board->input : NULL;
 }
 
 const VireoVirtBoot *vireo_virt_get_boot(VireoVirt *board)

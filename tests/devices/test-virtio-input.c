@@ -7,9 +7,13 @@
  * its bound, short and oddly laid out buffers, LED events on the status
  * queue, resets, and input from another thread while the guest reads.
  */
+#include "devices/virt.h"
 #include "devices/virtio-input.h"
+#include "engine/error.h"
 #include "virtio-driver.h"
 
+#include <glib/gstdio.h>
+#include <libfdt.h>
 #include <linux/input-event-codes.h>
 
 #define Q_SIZE 16
@@ -886,6 +890,130 @@ static void test_threads(void)
     fx_clear(&f);
 }
 
+/* ---- On the board -------------------------------------------------------- */
+
+static bool has_node(VireoVirt *board, unsigned slot)
+{
+    const void *fdt = g_bytes_get_data(vireo_virt_boot_get_fdt(vireo_virt_get_boot(board)), NULL);
+    g_autofree char *path =
+        g_strdup_printf("/soc/virtio_mmio@%" G_GINT64_MODIFIER "x", vireo_virt_virtio_base(slot));
+
+    return fdt_path_offset(fdt, path) >= 0;
+}
+
+static uint64_t device_id_at(VireoMachine *m, unsigned slot)
+{
+    uint64_t v = 0;
+
+    g_assert_true(vireo_bus_read(
+        vireo_machine_bus(m), vireo_virt_virtio_base(slot) + VIREO_VIRTIO_MMIO_DEVICE_ID, 4, &v));
+    return v;
+}
+
+/* The keyboard and the tablet take the lowest free slots, appear in the
+ * device tree, and leave the configuration refused when no two are free. */
+static void test_board(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = g_dir_make_tmp("vireo-input-XXXXXX", &error);
+    g_autofree char *kernel = g_build_filename(dir, "kernel.bin", NULL);
+    g_autoptr(VireoNetConfig) net = vireo_net_config_parse("user", &error);
+    VireoVirtDisk disks[6];
+    VireoVirtConfig c = {
+        .ram_size = 64ull << 20,
+        .n_harts = 1,
+        .kernel = kernel,
+    };
+    VireoVirt *board = NULL;
+    VireoMachine *m;
+    const VireoVirtioInputPair *pair;
+    VireoVirtioInputKind kind;
+    VireoVirtioInputStats s;
+    unsigned kbd, tab;
+
+    g_assert_no_error(error);
+    g_assert_true(g_file_set_contents(kernel, "\x73\x00\x50\x10", 4, &error));
+    for (unsigned i = 0; i < 6; i++) {
+        disks[i] = (VireoVirtDisk){ kernel, true };
+    }
+
+    /* Without a display: no input devices. */
+    m = vireo_virt_new(&c, &board, &error);
+    g_assert_no_error(error);
+    g_assert_null(vireo_virt_get_input(board));
+    g_assert_false(vireo_virt_config_input_slots(&c, &kbd, &tab));
+    g_assert_false(has_node(board, 2));
+    vireo_machine_free(m);
+
+    /* With: slots 2 and 3 after the console and the entropy device. */
+    c.input = true;
+    g_assert_true(vireo_virt_config_input_slots(&c, &kbd, &tab));
+    g_assert_cmpuint(kbd, ==, 2);
+    g_assert_cmpuint(tab, ==, 3);
+    g_assert_cmphex(vireo_virt_config_virtio_slots(&c), ==, 0x0f);
+    m = vireo_virt_new(&c, &board, &error);
+    g_assert_no_error(error);
+    pair = vireo_virt_get_input(board);
+    g_assert_nonnull(pair);
+    g_assert_true(vireo_virt_get_virtio(board, 2) == pair->keyboard);
+    g_assert_true(vireo_virt_get_virtio(board, 3) == pair->tablet);
+    g_assert_true(vireo_virtio_input_get_kind(pair->keyboard, &kind));
+    g_assert_cmpint(kind, ==, VIREO_VIRTIO_INPUT_KEYBOARD);
+    g_assert_true(vireo_virtio_input_get_kind(pair->tablet, &kind));
+    g_assert_cmpint(kind, ==, VIREO_VIRTIO_INPUT_TABLET);
+    g_assert_false(vireo_virtio_input_get_kind(vireo_virt_get_virtio_console(board), &kind));
+    g_assert_cmpuint(device_id_at(m, 2), ==, VIREO_VIRTIO_ID_INPUT);
+    g_assert_cmpuint(device_id_at(m, 3), ==, VIREO_VIRTIO_ID_INPUT);
+    g_assert_true(has_node(board, 2) && has_node(board, 3));
+    g_assert_false(has_node(board, 4));
+    /* Before the guest's driver runs, input is dropped. */
+    vireo_virtio_input_pair_get_ops()->key((void *)pair, KEY_A, true);
+    g_assert_true(vireo_virtio_input_get_stats(pair->keyboard, &s));
+    g_assert_cmpuint(s.dropped, ==, 2);
+    g_assert_cmpuint(s.backlog, ==, 0);
+    vireo_machine_free(m);
+
+    /* With a network card and two disks: 3 and 4. */
+    c.net = net;
+    c.disks = disks;
+    c.n_disks = 2;
+    m = vireo_virt_new(&c, &board, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(device_id_at(m, 2), ==, VIREO_VIRTIO_ID_NET);
+    g_assert_true(vireo_virt_get_virtio(board, 3) == vireo_virt_get_input(board)->keyboard);
+    g_assert_true(vireo_virt_get_virtio(board, 4) == vireo_virt_get_input(board)->tablet);
+    g_assert_cmphex(vireo_virt_config_virtio_slots(&c), ==, 0xdf);
+    for (unsigned slot = 0; slot < VIREO_VIRT_VIRTIO_SLOTS; slot++) {
+        g_assert_cmpint(has_node(board, slot), ==, slot != 5);
+    }
+    vireo_machine_free(m);
+
+    /* Three disks still fit; four do not, and neither do six alone. */
+    c.n_disks = 3;
+    m = vireo_virt_new(&c, &board, &error);
+    g_assert_no_error(error);
+    g_assert_cmphex(vireo_virt_config_virtio_slots(&c), ==, 0xff);
+    vireo_machine_free(m);
+    c.n_disks = 4;
+    g_assert_false(vireo_virt_config_input_slots(&c, &kbd, &tab));
+    g_assert_null(vireo_virt_new(&c, &board, &error));
+    g_assert_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG);
+    g_test_message("%s", error->message);
+    g_clear_error(&error);
+    c.net = NULL;
+    c.n_disks = 6;
+    g_assert_null(vireo_virt_new(&c, &board, &error));
+    g_assert_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG);
+    g_clear_error(&error);
+    c.n_disks = 4;
+    m = vireo_virt_new(&c, &board, &error);
+    g_assert_no_error(error);
+    vireo_machine_free(m);
+
+    g_unlink(kernel);
+    g_rmdir(dir);
+}
+
 int main(int argc, char *argv[])
 {
     g_test_init(&argc, &argv, NULL);
@@ -901,5 +1029,6 @@ int main(int argc, char *argv[])
     g_test_add_func("/virtio-input/reset", test_reset);
     g_test_add_func("/virtio-input/pair", test_pair);
     g_test_add_func("/virtio-input/threads", test_threads);
+    g_test_add_func("/virtio-input/board", test_board);
     return g_test_run();
 }

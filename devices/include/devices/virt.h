@@ -3,6 +3,7 @@
 
 #include "devices/net.h"
 #include "devices/uart.h"
+#include "devices/virtio-input.h"
 #include "devices/virtio.h"
 #include "engine/machine.h"
 #include "engine/ring.h"
@@ -18,7 +19,8 @@ G_BEGIN_DECLS
  * that board (OpenSBI's generic platform, U-Boot's qemu-riscv64 builds)
  * runs on it: a reset ROM, the SiFive test device, a Goldfish RTC, the
  * CLINT, the PLIC, an NS16550A UART, eight virtio-mmio slots (a console, an
- * entropy device, up to six disks, or five and a network card) and RAM from
+ * entropy device, up to six disks, or five and a network card, and a
+ * keyboard and a tablet for a display in the slots left) and RAM from
  * 0x80000000.
  * docs/BOARD.md describes the map, the device tree and where boot images go.
  */
@@ -66,6 +68,9 @@ uint64_t vireo_virt_region_size(VireoVirtRegion region, unsigned n_harts, uint64
  * the board takes at most five disks. */
 #define VIREO_VIRT_NET_SLOT           2
 #define VIREO_VIRT_MAX_DISKS_WITH_NET 5
+/* The keyboard and the tablet (virtio-input) of a machine with a display
+ * take the lowest slots the other devices leave free. */
+#define VIREO_VIRT_INPUT_DEVICES 2
 /* The guest-physical base of a slot. */
 uint64_t vireo_virt_virtio_base(unsigned slot);
 /* The slots in use with `n_disks` disks, one bit per slot. */
@@ -104,10 +109,18 @@ typedef struct {
                                   the machine; NULL discards it */
     const VireoNetConfig *net; /* a virtio network card on this back end; NULL or
                                   VIREO_NET_NONE: none */
+    bool input;                /* a virtio keyboard and tablet, for a display */
 } VireoVirtConfig;
 
 /* Whether `config` has a network card. */
 bool vireo_virt_config_has_net(const VireoVirtConfig *config);
+/* Every virtio slot `config` uses, one bit per slot. */
+guint32 vireo_virt_config_virtio_slots(const VireoVirtConfig *config);
+/* The slots of the keyboard and the tablet: the two lowest that the other
+ * devices leave free. False without input devices, or when fewer than two
+ * slots are free. */
+bool vireo_virt_config_input_slots(const VireoVirtConfig *config, unsigned *keyboard,
+                                   unsigned *tablet);
 
 /*
  * The device tree.
@@ -202,6 +215,10 @@ VireoVirtio *vireo_virt_get_virtio(VireoVirt *board, unsigned slot);
 VireoVirtio *vireo_virt_get_virtio_console(VireoVirt *board);
 /* The network card, or NULL without a network. */
 VireoVirtio *vireo_virt_get_virtio_net(VireoVirt *board);
+/* The keyboard and the tablet, for a presenter's input
+ * (vireo_virtio_input_pair_get_ops()); NULL without them. The pair lives as
+ * long as the machine. */
+const VireoVirtioInputPair *vireo_virt_get_input(VireoVirt *board);
 const VireoVirtBoot *vireo_virt_get_boot(VireoVirt *board);
 
 G_END_DECLS
