@@ -11,6 +11,11 @@ compiler):
 
     ${XDG_CACHE_HOME:-~/.cache}/vireo/guest-kit/<key>/{Image,initramfs.cpio,config}
 
+With --variant display the kernel also gets kernel-display.config, merged
+after kernel.config (DRM with the virtio-gpu driver, /dev/fb0 and the
+framebuffer console); that kernel and kit have keys of their own, so both
+variants stay cached side by side.
+
 A second run with the same inputs builds nothing. The kernel alone is cached
 under kernel-<key>, whose key has the same inputs less the init sources and
 with only the parts of this script that build the kernel, so a change to the
@@ -19,6 +24,7 @@ init rebuilds only the initramfs. With --out DIR the three files are copied
 
 usage: build-kit.py [--out DIR] [--stamp FILE] [--jobs N] [--force]
                     [--keep-tree] [--print-key] [--source TARBALL]
+                    [--variant base|display]
 
 Exit status: 0 when the kit is there; 1 when a build step fails; 77 when a
 prerequisite is missing (see scripts/setup). With --stamp, a missing
@@ -39,7 +45,16 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FRAGMENT = os.path.join(HERE, "kernel.config")
+BASE_FRAGMENT = os.path.join(HERE, "kernel.config")
+# The configuration fragments of each variant, merged in this order.
+VARIANTS = {
+    "base": (BASE_FRAGMENT,),
+    "display": (BASE_FRAGMENT, os.path.join(HERE, "kernel-display.config")),
+}
+# The fragment build_kernel() merges and verify_config() checks: kernel.config
+# for the base variant, a file merging the variant's fragments otherwise
+# (set by build()).
+FRAGMENT = BASE_FRAGMENT
 INIT_DIR = os.path.join(HERE, "init")
 SOURCE_PACKAGE = "linux-source-6.1"
 DEFAULT_TARBALL = "/usr/src/linux-source-6.1.tar.xz"
@@ -118,8 +133,10 @@ def check_prerequisites(tarball):
         raise Missing("missing: " + ", ".join(missing) + "; run scripts/setup")
 
 
-def describe_inputs(tarball):
-    """The inputs as (name, value) pairs, in a fixed order."""
+def describe_inputs(tarball, variant="base"):
+    """The inputs as (name, value) pairs, in a fixed order. The base
+    variant's pairs name only kernel.config, so its keys do not depend on
+    the other variants."""
     version = package_version(SOURCE_PACKAGE) if tarball == DEFAULT_TARBALL else None
     source = f"{SOURCE_PACKAGE} {version}" if version else f"sha256 {file_digest(tarball)}"
 
@@ -134,7 +151,7 @@ def describe_inputs(tarball):
         ("cross-libc", package_version("libc6-dev-riscv64-cross") or "unknown"),
         ("host-cc", first_line(["cc", "--version"])),
     ]
-    with open(FRAGMENT, "rb") as f:
+    with open(BASE_FRAGMENT, "rb") as f:
         fragment = hashlib.sha256(f.read()).hexdigest()
     with open(os.path.abspath(__file__), "rb") as f:
         script = hashlib.sha256(f.read()).hexdigest()
@@ -143,6 +160,11 @@ def describe_inputs(tarball):
     recipe = "".join(inspect.getsource(fn) for fn in (build_kernel, verify_config, read_config))
     recipe_hash = hashlib.sha256(recipe.encode()).hexdigest()
     kernel = tools + [("kernel.config", fragment), ("kernel-recipe", recipe_hash)]
+    if variant != "base":
+        kernel.append(("variant", variant))
+        kernel += [(os.path.basename(p), file_digest(p)) for p in VARIANTS[variant][1:]]
+        merge = inspect.getsource(merge_fragments)
+        kernel.append(("fragment-merge", hashlib.sha256(merge.encode()).hexdigest()))
     init = [(os.path.relpath(p, HERE), file_digest(p)) for p in init_sources()]
     return kernel, kernel + [("build-kit.py", script)] + init
 
@@ -196,6 +218,18 @@ def verify_config(config_path):
             wrong.append(f"{name}: wanted {value}, got {have}")
     if wrong:
         raise BuildError("kernel.config options that did not take:\n  " + "\n  ".join(wrong))
+
+
+def merge_fragments(paths, out):
+    """Writes one fragment holding every option of `paths`, a later file's
+    value replacing an earlier one's (each option once, so that
+    verify_config() checks the value that counts)."""
+    values = {}
+    for path in paths:
+        values.update(read_config(path))
+    with open(out, "w") as f:
+        for name, value in values.items():
+            f.write(f"# {name} is not set\n" if value == "n" else f"{name}={value}\n")
 
 
 def build_kernel(tarball, work, jobs, dest, config_only=False):
@@ -277,9 +311,10 @@ def write_inputs(d, pairs, extra=""):
 
 
 def build(args):
+    global FRAGMENT
     tarball = args.source
     check_prerequisites(tarball)
-    kernel_pairs, kit_pairs = describe_inputs(tarball)
+    kernel_pairs, kit_pairs = describe_inputs(tarball, args.variant)
     kit_key = key_of(kit_pairs)
     kernel_key = key_of(kernel_pairs)
     if args.print_key:
@@ -310,13 +345,17 @@ def build(args):
 
         work = tempfile.mkdtemp(prefix="work-", dir=root)
         try:
+            if args.variant != "base":
+                FRAGMENT = os.path.join(work, f"kernel-{args.variant}-merged.config")
+                merge_fragments(VARIANTS[args.variant], FRAGMENT)
             started = time.monotonic()
             if args.config_only:
                 build_kernel(tarball, work, args.jobs, work, config_only=True)
                 log(f"kernel.config applies; the configuration is {os.path.join(work, 'config')}")
                 return None
             if not complete(kernel_dir, KERNEL_FILES):
-                log(f"building the kernel ({SOURCE_PACKAGE}, tinyconfig + kernel.config, -j{args.jobs})")
+                fragments = " + ".join(os.path.basename(p) for p in VARIANTS[args.variant])
+                log(f"building the kernel ({SOURCE_PACKAGE}, tinyconfig + {fragments}, -j{args.jobs})")
                 staging = tempfile.mkdtemp(prefix="staging-", dir=root)
                 build_kernel(tarball, work, args.jobs, staging)
                 write_inputs(staging, kernel_pairs)
@@ -352,6 +391,8 @@ def main():
     ap.add_argument("--config-only", action="store_true",
                     help="only configure the kernel and check kernel.config (keeps the tree)")
     ap.add_argument("--source", default=DEFAULT_TARBALL, help="kernel source tarball")
+    ap.add_argument("--variant", choices=sorted(VARIANTS), default="base",
+                    help="base (default) or display (adds kernel-display.config)")
     args = ap.parse_args()
 
     status = 0

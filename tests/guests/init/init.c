@@ -250,6 +250,8 @@ static const struct {
     { "rng", check_rng },
     { "net", check_net },
     { "diskbench", check_diskbench },
+    { "fb", check_fb },
+    { "fbcon", check_fbcon },
 };
 
 static enum result run_check(struct check *c)
@@ -258,7 +260,8 @@ static enum result run_check(struct check *c)
         if (strcmp(checks[i].name, c->name) == 0)
             return checks[i].run(c);
     }
-    return check_fail(c, "unknown check (known: harts, smp, disk, hvc, rng, net)");
+    return check_fail(c, "unknown check (known: harts, smp, disk, hvc, rng, net, diskbench, fb, "
+                         "fbcon)");
 }
 
 int main(void)

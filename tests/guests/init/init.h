@@ -44,6 +44,7 @@ enum {
     VIRTIO_ID_BLOCK = 2,
     VIRTIO_ID_CONSOLE = 3,
     VIRTIO_ID_RNG = 4,
+    VIRTIO_ID_GPU = 16,
 };
 
 enum result check_harts(struct check *c);
@@ -53,3 +54,5 @@ enum result check_diskbench(struct check *c);
 enum result check_hvc(struct check *c);
 enum result check_rng(struct check *c);
 enum result check_net(struct check *c);
+enum result check_fb(struct check *c);
+enum result check_fbcon(struct check *c);
