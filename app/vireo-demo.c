@@ -7,7 +7,39 @@
 
 #include "vireo-demo.h"
 
-VireoVmConfig *vireo_demo_config_new(void)
+/* Set by app/meson.build: whether this build compiled the demo program
+ * (it needs riscv64-unknown-elf-gcc). */
+#ifndef VIREO_DEMO_PROGRAM_BUILT
+#define VIREO_DEMO_PROGRAM_BUILT 0
+#endif
+
+char *vireo_demo_find_program(char **reason)
+{
+    const char *dir = g_getenv(VIREO_DEMO_DIR_ENV);
+    g_autofree char *path = NULL;
+
+    if (dir != NULL && dir[0] == '\0') {
+        if (reason != NULL) {
+            *reason = g_strdup_printf(_("the demo program is turned off (%s is empty)"),
+                                      VIREO_DEMO_DIR_ENV);
+        }
+        return NULL;
+    }
+    path = g_build_filename(dir != NULL ? dir : VIREO_DATADIR "/demo", VIREO_DEMO_PROGRAM, NULL);
+    if (g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+        return g_steal_pointer(&path);
+    }
+    if (reason != NULL && !VIREO_DEMO_PROGRAM_BUILT) {
+        *reason = g_strdup(_("this build of Vireo has no demo program: "
+                             "riscv64-unknown-elf-gcc was missing when it was built "
+                             "(scripts/setup installs gcc-riscv64-unknown-elf)"));
+    } else if (reason != NULL) {
+        *reason = g_strdup_printf(_("the demo program %s is missing"), path);
+    }
+    return NULL;
+}
+
+static VireoVmConfig *demo_base(void)
 {
     VireoVmConfig *config = vireo_vm_config_new();
 
@@ -16,8 +48,39 @@ VireoVmConfig *vireo_demo_config_new(void)
     vireo_vm_config_set_accel(config, VIREO_ACCEL_SOFT);
     vireo_vm_config_set_cpus(config, 2);
     vireo_vm_config_set_memory(config, 256ull << 20);
+    return config;
+}
+
+VireoVmConfig *vireo_demo_config_new_console(void)
+{
+    VireoVmConfig *config = demo_base();
+
     vireo_vm_config_set_firmware(config, VIREO_DEMO_FIRMWARE);
     vireo_vm_config_set_kernel(config, VIREO_DEMO_KERNEL);
+    return config;
+}
+
+VireoVmConfig *vireo_demo_config_new(void)
+{
+    static gboolean told;
+    g_autofree char *reason = NULL;
+    g_autofree char *program = vireo_demo_find_program(&reason);
+    VireoVmConfig *config;
+
+    if (program == NULL) {
+        /* Said once per process: the tests make many demo VMs. */
+        if (!told) {
+            g_message(_("The demo VM boots OpenSBI and U-Boot instead of the graphical demo: %s"),
+                      reason);
+            told = TRUE;
+        }
+        return vireo_demo_config_new_console();
+    }
+    /* The program runs alone in M-mode: no firmware, the board starts it
+     * at its ELF entry with the device tree in a1. */
+    config = demo_base();
+    vireo_vm_config_set_kernel(config, program);
+    vireo_vm_config_set_display(config, VIREO_DISPLAY_VIRTIO_GPU);
     return config;
 }
 

@@ -5,15 +5,31 @@
 
 G_BEGIN_DECLS
 
-/* Where Debian's packages install the demo VM's firmware (package opensbi)
- * and boot loader (package u-boot-qemu). */
+/* Where Debian's packages install the console demo's firmware (package
+ * opensbi) and boot loader (package u-boot-qemu). */
 #define VIREO_DEMO_FIRMWARE "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin"
 #define VIREO_DEMO_KERNEL   "/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin"
 
-/* The demo VM: RISC-V 64, 2 vCPUs, 256 MiB, OpenSBI starting U-Boot. The
- * files are looked up when it starts; when they are missing, the entry's
- * error names the package to install. */
+/* The demo program (data/demo, docs/DEMO.md): a bare-metal RISC-V 64
+ * program that draws an animated scene on a virtio-gpu display. Vireo
+ * installs it as VIREO_DATADIR/demo/vireo-demo.elf. */
+#define VIREO_DEMO_PROGRAM "vireo-demo.elf"
+/* Names the folder holding the demo program instead of the installed one
+ * (scripts/run points it at the build tree); empty: no demo program. */
+#define VIREO_DEMO_DIR_ENV "VIREO_DEMO_DIR"
+
+/* The demo program's path, or NULL with the reason (translated) when this
+ * build or installation has none. */
+char *vireo_demo_find_program(char **reason);
+
+/* The demo VM: RISC-V 64, 2 vCPUs, 256 MiB. With the demo program, it boots
+ * that program (in M-mode, no firmware) with a virtio-gpu display; without
+ * it, OpenSBI starting U-Boot with the serial console only, and a message
+ * on the log says why. The files are looked up when it starts; when they
+ * are missing, the entry's error says which (and the package to install). */
 VireoVmConfig *vireo_demo_config_new(void);
+/* The demo VM booting OpenSBI and U-Boot, whatever is installed. */
+VireoVmConfig *vireo_demo_config_new_console(void);
 VireoVmEntry *vireo_demo_create(VireoVmLibrary *library, GError **error);
 
 G_END_DECLS
