@@ -113,6 +113,11 @@ static inline uint64_t cfg_read(Harness *h, unsigned off, unsigned size)
     return v;
 }
 
+static inline void cfg_write(Harness *h, unsigned off, unsigned size, uint64_t v)
+{
+    g_assert_true(vireo_bus_write(h->bus, T_MMIO + VIREO_VIRTIO_MMIO_CONFIG + off, size, v));
+}
+
 static inline uint8_t status(Harness *h)
 {
     return (uint8_t)reg_read(h, VIREO_VIRTIO_MMIO_STATUS);
