@@ -216,3 +216,186 @@ class Console:
     def tail(self, lines=60):
         text = self.text.replace("\r", "")
         return "\n".join(text.splitlines()[-lines:])
+
+
+# ---- Pictures of the display ------------------------------------------------
+
+def _png_pixels(data):
+    """(width, height, RGB bytes) of a non-interlaced 8-bit RGB or RGBA PNG."""
+    import struct
+    import zlib
+    pos, idat, header = 8, b"", None
+    while pos + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        pos += 12 + length
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+        elif kind == b"IEND":
+            break
+    if header is None:
+        raise ValueError("a PNG without IHDR")
+    width, height, depth, colour, _, _, interlace = header
+    if depth != 8 or colour not in (2, 6) or interlace != 0:
+        raise ValueError(f"PNG depth {depth} colour type {colour} interlace {interlace} "
+                         "(only 8-bit RGB or RGBA, not interlaced)")
+    bpp = 3 if colour == 2 else 4
+    raw = zlib.decompress(idat)
+    stride = width * bpp
+    out = bytearray()
+    prev = bytearray(stride)
+    for y in range(height):
+        kind = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b = prev[i]
+            c = prev[i - bpp] if i >= bpp else 0
+            if kind == 1:
+                line[i] = (line[i] + a) & 0xFF
+            elif kind == 2:
+                line[i] = (line[i] + b) & 0xFF
+            elif kind == 3:
+                line[i] = (line[i] + ((a + b) >> 1)) & 0xFF
+            elif kind == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                pred = a if pa <= pb and pa <= pc else b if pb <= pc else c
+                line[i] = (line[i] + pred) & 0xFF
+        prev = line
+        if bpp == 3:
+            out += line
+        else:
+            for x in range(width):
+                out += line[4 * x:4 * x + 3]
+    return width, height, bytes(out)
+
+
+def read_image(path):
+    """(width, height, RGB bytes, 3 per pixel, rows top down) of a picture
+    file: binary PPM (P6, as QEMU's screendump writes) or 8-bit PNG."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return _png_pixels(data)
+    if data.startswith(b"P6"):
+        fields, pos = [], 2
+        while len(fields) < 3:
+            while data[pos:pos + 1].isspace():
+                pos += 1
+            if data[pos:pos + 1] == b"#":
+                pos = data.index(b"\n", pos) + 1
+                continue
+            end = pos
+            while not data[end:end + 1].isspace():
+                end += 1
+            fields.append(int(data[pos:end]))
+            pos = end
+        pos += 1
+        width, height, maxval = fields
+        if maxval != 255:
+            raise ValueError(f"PPM with maxval {maxval}")
+        return width, height, data[pos:pos + width * height * 3]
+    raise ValueError(f"{path}: neither PPM (P6) nor PNG")
+
+
+def fb_pattern_row(y, width, height):
+    """Row y of the picture init's `fb` check draws (init/check-display.c,
+    pattern_rgb), as RGB bytes."""
+    row = bytearray(width * 3)
+    edge_row = y == 0 or y == height - 1
+    g = y * 255 // (height - 1) if height > 1 else 0
+    for x in range(width):
+        if edge_row or x == 0 or x == width - 1:
+            row[3 * x:3 * x + 3] = b"\xff\xff\xff"
+        else:
+            r = x * 255 // (width - 1) if width > 1 else 0
+            b = 0xC0 if ((x >> 5) + (y >> 5)) & 1 else 0x30
+            row[3 * x:3 * x + 3] = bytes((r, g, b))
+    return bytes(row)
+
+
+def compare_fb_pattern(width, height, pixels):
+    """Pixels that differ from init's `fb` pattern, and the first of them as
+    (x, y, got, wanted)."""
+    wrong, first = 0, None
+    stride = width * 3
+    for y in range(height):
+        want = fb_pattern_row(y, width, height)
+        got = pixels[y * stride:(y + 1) * stride]
+        if got == want:
+            continue
+        for x in range(width):
+            if got[3 * x:3 * x + 3] != want[3 * x:3 * x + 3]:
+                wrong += 1
+                if first is None:
+                    first = (x, y, got[3 * x:3 * x + 3].hex(), want[3 * x:3 * x + 3].hex())
+    return wrong, first
+
+
+def colour_counts(width, height, pixels, box=None):
+    """{RGB bytes: count} over the picture or the box (x0, y0, x1, y1)."""
+    x0, y0, x1, y1 = box or (0, 0, width, height)
+    counts = {}
+    for y in range(max(0, y0), min(height, y1)):
+        row = pixels[(y * width + x0) * 3:(y * width + min(width, x1)) * 3]
+        for i in range(0, len(row), 3):
+            key = row[i:i + 3]
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+# ---- Machines with a display ------------------------------------------------
+
+def vireo_display_args(options, dump):
+    """vireo-run's arguments for a machine with a virtio-gpu display whose
+    last frame of scanout 0 goes to `dump` when it stops. Unavailable when
+    this vireo-run has no display device or no --scanout-dump."""
+    if "scanout-dump" not in options:
+        raise Unavailable("vireo-run has no --scanout-dump option (no virtio-gpu device yet)")
+    for name in ("gpu", "display-device"):
+        if name in options:
+            return [f"--{name}", "virtio-gpu" if "virtio-gpu" in options[name] else "virtio",
+                    "--scanout-dump", dump]
+    raise Unavailable("vireo-run has no option for a GPU")
+
+
+class Monitor:
+    """QEMU's human monitor on a Unix socket (-monitor unix:PATH,server,nowait)."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def argv(self):
+        return ["-monitor", f"unix:{self.path},server,nowait"]
+
+    def command(self, line, settle=0.5):
+        import socket
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(10)
+            s.connect(self.path)
+            s.sendall(line.encode() + b"\n")
+            time.sleep(settle)
+
+    def screendump(self, path, timeout=10):
+        """Writes scanout 0 as a PPM file and waits until it is whole."""
+        self.command(f"screendump {path}")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                read_image(path)
+                return True
+            except (OSError, ValueError, IndexError):
+                time.sleep(0.1)
+        return False
+
+
+def qemu_display_argv(window=False):
+    """What QEMU needs for a virtio-gpu display that the guest drives as a
+    virtio 1 device (QEMU's virtio-mmio is legacy by default, and Linux's
+    driver needs VIRTIO_F_VERSION_1) and the host reads with screendump; no
+    window unless `window` (Guest.qemu_argv's -nographic already has none)."""
+    argv = ["-global", "virtio-mmio.force-legacy=false", "-device", "virtio-gpu-device"]
+    return argv + ([] if window else ["-display", "none"])
