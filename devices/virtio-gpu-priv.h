@@ -23,7 +23,8 @@ typedef struct {
     uint32_t width, height;
     size_t stride;
     guint8 *pixels;      /* 2D: stride x height bytes */
-    uint64_t host_bytes; /* counted against VIREO_VIRTIO_GPU_MAX_HOST_MEMORY */
+    uint64_t host_bytes; /* counted against VIREO_VIRTIO_GPU_MAX_HOST_MEMORY (2D) or
+                            VIREO_VIRTIO_GPU_MAX_3D_MEMORY (3D) */
     /* The backing: host views of the guest's pages, in order, with the
      * running total of their lengths (iov_end[i] is where entry i ends). */
     struct iovec *iov;
@@ -42,7 +43,9 @@ typedef struct {
      * it that is shown. */
     uint32_t resource_id; /* 0: off */
     uint32_t x, y, width, height;
-    bool texture; /* shown as a GL texture (3D) */
+    bool texture;     /* shown as a GL texture (3D) */
+    guint8 *readback; /* 3D: the pixels read back for presenters without the texture */
+    size_t readback_size;
     /* The preferred mode (device lock). */
     int pref_width, pref_height;
 } GpuScanout;
@@ -70,10 +73,19 @@ struct Gpu {
     int quit;    /* atomic */
     GThread *thread;
 
+    uint32_t refresh; /* wake_lock: outputs whose pixels a new presenter needs */
+
+    /* 3D: asked for, and why it could not start. */
+    bool virgl_wanted;
+    char *virgl_reason;
+    VireoGlProvider *gl;
+    bool started; /* wake_lock: the thread finished starting */
+    bool dev_set; /* wake_lock: g->dev is set */
+
     uint64_t epoch; /* the device epoch the thread's state belongs to */
     unsigned next_queue;
     GHashTable *resources; /* id -> GpuResource */
-    uint64_t host_bytes;
+    uint64_t host_bytes, bytes_3d;
     guint8 *cmd_buf;
     size_t cmd_cap;
 
@@ -121,61 +133,37 @@ void gpu_respond(Gpu *g, VireoVirtioChain *chain, const GpuCmd *c, uint32_t type
 /* Wakes the device's thread. */
 void gpu_kick(Gpu *g);
 
-/* 3D: virtio-gpu-virgl.c. Called on the device's thread only when
- * g->virgl is set. */
-static inline void gpu_virgl_resource_unref(Gpu *g, GpuResource *r)
-{
-}
-static inline uint32_t gpu_virgl_set_scanout(Gpu *g, GpuScanout *s, GpuResource *r, uint32_t x,
-                                             uint32_t y, uint32_t w, uint32_t h)
-{
-    return VIREO_VIRTIO_GPU_RESP_ERR_UNSPEC;
-}
-static inline void gpu_virgl_scanout_leave_texture(Gpu *g, GpuScanout *s)
-{
-}
-static inline void gpu_virgl_flush(Gpu *g, GpuScanout *s, GpuResource *r, uint32_t x, uint32_t y,
-                                   uint32_t w, uint32_t h)
-{
-}
-static inline uint32_t gpu_virgl_transfer_2d(Gpu *g, GpuResource *r, uint32_t x, uint32_t y,
-                                             uint32_t w, uint32_t h, uint64_t offset)
-{
-    return VIREO_VIRTIO_GPU_RESP_ERR_UNSPEC;
-}
-static inline uint32_t gpu_virgl_attach_backing(Gpu *g, GpuResource *r)
-{
-    return VIREO_VIRTIO_GPU_RESP_ERR_UNSPEC;
-}
-static inline void gpu_virgl_detach_backing(Gpu *g, GpuResource *r)
-{
-}
-static inline bool gpu_virgl_read_cursor(Gpu *g, GpuResource *r, uint32_t *argb)
-{
-    return false;
-}
-static inline uint32_t gpu_virgl_execute(Gpu *g, GpuCmd *c, bool *deferred)
-{
-    return VIREO_VIRTIO_GPU_RESP_ERR_UNSPEC;
-}
-static inline void gpu_virgl_hold(Gpu *g, VireoVirtioChain *chain, const GpuCmd *c, uint32_t type)
-{
-}
-static inline void gpu_virgl_reset(Gpu *g)
-{
-}
-static inline bool gpu_virgl_poll(Gpu *g)
-{
-    return false;
-}
-static inline bool gpu_virgl_fences_pending(Gpu *g)
-{
-    return false;
-}
-static inline void gpu_virgl_fini(Gpu *g)
-{
-}
-static inline uint32_t gpu_virgl_num_capsets(Gpu *g)
-{
-    return 0;
-}
+/* 3D: virtio-gpu-virgl.c. Everything runs on the device's thread, and
+ * only when g->virgl is set (except gpu_virgl_init). */
+
+/* Starts virglrenderer with contexts from `gl`; on failure returns false
+ * and a translated reason (g_free it). */
+bool gpu_virgl_init(Gpu *g, VireoGlProvider *gl, char **reason);
+/* Stops virglrenderer; g->virgl is NULL afterwards. */
+void gpu_virgl_fini(Gpu *g);
+uint32_t gpu_virgl_num_capsets(Gpu *g);
+/* The 3D commands (and capsets). */
+uint32_t gpu_virgl_execute(Gpu *g, GpuCmd *c);
+/* Keeps a fenced command's chain until virglrenderer retires a fence
+ * created now, behind everything submitted before it. */
+void gpu_virgl_hold(Gpu *g, VireoVirtioChain *chain, const GpuCmd *c, uint32_t type);
+/* Polls virglrenderer and answers the commands whose fences retired;
+ * whether it answered any. */
+bool gpu_virgl_poll(Gpu *g);
+bool gpu_virgl_fences_pending(Gpu *g);
+/* Drops held commands, contexts and the 3D part of every resource. */
+void gpu_virgl_reset(Gpu *g);
+void gpu_virgl_resource_unref(Gpu *g, GpuResource *r);
+uint32_t gpu_virgl_attach_backing(Gpu *g, GpuResource *r);
+void gpu_virgl_detach_backing(Gpu *g, GpuResource *r);
+uint32_t gpu_virgl_transfer_2d(Gpu *g, GpuResource *r, uint32_t x, uint32_t y, uint32_t w,
+                               uint32_t h, uint64_t offset);
+/* Shows part of a 3D resource on `s` (texture mode). */
+uint32_t gpu_virgl_set_scanout(Gpu *g, GpuScanout *s, GpuResource *r, uint32_t x, uint32_t y,
+                               uint32_t w, uint32_t h);
+/* Publishes part (resource coordinates) of the 3D resource `s` shows. */
+void gpu_virgl_flush(Gpu *g, GpuScanout *s, GpuResource *r, uint32_t x, uint32_t y, uint32_t w,
+                     uint32_t h);
+/* Publishes all of `s` as pixels (a presenter that needs them came). */
+void gpu_virgl_refresh(Gpu *g, GpuScanout *s);
+bool gpu_virgl_read_cursor(Gpu *g, GpuResource *r, uint32_t *argb);

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
 #include "virtio-gpu-priv.h"
+
+#include <glib/gi18n-lib.h>
 
 /* Sizes of the requests (5.7.6), header included. */
 #define RECT_SIZE           16
@@ -138,6 +142,8 @@ static void scanouts_drop_resource(Gpu *g, uint32_t id)
     }
 }
 
+/* Also ends texture mode: once this returns, no presenter draws the
+ * texture any more. */
 void gpu_scanout_disable(Gpu *g, GpuScanout *s)
 {
     s->resource_id = 0;
@@ -149,7 +155,14 @@ void gpu_scanout_disable(Gpu *g, GpuScanout *s)
 void gpu_resource_destroy(Gpu *g, GpuResource *r)
 {
     scanouts_drop_resource(g, r->id);
-    g->host_bytes -= r->host_bytes;
+    if (r->is_3d) {
+        if (g->virgl != NULL) {
+            gpu_virgl_resource_unref(g, r);
+        }
+        g->bytes_3d -= r->host_bytes;
+    } else {
+        g->host_bytes -= r->host_bytes;
+    }
     g_hash_table_remove(g->resources, GUINT_TO_POINTER(r->id));
 }
 
@@ -279,9 +292,6 @@ static uint32_t cmd_unref(Gpu *g, GpuCmd *c)
     if (r == NULL) {
         return VIREO_VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
     }
-    if (r->is_3d) {
-        gpu_virgl_resource_unref(g, r);
-    }
     gpu_resource_destroy(g, r);
     return VIREO_VIRTIO_GPU_RESP_OK_NODATA;
 }
@@ -333,9 +343,6 @@ static uint32_t cmd_set_scanout(Gpu *g, GpuCmd *c)
     if (s->resource_id == id && !s->texture && s->x == rect.x && s->y == rect.y &&
         s->width == rect.width && s->height == rect.height) {
         return VIREO_VIRTIO_GPU_RESP_OK_NODATA; /* nothing changes */
-    }
-    if (s->texture) {
-        gpu_virgl_scanout_leave_texture(g, s);
     }
     s->resource_id = id;
     s->x = rect.x;
@@ -579,9 +586,8 @@ static uint32_t cmd_cursor(Gpu *g, GpuCmd *c)
 
 /* ---- Dispatch ------------------------------------------------------------- */
 
-static uint32_t execute(Gpu *g, unsigned queue, GpuCmd *c, bool *deferred)
+static uint32_t execute(Gpu *g, unsigned queue, GpuCmd *c)
 {
-    *deferred = false;
     if (queue == VIREO_VIRTIO_GPU_CURSORQ) {
         if (c->type == VIREO_VIRTIO_GPU_CMD_UPDATE_CURSOR ||
             c->type == VIREO_VIRTIO_GPU_CMD_MOVE_CURSOR) {
@@ -602,7 +608,7 @@ static uint32_t execute(Gpu *g, unsigned queue, GpuCmd *c, bool *deferred)
     default: break;
     }
     if (g->virgl != NULL) {
-        return gpu_virgl_execute(g, c, deferred);
+        return gpu_virgl_execute(g, c);
     }
     return VIREO_VIRTIO_GPU_RESP_ERR_UNSPEC;
 }
@@ -636,20 +642,18 @@ void gpu_respond(Gpu *g, VireoVirtioChain *chain, const GpuCmd *c, uint32_t type
  * 3D, virglrenderer's contexts. */
 static void reset_state(Gpu *g)
 {
-    if (g->virgl != NULL) {
-        gpu_virgl_reset(g);
-    }
     for (unsigned i = 0; i < g->n_scanouts; i++) {
         GpuScanout *s = &g->scanouts[i];
-        if (s->texture) {
-            gpu_virgl_scanout_leave_texture(g, s);
-        }
         gpu_scanout_disable(g, s);
         vireo_scanout_set_cursor(s->scanout, NULL, 0, 0);
         vireo_scanout_move_cursor(s->scanout, 0, 0, false);
     }
+    if (g->virgl != NULL) {
+        gpu_virgl_reset(g);
+    }
     g_hash_table_remove_all(g->resources);
     g->host_bytes = 0;
+    g->bytes_3d = 0;
 }
 
 static void ensure_cmd_buf(Gpu *g, size_t len)
@@ -670,8 +674,18 @@ static bool step(Gpu *g)
     VireoVirtioChain chain;
     GpuCmd c = { 0 };
     uint64_t epoch;
-    bool popped = false, deferred;
-    uint32_t type;
+    bool popped = false;
+    uint32_t type, refresh;
+
+    g_mutex_lock(&g->wake_lock);
+    refresh = g->refresh;
+    g->refresh = 0;
+    g_mutex_unlock(&g->wake_lock);
+    for (unsigned i = 0; refresh != 0 && i < g->n_scanouts; i++) {
+        if ((refresh & (1u << i)) && g->scanouts[i].texture) {
+            gpu_virgl_refresh(g, &g->scanouts[i]);
+        }
+    }
 
     vireo_virtio_lock(g->dev);
     epoch = vireo_virtio_get_epoch_locked(g->dev);
@@ -709,9 +723,10 @@ static bool step(Gpu *g)
     c.ctx_id = gpu_le32(c.data + 16);
     c.ring_idx = c.data[20];
     c.payload = g_byte_array_new();
-    type = execute(g, chain.queue, &c, &deferred);
-    if (deferred && (c.flags & VIREO_VIRTIO_GPU_FLAG_FENCE)) {
-        /* Answered when virglrenderer retires the fence. */
+    type = execute(g, chain.queue, &c);
+    if (g->virgl != NULL && (c.flags & VIREO_VIRTIO_GPU_FLAG_FENCE)) {
+        /* Answered when virglrenderer retires a fence behind the work
+         * submitted so far, so fences retire in order. */
         gpu_virgl_hold(g, &chain, &c, type);
     } else {
         gpu_respond(g, &chain, &c, type);
@@ -723,6 +738,31 @@ static bool step(Gpu *g)
 static gpointer gpu_thread(gpointer data)
 {
     Gpu *g = data;
+
+    /* virglrenderer starts here: the thread that owns it. */
+    if (g->virgl_wanted) {
+        if (g->gl == NULL) {
+            char *why = g->virgl_reason;
+            g->virgl_reason =
+                g_strdup_printf(_("3D acceleration needs OpenGL without a window system, which "
+                                  "is not available: %s"),
+                                why != NULL ? why : _("no reason given"));
+            g_free(why);
+        } else {
+            char *reason = NULL;
+            if (!gpu_virgl_init(g, g->gl, &reason)) {
+                g_free(g->virgl_reason);
+                g->virgl_reason = reason;
+            }
+        }
+    }
+    g_mutex_lock(&g->wake_lock);
+    g->started = true;
+    g_cond_broadcast(&g->wake_cond);
+    while (!g->dev_set) {
+        g_cond_wait(&g->wake_cond, &g->wake_lock);
+    }
+    g_mutex_unlock(&g->wake_lock);
 
     while (!g_atomic_int_get(&g->quit)) {
         bool polling;
@@ -753,6 +793,19 @@ static gpointer gpu_thread(gpointer data)
         gpu_virgl_fini(g);
     }
     return NULL;
+}
+
+/* A presenter that needs pixels came while an output shows a texture. */
+static void gpu_pixels_wanted(void *opaque)
+{
+    GpuScanout *s = opaque;
+    Gpu *g = s->gpu;
+
+    g_mutex_lock(&g->wake_lock);
+    g->refresh |= 1u << s->index;
+    g->kicked = true;
+    g_cond_signal(&g->wake_cond);
+    g_mutex_unlock(&g->wake_lock);
 }
 
 void gpu_kick(Gpu *g)
@@ -821,6 +874,7 @@ static void gpu_free(void *model)
 
     for (unsigned i = 0; i < g->n_scanouts; i++) {
         vireo_scanout_set_size_func(g->scanouts[i].scanout, NULL, NULL);
+        vireo_scanout_set_pixels_func(g->scanouts[i].scanout, NULL, NULL);
     }
     g_mutex_lock(&g->wake_lock);
     g_atomic_int_set(&g->quit, 1);
@@ -831,7 +885,9 @@ static void gpu_free(void *model)
         if (g->scanouts[i].owned) {
             vireo_scanout_free(g->scanouts[i].scanout);
         }
+        g_free(g->scanouts[i].readback);
     }
+    g_free(g->virgl_reason);
     g_hash_table_destroy(g->resources);
     g_free(g->cmd_buf);
     g_mutex_clear(&g->wake_lock);
@@ -901,12 +957,33 @@ VireoVirtio *vireo_virtio_gpu_new(VireoBus *bus, const VireoVirtioGpuConfig *con
     g->resources = g_hash_table_new_full(NULL, NULL, NULL, resource_free);
     g_mutex_init(&g->wake_lock);
     g_cond_init(&g->wake_cond);
+    g->virgl_wanted = config->virgl;
+    g->gl = config->gl;
+    if (config->virgl && config->gl == NULL && config->gl_error != NULL) {
+        g->virgl_reason = g_strdup(config->gl_error);
+    }
+
+    /* The thread starts virglrenderer first: the features depend on it. */
+    g->thread = g_thread_new("virtio-gpu", gpu_thread, g);
+    g_mutex_lock(&g->wake_lock);
+    while (!g->started) {
+        g_cond_wait(&g->wake_cond, &g->wake_lock);
+    }
+    g_mutex_unlock(&g->wake_lock);
+
     g->dev = vireo_virtio_new(bus, &gpu_ops, g);
     g->epoch = vireo_virtio_get_epoch_locked(g->dev); /* nobody else has it yet */
     for (unsigned i = 0; i < g->n_scanouts; i++) {
         vireo_scanout_set_size_func(g->scanouts[i].scanout, gpu_size_request, &g->scanouts[i]);
+        if (g->virgl != NULL) {
+            vireo_scanout_set_pixels_func(g->scanouts[i].scanout, gpu_pixels_wanted,
+                                          &g->scanouts[i]);
+        }
     }
-    g->thread = g_thread_new("virtio-gpu", gpu_thread, g);
+    g_mutex_lock(&g->wake_lock);
+    g->dev_set = true;
+    g_cond_broadcast(&g->wake_cond);
+    g_mutex_unlock(&g->wake_lock);
     return g->dev;
 }
 
@@ -930,6 +1007,21 @@ VireoScanout *vireo_virtio_gpu_get_scanout(VireoVirtio *dev, unsigned index)
 {
     Gpu *g = gpu_of(dev);
     return g != NULL && index < g->n_scanouts ? g->scanouts[index].scanout : NULL;
+}
+
+VireoVirtioGpu3dStatus vireo_virtio_gpu_get_3d_status(VireoVirtio *dev, const char **reason)
+{
+    Gpu *g = gpu_of(dev);
+    VireoVirtioGpu3dStatus status = VIREO_VIRTIO_GPU_3D_OFF;
+
+    /* Decided before the device existed; fixed from then on. */
+    if (g != NULL && g->virgl_wanted) {
+        status = g->virgl != NULL ? VIREO_VIRTIO_GPU_3D_ACTIVE : VIREO_VIRTIO_GPU_3D_UNAVAILABLE;
+    }
+    if (reason != NULL) {
+        *reason = status == VIREO_VIRTIO_GPU_3D_UNAVAILABLE ? g->virgl_reason : NULL;
+    }
+    return status;
 }
 
 /* ---- EDID ------------------------------------------------------------------ */

@@ -24,11 +24,11 @@
  * (a uniform swizzle matrix and a branch cost llvmpipe twice the time). */
 typedef struct {
     GLuint id;
-    GLint u_rect, u_size, u_scale, u_tex;
+    GLint u_rect, u_size, u_scale, u_tex, u_src, u_texsize;
 } Program;
 
 struct VireoRenderer {
-    Program programs[2][N_FORMATS]; /* [sharp][format] */
+    Program programs[2][2][N_FORMATS]; /* [external][sharp][format] */
     GLuint vao;
     GLint max_texture;
     gboolean desktop;
@@ -37,6 +37,14 @@ struct VireoRenderer {
     int tex_w, tex_h;     /* allocated size of image_tex */
     int image_w, image_h; /* 0 x 0: nothing to show */
     VireoPixelFormat format;
+
+    /* Texture mode: the image is the device's texture, drawn in place (it
+     * belongs to the device; the renderer never deletes it). */
+    gboolean external;
+    GLuint ext_tex;
+    int ext_w, ext_h;
+    VireoScanoutRect ext_rect;
+    gboolean ext_y0_bottom;
 
     /* A message picture in place of the image. */
     char *msg_title, *msg_detail;
@@ -71,6 +79,11 @@ struct VireoRenderer {
  * The texel's bytes arrive as RGBA in memory order; SWIZZLE(c) turns them
  * into the colour for the image's pixel format, alpha 1 for formats
  * without alpha.
+ *
+ * EXTERNAL draws part of a device's texture (texture mode): image texel t
+ * is texture texel u_src.xy + t * u_src.zw in a texture of u_texsize
+ * texels, which takes the shown rectangle's origin and, with a z or w of
+ * -1, an upside-down texture.
  */
 static const char vertex_body[] =
     "uniform vec4 u_rect;\n"
@@ -86,15 +99,26 @@ static const char fragment_body[] =
     "uniform sampler2D u_tex;\n"
     "uniform vec2 u_size;\n"
     "uniform vec2 u_scale;\n"
+    "#ifdef EXTERNAL\n"
+    "uniform vec4 u_src;\n"
+    "uniform vec2 u_texsize;\n"
+    "#endif\n"
     "in vec2 v_texel;\n"
     "out vec4 o_color;\n"
     "void main() {\n"
     "#ifdef SHARP\n"
     "    vec2 edge = floor(v_texel + 0.5);\n"
     "    vec2 pos = edge + clamp((v_texel - edge) * u_scale, -0.5, 0.5);\n"
+    "#ifdef EXTERNAL\n"
+    "    vec4 c = texture(u_tex, (u_src.xy + pos * u_src.zw) / u_texsize);\n"
+    "#else\n"
     "    vec4 c = texture(u_tex, pos / u_size);\n"
+    "#endif\n"
     "#else\n"
     "    ivec2 p = clamp(ivec2(v_texel), ivec2(0), ivec2(u_size) - 1);\n"
+    "#ifdef EXTERNAL\n"
+    "    p = ivec2(floor(u_src.xy + (vec2(p) + 0.5) * u_src.zw));\n"
+    "#endif\n"
     "    vec4 c = texelFetch(u_tex, p, 0);\n"
     "#endif\n"
     "    o_color = SWIZZLE(c);\n"
@@ -185,13 +209,15 @@ static GLuint compile(GLenum type, const char *const *sources, int n, GError **e
     return shader;
 }
 
-/* The program for a filter and format, built the first time. */
+/* The program for a filter and format (and a device's texture or the
+ * renderer's own), built the first time. */
 static const Program *get_program(VireoRenderer *self, gboolean sharp, VireoPixelFormat format,
-                                  GError **error)
+                                  gboolean external, GError **error)
 {
     Program *prog;
     const char *header = self->desktop ? desktop_header : es_header;
     g_autofree char *swizzle = NULL;
+    g_autofree char *defines = NULL;
     const char *vs_sources[1], *fs_sources[4];
     GLuint vs, fs, id;
     GLint ok = GL_FALSE, len = 0;
@@ -199,13 +225,15 @@ static const Program *get_program(VireoRenderer *self, gboolean sharp, VireoPixe
     if ((unsigned)format >= N_FORMATS) {
         format = VIREO_PIXEL_B8G8R8X8;
     }
-    prog = &self->programs[sharp ? 1 : 0][format];
+    prog = &self->programs[external ? 1 : 0][sharp ? 1 : 0][format];
     if (prog->id != 0) {
         return prog;
     }
     swizzle = swizzle_define(format);
+    defines =
+        g_strconcat(sharp ? "#define SHARP 1\n" : "", external ? "#define EXTERNAL 1\n" : "", NULL);
     vs_sources[0] = vertex_body;
-    fs_sources[0] = sharp ? "#define SHARP 1\n" : "";
+    fs_sources[0] = defines;
     fs_sources[1] = swizzle;
     fs_sources[2] = fragment_body;
     {
@@ -249,6 +277,8 @@ static const Program *get_program(VireoRenderer *self, gboolean sharp, VireoPixe
     prog->u_size = glGetUniformLocation(id, "u_size");
     prog->u_scale = glGetUniformLocation(id, "u_scale");
     prog->u_tex = glGetUniformLocation(id, "u_tex");
+    prog->u_src = glGetUniformLocation(id, "u_src");
+    prog->u_texsize = glGetUniformLocation(id, "u_texsize");
     return prog;
 }
 
@@ -295,8 +325,8 @@ VireoRenderer *vireo_renderer_new(GError **error)
     clear_gl_errors();
     /* The common programs now, so that a shader that does not build is an
      * error here rather than a blank display later. */
-    if (get_program(self, FALSE, VIREO_PIXEL_B8G8R8X8, error) == NULL ||
-        get_program(self, TRUE, VIREO_PIXEL_B8G8R8X8, error) == NULL) {
+    if (get_program(self, FALSE, VIREO_PIXEL_B8G8R8X8, FALSE, error) == NULL ||
+        get_program(self, TRUE, VIREO_PIXEL_B8G8R8X8, FALSE, error) == NULL) {
         vireo_renderer_free(self);
         return NULL;
     }
@@ -319,10 +349,12 @@ void vireo_renderer_free(VireoRenderer *self)
     if (self == NULL) {
         return;
     }
-    for (int f = 0; f < 2; f++) {
-        for (int i = 0; i < N_FORMATS; i++) {
-            if (self->programs[f][i].id != 0) {
-                glDeleteProgram(self->programs[f][i].id);
+    for (int e = 0; e < 2; e++) {
+        for (int f = 0; f < 2; f++) {
+            for (int i = 0; i < N_FORMATS; i++) {
+                if (self->programs[e][f][i].id != 0) {
+                    glDeleteProgram(self->programs[e][f][i].id);
+                }
             }
         }
     }
@@ -437,9 +469,27 @@ gboolean vireo_renderer_upload(VireoRenderer *self, const VireoScanoutFrame *fra
         self->hot_y = frame->cursor_hot_y;
     }
 
+    if (frame->texture != 0 && frame->width > 0 && frame->height > 0) {
+        /* Texture mode: nothing to upload, the device's texture is drawn
+         * as it is (its commands completed before the frame was
+         * published). */
+        clear_message(self);
+        self->external = TRUE;
+        self->ext_tex = frame->texture;
+        self->ext_w = frame->texture_width;
+        self->ext_h = frame->texture_height;
+        self->ext_rect = frame->texture_rect;
+        self->ext_y0_bottom = frame->texture_y0_bottom;
+        self->image_w = frame->width;
+        self->image_h = frame->height;
+        self->format = frame->format;
+        glBindTexture(GL_TEXTURE_2D, 0);
+        return TRUE;
+    }
     if (frame->pixels == NULL || frame->width <= 0 || frame->height <= 0) {
         /* The output is off. */
         clear_message(self);
+        self->external = FALSE;
         self->image_w = self->image_h = 0;
         glBindTexture(GL_TEXTURE_2D, 0);
         return TRUE;
@@ -448,9 +498,9 @@ gboolean vireo_renderer_upload(VireoRenderer *self, const VireoScanoutFrame *fra
     /* After a message, or when the texture's size is not the frame's, the
      * whole frame goes up: the scanout's front buffer always holds the
      * complete image, the damage only says what changed in it. */
-    full = frame->resized || self->msg_title != NULL || self->image_w != frame->width ||
-           self->image_h != frame->height || self->tex_w != frame->width ||
-           self->tex_h != frame->height;
+    full = frame->resized || self->msg_title != NULL || self->external ||
+           self->image_w != frame->width || self->image_h != frame->height ||
+           self->tex_w != frame->width || self->tex_h != frame->height;
     if (full) {
         if (!allocate_image(self, frame->width, frame->height, &local)) {
             glBindTexture(GL_TEXTURE_2D, 0);
@@ -461,6 +511,7 @@ gboolean vireo_renderer_upload(VireoRenderer *self, const VireoScanoutFrame *fra
         d = (VireoScanoutRect){ 0, 0, frame->width, frame->height };
     }
     clear_message(self);
+    self->external = FALSE;
     self->image_w = frame->width;
     self->image_h = frame->height;
     self->format = frame->format;
@@ -487,6 +538,7 @@ void vireo_renderer_show_message(VireoRenderer *self, const char *title, const c
     self->msg_title = t;
     self->msg_detail = d;
     self->cursor_visible = FALSE;
+    self->external = FALSE;
 }
 
 /* Draws the message picture at the framebuffer's size into the texture. */
@@ -512,6 +564,14 @@ static void prepare_message(VireoRenderer *self, int fb_width, int fb_height)
     self->format = VIREO_PIXEL_B8G8R8X8;
     self->msg_w = w;
     self->msg_h = h;
+}
+
+/* A device's texture samples as RGBA whatever its format's byte order;
+ * formats without alpha are drawn opaque. */
+static VireoPixelFormat external_format(VireoPixelFormat format)
+{
+    return format_sources[(unsigned)format < N_FORMATS ? format : 0][3] < 0 ? VIREO_PIXEL_R8G8B8X8
+                                                                            : VIREO_PIXEL_R8G8B8A8;
 }
 
 static VireoScaleMode effective_mode(VireoRenderer *self)
@@ -555,16 +615,25 @@ gboolean vireo_renderer_get_last_filter_sharp(VireoRenderer *self)
  * pixels, top-left origin) of a fb_width x fb_height framebuffer. FALSE
  * when the program for it does not build. */
 static gboolean draw_quad(VireoRenderer *self, VireoRect r, int fb_width, int fb_height, int tex_w,
-                          int tex_h, VireoPixelFormat format, gboolean sharp, float scale_x,
-                          float scale_y, GError **error)
+                          int tex_h, VireoPixelFormat format, gboolean external, gboolean sharp,
+                          float scale_x, float scale_y, GError **error)
 {
-    const Program *prog = get_program(self, sharp, format, error);
+    const Program *prog = get_program(self, sharp, format, external, error);
 
     if (prog == NULL) {
         return FALSE;
     }
     glUseProgram(prog->id);
     glUniform1i(prog->u_tex, 0);
+    if (external) {
+        /* The shown rectangle of the device's texture; rows run upwards
+         * from the rectangle's bottom when the texture is upside down. */
+        float y0 =
+            self->ext_y0_bottom ? (float)(self->ext_h - self->ext_rect.y) : (float)self->ext_rect.y;
+        glUniform4f(prog->u_src, (float)self->ext_rect.x, y0, 1.0f,
+                    self->ext_y0_bottom ? -1.0f : 1.0f);
+        glUniform2f(prog->u_texsize, (float)self->ext_w, (float)self->ext_h);
+    }
     glUniform4f(prog->u_rect, 2.0f * (float)r.x / (float)fb_width - 1.0f,
                 1.0f - 2.0f * (float)r.y / (float)fb_height,
                 2.0f * (float)(r.x + r.width) / (float)fb_width - 1.0f,
@@ -618,8 +687,9 @@ void vireo_renderer_draw(VireoRenderer *self, int fb_width, int fb_height)
 
     glBindVertexArray(self->vao);
     glActiveTexture(GL_TEXTURE0);
-    glBindTexture(GL_TEXTURE_2D, self->image_tex);
-    if (!draw_quad(self, view, fb_width, fb_height, self->image_w, self->image_h, self->format,
+    glBindTexture(GL_TEXTURE_2D, self->external ? self->ext_tex : self->image_tex);
+    if (!draw_quad(self, view, fb_width, fb_height, self->image_w, self->image_h,
+                   self->external ? external_format(self->format) : self->format, self->external,
                    sharp, sx, sy, &error)) {
         /* The message picture's programs were built with the renderer. */
         glBindTexture(GL_TEXTURE_2D, 0);
@@ -644,7 +714,7 @@ void vireo_renderer_draw(VireoRenderer *self, int fb_width, int fb_height)
                             GL_ONE_MINUS_SRC_ALPHA, GL_ONE, GL_ONE_MINUS_SRC_ALPHA);
         glBindTexture(GL_TEXTURE_2D, self->cursor_tex);
         if (!draw_quad(self, c, fb_width, fb_height, VIREO_CURSOR_SIZE, VIREO_CURSOR_SIZE,
-                       CURSOR_FORMAT, sharp, sx, sy, &error)) {
+                       CURSOR_FORMAT, FALSE, sharp, sx, sy, &error)) {
             g_warning("%s", error->message); /* the image is there; only the cursor is not */
             g_clear_error(&error);
         }

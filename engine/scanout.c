@@ -11,8 +11,9 @@ typedef struct {
     uint64_t cursor_serial;  /* of the last cursor image it took */
     VireoScanoutRect damage; /* published since its last frame */
     bool resized;
-    bool reading; /* between acquire and release */
-    int calls;    /* notify calls running now */
+    bool reading;        /* between acquire and release */
+    int calls;           /* notify calls running now */
+    VireoGlProvider *gl; /* where its GL contexts come from, or NULL */
     /* The cursor image as of its last frame: the device may replace the
      * scanout's own copy while the presenter reads this one. */
     uint32_t cursor[VIREO_CURSOR_SIZE * VIREO_CURSOR_SIZE];
@@ -41,6 +42,14 @@ struct VireoScanout {
 
     VireoScanoutSizeFunc size_func;
     void *size_opaque;
+    VireoScanoutPixelsFunc pixels_func;
+    void *pixels_opaque;
+    int callbacks; /* size and pixels calls running now */
+
+    /* Texture mode: the image is `texture`, and the buffers hold pixels
+     * only when a presenter needs them. */
+    bool texture_mode;
+    VireoScanoutTexture texture;
 };
 
 static bool rect_empty(VireoScanoutRect r)
@@ -138,29 +147,36 @@ static void notify_all(VireoScanout *s)
     }
 }
 
-bool vireo_scanout_set_mode(VireoScanout *scanout, int width, int height, VireoPixelFormat format)
+/* With the lock held: waits until no presenter reads a frame. */
+static void wait_no_readers_locked(VireoScanout *s)
 {
-    VireoScanout *s = scanout;
-    VireoScanoutRect full = { 0, 0, width, height };
-    guint8 *old[2];
-
-    if (width < 0 || height < 0 || width > VIREO_SCANOUT_MAX_SIZE ||
-        height > VIREO_SCANOUT_MAX_SIZE || (width == 0) != (height == 0)) {
-        return false;
-    }
-    g_mutex_lock(&s->lock);
-    if (s->width == width && s->height == height && s->format == format) {
-        g_mutex_unlock(&s->lock);
-        return true;
-    }
-    /* A presenter may be reading the old buffers: replace them, and free
-     * the old ones only when nobody reads. Presenters are told to resize,
-     * which they do at their next acquire. */
     while (s->readers > 0) {
         g_mutex_unlock(&s->lock);
         g_thread_yield();
         g_mutex_lock(&s->lock);
     }
+}
+
+/* With the lock held: every presenter takes the whole image again, as a
+ * resize. */
+static void invalidate_locked(VireoScanout *s)
+{
+    VireoScanoutRect full = { 0, 0, s->width, s->height };
+
+    s->serial++;
+    for (int i = 0; i < VIREO_SCANOUT_MAX_PRESENTERS; i++) {
+        s->presenters[i].resized = true;
+        s->presenters[i].damage = full;
+    }
+}
+
+/* With the lock held and no reader: sets the mode (new buffers, zeroed)
+ * and stores the old buffers in `old` for the caller to free unlocked. */
+static void set_mode_locked(VireoScanout *s, int width, int height, VireoPixelFormat format,
+                            guint8 *old[2])
+{
+    VireoScanoutRect full = { 0, 0, width, height };
+
     old[0] = s->buf[0];
     old[1] = s->buf[1];
     s->width = width;
@@ -171,10 +187,37 @@ bool vireo_scanout_set_mode(VireoScanout *scanout, int width, int height, VireoP
     s->buf[1] = width > 0 ? g_malloc0(s->stride * (size_t)height) : NULL;
     s->stale[0] = s->stale[1] = full;
     s->swap_pending = false;
-    s->serial++;
-    for (int i = 0; i < VIREO_SCANOUT_MAX_PRESENTERS; i++) {
-        s->presenters[i].resized = true;
-        s->presenters[i].damage = full;
+    invalidate_locked(s);
+}
+
+static bool mode_valid(int width, int height)
+{
+    return width >= 0 && height >= 0 && width <= VIREO_SCANOUT_MAX_SIZE &&
+           height <= VIREO_SCANOUT_MAX_SIZE && (width == 0) == (height == 0);
+}
+
+bool vireo_scanout_set_mode(VireoScanout *scanout, int width, int height, VireoPixelFormat format)
+{
+    VireoScanout *s = scanout;
+    guint8 *old[2] = { NULL, NULL };
+
+    if (!mode_valid(width, height)) {
+        return false;
+    }
+    g_mutex_lock(&s->lock);
+    if (s->width == width && s->height == height && s->format == format && !s->texture_mode) {
+        g_mutex_unlock(&s->lock);
+        return true;
+    }
+    /* A presenter may be reading the old buffers (or drawing the texture):
+     * replace them, and free the old ones only when nobody reads. Presenters
+     * are told to resize, which they do at their next acquire. */
+    wait_no_readers_locked(s);
+    s->texture_mode = false;
+    if (s->width == width && s->height == height && s->format == format) {
+        invalidate_locked(s); /* from a texture back to these pixels */
+    } else {
+        set_mode_locked(s, width, height, format, old);
     }
     g_mutex_unlock(&s->lock);
     g_free(old[0]);
@@ -267,9 +310,26 @@ void vireo_scanout_move_cursor(VireoScanout *scanout, int x, int y, bool visible
 void vireo_scanout_set_size_func(VireoScanout *scanout, VireoScanoutSizeFunc func, void *opaque)
 {
     g_mutex_lock(&scanout->lock);
+    while (scanout->callbacks > 0) {
+        g_cond_wait(&scanout->calls_done, &scanout->lock);
+    }
     scanout->size_func = func;
     scanout->size_opaque = opaque;
     g_mutex_unlock(&scanout->lock);
+}
+
+/* With the lock held: counts a size or pixels call about to run unlocked. */
+static void callback_begin_locked(VireoScanout *s)
+{
+    s->callbacks++;
+}
+
+static void callback_end(VireoScanout *s)
+{
+    g_mutex_lock(&s->lock);
+    s->callbacks--;
+    g_cond_broadcast(&s->calls_done);
+    g_mutex_unlock(&s->lock);
 }
 
 void vireo_scanout_request_size(VireoScanout *scanout, int width, int height)
@@ -277,17 +337,157 @@ void vireo_scanout_request_size(VireoScanout *scanout, int width, int height)
     VireoScanoutSizeFunc func;
     void *opaque;
 
+    if (width <= 0 || height <= 0) {
+        return;
+    }
     g_mutex_lock(&scanout->lock);
     func = scanout->size_func;
     opaque = scanout->size_opaque;
+    if (func != NULL) {
+        callback_begin_locked(scanout);
+    }
     g_mutex_unlock(&scanout->lock);
-    if (func != NULL && width > 0 && height > 0) {
+    if (func != NULL) {
         func(opaque, MIN(width, VIREO_SCANOUT_MAX_SIZE), MIN(height, VIREO_SCANOUT_MAX_SIZE));
+        callback_end(scanout);
+    }
+}
+
+void vireo_scanout_set_pixels_func(VireoScanout *scanout, VireoScanoutPixelsFunc func, void *opaque)
+{
+    g_mutex_lock(&scanout->lock);
+    while (scanout->callbacks > 0) {
+        g_cond_wait(&scanout->calls_done, &scanout->lock);
+    }
+    scanout->pixels_func = func;
+    scanout->pixels_opaque = opaque;
+    g_mutex_unlock(&scanout->lock);
+}
+
+/* With the lock held: whether `p` cannot draw the texture of texture mode. */
+static bool needs_pixels_locked(VireoScanout *s, const Presenter *p)
+{
+    return p->attached && (p->gl == NULL || p->gl != s->texture.provider);
+}
+
+/* With the lock held, for presenter `p` that may just have come to need
+ * pixels: the pixels function to call (unlocked, then callback_end()), or
+ * NULL. */
+static VireoScanoutPixelsFunc pixels_call_locked(VireoScanout *s, const Presenter *p, void **opaque)
+{
+    if (!s->texture_mode || s->pixels_func == NULL || !needs_pixels_locked(s, p)) {
+        return NULL;
+    }
+    callback_begin_locked(s);
+    *opaque = s->pixels_opaque;
+    return s->pixels_func;
+}
+
+bool vireo_scanout_set_texture(VireoScanout *scanout, const VireoScanoutTexture *texture,
+                               VireoPixelFormat format)
+{
+    VireoScanout *s = scanout;
+    guint8 *old[2] = { NULL, NULL };
+
+    if (texture != NULL) {
+        VireoScanoutRect r = texture->rect;
+        if (texture->name == 0 || r.x < 0 || r.y < 0 || r.width <= 0 || r.height <= 0 ||
+            !mode_valid(r.width, r.height) || (gint64)r.x + r.width > texture->width ||
+            (gint64)r.y + r.height > texture->height) {
+            return false;
+        }
+    }
+    g_mutex_lock(&s->lock);
+    if (texture == NULL && !s->texture_mode) {
+        g_mutex_unlock(&s->lock);
+        return true;
+    }
+    wait_no_readers_locked(s);
+    if (texture == NULL) {
+        s->texture_mode = false;
+        invalidate_locked(s);
+    } else {
+        if (s->width != texture->rect.width || s->height != texture->rect.height ||
+            s->format != format) {
+            set_mode_locked(s, texture->rect.width, texture->rect.height, format, old);
+        } else {
+            invalidate_locked(s);
+        }
+        s->texture_mode = true;
+        s->texture = *texture;
+        /* Until the device publishes, there is nothing new to show. */
+        for (int i = 0; i < VIREO_SCANOUT_MAX_PRESENTERS; i++) {
+            s->presenters[i].damage = (VireoScanoutRect){ 0, 0, 0, 0 };
+        }
+    }
+    g_mutex_unlock(&s->lock);
+    g_free(old[0]);
+    g_free(old[1]);
+    notify_all(s);
+    return true;
+}
+
+void vireo_scanout_texture_changed(VireoScanout *scanout, VireoScanoutRect rect)
+{
+    VireoScanout *s = scanout;
+
+    g_mutex_lock(&s->lock);
+    if (!s->texture_mode) {
+        g_mutex_unlock(&s->lock);
+        return;
+    }
+    rect = rect_clip(rect, s->width, s->height);
+    for (int i = 0; i < VIREO_SCANOUT_MAX_PRESENTERS; i++) {
+        s->presenters[i].damage = rect_union(s->presenters[i].damage, rect);
+    }
+    s->serial++;
+    g_mutex_unlock(&s->lock);
+    notify_all(s);
+}
+
+bool vireo_scanout_needs_pixels(VireoScanout *scanout)
+{
+    bool needs = true;
+
+    g_mutex_lock(&scanout->lock);
+    if (scanout->texture_mode) {
+        needs = false;
+        for (int i = 0; i < VIREO_SCANOUT_MAX_PRESENTERS; i++) {
+            needs = needs || needs_pixels_locked(scanout, &scanout->presenters[i]);
+        }
+    }
+    g_mutex_unlock(&scanout->lock);
+    return needs;
+}
+
+void vireo_scanout_set_presenter_gl(VireoScanout *scanout, int presenter, VireoGlProvider *provider)
+{
+    VireoScanoutPixelsFunc func = NULL;
+    void *opaque = NULL;
+    Presenter *p;
+
+    g_return_if_fail(presenter >= 0 && presenter < VIREO_SCANOUT_MAX_PRESENTERS);
+    g_mutex_lock(&scanout->lock);
+    p = &scanout->presenters[presenter];
+    if (p->attached && p->gl != provider) {
+        p->gl = provider;
+        /* Its next frame is the whole image, drawn the new way. */
+        p->resized = true;
+        p->damage = (VireoScanoutRect){ 0, 0, scanout->width, scanout->height };
+        scanout->serial++;
+        func = pixels_call_locked(scanout, p, &opaque);
+    }
+    g_mutex_unlock(&scanout->lock);
+    if (func != NULL) {
+        func(opaque);
+        callback_end(scanout);
     }
 }
 
 int vireo_scanout_attach(VireoScanout *scanout, VireoScanoutNotifyFunc notify, void *opaque)
 {
+    VireoScanoutPixelsFunc func = NULL;
+    void *func_opaque = NULL;
     int id = -1;
 
     g_mutex_lock(&scanout->lock);
@@ -301,10 +501,15 @@ int vireo_scanout_attach(VireoScanout *scanout, VireoScanoutNotifyFunc notify, v
             p->resized = true;
             p->damage = (VireoScanoutRect){ 0, 0, scanout->width, scanout->height };
             id = i;
+            func = pixels_call_locked(scanout, p, &func_opaque);
             break;
         }
     }
     g_mutex_unlock(&scanout->lock);
+    if (func != NULL) {
+        func(func_opaque);
+        callback_end(scanout);
+    }
     return id;
 }
 
@@ -365,6 +570,18 @@ bool vireo_scanout_acquire(VireoScanout *scanout, int presenter, VireoScanoutFra
     frame->cursor_y = s->cursor_y;
     frame->cursor_hot_x = s->cursor_hot_x;
     frame->cursor_hot_y = s->cursor_hot_y;
+    if (s->texture_mode && !needs_pixels_locked(s, p)) {
+        frame->texture = s->texture.name;
+        frame->texture_width = s->texture.width;
+        frame->texture_height = s->texture.height;
+        frame->texture_rect = s->texture.rect;
+        frame->texture_y0_bottom = s->texture.y0_bottom;
+    } else {
+        frame->texture = 0;
+        frame->texture_width = frame->texture_height = 0;
+        frame->texture_rect = (VireoScanoutRect){ 0, 0, 0, 0 };
+        frame->texture_y0_bottom = false;
+    }
     p->serial = s->serial;
     p->resized = false;
     g_mutex_unlock(&s->lock);

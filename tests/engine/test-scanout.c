@@ -250,6 +250,151 @@ static void test_scanout_size_request(void)
     vireo_scanout_free(s);
 }
 
+static void slow_size(void *opaque, int width, int height)
+{
+    SlowPresenter *sp = opaque;
+    g_atomic_int_set(&sp->in_call, 1);
+    g_usleep(50000);
+    g_atomic_int_set(&sp->finished, 1);
+}
+
+static gpointer request_once(gpointer data)
+{
+    vireo_scanout_request_size(data, 640, 480);
+    return NULL;
+}
+
+/* Replacing the size function waits for a call of the old one, so the
+ * device may go away right after. */
+static void test_scanout_size_func_waits(void)
+{
+    VireoScanout *s = vireo_scanout_new();
+    SlowPresenter *sp = g_new0(SlowPresenter, 1);
+    GThread *t;
+
+    vireo_scanout_set_size_func(s, slow_size, sp);
+    t = g_thread_new("request", request_once, s);
+    while (!g_atomic_int_get(&sp->in_call)) {
+        g_thread_yield();
+    }
+    vireo_scanout_set_size_func(s, NULL, NULL);
+    g_assert_cmpint(g_atomic_int_get(&sp->finished), ==, 1);
+    g_thread_join(t);
+    g_free(sp);
+    vireo_scanout_free(s);
+}
+
+static void count_call(void *opaque)
+{
+    (*(int *)opaque)++;
+}
+
+/* Texture mode: a presenter of the texture's GL provider gets the texture,
+ * any other one the pixels, and the device learns when pixels are
+ * needed. The provider is only compared, never called. */
+static void test_scanout_texture(void)
+{
+    VireoScanout *s = vireo_scanout_new();
+    VireoGlProvider provider = { NULL, false, "test" }, other = { NULL, false, "other" };
+    VireoScanoutTexture tex = { 7, &provider, 100, 80, { 10, 20, 64, 48 }, true };
+    VireoScanoutTexture bad = tex;
+    guint8 *src = g_malloc0(64 * 48 * 4);
+    VireoScanoutFrame f;
+    int pixel_calls = 0;
+    int a, b;
+
+    vireo_scanout_set_pixels_func(s, count_call, &pixel_calls);
+    a = vireo_scanout_attach(s, NULL, NULL);
+    vireo_scanout_set_presenter_gl(s, a, &provider);
+    g_assert_true(vireo_scanout_needs_pixels(s)); /* no texture yet */
+    g_assert_true(vireo_scanout_acquire(s, a, &f));
+    vireo_scanout_release(s, a);
+
+    /* Rectangles outside the texture, empty ones, no texture name. */
+    bad.rect = (VireoScanoutRect){ 40, 40, 64, 48 };
+    g_assert_false(vireo_scanout_set_texture(s, &bad, VIREO_PIXEL_B8G8R8X8));
+    bad.rect = (VireoScanoutRect){ -1, 0, 10, 10 };
+    g_assert_false(vireo_scanout_set_texture(s, &bad, VIREO_PIXEL_B8G8R8X8));
+    bad.rect = (VireoScanoutRect){ 0, 0, 0, 10 };
+    g_assert_false(vireo_scanout_set_texture(s, &bad, VIREO_PIXEL_B8G8R8X8));
+    bad = tex;
+    bad.name = 0;
+    g_assert_false(vireo_scanout_set_texture(s, &bad, VIREO_PIXEL_B8G8R8X8));
+
+    g_assert_true(vireo_scanout_set_texture(s, &tex, VIREO_PIXEL_B8G8R8X8));
+    g_assert_false(vireo_scanout_needs_pixels(s));
+    g_assert_true(vireo_scanout_acquire(s, a, &f));
+    g_assert_true(f.resized);
+    g_assert_cmpint(f.width, ==, 64);
+    g_assert_cmpint(f.height, ==, 48);
+    g_assert_cmpuint(f.texture, ==, 7);
+    g_assert_cmpint(f.texture_width, ==, 100);
+    g_assert_cmpint(f.texture_height, ==, 80);
+    g_assert_cmpint(f.texture_rect.x, ==, 10);
+    g_assert_cmpint(f.texture_rect.y, ==, 20);
+    g_assert_true(f.texture_y0_bottom);
+    vireo_scanout_release(s, a);
+
+    /* Published without pixels. */
+    vireo_scanout_texture_changed(s, (VireoScanoutRect){ 5, 6, 7, 8 });
+    g_assert_true(vireo_scanout_acquire(s, a, &f));
+    g_assert_false(f.resized);
+    g_assert_cmpuint(f.texture, ==, 7);
+    g_assert_cmpint(f.damage.x, ==, 5);
+    g_assert_cmpint(f.damage.height, ==, 8);
+    vireo_scanout_release(s, a);
+
+    /* A presenter without GL, then one of another provider, needs pixels:
+     * the device hears of each. */
+    g_assert_cmpint(pixel_calls, ==, 0);
+    b = vireo_scanout_attach(s, NULL, NULL);
+    g_assert_cmpint(pixel_calls, ==, 1);
+    g_assert_true(vireo_scanout_needs_pixels(s));
+    vireo_scanout_set_presenter_gl(s, b, &provider);
+    g_assert_false(vireo_scanout_needs_pixels(s));
+    g_assert_cmpint(pixel_calls, ==, 1);
+    vireo_scanout_set_presenter_gl(s, b, &other);
+    g_assert_cmpint(pixel_calls, ==, 2);
+    g_assert_true(vireo_scanout_needs_pixels(s));
+    g_assert_true(vireo_scanout_acquire(s, b, &f));
+    g_assert_cmpuint(f.texture, ==, 0);
+    g_assert_nonnull(f.pixels);
+    vireo_scanout_release(s, b);
+    /* Its pixels come from a readback, published as usual. */
+    memset(src, 0x5a, 64 * 48 * 4);
+    vireo_scanout_update(s, src, 64 * 4, (VireoScanoutRect){ 0, 0, 64, 48 });
+    g_assert_true(vireo_scanout_acquire(s, b, &f));
+    g_assert_cmpuint(f.texture, ==, 0);
+    g_assert_cmpuint(f.pixels[64 * 4 * 47 + 4 * 63], ==, 0x5a);
+    vireo_scanout_release(s, b);
+    g_assert_true(vireo_scanout_acquire(s, a, &f));
+    g_assert_cmpuint(f.texture, ==, 7);
+    vireo_scanout_release(s, a);
+    vireo_scanout_detach(s, b);
+    g_assert_false(vireo_scanout_needs_pixels(s));
+
+    /* Leaving texture mode, by NULL or by a new mode. */
+    g_assert_true(vireo_scanout_set_texture(s, NULL, VIREO_PIXEL_B8G8R8X8));
+    g_assert_true(vireo_scanout_needs_pixels(s));
+    g_assert_true(vireo_scanout_acquire(s, a, &f));
+    g_assert_true(f.resized);
+    g_assert_cmpuint(f.texture, ==, 0);
+    g_assert_cmpint(f.width, ==, 64);
+    vireo_scanout_release(s, a);
+    g_assert_true(vireo_scanout_set_texture(s, &tex, VIREO_PIXEL_B8G8R8X8));
+    g_assert_true(vireo_scanout_set_mode(s, 64, 48, VIREO_PIXEL_B8G8R8X8));
+    g_assert_true(vireo_scanout_acquire(s, a, &f));
+    g_assert_true(f.resized);
+    g_assert_cmpuint(f.texture, ==, 0);
+    vireo_scanout_release(s, a);
+    g_assert_cmpint(pixel_calls, ==, 2);
+
+    vireo_scanout_set_pixels_func(s, NULL, NULL);
+    vireo_scanout_detach(s, a);
+    vireo_scanout_free(s);
+    g_free(src);
+}
+
 int main(int argc, char *argv[])
 {
     g_test_init(&argc, &argv, NULL);
@@ -259,5 +404,7 @@ int main(int argc, char *argv[])
     g_test_add_func("/engine/scanout/threads", test_scanout_threads);
     g_test_add_func("/engine/scanout/size-request", test_scanout_size_request);
     g_test_add_func("/engine/scanout/detach-waits", test_scanout_detach_waits);
+    g_test_add_func("/engine/scanout/size-func-waits", test_scanout_size_func_waits);
+    g_test_add_func("/engine/scanout/texture", test_scanout_texture);
     return g_test_run();
 }

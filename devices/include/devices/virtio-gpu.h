@@ -20,10 +20,20 @@ G_BEGIN_DECLS
  * VIRTIO_GPU_EVENT_DISPLAY and a configuration-change interrupt; the EDID
  * (VIRTIO_GPU_F_EDID) describes the same mode.
  *
- * Every command runs on the device's own thread: a QueueNotify only wakes
- * it, so the vCPU never copies pixels. Every guest value is checked; a
- * malformed command gets an error response (VIREO_VIRTIO_GPU_RESP_ERR_*) and
- * the device goes on. docs/VIRTIO.md lists the rules.
+ * 3D (VIRTIO_GPU_F_VIRGL, offered only when virglrenderer starts): guest
+ * contexts, 3D resources, transfers both ways and command streams go to
+ * virglrenderer, which renders with OpenGL contexts from a VireoGlProvider
+ * (engine/scanout.h; display/egl-context.h makes one without a window
+ * system). A 3D resource on an output puts its scanout in texture mode:
+ * presenters sharing the provider's contexts draw the texture in place,
+ * the others get pixels read back on each flush. When 3D cannot start the
+ * device offers 2D only and says why (vireo_virtio_gpu_get_3d_status).
+ *
+ * Every command runs on the device's own thread (virglrenderer's too, as it
+ * is not thread-safe): a QueueNotify only wakes it, so the vCPU never copies
+ * pixels. Every guest value is checked; a malformed command gets an error
+ * response (VIREO_VIRTIO_GPU_RESP_ERR_*) and the device goes on.
+ * docs/VIRTIO.md lists the rules.
  */
 
 #define VIREO_VIRTIO_ID_GPU 16
@@ -111,6 +121,11 @@ G_BEGIN_DECLS
 #define VIREO_VIRTIO_GPU_MAX_BACKING_ENTRIES 262144
 /* Host memory all 2D resources together may use. */
 #define VIREO_VIRTIO_GPU_MAX_HOST_MEMORY (512ull << 20)
+/* What 3D resources together may take, estimated from their sizes at 4
+ * bytes per texel. */
+#define VIREO_VIRTIO_GPU_MAX_3D_MEMORY (2048ull << 20)
+/* Guest 3D contexts at once. */
+#define VIREO_VIRTIO_GPU_MAX_CONTEXTS 256
 /* Bytes of one command read from the guest; longer ones are cut here. */
 #define VIREO_VIRTIO_GPU_MAX_COMMAND (16u << 20)
 /* The preferred mode when nothing else asked for one. */
@@ -127,12 +142,29 @@ typedef struct {
     /* The preferred mode reported until a presenter asks for a size; 0 x 0
      * means 1024 x 768. */
     int width, height;
+    /* Try 3D (virgl) with OpenGL contexts from `gl` (not owned; must outlive
+     * the device). Without a provider, `gl_error` says why there is none. */
+    bool virgl;
+    VireoGlProvider *gl;
+    const char *gl_error;
 } VireoVirtioGpuConfig;
+
+typedef enum {
+    VIREO_VIRTIO_GPU_3D_OFF,         /* not asked for */
+    VIREO_VIRTIO_GPU_3D_ACTIVE,      /* VIRTIO_GPU_F_VIRGL is offered */
+    VIREO_VIRTIO_GPU_3D_UNAVAILABLE, /* asked for, could not start: 2D only */
+} VireoVirtioGpu3dStatus;
 
 void vireo_virtio_gpu_config_init(VireoVirtioGpuConfig *config);
 
-/* A GPU on `bus`; its thread starts at once. */
+/* A GPU on `bus`; its thread starts at once (and, with config->virgl,
+ * starts virglrenderer before this returns). */
 VireoVirtio *vireo_virtio_gpu_new(VireoBus *bus, const VireoVirtioGpuConfig *config);
+
+/* Whether 3D runs and, when it does not although asked for, why (a
+ * translated sentence, valid as long as the device): for the user
+ * interface. */
+VireoVirtioGpu3dStatus vireo_virtio_gpu_get_3d_status(VireoVirtio *dev, const char **reason);
 
 /* Whether `dev` is a virtio-gpu device. */
 bool vireo_virtio_is_gpu(VireoVirtio *dev);

@@ -49,9 +49,13 @@ void vireo_renderer_set_cursor_premultiplied(VireoRenderer *self, gboolean premu
 /* Takes what changed in `frame` (from vireo_scanout_acquire): reallocates
  * the texture when the frame is resized, uploads the damaged rectangle,
  * and the cursor when its image changed. A frame without pixels (output
- * off) leaves only the background. On failure (an image larger than the
- * GL's textures, out of memory) the renderer shows the error as a message
- * picture and returns FALSE. */
+ * off) leaves only the background. A frame with a texture (texture mode,
+ * given to presenters that declared the device's GL provider with
+ * vireo_scanout_set_presenter_gl, so that their context shares the
+ * device's objects) uploads nothing: the draw samples the device's texture
+ * in place, its shown rectangle and orientation as the frame says. On
+ * failure (an image larger than the GL's textures, out of memory) the
+ * renderer shows the error as a message picture and returns FALSE. */
 gboolean vireo_renderer_upload(VireoRenderer *self, const VireoScanoutFrame *frame, GError **error);
 
 /* Shows a message picture (placeholder.h) instead of the guest's image,

@@ -39,6 +39,38 @@ typedef struct {
 #define VIREO_SCANOUT_MAX_PRESENTERS 4
 #define VIREO_CURSOR_SIZE            64
 
+/*
+ * OpenGL contexts for devices that render with OpenGL (virtio-gpu's virgl
+ * mode), provided by the display layer (display/egl-context.h, EGL without a
+ * window system) so that devices never include display/. Every context a
+ * provider makes belongs to one share group: a texture a device renders in
+ * one of them can be drawn by a presenter whose context the same provider
+ * made, with no copy through the CPU.
+ */
+typedef struct VireoGlProvider VireoGlProvider;
+
+typedef struct {
+    /* A context of OpenGL (or OpenGL ES, per `gles`) major.minor in the
+     * provider's share group, or NULL when there is none of that version. */
+    void *(*create_context)(VireoGlProvider *self, int major, int minor);
+    void (*destroy_context)(VireoGlProvider *self, void *context);
+    /* Makes `context` current on the calling thread without a surface;
+     * NULL releases the current one. */
+    bool (*make_current)(VireoGlProvider *self, void *context);
+    /* Waits until the GL commands issued on the calling thread in any of the
+     * provider's contexts have completed, so that another context sees
+     * their results; the current context stays current. */
+    void (*finish)(VireoGlProvider *self);
+    /* The EGLDisplay the contexts belong to, or NULL. */
+    void *(*get_egl_display)(VireoGlProvider *self);
+} VireoGlProviderOps;
+
+struct VireoGlProvider {
+    const VireoGlProviderOps *ops;
+    bool gles;        /* contexts are OpenGL ES */
+    const char *name; /* what renders, for messages ("llvmpipe (LLVM 15.0.6, 256 bits)") */
+};
+
 VireoScanout *vireo_scanout_new(void);
 void vireo_scanout_free(VireoScanout *scanout);
 
@@ -60,9 +92,43 @@ void vireo_scanout_move_cursor(VireoScanout *scanout, int x, int y, bool visible
 
 /* Size the presenters would like the guest to use (a window's size in
  * device pixels); the device learns of it through this callback, which runs
- * on the presenter's thread. */
+ * on the presenter's thread. Once vireo_scanout_set_size_func() returns, a
+ * call of the previous function has returned too. */
 typedef void (*VireoScanoutSizeFunc)(void *opaque, int width, int height);
 void vireo_scanout_set_size_func(VireoScanout *scanout, VireoScanoutSizeFunc func, void *opaque);
+
+/* Texture mode: the output's image is a GL texture the device renders
+ * into (in the share group of `provider`). Presenters whose GL contexts come
+ * from that provider draw it directly; the others need pixels, which the
+ * device then also publishes with vireo_scanout_update() (a readback). */
+typedef struct {
+    uint32_t name;             /* a GL_TEXTURE_2D */
+    VireoGlProvider *provider; /* whose share group it lives in */
+    int width, height;         /* the texture's size */
+    VireoScanoutRect rect;     /* the part shown (top-left origin): the mode's size */
+    bool y0_bottom;            /* the texture's row 0 is the image's bottom line */
+} VireoScanoutTexture;
+
+/* Enters texture mode with the mode rect.width x rect.height in `format`
+ * (the format of the pixels a readback publishes), or with NULL leaves it
+ * (the mode stays). Returns false for a rectangle that is not a valid mode
+ * or does not lie inside the texture. Waits until no presenter reads, so
+ * the previous texture may be deleted afterwards. The frame has no damage
+ * until the device publishes one. */
+bool vireo_scanout_set_texture(VireoScanout *scanout, const VireoScanoutTexture *texture,
+                               VireoPixelFormat format);
+/* The texture changed in `rect` (mode coordinates) and its commands have
+ * completed: publishes that, without copying pixels. */
+void vireo_scanout_texture_changed(VireoScanout *scanout, VireoScanoutRect rect);
+/* In texture mode, whether an attached presenter cannot draw the texture,
+ * so the device must publish pixels too; outside it, true. */
+bool vireo_scanout_needs_pixels(VireoScanout *scanout);
+/* Called on the thread of a presenter that needs pixels and attaches (or
+ * stops drawing textures) while the output is in texture mode: the device
+ * should publish the whole image as pixels soon. */
+typedef void (*VireoScanoutPixelsFunc)(void *opaque);
+void vireo_scanout_set_pixels_func(VireoScanout *scanout, VireoScanoutPixelsFunc func,
+                                   void *opaque);
 
 /* ---- the presenters' side ---- */
 
@@ -89,6 +155,13 @@ typedef struct {
     const uint32_t *cursor; /* NULL when hidden; the presenter's own copy */
     uint64_t cursor_serial; /* changes when the image changes */
     int cursor_x, cursor_y, cursor_hot_x, cursor_hot_y;
+    /* Texture mode, for a presenter of the texture's GL provider: the
+     * texture to draw instead of the pixels (0: draw the pixels), its size,
+     * the part shown and its orientation. */
+    uint32_t texture;
+    int texture_width, texture_height;
+    VireoScanoutRect texture_rect;
+    bool texture_y0_bottom;
 } VireoScanoutFrame;
 
 /* Takes the newest frame for `presenter`. Returns false when nothing changed
@@ -96,6 +169,11 @@ typedef struct {
  * until vireo_scanout_release(). */
 bool vireo_scanout_acquire(VireoScanout *scanout, int presenter, VireoScanoutFrame *frame);
 void vireo_scanout_release(VireoScanout *scanout, int presenter);
+/* The GL provider `presenter`'s contexts come from (NULL: none, the
+ * default): its frames then carry texture-mode textures of that provider
+ * instead of relying on pixels. */
+void vireo_scanout_set_presenter_gl(VireoScanout *scanout, int presenter,
+                                    VireoGlProvider *provider);
 /* Ask the device for a size (see vireo_scanout_set_size_func). */
 void vireo_scanout_request_size(VireoScanout *scanout, int width, int height);
 
