@@ -47,6 +47,7 @@ struct _VireoVmController {
     VireoMachine *machine;
     VireoVirt *board;
     gboolean exit_reported;
+    VireoScanout *scanout; /* the machine's display, while it is kept */
 
     VireoRing *ring;
     guint console_source;
@@ -69,6 +70,7 @@ enum {
     PROP_STATE,
     PROP_BUSY,
     PROP_LAST_ERROR,
+    PROP_SCANOUT,
     N_PROPS,
 };
 
@@ -220,6 +222,8 @@ static void start_thread(GTask *task, gpointer source, gpointer task_data,
     vc.initrd = vireo_vm_config_get_initrd(d->config);
     vc.cmdline = vireo_vm_config_get_cmdline(d->config);
     vc.console = d->ring;
+    /* A display comes with a keyboard and a tablet. */
+    vc.input = vireo_vm_config_get_display(d->config) != VIREO_DISPLAY_NONE;
 
     d->machine = vireo_virt_new(&vc, &d->board, &error);
     if (d->machine == NULL) {
@@ -249,6 +253,77 @@ static void machine_thread_stop(GTask *task, gpointer source, gpointer task_data
     vireo_machine_stop(task_data);
     g_task_return_boolean(task, TRUE);
 }
+
+/* ---- Display and input -------------------------------------------------- */
+
+/* The display device's output on `board`, or NULL. */
+static VireoScanout *board_scanout(VireoVirt *board)
+{
+    (void)board;
+    return NULL;
+}
+
+static void set_scanout(VireoVmController *self, VireoScanout *scanout)
+{
+    if (self->scanout != scanout) {
+        self->scanout = scanout;
+        g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_SCANOUT]);
+    }
+}
+
+/* The board's keyboard and tablet while the machine can take input. */
+static const VireoVirtioInputPair *input_pair(void *opaque)
+{
+    VireoVmController *self = opaque;
+
+    if (self->board == NULL || self->state == VIREO_VM_STATE_STOPPED) {
+        return NULL;
+    }
+    return vireo_virt_get_input(self->board);
+}
+
+static void input_key(void *opaque, unsigned code, bool pressed)
+{
+    const VireoVirtioInputPair *pair = input_pair(opaque);
+
+    if (pair != NULL) {
+        vireo_virtio_input_pair_get_ops()->key((void *)pair, code, pressed);
+    }
+}
+
+static void input_pointer_motion(void *opaque, int x, int y, int width, int height)
+{
+    const VireoVirtioInputPair *pair = input_pair(opaque);
+
+    if (pair != NULL) {
+        vireo_virtio_input_pair_get_ops()->pointer_motion((void *)pair, x, y, width, height);
+    }
+}
+
+static void input_pointer_button(void *opaque, unsigned button, bool pressed)
+{
+    const VireoVirtioInputPair *pair = input_pair(opaque);
+
+    if (pair != NULL) {
+        vireo_virtio_input_pair_get_ops()->pointer_button((void *)pair, button, pressed);
+    }
+}
+
+static void input_wheel(void *opaque, int dx, int dy)
+{
+    const VireoVirtioInputPair *pair = input_pair(opaque);
+
+    if (pair != NULL) {
+        vireo_virtio_input_pair_get_ops()->wheel((void *)pair, dx, dy);
+    }
+}
+
+static const VireoInputOps controller_input_ops = {
+    .key = input_key,
+    .pointer_motion = input_pointer_motion,
+    .pointer_button = input_pointer_button,
+    .wheel = input_wheel,
+};
 
 /* ---- State -------------------------------------------------------------- */
 
@@ -395,6 +470,8 @@ static void vireo_vm_controller_dispose(GObject *object)
     g_clear_handle_id(&self->console_idle, g_source_remove);
     g_clear_handle_id(&self->input_source, g_source_remove);
 
+    /* Views let go of the display before its machine goes. */
+    set_scanout(self, NULL);
     if (self->ring != NULL) {
         Teardown *t = g_new0(Teardown, 1);
         t->machine = g_steal_pointer(&self->machine);
@@ -433,6 +510,7 @@ static void vireo_vm_controller_get_property(GObject *object, guint prop_id, GVa
     case PROP_STATE: g_value_set_enum(value, self->state); break;
     case PROP_BUSY: g_value_set_boolean(value, self->busy); break;
     case PROP_LAST_ERROR: g_value_set_string(value, self->last_error); break;
+    case PROP_SCANOUT: g_value_set_pointer(value, self->scanout); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     }
 }
@@ -469,6 +547,9 @@ static void vireo_vm_controller_class_init(VireoVmControllerClass *klass)
     properties[PROP_LAST_ERROR] =
         g_param_spec_string("last-error", NULL, NULL, NULL,
                             G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    /* The VireoScanout of the machine's display, or NULL. */
+    properties[PROP_SCANOUT] = g_param_spec_pointer(
+        "scanout", NULL, NULL, G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
     g_object_class_install_properties(object_class, N_PROPS, properties);
 
     /* The new state, after the "state" property changed. */
@@ -569,6 +650,8 @@ static void start_done(GObject *source, GAsyncResult *result, gpointer user_data
     self->machine = g_steal_pointer(&d->machine);
     self->board = d->board;
     self->exit_reported = FALSE;
+    /* The display first, so that views showing the new state find it. */
+    set_scanout(self, board_scanout(self->board));
     sync_state(self);
 }
 
@@ -594,7 +677,8 @@ void vireo_vm_controller_start(VireoVmController *self)
     d->ring = self->ring;
     d->sink = g_atomic_rc_box_acquire(self->sink);
     /* The stopped machine goes: freed on the worker before the new one is
-     * built, so its memory is released first. */
+     * built, so its memory is released first. Its display goes first. */
+    set_scanout(self, NULL);
     d->old_machine = g_steal_pointer(&self->machine);
     self->board = NULL;
 
@@ -687,6 +771,23 @@ void vireo_vm_controller_send_input(VireoVmController *self, const guint8 *data,
     if (self->pending_input->len > 0 && self->input_source == 0) {
         self->input_source = g_timeout_add(INPUT_RETRY_MS, retry_input, self);
     }
+}
+
+VireoScanout *vireo_vm_controller_get_scanout(VireoVmController *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONTROLLER(self), NULL);
+    return self->scanout;
+}
+
+gboolean vireo_vm_controller_has_display(VireoVmController *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONTROLLER(self), FALSE);
+    return self->config != NULL && vireo_vm_config_get_display(self->config) != VIREO_DISPLAY_NONE;
+}
+
+const VireoInputOps *vireo_vm_controller_get_input_ops(void)
+{
+    return &controller_input_ops;
 }
 
 guint vireo_vm_controller_get_n_vcpus(VireoVmController *self)

@@ -3,6 +3,8 @@
 
 #include <glib-object.h>
 
+#include "engine/input.h"
+#include "engine/scanout.h"
 #include "engine/stats.h"
 #include "vireo-vm-config.h"
 
@@ -55,6 +57,20 @@ void vireo_vm_controller_power_off(VireoVmController *self);
  * before (up to a limit) is kept for views attached later. */
 GBytes *vireo_vm_controller_get_console_history(VireoVmController *self);
 void vireo_vm_controller_send_input(VireoVmController *self, const guint8 *data, gsize len);
+
+/* The display: the scanout of the current machine's display device, NULL
+ * without one (a configuration without a display, no machine built yet).
+ * It changes with the "scanout" property, which is notified before a
+ * machine is freed: a view showing it lets go then. */
+VireoScanout *vireo_vm_controller_get_scanout(VireoVmController *self);
+/* Whether the configuration has a display device (the "[display]" group):
+ * the machine then also gets a keyboard and a tablet. */
+gboolean vireo_vm_controller_has_display(VireoVmController *self);
+/* Keys and the pointer for the machine's keyboard and tablet, called on the
+ * main thread with the controller as `opaque`. They reach the guest while
+ * the machine runs or is paused and has the devices, and go nowhere
+ * otherwise. */
+const VireoInputOps *vireo_vm_controller_get_input_ops(void);
 
 /* Counters of the current (or last) machine: vCPU `index`, or the sum with
  * -1. Returns FALSE (and zeros) when no machine was built yet. */

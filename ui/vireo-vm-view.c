@@ -7,6 +7,7 @@
 
 #include "vireo-vm-view.h"
 
+#include "vireo-display-page.h"
 #include "vireo-vm-editor.h"
 #include "vireo-window.h"
 
@@ -28,6 +29,9 @@ struct _VireoVmView {
     GtkWidget *off_button;
     GtkWidget *snapshot_button;
     GtkWidget *menu_button;
+    GtkWidget *display_controls;
+    GtkWidget *scale_button;
+    GtkWidget *fullscreen_button;
     AdwViewSwitcherTitle *switcher_title;
     GtkRevealer *error_revealer;
     GtkLabel *error_label;
@@ -35,7 +39,7 @@ struct _VireoVmView {
     GtkStack *main_stack;
     AdwViewStack *view_stack;
     VireoConsoleView *console_view;
-    GtkStack *display_stack;
+    VireoDisplayPage *display_page;
     VireoStatsView *stats_view;
     AdwStatusPage *broken_page;
 };
@@ -88,6 +92,7 @@ static void update(VireoVmView *self)
     GtkWidget *widget = GTK_WIDGET(self);
 
     adw_view_switcher_title_set_title(self->switcher_title, vireo_vm_entry_get_name(self->entry));
+    vireo_display_page_set_title(self->display_page, vireo_vm_entry_get_name(self->entry));
     if (config == NULL) {
         adw_status_page_set_description(self->broken_page, vireo_vm_entry_get_error(self->entry));
         gtk_stack_set_visible_child_name(self->main_stack, "broken");
@@ -144,6 +149,17 @@ static void attach_controller(VireoVmView *self)
     }
     vireo_console_view_set_controller(self->console_view, controller);
     vireo_stats_view_set_controller(self->stats_view, controller);
+    vireo_display_page_set_controller(self->display_page, controller);
+}
+
+/* The display's scale and full-screen buttons, while its page shows it. */
+static void update_display_controls(VireoVmView *self)
+{
+    gboolean on_page =
+        g_strcmp0(adw_view_stack_get_visible_child_name(self->view_stack), "display") == 0;
+
+    gtk_widget_set_visible(self->display_controls,
+                           on_page && vireo_display_page_get_showing_display(self->display_page));
 }
 
 static void on_entry_notify(VireoVmView *self)
@@ -307,6 +323,7 @@ static void vireo_vm_view_dispose(GObject *object)
         g_clear_object(&self->entry);
     }
     g_clear_object(&self->library);
+    gtk_widget_insert_action_group(GTK_WIDGET(self), "display", NULL);
     gtk_widget_dispose_template(GTK_WIDGET(self), VIREO_TYPE_VM_VIEW);
     /* The template's unnamed top-level child is not cleared with it. */
     for (GtkWidget *child; (child = gtk_widget_get_first_child(GTK_WIDGET(self))) != NULL;) {
@@ -387,7 +404,10 @@ static void vireo_vm_view_class_init(VireoVmViewClass *klass)
     gtk_widget_class_bind_template_child(widget_class, VireoVmView, main_stack);
     gtk_widget_class_bind_template_child(widget_class, VireoVmView, view_stack);
     gtk_widget_class_bind_template_child(widget_class, VireoVmView, console_view);
-    gtk_widget_class_bind_template_child(widget_class, VireoVmView, display_stack);
+    gtk_widget_class_bind_template_child(widget_class, VireoVmView, display_page);
+    gtk_widget_class_bind_template_child(widget_class, VireoVmView, display_controls);
+    gtk_widget_class_bind_template_child(widget_class, VireoVmView, scale_button);
+    gtk_widget_class_bind_template_child(widget_class, VireoVmView, fullscreen_button);
     gtk_widget_class_bind_template_child(widget_class, VireoVmView, stats_view);
     gtk_widget_class_bind_template_child(widget_class, VireoVmView, broken_page);
 
@@ -416,9 +436,19 @@ static void vireo_vm_view_init(VireoVmView *self)
         { G_STRUCT_OFFSET(VireoVmView, snapshot_button), N_("Take Snapshot") },
         { G_STRUCT_OFFSET(VireoVmView, menu_button), N_("Virtual Machine Menu") },
         { G_STRUCT_OFFSET(VireoVmView, error_close_button), N_("Dismiss") },
+        { G_STRUCT_OFFSET(VireoVmView, scale_button), N_("Display Scale") },
+        { G_STRUCT_OFFSET(VireoVmView, fullscreen_button), N_("Full Screen Display") },
     };
 
+    g_type_ensure(VIREO_TYPE_DISPLAY_PAGE);
     gtk_widget_init_template(GTK_WIDGET(self));
+    /* The header bar's display buttons use the page's actions. */
+    gtk_widget_insert_action_group(GTK_WIDGET(self), "display",
+                                   vireo_display_page_get_actions(self->display_page));
+    g_signal_connect_swapped(self->view_stack, "notify::visible-child",
+                             G_CALLBACK(update_display_controls), self);
+    g_signal_connect_swapped(self->display_page, "notify::showing-display",
+                             G_CALLBACK(update_display_controls), self);
 
     /* Icon-only buttons get a name for screen readers. */
     for (guint i = 0; i < G_N_ELEMENTS(icon_buttons); i++) {
@@ -455,6 +485,12 @@ VireoConsoleView *vireo_vm_view_get_console(VireoVmView *self)
 {
     g_return_val_if_fail(VIREO_IS_VM_VIEW(self), NULL);
     return self->console_view;
+}
+
+VireoDisplayPage *vireo_vm_view_get_display_page(VireoVmView *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_VIEW(self), NULL);
+    return self->display_page;
 }
 
 VireoStatsView *vireo_vm_view_get_stats(VireoVmView *self)

@@ -4,6 +4,7 @@
 #include <adwaita.h>
 
 #include "vireo-console-view.h"
+#include "vireo-display-page.h"
 #include "vireo-stats-view.h"
 #include "vireo-vm-library.h"
 
@@ -24,6 +25,7 @@ GtkWidget *vireo_vm_view_new(VireoVmLibrary *library, VireoVmEntry *entry);
 VireoVmEntry *vireo_vm_view_get_entry(VireoVmView *self);
 VireoConsoleView *vireo_vm_view_get_console(VireoVmView *self);
 VireoStatsView *vireo_vm_view_get_stats(VireoVmView *self);
+VireoDisplayPage *vireo_vm_view_get_display_page(VireoVmView *self);
 /* "console", "display" or "statistics". */
 void vireo_vm_view_set_page(VireoVmView *self, const char *name);
 /* The message shown in the error bar, or NULL when it is hidden. */
