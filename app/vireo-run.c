@@ -16,7 +16,10 @@
 
 #include "devices/virt.h"
 #include "devices/virtio-console.h"
+#include "devices/virtio-gpu.h"
+#include "display/egl-context.h"
 #include "display/placeholder.h"
+#include "display/scanout-file.h"
 #include "display/sdl-window.h"
 #include "engine/arch.h"
 #include "engine/error.h"
@@ -303,9 +306,20 @@ typedef struct {
     /* The board's keyboard and tablet while the machine lives, the window's
      * input; both NULL otherwise, which the pair's calls ignore. */
     VireoVirtioInputPair input;
+    /* --gpu: the display device, its first mode, and for virgl the OpenGL
+     * contexts (or why there are none). */
+    char *gpu_spec;
+    VireoVirtGpu gpu;
+    int width, height;
+    VireoGlProvider *gl;
+    char *gl_error;
+    /* --scanout-dump: where the last frame goes, through a presenter of
+     * its own (which needs pixels, so 3D frames are read back). */
+    char *dump_path;
+    int dump_presenter;
 } Display;
 
-static Display display;
+static Display display = { .dump_presenter = -1 };
 
 static void stop_window(void)
 {
@@ -505,6 +519,26 @@ static LoopResult display_loop(Input *in, RunState *rs, bool tty, gint64 deadlin
     return closed && job.result == LOOP_STOPPED ? LOOP_QUIT : job.result;
 }
 
+/* --scanout-dump: the last frame published on the display's output. */
+static bool write_scanout_dump(void)
+{
+    g_autoptr(GError) error = NULL;
+    VireoScanoutFrame frame;
+    bool ok;
+
+    /* The presenter never took a frame: its first one is the whole image. */
+    if (!vireo_scanout_acquire(display.scanout, display.dump_presenter, &frame)) {
+        g_printerr(_("vireo-run: --scanout-dump: no frame to write\n"));
+        return false;
+    }
+    ok = vireo_scanout_frame_write(&frame, display.dump_path, &error);
+    vireo_scanout_release(display.scanout, display.dump_presenter);
+    if (!ok) {
+        g_printerr(_("vireo-run: --scanout-dump: %s\n"), error->message);
+    }
+    return ok;
+}
+
 static int run(const Options *opt, uint64_t ram_size)
 {
     g_autoptr(GError) error = NULL;
@@ -524,6 +558,12 @@ static int run(const Options *opt, uint64_t ram_size)
         .hvc = hvc_ring,
         .net = opt->net_config,
         .input = display.window != NULL,
+        .gpu = display.gpu,
+        .scanout = display.gpu != VIREO_VIRT_GPU_NONE ? display.scanout : NULL,
+        .display_width = display.width,
+        .display_height = display.height,
+        .gl = display.gl,
+        .gl_error = display.gl_error,
     };
     RunState rs = { { -1, -1 } };
     Output out = { .rings = { ring, hvc_ring }, .wake = { -1, -1 } };
@@ -544,6 +584,13 @@ static int run(const Options *opt, uint64_t ram_size)
         vireo_ring_free(hvc_ring);
         /* Configuration errors (not enough RAM, ...) are argument errors. */
         return g_error_matches(error, VIREO_ERROR, VIREO_ERROR_CONFIG) ? EXIT_BAD_ARGS : EXIT_FAULT;
+    }
+    if (display.gpu == VIREO_VIRT_GPU_VIRGL) {
+        const char *why = NULL;
+        if (vireo_virtio_gpu_get_3d_status(vireo_virt_get_gpu(board), &why) !=
+            VIREO_VIRTIO_GPU_3D_ACTIVE) {
+            g_printerr(_("vireo-run: the display runs in 2D: %s\n"), why);
+        }
     }
     if (opt->dtb_out != NULL &&
         write_dtb(opt->dtb_out, vireo_virt_boot_get_fdt(vireo_virt_get_boot(board))) != 0) {
@@ -602,6 +649,7 @@ static int run(const Options *opt, uint64_t ram_size)
     if (opt->stats) {
         print_stats(machine, seconds);
     }
+
     if (error != NULL) {
         g_printerr("vireo-run: %s\n", error->message);
         status = EXIT_FAULT;
@@ -626,6 +674,11 @@ static int run(const Options *opt, uint64_t ram_size)
         status = 0;
     }
 
+    /* The last frame, while the display device still exists; a dump that
+     * cannot be written fails a run that would have succeeded. */
+    if (display.dump_path != NULL && !write_scanout_dump() && status == 0) {
+        status = EXIT_FAULT;
+    }
     display.input = (VireoVirtioInputPair){ NULL, NULL };
     vireo_machine_free(machine);
     vireo_ring_free(ring);
@@ -646,6 +699,7 @@ static int dump_dtb_only(const Options *opt, uint64_t ram_size)
         .n_disks = opt->n_disks,
         .net = opt->net_config,
         .input = display.spec != NULL && strcmp(display.spec, "none") != 0,
+        .gpu = display.gpu,
     };
     VireoVirtFdtParams params = {
         .n_harts = (unsigned)opt->cpus,
@@ -677,42 +731,77 @@ static int bad_args(const char *format, ...)
     return EXIT_BAD_ARGS;
 }
 
-/* --display none|sdl[,OPTION...]: opens the window before the machine
- * starts, so that a display that cannot work is an error at once. The board
- * has no display device yet: the window shows a picture that says so. */
+/* --gpu none|2d|virgl: the display device. */
+static bool parse_gpu(const char *spec, VireoVirtGpu *gpu)
+{
+    if (spec == NULL || strcmp(spec, "none") == 0) {
+        *gpu = VIREO_VIRT_GPU_NONE;
+    } else if (strcmp(spec, "2d") == 0 || strcmp(spec, "virtio-gpu") == 0) {
+        *gpu = VIREO_VIRT_GPU_2D;
+    } else if (strcmp(spec, "virgl") == 0 || strcmp(spec, "3d") == 0) {
+        *gpu = VIREO_VIRT_GPU_VIRGL;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/* --display none|sdl[,OPTION...] and --gpu: opens the window before the
+ * machine starts, so that a display that cannot work is an error at once.
+ * With a display device the window shows its output; without one, a
+ * picture that says there is none. For virgl, the OpenGL contexts come from
+ * EGL without a window system; when that fails the device runs in 2D and
+ * says why. */
 static bool display_open(int *status)
 {
     g_autoptr(GError) error = NULL;
     VireoSdlWindowConfig config;
+    bool window = display.spec != NULL && strcmp(display.spec, "none") != 0;
     const char *options;
 
-    if (display.spec == NULL || strcmp(display.spec, "none") == 0) {
+    if (window) {
+        if (!g_str_has_prefix(display.spec, "sdl") ||
+            (display.spec[3] != '\0' && display.spec[3] != ',')) {
+            *status = bad_args(_("--display: “%s” is not a display (sdl or none)"), display.spec);
+            return false;
+        }
+        options = display.spec[3] == ',' ? display.spec + 4 : "";
+        vireo_sdl_window_config_init(&config);
+        config.name = "Vireo";
+        /* Keys and the pointer go to the keyboard and the tablet, once the
+         * machine has them. */
+        config.input = vireo_virtio_input_pair_get_ops();
+        config.input_opaque = &display.input;
+        if (!vireo_sdl_window_config_parse(&config, options, &error)) {
+            *status = bad_args(_("--display: %s"), error->message);
+            return false;
+        }
+        display.width = config.width > 0 ? config.width : 1024;
+        display.height = config.height > 0 ? config.height : 768;
+    }
+    if (!window && display.gpu == VIREO_VIRT_GPU_NONE) {
         return true;
     }
-    if (!g_str_has_prefix(display.spec, "sdl") ||
-        (display.spec[3] != '\0' && display.spec[3] != ',')) {
-        *status = bad_args(_("--display: “%s” is not a display (sdl or none)"), display.spec);
-        return false;
-    }
-    options = display.spec[3] == ',' ? display.spec + 4 : "";
-    vireo_sdl_window_config_init(&config);
-    config.name = "Vireo";
-    /* Keys and the pointer go to the keyboard and the tablet, once the
-     * machine has them. */
-    config.input = vireo_virtio_input_pair_get_ops();
-    config.input_opaque = &display.input;
-    if (!vireo_sdl_window_config_parse(&config, options, &error)) {
-        *status = bad_args(_("--display: %s"), error->message);
-        return false;
-    }
     display.scanout = vireo_scanout_new();
-    display.picture = vireo_no_display_new(display.scanout, config.width > 0 ? config.width : 1024,
-                                           config.height > 0 ? config.height : 768);
-    display.window = vireo_sdl_window_new(display.scanout, &config, &error);
-    if (display.window == NULL) {
-        g_printerr(_("vireo-run: cannot show the display: %s\n"), error->message);
-        *status = EXIT_FAULT;
-        return false;
+    if (display.gpu == VIREO_VIRT_GPU_NONE) {
+        display.picture = vireo_no_display_new(display.scanout, display.width, display.height);
+    } else if (display.gpu == VIREO_VIRT_GPU_VIRGL) {
+        g_autoptr(GError) gl_error = NULL;
+        display.gl = vireo_egl_provider_new(FALSE, &gl_error);
+        if (display.gl == NULL) {
+            display.gl_error = g_strdup(gl_error->message);
+        }
+    }
+    if (display.dump_path != NULL) {
+        display.dump_presenter = vireo_scanout_attach(display.scanout, NULL, NULL);
+    }
+    if (window) {
+        display.window = vireo_sdl_window_new(display.scanout, &config, &error);
+        if (display.window == NULL) {
+            g_printerr(_("vireo-run: cannot show the display: %s\n"), error->message);
+            *status = EXIT_FAULT;
+            return false;
+        }
     }
     return true;
 }
@@ -721,7 +810,15 @@ static void display_close(void)
 {
     g_clear_pointer(&display.window, vireo_sdl_window_free);
     g_clear_pointer(&display.picture, vireo_no_display_free);
+    if (display.dump_presenter >= 0) {
+        vireo_scanout_detach(display.scanout, display.dump_presenter);
+        display.dump_presenter = -1;
+    }
     g_clear_pointer(&display.scanout, vireo_scanout_free);
+    g_clear_pointer(&display.gl, vireo_egl_provider_free);
+    g_clear_pointer(&display.gl_error, g_free);
+    g_clear_pointer(&display.gpu_spec, g_free);
+    g_clear_pointer(&display.dump_path, g_free);
     g_clear_pointer(&display.spec, g_free);
 }
 
@@ -782,6 +879,15 @@ int main(int argc, char *argv[])
              "“,scale=integer” or “,scale=native”, “,fullscreen”, “,size=WxH” and "
              "“,release=Ctrl+Alt+G” (the keys that release the keyboard); “none” (default)"),
           N_("sdl[,OPTION…]|none") },
+        { "gpu", 0, 0, G_OPTION_ARG_STRING, &display.gpu_spec,
+          N_("Display device: “2d” for a virtio-gpu display (also “virtio-gpu”), “virgl” for "
+             "one with 3D acceleration where OpenGL allows it (else 2D), “none” (default); "
+             "--display sdl shows it"),
+          N_("2d|virgl|none") },
+        { "scanout-dump", 0, 0, G_OPTION_ARG_FILENAME, &display.dump_path,
+          N_("When the machine stops, write the display's last frame to FILE: PNG when the "
+             "name ends in .png, PPM otherwise (needs --gpu)"),
+          N_("FILE") },
         { "version", 'V', 0, G_OPTION_ARG_NONE, &opt.version, N_("Print the version and exit"),
           NULL },
         { NULL },
@@ -875,6 +981,15 @@ int main(int argc, char *argv[])
         if (opt.net_config->kind == VIREO_NET_NONE) {
             g_clear_pointer(&opt.net_config, vireo_net_config_free);
         }
+    }
+    if (!parse_gpu(display.gpu_spec, &display.gpu)) {
+        status = bad_args(_("--gpu: “%s” is not a display device (2d, virgl or none)"),
+                          display.gpu_spec);
+        goto out;
+    }
+    if (display.dump_path != NULL && display.gpu == VIREO_VIRT_GPU_NONE) {
+        status = bad_args(_("--scanout-dump needs a display device (--gpu)"));
+        goto out;
     }
     if (opt.net_config != NULL && opt.n_disks > VIREO_VIRT_MAX_DISKS_WITH_NET) {
         status = bad_args(_("--disk: at most %d disks with --net"), VIREO_VIRT_MAX_DISKS_WITH_NET);

@@ -227,6 +227,12 @@ static bool check_config(const VireoVirtConfig *c, GError **error)
                     VIREO_VIRT_MAX_DISKS_WITH_NET, c->n_disks);
         return false;
     }
+    if (c->gpu != VIREO_VIRT_GPU_NONE && !vireo_virt_config_gpu_slot(c, NULL)) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG,
+                    "The display needs a virtio slot, and %u disks leave none: take fewer disks",
+                    c->n_disks);
+        return false;
+    }
     if (c->input && !vireo_virt_config_input_slots(c, NULL, NULL)) {
         g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG,
                     "The keyboard and the tablet need two virtio slots, and %u disks leave "

@@ -6,6 +6,7 @@
 #include "devices/sifive-test.h"
 #include "devices/virtio-blk.h"
 #include "devices/virtio-console.h"
+#include "devices/virtio-gpu.h"
 #include "devices/virtio-input.h"
 #include "devices/virtio-mmio.h"
 #include "devices/virtio-net.h"
@@ -40,6 +41,7 @@ struct VireoVirt {
     VireoVirtio *virtio[VIREO_VIRT_VIRTIO_SLOTS];
     VireoVirtioMmio *virtio_mmio[VIREO_VIRT_VIRTIO_SLOTS];
     VireoVirtioInputPair input; /* both NULL without input devices */
+    VireoVirtio *gpu;           /* the display, or NULL */
     VireoRing *console;
     GMutex htif_lock;
     uint64_t tohost, fromhost;
@@ -237,6 +239,29 @@ static bool build_virtio(VireoVirt *v, const VireoVirtConfig *config, GError **e
             return false;
         }
     }
+    if (config->gpu != VIREO_VIRT_GPU_NONE) {
+        VireoVirtioGpuConfig gc;
+        unsigned slot;
+
+        if (!vireo_virt_config_gpu_slot(config, &slot)) {
+            g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG,
+                        "No virtio slot is left for the display");
+            return false;
+        }
+        vireo_virtio_gpu_config_init(&gc);
+        gc.scanouts[0] = config->scanout;
+        if (config->display_width > 0 && config->display_height > 0) {
+            gc.width = config->display_width;
+            gc.height = config->display_height;
+        }
+        gc.virgl = config->gpu == VIREO_VIRT_GPU_VIRGL;
+        gc.gl = config->gl;
+        gc.gl_error = config->gl_error;
+        v->gpu = vireo_virtio_gpu_new(bus, &gc);
+        if (!add_virtio(v, slot, v->gpu, error)) {
+            return false;
+        }
+    }
     /* Last: the keyboard and the tablet take the slots the others leave. */
     if (config->input) {
         unsigned keyboard, tablet;
@@ -389,14 +414,45 @@ bool vireo_virt_config_has_net(const VireoVirtConfig *config)
     return config->net != NULL && config->net->kind != VIREO_NET_NONE;
 }
 
-/* The slots of every device but the keyboard and the tablet. A device with
- * a slot of its own adds it here, so that they stay clear of it. */
-static guint32 fixed_slots(const VireoVirtConfig *config)
+/* The slots of the console, the entropy device, the disks and the network
+ * card. */
+static guint32 base_slots(const VireoVirtConfig *config)
 {
     guint32 slots = vireo_virt_virtio_slots(config->n_disks);
 
     if (vireo_virt_config_has_net(config)) {
         slots |= 1u << VIREO_VIRT_NET_SLOT;
+    }
+    return slots;
+}
+
+bool vireo_virt_config_gpu_slot(const VireoVirtConfig *config, unsigned *slot)
+{
+    guint32 used = base_slots(config);
+
+    if (config->gpu == VIREO_VIRT_GPU_NONE) {
+        return false;
+    }
+    for (unsigned i = 0; i < VIREO_VIRT_VIRTIO_SLOTS; i++) {
+        if (!(used & (1u << i))) {
+            if (slot != NULL) {
+                *slot = i;
+            }
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The slots of every device but the keyboard and the tablet. A device with
+ * a slot of its own adds it here, so that they stay clear of it. */
+static guint32 fixed_slots(const VireoVirtConfig *config)
+{
+    guint32 slots = base_slots(config);
+    unsigned gpu;
+
+    if (vireo_virt_config_gpu_slot(config, &gpu)) {
+        slots |= 1u << gpu;
     }
     return slots;
 }
@@ -442,6 +498,16 @@ guint32 vireo_virt_config_virtio_slots(const VireoVirtConfig *config)
 const VireoVirtioInputPair *vireo_virt_get_input(VireoVirt *board)
 {
     return board->input.keyboard != NULL ? &board->input : NULL;
+}
+
+VireoVirtio *vireo_virt_get_gpu(VireoVirt *board)
+{
+    return board->gpu;
+}
+
+VireoScanout *vireo_virt_get_scanout(VireoVirt *board)
+{
+    return board->gpu != NULL ? vireo_virtio_gpu_get_scanout(board->gpu, 0) : NULL;
 }
 
 const VireoVirtBoot *vireo_virt_get_boot(VireoVirt *board)

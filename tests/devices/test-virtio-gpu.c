@@ -8,7 +8,12 @@
  * its error while the device keeps working) and resets with resources in
  * place.
  */
+#include "devices/virt.h"
+#include "engine/error.h"
 #include "gpu-driver.h"
+
+#include <glib/gstdio.h>
+#include <libfdt.h>
 
 #define N_SCANOUTS 2
 #define RES_W      64
@@ -761,6 +766,115 @@ static void test_reset_busy(Fixture *f, gconstpointer data)
     }
 }
 
+/* The display on the virt board: in the lowest slot the console, the
+ * entropy device, the network card and the disks leave, the keyboard and
+ * the tablet after it, in the device tree, and only when configured. */
+static void test_board(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = g_dir_make_tmp("vireo-gpu-XXXXXX", &error);
+    g_autofree char *kernel = g_build_filename(dir, "kernel.bin", NULL);
+    VireoScanout *scanout = vireo_scanout_new();
+    VireoVirtDisk disks[6];
+    VireoVirtConfig c = {
+        .ram_size = 64ull << 20,
+        .n_harts = 1,
+        .kernel = kernel,
+        .gpu = VIREO_VIRT_GPU_2D,
+        .input = true,
+        .scanout = scanout,
+    };
+    VireoVirt *board = NULL;
+    VireoMachine *m;
+    uint64_t v = 0;
+    const void *fdt;
+    unsigned slot = 99, kbd, tablet;
+
+    g_assert_no_error(error);
+    g_assert_true(g_file_set_contents(kernel, "\x73\x00\x50\x10", 4, &error));
+
+    g_assert_true(vireo_virt_config_gpu_slot(&c, &slot));
+    g_assert_cmpuint(slot, ==, 2);
+    g_assert_true(vireo_virt_config_input_slots(&c, &kbd, &tablet));
+    g_assert_cmpuint(kbd, ==, 3);
+    g_assert_cmpuint(tablet, ==, 4);
+    m = vireo_virt_new(&c, &board, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(vireo_virt_get_gpu(board));
+    g_assert_true(vireo_virt_get_virtio(board, 2) == vireo_virt_get_gpu(board));
+    g_assert_true(vireo_virt_get_scanout(board) == scanout);
+    g_assert_cmpint(vireo_virtio_gpu_get_3d_status(vireo_virt_get_gpu(board), NULL), ==,
+                    VIREO_VIRTIO_GPU_3D_OFF);
+    g_assert_true(vireo_bus_read(vireo_machine_bus(m),
+                                 vireo_virt_virtio_base(2) + VIREO_VIRTIO_MMIO_DEVICE_ID, 4, &v));
+    g_assert_cmpuint(v, ==, VIREO_VIRTIO_ID_GPU);
+    fdt = g_bytes_get_data(vireo_virt_boot_get_fdt(vireo_virt_get_boot(board)), NULL);
+    g_assert_cmpint(fdt_path_offset(fdt, "/soc/virtio_mmio@10003000"), >=, 0);
+    g_assert_cmpint(fdt_path_offset(fdt, "/soc/virtio_mmio@10005000"), >=, 0);
+    vireo_machine_free(m);
+
+    /* With a disk and a network card: slot 3, and the board's own
+     * scanout. */
+    {
+        g_autoptr(VireoNetConfig) net = vireo_net_config_parse("user", &error);
+        g_assert_no_error(error);
+        disks[0] = (VireoVirtDisk){ kernel, true };
+        c.disks = disks;
+        c.n_disks = 1;
+        c.net = net;
+        c.scanout = NULL;
+        g_assert_true(vireo_virt_config_gpu_slot(&c, &slot));
+        g_assert_cmpuint(slot, ==, 3);
+        m = vireo_virt_new(&c, &board, &error);
+        g_assert_no_error(error);
+        g_assert_true(vireo_virt_get_virtio(board, 3) == vireo_virt_get_gpu(board));
+        g_assert_nonnull(vireo_virt_get_scanout(board));
+        g_assert_true(vireo_virtio_is_gpu(vireo_virt_get_virtio(board, 3)));
+        vireo_machine_free(m);
+        c.net = NULL;
+    }
+
+    /* None: no device, no node. */
+    c.gpu = VIREO_VIRT_GPU_NONE;
+    c.input = false;
+    c.n_disks = 0;
+    g_assert_false(vireo_virt_config_gpu_slot(&c, NULL));
+    m = vireo_virt_new(&c, &board, &error);
+    g_assert_no_error(error);
+    g_assert_null(vireo_virt_get_gpu(board));
+    g_assert_null(vireo_virt_get_scanout(board));
+    fdt = g_bytes_get_data(vireo_virt_boot_get_fdt(vireo_virt_get_boot(board)), NULL);
+    g_assert_cmpint(fdt_path_offset(fdt, "/soc/virtio_mmio@10003000"), <, 0);
+    vireo_machine_free(m);
+
+    /* Six disks leave no slot for it. */
+    for (unsigned i = 0; i < 6; i++) {
+        disks[i] = (VireoVirtDisk){ kernel, true };
+    }
+    c.gpu = VIREO_VIRT_GPU_2D;
+    c.n_disks = 5;
+    g_assert_true(vireo_virt_config_gpu_slot(&c, &slot)); /* five disks and a display fit */
+    g_assert_cmpuint(slot, ==, 2);
+    c.n_disks = 6;
+    g_assert_false(vireo_virt_config_gpu_slot(&c, &slot));
+    g_assert_null(vireo_virt_new(&c, &board, &error));
+    g_assert_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG);
+    g_clear_error(&error);
+    {
+        g_autoptr(VireoNetConfig) net = vireo_net_config_parse("user", &error);
+        c.net = net;
+        c.n_disks = 5;
+        g_assert_null(vireo_virt_new(&c, &board, &error));
+        g_assert_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG);
+        g_clear_error(&error);
+        c.net = NULL;
+    }
+
+    vireo_scanout_free(scanout);
+    g_unlink(kernel);
+    g_rmdir(dir);
+}
+
 int main(int argc, char *argv[])
 {
     g_test_init(&argc, &argv, NULL);
@@ -779,5 +893,6 @@ int main(int argc, char *argv[])
     GPU_TEST("short-response", NULL, test_short_response);
     GPU_TEST("reset", NULL, test_reset);
     GPU_TEST("reset-busy", NULL, test_reset_busy);
+    g_test_add_func("/virtio-gpu/board", test_board);
     return g_test_run();
 }

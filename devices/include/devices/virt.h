@@ -3,6 +3,7 @@
 
 #include "devices/net.h"
 #include "devices/uart.h"
+#include "devices/virtio-gpu.h"
 #include "devices/virtio-input.h"
 #include "devices/virtio.h"
 #include "engine/machine.h"
@@ -20,8 +21,8 @@ G_BEGIN_DECLS
  * runs on it: a reset ROM, the SiFive test device, a Goldfish RTC, the
  * CLINT, the PLIC, an NS16550A UART, eight virtio-mmio slots (a console, an
  * entropy device, up to six disks, or five and a network card, and a
- * keyboard and a tablet for a display in the slots left) and RAM from
- * 0x80000000.
+ * display (virtio-gpu) and a keyboard and a tablet in the slots left) and
+ * RAM from 0x80000000.
  * docs/BOARD.md describes the map, the device tree and where boot images go.
  */
 
@@ -68,8 +69,10 @@ uint64_t vireo_virt_region_size(VireoVirtRegion region, unsigned n_harts, uint64
  * the board takes at most five disks. */
 #define VIREO_VIRT_NET_SLOT           2
 #define VIREO_VIRT_MAX_DISKS_WITH_NET 5
-/* The keyboard and the tablet (virtio-input) of a machine with a display
- * take the lowest slots the other devices leave free. */
+/* The display (virtio-gpu) takes the lowest slot the console, the entropy
+ * device, the network card and the disks leave free; the keyboard and the
+ * tablet (virtio-input) of a machine with a display take the lowest slots
+ * the other devices leave free. */
 #define VIREO_VIRT_INPUT_DEVICES 2
 /* The guest-physical base of a slot. */
 uint64_t vireo_virt_virtio_base(unsigned slot);
@@ -85,6 +88,13 @@ guint32 vireo_virt_virtio_slots(unsigned n_disks);
 /* The device tree stays below RAM base + 3 GiB, 2 MiB-aligned. */
 #define VIREO_VIRT_FDT_LIMIT (3ull << 30)
 #define VIREO_VIRT_FDT_ALIGN (2ull << 20)
+
+/* The display device. */
+typedef enum {
+    VIREO_VIRT_GPU_NONE,
+    VIREO_VIRT_GPU_2D,    /* virtio-gpu in 2D */
+    VIREO_VIRT_GPU_VIRGL, /* virtio-gpu in 3D where OpenGL allows it, else 2D */
+} VireoVirtGpu;
 
 /* A disk: a raw image file. */
 typedef struct {
@@ -110,10 +120,20 @@ typedef struct {
     const VireoNetConfig *net; /* a virtio network card on this back end; NULL or
                                   VIREO_NET_NONE: none */
     bool input;                /* a virtio keyboard and tablet, for a display */
+    VireoVirtGpu gpu;          /* a virtio-gpu display */
+    VireoScanout *scanout;     /* the display's output: not owned, must outlive the machine;
+                                  NULL: the board makes one (vireo_virt_get_scanout) */
+    int display_width;         /* the display's preferred mode until a presenter asks for */
+    int display_height;        /* another; 0 x 0: 1024 x 768 */
+    VireoGlProvider *gl;       /* OpenGL contexts for VIREO_VIRT_GPU_VIRGL (display/egl-context.h);
+                                  not owned, must outlive the machine */
+    const char *gl_error;      /* without `gl`, why there is none */
 } VireoVirtConfig;
 
 /* Whether `config` has a network card. */
 bool vireo_virt_config_has_net(const VireoVirtConfig *config);
+/* The display's slot: false without one, or when no slot is free. */
+bool vireo_virt_config_gpu_slot(const VireoVirtConfig *config, unsigned *slot);
 /* Every virtio slot `config` uses, one bit per slot. */
 guint32 vireo_virt_config_virtio_slots(const VireoVirtConfig *config);
 /* The slots of the keyboard and the tablet: the two lowest that the other
@@ -219,6 +239,12 @@ VireoVirtio *vireo_virt_get_virtio_net(VireoVirt *board);
  * (vireo_virtio_input_pair_get_ops()); NULL without them. The pair lives as
  * long as the machine. */
 const VireoVirtioInputPair *vireo_virt_get_input(VireoVirt *board);
+/* The display device (vireo_virtio_gpu_get_3d_status() says whether it runs
+ * in 3D), or NULL without one. */
+VireoVirtio *vireo_virt_get_gpu(VireoVirt *board);
+/* The display's output (config->scanout, or the one the board made), or
+ * NULL without a display. */
+VireoScanout *vireo_virt_get_scanout(VireoVirt *board);
 const VireoVirtBoot *vireo_virt_get_boot(VireoVirt *board);
 
 G_END_DECLS
