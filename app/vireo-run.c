@@ -313,10 +313,17 @@ typedef struct {
     int width, height;
     VireoGlProvider *gl;
     char *gl_error;
-    /* --scanout-dump: where the last frame goes, through a presenter of
-     * its own (which needs pixels, so 3D frames are read back). */
+    /* --scanout-dump: where the last picture goes. A presenter of its own
+     * (which needs pixels, so 3D frames are read back) keeps a copy of the
+     * last picture the output showed, updated with each frame's damage, so
+     * that a guest switching the output off as it powers off (Linux does)
+     * still leaves its picture. */
     char *dump_path;
     int dump_presenter;
+    GMutex dump_lock;
+    guint8 *dump_pixels;
+    int dump_width, dump_height;
+    VireoPixelFormat dump_format;
 } Display;
 
 static Display display = { .dump_presenter = -1 };
@@ -519,20 +526,58 @@ static LoopResult display_loop(Input *in, RunState *rs, bool tty, gint64 deadlin
     return closed && job.result == LOOP_STOPPED ? LOOP_QUIT : job.result;
 }
 
-/* --scanout-dump: the last frame published on the display's output. */
+/* --scanout-dump's presenter, on the device's thread: the picture's copy
+ * follows every frame with pixels. */
+static void dump_notify(void *opaque)
+{
+    VireoScanoutFrame f;
+
+    if (display.dump_presenter < 0 ||
+        !vireo_scanout_acquire(display.scanout, display.dump_presenter, &f)) {
+        return;
+    }
+    g_mutex_lock(&display.dump_lock);
+    if (f.pixels != NULL && f.width > 0 && f.height > 0) {
+        size_t row = (size_t)f.width * 4;
+        VireoScanoutRect d = f.damage;
+
+        if (f.resized || f.width != display.dump_width || f.height != display.dump_height) {
+            g_free(display.dump_pixels);
+            display.dump_pixels = g_malloc(row * (size_t)f.height);
+            display.dump_width = f.width;
+            display.dump_height = f.height;
+            d = (VireoScanoutRect){ 0, 0, f.width, f.height };
+        }
+        display.dump_format = f.format;
+        for (int y = d.y; y < d.y + d.height; y++) {
+            memcpy(display.dump_pixels + (size_t)y * row + (size_t)d.x * 4,
+                   f.pixels + (size_t)y * f.stride + (size_t)d.x * 4, (size_t)d.width * 4);
+        }
+    }
+    g_mutex_unlock(&display.dump_lock);
+    vireo_scanout_release(display.scanout, display.dump_presenter);
+}
+
+/* --scanout-dump: the last picture the display's output showed. */
 static bool write_scanout_dump(void)
 {
     g_autoptr(GError) error = NULL;
-    VireoScanoutFrame frame;
+    VireoScanoutFrame frame = { 0 };
     bool ok;
 
-    /* The presenter never took a frame: its first one is the whole image. */
-    if (!vireo_scanout_acquire(display.scanout, display.dump_presenter, &frame)) {
+    g_mutex_lock(&display.dump_lock);
+    if (display.dump_pixels == NULL) {
+        g_mutex_unlock(&display.dump_lock);
         g_printerr(_("vireo-run: --scanout-dump: no frame to write\n"));
         return false;
     }
+    frame.pixels = display.dump_pixels;
+    frame.stride = (size_t)display.dump_width * 4;
+    frame.width = display.dump_width;
+    frame.height = display.dump_height;
+    frame.format = display.dump_format;
     ok = vireo_scanout_frame_write(&frame, display.dump_path, &error);
-    vireo_scanout_release(display.scanout, display.dump_presenter);
+    g_mutex_unlock(&display.dump_lock);
     if (!ok) {
         g_printerr(_("vireo-run: --scanout-dump: %s\n"), error->message);
     }
@@ -793,7 +838,8 @@ static bool display_open(int *status)
         }
     }
     if (display.dump_path != NULL) {
-        display.dump_presenter = vireo_scanout_attach(display.scanout, NULL, NULL);
+        g_mutex_init(&display.dump_lock);
+        display.dump_presenter = vireo_scanout_attach(display.scanout, dump_notify, NULL);
     }
     if (window) {
         display.window = vireo_sdl_window_new(display.scanout, &config, &error);
@@ -813,6 +859,8 @@ static void display_close(void)
     if (display.dump_presenter >= 0) {
         vireo_scanout_detach(display.scanout, display.dump_presenter);
         display.dump_presenter = -1;
+        g_clear_pointer(&display.dump_pixels, g_free);
+        g_mutex_clear(&display.dump_lock);
     }
     g_clear_pointer(&display.scanout, vireo_scanout_free);
     g_clear_pointer(&display.gl, vireo_egl_provider_free);

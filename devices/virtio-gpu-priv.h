@@ -32,6 +32,7 @@ typedef struct {
     uint64_t *iov_addr;
     unsigned n_iov;
     uint64_t backing_size;
+    uint64_t backing_bytes; /* the lists' host memory, counted like host_bytes */
 } GpuResource;
 
 typedef struct {
@@ -123,6 +124,8 @@ bool gpu_format_lookup(uint32_t gpu_format, VireoPixelFormat *format);
 /* A 64 x 64 image in `format` as host-endian A8R8G8B8 words. */
 void gpu_pixels_to_argb(const guint8 *src, size_t stride, VireoPixelFormat format, uint32_t *argb);
 void gpu_backing_clear(GpuResource *r);
+/* Drops the backing and gives its lists' memory back to the limit. */
+void gpu_backing_drop(Gpu *g, GpuResource *r);
 /* Forgets the resource (its 3D part must be gone) and switches off the
  * outputs showing it. */
 void gpu_resource_destroy(Gpu *g, GpuResource *r);

@@ -306,7 +306,7 @@ uint32_t gpu_virgl_attach_backing(Gpu *g, GpuResource *r)
 {
     /* virglrenderer keeps the list itself: it lives until the detach. */
     if (virgl_renderer_resource_attach_iov((int)r->id, r->iov, (int)r->n_iov) != 0) {
-        gpu_backing_clear(r);
+        gpu_backing_drop(g, r);
         return VIREO_VIRTIO_GPU_RESP_ERR_UNSPEC;
     }
     return VIREO_VIRTIO_GPU_RESP_OK_NODATA;

@@ -94,6 +94,24 @@ void gpu_backing_clear(GpuResource *r)
     r->backing_size = 0;
 }
 
+/* The memory counter and limit a resource counts against. */
+static uint64_t *memory_used(Gpu *g, const GpuResource *r)
+{
+    return r->is_3d ? &g->bytes_3d : &g->host_bytes;
+}
+
+static uint64_t memory_limit(const GpuResource *r)
+{
+    return r->is_3d ? VIREO_VIRTIO_GPU_MAX_3D_MEMORY : VIREO_VIRTIO_GPU_MAX_HOST_MEMORY;
+}
+
+void gpu_backing_drop(Gpu *g, GpuResource *r)
+{
+    *memory_used(g, r) -= r->backing_bytes;
+    r->backing_bytes = 0;
+    gpu_backing_clear(r);
+}
+
 /* The hash table's value destructor: the 3D part is gone by then. */
 static void resource_free(gpointer data)
 {
@@ -155,14 +173,10 @@ void gpu_scanout_disable(Gpu *g, GpuScanout *s)
 void gpu_resource_destroy(Gpu *g, GpuResource *r)
 {
     scanouts_drop_resource(g, r->id);
-    if (r->is_3d) {
-        if (g->virgl != NULL) {
-            gpu_virgl_resource_unref(g, r);
-        }
-        g->bytes_3d -= r->host_bytes;
-    } else {
-        g->host_bytes -= r->host_bytes;
+    if (r->is_3d && g->virgl != NULL) {
+        gpu_virgl_resource_unref(g, r);
     }
+    *memory_used(g, r) -= r->host_bytes + r->backing_bytes;
     g_hash_table_remove(g->resources, GUINT_TO_POINTER(r->id));
 }
 
@@ -451,7 +465,7 @@ static uint32_t cmd_attach_backing(Gpu *g, GpuCmd *c)
     const guint8 *p = c->data + VIREO_VIRTIO_GPU_HDR_SIZE;
     GpuResource *r;
     uint32_t n;
-    uint64_t total = 0;
+    uint64_t total = 0, lists;
     struct iovec *iov;
     uint64_t *ends, *addrs;
 
@@ -471,6 +485,11 @@ static uint32_t cmd_attach_backing(Gpu *g, GpuCmd *c)
     }
     if (r->n_iov > 0) {
         return VIREO_VIRTIO_GPU_RESP_ERR_UNSPEC; /* detach first */
+    }
+    /* The lists count against the resources' memory limit too. */
+    lists = (uint64_t)n * (sizeof(struct iovec) + 2 * sizeof(uint64_t));
+    if (lists > memory_limit(r) - *memory_used(g, r)) {
+        return VIREO_VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
     }
     iov = g_new(struct iovec, n);
     ends = g_new(uint64_t, n);
@@ -506,6 +525,8 @@ static uint32_t cmd_attach_backing(Gpu *g, GpuCmd *c)
     r->iov_addr = addrs;
     r->n_iov = n;
     r->backing_size = total;
+    r->backing_bytes = lists;
+    *memory_used(g, r) += lists;
     if (r->is_3d) {
         return gpu_virgl_attach_backing(g, r);
     }
@@ -529,7 +550,7 @@ static uint32_t cmd_detach_backing(Gpu *g, GpuCmd *c)
     if (r->is_3d) {
         gpu_virgl_detach_backing(g, r);
     }
-    gpu_backing_clear(r);
+    gpu_backing_drop(g, r);
     return VIREO_VIRTIO_GPU_RESP_OK_NODATA;
 }
 
