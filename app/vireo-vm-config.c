@@ -252,6 +252,17 @@ gboolean vireo_vm_config_check_cmdline(const char *cmdline, GError **error)
     return TRUE;
 }
 
+gboolean vireo_vm_config_check_display(VireoDisplayDevice device, guint n_disks, GError **error)
+{
+    if (device != VIREO_DISPLAY_NONE && n_disks > VIREO_VM_CONFIG_MAX_DISKS_WITH_DISPLAY) {
+        return config_error(error,
+                            _("a display takes three of the board's virtio slots: at most %d "
+                              "disks with it"),
+                            VIREO_VM_CONFIG_MAX_DISKS_WITH_DISPLAY);
+    }
+    return TRUE;
+}
+
 gboolean vireo_vm_config_check_path(const char *path, GError **error)
 {
     if (path == NULL || *path == '\0') {
@@ -410,6 +421,9 @@ gboolean vireo_vm_config_validate(VireoVmConfig *self, GError **error)
             g_autofree char *group = g_strdup_printf("disk.%u", i);
             return key_error(error, group, "path", cause);
         }
+    }
+    if (!vireo_vm_config_check_display(self->display, self->disks->len, &cause)) {
+        return key_error(error, "display", "device", cause);
     }
     for (guint i = 0; self->forwards[i] != NULL; i++) {
         if (!vireo_vm_config_check_forward(self->forwards[i], &cause)) {

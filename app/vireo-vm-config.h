@@ -37,6 +37,10 @@ GType vireo_display_device_get_type(void);
 #define VIREO_VM_CONFIG_MAX_CMDLINE    4096
 #define VIREO_VM_CONFIG_DEFAULT_MEMORY (256ull << 20)
 
+/* A display takes three of the board's slots (the GPU, the keyboard and the
+ * tablet), which leaves three for disks. */
+#define VIREO_VM_CONFIG_MAX_DISKS_WITH_DISPLAY 3
+
 #define VIREO_TYPE_VM_CONFIG (vireo_vm_config_get_type())
 
 G_DECLARE_FINAL_TYPE(VireoVmConfig, vireo_vm_config, VIREO, VM_CONFIG, GObject)
@@ -69,6 +73,8 @@ gboolean vireo_vm_config_check_name(const char *name, GError **error);
 gboolean vireo_vm_config_check_cpus(gint64 cpus, GError **error);
 gboolean vireo_vm_config_check_memory(guint64 bytes, GError **error);
 gboolean vireo_vm_config_check_cmdline(const char *cmdline, GError **error);
+/* Whether `device` leaves room for `n_disks` disks. */
+gboolean vireo_vm_config_check_display(VireoDisplayDevice device, guint n_disks, GError **error);
 gboolean vireo_vm_config_check_path(const char *path, GError **error);
 /* The file at `path` exists and is a readable regular file. */
 gboolean vireo_vm_config_check_file(const char *path, GError **error);

@@ -20,6 +20,10 @@
 #define INPUT_PENDING_MAX   (1024 * 1024)
 
 G_STATIC_ASSERT(VIREO_VM_CONFIG_MAX_DISKS <= VIREO_VIRT_MAX_DISKS);
+/* The console, the entropy device, the display, its keyboard and tablet and
+ * the disks fit the board's slots. */
+G_STATIC_ASSERT(2 + 1 + VIREO_VIRT_INPUT_DEVICES + VIREO_VM_CONFIG_MAX_DISKS_WITH_DISPLAY <=
+                VIREO_VIRT_VIRTIO_SLOTS);
 
 /*
  * What a machine's event callback reaches: the controller through a weak
@@ -222,8 +226,11 @@ static void start_thread(GTask *task, gpointer source, gpointer task_data,
     vc.initrd = vireo_vm_config_get_initrd(d->config);
     vc.cmdline = vireo_vm_config_get_cmdline(d->config);
     vc.console = d->ring;
-    /* A display comes with a keyboard and a tablet. */
-    vc.input = vireo_vm_config_get_display(d->config) != VIREO_DISPLAY_NONE;
+    /* A display is virtio-gpu in 2D, with a keyboard and a tablet. */
+    vc.gpu = vireo_vm_config_get_display(d->config) == VIREO_DISPLAY_VIRTIO_GPU
+                 ? VIREO_VIRT_GPU_2D
+                 : VIREO_VIRT_GPU_NONE;
+    vc.input = vc.gpu != VIREO_VIRT_GPU_NONE;
 
     d->machine = vireo_virt_new(&vc, &d->board, &error);
     if (d->machine == NULL) {
@@ -259,8 +266,7 @@ static void machine_thread_stop(GTask *task, gpointer source, gpointer task_data
 /* The display device's output on `board`, or NULL. */
 static VireoScanout *board_scanout(VireoVirt *board)
 {
-    (void)board;
-    return NULL;
+    return board != NULL ? vireo_virt_get_scanout(board) : NULL;
 }
 
 static void set_scanout(VireoVmController *self, VireoScanout *scanout)

@@ -367,6 +367,14 @@ static void validate(VireoVmEditor *self)
         }
     }
 
+    /* A display leaves fewer slots for disks. */
+    error = NULL;
+    vireo_vm_config_check_display(adw_combo_row_get_selected(self->display_row) == 1
+                                      ? VIREO_DISPLAY_VIRTIO_GPU
+                                      : VIREO_DISPLAY_NONE,
+                                  self->disks->len, &error);
+    check_with(self, "display", GTK_WIDGET(self->display_row), NULL, error);
+
     /* The architecture and accelerator must be able to run. */
     error = NULL;
     if (!vireo_vm_controller_can_run(self->arch, self->accel, &error)) {
@@ -668,6 +676,7 @@ static void vireo_vm_editor_init(VireoVmEditor *self)
                                        _("Choose a File…"), -1);
     }
     g_signal_connect_swapped(self->network_row, "notify::selected", G_CALLBACK(validate), self);
+    g_signal_connect_swapped(self->display_row, "notify::selected", G_CALLBACK(validate), self);
     g_signal_connect_swapped(self->firmware_button, "clicked", G_CALLBACK(on_firmware_button),
                              self);
     g_signal_connect_swapped(self->kernel_button, "clicked", G_CALLBACK(on_kernel_button), self);

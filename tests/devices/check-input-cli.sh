@@ -40,4 +40,7 @@ expect "virtio_mmio@10001000 virtio_mmio@10002000 virtio_mmio@10003000 virtio_mm
     --display sdl
 expect "virtio_mmio@10001000 virtio_mmio@10002000 virtio_mmio@10003000 virtio_mmio@10004000 virtio_mmio@10005000 virtio_mmio@10008000 " \
     --display sdl --net user --disk "$tmp/a.img"
+# With the display device in slot 2, they take 3 and 4.
+expect "virtio_mmio@10001000 virtio_mmio@10002000 virtio_mmio@10003000 virtio_mmio@10004000 virtio_mmio@10005000 " \
+    --display sdl --gpu 2d
 exit $status

@@ -1010,6 +1010,24 @@ static void test_board(void)
     g_assert_no_error(error);
     vireo_machine_free(m);
 
+    /* The display takes the lowest free slot first; they take the next. */
+    c.gpu = VIREO_VIRT_GPU_2D;
+    c.n_disks = 3;
+    g_assert_true(vireo_virt_config_input_slots(&c, &kbd, &tab));
+    g_assert_cmpuint(kbd, ==, 3);
+    g_assert_cmpuint(tab, ==, 4);
+    m = vireo_virt_new(&c, &board, &error);
+    g_assert_no_error(error);
+    g_assert_true(vireo_virt_get_virtio(board, 2) == vireo_virt_get_gpu(board));
+    g_assert_true(vireo_virt_get_virtio(board, 3) == vireo_virt_get_input(board)->keyboard);
+    g_assert_true(vireo_virt_get_virtio(board, 4) == vireo_virt_get_input(board)->tablet);
+    g_assert_cmphex(vireo_virt_config_virtio_slots(&c), ==, 0xff);
+    vireo_machine_free(m);
+    c.n_disks = 4;
+    g_assert_null(vireo_virt_new(&c, &board, &error));
+    g_assert_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG);
+    g_clear_error(&error);
+
     g_unlink(kernel);
     g_rmdir(dir);
 }

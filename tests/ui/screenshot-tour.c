@@ -25,6 +25,21 @@ static gboolean console_has_prompt(gpointer data)
     return text != NULL && strstr(text, "U-Boot 2023.01") != NULL && strstr(text, "=> ") != NULL;
 }
 
+/* The demo program's scene on the Display view, a few frames in. */
+static gboolean display_drawn(gpointer data)
+{
+    VireoDisplayPage *page = vireo_vm_view_get_display_page(data);
+
+    return g_strcmp0(vireo_display_page_get_page(page), "display") == 0 &&
+           vireo_display_view_get_frame_count(vireo_display_page_get_view(page)) > 30;
+}
+
+static gboolean console_has_text(gpointer data)
+{
+    g_autofree char *text = vireo_console_view_dup_text(vireo_vm_view_get_console(data));
+    return text != NULL && text[0] != '\0';
+}
+
 static VireoVmEditor *find_editor(VireoApplication *app)
 {
     for (GList *l = gtk_application_get_windows(GTK_APPLICATION(app)); l != NULL; l = l->next) {
@@ -42,6 +57,7 @@ int main(int argc, char *argv[])
     VireoWindow *window;
     VireoVmView *view;
     VireoVmEditor *editor;
+    gboolean graphical;
 
     setlocale(LC_ALL, "");
     bindtextdomain(GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
@@ -59,6 +75,8 @@ int main(int argc, char *argv[])
     gtk_window_set_default_size(GTK_WINDOW(window), 1180, 760);
     ui_spin(500);
     view = VIREO_VM_VIEW(vireo_window_get_selected_view(window));
+    graphical = vireo_vm_controller_has_display(
+        vireo_vm_entry_get_controller(vireo_window_get_selected_entry(window)));
     ui_screenshot("1-main");
 
     /* The editor, filled in, then with invalid values. */
@@ -83,11 +101,16 @@ int main(int argc, char *argv[])
     gtk_window_destroy(GTK_WINDOW(editor));
     ui_spin(200);
 
-    /* The demo VM: console at the U-Boot prompt, then the statistics. */
+    /* The demo VM: the console (at the U-Boot prompt when it boots U-Boot),
+     * then the statistics. */
     gtk_widget_activate_action(GTK_WIDGET(window), "win.start", NULL);
-    ui_wait(console_has_prompt, view, "the U-Boot prompt");
-    g_signal_emit_by_name(vireo_console_view_get_terminal(vireo_vm_view_get_console(view)),
-                          "commit", "version\r", 8);
+    if (graphical) {
+        ui_wait(console_has_text, view, "the demo's banner");
+    } else {
+        ui_wait(console_has_prompt, view, "the U-Boot prompt");
+        g_signal_emit_by_name(vireo_console_view_get_terminal(vireo_vm_view_get_console(view)),
+                              "commit", "version\r", 8);
+    }
     ui_spin(1500);
     ui_screenshot("4-console");
     vireo_vm_view_set_page(view, "statistics");
@@ -101,7 +124,28 @@ int main(int argc, char *argv[])
     }
     ui_screenshot("5-statistics-lower");
     vireo_vm_view_set_page(view, "display");
-    ui_screenshot("6-display");
+    if (graphical) {
+        VireoDisplayPage *page = vireo_vm_view_get_display_page(view);
+        VireoDisplayView *screen = vireo_display_page_get_view(page);
+
+        ui_wait(display_drawn, view, "the demo's scene");
+        ui_spin(1500);
+        ui_screenshot("6-display");
+        /* Captured: the banner over the top of the screen. */
+        gtk_widget_grab_focus(GTK_WIDGET(screen));
+        vireo_display_view_set_keyboard_grabbed(screen, TRUE);
+        ui_spin(500);
+        ui_screenshot("6-display-grabbed");
+        vireo_display_view_set_keyboard_grabbed(screen, FALSE);
+        /* Full screen, in a window of its own. */
+        vireo_display_page_set_fullscreen(page, TRUE);
+        ui_spin(1500);
+        ui_screenshot("6-display-fullscreen");
+        vireo_display_page_set_fullscreen(page, FALSE);
+        ui_spin(300);
+    } else {
+        ui_screenshot("6-display");
+    }
 
     /* Narrow: the list and the pane fold into one column. */
     vireo_vm_view_set_page(view, "console");
