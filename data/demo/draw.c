@@ -70,6 +70,14 @@ void copy_rect(struct surface *dst, const struct surface *src, struct rect r)
     }
 }
 
+/* One pixel at coverage `cover` (0..1) of opacity a. */
+static void blend_part(uint32_t *p, double cover, uint32_t color, uint32_t a)
+{
+    uint32_t alpha = (uint32_t)(cover * a);
+    if (alpha > 0)
+        *p = alpha >= 256 ? color : blend(*p, color, alpha);
+}
+
 void blend_span(struct surface *s, struct rect clip, int y, double xa, double xb, uint32_t color,
                 uint32_t a)
 {
@@ -78,14 +86,24 @@ void blend_span(struct surface *s, struct rect clip, int y, double xa, double xb
     if (rect_empty(r) || xb <= xa)
         return;
     uint32_t *row = s->px + (size_t)y * (size_t)s->stride;
-    for (int x = r.x0; x < r.x1; x++) {
-        /* How much of pixel [x, x + 1) the span covers. */
-        double lo = xa > x ? xa : x, hi = xb < x + 1 ? xb : x + 1;
-        double cover = hi - lo;
-        if (cover <= 0.0)
-            continue;
-        uint32_t alpha = cover >= 1.0 ? a : (uint32_t)(cover * a);
-        row[x] = alpha >= 256 ? color : blend(row[x], color, alpha);
+    /* The pixels holding the ends are covered in part; those between them
+     * whole, which is integer work only. */
+    int first = (int)dfloor(xa), last = (int)dfloor(xb);
+    if (first == last) {
+        blend_part(&row[first], xb - xa, color, a);
+        return;
+    }
+    if (first >= r.x0)
+        blend_part(&row[first], first + 1 - xa, color, a);
+    if (last < r.x1)
+        blend_part(&row[last], xb - last, color, a);
+    int x0 = imax(first + 1, r.x0), x1 = imin(last, r.x1);
+    if (a >= 256) {
+        for (int x = x0; x < x1; x++)
+            row[x] = color;
+    } else {
+        for (int x = x0; x < x1; x++)
+            row[x] = blend(row[x], color, a);
     }
 }
 

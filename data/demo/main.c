@@ -221,9 +221,9 @@ void demo_main(uint64_t hartid, const void *fdt)
 
     const uint64_t period = timebase_hz / fps;
     uint64_t start = read_time(), next = start, paused_at = 0, paused_for = 0;
-    uint64_t frames = 0, mark_time = start, mark_frames = 0, busy = 0, mark_busy = 0;
+    uint64_t frames = 0, mark_time = 0, mark_frames = 0, busy = 0, mark_busy = 0;
     struct scene_status status = { 0 };
-    bool paused = false, pause_drawn = false;
+    bool paused = false, pause_drawn = false, have_mark = false;
     double load = 0.0;
 
     for (;;) {
@@ -234,6 +234,7 @@ void demo_main(uint64_t hartid, const void *fdt)
             if (paused) {
                 paused_at = now;
                 pause_drawn = false;
+                have_mark = false;
             } else {
                 paused_for += now - paused_at;
             }
@@ -263,6 +264,7 @@ void demo_main(uint64_t hartid, const void *fdt)
             }
         }
 
+        bool drawn = false;
         if (!paused || !pause_drawn) {
             uint64_t t_ticks = (paused ? paused_at : now) - start - paused_for;
             status.seconds = (double)t_ticks / (double)timebase_hz;
@@ -273,17 +275,27 @@ void demo_main(uint64_t hartid, const void *fdt)
             present(dirty, n);
             frames++;
             pause_drawn = paused;
+            drawn = true;
         }
 
         uint64_t done = read_time();
         busy += done - now;
-        if (done - mark_time >= timebase_hz / 2) {
-            double dt = (double)(done - mark_time) / (double)timebase_hz;
-            status.fps = (double)(frames - mark_frames) / dt;
-            load = (double)(busy - mark_busy) / (double)(done - mark_time);
-            mark_time = done;
-            mark_frames = frames;
-            mark_busy = busy;
+        /* The rate over about half a second: the frames started between
+         * the marked frame and this one, over the time between their
+         * starts (and how much of it hart 0 worked). */
+        if (drawn) {
+            uint64_t busy_before = busy - (done - now);
+            if (!have_mark || now - mark_time >= timebase_hz / 2) {
+                if (have_mark) {
+                    double dt = (double)(now - mark_time) / (double)timebase_hz;
+                    status.fps = (double)(frames - mark_frames) / dt;
+                    load = (double)(busy_before - mark_busy) / (double)(now - mark_time);
+                }
+                have_mark = true;
+                mark_time = now;
+                mark_frames = frames;
+                mark_busy = busy_before;
+            }
         }
         if ((stop_frames != 0 && frames >= stop_frames) ||
             (stop_seconds != 0 && done - start >= stop_seconds * timebase_hz)) {

@@ -10,9 +10,10 @@
 
 #define PI 3.14159265358979323846
 
-#define N_CLOUDS  5
-#define N_BIRDS   3
-#define N_OBJECTS (N_CLOUDS + N_BIRDS + 1) /* the last one is the status line */
+#define MAX_HEIGHT 8192 /* main.c's largest display side */
+#define N_CLOUDS   5
+#define N_BIRDS    3
+#define N_OBJECTS  (N_CLOUDS + N_BIRDS + 1) /* the last one is the status line */
 
 static int W, H;
 static bool whole = true;
@@ -97,11 +98,47 @@ static const uint8_t bayer[4][4] = {
     { 15, 7, 13, 5 },
 };
 
-static uint32_t dithered(struct rgbf c, int x, int y)
+/* A colour in 8.8 fixed point per channel: the background is drawn with
+ * integer arithmetic per pixel. */
+struct rgbx {
+    int r, g, b;
+};
+
+static struct rgbx fixed(struct rgbf c)
 {
-    int d = bayer[y & 3][x & 3] * 16 + 8;
-    return rgb(((int)(c.r * 256.0) + d) >> 8, ((int)(c.g * 256.0) + d) >> 8,
-               ((int)(c.b * 256.0) + d) >> 8);
+    return (struct rgbx){ iclamp((int)(c.r * 256.0), 0, 255 * 256),
+                          iclamp((int)(c.g * 256.0), 0, 255 * 256),
+                          iclamp((int)(c.b * 256.0), 0, 255 * 256) };
+}
+
+/* The dither offset at (x, y), added before the cut to 8 bits. */
+static int dither(int x, int y)
+{
+    return bayer[y & 3][x & 3] * 16 + 8;
+}
+
+/* `c` cut to 8 bits per channel after adding `d`; every channel of `c` is
+ * within 0 to 255 × 256, so no clamping is needed. */
+static uint32_t pack(struct rgbx c, int d)
+{
+    return ((uint32_t)((c.r + d) >> 8) << 16) | ((uint32_t)((c.g + d) >> 8) << 8) |
+           (uint32_t)((c.b + d) >> 8);
+}
+
+/* The four dithered versions of a colour on row y, by x mod 4. */
+static void row_palette(struct rgbx c, int y, uint32_t pal[4])
+{
+    for (int i = 0; i < 4; i++)
+        pal[i] = pack(c, dither(i, y));
+}
+
+/* `c` moved toward `to` by a / 4096 (a in 0..4096). */
+static struct rgbx toward(struct rgbx c, struct rgbx to, int a)
+{
+    c.r += ((to.r - c.r) * a) >> 12;
+    c.g += ((to.g - c.g) * a) >> 12;
+    c.b += ((to.b - c.b) * a) >> 12;
+    return c;
 }
 
 static double sun_x(void)
@@ -114,38 +151,56 @@ static double sun_y(void)
     return H * 0.60;
 }
 
+/* The sky: its gradient, and around the sun a glow that adds
+ * (1 - r²/g²)² × 0.6 of the glow colour at distance r (g the glow's
+ * radius), taken from a table by r², and the sun's disc with a soft edge.
+ * Pixels outside the glow take their row's four dithered colours. */
+#define GLOW_STEPS 1024
+
 static void draw_sky(struct surface *bg)
 {
-    double sx = sun_x(), sy = sun_y(), glow = H * 0.42, disc = H * 0.075;
-    const struct rgbf glow_c = { 255, 206, 150 }, sun_c = { 255, 240, 204 };
+    static uint16_t glow_of[GLOW_STEPS];
+    int sx = (int)sun_x(), sy = (int)sun_y(), glow = imax(1, (int)(H * 0.42));
+    double disc = H * 0.075;
+    int64_t glow2 = (int64_t)glow * glow, disc2 = (int64_t)((disc + 1.0) * (disc + 1.0));
+    uint64_t to_step = ((uint64_t)GLOW_STEPS << 32) / (uint64_t)glow2;
+    const struct rgbx glow_c = fixed((struct rgbf){ 255, 206, 150 });
+    const struct rgbx sun_c = fixed((struct rgbf){ 255, 240, 204 });
 
+    for (int i = 0; i < GLOW_STEPS; i++) {
+        double f = 1.0 - (i + 0.5) / GLOW_STEPS;
+        glow_of[i] = (uint16_t)(f * f * 0.6 * 4096.0);
+    }
     for (int y = 0; y < H; y++) {
-        struct rgbf base = sky_at((y + 0.5) / H);
-        uint32_t *row = bg->px + (size_t)y * (size_t)bg->stride;
-        double dy = y + 0.5 - sy;
-        bool near = dy * dy < glow * glow;
-        for (int x = 0; x < W; x++) {
-            struct rgbf c = base;
-            double dx = x + 0.5 - sx;
-            if (near && dx > -glow && dx < glow) {
-                double d2 = (dx * dx + dy * dy) / (glow * glow);
-                if (d2 < 1.0) {
-                    double a = (1.0 - d2) * (1.0 - d2) * 0.6;
-                    c.r += (glow_c.r - c.r) * a;
-                    c.g += (glow_c.g - c.g) * a;
-                    c.b += (glow_c.b - c.b) * a;
-                    double d = dsqrt(dx * dx + dy * dy);
-                    double cover = disc - d + 0.5;
-                    if (cover > 0.0) {
-                        cover = cover > 1.0 ? 1.0 : cover;
-                        c.r += (sun_c.r - c.r) * cover;
-                        c.g += (sun_c.g - c.g) * cover;
-                        c.b += (sun_c.b - c.b) * cover;
-                    }
-                }
-            }
-            row[x] = dithered(c, x, y);
+        struct rgbx base = fixed(sky_at((y + 0.5) / H));
+        uint32_t *row = bg->px + (size_t)y * (size_t)bg->stride, pal[4];
+        int64_t dy = y - sy;
+        int g0 = W, g1 = W; /* the glow's columns on this row */
+        row_palette(base, y, pal);
+        if (dy * dy < glow2) {
+            int half = (int)dsqrt((double)(glow2 - dy * dy)) + 1;
+            g0 = iclamp(sx - half, 0, W);
+            g1 = iclamp(sx + half + 1, 0, W);
         }
+        for (int x = 0; x < g0; x++)
+            row[x] = pal[x & 3];
+        for (int x = g0; x < g1; x++) {
+            int64_t dx = x - sx, r2 = dx * dx + dy * dy;
+            if (r2 >= glow2) {
+                row[x] = pal[x & 3];
+                continue;
+            }
+            uint64_t step = ((uint64_t)r2 * to_step) >> 32;
+            struct rgbx c = toward(base, glow_c, glow_of[step < GLOW_STEPS ? step : 0]);
+            if (r2 < disc2) {
+                double cover = disc - dsqrt((double)r2) + 0.5;
+                if (cover > 0.0)
+                    c = toward(c, sun_c, cover >= 1.0 ? 4096 : (int)(cover * 4096.0));
+            }
+            row[x] = pack(c, dither(x, y));
+        }
+        for (int x = g1; x < W; x++)
+            row[x] = pal[x & 3];
     }
 }
 
@@ -195,30 +250,35 @@ static const struct {
 
 static void draw_hills(struct surface *bg)
 {
+    /* One range's four dithered colours for each row, worked out once per
+     * range; the columns then only look them up. */
+    static uint32_t shade[MAX_HEIGHT][4];
+
     for (size_t k = 0; k < sizeof hills / sizeof hills[0]; k++) {
         double top_min = (hills[k].base - 0.1) * H;
+        for (int y = 0; y < H && y < MAX_HEIGHT; y++) {
+            double t = (y - top_min) / (H - top_min);
+            struct rgbf a = hills[k].top, b = hills[k].bottom;
+            row_palette(fixed((struct rgbf){ a.r + (b.r - a.r) * t, a.g + (b.g - a.g) * t,
+                                             a.b + (b.b - a.b) * t }),
+                        y, shade[y]);
+        }
         for (int x = 0; x < W; x++) {
             double u = (x + 0.5) / H, v = hills[k].base;
             for (int i = 0; i < 3; i++)
                 v += hills[k].wave[i][0] *
                      dsin(2.0 * PI * hills[k].wave[i][1] * u + hills[k].wave[i][2]);
             double edge = v * H;
-            int y0 = iclamp((int)dfloor(edge), 0, H);
-            for (int y = y0; y < H; y++) {
-                double t = (y - top_min) / (H - top_min);
-                struct rgbf a = hills[k].top, b = hills[k].bottom;
-                struct rgbf c = { a.r + (b.r - a.r) * t, a.g + (b.g - a.g) * t,
-                                  a.b + (b.b - a.b) * t };
-                uint32_t color = dithered(c, x, y);
-                uint32_t *p = bg->px + (size_t)y * (size_t)bg->stride + x;
-                if (y == y0) {
-                    /* The edge pixel, covered in part. */
-                    double cover = y0 + 1 - edge;
-                    *p = blend(*p, color, (uint32_t)(cover * 256.0));
-                } else {
-                    *p = color;
-                }
+            int y0 = iclamp((int)dfloor(edge), 0, H), y1 = imin(H, MAX_HEIGHT);
+            uint32_t *p = bg->px + (size_t)y0 * (size_t)bg->stride + x;
+            if (y0 < y1) {
+                /* The edge pixel, covered in part. */
+                double cover = y0 + 1 - edge;
+                *p = blend(*p, shade[y0][x & 3], (uint32_t)(cover * 256.0));
+                p += bg->stride;
             }
+            for (int y = y0 + 1; y < y1; y++, p += bg->stride)
+                *p = shade[y][x & 3];
         }
     }
 }
@@ -325,7 +385,7 @@ static void draw_cloud(struct surface *fb, struct rect clip, struct placed c)
             double a = lo[k], b = hi[k];
             for (k++; k < n && lo[k] <= b; k++)
                 b = hi[k] > b ? hi[k] : b;
-            blend_span(fb, clip, y, a, b, color, 236);
+            blend_span(fb, clip, y, a, b, color, 256);
         }
     }
 }
