@@ -350,16 +350,13 @@ def colour_counts(width, height, pixels, box=None):
 # ---- Machines with a display ------------------------------------------------
 
 def vireo_display_args(options, dump):
-    """vireo-run's arguments for a machine with a virtio-gpu display whose
-    last frame of scanout 0 goes to `dump` when it stops. Unavailable when
-    this vireo-run has no display device or no --scanout-dump."""
-    if "scanout-dump" not in options:
-        raise Unavailable("vireo-run has no --scanout-dump option (no virtio-gpu device yet)")
-    for name in ("gpu", "display-device"):
-        if name in options:
-            return [f"--{name}", "virtio-gpu" if "virtio-gpu" in options[name] else "virtio",
-                    "--scanout-dump", dump]
-    raise Unavailable("vireo-run has no option for a GPU")
+    """vireo-run's arguments for a machine with a virtio-gpu display (2D)
+    whose last frame of scanout 0 goes to `dump` when it stops (PNG when the
+    name ends in .png, PPM otherwise). Unavailable when this vireo-run has
+    no display device."""
+    if "scanout-dump" not in options or "gpu" not in options:
+        raise Unavailable("vireo-run has no --gpu and --scanout-dump options")
+    return ["--gpu", "2d", "--scanout-dump", dump]
 
 
 class Monitor:

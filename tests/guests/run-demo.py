@@ -64,7 +64,7 @@ def run_vireo(args, work):
     guestkit.vireo_display_args(options, "probe")
     shots = []
     for frames in FRAMES:
-        dump = os.path.join(work, f"demo-{frames}.dump")
+        dump = os.path.join(work, f"demo-{frames}.ppm")
         argv = [args.vireo_run, "--kernel", args.program, "--cpus", "2",
                 "--append", f"demo.frames={frames}"] + guestkit.vireo_display_args(options, dump)
         print("$ " + " ".join(f"'{a}'" if " " in a else a for a in argv), flush=True)

@@ -97,7 +97,7 @@ def check_fb_picture(width, height, pixels, text, notes):
 
 
 def run_case(args, case, image, initrd, fw, options, work):
-    picture = os.path.join(work, f"{case}.ppm" if args.qemu else f"{case}.dump")
+    picture = os.path.join(work, f"{case}.ppm" if args.qemu else f"{case}.ppm")
     guest = guestkit.Guest(image, initrd, fw, cpus=args.cpus, memory=args.memory)
     guest.append = f"{APPEND[case]} vireo.checks={case} vireo.harts={args.cpus}"
     monitor = None
