@@ -11,7 +11,6 @@ usage: bench-disk.py VIREO_RUN [--kit DIR] [--mb N] [--runs N]
 import argparse
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -67,17 +66,16 @@ def main():
     args = ap.parse_args()
 
     kit = args.kit or os.path.join(os.getcwd(), "guest-kit")
-    built = subprocess.run([sys.executable, os.path.join(GUESTS, "build-kit.py"), "--out", kit],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if built.returncode not in (0, guestkit.SKIP):
-        print(built.stdout[-4000:], file=sys.stderr)
-        return 1
     try:
+        guestkit.build_kit(kit)
         image, initrd = guestkit.kit_files(kit)
         fw = guestkit.firmware()
     except guestkit.Unavailable as e:
         print(f"SKIP: {e}")
         return guestkit.SKIP
+    except guestkit.BuildFailed as e:
+        print(e, file=sys.stderr)
+        return 1
 
     with tempfile.TemporaryDirectory(dir=os.getcwd()) as tmp:
         disk = os.path.join(tmp, "disk.img")

@@ -15,7 +15,6 @@ usage: bench-linux-boot.py VIREO_RUN [--kit DIR] [--cpus N] [--memory SIZE]
 import argparse
 import os
 import re
-import subprocess
 import sys
 import time
 
@@ -61,17 +60,16 @@ def main():
     args = ap.parse_args()
 
     kit = args.kit or os.path.join(os.getcwd(), "guest-kit")
-    built = subprocess.run([sys.executable, os.path.join(GUESTS, "build-kit.py"), "--out", kit],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if built.returncode not in (0, guestkit.SKIP):
-        print(built.stdout[-4000:], file=sys.stderr)
-        return 1
     try:
+        guestkit.build_kit(kit)
         image, initrd = guestkit.kit_files(kit)
         fw = guestkit.firmware()
     except guestkit.Unavailable as e:
         print(f"SKIP: {e}")
         return guestkit.SKIP
+    except guestkit.BuildFailed as e:
+        print(e, file=sys.stderr)
+        return 1
 
     guest = guestkit.Guest(image, initrd, fw, cpus=args.cpus, memory=args.memory,
                            append="console=ttyS0 vireo.checks=")

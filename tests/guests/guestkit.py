@@ -9,6 +9,7 @@ import re
 import select
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -19,6 +20,32 @@ SKIP = 77
 
 class Unavailable(Exception):
     """Something the run needs is not installed or not built."""
+
+
+class BuildFailed(Exception):
+    """build-kit.py failed; the message holds the end of its output."""
+
+
+BUILD_KIT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "build-kit.py")
+
+
+def build_kit(kit_dir, variant=None, jobs=2):
+    """Builds the kit into kit_dir with build-kit.py, or copies it from the
+    cache (a second). The runners call this themselves rather than being
+    given a build target: meson builds every test's dependencies in a plain
+    `ninja`, which would compile a kernel before the application could run.
+    Raises Unavailable when a prerequisite is missing, BuildFailed when a
+    build step fails."""
+    argv = [sys.executable, BUILD_KIT, "--out", kit_dir, "--jobs", str(jobs)]
+    if variant:
+        argv += ["--variant", variant]
+    proc = subprocess.run(argv, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    tail = "\n".join(proc.stdout.splitlines()[-12:])
+    what = f"the {variant} kit" if variant else "the guest kit"
+    if proc.returncode == SKIP:
+        raise Unavailable(f"{what} cannot be built: " + tail)
+    if proc.returncode != 0:
+        raise BuildFailed(f"build-kit.py failed for {what}:\n" + tail)
 
 
 def kit_files(kit_dir):

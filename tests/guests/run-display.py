@@ -17,11 +17,11 @@ On vireo-run the picture is the last frame of scanout 0, which
 --scanout-dump writes when the machine stops; on QEMU (the reference) it is
 the monitor's screendump, taken while init holds the picture.
 
-usage: run-display.py --kit DIR (--vireo-run PATH | --qemu) [--build-kit SCRIPT]
+usage: run-display.py --kit DIR (--vireo-run PATH | --qemu) [--build]
                       [--case fb|fbcon] [--cpus N] [--memory SIZE]
                       [--keep DIR] [--timeout S] [--verbose]
 
-With --build-kit the kit is first built (or taken from the cache) into DIR.
+With --build the kit is first built (or taken from the cache) into DIR.
 Exit status: 0 pass, 1 failure, 77 when the kit, the firmware, QEMU or
 vireo-run's display device is missing.
 """
@@ -30,7 +30,6 @@ import argparse
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -55,17 +54,6 @@ FBCON_TOP_ROWS = 64
 
 class Failure(Exception):
     pass
-
-
-def build_kit(script, kit):
-    proc = subprocess.run([sys.executable, script, "--variant", "display", "--out", kit,
-                           "--jobs", "2"], text=True, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT)
-    tail = "\n".join(proc.stdout.splitlines()[-12:])
-    if proc.returncode == guestkit.SKIP:
-        raise guestkit.Unavailable("the display kit cannot be built: " + tail)
-    if proc.returncode != 0:
-        raise Failure("build-kit.py --variant display failed:\n" + tail)
 
 
 def check_fbcon_picture(width, height, pixels, notes):
@@ -157,7 +145,8 @@ def main():
     who = ap.add_mutually_exclusive_group(required=True)
     who.add_argument("--vireo-run", help="the vireo-run binary")
     who.add_argument("--qemu", action="store_true", help="run qemu-system-riscv64 instead")
-    ap.add_argument("--build-kit", help="build-kit.py, to build the display kit into --kit first")
+    ap.add_argument("--build", action="store_true",
+                    help="build the display kit into --kit first (or take it from the cache)")
     ap.add_argument("--case", choices=CASES, action="append", help="fb or fbcon (default both)")
     ap.add_argument("--cpus", type=int, default=1)
     ap.add_argument("--memory", default="256M")
@@ -177,13 +166,13 @@ def main():
             options = guestkit.vireo_options(args.vireo_run)
             guestkit.vireo_display_args(options, "probe")
         fw = guestkit.firmware(args.firmware)
-        if args.build_kit:
-            build_kit(args.build_kit, args.kit)
+        if args.build:
+            guestkit.build_kit(args.kit, "display")
         image, initrd = guestkit.kit_files(args.kit)
     except guestkit.Unavailable as e:
         print(f"SKIP: {e}")
         return guestkit.SKIP
-    except Failure as e:
+    except guestkit.BuildFailed as e:
         print(f"FAIL: {e}")
         return 1
 

@@ -19,7 +19,7 @@ init wrote to /dev/hvc0 (on vireo-run's stdout, or QEMU's chardev file).
 When Linux has announced the power-off but the machine keeps running, the
 run fails after a grace period instead of waiting for the whole time limit.
 
-usage: run-guest.py --kit DIR (--vireo-run PATH | --qemu) [--cpus N]
+usage: run-guest.py --kit DIR (--vireo-run PATH | --qemu) [--build] [--cpus N]
                     [--memory SIZE] [--firmware FILE] [--timeout S]
                     [--checks LIST] [--append ARGS] [--earlycon] [--stats]
                     [--verbose]
@@ -148,6 +148,8 @@ def main():
     who = ap.add_mutually_exclusive_group(required=True)
     who.add_argument("--vireo-run", help="the vireo-run binary")
     who.add_argument("--qemu", action="store_true", help="run qemu-system-riscv64 instead")
+    ap.add_argument("--build", action="store_true",
+                    help="build the kit into --kit first (or take it from the cache)")
     ap.add_argument("--cpus", type=int, default=1)
     ap.add_argument("--memory", default="256M")
     ap.add_argument("--firmware", help=f"OpenSBI firmware (default {guestkit.DEFAULT_FIRMWARE})")
@@ -160,6 +162,8 @@ def main():
     args = ap.parse_args()
 
     try:
+        if args.build:
+            guestkit.build_kit(args.kit)
         image, initrd = guestkit.kit_files(args.kit)
         fw = guestkit.firmware(args.firmware)
         qemu = None
@@ -173,6 +177,9 @@ def main():
     except guestkit.Unavailable as e:
         print(f"SKIP: {e}")
         return guestkit.SKIP
+    except guestkit.BuildFailed as e:
+        print(f"FAIL: {e}")
+        return 1
 
     name = "qemu-system-riscv64" if args.qemu else "vireo-run"
     base, want = plan(args, options)
