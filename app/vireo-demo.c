@@ -39,11 +39,11 @@ char *vireo_demo_find_program(char **reason)
     return NULL;
 }
 
-static VireoVmConfig *demo_base(void)
+static VireoVmConfig *demo_base(const char *name)
 {
     VireoVmConfig *config = vireo_vm_config_new();
 
-    vireo_vm_config_set_name(config, _("RISC-V Demo"));
+    vireo_vm_config_set_name(config, name);
     vireo_vm_config_set_arch(config, VIREO_ARCH_RISCV64);
     vireo_vm_config_set_accel(config, VIREO_ACCEL_SOFT);
     vireo_vm_config_set_cpus(config, 2);
@@ -53,7 +53,7 @@ static VireoVmConfig *demo_base(void)
 
 VireoVmConfig *vireo_demo_config_new_console(void)
 {
-    VireoVmConfig *config = demo_base();
+    VireoVmConfig *config = demo_base(_("RISC-V Firmware Demo"));
 
     vireo_vm_config_set_firmware(config, VIREO_DEMO_FIRMWARE);
     vireo_vm_config_set_kernel(config, VIREO_DEMO_KERNEL);
@@ -78,7 +78,7 @@ VireoVmConfig *vireo_demo_config_new(void)
     }
     /* The program runs alone in M-mode: no firmware, the board starts it
      * at its ELF entry with the device tree in a1. */
-    config = demo_base();
+    config = demo_base(_("RISC-V Demo"));
     vireo_vm_config_set_kernel(config, program);
     vireo_vm_config_set_display(config, VIREO_DISPLAY_VIRTIO_GPU);
     return config;
@@ -92,4 +92,36 @@ VireoVmEntry *vireo_demo_create(VireoVmLibrary *library, GError **error)
 
     config = vireo_demo_config_new();
     return vireo_vm_library_create(library, config, error);
+}
+
+VireoVmEntry *vireo_demo_create_firmware(VireoVmLibrary *library, GError **error)
+{
+    g_autoptr(VireoVmConfig) config = NULL;
+
+    g_return_val_if_fail(VIREO_IS_VM_LIBRARY(library), NULL);
+
+    config = vireo_demo_config_new_console();
+    return vireo_vm_library_create(library, config, error);
+}
+
+VireoVmEntry *vireo_demo_populate(VireoVmLibrary *library, GError **error)
+{
+    VireoVmEntry *demo;
+    VireoVmConfig *config;
+
+    g_return_val_if_fail(VIREO_IS_VM_LIBRARY(library), NULL);
+
+    demo = vireo_demo_create(library, error);
+    if (demo == NULL) {
+        return NULL;
+    }
+    /* The graphical demo shows the display; the firmware demo beside it
+     * shows the serial console, OpenSBI and U-Boot. Without the demo
+     * program the first VM is already the firmware demo. */
+    config = vireo_vm_entry_get_config(demo);
+    if (config != NULL && vireo_vm_config_get_display(config) != VIREO_DISPLAY_NONE &&
+        vireo_demo_create_firmware(library, error) == NULL) {
+        return NULL;
+    }
+    return demo;
 }

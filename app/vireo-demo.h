@@ -28,8 +28,13 @@ char *vireo_demo_find_program(char **reason);
  * on the log says why. The files are looked up when it starts; when they
  * are missing, the entry's error says which (and the package to install). */
 VireoVmConfig *vireo_demo_config_new(void);
-/* The demo VM booting OpenSBI and U-Boot, whatever is installed. */
+/* The firmware demo: OpenSBI starting U-Boot with the serial console only,
+ * whatever else is installed. */
 VireoVmConfig *vireo_demo_config_new_console(void);
 VireoVmEntry *vireo_demo_create(VireoVmLibrary *library, GError **error);
+VireoVmEntry *vireo_demo_create_firmware(VireoVmLibrary *library, GError **error);
+/* What a new library starts with: the demo VM and, when that is the
+ * graphical demo, the firmware demo beside it. Returns the demo VM. */
+VireoVmEntry *vireo_demo_populate(VireoVmLibrary *library, GError **error);
 
 G_END_DECLS

@@ -30,7 +30,7 @@ static void vireo_application_activate(GApplication *app)
 }
 
 /* Reads the VM library; on the first start (no library folder yet) it gets
- * the demo VM. Problems are reported in the window, never fatal. */
+ * the demo VMs. Problems are reported in the window, never fatal. */
 static void load_library(VireoApplication *self)
 {
     g_autoptr(GError) error = NULL;
@@ -42,7 +42,7 @@ static void load_library(VireoApplication *self)
         g_warning("%s", error->message);
         return;
     }
-    if (first_start && vireo_demo_create(self->library, &error) == NULL) {
+    if (first_start && vireo_demo_populate(self->library, &error) == NULL) {
         g_warning("%s", error->message);
     }
 }

@@ -142,11 +142,15 @@ static void new_vm_action(GtkWidget *widget, const char *name, GVariant *param)
     vireo_window_new_vm(VIREO_WINDOW(widget));
 }
 
+/* win.new-demo: the demo VM (graphical when this build has the demo
+ * program); win.new-firmware-demo: OpenSBI and U-Boot on the console. */
 static void new_demo_action(GtkWidget *widget, const char *name, GVariant *param)
 {
     VireoWindow *self = VIREO_WINDOW(widget);
     g_autoptr(GError) error = NULL;
-    VireoVmEntry *entry = vireo_demo_create(self->library, &error);
+    VireoVmEntry *entry = g_str_equal(name, "win.new-firmware-demo")
+                              ? vireo_demo_create_firmware(self->library, &error)
+                              : vireo_demo_create(self->library, &error);
 
     if (entry == NULL) {
         g_autofree char *text = g_strdup_printf(_("Cannot create the demo: %s"), error->message);
@@ -290,6 +294,7 @@ static void vireo_window_class_init(VireoWindowClass *klass)
 
     gtk_widget_class_install_action(widget_class, "win.new-vm", NULL, new_vm_action);
     gtk_widget_class_install_action(widget_class, "win.new-demo", NULL, new_demo_action);
+    gtk_widget_class_install_action(widget_class, "win.new-firmware-demo", NULL, new_demo_action);
     gtk_widget_class_install_action(widget_class, "win.go-back", NULL, go_back_action);
     gtk_widget_class_install_action(widget_class, "win.start", NULL, forward_action);
     gtk_widget_class_install_action(widget_class, "win.pause", NULL, forward_action);

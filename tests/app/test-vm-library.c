@@ -275,6 +275,61 @@ static void test_demo(Fixture *f, gconstpointer data)
     }
 }
 
+static VireoVmConfig *item_config(VireoVmLibrary *library, guint i)
+{
+    g_autoptr(VireoVmEntry) entry = g_list_model_get_item(G_LIST_MODEL(library), i);
+
+    g_assert_nonnull(entry);
+    return vireo_vm_entry_get_config(entry); /* the library keeps both */
+}
+
+/* A new library gets the graphical demo and the firmware demo when the demo
+ * program is there, the firmware demo alone when it is not. */
+static void test_demo_populate(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = g_build_filename(f->root, "demo", NULL);
+    g_autofree char *program = g_build_filename(dir, VIREO_DEMO_PROGRAM, NULL);
+    g_autofree char *base = g_build_filename(f->root, "vms-without", NULL);
+    g_autoptr(VireoVmLibrary) without = NULL;
+    g_autofree char *saved = g_strdup(g_getenv(VIREO_DEMO_DIR_ENV));
+    VireoVmEntry *demo;
+    VireoVmConfig *c;
+
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+    g_assert_true(g_file_set_contents(program, "not run here", -1, NULL));
+    g_setenv(VIREO_DEMO_DIR_ENV, dir, TRUE);
+    demo = vireo_demo_populate(f->library, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(demo);
+    g_assert_cmpuint(g_list_model_get_n_items(G_LIST_MODEL(f->library)), ==, 2);
+    c = vireo_vm_entry_get_config(demo);
+    g_assert_cmpstr(vireo_vm_config_get_kernel(c), ==, program);
+    g_assert_null(vireo_vm_config_get_firmware(c));
+    g_assert_cmpint(vireo_vm_config_get_display(c), ==, VIREO_DISPLAY_VIRTIO_GPU);
+    c = item_config(f->library, item_config(f->library, 0) == c ? 1 : 0);
+    g_assert_cmpstr(vireo_vm_config_get_firmware(c), ==, VIREO_DEMO_FIRMWARE);
+    g_assert_cmpstr(vireo_vm_config_get_kernel(c), ==, VIREO_DEMO_KERNEL);
+    g_assert_cmpint(vireo_vm_config_get_display(c), ==, VIREO_DISPLAY_NONE);
+
+    /* Without the program: the firmware demo alone. */
+    g_setenv(VIREO_DEMO_DIR_ENV, "", TRUE);
+    without = vireo_vm_library_new(base);
+    g_assert_true(vireo_vm_library_load(without, NULL));
+    demo = vireo_demo_populate(without, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(g_list_model_get_n_items(G_LIST_MODEL(without)), ==, 1);
+    c = vireo_vm_entry_get_config(demo);
+    g_assert_cmpstr(vireo_vm_config_get_kernel(c), ==, VIREO_DEMO_KERNEL);
+    g_assert_cmpint(vireo_vm_config_get_display(c), ==, VIREO_DISPLAY_NONE);
+
+    if (saved != NULL) {
+        g_setenv(VIREO_DEMO_DIR_ENV, saved, TRUE);
+    } else {
+        g_unsetenv(VIREO_DEMO_DIR_ENV);
+    }
+}
+
 int main(int argc, char *argv[])
 {
     test_fresh_dirs();
@@ -285,5 +340,6 @@ int main(int argc, char *argv[])
     g_test_add("/library/delete-symlinks", Fixture, NULL, setup, test_delete_symlink, teardown);
     g_test_add("/library/corrupt", Fixture, NULL, setup, test_corrupt, teardown);
     g_test_add("/library/demo", Fixture, NULL, setup, test_demo, teardown);
+    g_test_add("/library/demo-populate", Fixture, NULL, setup, test_demo_populate, teardown);
     return g_test_run();
 }

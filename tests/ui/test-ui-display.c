@@ -409,6 +409,70 @@ static VireoVmEntry *find_demo(VireoVmLibrary *library, const char *program)
     g_error("no demo VM booting %s", program);
 }
 
+static VireoVmEntry *library_item(VireoVmLibrary *library, guint i)
+{
+    g_autoptr(VireoVmEntry) entry = g_list_model_get_item(G_LIST_MODEL(library), i);
+
+    g_assert_nonnull(entry);
+    return entry; /* the library keeps it */
+}
+
+/* The first start with the demo program: the graphical demo, selected, and
+ * the firmware demo beside it; the New menu's actions add either. Runs
+ * first, while the library is new. */
+static void test_first_start(void)
+{
+    g_autofree char *program = vireo_demo_find_program(NULL);
+    VireoApplication *app;
+    VireoWindow *window;
+    VireoVmLibrary *library;
+    VireoVmConfig *config;
+    VireoVmEntry *demo, *firmware, *added;
+
+    if (program == NULL) {
+        g_test_skip("this build has no demo program (riscv64-unknown-elf-gcc)");
+        return;
+    }
+    app = ui_app_start();
+    window = ui_app_window(app);
+    library = vireo_application_get_library(app);
+    g_assert_cmpuint(g_list_model_get_n_items(G_LIST_MODEL(library)), ==, 2);
+
+    demo = find_demo(library, program);
+    g_assert_true(vireo_window_get_selected_entry(window) == demo);
+    config = vireo_vm_entry_get_config(demo);
+    g_assert_cmpstr(vireo_vm_config_get_name(config), ==, "RISC-V Demo");
+    g_assert_cmpint(vireo_vm_config_get_display(config), ==, VIREO_DISPLAY_VIRTIO_GPU);
+    g_assert_null(vireo_vm_config_get_firmware(config));
+
+    firmware =
+        library_item(library, 0) == demo ? library_item(library, 1) : library_item(library, 0);
+    config = vireo_vm_entry_get_config(firmware);
+    g_assert_cmpstr(vireo_vm_config_get_name(config), ==, "RISC-V Firmware Demo");
+    g_assert_cmpstr(vireo_vm_config_get_firmware(config), ==, VIREO_DEMO_FIRMWARE);
+    g_assert_cmpstr(vireo_vm_config_get_kernel(config), ==, VIREO_DEMO_KERNEL);
+    g_assert_cmpint(vireo_vm_config_get_display(config), ==, VIREO_DISPLAY_NONE);
+    g_assert_null(vireo_vm_entry_get_error(firmware));
+
+    gtk_widget_activate_action(GTK_WIDGET(window), "win.new-firmware-demo", NULL);
+    ui_spin(100);
+    g_assert_cmpuint(g_list_model_get_n_items(G_LIST_MODEL(library)), ==, 3);
+    added = vireo_window_get_selected_entry(window);
+    g_assert_true(added != demo && added != firmware);
+    config = vireo_vm_entry_get_config(added);
+    g_assert_cmpstr(vireo_vm_config_get_kernel(config), ==, VIREO_DEMO_KERNEL);
+    g_assert_cmpint(vireo_vm_config_get_display(config), ==, VIREO_DISPLAY_NONE);
+
+    gtk_widget_activate_action(GTK_WIDGET(window), "win.new-demo", NULL);
+    ui_spin(100);
+    g_assert_cmpuint(g_list_model_get_n_items(G_LIST_MODEL(library)), ==, 4);
+    added = vireo_window_get_selected_entry(window);
+    config = vireo_vm_entry_get_config(added);
+    g_assert_cmpstr(vireo_vm_config_get_kernel(config), ==, program);
+    g_assert_cmpint(vireo_vm_config_get_display(config), ==, VIREO_DISPLAY_VIRTIO_GPU);
+    ui_app_quit(app);
+}
+
 /* The demo VM's animated scene, the size it is asked for, scale modes, the
  * keyboard and full screen. */
 static void test_demo(void)
@@ -609,6 +673,7 @@ int main(int argc, char *argv[])
 {
     ui_fresh_dirs();
     gtk_test_init(&argc, &argv, NULL);
+    g_test_add_func("/ui/display/first-start", test_first_start);
     g_test_add_func("/ui/display/pages", test_pages);
     g_test_add_func("/ui/display/demo", test_demo);
     g_test_add_func("/ui/display/editor-disks", test_editor_disks);
