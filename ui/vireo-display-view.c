@@ -566,6 +566,29 @@ GtkWidget *vireo_display_view_new(void)
     return g_object_new(VIREO_TYPE_DISPLAY_VIEW, NULL);
 }
 
+/* The size the view will have while it is not on screen (the machine
+ * started while another page of the VM window was shown): that of its
+ * nearest ancestor on screen, the page stack whose area every page shares.
+ * Telling the guest that size from the start matters: Linux's framebuffer
+ * console keeps the size it first saw, and a smaller size asked for later
+ * would only crop it. */
+static gboolean size_on_screen(VireoDisplayView *self, int *width, int *height)
+{
+    GtkWidget *area = gtk_widget_get_parent(GTK_WIDGET(self));
+    int scale;
+
+    while (area != NULL && !gtk_widget_get_mapped(area)) {
+        area = gtk_widget_get_parent(area);
+    }
+    if (area == NULL || GTK_IS_NATIVE(area)) {
+        return FALSE;
+    }
+    scale = gtk_widget_get_scale_factor(area);
+    *width = gtk_widget_get_width(area) * scale;
+    *height = gtk_widget_get_height(area) * scale;
+    return *width > 0 && *height > 0;
+}
+
 void vireo_display_view_set_scanout(VireoDisplayView *self, VireoScanout *scanout)
 {
     g_return_if_fail(VIREO_IS_DISPLAY_VIEW(self));
@@ -576,6 +599,15 @@ void vireo_display_view_set_scanout(VireoDisplayView *self, VireoScanout *scanou
     detach(self);
     self->scanout = scanout;
     self->asked_width = self->asked_height = 0;
+    if (scanout != NULL && !gtk_widget_get_mapped(GTK_WIDGET(self))) {
+        int w, h;
+        if (size_on_screen(self, &w, &h)) {
+            /* When the view is shown at this size, nothing more is asked. */
+            self->fb_width = w;
+            self->fb_height = h;
+            ask_size(self);
+        }
+    }
     if (gtk_widget_get_realized(GTK_WIDGET(self)) && self->renderer != NULL) {
         attach(self);
         if (self->fb_width > 0) {

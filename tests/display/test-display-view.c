@@ -235,6 +235,58 @@ static void test_size_request(void)
     fixture_teardown(&fx);
 }
 
+static gboolean allocated(gpointer widget)
+{
+    return gtk_widget_get_mapped(widget) && gtk_widget_get_width(widget) > 0;
+}
+
+/* A view given its scanout while another page of its stack is shown (a
+ * machine started from the Console page) asks at once for the size the
+ * stack gives its pages, and asks nothing more when it is shown at that
+ * size: a guest that keeps its first size (Linux's framebuffer console)
+ * then fills the view. */
+static void test_size_hidden(void)
+{
+    Fixture fx = { 0 };
+    SizeWait sw = { &fx, 0, 0 };
+    GtkWidget *stack = gtk_stack_new();
+    int scale, w, h;
+    guint asked;
+
+    fx.scanout = vireo_scanout_new();
+    fx.pattern = vireo_test_pattern_new(fx.scanout, VIREO_PIXEL_B8G8R8X8);
+    vireo_test_pattern_resize(fx.pattern, 320, 240);
+    vireo_test_pattern_start(fx.pattern, 60, TRUE);
+    fx.window = gtk_window_new();
+    gtk_window_set_default_size(GTK_WINDOW(fx.window), 640, 400);
+    fx.view = VIREO_DISPLAY_VIEW(vireo_display_view_new());
+    vireo_display_view_set_scale_mode(fx.view, VIREO_SCALE_NATIVE);
+    gtk_stack_add_named(GTK_STACK(stack), gtk_label_new("console"), "console");
+    gtk_stack_add_named(GTK_STACK(stack), GTK_WIDGET(fx.view), "display");
+    gtk_stack_set_visible_child_name(GTK_STACK(stack), "console");
+    gtk_window_set_child(GTK_WINDOW(fx.window), stack);
+    gtk_window_present(GTK_WINDOW(fx.window));
+    iterate_until(allocated, stack, "the window");
+    g_assert_false(gtk_widget_get_mapped(GTK_WIDGET(fx.view)));
+    g_assert_cmpuint(vireo_test_pattern_get_size_requests(fx.pattern, &w, &h), ==, 0);
+
+    vireo_display_view_set_scanout(fx.view, fx.scanout);
+    scale = gtk_widget_get_scale_factor(stack);
+    sw.want_w = 640 * scale;
+    sw.want_h = 400 * scale;
+    g_assert_cmpint(gtk_widget_get_width(stack) * scale, ==, sw.want_w);
+    iterate_until(size_requested, &sw, "the hidden view's size request");
+    asked = vireo_test_pattern_get_size_requests(fx.pattern, &w, &h);
+
+    gtk_stack_set_visible_child_name(GTK_STACK(stack), "display");
+    fx.frames_at_least = 1;
+    iterate_until(frames_drawn, &fx, "the first frame");
+    iterate_until(shows_size, &sw, "the pattern at the view's size");
+    iterate_for(400); /* past the view's settling time for new sizes */
+    g_assert_cmpuint(vireo_test_pattern_get_size_requests(fx.pattern, &w, &h), ==, asked);
+    fixture_teardown(&fx);
+}
+
 typedef struct {
     GArray *keys;
     int mx, my, mw, mh, buttons;
@@ -443,6 +495,7 @@ int main(int argc, char *argv[])
     } else {
         g_test_add_func("/display-view/pattern", test_pattern);
         g_test_add_func("/display-view/size-request", test_size_request);
+        g_test_add_func("/display-view/size-hidden", test_size_hidden);
         g_test_add_func("/display-view/properties", test_properties);
         g_test_add_func("/display-view/input", test_input);
     }
