@@ -25,7 +25,14 @@ char *vireo_demo_find_program(char **reason)
         }
         return NULL;
     }
+    /* Absolute, as the configuration wants its paths, also when the
+     * variable names a relative folder. */
     path = g_build_filename(dir != NULL ? dir : VIREO_DATADIR "/demo", VIREO_DEMO_PROGRAM, NULL);
+    if (!g_path_is_absolute(path)) {
+        char *absolute = g_canonicalize_filename(path, NULL);
+        g_free(path);
+        path = absolute;
+    }
     if (g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
         return g_steal_pointer(&path);
     }

@@ -90,9 +90,22 @@ void vireo_cpu_read_stats(VireoCpu *cpu, VireoVcpuStats *out)
 {
     const uint64_t *src = (const uint64_t *)&cpu->stats;
     uint64_t *dst = (uint64_t *)out;
+    int64_t since;
 
-    for (unsigned i = 0; i < sizeof *out / sizeof(uint64_t); i++) {
-        dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+    /* The time of a wait still going on counts as halted, so that a vCPU
+     * asleep for good reads as idle. A wait that starts or ends during the
+     * copy changes halt_since_us: copy again, so that the sum never runs
+     * backwards. */
+    do {
+        since = __atomic_load_n(&cpu->halt_since_us, __ATOMIC_ACQUIRE);
+        for (unsigned i = 0; i < sizeof *out / sizeof(uint64_t); i++) {
+            dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+        }
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    } while (__atomic_load_n(&cpu->halt_since_us, __ATOMIC_RELAXED) != since);
+    if (since != 0) {
+        int64_t now = g_get_monotonic_time();
+        out->halted_ns += now > since ? (uint64_t)(now - since) * 1000u : 0;
     }
     /* The hot paths count blocks and data accesses; every block dispatch is
      * an instruction TLB and a decode-cache lookup. Misses are counted on the
@@ -531,7 +544,11 @@ void vireo_cpu_run(VireoCpu *cpu)
             cpu->cls->check_interrupts(cpu);
         }
         if (cpu->halted) {
+            int64_t start = g_get_monotonic_time();
+            __atomic_store_n(&cpu->halt_since_us, start, __ATOMIC_RELEASE);
             cpu->cls->wait_for_interrupt(cpu);
+            VIREO_STAT_ADD(cpu, halted_ns, (uint64_t)(g_get_monotonic_time() - start) * 1000u);
+            __atomic_store_n(&cpu->halt_since_us, 0, __ATOMIC_RELEASE);
             continue;
         }
         dispatch_once(cpu, true);

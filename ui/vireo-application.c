@@ -42,8 +42,14 @@ static void load_library(VireoApplication *self)
         g_warning("%s", error->message);
         return;
     }
-    if (first_start && vireo_demo_populate(self->library, &error) == NULL) {
-        g_warning("%s", error->message);
+    if (first_start) {
+        VireoVmEntry *demo = vireo_demo_populate(self->library, &error);
+        if (demo == NULL) {
+            g_warning("%s", error->message);
+        } else if (self->settings != NULL) {
+            /* The window opens on the demo, wherever the names sort it. */
+            g_settings_set_string(self->settings, "last-selected-vm", vireo_vm_entry_get_id(demo));
+        }
     }
 }
 

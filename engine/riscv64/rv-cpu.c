@@ -152,7 +152,6 @@ static void rv_check_interrupts(VireoCpu *cpu)
 static void rv_wait_for_interrupt(VireoCpu *cpu)
 {
     RvCpu *rv = rv_cpu(cpu);
-    gint64 start = g_get_monotonic_time();
 
     g_mutex_lock(&rv->wfi_lock);
     while ((rv_mip(rv) & rv->mie) == 0 &&
@@ -160,7 +159,6 @@ static void rv_wait_for_interrupt(VireoCpu *cpu)
         g_cond_wait(&rv->wfi_cond, &rv->wfi_lock);
     }
     g_mutex_unlock(&rv->wfi_lock);
-    VIREO_STAT_ADD(cpu, halted_ns, (uint64_t)(g_get_monotonic_time() - start) * 1000u);
     /* Let the loop look at the new state. */
     vireo_cpu_request_exit(cpu);
 }

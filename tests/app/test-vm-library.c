@@ -312,6 +312,17 @@ static void test_demo_populate(Fixture *f, gconstpointer data)
     g_assert_cmpstr(vireo_vm_config_get_kernel(c), ==, VIREO_DEMO_KERNEL);
     g_assert_cmpint(vireo_vm_config_get_display(c), ==, VIREO_DISPLAY_NONE);
 
+    /* A relative folder gives an absolute path, as configurations want. */
+    {
+        g_autofree char *cwd = g_get_current_dir();
+        g_autofree char *found = NULL;
+        g_assert_cmpint(g_chdir(f->root), ==, 0);
+        g_setenv(VIREO_DEMO_DIR_ENV, "demo", TRUE);
+        found = vireo_demo_find_program(NULL);
+        g_assert_cmpint(g_chdir(cwd), ==, 0);
+        g_assert_cmpstr(found, ==, program);
+    }
+
     /* Without the program: the firmware demo alone. */
     g_setenv(VIREO_DEMO_DIR_ENV, "", TRUE);
     without = vireo_vm_library_new(base);

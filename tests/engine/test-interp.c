@@ -616,6 +616,79 @@ static void test_atomics_concurrent(Fixture *f, gconstpointer data)
     }
 }
 
+/* A wait for an interrupt that lasts until the test ends it. */
+static struct {
+    GMutex lock;
+    GCond cond;
+    bool waiting, release;
+} sleeper;
+
+static void sleepy_wait(VireoCpu *cpu)
+{
+    g_mutex_lock(&sleeper.lock);
+    sleeper.waiting = true;
+    g_cond_broadcast(&sleeper.cond);
+    while (!sleeper.release) {
+        g_cond_wait(&sleeper.cond, &sleeper.lock);
+    }
+    g_mutex_unlock(&sleeper.lock);
+    /* Woken; the machine was never started, so the run loop then ends. */
+    cpu->halted = false;
+    atomic_store(&cpu->exit_request, 1);
+}
+
+static gpointer run_cpu(gpointer data)
+{
+    vireo_cpu_run(data);
+    return NULL;
+}
+
+/* Halted time counts while the vCPU still waits (one asleep for good reads
+ * as idle), never runs backwards, and stops growing when the wait ends. */
+static void test_halted_time(Fixture *f, gconstpointer data)
+{
+    static VireoCpuClass sleepy_class;
+    VireoCpu *cpu = &f->cpus[0]->cpu;
+    VireoVcpuStats a, b, c, d;
+    GThread *thread;
+
+    sleepy_class = test_class;
+    sleepy_class.wait_for_interrupt = sleepy_wait;
+    cpu->cls = &sleepy_class;
+    cpu->halted = true;
+    sleeper.waiting = sleeper.release = false;
+    thread = g_thread_new("vcpu", run_cpu, cpu);
+    g_mutex_lock(&sleeper.lock);
+    while (!sleeper.waiting) {
+        g_cond_wait(&sleeper.cond, &sleeper.lock);
+    }
+    g_mutex_unlock(&sleeper.lock);
+
+    g_usleep(20000);
+    vireo_cpu_read_stats(cpu, &a);
+    g_assert_cmpuint(a.halted_ns, >=, 20000000);
+    g_usleep(50000);
+    vireo_cpu_read_stats(cpu, &b);
+    g_assert_cmpuint(b.halted_ns - a.halted_ns, >=, 50000000);
+    for (int i = 0; i < 1000; i++) {
+        vireo_cpu_read_stats(cpu, &c);
+        g_assert_cmpuint(c.halted_ns, >=, b.halted_ns);
+        b = c;
+    }
+
+    g_mutex_lock(&sleeper.lock);
+    sleeper.release = true;
+    g_cond_broadcast(&sleeper.cond);
+    g_mutex_unlock(&sleeper.lock);
+    g_thread_join(thread);
+    vireo_cpu_read_stats(cpu, &c);
+    g_assert_cmpuint(c.halted_ns, >=, b.halted_ns);
+    g_usleep(20000);
+    vireo_cpu_read_stats(cpu, &d);
+    g_assert_cmpuint(d.halted_ns, ==, c.halted_ns);
+    cpu->cls = &test_class;
+}
+
 int main(int argc, char *argv[])
 {
     g_test_init(&argc, &argv, NULL);
@@ -628,5 +701,6 @@ int main(int argc, char *argv[])
     ADD("/engine/tlb/thrash", test_tlb_thrash);
     ADD("/engine/code/invalidation", test_code_invalidation);
     ADD("/engine/atomics/concurrent", test_atomics_concurrent);
+    ADD("/engine/cpu/halted-time", test_halted_time);
     return g_test_run();
 }

@@ -115,6 +115,9 @@ struct VireoCpu {
     uint8_t fp_rm;    /* dynamic rounding mode */
     uint8_t fp_flags; /* accumulated exception flags */
     bool halted;      /* waiting for an interrupt */
+    /* Monotonic time (µs) the current wait for an interrupt began, 0 when
+     * not waiting: vireo_cpu_read_stats() counts an unfinished wait too. */
+    int64_t halt_since_us;
     /* LR/SC reservation: host address and the value loaded. */
     bool res_valid;
     void *res_host;
