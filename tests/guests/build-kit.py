@@ -22,14 +22,13 @@ with only the parts of this script that build the kernel, so a change to the
 init rebuilds only the initramfs. With --out DIR the three files are copied
 (or hard-linked) there as well. The last lines printed name the files.
 
-usage: build-kit.py [--out DIR] [--stamp FILE] [--jobs N] [--force]
+usage: build-kit.py [--out DIR] [--jobs N] [--force]
                     [--keep-tree] [--print-key] [--source TARBALL]
                     [--variant base|display]
 
 Exit status: 0 when the kit is there; 1 when a build step fails; 77 when a
-prerequisite is missing (see scripts/setup). With --stamp, a missing
-prerequisite is written into the stamp file (and the status is 0), so a
-build system can go on and the tests that need the kit report it as skipped.
+prerequisite is missing (see scripts/setup); with --out, the reason is
+also written to DIR/unavailable, which the runners report when they skip.
 """
 
 import argparse
@@ -383,7 +382,6 @@ def build(args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", help="also place Image, initramfs.cpio and config in this folder")
-    ap.add_argument("--stamp", help="write this file when done (for build systems)")
     ap.add_argument("--jobs", "-j", type=int, default=2, help="make jobs (default 2)")
     ap.add_argument("--force", action="store_true", help="rebuild even when cached")
     ap.add_argument("--keep-tree", action="store_true", help="keep the kernel build tree")
@@ -396,7 +394,6 @@ def main():
     args = ap.parse_args()
 
     status = 0
-    note = ""
     try:
         if args.config_only:
             args.keep_tree = True
@@ -417,7 +414,6 @@ def main():
             print(f"cache: {kit_dir}")
     except Missing as e:
         log(str(e))
-        note = f"unavailable: {e}\n"
         status = 77
         if args.out:
             os.makedirs(args.out, exist_ok=True)
@@ -429,10 +425,6 @@ def main():
     except BuildError as e:
         log(f"error: {e}")
         return 1
-    if args.stamp:
-        with open(args.stamp, "w") as f:
-            f.write(note or "ok\n")
-        return 0
     return status
 
 
