@@ -751,6 +751,7 @@ static int dump_dtb_only(const Options *opt, uint64_t ram_size)
         .ram_size = ram_size,
         .cmdline = opt->append,
         .virtio_slots = vireo_virt_config_virtio_slots(&config),
+        .seeds = true,
     };
 
     fdt = vireo_virt_build_fdt(&params, &error);

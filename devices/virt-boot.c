@@ -276,6 +276,7 @@ static GBytes *build_fdt(const VireoVirtConfig *c, const VireoVirtBoot *b, GErro
         .cmdline = c->cmdline,
         .has_initrd = b->initrd != NULL,
         .virtio_slots = vireo_virt_config_virtio_slots(c),
+        .seeds = true,
     };
 
     if (b->initrd != NULL) {
@@ -466,8 +467,9 @@ bool vireo_virt_boot_load(const VireoVirtBoot *boot, VireoBus *bus, GError **err
     }
     /* In test mode the program runs without a device tree in RAM. */
     if (boot->test == NULL) {
-        data = g_bytes_get_data(boot->fdt, &size);
-        if (!vireo_bus_write_block(bus, boot->fdt_addr, data, size, error)) {
+        g_autofree void *fdt = g_bytes_unref_to_data(g_bytes_ref(boot->fdt), &size);
+        if (!vireo_virt_fdt_fill_seeds(fdt, size, error) ||
+            !vireo_bus_write_block(bus, boot->fdt_addr, fdt, size, error)) {
             g_prefix_error(error, "Cannot load the device tree: ");
             return false;
         }

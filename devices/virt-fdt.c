@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "devices/clint.h"
+#include "devices/entropy.h"
 #include "devices/goldfish-rtc.h"
 #include "devices/plic.h"
 #include "devices/sifive-test.h"
@@ -8,6 +9,7 @@
 #include "engine/error.h"
 #include "engine/riscv.h"
 
+#include <errno.h>
 #include <libfdt.h>
 #include <string.h>
 
@@ -346,6 +348,11 @@ static int write_tree(void *buf, int size, const VireoVirtFdtParams *p)
         w_u64(&w, "linux,initrd-start", p->initrd_start);
         w_u64(&w, "linux,initrd-end", p->initrd_end);
     }
+    if (p->seeds) {
+        static const guint8 zero[VIREO_VIRT_RNG_SEED_BYTES];
+        w_prop(&w, "rng-seed", zero, sizeof zero);
+        w_prop(&w, "kaslr-seed", zero, sizeof(guint64));
+    }
     w_end(&w);
 
     w_begin_at(&w, dram->name, dram->base);
@@ -363,6 +370,36 @@ static int write_tree(void *buf, int size, const VireoVirtFdtParams *p)
         w_check(&w, fdt_finish(buf));
     }
     return w.err;
+}
+
+bool vireo_virt_fdt_fill_seeds(void *fdt, gsize size, GError **error)
+{
+    static const char *const props[] = { "rng-seed", "kaslr-seed" };
+    int chosen;
+
+    if (fdt_check_header(fdt) != 0 || fdt_totalsize(fdt) > size ||
+        (chosen = fdt_path_offset(fdt, "/chosen")) < 0) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_FORMAT, "The device tree has no /chosen node");
+        return false;
+    }
+    for (unsigned i = 0; i < G_N_ELEMENTS(props); i++) {
+        int len;
+        void *value = fdt_getprop_w(fdt, chosen, props[i], &len);
+        if (value == NULL) {
+            continue;
+        }
+        for (int done = 0; done < len;) {
+            gssize n = vireo_entropy_getrandom(NULL, (guint8 *)value + done, (gsize)(len - done));
+            if (n <= 0) {
+                g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO,
+                            "Cannot read the host's random source for the device tree's %s: %s",
+                            props[i], g_strerror(n < 0 ? (int)-n : EIO));
+                return false;
+            }
+            done += (int)n;
+        }
+    }
+    return true;
 }
 
 GBytes *vireo_virt_build_fdt(const VireoVirtFdtParams *params, GError **error)

@@ -266,6 +266,70 @@ static void test_fdt_chosen(void)
     g_assert_cmpint(fdt_path_offset(fdt, prop_str(fdt, off, "stdout-path")), >=, 0);
 }
 
+static bool all_zero(const guint8 *p, int len)
+{
+    for (int i = 0; i < len; i++) {
+        if (p[i] != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The seeds: placeholders in the built tree, filled with fresh bytes at
+ * each load, every other byte of the tree unchanged. */
+static void test_fdt_seeds(void)
+{
+    g_autoptr(GError) error = NULL;
+    VireoVirtFdtParams p = { .n_harts = 1, .ram_size = 64ull << 20, .seeds = true };
+    g_autoptr(GBytes) bytes = vireo_virt_build_fdt(&p, &error);
+    gsize size = g_bytes_get_size(bytes);
+    g_autofree guint8 *a = g_memdup2(g_bytes_get_data(bytes, NULL), size);
+    g_autofree guint8 *b = g_memdup2(a, size);
+    const guint8 *rng_a, *rng_b, *kaslr_a, *kaslr_b;
+    int len, off;
+
+    g_assert_no_error(error);
+    off = node(a, "/chosen");
+    rng_a = prop(a, off, "rng-seed", &len);
+    g_assert_cmpint(len, ==, VIREO_VIRT_RNG_SEED_BYTES);
+    g_assert_true(all_zero(rng_a, len));
+    kaslr_a = prop(a, off, "kaslr-seed", &len);
+    g_assert_cmpint(len, ==, 8);
+
+    g_assert_true(vireo_virt_fdt_fill_seeds(a, size, &error));
+    g_assert_no_error(error);
+    g_assert_true(vireo_virt_fdt_fill_seeds(b, size, &error));
+    g_assert_no_error(error);
+    g_assert_false(all_zero(rng_a, VIREO_VIRT_RNG_SEED_BYTES));
+    g_assert_false(all_zero(kaslr_a, 8));
+    rng_b = prop(b, node(b, "/chosen"), "rng-seed", NULL);
+    kaslr_b = prop(b, node(b, "/chosen"), "kaslr-seed", NULL);
+    g_assert_true(memcmp(rng_a, rng_b, VIREO_VIRT_RNG_SEED_BYTES) != 0);
+    /* Only the seeds differ. */
+    for (gsize i = 0; i < size; i++) {
+        bool in_seed = (a + i >= rng_a && a + i < rng_a + VIREO_VIRT_RNG_SEED_BYTES) ||
+                       (a + i >= kaslr_a && a + i < kaslr_a + 8);
+        if (!in_seed) {
+            g_assert_cmpuint(a[i], ==, b[i]);
+        }
+    }
+    g_assert_true(rng_a - a == rng_b - b && kaslr_a - a == kaslr_b - b);
+
+    /* Without seeds the tree has none, and filling it changes nothing. */
+    p.seeds = false;
+    g_autoptr(GBytes) plain = vireo_virt_build_fdt(&p, &error);
+    g_autofree guint8 *c = g_memdup2(g_bytes_get_data(plain, NULL), g_bytes_get_size(plain));
+    g_assert_null(fdt_getprop(c, node(c, "/chosen"), "rng-seed", NULL));
+    g_assert_true(vireo_virt_fdt_fill_seeds(c, g_bytes_get_size(plain), &error));
+    g_assert_cmpmem(c, g_bytes_get_size(plain), g_bytes_get_data(plain, NULL),
+                    g_bytes_get_size(plain));
+    /* Not a device tree: an error. */
+    memset(c, 0, g_bytes_get_size(plain));
+    g_assert_false(vireo_virt_fdt_fill_seeds(c, g_bytes_get_size(plain), &error));
+    g_assert_error(error, VIREO_ERROR, VIREO_ERROR_FORMAT);
+}
+
 static void test_fdt_long_cmdline(void)
 {
     g_autofree char *cmdline = g_strnfill(100000, 'a');
@@ -412,6 +476,7 @@ int main(int argc, char *argv[])
     g_test_add_func("/virt/fdt/four-harts", test_fdt_four_harts);
     g_test_add_func("/virt/fdt/max-harts", test_fdt_max_harts);
     g_test_add_func("/virt/fdt/chosen", test_fdt_chosen);
+    g_test_add_func("/virt/fdt/seeds", test_fdt_seeds);
     g_test_add_func("/virt/fdt/long-cmdline", test_fdt_long_cmdline);
     g_test_add_func("/virt/fdt/virtio", test_fdt_virtio);
     g_test_add_func("/virt/fdt/bad-harts", test_fdt_bad_harts);

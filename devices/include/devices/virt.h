@@ -152,11 +152,21 @@ typedef struct {
     bool has_initrd;
     uint64_t initrd_start, initrd_end;
     guint32 virtio_slots; /* bit n: a virtio-mmio transport in slot n */
+    /* /chosen/rng-seed and /chosen/kaslr-seed, zero-filled here: the boot
+     * code fills them with fresh host randomness each time it copies the
+     * tree into RAM (vireo_virt_fdt_fill_seeds), so the guest kernel's
+     * random pool is ready at boot instead of minutes later. */
+    bool seeds;
 } VireoVirtFdtParams;
+
+#define VIREO_VIRT_RNG_SEED_BYTES 32
 
 /* Builds the flattened device tree describing the board (libfdt's
  * sequential-write API). */
 GBytes *vireo_virt_build_fdt(const VireoVirtFdtParams *params, GError **error);
+/* Fills the seed properties of `fdt` (a tree of `size` bytes that has them)
+ * with fresh bytes from the host's random source. False when it cannot. */
+bool vireo_virt_fdt_fill_seeds(void *fdt, gsize size, GError **error);
 
 /*
  * The reset ROM at 0x1000, where every hart starts in M-mode:
