@@ -53,20 +53,26 @@ void vireo_cpu_init(VireoCpu *cpu, const VireoCpuClass *cls, VireoMachine *machi
     atomic_init(&cpu->exit_request, 0);
 }
 
+static void tb_free_list(VireoTb *tb)
+{
+    while (tb != NULL) {
+        VireoTb *next = tb->next;
+        g_free(tb);
+        tb = next;
+    }
+}
+
 void vireo_cpu_flush_code(VireoCpu *cpu)
 {
     for (unsigned i = 0; i < TB_HASH_SIZE; i++) {
-        VireoTb *tb = cpu->tb_hash[i];
-        while (tb != NULL) {
-            VireoTb *next = tb->next;
-            g_free(tb);
-            tb = next;
-        }
+        tb_free_list(cpu->tb_hash[i]);
         cpu->tb_hash[i] = NULL;
     }
+    tb_free_list(cpu->tb_stale);
+    cpu->tb_stale = NULL;
     cpu->tb_count = 0;
     cpu->tb_bytes = 0;
-    vireo_cpu_bump_epoch(cpu);
+    vireo_cpu_bump_epoch(cpu); /* links and the jump cache point to freed blocks */
 }
 
 void vireo_cpu_set_decode_flags(VireoCpu *cpu)
@@ -131,7 +137,6 @@ void vireo_tlb_set_context(VireoCpu *cpu, unsigned data_ctx, unsigned insn_ctx)
 void vireo_tlb_flush_all(VireoCpu *cpu)
 {
     tlb_clear_all(cpu->tlb);
-    vireo_cpu_bump_epoch(cpu);
     VIREO_STAT_ADD(cpu, itlb_flushes, 1);
     VIREO_STAT_ADD(cpu, dtlb_flushes, 1);
 }
@@ -183,7 +188,6 @@ void vireo_tlb_flush(VireoCpu *cpu, uint64_t va, bool match_asid, uint16_t asid)
     if (va == VIREO_TLB_INVALID && !match_asid) {
         tlb->has_superpages = false;
     }
-    vireo_cpu_bump_epoch(cpu);
     VIREO_STAT_ADD(cpu, itlb_flushes, 1);
     VIREO_STAT_ADD(cpu, dtlb_flushes, 1);
 }
@@ -419,21 +423,18 @@ uint64_t vireo_cpu_retired(const VireoCpu *cpu, const VireoIrInsn *insn)
 
 /* ---- decoded-block cache and dispatch ---- */
 
-static inline unsigned tb_hash(uint64_t vpc)
+/* Blocks are found by virtual pc, physical pc and decode flags: the same
+ * code mapped at many addresses (shared libraries) and many pieces of code
+ * at one address (every process's executable) spread over the table. */
+static inline unsigned tb_hash(uint64_t vpc, uint64_t ppc)
 {
-    return (unsigned)((vpc >> 1) ^ (vpc >> (TB_HASH_BITS + 1))) & (TB_HASH_SIZE - 1);
+    uint64_t h = (vpc ^ (ppc * 0x9e3779b97f4a7c15ull)) >> 1;
+    return (unsigned)(h ^ (h >> TB_HASH_BITS) ^ (h >> (2 * TB_HASH_BITS))) & (TB_HASH_SIZE - 1);
 }
 
-static void tb_unlink(VireoCpu *cpu, VireoTb **link)
+static size_t tb_size(const VireoTb *tb)
 {
-    VireoTb *tb = *link;
-
-    *link = tb->next;
-    cpu->tb_count--;
-    cpu->tb_bytes -=
-        sizeof *tb + tb->n_ops * sizeof(VireoExecInsn) + tb->n_links * sizeof(VireoTbLink);
-    g_free(tb);
-    vireo_cpu_bump_epoch(cpu); /* the jump cache and links may point to it */
+    return sizeof *tb + tb->n_ops * sizeof(VireoExecInsn) + tb->n_links * sizeof(VireoTbLink);
 }
 
 static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
@@ -457,17 +458,22 @@ static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
         }
     }
     ppc = e->ppage + (pc & ~PAGE_MASK);
-    gen = vireo_bus_code_generation(cpu->bus, ppc);
-    link = &cpu->tb_hash[tb_hash(pc)];
-    for (tb = *link; tb != NULL; link = &tb->next, tb = *link) {
-        if (tb->vpc == pc && tb->ppc == ppc && tb->flags == flags) {
-            if (tb->gen == gen) {
-                goto found;
-            }
-            /* Stale: the page was written since. */
-            tb_unlink(cpu, link);
-            break;
+    link = &cpu->tb_hash[tb_hash(pc, ppc)];
+    while ((tb = *link) != NULL) {
+        if (__atomic_load_n(tb->gen_ptr, __ATOMIC_RELAXED) != tb->gen) {
+            /* Its page was written since: out of the chain. Links and the
+             * jump cache may still point to it (they check the generation
+             * too), so it is freed only with the whole cache. */
+            *link = tb->next;
+            tb->next = cpu->tb_stale;
+            cpu->tb_stale = tb;
+            cpu->tb_count--;
+            continue;
         }
+        if (tb->vpc == pc && tb->ppc == ppc && tb->flags == flags) {
+            goto found;
+        }
+        link = &tb->next;
     }
 
     /* Decode. Mark the page first so that a write racing with the decode
@@ -493,12 +499,11 @@ static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
         cpu->cur_scratch_tb = tb;
         return tb;
     }
-    link = &cpu->tb_hash[tb_hash(pc)];
+    link = &cpu->tb_hash[tb_hash(pc, ppc)];
     tb->next = *link;
     *link = tb;
     cpu->tb_count++;
-    cpu->tb_bytes +=
-        sizeof *tb + tb->n_ops * sizeof(VireoExecInsn) + tb->n_links * sizeof(VireoTbLink);
+    cpu->tb_bytes += tb_size(tb);
 found:
     j = vireo_jc_entry(cpu, pc);
     j->vpc = pc;

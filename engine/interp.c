@@ -686,8 +686,7 @@ counted:
         /* Follow the block's own link when it is current: no lookup. */
         VireoTbLink *l = &tb->links[slot];
         VireoTb *next = l->tb;
-        if (likely(l->key == key &&
-                   __atomic_load_n(next->gen_ptr, __ATOMIC_RELAXED) == next->gen)) {
+        if (likely(l->key == key && vireo_tb_current(cpu, next))) {
             tb = next;
             goto enter;
         }

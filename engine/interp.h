@@ -36,14 +36,28 @@ static inline VireoJumpCacheEntry *vireo_jc_entry(VireoCpu *cpu, uint64_t pc)
     return &cpu->jc[(pc >> 1) & (VIREO_JC_SIZE - 1)];
 }
 
+/* Whether `tb` may run now at its virtual pc: the current context's
+ * instruction TLB maps its page, executable, to the physical page the block
+ * was decoded from, and nothing has written that page since. Links and the
+ * jump cache check this instead of being dropped on every TLB flush, so a
+ * context switch or an sfence.vma costs a page walk per code page, not a
+ * lookup per block. */
+static inline bool vireo_tb_current(const VireoCpu *cpu, const VireoTb *tb)
+{
+    const VireoTlbEntry *e = &cpu->itlb[(tb->vpc >> VIREO_PAGE_SHIFT) & (VIREO_TLB_SIZE - 1)];
+
+    return e->tag_x == (tb->vpc & ~(uint64_t)(VIREO_PAGE_SIZE - 1)) &&
+           e->ppage == (tb->ppc & ~(uint64_t)(VIREO_PAGE_SIZE - 1)) &&
+           __atomic_load_n(tb->gen_ptr, __ATOMIC_RELAXED) == tb->gen;
+}
+
 /* The cached block for cpu->pc, or NULL when the slow lookup is needed. */
 static inline VireoTb *vireo_jc_lookup(VireoCpu *cpu)
 {
     uint64_t pc = cpu->pc;
     const VireoJumpCacheEntry *j = vireo_jc_entry(cpu, pc);
 
-    if (j->vpc == pc && j->key == cpu->exec_key &&
-        __atomic_load_n(j->tb->gen_ptr, __ATOMIC_RELAXED) == j->tb->gen) {
+    if (j->vpc == pc && j->key == cpu->exec_key && vireo_tb_current(cpu, j->tb)) {
         return j->tb;
     }
     return NULL;

@@ -130,13 +130,15 @@ struct VireoCpu {
 
     /* decoded-block cache */
     uint32_t decode_flags; /* current value of cls->decode_flags() */
-    uint32_t jc_epoch;     /* bumped when translations or blocks go away */
+    uint32_t jc_epoch;     /* bumped when decoded blocks are freed */
     unsigned ictx;         /* current instruction TLB context */
-    /* What a cached link from a pc to a block depends on: the epoch, the
+    /* What a cached link from a pc to a block depends on besides the
+     * translation (which vireo_tb_current() checks): the epoch, the
      * instruction context and the decode flags, packed for one compare. */
     uint64_t exec_key;
     VireoJumpCacheEntry *jc;
     VireoTb **tb_hash;
+    VireoTb *tb_stale; /* blocks out of the hash whose page was written, freed with the rest */
     uint32_t tb_count;
     size_t tb_bytes;
     const VireoTb *cur_tb;   /* the block being executed */

@@ -109,6 +109,14 @@ static void put_exec_target(uint64_t pa)
     __asm__ volatile("fence.i" : : : "memory");
 }
 
+/* addi a6, zero, imm; ecall */
+static void put_exec_value(uint64_t pa, unsigned imm)
+{
+    ((volatile uint32_t *)pa)[0] = 0x00000813u | ((imm & 0xfffu) << 20);
+    ((volatile uint32_t *)pa)[1] = EXEC_ECALL;
+    __asm__ volatile("fence.i" : : : "memory");
+}
+
 static uint64_t satp_value(uint64_t asid)
 {
     return (SATP_MODE << 60) | (asid << 44) | ((uint64_t)root >> 12);
@@ -589,6 +597,46 @@ int test_main(void)
     sfence_vma_all();
     S_OK(OP_JUMP, VA_STR1 + PAGE - 2, 0, &v);
     CHECK(v == 0x5a5);
+
+    /* One virtual address whose code moves between physical pages, as a
+     * process's executable does from one process to the next: every
+     * change of translation runs the code of the new page, whether it
+     * came with sfence.vma by address, a switch of ASID or everything. */
+    CASE(66);
+    put_exec_value(frame(9), 0x111);
+    put_exec_value(frame(10), 0x222);
+    for (int i = 0; i < 8; i++) {
+        unsigned want = i & 1 ? 0x222 : 0x111;
+        map(VA_X, frame(i & 1 ? 10 : 9), 0, PTE_V | PTE_R | PTE_X | PTE_AD);
+        sfence_vma_va(VA_X);
+        S_OK(OP_JUMP, VA_X, 0, &v);
+        CHECK(v == want);
+        S_OK(OP_JUMP, VA_X, 0, &v);
+        CHECK(v == want);
+    }
+    CASE(67);
+    for (int i = 0; i < 8; i++) {
+        unsigned want = i & 1 ? 0x222 : 0x111;
+        map(VA_X, frame(i & 1 ? 10 : 9), 0, PTE_V | PTE_R | PTE_X | PTE_AD);
+        CSR_WRITE(satp, satp_value(20 + (uint64_t)(i & 1)));
+        sfence_vma_asid(20 + (uint64_t)(i & 1));
+        S_OK(OP_JUMP, VA_X, 0, &v);
+        CHECK(v == want);
+    }
+    CASE(68);
+    /* The same code page at two addresses, and code rewritten in place. */
+    map(VA_X, frame(9), 0, PTE_V | PTE_R | PTE_X | PTE_AD);
+    map(VA_UX, frame(9), 0, PTE_V | PTE_R | PTE_X | PTE_AD);
+    sfence_vma_all();
+    S_OK(OP_JUMP, VA_X, 0, &v);
+    CHECK(v == 0x111);
+    S_OK(OP_JUMP, VA_UX, 0, &v);
+    CHECK(v == 0x111);
+    put_exec_value(frame(9), 0x333);
+    S_OK(OP_JUMP, VA_UX, 0, &v);
+    CHECK(v == 0x333);
+    S_OK(OP_JUMP, VA_X, 0, &v);
+    CHECK(v == 0x333);
 
     CSR_WRITE(satp, 0);
     sfence_vma_all();
