@@ -14,6 +14,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "devices/board.h"
 #include "devices/virt.h"
 #include "devices/virtio-console.h"
 #include "devices/virtio-gpu.h"
@@ -35,7 +36,7 @@
 typedef struct {
     char *firmware, *kernel, *initrd, *append, *memory, *dtb_out, *test;
     char **disk_args;
-    VireoVirtDisk disks[VIREO_VIRT_MAX_DISKS];
+    VireoBoardDisk disks[VIREO_VIRT_MAX_DISKS];
     unsigned n_disks;
     char *net;
     VireoNetConfig *net_config; /* NULL: no network */
@@ -227,7 +228,7 @@ static bool check_file(const char *option, const char *path)
 }
 
 /* --disk FILE[,ro]: the image and whether the guest may write it. */
-static bool parse_disk(const char *arg, VireoVirtDisk *disk)
+static bool parse_disk(const char *arg, VireoBoardDisk *disk)
 {
     gsize len = strlen(arg);
 
@@ -309,7 +310,7 @@ typedef struct {
     /* --gpu: the display device, its first mode, and for virgl the OpenGL
      * contexts (or why there are none). */
     char *gpu_spec;
-    VireoVirtGpu gpu;
+    VireoBoardDisplay gpu;
     int width, height;
     VireoGlProvider *gl;
     char *gl_error;
@@ -355,9 +356,10 @@ static void print_escape_help(void)
     g_printerr(_("C-a c    switch the input between the serial and the virtio console\n"));
 }
 
-/* Where console input goes: the UART, or the virtio console (hvc0). */
+/* Where console input goes: the serial console, or the virtio console
+ * (hvc0). */
 typedef struct {
-    VireoUart *uart;
+    VireoBoard *board;
     VireoVirtio *hvc;
     bool to_hvc;
 } Input;
@@ -367,7 +369,7 @@ static void feed_guest(Input *in, GByteArray *pending)
 {
     if (pending->len > 0) {
         gsize n = in->to_hvc ? vireo_virtio_console_receive(in->hvc, pending->data, pending->len)
-                             : vireo_uart_receive(in->uart, pending->data, pending->len);
+                             : vireo_board_console_receive(in->board, pending->data, pending->len);
         g_byte_array_remove_range(pending, 0, (guint)n);
     }
 }
@@ -589,9 +591,9 @@ static int run(const Options *opt, uint64_t ram_size)
     g_autoptr(GError) error = NULL;
     VireoRing *ring = vireo_ring_new(CONSOLE_RING);
     VireoRing *hvc_ring = vireo_ring_new(CONSOLE_RING);
-    VireoVirtConfig config = {
+    VireoBoardConfig config = {
         .ram_size = ram_size,
-        .n_harts = (unsigned)opt->cpus,
+        .n_cpus = (unsigned)opt->cpus,
         .firmware = opt->firmware,
         .kernel = opt->kernel,
         .initrd = opt->initrd,
@@ -603,8 +605,8 @@ static int run(const Options *opt, uint64_t ram_size)
         .hvc = hvc_ring,
         .net = opt->net_config,
         .input = display.window != NULL,
-        .gpu = display.gpu,
-        .scanout = display.gpu != VIREO_VIRT_GPU_NONE ? display.scanout : NULL,
+        .display = display.gpu,
+        .scanout = display.gpu != VIREO_BOARD_DISPLAY_NONE ? display.scanout : NULL,
         .display_width = display.width,
         .display_height = display.height,
         .gl = display.gl,
@@ -613,7 +615,7 @@ static int run(const Options *opt, uint64_t ram_size)
     RunState rs = { { -1, -1 } };
     Output out = { .rings = { ring, hvc_ring }, .wake = { -1, -1 } };
     Input input = { 0 };
-    VireoVirt *board = NULL;
+    VireoBoard *board = NULL;
     VireoMachine *machine;
     VireoExitReason reason;
     const char *message = NULL;
@@ -622,7 +624,7 @@ static int run(const Options *opt, uint64_t ram_size)
     LoopResult result;
     int code = 0, status;
 
-    machine = vireo_virt_new(&config, &board, &error);
+    machine = vireo_board_new(vireo_board_find(VIREO_ARCH_RISCV64), &config, &board, &error);
     if (machine == NULL) {
         g_printerr("vireo-run: %s\n", error->message);
         vireo_ring_free(ring);
@@ -630,15 +632,14 @@ static int run(const Options *opt, uint64_t ram_size)
         /* Configuration errors (not enough RAM, ...) are argument errors. */
         return g_error_matches(error, VIREO_ERROR, VIREO_ERROR_CONFIG) ? EXIT_BAD_ARGS : EXIT_FAULT;
     }
-    if (display.gpu == VIREO_VIRT_GPU_VIRGL) {
+    if (display.gpu == VIREO_BOARD_DISPLAY_VIRGL) {
         const char *why = NULL;
-        if (vireo_virtio_gpu_get_3d_status(vireo_virt_get_gpu(board), &why) !=
+        if (vireo_virtio_gpu_get_3d_status(vireo_board_get_gpu(board), &why) !=
             VIREO_VIRTIO_GPU_3D_ACTIVE) {
             g_printerr(_("vireo-run: the display runs in 2D: %s\n"), why);
         }
     }
-    if (opt->dtb_out != NULL &&
-        write_dtb(opt->dtb_out, vireo_virt_boot_get_fdt(vireo_virt_get_boot(board))) != 0) {
+    if (opt->dtb_out != NULL && write_dtb(opt->dtb_out, vireo_board_get_fdt(board)) != 0) {
         vireo_machine_free(machine);
         vireo_ring_free(ring);
         vireo_ring_free(hvc_ring);
@@ -663,14 +664,14 @@ static int run(const Options *opt, uint64_t ram_size)
     if (opt->test != NULL && opt->timeout > 0) {
         deadline = started + (gint64)opt->timeout * G_USEC_PER_SEC;
     }
-    if (vireo_virt_get_input(board) != NULL) {
-        display.input = *vireo_virt_get_input(board);
+    if (vireo_board_get_input(board) != NULL) {
+        display.input = *vireo_board_get_input(board);
     }
     if (!vireo_machine_start(machine, &error)) {
         result = LOOP_STOPPED;
     } else {
-        input.uart = vireo_virt_get_uart(board);
-        input.hvc = vireo_virt_get_virtio_console(board);
+        input.board = board;
+        input.hvc = vireo_board_get_virtio_console(board);
         input.to_hvc = cmdline_console_is_hvc(opt->append);
         result = display.window != NULL ? display_loop(&input, &rs, tty, deadline)
                                         : console_loop(&input, &rs, tty, deadline);
@@ -744,7 +745,8 @@ static int dump_dtb_only(const Options *opt, uint64_t ram_size)
         .n_disks = opt->n_disks,
         .net = opt->net_config,
         .input = display.spec != NULL && strcmp(display.spec, "none") != 0,
-        .gpu = display.gpu,
+        /* The slots depend only on whether there is a display. */
+        .gpu = display.gpu != VIREO_BOARD_DISPLAY_NONE ? VIREO_VIRT_GPU_2D : VIREO_VIRT_GPU_NONE,
     };
     VireoVirtFdtParams params = {
         .n_harts = (unsigned)opt->cpus,
@@ -778,14 +780,14 @@ static int bad_args(const char *format, ...)
 }
 
 /* --gpu none|2d|virgl: the display device. */
-static bool parse_gpu(const char *spec, VireoVirtGpu *gpu)
+static bool parse_gpu(const char *spec, VireoBoardDisplay *gpu)
 {
     if (spec == NULL || strcmp(spec, "none") == 0) {
-        *gpu = VIREO_VIRT_GPU_NONE;
+        *gpu = VIREO_BOARD_DISPLAY_NONE;
     } else if (strcmp(spec, "2d") == 0 || strcmp(spec, "virtio-gpu") == 0) {
-        *gpu = VIREO_VIRT_GPU_2D;
+        *gpu = VIREO_BOARD_DISPLAY_2D;
     } else if (strcmp(spec, "virgl") == 0 || strcmp(spec, "3d") == 0) {
-        *gpu = VIREO_VIRT_GPU_VIRGL;
+        *gpu = VIREO_BOARD_DISPLAY_VIRGL;
     } else {
         return false;
     }
@@ -825,13 +827,13 @@ static bool display_open(int *status)
         display.width = config.width > 0 ? config.width : 1024;
         display.height = config.height > 0 ? config.height : 768;
     }
-    if (!window && display.gpu == VIREO_VIRT_GPU_NONE) {
+    if (!window && display.gpu == VIREO_BOARD_DISPLAY_NONE) {
         return true;
     }
     display.scanout = vireo_scanout_new();
-    if (display.gpu == VIREO_VIRT_GPU_NONE) {
+    if (display.gpu == VIREO_BOARD_DISPLAY_NONE) {
         display.picture = vireo_no_display_new(display.scanout, display.width, display.height);
-    } else if (display.gpu == VIREO_VIRT_GPU_VIRGL) {
+    } else if (display.gpu == VIREO_BOARD_DISPLAY_VIRGL) {
         g_autoptr(GError) gl_error = NULL;
         display.gl = vireo_egl_provider_new(FALSE, &gl_error);
         if (display.gl == NULL) {
@@ -1010,7 +1012,7 @@ int main(int argc, char *argv[])
         goto out;
     }
     for (unsigned i = 0; opt.disk_args != NULL && opt.disk_args[i] != NULL; i++) {
-        VireoVirtDisk *disk = &opt.disks[opt.n_disks++];
+        VireoBoardDisk *disk = &opt.disks[opt.n_disks++];
         if (!parse_disk(opt.disk_args[i], disk)) {
             status = bad_args(_("--disk: “%s” names no file"), opt.disk_args[i]);
             goto out;
@@ -1036,7 +1038,7 @@ int main(int argc, char *argv[])
                           display.gpu_spec);
         goto out;
     }
-    if (display.dump_path != NULL && display.gpu == VIREO_VIRT_GPU_NONE) {
+    if (display.dump_path != NULL && display.gpu == VIREO_BOARD_DISPLAY_NONE) {
         status = bad_args(_("--scanout-dump needs a display device (--gpu)"));
         goto out;
     }
