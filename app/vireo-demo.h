@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "devices/board.h"
 #include "vireo-vm-library.h"
 
 G_BEGIN_DECLS
 
-/* Where Debian's packages install the console demo's firmware (package
- * opensbi) and boot loader (package u-boot-qemu). */
-#define VIREO_DEMO_FIRMWARE "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin"
-#define VIREO_DEMO_KERNEL   "/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin"
+/* The console demo's firmware (package opensbi) and boot loader (package
+ * u-boot-qemu): those the virt board boots a disk with. */
+#define VIREO_DEMO_FIRMWARE VIREO_BOARD_VIRT_FIRMWARE
+#define VIREO_DEMO_KERNEL   VIREO_BOARD_VIRT_LOADER
 
 /* The demo program (data/demo, docs/DEMO.md): a bare-metal RISC-V 64
  * program that draws an animated scene on a virtio-gpu display. Vireo

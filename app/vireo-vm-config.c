@@ -11,6 +11,7 @@
 
 #include "vireo-vm-config.h"
 
+#include "devices/board.h"
 #include "engine/error.h"
 
 typedef struct {
@@ -252,17 +253,6 @@ gboolean vireo_vm_config_check_cmdline(const char *cmdline, GError **error)
     return TRUE;
 }
 
-gboolean vireo_vm_config_check_display(VireoDisplayDevice device, guint n_disks, GError **error)
-{
-    if (device != VIREO_DISPLAY_NONE && n_disks > VIREO_VM_CONFIG_MAX_DISKS_WITH_DISPLAY) {
-        return config_error(error,
-                            _("a display takes three of the board's virtio slots: at most %d "
-                              "disks with it"),
-                            VIREO_VM_CONFIG_MAX_DISKS_WITH_DISPLAY);
-    }
-    return TRUE;
-}
-
 gboolean vireo_vm_config_check_path(const char *path, GError **error)
 {
     if (path == NULL || *path == '\0') {
@@ -314,10 +304,11 @@ static gboolean parse_port(const char *text, guint *port)
     return TRUE;
 }
 
-gboolean vireo_vm_config_check_forward(const char *forward, GError **error)
+gboolean vireo_vm_config_parse_forward(const char *forward, gboolean *udp, guint *host_port,
+                                       guint *guest_port, GError **error)
 {
     g_auto(GStrv) parts = NULL;
-    guint host_port, guest_port;
+    guint host, guest;
 
     g_return_val_if_fail(forward != NULL, FALSE);
 
@@ -328,10 +319,127 @@ gboolean vireo_vm_config_check_forward(const char *forward, GError **error)
     if (strcmp(parts[0], "tcp") != 0 && strcmp(parts[0], "udp") != 0) {
         return config_error(error, _("“%s”: the protocol must be tcp or udp"), forward);
     }
-    if (!parse_port(parts[1], &host_port) || !parse_port(parts[2], &guest_port)) {
+    if (!parse_port(parts[1], &host) || !parse_port(parts[2], &guest)) {
         return config_error(error, _("“%s”: ports are numbers from 1 to 65535"), forward);
     }
+    if (udp != NULL) {
+        *udp = strcmp(parts[0], "udp") == 0;
+    }
+    if (host_port != NULL) {
+        *host_port = host;
+    }
+    if (guest_port != NULL) {
+        *guest_port = guest;
+    }
     return TRUE;
+}
+
+gboolean vireo_vm_config_check_forward(const char *forward, GError **error)
+{
+    return vireo_vm_config_parse_forward(forward, NULL, NULL, NULL, error);
+}
+
+gboolean vireo_vm_config_check_boot(const char *firmware, const char *kernel, GError **error)
+{
+    if ((firmware == NULL || *firmware == '\0') && (kernel == NULL || *kernel == '\0')) {
+        return config_error(error, _("a firmware or a kernel is required to boot"));
+    }
+    return TRUE;
+}
+
+gboolean vireo_vm_config_check_initrd(const char *initrd, const char *kernel, GError **error)
+{
+    if (initrd != NULL && *initrd != '\0' && (kernel == NULL || *kernel == '\0')) {
+        return config_error(error, _("an initial RAM disk needs a kernel"));
+    }
+    return TRUE;
+}
+
+gboolean vireo_vm_config_check_forwards(VireoNetworkMode mode, const char *const *forwards,
+                                        GError **error)
+{
+    guint n = forwards != NULL ? g_strv_length((char **)forwards) : 0;
+
+    for (guint i = 0; i < n; i++) {
+        gboolean udp;
+        guint port;
+
+        if (!vireo_vm_config_parse_forward(forwards[i], &udp, &port, NULL, error)) {
+            return FALSE;
+        }
+        /* Each host port is bound once per protocol. */
+        for (guint j = 0; j < i; j++) {
+            gboolean other_udp;
+            guint other_port;
+            if (vireo_vm_config_parse_forward(forwards[j], &other_udp, &other_port, NULL, NULL) &&
+                other_udp == udp && other_port == port) {
+                return config_error(error, _("host port %s %u is forwarded twice"),
+                                    udp ? "udp" : "tcp", port);
+            }
+        }
+    }
+    if (n > VIREO_VM_CONFIG_MAX_FORWARDS) {
+        return config_error(error, _("too many port forwards (at most %d)"),
+                            VIREO_VM_CONFIG_MAX_FORWARDS);
+    }
+    if (n > 0 && mode != VIREO_NETWORK_USER) {
+        return config_error(error, _("port forwards need the user network mode"));
+    }
+    return TRUE;
+}
+
+guint vireo_vm_config_max_disks(VireoArch arch, VireoDisplayDevice display,
+                                VireoNetworkMode network)
+{
+    const VireoBoardOps *board = vireo_board_find(arch);
+    gboolean has_display = display != VIREO_DISPLAY_NONE;
+
+    /* An architecture without a board cannot start: only the file's own
+     * limit applies. */
+    if (board == NULL) {
+        return VIREO_VM_CONFIG_MAX_DISKS;
+    }
+    /* A display is virtio-gpu in 2D with a keyboard and a tablet. */
+    return MIN(VIREO_VM_CONFIG_MAX_DISKS,
+               board->max_disks(network == VIREO_NETWORK_USER,
+                                has_display ? VIREO_BOARD_DISPLAY_2D : VIREO_BOARD_DISPLAY_NONE,
+                                has_display));
+}
+
+gboolean vireo_vm_config_check_devices(VireoArch arch, VireoDisplayDevice display,
+                                       VireoNetworkMode network, guint n_disks, GError **error)
+{
+    guint max = vireo_vm_config_max_disks(arch, display, network);
+    gboolean has_display = display != VIREO_DISPLAY_NONE;
+    gboolean has_network = network != VIREO_NETWORK_NONE;
+
+    if (n_disks <= max) {
+        return TRUE;
+    }
+    if (has_display && has_network) {
+        return config_error(error,
+                            ngettext("the board has room for at most %u disk beside a display "
+                                     "and a network card",
+                                     "the board has room for at most %u disks beside a display "
+                                     "and a network card",
+                                     max),
+                            max);
+    }
+    if (has_display) {
+        return config_error(error,
+                            ngettext("the board has room for at most %u disk beside a display",
+                                     "the board has room for at most %u disks beside a display",
+                                     max),
+                            max);
+    }
+    if (has_network) {
+        return config_error(
+            error,
+            ngettext("the board has room for at most %u disk beside a network card",
+                     "the board has room for at most %u disks beside a network card", max),
+            max);
+    }
+    return config_error(error, _("too many disks (at most %d)"), (int)max);
 }
 
 const char *vireo_network_mode_to_string(VireoNetworkMode mode)
@@ -400,12 +508,11 @@ gboolean vireo_vm_config_validate(VireoVmConfig *self, GError **error)
     if (self->initrd != NULL && !vireo_vm_config_check_path(self->initrd, &cause)) {
         return key_error(error, "boot", "initrd", cause);
     }
-    if (self->initrd != NULL && self->kernel == NULL) {
-        return config_error(error, "[boot] initrd: %s", _("an initial RAM disk needs a kernel"));
+    if (!vireo_vm_config_check_initrd(self->initrd, self->kernel, &cause)) {
+        return key_error(error, "boot", "initrd", cause);
     }
-    if (self->firmware == NULL && self->kernel == NULL) {
-        return config_error(error, "[boot] firmware: %s",
-                            _("a firmware or a kernel is required to boot"));
+    if (!vireo_vm_config_check_boot(self->firmware, self->kernel, &cause)) {
+        return key_error(error, "boot", "firmware", cause);
     }
     if (!vireo_vm_config_check_cmdline(self->cmdline, &cause)) {
         return key_error(error, "boot", "cmdline", cause);
@@ -422,17 +529,14 @@ gboolean vireo_vm_config_validate(VireoVmConfig *self, GError **error)
             return key_error(error, group, "path", cause);
         }
     }
-    if (!vireo_vm_config_check_display(self->display, self->disks->len, &cause)) {
-        return key_error(error, "display", "device", cause);
+    if (!vireo_vm_config_check_devices(self->arch, self->display, self->network, self->disks->len,
+                                       &cause)) {
+        return key_error(error, self->display != VIREO_DISPLAY_NONE ? "display" : "network",
+                         self->display != VIREO_DISPLAY_NONE ? "device" : "mode", cause);
     }
-    for (guint i = 0; self->forwards[i] != NULL; i++) {
-        if (!vireo_vm_config_check_forward(self->forwards[i], &cause)) {
-            return key_error(error, "network", "forwards", cause);
-        }
-    }
-    if (self->forwards[0] != NULL && self->network != VIREO_NETWORK_USER) {
-        return config_error(error, "[network] forwards: %s",
-                            _("port forwards need the user network mode"));
+    if (!vireo_vm_config_check_forwards(self->network, (const char *const *)self->forwards,
+                                        &cause)) {
+        return key_error(error, "network", "forwards", cause);
     }
     return TRUE;
 }
@@ -680,9 +784,9 @@ static gboolean load_network(VireoVmConfig *self, GKeyFile *kf, GError **error)
         g_ptr_array_add(kept, NULL);
         vireo_vm_config_set_forwards(self, (const char *const *)kept->pdata);
         g_ptr_array_free(kept, TRUE);
-        if (self->forwards[0] != NULL && self->network != VIREO_NETWORK_USER) {
-            return config_error(error, "[network] forwards: %s",
-                                _("port forwards need the user network mode"));
+        if (!vireo_vm_config_check_forwards(self->network, (const char *const *)self->forwards,
+                                            &cause)) {
+            return key_error(error, "network", "forwards", cause);
         }
     }
     return TRUE;

@@ -36,10 +36,7 @@ GType vireo_display_device_get_type(void);
 #define VIREO_VM_CONFIG_MAX_NAME       64
 #define VIREO_VM_CONFIG_MAX_CMDLINE    4096
 #define VIREO_VM_CONFIG_DEFAULT_MEMORY (256ull << 20)
-
-/* A display takes three of the board's slots (the GPU, the keyboard and the
- * tablet), which leaves three for disks. */
-#define VIREO_VM_CONFIG_MAX_DISKS_WITH_DISPLAY 3
+#define VIREO_VM_CONFIG_MAX_FORWARDS   16 /* VIREO_NET_MAX_FWD */
 
 #define VIREO_TYPE_VM_CONFIG (vireo_vm_config_get_type())
 
@@ -73,13 +70,31 @@ gboolean vireo_vm_config_check_name(const char *name, GError **error);
 gboolean vireo_vm_config_check_cpus(gint64 cpus, GError **error);
 gboolean vireo_vm_config_check_memory(guint64 bytes, GError **error);
 gboolean vireo_vm_config_check_cmdline(const char *cmdline, GError **error);
-/* Whether `device` leaves room for `n_disks` disks. */
-gboolean vireo_vm_config_check_display(VireoDisplayDevice device, guint n_disks, GError **error);
 gboolean vireo_vm_config_check_path(const char *path, GError **error);
 /* The file at `path` exists and is a readable regular file. */
 gboolean vireo_vm_config_check_file(const char *path, GError **error);
 /* "tcp:8022:22" or "udp:5353:53": protocol, host port, guest port. */
 gboolean vireo_vm_config_check_forward(const char *forward, GError **error);
+gboolean vireo_vm_config_parse_forward(const char *forward, gboolean *udp, guint *host_port,
+                                       guint *guest_port, GError **error);
+
+/* Rules between fields, shared by the loader and the editor like the field
+ * checks. Each error belongs to the first key named. */
+/* [boot] firmware: a firmware or a kernel (or both) to boot. */
+gboolean vireo_vm_config_check_boot(const char *firmware, const char *kernel, GError **error);
+/* [boot] initrd: an initial RAM disk needs a kernel. */
+gboolean vireo_vm_config_check_initrd(const char *initrd, const char *kernel, GError **error);
+/* [network] forwards: every forward valid, at most VIREO_VM_CONFIG_MAX_FORWARDS,
+ * each host port once, and only with the user network mode. */
+gboolean vireo_vm_config_check_forwards(VireoNetworkMode mode, const char *const *forwards,
+                                        GError **error);
+/* [display] device, else [network] mode: the board of `arch` has room for
+ * `n_disks` disks beside the display and the network card. */
+gboolean vireo_vm_config_check_devices(VireoArch arch, VireoDisplayDevice display,
+                                       VireoNetworkMode network, guint n_disks, GError **error);
+/* How many disks the board of `arch` takes beside `display` and `network`. */
+guint vireo_vm_config_max_disks(VireoArch arch, VireoDisplayDevice display,
+                                VireoNetworkMode network);
 
 const char *vireo_network_mode_to_string(VireoNetworkMode mode);
 gboolean vireo_network_mode_from_string(const char *text, VireoNetworkMode *mode);

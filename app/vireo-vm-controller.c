@@ -10,20 +10,14 @@
 
 #include "vireo-vm-controller.h"
 
-#include "devices/virt.h"
 #include "engine/error.h"
+#include "vireo-vm-machine.h"
 
 #define CONSOLE_RING_SIZE   (256 * 1024)
 #define CONSOLE_HISTORY_MAX (1024 * 1024)
 #define CONSOLE_CHUNK       (64 * 1024) /* read per main-loop dispatch */
 #define INPUT_RETRY_MS      10
 #define INPUT_PENDING_MAX   (1024 * 1024)
-
-G_STATIC_ASSERT(VIREO_VM_CONFIG_MAX_DISKS <= VIREO_VIRT_MAX_DISKS);
-/* The console, the entropy device, the display, its keyboard and tablet and
- * the disks fit the board's slots. */
-G_STATIC_ASSERT(2 + 1 + VIREO_VIRT_INPUT_DEVICES + VIREO_VM_CONFIG_MAX_DISKS_WITH_DISPLAY <=
-                VIREO_VIRT_VIRTIO_SLOTS);
 
 /*
  * What a machine's event callback reaches: the controller through a weak
@@ -49,7 +43,7 @@ struct _VireoVmController {
     /* The current or last machine, kept after it stops so that its counters
      * stay readable; freed on a worker thread before the next start. */
     VireoMachine *machine;
-    VireoVirt *board;
+    VireoBoard *board;
     gboolean exit_reported;
     VireoScanout *scanout; /* the machine's display, while it is kept */
 
@@ -174,7 +168,7 @@ typedef struct {
     EventSink *sink;
     VireoMachine *old_machine;
     VireoMachine *machine;
-    VireoVirt *board;
+    VireoBoard *board;
 } StartData;
 
 static void start_data_free(gpointer data)
@@ -196,51 +190,20 @@ static void start_thread(GTask *task, gpointer source, gpointer task_data,
 {
     StartData *d = task_data;
     GError *error = NULL;
-    VireoVirtConfig vc = { 0 };
-    VireoVirtDisk disks[VIREO_VIRT_MAX_DISKS];
-    guint n_disks;
+    /* The sink outlives every machine: the controller releases its
+     * reference only after freeing the last one. */
+    const VireoVmMachineHost host = {
+        .console = d->ring,
+        .event = on_machine_event,
+        .event_data = d->sink,
+    };
 
     if (d->old_machine != NULL) {
         vireo_machine_free(d->old_machine);
         d->old_machine = NULL;
     }
-    if (!vireo_vm_controller_can_run(vireo_vm_config_get_arch(d->config),
-                                     vireo_vm_config_get_accel(d->config), &error) ||
-        !vireo_vm_config_validate(d->config, &error) ||
-        !vireo_vm_config_check_files(d->config, &error)) {
-        g_task_return_error(task, error);
-        return;
-    }
-    /* Disks become the board's virtio-blk devices, in order. */
-    n_disks = MIN(vireo_vm_config_get_n_disks(d->config), VIREO_VIRT_MAX_DISKS);
-    for (guint i = 0; i < n_disks; i++) {
-        disks[i].path = vireo_vm_config_get_disk_path(d->config, i);
-        disks[i].read_only = vireo_vm_config_get_disk_read_only(d->config, i);
-    }
-    vc.disks = disks;
-    vc.n_disks = n_disks;
-    vc.ram_size = vireo_vm_config_get_memory(d->config);
-    vc.n_harts = vireo_vm_config_get_cpus(d->config);
-    vc.firmware = vireo_vm_config_get_firmware(d->config);
-    vc.kernel = vireo_vm_config_get_kernel(d->config);
-    vc.initrd = vireo_vm_config_get_initrd(d->config);
-    vc.cmdline = vireo_vm_config_get_cmdline(d->config);
-    vc.console = d->ring;
-    /* A display is virtio-gpu in 2D, with a keyboard and a tablet. */
-    vc.gpu = vireo_vm_config_get_display(d->config) == VIREO_DISPLAY_VIRTIO_GPU
-                 ? VIREO_VIRT_GPU_2D
-                 : VIREO_VIRT_GPU_NONE;
-    vc.input = vc.gpu != VIREO_VIRT_GPU_NONE;
-
-    d->machine = vireo_virt_new(&vc, &d->board, &error);
+    d->machine = vireo_vm_machine_start(d->config, &host, &d->board, &error);
     if (d->machine == NULL) {
-        g_task_return_error(task, error);
-        return;
-    }
-    /* The sink outlives every machine: the controller releases its
-     * reference only after freeing the last one. */
-    vireo_machine_set_event_func(d->machine, on_machine_event, d->sink);
-    if (!vireo_machine_start(d->machine, &error)) {
         g_task_return_error(task, error);
         return;
     }
@@ -264,9 +227,9 @@ static void machine_thread_stop(GTask *task, gpointer source, gpointer task_data
 /* ---- Display and input -------------------------------------------------- */
 
 /* The display device's output on `board`, or NULL. */
-static VireoScanout *board_scanout(VireoVirt *board)
+static VireoScanout *board_scanout(VireoBoard *board)
 {
-    return board != NULL ? vireo_virt_get_scanout(board) : NULL;
+    return board != NULL ? vireo_board_get_scanout(board) : NULL;
 }
 
 static void set_scanout(VireoVmController *self, VireoScanout *scanout)
@@ -285,7 +248,7 @@ static const VireoVirtioInputPair *input_pair(void *opaque)
     if (self->board == NULL || self->state == VIREO_VM_STATE_STOPPED) {
         return NULL;
     }
-    return vireo_virt_get_input(self->board);
+    return vireo_board_get_input(self->board);
 }
 
 static void input_key(void *opaque, unsigned code, bool pressed)
@@ -446,8 +409,8 @@ static void feed_input(VireoVmController *self)
     if (self->board == NULL || self->state != VIREO_VM_STATE_RUNNING) {
         return;
     }
-    n = vireo_uart_receive(vireo_virt_get_uart(self->board), self->pending_input->data,
-                           self->pending_input->len);
+    n = vireo_board_console_receive(self->board, self->pending_input->data,
+                                    self->pending_input->len);
     g_byte_array_remove_range(self->pending_input, 0, (guint)n);
 }
 
@@ -591,20 +554,6 @@ VireoVmController *vireo_vm_controller_new(VireoVmConfig *config)
 {
     g_return_val_if_fail(VIREO_IS_VM_CONFIG(config), NULL);
     return g_object_new(VIREO_TYPE_VM_CONTROLLER, "config", config, NULL);
-}
-
-gboolean vireo_vm_controller_can_run(VireoArch arch, VireoAccelKind accel, GError **error)
-{
-    if (!vireo_accel_probe(accel, arch, error)) {
-        return FALSE;
-    }
-    if (accel != VIREO_ACCEL_SOFT) {
-        g_set_error(error, VIREO_ERROR, VIREO_ERROR_ACCEL_UNAVAILABLE,
-                    _("This build of Vireo has no %s back end yet; use the software engine"),
-                    vireo_accel_name(accel));
-        return FALSE;
-    }
-    return TRUE;
 }
 
 VireoVmConfig *vireo_vm_controller_get_config(VireoVmController *self)

@@ -33,10 +33,6 @@ G_DECLARE_FINAL_TYPE(VireoVmController, vireo_vm_controller, VIREO, VM_CONTROLLE
 
 VireoVmController *vireo_vm_controller_new(VireoVmConfig *config);
 
-/* Whether this build can run a guest of `arch` with `accel` on this host;
- * when not, `error` (VIREO_ERROR_ACCEL_UNAVAILABLE) says why. */
-gboolean vireo_vm_controller_can_run(VireoArch arch, VireoAccelKind accel, GError **error);
-
 VireoVmConfig *vireo_vm_controller_get_config(VireoVmController *self);
 /* Takes effect at the next start. */
 void vireo_vm_controller_set_config(VireoVmController *self, VireoVmConfig *config);

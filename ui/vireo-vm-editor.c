@@ -9,6 +9,7 @@
 #include "vireo-vm-editor.h"
 
 #include "vireo-demo.h"
+#include "vireo-vm-machine.h"
 #include "vireo-window.h"
 
 typedef struct {
@@ -131,7 +132,7 @@ static void update_accel_rows(VireoVmEditor *self)
 {
     for (int i = 0; i < VIREO_ACCEL_COUNT; i++) {
         g_autoptr(GError) error = NULL;
-        gboolean ok = vireo_vm_controller_can_run(self->arch, (VireoAccelKind)i, &error);
+        gboolean ok = vireo_vm_machine_can_run(self->arch, (VireoAccelKind)i, &error);
 
         gtk_widget_set_sensitive(self->accel_rows[i], ok);
         adw_action_row_set_subtitle(ADW_ACTION_ROW(self->accel_rows[i]), ok ? "" : error->message);
@@ -282,8 +283,9 @@ static GStrv split_forwards(const char *text)
     return (GStrv)g_ptr_array_free(kept, FALSE);
 }
 
-static void check_file_field(VireoVmEditor *self, const char *field, GtkWidget *row,
-                             GtkEntry *entry)
+/* Checks the file an entry names, if any; FALSE when it has a problem. */
+static gboolean check_file_field(VireoVmEditor *self, const char *field, GtkWidget *row,
+                                 GtkEntry *entry)
 {
     g_autofree char *path = entry_text(entry);
     GError *error = NULL;
@@ -292,6 +294,19 @@ static void check_file_field(VireoVmEditor *self, const char *field, GtkWidget *
         vireo_vm_config_check_file(path, &error);
     }
     check_with(self, field, row, GTK_WIDGET(entry), error);
+    return !g_hash_table_contains(self->errors, field);
+}
+
+static VireoNetworkMode selected_network(VireoVmEditor *self)
+{
+    return adw_combo_row_get_selected(self->network_row) == 1 ? VIREO_NETWORK_USER
+                                                              : VIREO_NETWORK_NONE;
+}
+
+static VireoDisplayDevice selected_display(VireoVmEditor *self)
+{
+    return adw_combo_row_get_selected(self->display_row) == 1 ? VIREO_DISPLAY_VIRTIO_GPU
+                                                              : VIREO_DISPLAY_NONE;
 }
 
 /* Checks every field, shows each error next to its field and enables Save
@@ -322,16 +337,17 @@ static void validate(VireoVmEditor *self)
     }
     check_with(self, "memory", self->memory_row, GTK_WIDGET(self->memory_entry), error);
 
-    check_file_field(self, "firmware", self->firmware_row, self->firmware_entry);
-    check_file_field(self, "kernel", self->kernel_row, self->kernel_entry);
-    check_file_field(self, "initrd", self->initrd_row, self->initrd_entry);
-    if (*firmware == '\0' && *kernel == '\0') {
-        set_field_error(self, "firmware", self->firmware_row, GTK_WIDGET(self->firmware_entry),
-                        _("a firmware or a kernel is required to boot"));
+    /* Each file field shows its own problem first, then the rules between
+     * them (the configuration's own checks). */
+    if (check_file_field(self, "firmware", self->firmware_row, self->firmware_entry) &&
+        !vireo_vm_config_check_boot(firmware, kernel, &error)) {
+        check_with(self, "firmware", self->firmware_row, GTK_WIDGET(self->firmware_entry), error);
     }
-    if (*initrd != '\0' && *kernel == '\0' && !g_hash_table_contains(self->errors, "initrd")) {
-        set_field_error(self, "initrd", self->initrd_row, GTK_WIDGET(self->initrd_entry),
-                        _("an initial RAM disk needs a kernel"));
+    check_file_field(self, "kernel", self->kernel_row, self->kernel_entry);
+    error = NULL;
+    if (check_file_field(self, "initrd", self->initrd_row, self->initrd_entry) &&
+        !vireo_vm_config_check_initrd(initrd, kernel, &error)) {
+        check_with(self, "initrd", self->initrd_row, GTK_WIDGET(self->initrd_entry), error);
     }
 
     error = NULL;
@@ -339,16 +355,8 @@ static void validate(VireoVmEditor *self)
     check_with(self, "cmdline", self->cmdline_row, GTK_WIDGET(self->cmdline_entry), error);
 
     error = NULL;
-    for (guint i = 0; forwards[i] != NULL && error == NULL; i++) {
-        vireo_vm_config_check_forward(forwards[i], &error);
-    }
-    if (error == NULL && forwards[0] != NULL &&
-        adw_combo_row_get_selected(self->network_row) != VIREO_NETWORK_USER) {
-        set_field_error(self, "forwards", self->forwards_row, GTK_WIDGET(self->forwards_entry),
-                        _("port forwards need the user network mode"));
-    } else {
-        check_with(self, "forwards", self->forwards_row, GTK_WIDGET(self->forwards_entry), error);
-    }
+    vireo_vm_config_check_forwards(selected_network(self), (const char *const *)forwards, &error);
+    check_with(self, "forwards", self->forwards_row, GTK_WIDGET(self->forwards_entry), error);
 
     /* Disks: each row shows its own problem. */
     g_hash_table_remove(self->errors, "disks");
@@ -367,17 +375,22 @@ static void validate(VireoVmEditor *self)
         }
     }
 
-    /* A display leaves fewer slots for disks. */
+    /* A display and a network card leave fewer slots for disks: the
+     * display's row says so, or the network's without a display. */
     error = NULL;
-    vireo_vm_config_check_display(adw_combo_row_get_selected(self->display_row) == 1
-                                      ? VIREO_DISPLAY_VIRTIO_GPU
-                                      : VIREO_DISPLAY_NONE,
+    vireo_vm_config_check_devices(self->arch, selected_display(self), selected_network(self),
                                   self->disks->len, &error);
-    check_with(self, "display", GTK_WIDGET(self->display_row), NULL, error);
+    if (selected_display(self) != VIREO_DISPLAY_NONE) {
+        check_with(self, "display", GTK_WIDGET(self->display_row), NULL, error);
+        set_field_error(self, "network", GTK_WIDGET(self->network_row), NULL, NULL);
+    } else {
+        set_field_error(self, "display", GTK_WIDGET(self->display_row), NULL, NULL);
+        check_with(self, "network", GTK_WIDGET(self->network_row), NULL, error);
+    }
 
     /* The architecture and accelerator must be able to run. */
     error = NULL;
-    if (!vireo_vm_controller_can_run(self->arch, self->accel, &error)) {
+    if (!vireo_vm_machine_can_run(self->arch, self->accel, &error)) {
         adw_expander_row_set_subtitle(self->accel_row, error->message);
         gtk_widget_add_css_class(GTK_WIDGET(self->accel_row), "vireo-invalid");
         g_hash_table_insert(self->errors, g_strdup("accelerator"), g_strdup(error->message));
@@ -421,13 +434,9 @@ static VireoVmConfig *build_config(VireoVmEditor *self)
         DiskItem *item = &g_array_index(self->disks, DiskItem, i);
         vireo_vm_config_add_disk(config, item->path, item->read_only);
     }
-    vireo_vm_config_set_network(config, adw_combo_row_get_selected(self->network_row) == 1
-                                            ? VIREO_NETWORK_USER
-                                            : VIREO_NETWORK_NONE);
+    vireo_vm_config_set_network(config, selected_network(self));
     vireo_vm_config_set_forwards(config, (const char *const *)forwards);
-    vireo_vm_config_set_display(config, adw_combo_row_get_selected(self->display_row) == 1
-                                            ? VIREO_DISPLAY_VIRTIO_GPU
-                                            : VIREO_DISPLAY_NONE);
+    vireo_vm_config_set_display(config, selected_display(self));
     return config;
 }
 

@@ -205,6 +205,24 @@ static const struct {
       "[network] forwards: “tcp:8022:70000”: ports are numbers" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n[network]\nmode=none\nforwards=tcp:8022:22\n",
       "[network] forwards: port forwards need the user network mode" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\n[network]\nmode=user\n"
+      "forwards=tcp:8022:22;udp:8022:53;tcp:8022:80\n",
+      "[network] forwards: host port tcp 8022 is forwarded twice" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\n[network]\nmode=user\nforwards="
+      "tcp:1:1;tcp:2:1;tcp:3:1;tcp:4:1;tcp:5:1;tcp:6:1;tcp:7:1;tcp:8:1;tcp:9:1;tcp:10:1;"
+      "tcp:11:1;tcp:12:1;tcp:13:1;tcp:14:1;tcp:15:1;tcp:16:1;tcp:17:1\n",
+      "[network] forwards: too many port forwards (at most 16)" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\n[disk.0]\npath=/a\n[disk.1]\npath=/b\n"
+      "[disk.2]\npath=/c\n[disk.3]\npath=/d\n[disk.4]\npath=/e\n[disk.5]\npath=/f\n"
+      "[network]\nmode=user\n",
+      "[network] mode: the board has room for at most 5 disks beside a network card" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\n[disk.0]\npath=/a\n[disk.1]\npath=/b\n"
+      "[disk.2]\npath=/c\n[disk.3]\npath=/d\n[display]\ndevice=virtio-gpu\n",
+      "[display] device: the board has room for at most 3 disks beside a display" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\n[disk.0]\npath=/a\n[disk.1]\npath=/b\n"
+      "[disk.2]\npath=/c\n[network]\nmode=user\n[display]\ndevice=virtio-gpu\n",
+      "[display] device: the board has room for at most 2 disks beside a display and a "
+      "network card" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n[display]\ndevice=vga\n",
       "[display] device: unknown device" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n[display]\nresolution=1\n",
@@ -293,6 +311,69 @@ static void test_validate_setters(void)
     g_assert_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG);
 }
 
+/* The rules between fields, which the editor calls too. */
+static void test_cross_field(void)
+{
+    const char *const none[] = { NULL };
+    const char *const two[] = { "tcp:8022:22", "udp:8022:53", NULL };
+    const char *const twice[] = { "udp:5353:53", "udp:5353:54", NULL };
+    const char *const bad[] = { "tcp:8022:22", "tcp:x:1", NULL };
+    static const struct {
+        VireoDisplayDevice display;
+        VireoNetworkMode network;
+        guint max;
+    } slots[] = {
+        { VIREO_DISPLAY_NONE, VIREO_NETWORK_NONE, 6 },
+        { VIREO_DISPLAY_NONE, VIREO_NETWORK_USER, 5 },
+        { VIREO_DISPLAY_VIRTIO_GPU, VIREO_NETWORK_NONE, 3 },
+        { VIREO_DISPLAY_VIRTIO_GPU, VIREO_NETWORK_USER, 2 },
+    };
+    GError *error = NULL;
+
+    g_assert_true(vireo_vm_config_check_boot("/f", NULL, NULL));
+    g_assert_true(vireo_vm_config_check_boot(NULL, "/k", NULL));
+    g_assert_true(vireo_vm_config_check_boot("", "/k", NULL));
+    g_assert_false(vireo_vm_config_check_boot("", NULL, &error));
+    g_assert_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG);
+    g_assert_cmpstr(error->message, ==, "a firmware or a kernel is required to boot");
+    g_clear_error(&error);
+
+    g_assert_true(vireo_vm_config_check_initrd(NULL, NULL, NULL));
+    g_assert_true(vireo_vm_config_check_initrd("/rd", "/k", NULL));
+    g_assert_false(vireo_vm_config_check_initrd("/rd", "", &error));
+    g_assert_cmpstr(error->message, ==, "an initial RAM disk needs a kernel");
+    g_clear_error(&error);
+
+    g_assert_true(vireo_vm_config_check_forwards(VIREO_NETWORK_NONE, none, NULL));
+    g_assert_true(vireo_vm_config_check_forwards(VIREO_NETWORK_USER, two, NULL));
+    g_assert_false(vireo_vm_config_check_forwards(VIREO_NETWORK_NONE, two, &error));
+    g_assert_cmpstr(error->message, ==, "port forwards need the user network mode");
+    g_clear_error(&error);
+    g_assert_false(vireo_vm_config_check_forwards(VIREO_NETWORK_USER, twice, &error));
+    g_assert_cmpstr(error->message, ==, "host port udp 5353 is forwarded twice");
+    g_clear_error(&error);
+    g_assert_false(vireo_vm_config_check_forwards(VIREO_NETWORK_USER, bad, &error));
+    g_assert_cmpstr(error->message, ==, "“tcp:x:1”: ports are numbers from 1 to 65535");
+    g_clear_error(&error);
+
+    /* The board decides how many disks fit beside the other devices. */
+    for (guint i = 0; i < G_N_ELEMENTS(slots); i++) {
+        guint max =
+            vireo_vm_config_max_disks(VIREO_ARCH_RISCV64, slots[i].display, slots[i].network);
+        g_assert_cmpuint(max, ==, slots[i].max);
+        g_assert_true(vireo_vm_config_check_devices(VIREO_ARCH_RISCV64, slots[i].display,
+                                                    slots[i].network, max, NULL));
+        g_assert_false(vireo_vm_config_check_devices(VIREO_ARCH_RISCV64, slots[i].display,
+                                                     slots[i].network, max + 1, &error));
+        g_assert_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG);
+        g_clear_error(&error);
+    }
+    /* Without a board, only the file's own limit. */
+    g_assert_cmpuint(
+        vireo_vm_config_max_disks(VIREO_ARCH_ARM64, VIREO_DISPLAY_VIRTIO_GPU, VIREO_NETWORK_USER),
+        ==, VIREO_VM_CONFIG_MAX_DISKS);
+}
+
 int main(int argc, char *argv[])
 {
     test_fresh_dirs();
@@ -303,5 +384,6 @@ int main(int argc, char *argv[])
     g_test_add_func("/config/errors", test_errors);
     g_test_add_func("/config/files", test_files);
     g_test_add_func("/config/validate-setters", test_validate_setters);
+    g_test_add_func("/config/cross-field", test_cross_field);
     return g_test_run();
 }

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "vireo-vm-machine"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "vireo-vm-machine.h"
+
+#include "engine/error.h"
+
+/* A configuration's forwards all fit one user network. */
+G_STATIC_ASSERT(VIREO_VM_CONFIG_MAX_FORWARDS == VIREO_NET_MAX_FWD);
+
+gboolean vireo_vm_machine_can_run(VireoArch arch, VireoAccelKind accel, GError **error)
+{
+    if (!vireo_accel_probe(accel, arch, error)) {
+        return FALSE;
+    }
+    if (accel != VIREO_ACCEL_SOFT) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_ACCEL_UNAVAILABLE,
+                    _("This build of Vireo has no %s back end yet; use the software engine"),
+                    vireo_accel_name(accel));
+        return FALSE;
+    }
+    if (vireo_board_find(arch) == NULL) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_ACCEL_UNAVAILABLE,
+                    _("This build of Vireo has no board for %s yet"), vireo_arch_name(arch));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+VireoNetConfig *vireo_vm_machine_net_config(VireoVmConfig *config, GError **error)
+{
+    const char *const *forwards;
+    g_autoptr(GString) spec = NULL;
+    g_autoptr(GError) cause = NULL;
+    VireoNetConfig *net;
+
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(config), NULL);
+
+    if (vireo_vm_config_get_network(config) != VIREO_NETWORK_USER) {
+        return NULL;
+    }
+    /* The same description vireo-run's --net takes, read by the same
+     * parser: "user,hostfwd=tcp:127.0.0.1:8022-:22,...". */
+    spec = g_string_new("user");
+    forwards = vireo_vm_config_get_forwards(config);
+    for (guint i = 0; forwards[i] != NULL; i++) {
+        gboolean udp;
+        guint host_port, guest_port;
+
+        if (!vireo_vm_config_parse_forward(forwards[i], &udp, &host_port, &guest_port, &cause)) {
+            g_propagate_prefixed_error(error, g_steal_pointer(&cause), "[network] forwards: ");
+            return NULL;
+        }
+        g_string_append_printf(spec, ",hostfwd=%s:127.0.0.1:%u-:%u", udp ? "udp" : "tcp", host_port,
+                               guest_port);
+    }
+    net = vireo_net_config_parse(spec->str, &cause);
+    if (net == NULL) {
+        g_propagate_prefixed_error(error, g_steal_pointer(&cause), "[network] forwards: ");
+    }
+    return net;
+}
+
+gboolean vireo_vm_machine_spec_init(VireoVmMachineSpec *spec, VireoVmConfig *config, GError **error)
+{
+    VireoArch arch;
+    guint n_disks;
+
+    g_return_val_if_fail(spec != NULL, FALSE);
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(config), FALSE);
+
+    memset(spec, 0, sizeof *spec);
+    if (!vireo_vm_config_validate(config, error)) {
+        return FALSE;
+    }
+    arch = vireo_vm_config_get_arch(config);
+    spec->board = vireo_board_find(arch);
+    if (spec->board == NULL) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_ACCEL_UNAVAILABLE,
+                    _("This build of Vireo has no board for %s yet"), vireo_arch_name(arch));
+        return FALSE;
+    }
+    if (vireo_vm_config_get_network(config) == VIREO_NETWORK_USER) {
+        spec->net = vireo_vm_machine_net_config(config, error);
+        if (spec->net == NULL) {
+            return FALSE;
+        }
+    }
+    /* Disks become virtio disks, in order: disk.0 is the guest's first. */
+    n_disks = vireo_vm_config_get_n_disks(config);
+    g_assert(n_disks <= G_N_ELEMENTS(spec->disks)); /* validated */
+    for (guint i = 0; i < n_disks; i++) {
+        spec->disks[i].path = vireo_vm_config_get_disk_path(config, i);
+        spec->disks[i].read_only = vireo_vm_config_get_disk_read_only(config, i);
+    }
+    spec->config = (VireoBoardConfig){
+        .ram_size = vireo_vm_config_get_memory(config),
+        .n_cpus = vireo_vm_config_get_cpus(config),
+        .firmware = vireo_vm_config_get_firmware(config),
+        .kernel = vireo_vm_config_get_kernel(config),
+        .initrd = vireo_vm_config_get_initrd(config),
+        .cmdline = vireo_vm_config_get_cmdline(config),
+        .disks = spec->disks,
+        .n_disks = n_disks,
+        .net = spec->net,
+    };
+    /* A display is virtio-gpu in 2D, with a keyboard and a tablet. */
+    if (vireo_vm_config_get_display(config) == VIREO_DISPLAY_VIRTIO_GPU) {
+        spec->config.display = VIREO_BOARD_DISPLAY_2D;
+        spec->config.input = TRUE;
+    }
+    return TRUE;
+}
+
+void vireo_vm_machine_spec_clear(VireoVmMachineSpec *spec)
+{
+    g_return_if_fail(spec != NULL);
+
+    g_clear_pointer(&spec->net, vireo_net_config_free);
+    memset(spec, 0, sizeof *spec);
+}
+
+VireoMachine *vireo_vm_machine_new(VireoVmConfig *config, const VireoVmMachineHost *host,
+                                   VireoBoard **board, GError **error)
+{
+    VireoVmMachineSpec spec;
+    VireoMachine *machine;
+
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(config), NULL);
+    g_return_val_if_fail(host != NULL, NULL);
+
+    if (!vireo_vm_machine_can_run(vireo_vm_config_get_arch(config),
+                                  vireo_vm_config_get_accel(config), error) ||
+        !vireo_vm_machine_spec_init(&spec, config, error)) {
+        return NULL;
+    }
+    if (!vireo_vm_config_check_files(config, error)) {
+        vireo_vm_machine_spec_clear(&spec);
+        return NULL;
+    }
+    spec.config.console = host->console;
+    spec.config.hvc = host->hvc;
+    machine = vireo_board_new(spec.board, &spec.config, board, error);
+    vireo_vm_machine_spec_clear(&spec);
+    if (machine != NULL && host->event != NULL) {
+        vireo_machine_set_event_func(machine, host->event, host->event_data);
+    }
+    return machine;
+}
+
+VireoMachine *vireo_vm_machine_start(VireoVmConfig *config, const VireoVmMachineHost *host,
+                                     VireoBoard **board, GError **error)
+{
+    VireoBoard *built = NULL;
+    VireoMachine *machine = vireo_vm_machine_new(config, host, &built, error);
+
+    if (machine == NULL) {
+        return NULL;
+    }
+    if (!vireo_machine_start(machine, error)) {
+        vireo_machine_free(machine);
+        return NULL;
+    }
+    if (board != NULL) {
+        *board = built;
+    }
+    return machine;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "devices/board.h"
+#include "vireo-vm-config.h"
+
+G_BEGIN_DECLS
+
+/*
+ * From a VM's configuration to a machine: the one path the controller takes
+ * on every start. It checks that the architecture and the accelerator can
+ * run, every value and every file; picks the board of the architecture
+ * (devices/board.h); describes the machine to it (CPUs, memory, boot
+ * images, disks, the network card with its port forwards, the display);
+ * and builds the machine, ready to start or started.
+ */
+
+/* The host's side of a machine. */
+typedef struct {
+    VireoRing *console; /* the serial console's output; not owned, must outlive the machine */
+    VireoRing *hvc;     /* the virtio console's output; NULL discards it */
+    VireoMachineEventFunc event; /* set before the machine starts; may be NULL */
+    void *event_data;
+} VireoVmMachineHost;
+
+/* What the board is given for a configuration. `config` points into the VM's
+ * configuration and into this structure, which must both outlive its use. */
+typedef struct {
+    const VireoBoardOps *board;
+    VireoBoardConfig config;
+    VireoBoardDisk disks[VIREO_VM_CONFIG_MAX_DISKS];
+    VireoNetConfig *net; /* NULL without a network */
+} VireoVmMachineSpec;
+
+/* Whether this build can run a VM of `arch` on `accel`: the accelerator's
+ * probe, the back ends this version has, a board for the architecture. */
+gboolean vireo_vm_machine_can_run(VireoArch arch, VireoAccelKind accel, GError **error);
+
+/* The network card of `config`'s [network], or NULL with none (mode=none,
+ * no error). Each forward listens on the host's loopback address. */
+VireoNetConfig *vireo_vm_machine_net_config(VireoVmConfig *config, GError **error);
+
+/* Fills `spec` for `config` (checked with vireo_vm_config_validate()); the
+ * host's side is left empty. */
+gboolean vireo_vm_machine_spec_init(VireoVmMachineSpec *spec, VireoVmConfig *config,
+                                    GError **error);
+void vireo_vm_machine_spec_clear(VireoVmMachineSpec *spec);
+
+/* Checks everything and builds the machine, not started. `board`
+ * (optional) receives the board, which lives as long as the machine. */
+VireoMachine *vireo_vm_machine_new(VireoVmConfig *config, const VireoVmMachineHost *host,
+                                   VireoBoard **board, GError **error);
+/* The same, started. */
+VireoMachine *vireo_vm_machine_start(VireoVmConfig *config, const VireoVmMachineHost *host,
+                                     VireoBoard **board, GError **error);
+
+G_END_DECLS
