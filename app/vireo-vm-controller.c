@@ -6,6 +6,7 @@
 #include <gio/gio.h>
 #include <glib-unix.h>
 #include <glib/gi18n.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "vireo-vm-controller.h"
@@ -29,6 +30,19 @@ typedef struct {
     GMainContext *context;
 } EventSink;
 
+/*
+ * Whether the guest's display is on: a presenter of the machine's display
+ * output that looks only at each frame's size (the device publishes a frame
+ * when the guest sets or clears its mode). It belongs to the machine, which
+ * frees it (a cleanup, before the board and its display go).
+ */
+typedef struct {
+    VireoScanout *scanout;
+    int presenter;
+    atomic_bool on;
+    EventSink *sink;
+} DisplayWatch;
+
 struct _VireoVmController {
     GObject parent_instance;
 
@@ -45,7 +59,9 @@ struct _VireoVmController {
     VireoMachine *machine;
     VireoBoard *board;
     gboolean exit_reported;
-    VireoScanout *scanout; /* the machine's display, while it is kept */
+    VireoScanout *scanout;       /* the machine's display, while it is kept */
+    DisplayWatch *display_watch; /* the machine's, while it is kept */
+    gboolean display_active;
 
     VireoRing *ring;
     guint console_source;
@@ -69,6 +85,7 @@ enum {
     PROP_BUSY,
     PROP_LAST_ERROR,
     PROP_SCANOUT,
+    PROP_DISPLAY_ACTIVE,
     N_PROPS,
 };
 
@@ -107,6 +124,7 @@ static void event_sink_unref(EventSink *sink)
 }
 
 static void sync_state(VireoVmController *self);
+static void sync_display(VireoVmController *self);
 
 static gboolean deliver_event(gpointer data)
 {
@@ -117,14 +135,14 @@ static gboolean deliver_event(gpointer data)
      * current machine's state, so late or stale events are harmless. */
     if (self != NULL) {
         sync_state(self);
+        sync_display(self);
     }
     return G_SOURCE_REMOVE;
 }
 
-/* On a machine thread (or whichever thread drove the change). */
-static void on_machine_event(VireoMachine *machine, VireoMachineState state, void *user_data)
+/* From any thread: the controller looks again, on its main context. */
+static void post_event(EventSink *sink)
 {
-    EventSink *sink = user_data;
     GSource *source = g_idle_source_new();
 
     g_source_set_priority(source, G_PRIORITY_DEFAULT);
@@ -133,6 +151,42 @@ static void on_machine_event(VireoMachine *machine, VireoMachineState state, voi
     g_source_set_static_name(source, "[vireo] machine event");
     g_source_attach(source, sink->context);
     g_source_unref(source);
+}
+
+/* On a machine thread (or whichever thread drove the change). */
+static void on_machine_event(VireoMachine *machine, VireoMachineState state, void *user_data)
+{
+    post_event(user_data);
+}
+
+/* ---- The guest's display ------------------------------------------------ */
+
+/* On the display device's thread. */
+static void display_watch_notify(void *opaque)
+{
+    DisplayWatch *w = opaque;
+    VireoScanoutFrame frame;
+    bool on;
+
+    if (!vireo_scanout_acquire(w->scanout, w->presenter, &frame)) {
+        return;
+    }
+    on = frame.width > 0 && frame.height > 0;
+    vireo_scanout_release(w->scanout, w->presenter);
+    if (atomic_exchange(&w->on, on) != on) {
+        post_event(w->sink);
+    }
+}
+
+static void display_watch_free(void *data)
+{
+    DisplayWatch *w = data;
+
+    if (w->presenter >= 0) {
+        vireo_scanout_detach(w->scanout, w->presenter);
+    }
+    event_sink_unref(w->sink);
+    g_free(w);
 }
 
 /* ---- Machines on worker threads ----------------------------------------- */
@@ -169,6 +223,7 @@ typedef struct {
     VireoMachine *old_machine;
     VireoMachine *machine;
     VireoBoard *board;
+    DisplayWatch *display_watch;
 } StartData;
 
 static void start_data_free(gpointer data)
@@ -185,6 +240,26 @@ static void start_data_free(gpointer data)
     g_free(d);
 }
 
+/* Before the machine starts, so that no change of the display escapes
+ * the watch. */
+static void prepare_machine(VireoMachine *machine, VireoBoard *board, void *data)
+{
+    StartData *d = data;
+    VireoScanout *scanout = vireo_board_get_scanout(board);
+    DisplayWatch *w;
+
+    if (scanout == NULL) {
+        return;
+    }
+    w = g_new0(DisplayWatch, 1);
+    w->scanout = scanout;
+    w->sink = g_atomic_rc_box_acquire(d->sink);
+    /* Nothing publishes before the machine starts. */
+    w->presenter = vireo_scanout_attach(scanout, display_watch_notify, w);
+    vireo_machine_add_cleanup(machine, display_watch_free, w);
+    d->display_watch = w;
+}
+
 static void start_thread(GTask *task, gpointer source, gpointer task_data,
                          GCancellable *cancellable)
 {
@@ -196,6 +271,8 @@ static void start_thread(GTask *task, gpointer source, gpointer task_data,
         .console = d->ring,
         .event = on_machine_event,
         .event_data = d->sink,
+        .prepare = prepare_machine,
+        .prepare_data = d,
     };
 
     if (d->old_machine != NULL) {
@@ -204,6 +281,7 @@ static void start_thread(GTask *task, gpointer source, gpointer task_data,
     }
     d->machine = vireo_vm_machine_start(d->config, &host, &d->board, &error);
     if (d->machine == NULL) {
+        d->display_watch = NULL; /* freed with the machine */
         g_task_return_error(task, error);
         return;
     }
@@ -237,6 +315,17 @@ static void set_scanout(VireoVmController *self, VireoScanout *scanout)
     if (self->scanout != scanout) {
         self->scanout = scanout;
         g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_SCANOUT]);
+    }
+}
+
+static void sync_display(VireoVmController *self)
+{
+    gboolean active = self->state != VIREO_VM_STATE_STOPPED && self->scanout != NULL &&
+                      self->display_watch != NULL && atomic_load(&self->display_watch->on);
+
+    if (active != self->display_active) {
+        self->display_active = active;
+        g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_DISPLAY_ACTIVE]);
     }
 }
 
@@ -330,6 +419,7 @@ static void sync_state(VireoVmController *self)
     }
     if (state != self->state) {
         self->state = state;
+        sync_display(self);
         g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_STATE]);
         g_signal_emit(self, signals[STATE_CHANGED], 0, state);
     }
@@ -441,6 +531,7 @@ static void vireo_vm_controller_dispose(GObject *object)
 
     /* Views let go of the display before its machine goes. */
     set_scanout(self, NULL);
+    self->display_watch = NULL;
     if (self->ring != NULL) {
         Teardown *t = g_new0(Teardown, 1);
         t->machine = g_steal_pointer(&self->machine);
@@ -480,6 +571,7 @@ static void vireo_vm_controller_get_property(GObject *object, guint prop_id, GVa
     case PROP_BUSY: g_value_set_boolean(value, self->busy); break;
     case PROP_LAST_ERROR: g_value_set_string(value, self->last_error); break;
     case PROP_SCANOUT: g_value_set_pointer(value, self->scanout); break;
+    case PROP_DISPLAY_ACTIVE: g_value_set_boolean(value, self->display_active); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     }
 }
@@ -519,6 +611,12 @@ static void vireo_vm_controller_class_init(VireoVmControllerClass *klass)
     /* The VireoScanout of the machine's display, or NULL. */
     properties[PROP_SCANOUT] = g_param_spec_pointer(
         "scanout", NULL, NULL, G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    /* Whether the guest has its display on: a mode set on the display's
+     * output. FALSE without a display, until the guest sets one, and while
+     * the machine is stopped. */
+    properties[PROP_DISPLAY_ACTIVE] =
+        g_param_spec_boolean("display-active", NULL, NULL, FALSE,
+                             G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
     g_object_class_install_properties(object_class, N_PROPS, properties);
 
     /* The new state, after the "state" property changed. */
@@ -604,10 +702,12 @@ static void start_done(GObject *source, GAsyncResult *result, gpointer user_data
     }
     self->machine = g_steal_pointer(&d->machine);
     self->board = d->board;
+    self->display_watch = d->display_watch;
     self->exit_reported = FALSE;
     /* The display first, so that views showing the new state find it. */
     set_scanout(self, board_scanout(self->board));
     sync_state(self);
+    sync_display(self);
 }
 
 void vireo_vm_controller_start(VireoVmController *self)
@@ -634,6 +734,8 @@ void vireo_vm_controller_start(VireoVmController *self)
     /* The stopped machine goes: freed on the worker before the new one is
      * built, so its memory is released first. Its display goes first. */
     set_scanout(self, NULL);
+    self->display_watch = NULL;
+    sync_display(self);
     d->old_machine = g_steal_pointer(&self->machine);
     self->board = NULL;
 
@@ -732,6 +834,12 @@ VireoScanout *vireo_vm_controller_get_scanout(VireoVmController *self)
 {
     g_return_val_if_fail(VIREO_IS_VM_CONTROLLER(self), NULL);
     return self->scanout;
+}
+
+gboolean vireo_vm_controller_get_display_active(VireoVmController *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONTROLLER(self), FALSE);
+    return self->display_active;
 }
 
 gboolean vireo_vm_controller_has_display(VireoVmController *self)

@@ -59,6 +59,10 @@ void vireo_vm_controller_send_input(VireoVmController *self, const guint8 *data,
  * It changes with the "scanout" property, which is notified before a
  * machine is freed: a view showing it lets go then. */
 VireoScanout *vireo_vm_controller_get_scanout(VireoVmController *self);
+/* Whether the guest has turned its display on (set a mode on the output):
+ * the "display-active" property. FALSE while the guest has not, without a
+ * display, and while the machine is stopped. */
+gboolean vireo_vm_controller_get_display_active(VireoVmController *self);
 /* Whether the configuration has a display device (the "[display]" group):
  * the machine then also gets a keyboard and a tablet. */
 gboolean vireo_vm_controller_has_display(VireoVmController *self);

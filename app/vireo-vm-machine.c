@@ -162,6 +162,9 @@ VireoMachine *vireo_vm_machine_start(VireoVmConfig *config, const VireoVmMachine
     if (machine == NULL) {
         return NULL;
     }
+    if (host->prepare != NULL) {
+        host->prepare(machine, built, host->prepare_data);
+    }
     if (!vireo_machine_start(machine, error)) {
         vireo_machine_free(machine);
         return NULL;

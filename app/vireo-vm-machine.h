@@ -21,6 +21,10 @@ typedef struct {
     VireoRing *hvc;     /* the virtio console's output; NULL discards it */
     VireoMachineEventFunc event; /* set before the machine starts; may be NULL */
     void *event_data;
+    /* Called with the built machine before it starts, the moment to attach
+     * to its board (a presenter to its display, ...); may be NULL. */
+    void (*prepare)(VireoMachine *machine, VireoBoard *board, void *data);
+    void *prepare_data;
 } VireoVmMachineHost;
 
 /* What the board is given for a configuration. `config` points into the VM's

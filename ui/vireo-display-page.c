@@ -125,19 +125,27 @@ static void update(VireoDisplayPage *self)
     VireoVmState state = VIREO_VM_STATE_STOPPED;
     VireoScanout *scanout = NULL;
 
+    gboolean active = FALSE;
+
     if (self->controller != NULL) {
         has_display = vireo_vm_controller_has_display(self->controller);
         state = vireo_vm_controller_get_state(self->controller);
         if (state != VIREO_VM_STATE_STOPPED) {
             scanout = vireo_vm_controller_get_scanout(self->controller);
+            active = vireo_vm_controller_get_display_active(self->controller);
         }
     }
-    if (scanout == NULL) {
+    if (scanout == NULL || !active) {
         vireo_display_page_set_fullscreen(self, FALSE);
     }
+    /* The view has the display also while the guest has not turned it on:
+     * the guest learns the view's size before it picks its mode. */
     vireo_display_view_set_scanout(self->view, scanout);
-    if (scanout != NULL) {
+    if (scanout != NULL && active) {
         set_page(self, self->window != NULL ? "detached" : "display");
+    } else if (scanout != NULL) {
+        /* Rather than a blank screen: where the guest's output is. */
+        set_page(self, "waiting");
     } else if (has_display && state == VIREO_VM_STATE_STOPPED) {
         set_page(self, "off");
     } else {
@@ -333,6 +341,7 @@ void vireo_display_page_set_controller(VireoDisplayPage *self, VireoVmController
     g_set_object(&self->controller, controller);
     if (controller != NULL) {
         g_signal_connect_swapped(controller, "notify::scanout", G_CALLBACK(update), self);
+        g_signal_connect_swapped(controller, "notify::display-active", G_CALLBACK(update), self);
         g_signal_connect_swapped(controller, "notify::state", G_CALLBACK(update), self);
         g_signal_connect_swapped(controller, "notify::config", G_CALLBACK(update), self);
         vireo_display_view_set_input(self->view, vireo_vm_controller_get_input_ops(), controller);
@@ -505,7 +514,7 @@ static GtkWidget *status_page(const char *icon, const char *title, const char *d
 
 static void vireo_display_page_init(VireoDisplayPage *self)
 {
-    GtkWidget *detached, *back, *hint_box;
+    GtkWidget *detached, *back, *hint_box, *waiting, *console;
     GSimpleAction *action;
 
     self->inhibited = g_ptr_array_new_with_free_func(g_object_unref);
@@ -540,6 +549,21 @@ static void vireo_display_page_init(VireoDisplayPage *self)
                         status_page("video-display-symbolic", _("Display Off"),
                                     _("Start the virtual machine to see its display")),
                         "off");
+
+    /* Running, with the display not turned on yet (firmware and boot
+     * loaders often use only the serial console). The button switches the
+     * VM's pane to its Console view (vm.show-page). */
+    waiting = status_page("video-display-symbolic", _("Display Not Turned On"),
+                          _("The guest has not turned on its display; its output is on the "
+                            "serial console"));
+    console = gtk_button_new_with_mnemonic(_("Show _Console"));
+    gtk_widget_add_css_class(console, "pill");
+    gtk_widget_add_css_class(console, "suggested-action");
+    gtk_widget_set_halign(console, GTK_ALIGN_CENTER);
+    gtk_actionable_set_action_name(GTK_ACTIONABLE(console), "vm.show-page");
+    gtk_actionable_set_action_target(GTK_ACTIONABLE(console), "s", "console");
+    adw_status_page_set_child(ADW_STATUS_PAGE(waiting), console);
+    gtk_stack_add_named(self->stack, waiting, "waiting");
 
     /* The screen: the view, the keyboard banner and the way back from full
      * screen over it. */

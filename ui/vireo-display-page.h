@@ -15,8 +15,9 @@ G_BEGIN_DECLS
  *
  * - Pages: "none" (no display device: the configuration has none, or the
  *   machine runs without one), "off" (a display, but the machine is off),
- *   "display" (the screen) and "detached" (the screen is in a window of its
- *   own).
+ *   "waiting" (the machine runs but the guest has not turned its display on:
+ *   where its output is, and a button to the Console view), "display" (the
+ *   screen) and "detached" (the screen is in a window of its own).
  * - While the view has the keyboard, a banner says how to release it, and
  *   the shortcut controllers of the window that would see a key before the
  *   view (the application's accelerators, mnemonics) are switched off, so
@@ -38,7 +39,7 @@ void vireo_display_page_set_controller(VireoDisplayPage *self, VireoVmController
 /* The detached window's title. */
 void vireo_display_page_set_title(VireoDisplayPage *self, const char *title);
 
-/* "none", "off", "display" or "detached". */
+/* "none", "off", "waiting", "display" or "detached". */
 const char *vireo_display_page_get_page(VireoDisplayPage *self);
 /* The screen: a page showing the display or the detached window. */
 gboolean vireo_display_page_get_showing_display(VireoDisplayPage *self);

@@ -222,6 +222,12 @@ static void power_off_action(GtkWidget *widget, const char *name, GVariant *para
     }
 }
 
+/* vm.show-page: one of the views ("console", "display", "statistics"). */
+static void show_page_action(GtkWidget *widget, const char *name, GVariant *param)
+{
+    vireo_vm_view_set_page(VIREO_VM_VIEW(widget), g_variant_get_string(param, NULL));
+}
+
 static void snapshot_action(GtkWidget *widget, const char *name, GVariant *param)
 {
     /* Never enabled: snapshots come with a later version. */
@@ -416,6 +422,7 @@ static void vireo_vm_view_class_init(VireoVmViewClass *klass)
     gtk_widget_class_install_action(widget_class, "vm.reset", NULL, reset_action);
     gtk_widget_class_install_action(widget_class, "vm.power-off", NULL, power_off_action);
     gtk_widget_class_install_action(widget_class, "vm.snapshot", NULL, snapshot_action);
+    gtk_widget_class_install_action(widget_class, "vm.show-page", "s", show_page_action);
     gtk_widget_class_install_action(widget_class, "vm.edit", NULL, edit_action);
     gtk_widget_class_install_action(widget_class, "vm.clone", NULL, clone_action);
     gtk_widget_class_install_action(widget_class, "vm.delete", NULL, delete_action);
@@ -502,7 +509,17 @@ VireoStatsView *vireo_vm_view_get_stats(VireoVmView *self)
 void vireo_vm_view_set_page(VireoVmView *self, const char *name)
 {
     g_return_if_fail(VIREO_IS_VM_VIEW(self));
-    adw_view_stack_set_visible_child_name(self->view_stack, name);
+    g_return_if_fail(name != NULL);
+
+    if (adw_view_stack_get_child_by_name(self->view_stack, name) != NULL) {
+        adw_view_stack_set_visible_child_name(self->view_stack, name);
+    }
+}
+
+const char *vireo_vm_view_get_page(VireoVmView *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_VIEW(self), NULL);
+    return adw_view_stack_get_visible_child_name(self->view_stack);
 }
 
 const char *vireo_vm_view_get_error(VireoVmView *self)

@@ -26,8 +26,9 @@ VireoVmEntry *vireo_vm_view_get_entry(VireoVmView *self);
 VireoConsoleView *vireo_vm_view_get_console(VireoVmView *self);
 VireoStatsView *vireo_vm_view_get_stats(VireoVmView *self);
 VireoDisplayPage *vireo_vm_view_get_display_page(VireoVmView *self);
-/* "console", "display" or "statistics". */
+/* "console", "display" or "statistics" (also the action vm.show-page). */
 void vireo_vm_view_set_page(VireoVmView *self, const char *name);
+const char *vireo_vm_view_get_page(VireoVmView *self);
 /* The message shown in the error bar, or NULL when it is hidden. */
 const char *vireo_vm_view_get_error(VireoVmView *self);
 

@@ -247,6 +247,63 @@ static void test_disk(void)
     gt_signal_logger_assert_no_emissions(logger);
 }
 
+static gboolean display_active(gpointer data)
+{
+    return vireo_vm_controller_get_display_active(data);
+}
+
+/* Whether the guest turned its display on: U-Boot never does, the demo
+ * program does at once. */
+static void test_display_active(void)
+{
+    g_autoptr(GtSignalLogger) logger = NULL;
+    g_autoptr(VireoVmConfig) config = NULL;
+    g_autoptr(VireoVmController) c = NULL;
+    const char *program = g_getenv("VIREO_TEST_DEMO_PROGRAM");
+    ConsoleWait w;
+
+    if (!have_firmware()) {
+        return;
+    }
+    logger = gt_signal_logger_new();
+    config = vireo_demo_config_new_console();
+    vireo_vm_config_set_display(config, VIREO_DISPLAY_VIRTIO_GPU);
+    c = vireo_vm_controller_new(config);
+    gt_signal_logger_connect(logger, c, "state-changed");
+    gt_signal_logger_connect(logger, c, "notify::display-active");
+    g_assert_false(vireo_vm_controller_get_display_active(c));
+    vireo_vm_controller_start(c);
+    expect_state(logger, c, VIREO_VM_STATE_RUNNING);
+    w = (ConsoleWait){ c, "=> ", 1 };
+    wait_for(console_has, &w, "the U-Boot prompt");
+    g_assert_nonnull(vireo_vm_controller_get_scanout(c));
+    g_assert_false(vireo_vm_controller_get_display_active(c));
+    vireo_vm_controller_power_off(c);
+    expect_state(logger, c, VIREO_VM_STATE_STOPPED);
+    gt_signal_logger_assert_no_emissions(logger);
+
+    if (program == NULL || !g_file_test(program, G_FILE_TEST_IS_REGULAR)) {
+        g_test_message("no demo program: the display turned on is not tried");
+        return;
+    }
+    vireo_vm_config_set_firmware(config, NULL);
+    vireo_vm_config_set_kernel(config, program);
+    vireo_vm_controller_set_config(c, config);
+    gt_signal_logger_connect(logger, c, "notify::config");
+    gt_signal_logger_assert_no_emissions(logger);
+    vireo_vm_controller_start(c);
+    expect_state(logger, c, VIREO_VM_STATE_RUNNING);
+    wait_for(display_active, c, "the demo program to turn its display on");
+    gt_signal_logger_assert_emission_pop(logger, c, "notify::display-active", NULL);
+    vireo_vm_controller_power_off(c);
+    /* A stopped machine's display is off, whatever the guest left. */
+    wait_for(has_emission, logger, "the display to go off");
+    gt_signal_logger_assert_emission_pop(logger, c, "notify::display-active", NULL);
+    expect_state(logger, c, VIREO_VM_STATE_STOPPED);
+    g_assert_false(vireo_vm_controller_get_display_active(c));
+    gt_signal_logger_assert_no_emissions(logger);
+}
+
 static void test_dispose_running(void)
 {
     g_autoptr(GtSignalLogger) logger = NULL;
@@ -278,6 +335,7 @@ int main(int argc, char *argv[])
     g_test_add_func("/controller/lifecycle", test_lifecycle);
     g_test_add_func("/controller/errors", test_errors);
     g_test_add_func("/controller/disk", test_disk);
+    g_test_add_func("/controller/display-active", test_display_active);
     g_test_add_func("/controller/dispose-running", test_dispose_running);
     return g_test_run();
 }

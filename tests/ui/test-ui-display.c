@@ -324,6 +324,13 @@ static VireoVmView *select_vm(VireoWindow *window, VireoVmEntry *entry)
     return VIREO_VM_VIEW(vireo_window_get_selected_view(window));
 }
 
+static gboolean console_has_prompt(gpointer data)
+{
+    g_autofree char *text = vireo_console_view_dup_text(vireo_vm_view_get_console(data));
+
+    return text != NULL && strstr(text, "=> ") != NULL;
+}
+
 static gboolean have_firmware(void)
 {
     if (!g_file_test(VIREO_DEMO_FIRMWARE, G_FILE_TEST_IS_REGULAR) ||
@@ -334,9 +341,27 @@ static gboolean have_firmware(void)
     return TRUE;
 }
 
+/* The button of the "waiting" page. */
+static GtkWidget *find_button(GtkWidget *widget, const char *action)
+{
+    if (GTK_IS_BUTTON(widget) &&
+        g_strcmp0(gtk_actionable_get_action_name(GTK_ACTIONABLE(widget)), action) == 0) {
+        return widget;
+    }
+    for (GtkWidget *c = gtk_widget_get_first_child(widget); c != NULL;
+         c = gtk_widget_get_next_sibling(c)) {
+        GtkWidget *found = find_button(c, action);
+        if (found != NULL) {
+            return found;
+        }
+    }
+    return NULL;
+}
+
 /* Which page the Display view shows for a VM without a display, and for
- * one with virtio-gpu before and after it starts (U-Boot draws nothing: the
- * screen is there, blank). */
+ * one with virtio-gpu before and after it starts: U-Boot never turns the
+ * display on, so the page says that its output is on the serial console
+ * rather than showing a blank screen, and its button leads there. */
 static void test_pages(void)
 {
     g_autoptr(VireoVmConfig) plain = NULL;
@@ -348,6 +373,7 @@ static void test_pages(void)
     VireoVmEntry *entry;
     VireoVmView *view;
     VireoDisplayPage *page;
+    GtkWidget *button;
 
     if (!have_firmware()) {
         return;
@@ -383,9 +409,25 @@ static void test_pages(void)
     g_assert_cmpstr(vireo_display_page_get_page(page), ==, "off");
     gtk_widget_activate_action(GTK_WIDGET(window), "win.start", NULL);
     wait_state(entry, VIREO_VM_STATE_RUNNING, "the VM with a display to run");
-    wait_page(page, "display");
+    wait_page(page, "waiting");
     g_assert_nonnull(vireo_vm_controller_get_scanout(vireo_vm_entry_get_controller(entry)));
-    g_assert_true(vireo_display_page_get_showing_display(page));
+    g_assert_false(vireo_vm_controller_get_display_active(vireo_vm_entry_get_controller(entry)));
+    g_assert_false(vireo_display_page_get_showing_display(page));
+    /* The view already has the display, for the size it tells the guest. */
+    g_assert_nonnull(vireo_display_view_get_scanout(vireo_display_page_get_view(page)));
+    ui_screenshot("display-waiting");
+    /* Still so at U-Boot's prompt, and the button shows the console. */
+    ui_wait(console_has_prompt, view, "the U-Boot prompt");
+    g_assert_cmpstr(vireo_display_page_get_page(page), ==, "waiting");
+    button = find_button(GTK_WIDGET(page), "vm.show-page");
+    g_assert_nonnull(button);
+    g_assert_true(gtk_widget_get_mapped(button));
+    g_assert_cmpstr(
+        g_variant_get_string(gtk_actionable_get_action_target_value(GTK_ACTIONABLE(button)), NULL),
+        ==, "console");
+    g_signal_emit_by_name(button, "clicked");
+    ui_spin(100);
+    g_assert_cmpstr(vireo_vm_view_get_page(view), ==, "console");
     gtk_widget_activate_action(GTK_WIDGET(window), "win.power-off", NULL);
     wait_state(entry, VIREO_VM_STATE_STOPPED, "the VM with a display to stop");
     wait_page(page, "off");
