@@ -8,6 +8,7 @@
 #include "vireo-window.h"
 
 #include "vireo-demo.h"
+#include "vireo-import.h"
 #include "vireo-vm-editor.h"
 #include "vireo-vm-row.h"
 #include "vireo-vm-view.h"
@@ -19,6 +20,7 @@ struct _VireoWindow {
     GHashTable *views; /* id → VireoVmView, also pages of content_stack */
     char *selected_id;
     gboolean restoring;
+    GtkFileChooserNative *import_chooser;
 
     /* Template widgets */
     AdwToastOverlay *toast_overlay;
@@ -160,6 +162,46 @@ static void new_demo_action(GtkWidget *widget, const char *name, GVariant *param
     vireo_window_select_entry(self, entry);
 }
 
+/* win.import-disk: a VM that boots a disk image, chosen in a file chooser. */
+static void import_disk_action(GtkWidget *widget, const char *name, GVariant *param)
+{
+    vireo_window_import_disk(VIREO_WINDOW(widget));
+}
+
+static void on_import_response(GtkNativeDialog *dialog, int response, VireoWindow *self)
+{
+    g_autoptr(GFile) file = NULL;
+
+    if (response == GTK_RESPONSE_ACCEPT) {
+        file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
+    }
+    gtk_native_dialog_destroy(dialog);
+    g_clear_object(&self->import_chooser);
+    if (file != NULL) {
+        vireo_window_import_disk_file(self, file);
+    }
+}
+
+/* A message that needs reading and a decision: in a dialog, not a toast. */
+static void show_import_error(VireoWindow *self, const char *message)
+{
+    g_autofree char *body = NULL;
+    char first[8] = { 0 };
+    GtkWidget *dialog;
+
+    /* The reasons of the configuration's checks start in lower case. */
+    if (*message != '\0') {
+        g_unichar_to_utf8(g_unichar_toupper(g_utf8_get_char(message)), first);
+        message = g_utf8_next_char(message);
+    }
+    body = g_strconcat(first, message, NULL);
+    dialog = adw_message_dialog_new(GTK_WINDOW(self), _("Cannot Import Disk Image"), body);
+    adw_message_dialog_add_response(ADW_MESSAGE_DIALOG(dialog), "close", _("_Close"));
+    adw_message_dialog_set_default_response(ADW_MESSAGE_DIALOG(dialog), "close");
+    adw_message_dialog_set_close_response(ADW_MESSAGE_DIALOG(dialog), "close");
+    gtk_window_present(GTK_WINDOW(dialog));
+}
+
 static void go_back_action(GtkWidget *widget, const char *name, GVariant *param)
 {
     VireoWindow *self = VIREO_WINDOW(widget);
@@ -251,6 +293,10 @@ static void vireo_window_dispose(GObject *object)
 {
     VireoWindow *self = VIREO_WINDOW(object);
 
+    if (self->import_chooser != NULL) {
+        gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->import_chooser));
+        g_clear_object(&self->import_chooser);
+    }
     if (self->library != NULL) {
         g_signal_handlers_disconnect_by_data(self->library, self);
     }
@@ -295,6 +341,7 @@ static void vireo_window_class_init(VireoWindowClass *klass)
     gtk_widget_class_install_action(widget_class, "win.new-vm", NULL, new_vm_action);
     gtk_widget_class_install_action(widget_class, "win.new-demo", NULL, new_demo_action);
     gtk_widget_class_install_action(widget_class, "win.new-firmware-demo", NULL, new_demo_action);
+    gtk_widget_class_install_action(widget_class, "win.import-disk", NULL, import_disk_action);
     gtk_widget_class_install_action(widget_class, "win.go-back", NULL, go_back_action);
     gtk_widget_class_install_action(widget_class, "win.start", NULL, forward_action);
     gtk_widget_class_install_action(widget_class, "win.pause", NULL, forward_action);
@@ -374,4 +421,71 @@ GtkWidget *vireo_window_new_vm(VireoWindow *self)
     g_signal_connect_object(editor, "saved", G_CALLBACK(on_editor_saved), self, 0);
     gtk_window_present(GTK_WINDOW(editor));
     return editor;
+}
+
+GtkFileChooser *vireo_window_import_disk(VireoWindow *self)
+{
+    GtkFileFilter *images, *all;
+
+    g_return_val_if_fail(VIREO_IS_WINDOW(self), NULL);
+
+    if (self->import_chooser != NULL) {
+        gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->import_chooser));
+        g_clear_object(&self->import_chooser);
+    }
+    self->import_chooser =
+        gtk_file_chooser_native_new(_("Import a Disk Image"), GTK_WINDOW(self),
+                                    GTK_FILE_CHOOSER_ACTION_OPEN, _("_Import"), _("_Cancel"));
+    gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(self->import_chooser), TRUE);
+    /* qcow2 is listed so that choosing one explains why it cannot be used
+     * yet. */
+    images = gtk_file_filter_new();
+    gtk_file_filter_set_name(images, _("Disk Images"));
+    gtk_file_filter_add_mime_type(images, "application/x-raw-disk-image");
+    gtk_file_filter_add_pattern(images, "*.img");
+    gtk_file_filter_add_pattern(images, "*.raw");
+    gtk_file_filter_add_pattern(images, "*.qcow2");
+    gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(self->import_chooser), images);
+    all = gtk_file_filter_new();
+    gtk_file_filter_set_name(all, _("All Files"));
+    gtk_file_filter_add_pattern(all, "*");
+    gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(self->import_chooser), all);
+    gtk_file_chooser_set_filter(GTK_FILE_CHOOSER(self->import_chooser), images);
+    g_object_unref(images);
+    g_object_unref(all);
+    g_signal_connect(self->import_chooser, "response", G_CALLBACK(on_import_response), self);
+    gtk_native_dialog_show(GTK_NATIVE_DIALOG(self->import_chooser));
+    return GTK_FILE_CHOOSER(self->import_chooser);
+}
+
+VireoVmEntry *vireo_window_import_disk_file(VireoWindow *self, GFile *file)
+{
+    g_autofree char *path = NULL;
+    g_autoptr(GError) error = NULL;
+    VireoVmEntry *entry;
+    GtkWidget *view;
+
+    g_return_val_if_fail(VIREO_IS_WINDOW(self), NULL);
+    g_return_val_if_fail(G_IS_FILE(file), NULL);
+
+    path = g_file_get_path(file);
+    if (path == NULL) {
+        g_autofree char *uri = g_file_get_uri(file);
+        g_autofree char *text =
+            g_strdup_printf(_("“%s” is not a local file: copy it to this computer first"), uri);
+        show_import_error(self, text);
+        return NULL;
+    }
+    entry = vireo_import_create(self->library, path, &error);
+    if (entry == NULL) {
+        show_import_error(self, error->message);
+        return NULL;
+    }
+    /* Its output is on the serial console: the pane starts there. */
+    vireo_window_select_entry(self, entry);
+    view = vireo_window_get_selected_view(self);
+    if (view != NULL) {
+        vireo_vm_view_set_page(VIREO_VM_VIEW(view), "console");
+    }
+    return entry;
 }

@@ -24,5 +24,12 @@ GtkWidget *vireo_window_get_selected_view(VireoWindow *self);
 GtkListBox *vireo_window_get_list(VireoWindow *self);
 /* Opens the editor for a new VM and returns it. */
 GtkWidget *vireo_window_new_vm(VireoWindow *self);
+/* Opens the file chooser of New VM → Import a Disk Image and returns it;
+ * accepting a file imports it as vireo_window_import_disk_file() does. */
+GtkFileChooser *vireo_window_import_disk(VireoWindow *self);
+/* Creates a VM that boots the disk image `file` (vireo_import_create()),
+ * selects it and shows its console; or shows why it cannot, in a dialog,
+ * and returns NULL. */
+VireoVmEntry *vireo_window_import_disk_file(VireoWindow *self, GFile *file);
 
 G_END_DECLS
