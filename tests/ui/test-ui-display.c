@@ -665,7 +665,7 @@ static void test_demo(void)
 }
 
 /* A display takes three of the board's slots: the configuration and the
- * editor refuse it with more than three disks. */
+ * editor refuse it with more than three disks, two with a network card. */
 static void test_editor_disks(void)
 {
     g_autoptr(VireoVmConfig) config = vireo_demo_config_new_console();
@@ -673,7 +673,7 @@ static void test_editor_disks(void)
     VireoApplication *app;
     VireoWindow *window;
     VireoVmEntry *entry;
-    GtkWidget *editor, *row;
+    GtkWidget *editor, *row, *network;
 
     if (!have_firmware()) {
         return;
@@ -707,6 +707,23 @@ static void test_editor_disks(void)
         gtk_widget_is_sensitive(vireo_vm_editor_get_field(VIREO_VM_EDITOR(editor), "save")));
     adw_combo_row_set_selected(ADW_COMBO_ROW(row), 0);
     g_assert_null(vireo_vm_editor_get_field_error(VIREO_VM_EDITOR(editor), "display"));
+
+    /* The network card takes a slot too: four disks fit beside it alone,
+     * not beside it and a display (the configuration's own check). */
+    network = vireo_vm_editor_get_field(VIREO_VM_EDITOR(editor), "network");
+    adw_combo_row_set_selected(ADW_COMBO_ROW(network), 1);
+    g_assert_null(vireo_vm_editor_get_field_error(VIREO_VM_EDITOR(editor), "network"));
+    g_assert_true(
+        gtk_widget_is_sensitive(vireo_vm_editor_get_field(VIREO_VM_EDITOR(editor), "save")));
+    adw_combo_row_set_selected(ADW_COMBO_ROW(row), 1);
+    g_assert_cmpstr(vireo_vm_editor_get_field_error(VIREO_VM_EDITOR(editor), "display"), ==,
+                    "the board has room for at most 2 disks beside a display and a network card");
+    g_assert_false(
+        gtk_widget_is_sensitive(vireo_vm_editor_get_field(VIREO_VM_EDITOR(editor), "save")));
+    adw_combo_row_set_selected(ADW_COMBO_ROW(row), 0);
+    adw_combo_row_set_selected(ADW_COMBO_ROW(network), 0);
+    g_assert_null(vireo_vm_editor_get_field_error(VIREO_VM_EDITOR(editor), "display"));
+    g_assert_null(vireo_vm_editor_get_field_error(VIREO_VM_EDITOR(editor), "network"));
     gtk_window_destroy(GTK_WINDOW(editor));
     ui_app_quit(app);
 }
