@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#define TB_HASH_BITS  14
+#define TB_HASH_BITS  16
 #define TB_HASH_SIZE  (1u << TB_HASH_BITS)
 #define TB_MAX_BYTES  (96u << 20)
 #define PAGE_MASK     (~(uint64_t)(VIREO_PAGE_SIZE - 1))
@@ -455,6 +455,11 @@ static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
         e = tlb_fill(cpu, pc, 2, VIREO_ACCESS_FETCH);
         if (e == NULL) {
             return NULL;
+        }
+        /* With the page mapped again, the jump cache's block may do. */
+        tb = vireo_jc_lookup(cpu);
+        if (tb != NULL) {
+            return tb;
         }
     }
     ppc = e->ppage + (pc & ~PAGE_MASK);

@@ -555,7 +555,11 @@ op_CAS64 : {
     NEXT();
 }
 op_FENCE:
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (IN.flags & VIREO_IR_FENCE_STORE_LOAD) {
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    } else {
+        __atomic_thread_fence(__ATOMIC_ACQ_REL);
+    }
     NEXT();
     FP(FADD_S)
     FP(FSUB_S)

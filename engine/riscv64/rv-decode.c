@@ -746,7 +746,15 @@ static void decode32(Dc *dc, uint32_t i)
     case 0x3b: op_reg(dc, i, true); break;
     case 0x0f:
         if (FUNCT3(i) == 0) {
-            emit(dc, VIREO_OP_FENCE, 0, 0, 0, 0);
+            /* fence pred, succ: only a store (or output) before ordered
+             * with a load (or input) after needs more than TSO. fence.tso
+             * (fm = 1000) orders everything but that. */
+            unsigned pred = (i >> 24) & 0xf, succ = (i >> 20) & 0xf, fm = i >> 28;
+            VireoIrInsn *in = emit(dc, VIREO_OP_FENCE, 0, 0, 0, 0);
+            bool tso = fm == 8 && pred == 3 && succ == 3;
+            if (!tso && (pred & 0x5) && (succ & 0xa)) {
+                in->flags = VIREO_IR_FENCE_STORE_LOAD;
+            }
         } else if (FUNCT3(i) == 1) {
             helper(dc, rv_helper_fence_i, 0, 0, 0, 0, 0);
             exit_to(dc, next_pc(dc));

@@ -104,6 +104,10 @@ typedef enum {
 /* Memory-ordering bits in `flags` of AT and FENCE ops. */
 #define VIREO_IR_ACQUIRE 0x1
 #define VIREO_IR_RELEASE 0x2
+/* FENCE only: stores before it must be visible before loads after it. A
+ * fence without this bit orders loads before later accesses and stores
+ * before later stores, which a host with total store order gives for free. */
+#define VIREO_IR_FENCE_STORE_LOAD 0x4
 
 struct VireoCpu;
 struct VireoIrInsn;
