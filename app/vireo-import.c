@@ -164,7 +164,8 @@ static char *name_for(const char *image)
     if (!g_utf8_validate(base, -1, NULL)) {
         return g_strdup(_("Imported Disk"));
     }
-    name = g_utf8_substring(base, 0, VIREO_VM_CONFIG_MAX_NAME);
+    /* The end must lie within the string. */
+    name = g_utf8_substring(base, 0, MIN(g_utf8_strlen(base, -1), VIREO_VM_CONFIG_MAX_NAME));
     if (!vireo_vm_config_check_name(name, NULL)) {
         g_free(name);
         return g_strdup(_("Imported Disk"));

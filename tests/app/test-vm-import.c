@@ -78,6 +78,26 @@ static void test_config(void)
     g_assert_true(vireo_vm_config_check_files(config, NULL));
 }
 
+/* The name: the file's, without .img or .raw, cut to the longest allowed. */
+static void test_name(void)
+{
+    g_autofree char *long_name = g_strnfill(80, 'd');
+    g_autofree char *file = g_strconcat(long_name, ".img", NULL);
+    g_autofree char *image = raw_image(file);
+    g_autofree char *plain = raw_image("disk");
+    g_autoptr(VireoVmConfig) a = NULL;
+    g_autoptr(VireoVmConfig) b = NULL;
+
+    if (!have_firmware()) {
+        return;
+    }
+    a = vireo_import_config_new(image, vireo_board_find(VIREO_ARCH_RISCV64), NULL);
+    g_assert_cmpuint(strlen(vireo_vm_config_get_name(a)), ==, VIREO_VM_CONFIG_MAX_NAME);
+    g_assert_true(g_str_has_prefix(long_name, vireo_vm_config_get_name(a)));
+    b = vireo_import_config_new(plain, vireo_board_find(VIREO_ARCH_RISCV64), NULL);
+    g_assert_cmpstr(vireo_vm_config_get_name(b), ==, "disk");
+}
+
 /* The library gets the VM; the image stays where it was. */
 static void test_create(void)
 {
@@ -205,6 +225,7 @@ int main(int argc, char *argv[])
     test_fresh_dirs();
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/import/config", test_config);
+    g_test_add_func("/import/name", test_name);
     g_test_add_func("/import/create", test_create);
     g_test_add_func("/import/formats", test_formats);
     g_test_add_func("/import/read-only", test_read_only);
