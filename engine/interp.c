@@ -252,8 +252,10 @@ static bool fp_op(VireoCpu *cpu, const VireoIrInsn *in)
  * block, the retired instructions (bits 0-23), memory ops (bits 24-47) and
  * one block (bits 48-63). They are published to the vCPU's statistics on the
  * way out, before helpers (which may read instret), and at least every
- * CHECK_PERIOD blocks, when the vCPU also looks at its exit_request; so no
- * field can overflow in between. */
+ * CHECK_PERIOD blocks, so no field can overflow in between. The vCPU looks
+ * at its exit_request at every block boundary: an interrupt from another
+ * hart (an IPI that the sender's firmware spins waiting on) or a device is
+ * taken after one block, not hundreds. */
 #define CHECK_PERIOD 256
 #define PACK_INSNS   0xffffffull
 #define PACK_MEM     (0xffffffull << 24)
@@ -342,7 +344,6 @@ enter:
             }                                                                             \
             R[IN.d] = ext((type)v);                                                       \
             dtlb = cpu->dtlb;                                                             \
-            budget = 1; /* a device may have raised an interrupt */                       \
         }                                                                                 \
         NEXT();                                                                           \
     }
@@ -360,7 +361,6 @@ enter:
                 goto trapped;                                                            \
             }                                                                            \
             dtlb = cpu->dtlb;                                                            \
-            budget = 1;                                                                  \
         }                                                                                \
         NEXT();                                                                          \
     }
@@ -630,7 +630,9 @@ op_HELPER : {
     /* The instruction retired and set the pc. Helpers that change state the
      * dispatcher must see also raise exit_request. */
     packed += (IN.gidx + 1u) | (tb->acc_full & ~PACK_INSNS);
-    budget--;
+    if (--budget == 0) {
+        publish(cpu, &packed, &budget);
+    }
     if (!chain || atomic_load_explicit(&cpu->exit_request, memory_order_relaxed)) {
         goto out;
     }
@@ -659,9 +661,9 @@ op_JMPR:
     packed += tb->acc_full;
     if (unlikely(--budget == 0)) {
         publish(cpu, &packed, &budget);
-        if (atomic_load_explicit(&cpu->exit_request, memory_order_relaxed)) {
-            goto out;
-        }
+    }
+    if (unlikely(atomic_load_explicit(&cpu->exit_request, memory_order_relaxed))) {
+        goto out;
     }
     goto lookup;
 op_WFI:
@@ -681,10 +683,10 @@ linked:
 counted:
     if (unlikely(--budget == 0)) {
         publish(cpu, &packed, &budget);
-        if (atomic_load_explicit(&cpu->exit_request, memory_order_relaxed)) {
-            cpu->pc = target;
-            goto out;
-        }
+    }
+    if (unlikely(atomic_load_explicit(&cpu->exit_request, memory_order_relaxed))) {
+        cpu->pc = target;
+        goto out;
     }
     {
         /* Follow the block's own link when it is current: no lookup. */

@@ -35,7 +35,8 @@ static inline VireoJumpCacheEntry *vireo_jc_entry(VireoCpu *cpu, uint64_t pc)
 {
     /* The page number is mixed in: blocks at one offset in many pages would
      * otherwise all share a slot. */
-    return &cpu->jc[((pc >> 1) ^ (pc >> (VIREO_PAGE_SHIFT + 1)) ^ (pc >> 25)) & (VIREO_JC_SIZE - 1)];
+    return &cpu->jc[((pc >> 1) ^ (pc >> (VIREO_PAGE_SHIFT + 1)) ^ (pc >> 25)) &
+                    (VIREO_JC_SIZE - 1)];
 }
 
 /* Whether `tb` may run now at its virtual pc: the current context's
