@@ -252,6 +252,7 @@ static const struct {
     { "diskbench", check_diskbench },
     { "fb", check_fb },
     { "fbcon", check_fbcon },
+    { "stress", check_stress },
 };
 
 static enum result run_check(struct check *c)
@@ -261,11 +262,13 @@ static enum result run_check(struct check *c)
             return checks[i].run(c);
     }
     return check_fail(c, "unknown check (known: harts, smp, disk, hvc, rng, net, diskbench, fb, "
-                         "fbcon)");
+                         "fbcon, stress)");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "stress-exec") == 0)
+        return stress_exec_main();
     setup();
     /* Keep the kernel's messages from interleaving with the markers. */
     klogctl(SYSLOG_CONSOLE_LEVEL, NULL, (int)param_long("loglevel", 4));

@@ -56,3 +56,6 @@ enum result check_rng(struct check *c);
 enum result check_net(struct check *c);
 enum result check_fb(struct check *c);
 enum result check_fbcon(struct check *c);
+enum result check_stress(struct check *c);
+/* /init run again by the stress check's exec part ("/init stress-exec"). */
+int stress_exec_main(void);
