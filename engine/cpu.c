@@ -32,7 +32,8 @@ static void tlb_clear_all(VireoTlb *tlb)
             entry_clear(&tlb->i[c][i]);
         }
     }
-    tlb->has_superpages = false;
+    tlb->super_lo = VIREO_TLB_INVALID;
+    tlb->super_hi = 0;
 }
 
 void vireo_cpu_init(VireoCpu *cpu, const VireoCpuClass *cls, VireoMachine *machine, VireoTlb *tlb)
@@ -160,7 +161,7 @@ static bool entry_matches(const VireoTlbEntry *e, uint64_t va, bool match_asid, 
 void vireo_tlb_flush(VireoCpu *cpu, uint64_t va, bool match_asid, uint16_t asid)
 {
     VireoTlb *tlb = cpu->tlb;
-    bool scan = va == VIREO_TLB_INVALID || tlb->has_superpages;
+    bool scan = va == VIREO_TLB_INVALID || (va >= tlb->super_lo && va < tlb->super_hi);
 
     if (va != VIREO_TLB_INVALID) {
         va &= PAGE_MASK;
@@ -186,7 +187,8 @@ void vireo_tlb_flush(VireoCpu *cpu, uint64_t va, bool match_asid, uint16_t asid)
         }
     }
     if (va == VIREO_TLB_INVALID && !match_asid) {
-        tlb->has_superpages = false;
+        tlb->super_lo = VIREO_TLB_INVALID;
+        tlb->super_hi = 0;
     }
     VIREO_STAT_ADD(cpu, itlb_flushes, 1);
     VIREO_STAT_ADD(cpu, dtlb_flushes, 1);
@@ -240,7 +242,10 @@ static VireoTlbEntry *tlb_fill(VireoCpu *cpu, uint64_t va, unsigned size, VireoA
         tmp.flags |= VIREO_TLB_IO;
     }
     if (tmp.shift > VIREO_PAGE_SHIFT) {
-        cpu->tlb->has_superpages = true;
+        uint64_t base = va & ~((1ull << tmp.shift) - 1);
+        uint64_t end = base + (1ull << tmp.shift);
+        cpu->tlb->super_lo = MIN(cpu->tlb->super_lo, base);
+        cpu->tlb->super_hi = MAX(cpu->tlb->super_hi, end == 0 ? G_MAXUINT64 : end);
     }
     e = access == VIREO_ACCESS_FETCH ? &cpu->itlb[TLB_INDEX(va)] : &cpu->dtlb[TLB_INDEX(va)];
     *e = tmp;

@@ -204,6 +204,7 @@ static void rv_reset(void *opaque)
     rv->cycle_offset = rv->instret_offset = 0;
     memset(rv->pmpcfg, 0, sizeof rv->pmpcfg);
     memset(rv->pmpaddr, 0, sizeof rv->pmpaddr);
+    rv_pmp_update(rv);
     vireo_tlb_flush_all(cpu);
     vireo_cpu_flush_code(cpu);
     rv_update_context(rv);

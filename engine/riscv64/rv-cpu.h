@@ -92,6 +92,11 @@ struct VireoRvCpu {
     uint64_t cycle_offset, instret_offset; /* counter = retired + offset */
     uint8_t pmpcfg[PMP_ENTRIES];
     uint64_t pmpaddr[PMP_ENTRIES];
+    /* The active PMP entries in priority order, decoded from pmpcfg and
+     * pmpaddr by rv_pmp_update() whenever they change: [lo, hi) and cfg. */
+    unsigned pmp_active;
+    uint64_t pmp_lo[PMP_ENTRIES], pmp_hi[PMP_ENTRIES];
+    uint8_t pmp_cfg[PMP_ENTRIES];
 
     GMutex wfi_lock;
     GCond wfi_cond;
@@ -121,6 +126,7 @@ int rv_helper_set_fs_dirty(VireoCpu *cpu, const VireoIrInsn *insn);
 bool rv_csr_read(RvCpu *rv, unsigned csr, uint64_t *value, const VireoIrInsn *insn);
 
 /* rv-mmu.c */
+void rv_pmp_update(RvCpu *rv);
 VireoXlateResult rv_translate(VireoCpu *cpu, uint64_t va, unsigned size, VireoAccess access,
                               VireoTlbEntry *entry);
 

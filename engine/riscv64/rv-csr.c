@@ -319,6 +319,7 @@ static bool csr_write(RvCpu *rv, unsigned csr, uint64_t v, const VireoIrInsn *in
                 }
                 rv->pmpcfg[first + i] = c;
             }
+            rv_pmp_update(rv);
             vireo_tlb_flush_all(cpu);
         } else if (csr >= CSR_PMPADDR0 && csr <= CSR_PMPADDR63) {
             unsigned i = csr - CSR_PMPADDR0;
@@ -326,6 +327,7 @@ static bool csr_write(RvCpu *rv, unsigned csr, uint64_t v, const VireoIrInsn *in
                 !(i + 1 < PMP_ENTRIES && pmp_locked(rv, i + 1) &&
                   ((rv->pmpcfg[i + 1] >> 3) & 3) == 1)) {
                 rv->pmpaddr[i] = v & ((1ull << 54) - 1);
+                rv_pmp_update(rv);
                 vireo_tlb_flush_all(cpu);
             }
         }

@@ -28,29 +28,46 @@
 
 static const uint8_t perm_of_access[3] = { PMP_R, PMP_W, PMP_X };
 
-/* The byte range [lo, hi) that PMP entry i covers; false when it is off. */
-static bool pmp_range(const RvCpu *rv, unsigned i, unsigned __int128 *lo, unsigned __int128 *hi)
+/* The byte range [lo, hi) that PMP entry i covers; false when it is off or
+ * covers nothing. Addresses have at most 56 bits (pmpaddr holds bits 55:2),
+ * so every bound fits in 64 bits. */
+static bool pmp_range(const RvCpu *rv, unsigned i, uint64_t *lo, uint64_t *hi)
 {
     unsigned a = (rv->pmpcfg[i] >> 3) & 3;
     uint64_t addr = rv->pmpaddr[i];
 
     switch (a) {
     case 1: /* TOR */
-        *lo = i == 0 ? 0 : (unsigned __int128)rv->pmpaddr[i - 1] << 2;
-        *hi = (unsigned __int128)addr << 2;
-        return true;
+        *lo = i == 0 ? 0 : rv->pmpaddr[i - 1] << 2;
+        *hi = addr << 2;
+        break;
     case 2: /* NA4 */
-        *lo = (unsigned __int128)addr << 2;
+        *lo = addr << 2;
         *hi = *lo + 4;
-        return true;
+        break;
     case 3: {                                          /* NAPOT */
-        unsigned t = (unsigned)__builtin_ctzll(~addr); /* trailing ones */
-        unsigned __int128 size = (unsigned __int128)1 << (t + 3);
-        *lo = ((unsigned __int128)addr << 2) & ~(size - 1);
+        unsigned t = (unsigned)__builtin_ctzll(~addr); /* trailing ones, at most 54 */
+        uint64_t size = 1ull << (t + 3);
+        *lo = (addr << 2) & ~(size - 1);
         *hi = *lo + size;
-        return true;
+        break;
     }
     default: return false;
+    }
+    return *lo < *hi;
+}
+
+void rv_pmp_update(RvCpu *rv)
+{
+    rv->pmp_active = 0;
+    for (unsigned i = 0; i < PMP_ENTRIES; i++) {
+        uint64_t lo, hi;
+        if (pmp_range(rv, i, &lo, &hi)) {
+            rv->pmp_lo[rv->pmp_active] = lo;
+            rv->pmp_hi[rv->pmp_active] = hi;
+            rv->pmp_cfg[rv->pmp_active] = rv->pmpcfg[i];
+            rv->pmp_active++;
+        }
     }
 }
 
@@ -58,22 +75,22 @@ static bool pmp_range(const RvCpu *rv, unsigned i, unsigned __int128 *lo, unsign
  * an entry matches only part of the range (the access then fails). */
 static uint8_t pmp_perms(const RvCpu *rv, uint64_t pa, uint64_t len, unsigned priv, bool *partial)
 {
-    unsigned __int128 a = pa, b = (unsigned __int128)pa + len;
+    unsigned __int128 b = (unsigned __int128)pa + len;
 
     *partial = false;
-    for (unsigned i = 0; i < PMP_ENTRIES; i++) {
-        unsigned __int128 lo, hi;
-        if (!pmp_range(rv, i, &lo, &hi) || hi <= a || lo >= b || lo >= hi) {
+    for (unsigned i = 0; i < rv->pmp_active; i++) {
+        uint64_t lo = rv->pmp_lo[i], hi = rv->pmp_hi[i];
+        if (hi <= pa || lo >= b) {
             continue;
         }
-        if (lo > a || hi < b) {
+        if (lo > pa || hi < b) {
             *partial = true;
             return 0;
         }
-        if (priv == PRV_M && !(rv->pmpcfg[i] & PMP_L)) {
+        if (priv == PRV_M && !(rv->pmp_cfg[i] & PMP_L)) {
             return PMP_R | PMP_W | PMP_X;
         }
-        return rv->pmpcfg[i] & (PMP_R | PMP_W | PMP_X);
+        return rv->pmp_cfg[i] & (PMP_R | PMP_W | PMP_X);
     }
     return priv == PRV_M ? (PMP_R | PMP_W | PMP_X) : 0;
 }

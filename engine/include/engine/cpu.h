@@ -56,7 +56,10 @@ typedef struct VireoTlbEntry {
 typedef struct VireoTlb {
     VireoTlbEntry d[VIREO_TLB_CONTEXTS][VIREO_TLB_SIZE];
     VireoTlbEntry i[VIREO_TLB_CONTEXTS][VIREO_TLB_SIZE];
-    bool has_superpages; /* some entry maps part of a larger guest page */
+    /* Virtual range [super_lo, super_hi) that holds every guest superpage
+     * with a slice in the TLB (empty when lo >= hi): a flush by address
+     * outside it only needs the address's own slot in each array. */
+    uint64_t super_lo, super_hi;
 } VireoTlb;
 
 /* What a translation returns. */
