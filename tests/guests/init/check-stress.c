@@ -24,10 +24,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BUF_SIZE     (2u << 20)
-#define MAX_THREADS  8
-#define EXEC_ARG     "stress-exec"
-#define EXEC_SEED    0x5eed
+#define BUF_SIZE    (2u << 20)
+#define MAX_THREADS 8
+#define EXEC_ARG    "stress-exec"
+#define EXEC_SEED   0x5eed
 
 static double now(void)
 {
@@ -64,7 +64,8 @@ static long first_bad(const uint64_t *p, size_t words, uint64_t seed)
 static const char *describe(int status, char *buf, size_t size)
 {
     if (WIFSIGNALED(status))
-        snprintf(buf, size, "killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+        snprintf(buf, size, "killed by signal %d (%s)", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
     else if (WIFEXITED(status))
         snprintf(buf, size, "exit status %d", WEXITSTATUS(status));
     else
@@ -124,8 +125,10 @@ static int cow_child(uint64_t *buf, uint64_t seed, int child)
 static bool stress_fork(struct check *c, int harts, unsigned round)
 {
     size_t words = BUF_SIZE / 8;
-    uint64_t *buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    uint64_t *shared = mmap(NULL, 4096 * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    uint64_t *buf =
+        mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    uint64_t *shared =
+        mmap(NULL, 4096 * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (buf == MAP_FAILED || shared == MAP_FAILED) {
         check_fail(c, "mmap: %s", strerror(errno));
         return false;
@@ -162,7 +165,8 @@ static bool stress_fork(struct check *c, int harts, unsigned round)
             ok = false;
         } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
             char why[96];
-            check_fail(c, "round %u: forked child %d %s (10: inherited memory differs, 11: its "
+            check_fail(c,
+                       "round %u: forked child %d %s (10: inherited memory differs, 11: its "
                        "own writes, 12: pages it did not write)",
                        round, i, describe(status, why, sizeof why));
             ok = false;
@@ -264,14 +268,15 @@ static bool stress_signals(struct check *c, unsigned round)
     signal(SIGUSR1, SIG_DFL);
     if (r != 0) {
         check_fail(c, "round %u: signal ping-pong: %s", round,
-                   r == 20 ? "floating-point registers changed across a signal"
-                           : "kill failed");
+                   r == 20 ? "floating-point registers changed across a signal" : "kill failed");
         return false;
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         char why[96];
-        check_fail(c, "round %u: signal ping-pong child %s (20: its floating-point registers "
-                   "changed)", round, describe(status, why, sizeof why));
+        check_fail(c,
+                   "round %u: signal ping-pong child %s (20: its floating-point registers "
+                   "changed)",
+                   round, describe(status, why, sizeof why));
         return false;
     }
     return true;
@@ -345,8 +350,8 @@ static bool stress_faults(struct check *c, int harts, unsigned round)
     for (int i = 0; i < n; i++) {
         pthread_join(th[i], NULL);
         if (ok && (args[i].caught != args[i].iters || args[i].wrong != 0)) {
-            check_fail(c, "round %u: thread %d caught %ld of %ld write faults, %ld wrong", round,
-                       i, args[i].caught, args[i].iters, args[i].wrong);
+            check_fail(c, "round %u: thread %d caught %ld of %ld write faults, %ld wrong", round, i,
+                       args[i].caught, args[i].iters, args[i].wrong);
             ok = false;
         }
     }
