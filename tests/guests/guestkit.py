@@ -171,13 +171,14 @@ class Console:
     """A machine run with its console (stdout) and stderr captured.
 
     `poll(seconds)` reads what arrived; `seen(regex)` tells when a pattern
-    first appeared (seconds since the start)."""
+    first appeared (seconds since the start). With `stdin`, the machine's
+    input is a pipe that `send(text)` writes to (a console to type on)."""
 
-    def __init__(self, argv, env=None):
+    def __init__(self, argv, env=None, stdin=False):
         self.argv = argv
         self.start = time.monotonic()
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=env)
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         self.out = b""
         self.err = b""
         self._open = {self.proc.stdout.fileno(): "out", self.proc.stderr.fileno(): "err"}
@@ -231,6 +232,16 @@ class Console:
             if not alive:
                 return True
         return False
+
+    def send(self, text):
+        """Types `text` on the machine's input (a Console made with stdin).
+        False when the machine no longer reads it."""
+        try:
+            self.proc.stdin.write(text.encode())
+            self.proc.stdin.flush()
+            return True
+        except (BrokenPipeError, OSError, ValueError):
+            return False
 
     def kill(self):
         if self.proc.poll() is None:
