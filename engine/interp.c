@@ -108,8 +108,9 @@ static uint64_t remuw(uint64_t x, uint64_t y)
     return b == 0 ? (uint64_t)sext32(a) : (uint64_t)sext32(a % b);
 }
 
-/* Atomic read-modify-write on an aligned host word. */
-static uint64_t amo32(VireoIrOp op, uint32_t *p, uint32_t v)
+/* Atomic read-modify-write on an aligned host word. Inlined into each
+ * handler, so that the switch folds away. */
+static inline __attribute__((always_inline)) uint64_t amo32(VireoIrOp op, uint32_t *p, uint32_t v)
 {
     uint32_t old, nv;
 
@@ -133,7 +134,7 @@ static uint64_t amo32(VireoIrOp op, uint32_t *p, uint32_t v)
     return (uint64_t)sext32(old);
 }
 
-static uint64_t amo64(VireoIrOp op, uint64_t *p, uint64_t v)
+static inline __attribute__((always_inline)) uint64_t amo64(VireoIrOp op, uint64_t *p, uint64_t v)
 {
     uint64_t old, nv;
 
@@ -389,15 +390,27 @@ enter:
         }                                                            \
         NEXT();                                                      \
     }
-#define AMO(name, width)                                                      \
-    op_##name:                                                                \
-    {                                                                         \
-        void *p = vireo_cpu_atomic_addr(cpu, &IN, R[IN.a], width / 8, false); \
-        if (p == NULL) {                                                      \
-            goto trapped;                                                     \
-        }                                                                     \
-        R[IN.d] = amo##width((VireoIrOp)IN.op, p, (uint##width##_t)R[IN.b]);  \
-        NEXT();                                                               \
+/* The host address of an aligned atomic access: through the TLB when the
+ * page is writable RAM that holds no code (so LR, SC and AMOs take the same
+ * fast path as stores), else the slow path, which takes the exception and
+ * returns NULL. */
+#define ATOMIC_ADDR(va, size, is_lr)                                             \
+    ({                                                                           \
+        const VireoTlbEntry *e_ = &dtlb[TLB_INDEX(va)];                          \
+        e_->tag_w == ((va) & (~(uint64_t)(VIREO_PAGE_SIZE - 1) | ((size)-1))) && \
+                *e_->page_flags == 0                                             \
+            ? (void *)(uintptr_t)((va) + e_->addend)                             \
+            : vireo_cpu_atomic_addr(cpu, &IN, (va), (size), (is_lr));            \
+    })
+#define AMO(name, width)                                                     \
+    op_##name:                                                               \
+    {                                                                        \
+        void *p = ATOMIC_ADDR(R[IN.a], width / 8, false);                    \
+        if (p == NULL) {                                                     \
+            goto trapped;                                                    \
+        }                                                                    \
+        R[IN.d] = amo##width((VireoIrOp)IN.op, p, (uint##width##_t)R[IN.b]); \
+        NEXT();                                                              \
     }
 #define IDENT(x) (x)
 #define FP(name)                \
@@ -499,7 +512,7 @@ op_MOV:
 op_LR32:
 op_LR64 : {
     unsigned size = IN.op == VIREO_OP_LR32 ? 4 : 8;
-    void *p = vireo_cpu_atomic_addr(cpu, &IN, R[IN.a], size, true);
+    void *p = ATOMIC_ADDR(R[IN.a], size, true);
     if (p == NULL) {
         goto trapped;
     }
@@ -514,7 +527,7 @@ op_LR64 : {
 op_SC32:
 op_SC64 : {
     unsigned size = IN.op == VIREO_OP_SC32 ? 4 : 8;
-    void *p = vireo_cpu_atomic_addr(cpu, &IN, R[IN.a], size, false);
+    void *p = ATOMIC_ADDR(R[IN.a], size, false);
     bool ok = false;
     if (p == NULL) {
         goto trapped;
@@ -537,7 +550,7 @@ op_SC64 : {
 op_CAS32:
 op_CAS64 : {
     unsigned size = IN.op == VIREO_OP_CAS32 ? 4 : 8;
-    void *p = vireo_cpu_atomic_addr(cpu, &IN, R[IN.a], size, false);
+    void *p = ATOMIC_ADDR(R[IN.a], size, false);
     if (p == NULL) {
         goto trapped;
     }
