@@ -470,18 +470,19 @@ static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
     ppc = e->ppage + (pc & ~PAGE_MASK);
     link = &cpu->tb_hash[tb_hash(pc, ppc)];
     while ((tb = *link) != NULL) {
-        if (__atomic_load_n(tb->gen_ptr, __ATOMIC_RELAXED) != tb->gen) {
-            /* Its page was written since: out of the chain. Links and the
-             * jump cache may still point to it (they check the generation
-             * too), so it is freed only with the whole cache. */
+        if (tb->vpc == pc && tb->ppc == ppc && tb->flags == flags) {
+            if (__atomic_load_n(tb->gen_ptr, __ATOMIC_RELAXED) == tb->gen) {
+                goto found;
+            }
+            /* Its page was written since: out of the chain (a newer block
+             * for this key would sit in front of it). Links and the jump
+             * cache may still point to it (they check the generation too),
+             * so it is freed only with the whole cache. */
             *link = tb->next;
             tb->next = cpu->tb_stale;
             cpu->tb_stale = tb;
             cpu->tb_count--;
-            continue;
-        }
-        if (tb->vpc == pc && tb->ppc == ppc && tb->flags == flags) {
-            goto found;
+            break;
         }
         link = &tb->next;
     }
