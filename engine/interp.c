@@ -649,6 +649,9 @@ op_HELPER : {
     if (!chain || atomic_load_explicit(&cpu->exit_request, memory_order_relaxed)) {
         goto out;
     }
+    /* The helper may have changed privilege (sret, mret): the next block
+     * runs in the context it left. */
+    dtlb = cpu->dtlb;
     key = cpu->exec_key;
     goto lookup;
 }

@@ -134,6 +134,11 @@ static int pending_interrupt(RvCpu *rv)
     return -1;
 }
 
+bool rv_irq_pending(RvCpu *rv)
+{
+    return pending_interrupt(rv) >= 0;
+}
+
 static void rv_check_interrupts(VireoCpu *cpu)
 {
     RvCpu *rv = rv_cpu(cpu);

@@ -113,6 +113,9 @@ static inline RvCpu *rv_cpu(VireoCpu *cpu)
 void rv_raise(VireoCpu *cpu, uint64_t cause, uint64_t tval);
 void rv_update_context(RvCpu *rv);
 uint64_t rv_mip(RvCpu *rv);
+/* Whether an interrupt would be taken now (pending, enabled, and allowed
+ * at the current privilege). */
+bool rv_irq_pending(RvCpu *rv);
 uint64_t rv_retired(RvCpu *rv, const VireoIrInsn *insn);
 
 /* rv-csr.c: CSR instruction helper and sret/mret/sfence/wfi helpers. */

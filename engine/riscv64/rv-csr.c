@@ -367,6 +367,24 @@ static bool csr_accessible(RvCpu *rv, unsigned csr)
     return true;
 }
 
+/* After a write to `csr`: whether the rest of the block may no longer run
+ * as decoded (a new translation or PMP, or FP turned on or off, which
+ * decoding depends on), or an interrupt must be taken before the next
+ * instruction (the dispatcher is asked to look). Everything else, such as
+ * SIE cleared around a critical section, goes on in the block: the
+ * interpreter reloads the TLB context and decode key after every helper. */
+static bool write_ends_block(RvCpu *rv, unsigned csr, uint64_t fs_before)
+{
+    bool ends = csr == CSR_SATP || (csr >= CSR_PMPCFG0 && csr <= CSR_PMPADDR63) ||
+                ((fs_before == 0) != ((rv->mstatus & MSTATUS_FS) == 0));
+
+    if (rv_irq_pending(rv)) {
+        vireo_cpu_request_exit(&rv->base);
+        ends = true;
+    }
+    return ends;
+}
+
 /* insn->imm: csr number | instruction bits << 32; flags: funct3;
  * a: rs1; b: uimm; d: rd (0 for none). */
 int rv_helper_csr(VireoCpu *cpu, const VireoIrInsn *insn)
@@ -380,7 +398,7 @@ int rv_helper_csr(VireoCpu *cpu, const VireoIrInsn *insn)
     bool src_zero = imm_form ? insn->b == 0 : insn->a == 0;
     bool do_read = (funct3 & 3) != 1 || insn->d != 0;
     bool do_write = (funct3 & 3) == 1 || !src_zero;
-    uint64_t old = 0, nv;
+    uint64_t old = 0, nv, fs_before;
 
     if (!csr_accessible(rv, csr) || (do_write && (csr >> 10) == 3)) {
         cpu->pc = vireo_cpu_insn_pc(cpu, insn);
@@ -390,6 +408,7 @@ int rv_helper_csr(VireoCpu *cpu, const VireoIrInsn *insn)
     if (do_read || (funct3 & 3) != 1) {
         rv_csr_read(rv, csr, &old, insn);
     }
+    fs_before = rv->mstatus & MSTATUS_FS;
     if (do_write) {
         uint64_t base = old;
         if (csr == CSR_MIP) {
@@ -407,9 +426,7 @@ int rv_helper_csr(VireoCpu *cpu, const VireoIrInsn *insn)
     if (insn->d != 0) {
         cpu->regs[insn->d] = old;
     }
-    if (do_write) {
-        /* Interrupt enables, translation or FP state may have changed. */
-        vireo_cpu_request_exit(cpu);
+    if (do_write && write_ends_block(rv, csr, fs_before)) {
         cpu->pc = vireo_cpu_next_pc(cpu, insn);
         return VIREO_IR_EXIT;
     }
@@ -443,7 +460,9 @@ int rv_helper_mret(VireoCpu *cpu, const VireoIrInsn *insn)
     }
     rv->priv = mpp;
     rv_update_context(rv);
-    vireo_cpu_request_exit(cpu);
+    if (rv_irq_pending(rv)) {
+        vireo_cpu_request_exit(cpu);
+    }
     cpu->pc = rv->mepc;
     return VIREO_IR_EXIT;
 }
@@ -466,7 +485,9 @@ int rv_helper_sret(VireoCpu *cpu, const VireoIrInsn *insn)
     rv->mstatus &= ~MSTATUS_MPRV;
     rv->priv = spp;
     rv_update_context(rv);
-    vireo_cpu_request_exit(cpu);
+    if (rv_irq_pending(rv)) {
+        vireo_cpu_request_exit(cpu);
+    }
     cpu->pc = rv->sepc;
     return VIREO_IR_EXIT;
 }
