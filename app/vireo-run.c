@@ -1007,6 +1007,15 @@ int main(int argc, char *argv[])
         status = bad_args(_("--initrd needs --kernel"));
         goto out;
     }
+    if (opt.append != NULL && opt.kernel == NULL && opt.dtb_out == NULL) {
+        status = bad_args(_("--append needs --kernel"));
+        goto out;
+    }
+    if (opt.append != NULL && strlen(opt.append) > VIREO_VIRT_MAX_CMDLINE) {
+        status = bad_args(_("--append: the command line is %zu bytes long; at most %d"),
+                          strlen(opt.append), VIREO_VIRT_MAX_CMDLINE);
+        goto out;
+    }
     if (opt.disk_args != NULL && g_strv_length(opt.disk_args) > VIREO_VIRT_MAX_DISKS) {
         status = bad_args(_("--disk: at most %d disks"), VIREO_VIRT_MAX_DISKS);
         goto out;

@@ -412,7 +412,13 @@ GBytes *vireo_virt_build_fdt(const VireoVirtFdtParams *params, GError **error)
                     params->n_harts);
         return NULL;
     }
-    /* Grow the buffer until the tree fits (a long command line needs more). */
+    if (params->cmdline != NULL && strlen(params->cmdline) > VIREO_VIRT_MAX_CMDLINE) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG,
+                    "The kernel command line is %zu bytes long; the virt board passes at most %d",
+                    strlen(params->cmdline), VIREO_VIRT_MAX_CMDLINE);
+        return NULL;
+    }
+    /* Grow the buffer until the tree fits. */
     for (;;) {
         void *buf = g_malloc0((gsize)size);
         int err = write_tree(buf, size, params);

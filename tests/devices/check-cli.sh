@@ -22,16 +22,17 @@ expect() {
     shift 2
     "$run" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
     got=$?
+    args=$(printf '%.200s' "$*")
     if [ "$got" != "$status" ]; then
-        echo "FAIL: vireo-run $*: exit status $got, expected $status"
+        echo "FAIL: vireo-run $args: exit status $got, expected $status"
         sed 's/^/  stderr: /' "$tmp/err"
         fails=$((fails + 1))
     elif [ -n "$text" ] && ! grep -qF -- "$text" "$tmp/err"; then
-        echo "FAIL: vireo-run $*: stderr lacks “$text”"
+        echo "FAIL: vireo-run $args: stderr lacks “$text”"
         sed 's/^/  stderr: /' "$tmp/err"
         fails=$((fails + 1))
     else
-        echo "ok: vireo-run $* -> $got ($(head -n 1 "$tmp/err"))"
+        echo "ok: vireo-run $args -> $got ($(head -n 1 "$tmp/err"))"
     fi
 }
 
@@ -65,6 +66,9 @@ expect 2 "Not enough RAM for the initrd" --memory 6M --firmware "$tmp/small.bin"
 # Combinations that make no sense.
 expect 2 "nothing to run" --cpus 2
 expect 2 "--initrd needs --kernel" --initrd "$tmp/small.bin" --firmware "$tmp/small.bin"
+expect 2 "--append needs --kernel" --append "console=ttyS0" --firmware "$tmp/small.bin"
+expect 2 "--append: the command line is 100000 bytes long; at most 4096" --kernel "$tmp/small.bin" \
+    --append "$(head -c 100000 /dev/zero | tr '\0' a)"
 expect 2 "--test runs a program alone" --test "$tmp/small.bin" --kernel "$tmp/small.bin"
 expect 2 "unexpected argument" --kernel "$tmp/small.bin" extra
 expect 2 "Unknown option" --no-such-option

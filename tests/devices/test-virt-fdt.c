@@ -332,11 +332,18 @@ static void test_fdt_seeds(void)
 
 static void test_fdt_long_cmdline(void)
 {
-    g_autofree char *cmdline = g_strnfill(100000, 'a');
+    g_autofree char *cmdline = g_strnfill(VIREO_VIRT_MAX_CMDLINE, 'a');
+    g_autofree char *too_long = g_strnfill(100000, 'a');
     g_autoptr(GBytes) bytes = build(2, cmdline, false);
     const void *fdt = g_bytes_get_data(bytes, NULL);
+    g_autoptr(GError) error = NULL;
+    VireoVirtFdtParams p = { .n_harts = 1, .ram_size = 64ull << 20, .cmdline = too_long };
 
     g_assert_cmpstr(prop_str(fdt, node(fdt, "/chosen"), "bootargs"), ==, cmdline);
+    /* Longer: a clear error. */
+    g_assert_null(vireo_virt_build_fdt(&p, &error));
+    g_assert_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG);
+    g_assert_nonnull(strstr(error->message, "100000 bytes"));
 }
 
 /* virtio-mmio nodes: one per slot in use, from the highest address down

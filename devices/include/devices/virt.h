@@ -160,6 +160,9 @@ typedef struct {
 } VireoVirtFdtParams;
 
 #define VIREO_VIRT_RNG_SEED_BYTES 32
+/* The longest kernel command line the board passes (bytes, without the
+ * NUL): more than any kernel keeps (Linux on RISC-V keeps 1024). */
+#define VIREO_VIRT_MAX_CMDLINE 4096
 
 /* Builds the flattened device tree describing the board (libfdt's
  * sequential-write API). */
