@@ -253,6 +253,7 @@ static const struct {
     { "fb", check_fb },
     { "fbcon", check_fbcon },
     { "stress", check_stress },
+    { "osbench", check_osbench },
 };
 
 static enum result run_check(struct check *c)
@@ -262,13 +263,15 @@ static enum result run_check(struct check *c)
             return checks[i].run(c);
     }
     return check_fail(c, "unknown check (known: harts, smp, disk, hvc, rng, net, diskbench, fb, "
-                         "fbcon, stress)");
+                         "fbcon, stress, osbench)");
 }
 
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "stress-exec") == 0)
         return stress_exec_main();
+    if (argc > 1 && strcmp(argv[1], "osbench-exec") == 0)
+        return osbench_exec_main();
     setup();
     /* Keep the kernel's messages from interleaving with the markers. */
     klogctl(SYSLOG_CONSOLE_LEVEL, NULL, (int)param_long("loglevel", 4));

@@ -57,5 +57,8 @@ enum result check_net(struct check *c);
 enum result check_fb(struct check *c);
 enum result check_fbcon(struct check *c);
 enum result check_stress(struct check *c);
+enum result check_osbench(struct check *c);
+/* /init run again by the osbench check's fork+exec ("/init osbench-exec"). */
+int osbench_exec_main(void);
 /* /init run again by the stress check's exec part ("/init stress-exec"). */
 int stress_exec_main(void);
