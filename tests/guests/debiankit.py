@@ -45,6 +45,12 @@ TROUBLE = re.compile(
     r"Bad Linux RISCV Image magic|Wrong Image Format|Retrieving file: .*\n.*(not found|error)",
     re.I)
 
+# vireo-run writes the virtio console (hvc0) to its stdout beside the serial
+# console, and systemd starts a getty there whenever hvc0 appears: its banner
+# and login prompt can land in the middle of a command's output, glued to
+# the line after it. They are taken out of the outputs that are parsed.
+HVC_GETTY = re.compile(rf"\n*Debian GNU/Linux \S+ {HOSTNAME} hvc0\n*|{HOSTNAME} login: (?!root \()")
+
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][A-Z0-9]|\x1b[=>]")
 
 
@@ -197,7 +203,7 @@ class Machine:
         end = self.wait_for(rf"VIREO-END-{tag}-(\d+)", timeout, start)
         begin = re.compile(rf"VIREO-BEGIN-{tag}\n").search(self.text, start)
         body = self.text[begin.end() if begin else start:end.start()]
-        return int(end.group(1)), body
+        return int(end.group(1)), HVC_GETTY.sub("", body)
 
     def poweroff(self, timeout):
         """Types poweroff and waits for the machine to exit; returns its

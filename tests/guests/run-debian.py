@@ -102,8 +102,9 @@ def check_session(m, args, results):
     results.append(f"systemctl is-system-running: running at {m.marks['is-system-running']:.1f} s")
 
     status, out = m.run("dpkg -l | wc -l", 120, "dpkg -l")
-    count = out.split()[-1] if out.split() else ""
-    if status != 0 or not count.isdigit() or int(count) < 100:
+    counts = re.findall(r"^\s*(\d+)\s*$", out, re.M)
+    count = counts[-1] if counts else ""
+    if status != 0 or not count or int(count) < 100:
         raise Failure(f"dpkg -l | wc -l: status {status}, {out.strip()!r}")
     results.append(f"dpkg -l: {count} lines")
 
