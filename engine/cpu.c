@@ -5,6 +5,7 @@
  */
 #include "interp.h"
 
+#include <sched.h>
 #include <string.h>
 
 #define TB_HASH_BITS  16
@@ -424,6 +425,30 @@ uint64_t vireo_cpu_next_pc(const VireoCpu *cpu, const VireoIrInsn *insn)
 uint64_t vireo_cpu_retired(const VireoCpu *cpu, const VireoIrInsn *insn)
 {
     return vireo_cpu_icount(cpu) + insn->gidx;
+}
+
+/* ---- spin-wait hints ---- */
+
+/* Hints closer than this many instructions apart form a loop, and a loop
+ * of this many hints (some microseconds) yields the host core. A lock
+ * held by a running vCPU is released well within that. */
+#define SPIN_LOOP_INSNS  256
+#define SPIN_YIELD_HINTS 128
+
+int vireo_cpu_spin_hint(VireoCpu *cpu, const VireoIrInsn *insn)
+{
+    uint64_t now = vireo_cpu_retired(cpu, insn);
+
+    if (now - cpu->spin_at < SPIN_LOOP_INSNS) {
+        if (++cpu->spin_streak >= SPIN_YIELD_HINTS) {
+            cpu->spin_streak = 0;
+            sched_yield();
+        }
+    } else {
+        cpu->spin_streak = 0;
+    }
+    cpu->spin_at = now;
+    return 0;
 }
 
 /* ---- decoded-block cache and dispatch ---- */

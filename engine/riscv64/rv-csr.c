@@ -368,15 +368,16 @@ static bool csr_accessible(RvCpu *rv, unsigned csr)
 }
 
 /* After a write to `csr`: whether the rest of the block may no longer run
- * as decoded (a new translation or PMP, or FP turned on or off, which
- * decoding depends on), or an interrupt must be taken before the next
+ * as decoded (a new translation or PMP, or a new FP state, which decoding
+ * depends on: FP instructions trap when it is off and mark it dirty unless
+ * it is), or an interrupt must be taken before the next
  * instruction (the dispatcher is asked to look). Everything else, such as
  * SIE cleared around a critical section, goes on in the block: the
  * interpreter reloads the TLB context and decode key after every helper. */
 static bool write_ends_block(RvCpu *rv, unsigned csr, uint64_t fs_before)
 {
     bool ends = csr == CSR_SATP || (csr >= CSR_PMPCFG0 && csr <= CSR_PMPADDR63) ||
-                ((fs_before == 0) != ((rv->mstatus & MSTATUS_FS) == 0));
+                fs_before != (rv->mstatus & MSTATUS_FS);
 
     if (rv_irq_pending(rv)) {
         vireo_cpu_request_exit(&rv->base);

@@ -750,7 +750,13 @@ static void decode32(Dc *dc, uint32_t i)
              * with a load (or input) after needs more than TSO. fence.tso
              * (fm = 1000) orders everything but that. */
             unsigned pred = (i >> 24) & 0xf, succ = (i >> 20) & 0xf, fm = i >> 28;
-            VireoIrInsn *in = emit(dc, VIREO_OP_FENCE, 0, 0, 0, 0);
+            VireoIrInsn *in;
+            if (i == 0x0100000f) {
+                /* pause (Zihintpause: fence w, 0), the hint in spin loops */
+                helper(dc, vireo_cpu_spin_hint, 0, 0, 0, 0, 0);
+                break;
+            }
+            in = emit(dc, VIREO_OP_FENCE, 0, 0, 0, 0);
             bool tso = fm == 8 && pred == 3 && succ == 3;
             if (!tso && (pred & 0x5) && (succ & 0xa)) {
                 in->flags = VIREO_IR_FENCE_STORE_LOAD;

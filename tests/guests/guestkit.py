@@ -167,6 +167,32 @@ class Guest:
         return argv
 
 
+class HostLoad:
+    """`n` busy processes on the host while the block runs: a machine whose
+    vCPU threads are descheduled at awkward moments, as on a busy desktop.
+    Races that only show then (and timeouts in the guest that a slow engine
+    runs into) are what the runs under load are for."""
+
+    def __init__(self, n):
+        self.n = n
+        self.procs = []
+
+    def __enter__(self):
+        for _ in range(self.n):
+            self.procs.append(subprocess.Popen(
+                [sys.executable, "-c", "while True: pass"],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        return self
+
+    def __exit__(self, *exc):
+        for p in self.procs:
+            p.kill()
+        for p in self.procs:
+            p.wait()
+        self.procs = []
+        return False
+
+
 class Console:
     """A machine run with its console (stdout) and stderr captured.
 

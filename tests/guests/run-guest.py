@@ -22,6 +22,7 @@ run fails after a grace period instead of waiting for the whole time limit.
 usage: run-guest.py --kit DIR (--vireo-run PATH | --qemu) [--build] [--cpus N]
                     [--memory SIZE] [--firmware FILE] [--timeout S]
                     [--checks LIST] [--append ARGS] [--earlycon] [--stats]
+                    [--host-load N]
                     [--verbose]
 
 Exit status: 0 pass, 1 failure, 77 when the kit, the firmware or QEMU is
@@ -159,6 +160,8 @@ def main():
     ap.add_argument("--earlycon", action="store_true", help="add earlycon=sbi")
     ap.add_argument("--stats", action="store_true", help="print vireo-run's --stats counters")
     ap.add_argument("--verbose", action="store_true", help="print the whole console")
+    ap.add_argument("--host-load", type=int, default=0, metavar="N",
+                    help="keep N busy processes running on the host during the boot")
     args = ap.parse_args()
 
     try:
@@ -227,6 +230,9 @@ def main():
     argv = guest.qemu_argv(qemu) if args.qemu else guest.vireo_argv(args.vireo_run, stats=True)
     print("$ " + " ".join(f"'{a}'" if " " in a else a for a in argv), flush=True)
 
+    if args.host_load:
+        print(f"with {args.host_load} busy processes on the host", flush=True)
+    load = guestkit.HostLoad(args.host_load).__enter__()
     con = guestkit.Console(argv)
     failures = []
     try:
@@ -343,6 +349,7 @@ def main():
         print(line)
         return 1 if failures else 0
     finally:
+        load.__exit__(None, None, None)
         if con.status is None:
             con.kill()
         if page:

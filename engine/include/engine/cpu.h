@@ -148,6 +148,10 @@ struct VireoCpu {
     VireoTb *cur_scratch_tb; /* an uncached block (straddles two pages) */
     VireoIrBlock *scratch;   /* decoder output */
     uint64_t insns_at_reset; /* stats.insns when the architectural count was zero */
+    /* Spin-wait hints (vireo_cpu_spin_hint): where the last one retired and
+     * how many came in a row within a short distance. */
+    uint64_t spin_at;
+    unsigned spin_streak;
 
     /* counters, written only by this vCPU's thread */
     VireoVcpuStats stats;
@@ -200,6 +204,12 @@ uint64_t vireo_cpu_next_pc(const VireoCpu *cpu, const VireoIrInsn *insn);
 /* Instructions retired so far, counting those of the current block before
  * `insn`. */
 uint64_t vireo_cpu_retired(const VireoCpu *cpu, const VireoIrInsn *insn);
+
+/* A helper for the architecture's spin-wait hint (RISC-V `pause`): a no-op
+ * for the guest. When hints come in a tight loop for long (a lock whose
+ * holder's vCPU thread is not running, as on a host with fewer cores than
+ * vCPUs), the thread yields its core to the host's scheduler. */
+int vireo_cpu_spin_hint(VireoCpu *cpu, const VireoIrInsn *insn);
 
 /* Helpers return this after taking a trap: the instruction did not retire. */
 #define VIREO_IR_TRAP 2

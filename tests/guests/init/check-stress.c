@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The `stress` check: what a distribution's boot does to the memory system
  * of a multi-hart machine, all at once and for a while (vireo.stress=SECONDS,
- * 10 by default): processes forked from a parent whose threads keep writing
+ * 10 by default; vireo.stress_parts=fork,signals,faults,churn,exec picks
+ * parts): processes forked from a parent whose threads keep writing
  * (copy-on-write racing with TLB shootdowns), children that check every byte
  * they inherited and write their own, signals between processes with live
  * floating-point state, faults caught by handlers on every hart, mmap and
@@ -454,13 +455,19 @@ enum result check_stress(struct check *c)
     double seconds = (double)param_long("stress", 10);
     double start = now();
     unsigned rounds = 0;
+    /* vireo.stress_parts=fork,signals,... picks parts (all by default). */
+    const char *parts = param("stress_parts");
+#define PART(name) (parts == NULL || strstr(parts, name) != NULL)
     do {
-        if (!stress_fork(c, harts, rounds) || !stress_signals(c, rounds) ||
-            !stress_faults(c, harts, rounds) || !stress_churn(c, harts, rounds) ||
-            !stress_exec(c, harts, rounds))
+        if ((PART("fork") && !stress_fork(c, harts, rounds)) ||
+            (PART("signals") && !stress_signals(c, rounds)) ||
+            (PART("faults") && !stress_faults(c, harts, rounds)) ||
+            (PART("churn") && !stress_churn(c, harts, rounds)) ||
+            (PART("exec") && !stress_exec(c, harts, rounds)))
             return RESULT_FAIL;
         rounds++;
     } while (now() - start < seconds);
+#undef PART
     check_info(c, "%u rounds on %d harts in %.1f s", rounds, harts, now() - start);
     return RESULT_PASS;
 }
