@@ -235,7 +235,12 @@ class Machine:
         if self.log:
             self.log.close()
             self.log = None
-        self.con.proc.stdin and not self.con.proc.stdin.closed and self.con.proc.stdin.close()
+        stdin = self.con.proc.stdin
+        if stdin and not stdin.closed:
+            try:
+                stdin.close()
+            except OSError:
+                pass
 
     def timeline(self):
         order = [name for name, _ in MILESTONES] + \
