@@ -14,6 +14,12 @@ typedef struct {
     unsigned fs;  /* mstatus.FS when the block was decoded */
     bool fs_marked;
     bool end; /* the instruction ended the block */
+    /* The register the previous instruction of the block set to a constant
+     * (lui, auipc), 0 for none, and the constant: `auipc ra, hi; jalr ra,
+     * lo(ra)` (a call further than jal reaches, in every kernel) becomes a
+     * direct jump that blocks link to, instead of a computed one. */
+    unsigned const_reg;
+    uint64_t const_val;
 } Dc;
 
 static VireoIrInsn *emit(Dc *dc, VireoIrOp op, unsigned d, unsigned a, unsigned b, int64_t imm)
@@ -698,17 +704,22 @@ static void op_system(Dc *dc, uint32_t i)
 static void decode32(Dc *dc, uint32_t i)
 {
     unsigned opc = i & 0x7f;
+    unsigned const_reg = dc->const_reg;
 
+    dc->const_reg = 0;
     switch (opc) {
     case 0x37: /* lui */
         if (RD(i) != 0) {
-            emit(dc, VIREO_OP_MOVI, RD(i), 0, 0, sext(i & 0xfffff000u, 32));
+            dc->const_reg = RD(i);
+            dc->const_val = (uint64_t)sext(i & 0xfffff000u, 32);
+            emit(dc, VIREO_OP_MOVI, RD(i), 0, 0, (int64_t)dc->const_val);
         }
         break;
     case 0x17: /* auipc */
         if (RD(i) != 0) {
-            emit(dc, VIREO_OP_MOVI, RD(i), 0, 0,
-                 (int64_t)(dc->pc + (uint64_t)sext(i & 0xfffff000u, 32)));
+            dc->const_reg = RD(i);
+            dc->const_val = dc->pc + (uint64_t)sext(i & 0xfffff000u, 32);
+            emit(dc, VIREO_OP_MOVI, RD(i), 0, 0, (int64_t)dc->const_val);
         }
         break;
     case 0x6f: /* jal */
@@ -723,6 +734,16 @@ static void decode32(Dc *dc, uint32_t i)
         VireoIrInsn *in;
         if (FUNCT3(i) != 0) {
             illegal(dc);
+            break;
+        }
+        if (rs1 != 0 && rs1 == const_reg) {
+            /* The target is known: a direct jump. */
+            if (rd != 0) {
+                emit(dc, VIREO_OP_MOVI, rd, 0, 0, (int64_t)next_pc(dc));
+            }
+            emit(dc, VIREO_OP_JMP, 0, 0, 0,
+                 (int64_t)((dc->const_val + (uint64_t)imm_i(i)) & ~1ull));
+            dc->end = true;
             break;
         }
         if (rd != 0 && rd == rs1) {

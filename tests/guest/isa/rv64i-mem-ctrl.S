@@ -409,6 +409,50 @@ TEST_MAIN
     jalr ra, -16(t0)
     jal zero, fail
 4:  CHECK_EQ a0, 9
+    /* auipc or lui straight into jalr: the target is known when decoding
+     * (call and tail as the assembler expands them, unrelaxed) */
+    .option push
+    .option norelax
+    CASE 130
+    li a0, 0
+    call 1f
+2:  jal zero, 3f
+1:  li a0, 5
+    ret
+3:  CHECK_EQ a0, 5
+    CASE 131
+    la a1, 2b
+    CHECK_EQR ra, a1
+    CASE 132
+    /* rd = rs1 = t1, and rd = x0 (tail) */
+    li a0, 0
+    tail 1f
+    jal zero, fail
+1:  li a0, 6
+    CHECK_EQ a0, 6
+    CASE 133
+1:  auipc t1, 0
+    jalr t1, 12(t1)
+    jal zero, fail
+    la a1, 1b + 8
+    CHECK_EQR t1, a1
+    CASE 134
+    /* an odd immediate: bit 0 of the target is cleared */
+1:  auipc t2, 0
+    jalr ra, 13(t2)
+    jal zero, fail
+    CHECK_EQ x0, 0
+    CASE 135
+    /* a constant that another instruction overwrote is not used */
+    li a0, 0
+1:  auipc t0, 0
+    addi t0, t0, 20
+    jalr ra, 0(t0)
+    jal zero, fail
+    jal zero, fail
+    li a0, 8
+    CHECK_EQ a0, 8
+    .option pop
     .option pop
 
     /* fences */
