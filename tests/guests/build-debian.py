@@ -81,24 +81,6 @@ EXTLINUX_ROOT = (1, 2046)
 EFI_ESP = (1, 127)
 EFI_ROOT = (128, 1919)
 
-# The initramfs: Debian's default (MODULES=most) puts ~40 MiB of modules in
-# it, which every boot then loads and unpacks; the kit's machines need only
-# the virtio-mmio transport, the virtio disk and ext4 (the rest loads from the
-# root file system). Written before the kernel package is installed, so that
-# its initramfs is made once, this way.
-INITRAMFS_CONF = """\
-# build-debian.py: only the modules below (and their dependencies); Debian's
-# default is MODULES=most.
-MODULES=list
-"""
-INITRAMFS_MODULES = """\
-# build-debian.py: what the root file system on the virt board needs.
-virtio_mmio
-virtio_blk
-virtio_pci
-ext4
-"""
-
 # Files written into the system after mmdebstrap: path -> (mode, content).
 CONFIG_FILES = {
     "etc/hostname": (0o644, f"{HOSTNAME}\n"),
@@ -121,17 +103,6 @@ Name=en* eth*
 
 [Network]
 DHCP=yes
-"""),
-    # The kit's machines are emulated and often share a busy host: a device
-    # or a service may take longer than systemd's 90 s to appear or start
-    # on one hart (udev's first pass over the devices is the slowest part),
-    # and the serial getty waits for its device. Five minutes instead, so a
-    # slow boot still ends in `running` and a stuck one still fails.
-    "etc/systemd/system.conf.d/10-vireo.conf": (0o644, """\
-# build-debian.py
-[Manager]
-DefaultDeviceTimeoutSec=300s
-DefaultTimeoutStartSec=300s
 """),
     # No journal on the console: its messages would cut through what the
     # tests type and read there.
@@ -231,7 +202,7 @@ def describe_inputs(mirror):
     the whole script), as (name, value) pairs."""
     with open(os.path.abspath(__file__), "rb") as f:
         script = hashlib.sha256(f.read()).hexdigest()
-    recipe = INITRAMFS_CONF + INITRAMFS_MODULES + inspect.getsource(bootstrap)
+    recipe = inspect.getsource(bootstrap)
     tree = [("suite", SUITE), ("arch", ARCH), ("variant", "minbase"), ("mirror", mirror),
             ("packages", ",".join(PACKAGES)),
             ("bootstrap-recipe", hashlib.sha256(recipe.encode()).hexdigest())]
@@ -311,20 +282,11 @@ def write_file(root, rel, mode, content):
 
 
 def bootstrap(root, work, mirror):
-    """mmdebstrap into `root`, with the initramfs configured before the
-    kernel is installed."""
-    hook = os.path.join(work, "essential-hook.sh")
-    with open(hook, "w") as f:
-        f.write("#!/bin/sh\nset -e\n"
-                'mkdir -p "$1/etc/initramfs-tools/conf.d" "$1/usr/share/initramfs-tools/modules.d"\n'
-                f"cat > \"$1/etc/initramfs-tools/conf.d/vireo.conf\" <<'EOF'\n{INITRAMFS_CONF}EOF\n"
-                f"cat > \"$1/usr/share/initramfs-tools/modules.d/vireo.conf\" <<'EOF'\n"
-                f"{INITRAMFS_MODULES}EOF\n")
-    os.chmod(hook, 0o755)
+    """mmdebstrap into `root`: Debian's own configuration throughout,
+    the initramfs included (initramfs-tools' default, MODULES=most)."""
     started = time.monotonic()
     run(["mmdebstrap", "--mode=root", f"--arch={ARCH}", "--variant=minbase",
-         "--include=" + ",".join(PACKAGES), f"--essential-hook={hook}",
-         SUITE, root, mirror])
+         "--include=" + ",".join(PACKAGES), SUITE, root, mirror])
     log(f"mmdebstrap took {time.monotonic() - started:.0f} s")
 
 
