@@ -281,6 +281,33 @@ def write_file(root, rel, mode, content):
     os.chmod(path, mode)
 
 
+def remove_tree(path):
+    """rmtree for a work folder, after unmounting whatever a build that was
+    killed mid-way left mounted in it (mmdebstrap mounts /proc, /sys and
+    /dev/pts in the root it fills): removing through a live mount would
+    reach the host's files."""
+    if not os.path.isdir(path):
+        return
+    real = os.path.realpath(path)
+    with open("/proc/self/mounts") as f:
+        points = [line.split()[1].replace("\\040", " ") for line in f]
+    inside = sorted((p for p in points if p == real or p.startswith(real + "/")),
+                    key=len, reverse=True)
+    for point in inside:
+        if subprocess.run(["umount", "-l", point]).returncode != 0:
+            raise BuildError(f"{point} is still mounted; unmount it and remove {path}")
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def remove_stale(cache):
+    """Work and staging folders of builds that were killed (the lock is held,
+    so no build is using them)."""
+    for name in os.listdir(cache):
+        if name.startswith(("work-", "staging-")):
+            log(f"removing {name}, left by a build that did not finish")
+            remove_tree(os.path.join(cache, name))
+
+
 def bootstrap(root, work, mirror):
     """mmdebstrap into `root`: Debian's own configuration throughout,
     the initramfs included (initramfs-tools' default, MODULES=most)."""
@@ -500,6 +527,7 @@ def build(args):
         if complete(kit_dir):
             log(f"cached: {kit_dir}")
             return kit_dir
+        remove_stale(cache)
         check_prerequisites(args.mirror,
                             archive=not os.path.isfile(tree_tarball(cache, tree_pairs)))
         started = time.monotonic()
@@ -539,8 +567,8 @@ def build(args):
             if args.keep_root and os.path.isdir(root):
                 log(f"root tree kept: {root}")
             else:
-                shutil.rmtree(work, ignore_errors=True)
-            shutil.rmtree(staging, ignore_errors=True)
+                remove_tree(work)
+            remove_tree(staging)
     return kit_dir
 
 
