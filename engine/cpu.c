@@ -5,10 +5,12 @@
  */
 #include "interp.h"
 
+#include <errno.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/mman.h>
 
-#define TB_HASH_BITS  16
+#define TB_HASH_BITS  18
 #define TB_HASH_SIZE  (1u << TB_HASH_BITS)
 #define TB_MAX_BYTES  (96u << 20)
 #define PAGE_MASK     (~(uint64_t)(VIREO_PAGE_SIZE - 1))
@@ -48,6 +50,14 @@ void vireo_cpu_init(VireoCpu *cpu, const VireoCpuClass *cls, VireoMachine *machi
     cpu->dtlb = tlb->d[0];
     cpu->itlb = tlb->i[0];
     cpu->tb_hash = g_new0(VireoTb *, TB_HASH_SIZE);
+    /* Address space only: pages are backed as blocks fill them. */
+    cpu->code_buf = mmap(NULL, TB_MAX_BYTES, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (cpu->code_buf == MAP_FAILED) {
+        g_error("cannot reserve %u MiB for decoded blocks: %s", TB_MAX_BYTES >> 20,
+                g_strerror(errno));
+    }
+    cpu->code_cap = TB_MAX_BYTES;
     cpu->jc = g_new0(VireoJumpCacheEntry, VIREO_JC_SIZE);
     cpu->jc_epoch = 1;
     vireo_cpu_update_exec_key(cpu);
@@ -55,26 +65,18 @@ void vireo_cpu_init(VireoCpu *cpu, const VireoCpuClass *cls, VireoMachine *machi
     atomic_init(&cpu->exit_request, 0);
 }
 
-static void tb_free_list(VireoTb *tb)
-{
-    while (tb != NULL) {
-        VireoTb *next = tb->next;
-        g_free(tb);
-        tb = next;
-    }
-}
-
 void vireo_cpu_flush_code(VireoCpu *cpu)
 {
-    for (unsigned i = 0; i < TB_HASH_SIZE; i++) {
-        tb_free_list(cpu->tb_hash[i]);
-        cpu->tb_hash[i] = NULL;
-    }
-    tb_free_list(cpu->tb_stale);
-    cpu->tb_stale = NULL;
+    memset(cpu->tb_hash, 0, sizeof(VireoTb *) * TB_HASH_SIZE);
     cpu->tb_count = 0;
-    cpu->tb_bytes = 0;
-    vireo_cpu_bump_epoch(cpu); /* links and the jump cache point to freed blocks */
+    cpu->code_used = 0;
+    vireo_cpu_bump_epoch(cpu); /* links and the jump cache point to dropped blocks */
+}
+
+void vireo_cpu_set_code_capacity(VireoCpu *cpu, size_t bytes)
+{
+    vireo_cpu_flush_code(cpu);
+    cpu->code_cap = MIN(bytes, (size_t)TB_MAX_BYTES);
 }
 
 void vireo_cpu_set_decode_flags(VireoCpu *cpu)
@@ -88,6 +90,8 @@ void vireo_cpu_finalize(VireoCpu *cpu)
     vireo_cpu_flush_code(cpu);
     g_free(cpu->tb_hash);
     cpu->tb_hash = NULL;
+    munmap(cpu->code_buf, TB_MAX_BYTES);
+    cpu->code_buf = NULL;
     g_free(cpu->scratch);
     cpu->scratch = NULL;
     g_free(cpu->jc);
@@ -435,10 +439,8 @@ uint64_t vireo_cpu_retired(const VireoCpu *cpu, const VireoIrInsn *insn)
 #define SPIN_LOOP_INSNS  256
 #define SPIN_YIELD_HINTS 128
 
-int vireo_cpu_spin_hint(VireoCpu *cpu, const VireoIrInsn *insn)
+static void spin_step(VireoCpu *cpu, uint64_t now)
 {
-    uint64_t now = vireo_cpu_retired(cpu, insn);
-
     if (now - cpu->spin_at < SPIN_LOOP_INSNS) {
         if (++cpu->spin_streak >= SPIN_YIELD_HINTS) {
             cpu->spin_streak = 0;
@@ -448,6 +450,11 @@ int vireo_cpu_spin_hint(VireoCpu *cpu, const VireoIrInsn *insn)
         cpu->spin_streak = 0;
     }
     cpu->spin_at = now;
+}
+
+int vireo_cpu_spin_hint(VireoCpu *cpu, const VireoIrInsn *insn)
+{
+    spin_step(cpu, vireo_cpu_retired(cpu, insn));
     return 0;
 }
 
@@ -462,9 +469,12 @@ static inline unsigned tb_hash(uint64_t vpc, uint64_t ppc)
     return (unsigned)(h ^ (h >> TB_HASH_BITS) ^ (h >> (2 * TB_HASH_BITS))) & (TB_HASH_SIZE - 1);
 }
 
-static size_t tb_size(const VireoTb *tb)
+static void tb_set_origin(VireoCpu *cpu, VireoTb *tb, uint64_t ppc, uint32_t gen, uint32_t flags)
 {
-    return sizeof *tb + tb->n_ops * sizeof(VireoExecInsn) + tb->n_links * sizeof(VireoTbLink);
+    tb->ppc = ppc;
+    tb->gen_ptr = vireo_bus_code_generation_ptr(cpu->bus, ppc);
+    tb->gen = gen;
+    tb->flags = flags;
 }
 
 static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
@@ -476,6 +486,7 @@ static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
     VireoTb **link, *tb;
     VireoJumpCacheEntry *j;
     uint32_t gen;
+    size_t bytes;
 
     tb = vireo_jc_lookup(cpu);
     if (tb != NULL) {
@@ -502,10 +513,8 @@ static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
             /* Its page was written since: out of the chain (a newer block
              * for this key would sit in front of it). Links and the jump
              * cache may still point to it (they check the generation too),
-             * so it is freed only with the whole cache. */
+             * so its memory is reused only with the whole buffer's. */
             *link = tb->next;
-            tb->next = cpu->tb_stale;
-            cpu->tb_stale = tb;
             cpu->tb_count--;
             break;
         }
@@ -521,25 +530,26 @@ static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
     }
     g_assert(vireo_ir_block_check(scratch) == NULL);
     VIREO_STAT_ADD(cpu, decode_misses, 1);
-    if (cpu->tb_bytes > TB_MAX_BYTES) {
-        vireo_cpu_flush_code(cpu);
-    }
-    tb = vireo_interp_compile(scratch);
-    tb->ppc = ppc;
-    tb->gen_ptr = vireo_bus_code_generation_ptr(cpu->bus, ppc);
-    tb->gen = gen;
-    tb->flags = flags;
+    bytes = vireo_interp_tb_bytes(scratch);
     if (((pc & ~PAGE_MASK) + scratch->guest_len) > VIREO_PAGE_SIZE) {
         /* An instruction straddles two pages: the block depends on the
          * second page's mapping too, so it is used once and not cached. */
+        tb = vireo_interp_compile(scratch, g_malloc(bytes));
+        tb_set_origin(cpu, tb, ppc, gen, flags);
         cpu->cur_scratch_tb = tb;
         return tb;
     }
+    bytes = (bytes + 15u) & ~(size_t)15u;
+    if (cpu->code_used + bytes > cpu->code_cap) {
+        vireo_cpu_flush_code(cpu);
+    }
+    tb = vireo_interp_compile(scratch, cpu->code_buf + cpu->code_used);
+    cpu->code_used += bytes;
+    tb_set_origin(cpu, tb, ppc, gen, flags);
     link = &cpu->tb_hash[tb_hash(pc, ppc)];
     tb->next = *link;
     *link = tb;
     cpu->tb_count++;
-    cpu->tb_bytes += tb_size(tb);
 found:
     j = vireo_jc_entry(cpu, pc);
     j->vpc = pc;
@@ -583,6 +593,17 @@ void vireo_cpu_run(VireoCpu *cpu)
                 break;
             }
             cpu->cls->check_interrupts(cpu);
+        }
+        if (cpu->halted) {
+            /* An interrupt that ends the wait may be pending already: then
+             * WFI is a no-op, and a loop of them (firmware waiting with an
+             * IPI it has not cleared yet, as OpenSBI's secondary harts do
+             * until they are started) is a spin loop like one of pauses. */
+            cpu->cls->check_interrupts(cpu);
+            if (!cpu->halted) {
+                spin_step(cpu, vireo_cpu_icount(cpu));
+                continue;
+            }
         }
         if (cpu->halted) {
             int64_t start = g_get_monotonic_time();

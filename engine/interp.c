@@ -752,17 +752,10 @@ out:
 #undef DISPATCH
 }
 
-VireoTb *vireo_interp_compile(const VireoIrBlock *block)
+static uint32_t count_links(const VireoIrBlock *block)
 {
-    size_t code_bytes = sizeof(VireoExecInsn) * block->n_ops;
-    size_t off_bytes = sizeof(uint16_t) * (block->n_guest + 1);
     uint32_t n_links = 0;
-    size_t link_bytes;
-    VireoTb *tb;
 
-    if (handler_table == NULL) {
-        vireo_interp_exec(NULL, NULL, false);
-    }
     for (uint32_t i = 0; i < block->n_ops; i++) {
         VireoIrKind k = vireo_ir_op_kind(block->ops[i].op);
         VireoIrOp op = block->ops[i].op;
@@ -772,8 +765,26 @@ VireoTb *vireo_interp_compile(const VireoIrBlock *block)
             n_links += 2;
         }
     }
+    return n_links;
+}
+
+size_t vireo_interp_tb_bytes(const VireoIrBlock *block)
+{
+    return sizeof(VireoTb) + sizeof(VireoExecInsn) * block->n_ops +
+           sizeof(VireoTbLink) * count_links(block) + sizeof(uint16_t) * (block->n_guest + 1);
+}
+
+VireoTb *vireo_interp_compile(const VireoIrBlock *block, void *mem)
+{
+    size_t code_bytes = sizeof(VireoExecInsn) * block->n_ops;
+    uint32_t n_links = count_links(block);
+    size_t link_bytes;
+    VireoTb *tb = mem;
+
+    if (handler_table == NULL) {
+        vireo_interp_exec(NULL, NULL, false);
+    }
     link_bytes = sizeof(VireoTbLink) * n_links;
-    tb = g_malloc(sizeof *tb + code_bytes + link_bytes + off_bytes);
     tb->next = NULL;
     tb->vpc = block->pc;
     tb->ppc = 0;
@@ -800,6 +811,6 @@ VireoTb *vireo_interp_compile(const VireoIrBlock *block)
         tb->code[i].in = in;
     }
     tb->pc_off = (uint16_t *)(void *)((char *)tb->links + link_bytes);
-    memcpy(tb->pc_off, block->pc_off, off_bytes);
+    memcpy(tb->pc_off, block->pc_off, sizeof(uint16_t) * (block->n_guest + 1));
     return tb;
 }

@@ -79,8 +79,10 @@ static inline void vireo_cpu_bump_epoch(VireoCpu *cpu)
     vireo_cpu_update_exec_key(cpu);
 }
 
-/* Build the executable form of a decoded block. */
-VireoTb *vireo_interp_compile(const VireoIrBlock *block);
+/* The bytes the executable form of a decoded block takes, and building it
+ * in `mem` (that many bytes, aligned for pointers). */
+size_t vireo_interp_tb_bytes(const VireoIrBlock *block);
+VireoTb *vireo_interp_compile(const VireoIrBlock *block, void *mem);
 /* Run `tb` and the blocks it leads to through the jump cache, until a block
  * ends in a way that needs the dispatcher (a trap, an exit, a miss, or a
  * pending exit request), or `tb` alone when `chain` is false. On return

@@ -552,6 +552,54 @@ static void test_code_invalidation(Fixture *f, gconstpointer data)
     g_assert_cmpuint(st.decode_misses, ==, 4);
 }
 
+/* Decoded blocks fill their buffer: it is emptied and decoding goes on,
+ * every block still computes the right thing, and the blocks dropped are
+ * decoded again when they run next. */
+static void test_code_buffer_full(Fixture *f, gconstpointer data)
+{
+    TestCpu *t = f->cpus[0];
+    VireoCpu *cpu = &t->cpu;
+    const unsigned n_blocks = 40, ops = 24;
+    VireoVcpuStats st;
+    uint64_t expect = 0;
+
+    /* Room for a handful of these blocks at a time. */
+    vireo_cpu_set_code_capacity(cpu, 4 * ops * 64);
+    for (unsigned i = 0; i < n_blocks; i++) {
+        uint64_t pc = RAM_BASE + 0x10000 + (uint64_t)i * 0x100;
+        VireoIrBlock *b = block_new(t, pc);
+        for (unsigned k = 0; k < ops; k++) {
+            op(b, VIREO_OP_ADDI, 3, 3, 0, (int64_t)(i * ops + k));
+            expect += i * ops + k;
+        }
+        op(b, VIREO_OP_JMP, 0, 0, 0, (int64_t)(i + 1 < n_blocks ? pc + 0x100 : 0x7000));
+    }
+    for (unsigned round = 1; round <= 3; round++) {
+        run_at(t, RAM_BASE + 0x10000);
+        while (cpu->pc != 0x7000) {
+            vireo_cpu_step(cpu);
+        }
+        g_assert_cmpuint(cpu->regs[3], ==, round * expect);
+    }
+    vireo_cpu_read_stats(cpu, &st);
+    g_assert_cmpuint(st.decode_misses, ==, 3ull * n_blocks);
+    g_assert_cmpuint(st.blocks, ==, 3ull * n_blocks);
+    g_assert_cmpint(t->n_decodes, ==, 3 * (int)n_blocks);
+    g_assert_cmpuint(cpu->code_used, <=, cpu->code_cap);
+
+    /* With room for all of them, the second and third rounds decode
+     * nothing. */
+    vireo_cpu_set_code_capacity(cpu, 1u << 20);
+    for (unsigned round = 4; round <= 6; round++) {
+        run_at(t, RAM_BASE + 0x10000);
+        while (cpu->pc != 0x7000) {
+            vireo_cpu_step(cpu);
+        }
+        g_assert_cmpuint(cpu->regs[3], ==, round * expect);
+    }
+    g_assert_cmpint(t->n_decodes, ==, 4 * (int)n_blocks);
+}
+
 typedef struct {
     TestCpu *t;
     uint64_t start;
@@ -700,6 +748,7 @@ int main(int argc, char *argv[])
     ADD("/engine/interp/faults", test_interp_faults);
     ADD("/engine/tlb/thrash", test_tlb_thrash);
     ADD("/engine/code/invalidation", test_code_invalidation);
+    ADD("/engine/code/buffer-full", test_code_buffer_full);
     ADD("/engine/atomics/concurrent", test_atomics_concurrent);
     ADD("/engine/cpu/halted-time", test_halted_time);
     return g_test_run();

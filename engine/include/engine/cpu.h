@@ -141,9 +141,12 @@ struct VireoCpu {
     uint64_t exec_key;
     VireoJumpCacheEntry *jc;
     VireoTb **tb_hash;
-    VireoTb *tb_stale; /* blocks out of the hash whose page was written, freed with the rest */
+    /* Decoded blocks are carved from one buffer and dropped all at once
+     * when it is full: no allocator calls on the decode path. Blocks out
+     * of the hash (their page was written) stay there until then. */
+    uint8_t *code_buf;
+    size_t code_used, code_cap;
     uint32_t tb_count;
-    size_t tb_bytes;
     const VireoTb *cur_tb;   /* the block being executed */
     VireoTb *cur_scratch_tb; /* an uncached block (straddles two pages) */
     VireoIrBlock *scratch;   /* decoder output */
@@ -182,6 +185,9 @@ void vireo_tlb_set_context(VireoCpu *cpu, unsigned data_ctx, unsigned insn_ctx);
 
 /* Drop every decoded block. */
 void vireo_cpu_flush_code(VireoCpu *cpu);
+/* Use at most `bytes` (up to the 96 MiB reserved) for decoded blocks; the
+ * blocks there now are dropped. For tests of a full buffer. */
+void vireo_cpu_set_code_capacity(VireoCpu *cpu, size_t bytes);
 /* Re-read cls->decode_flags() after a change of the state it depends on. */
 void vireo_cpu_set_decode_flags(VireoCpu *cpu);
 /* Instructions retired since the last architectural reset of the counter. */
