@@ -27,6 +27,10 @@ struct VireoClock {
     bool quit;
     guint64 generation; /* bumped when timers or the clock change */
     VireoTimer *firing; /* timer whose callback runs now */
+    unsigned free_waiters; /* vireo_timer_free() calls waiting for `firing` */
+    /* While the thread sleeps: the deadline it wakes for (G_MAXUINT64 for
+     * none); 0 while it is awake. A timer armed for later needs no wake-up. */
+    uint64_t sleep_deadline;
 };
 
 static gint64 host_ns(void)
@@ -117,15 +121,19 @@ static gpointer clock_thread(gpointer data)
             due->func(due->opaque);
             g_mutex_lock(&clock->lock);
             clock->firing = NULL;
-            g_cond_broadcast(&clock->cond);
+            if (clock->free_waiters > 0) {
+                g_cond_broadcast(&clock->cond);
+            }
             continue;
         }
         guint64 gen = clock->generation;
         if (!running || earliest == G_MAXUINT64) {
+            clock->sleep_deadline = G_MAXUINT64;
             while (clock->generation == gen && !clock->quit) {
                 g_cond_wait(&clock->cond, &clock->lock);
             }
         } else {
+            clock->sleep_deadline = earliest;
             /* Sleep at most an hour at a time: far deadlines (a guest may
              * program one centuries ahead) are re-evaluated on waking. */
             gint64 wait_us = MIN(vireo_clock_ns_until(clock, earliest) / 1000 + 1,
@@ -137,6 +145,7 @@ static gpointer clock_thread(gpointer data)
                 }
             }
         }
+        clock->sleep_deadline = 0;
     }
     g_mutex_unlock(&clock->lock);
     return NULL;
@@ -233,7 +242,9 @@ void vireo_timer_free(VireoTimer *timer)
     g_mutex_lock(&clock->lock);
     /* Wait for a callback of this timer that may be running now. */
     while (clock->firing == timer && g_thread_self() != clock->thread) {
+        clock->free_waiters++;
         g_cond_wait(&clock->cond, &clock->lock);
+        clock->free_waiters--;
     }
     g_ptr_array_remove(clock->timers, timer);
     g_mutex_unlock(&clock->lock);
@@ -248,7 +259,11 @@ void vireo_timer_arm(VireoTimer *timer, uint64_t deadline)
     timer->deadline = deadline;
     timer->armed = true;
     clock->generation++;
-    g_cond_broadcast(&clock->cond);
+    /* The thread rescans the timers whenever it wakes: wake it only when
+     * it sleeps past this deadline. */
+    if (deadline < clock->sleep_deadline) {
+        g_cond_broadcast(&clock->cond);
+    }
     g_mutex_unlock(&clock->lock);
 }
 
@@ -257,8 +272,7 @@ void vireo_timer_cancel(VireoTimer *timer)
     VireoClock *clock = timer->clock;
 
     g_mutex_lock(&clock->lock);
+    /* No wake-up: at worst the thread wakes once for nothing. */
     timer->armed = false;
-    clock->generation++;
-    g_cond_broadcast(&clock->cond);
     g_mutex_unlock(&clock->lock);
 }

@@ -161,7 +161,9 @@ static void rv_wait_for_interrupt(VireoCpu *cpu)
     g_mutex_lock(&rv->wfi_lock);
     while ((rv_mip(rv) & rv->mie) == 0 &&
            !atomic_load_explicit(&cpu->exit_request, memory_order_acquire)) {
+        rv->wfi_waiting = true;
         g_cond_wait(&rv->wfi_cond, &rv->wfi_lock);
+        rv->wfi_waiting = false;
     }
     g_mutex_unlock(&rv->wfi_lock);
     /* Let the loop look at the new state. */
@@ -225,8 +227,14 @@ static void rv_kick(void *opaque)
     RvCpu *rv = opaque;
 
     vireo_cpu_request_exit(&rv->base);
+    /* A waiter checks mip and exit_request under the lock before it
+     * blocks, so only one that is blocked needs the signal (a system call
+     * even with no one waiting; interrupt lines change thousands of times
+     * a second). */
     g_mutex_lock(&rv->wfi_lock);
-    g_cond_broadcast(&rv->wfi_cond);
+    if (rv->wfi_waiting) {
+        g_cond_broadcast(&rv->wfi_cond);
+    }
     g_mutex_unlock(&rv->wfi_lock);
 }
 

@@ -100,6 +100,7 @@ struct VireoRvCpu {
 
     GMutex wfi_lock;
     GCond wfi_cond;
+    bool wfi_waiting; /* blocked on wfi_cond (under wfi_lock): kicks signal it */
 };
 
 typedef struct VireoRvCpu RvCpu;
