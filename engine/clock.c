@@ -25,8 +25,8 @@ struct VireoClock {
     GPtrArray *timers;
     GThread *thread;
     bool quit;
-    guint64 generation; /* bumped when timers or the clock change */
-    VireoTimer *firing; /* timer whose callback runs now */
+    guint64 generation;    /* bumped when timers or the clock change */
+    VireoTimer *firing;    /* timer whose callback runs now */
     unsigned free_waiters; /* vireo_timer_free() calls waiting for `firing` */
     /* While the thread sleeps: the deadline it wakes for (G_MAXUINT64 for
      * none); 0 while it is awake. A timer armed for later needs no wake-up. */
