@@ -47,16 +47,18 @@ TROUBLE = re.compile(
 
 # vireo-run writes the virtio console (hvc0) to its stdout beside the serial
 # console, and systemd starts a getty there whenever hvc0 appears: its banner
-# and login prompt can land in the middle of a command's output, glued to
-# the line after it. They are taken out of the outputs that are parsed.
+# and login prompt can land anywhere in the serial console's output, in the
+# middle of a command's output or of the marker after it. They are taken out
+# of the text before anything is matched.
 HVC_GETTY = re.compile(rf"\n*Debian GNU/Linux \S+ {HOSTNAME} hvc0\n*|{HOSTNAME} login: (?!root \()")
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][A-Z0-9]|\x1b[=>]")
 
 
 def clean(text):
-    """The console text without carriage returns and terminal escapes."""
-    return ANSI.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    """The console text without carriage returns, terminal escapes and the
+    hvc0 getty's banner and login prompt."""
+    return HVC_GETTY.sub("", ANSI.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))
 
 
 def build_kit(kit_dir, jobs=2):
@@ -203,7 +205,7 @@ class Machine:
         end = self.wait_for(rf"VIREO-END-{tag}-(\d+)", timeout, start)
         begin = re.compile(rf"VIREO-BEGIN-{tag}\n").search(self.text, start)
         body = self.text[begin.end() if begin else start:end.start()]
-        return int(end.group(1)), HVC_GETTY.sub("", body)
+        return int(end.group(1)), body
 
     def poweroff(self, timeout):
         """Types poweroff and waits for the machine to exit; returns its
