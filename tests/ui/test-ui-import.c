@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "ui-helpers.h"
@@ -160,6 +161,124 @@ static void test_import(void)
     ui_app_quit(app);
 }
 
+typedef struct {
+    VireoVmView *view;
+    const char *text;
+    gsize from; /* look after this many bytes of the console's text */
+} ConsoleAfter;
+
+static gboolean console_has_after(gpointer data)
+{
+    ConsoleAfter *w = data;
+    g_autofree char *text = vireo_console_view_dup_text(vireo_vm_view_get_console(w->view));
+
+    return text != NULL && strlen(text) > w->from && strstr(text + w->from, w->text) != NULL;
+}
+
+static gsize console_length(VireoVmView *view)
+{
+    g_autofree char *text = vireo_console_view_dup_text(vireo_vm_view_get_console(view));
+
+    return text != NULL ? strlen(text) : 0;
+}
+
+/* Waits up to `seconds` (a whole distribution booting on a busy host takes
+ * longer than ui_wait() allows). */
+static void wait_long(UiCondition cond, gpointer data, const char *what, guint seconds)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)seconds * G_USEC_PER_SEC;
+
+    while (!cond(data)) {
+        if (g_get_monotonic_time() > deadline) {
+            g_error("timed out after %u s waiting for %s", seconds, what);
+        }
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(1000);
+    }
+}
+
+static void type_line(VireoVmView *view, const char *line)
+{
+    g_autofree char *text = g_strconcat(line, "\r", NULL);
+
+    g_signal_emit_by_name(vireo_console_view_get_terminal(vireo_vm_view_get_console(view)),
+                          "commit", text, (guint)strlen(text));
+}
+
+/* The Debian kit's disk image (tests/guests/build-debian.py), imported as a
+ * user would and started with one click: Debian's systemd reaches a root
+ * shell on the Console view, says `running`, and powers the machine off.
+ * Runs where VIREO_DEBIAN_KIT names the kit's folder (the slow suite). */
+static void test_import_debian(void)
+{
+    const char *kit = g_getenv("VIREO_DEBIAN_KIT");
+    g_autofree char *source = NULL;
+    g_autofree char *dir = NULL;
+    g_autofree char *image = NULL;
+    g_autoptr(GError) error = NULL;
+    VireoApplication *app;
+    VireoWindow *window;
+    GtkFileChooser *chooser;
+    VireoVmEntry *entry;
+    VireoVmView *view;
+    ConsoleAfter w;
+    int status = -1;
+
+    if (kit == NULL) {
+        g_test_skip("VIREO_DEBIAN_KIT is not set (the slow suite sets it)");
+        return;
+    }
+    source = g_build_filename(kit, "debian-extlinux.img", NULL);
+    if (!g_file_test(source, G_FILE_TEST_IS_REGULAR)) {
+        g_test_skip("the Debian kit is not built (tests/guests/build-debian.py)");
+        return;
+    }
+    if (!have_firmware()) {
+        return;
+    }
+    /* The kit's images are read-only links into its cache: import a copy,
+     * as a user would import a downloaded image. */
+    dir = g_build_filename(g_get_user_cache_dir(), "images", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+    image = g_build_filename(dir, "debian-13-riscv64.img", NULL);
+    {
+        const char *argv[] = { "cp", "--reflink=auto", "--sparse=always", source, image, NULL };
+        g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
+                                   NULL, &status, &error));
+        g_assert_no_error(error);
+        g_assert_true(g_spawn_check_wait_status(status, NULL));
+        g_assert_cmpint(g_chmod(image, 0644), ==, 0);
+    }
+
+    app = ui_app_start();
+    window = ui_app_window(app);
+    chooser = vireo_window_import_disk(window);
+    ui_spin(300);
+    choose(chooser, image);
+    entry = vireo_window_get_selected_entry(window);
+    g_assert_nonnull(entry);
+    g_assert_cmpstr(vireo_vm_config_get_name(vireo_vm_entry_get_config(entry)), ==,
+                    "debian-13-riscv64");
+    view = VIREO_VM_VIEW(vireo_window_get_selected_view(window));
+
+    gtk_widget_activate_action(GTK_WIDGET(window), "win.start", NULL);
+    w = (ConsoleAfter){ view, "root@vireo-debian:~# ", 0 };
+    wait_long(console_has_after, &w, "Debian's root shell on the console", 400);
+    g_assert_cmpstr(vireo_vm_view_get_page(view), ==, "console");
+    w = (ConsoleAfter){ view, "\nrunning", console_length(view) };
+    type_line(view, "systemctl is-system-running --wait");
+    wait_long(console_has_after, &w, "systemd's “running”", 300);
+    w = (ConsoleAfter){ view, "inet 10.0.2.15/", console_length(view) };
+    type_line(view, "for i in $(seq 90); do ip -4 -o addr show | grep -q 'inet 10[.]0[.]2[.]15/' "
+                    "&& break; sleep 1; done; ip -4 -o addr show");
+    wait_long(console_has_after, &w, "the address from the user network", 60);
+    ui_screenshot("import-debian");
+    type_line(view, "poweroff");
+    wait_long(is_stopped, entry, "the guest to power the machine off", 120);
+    g_assert_null(vireo_vm_view_get_error(view));
+    ui_app_quit(app);
+}
+
 /* The AdwMessageDialog the window shows, or NULL. */
 static AdwMessageDialog *find_dialog(void)
 {
@@ -222,5 +341,6 @@ int main(int argc, char *argv[])
     gtk_test_init(&argc, &argv, NULL);
     g_test_add_func("/ui/import/disk-image", test_import);
     g_test_add_func("/ui/import/qcow2", test_qcow2);
+    g_test_add_func("/ui/import/debian", test_import_debian);
     return g_test_run();
 }
