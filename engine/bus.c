@@ -167,6 +167,11 @@ const VireoRegion *vireo_bus_find(const VireoBus *bus, uint64_t addr)
     guint lo = 0, hi = bus->regions->len;
     const VireoRegion *regions = (const VireoRegion *)(void *)bus->regions->data;
 
+    /* Main RAM first: page-table walks and TLB fills look it up millions
+     * of times a second. */
+    if (bus->ram_index >= 0 && addr - regions[bus->ram_index].base < regions[bus->ram_index].size) {
+        return &regions[bus->ram_index];
+    }
     while (lo < hi) {
         guint mid = (lo + hi) / 2;
         const VireoRegion *r = &regions[mid];
