@@ -75,7 +75,7 @@ typedef struct VireoTb VireoTb;
 
 /* The jump cache: the last block run at a virtual pc, per translation
  * context, so that going from one block to the next costs one lookup. */
-#define VIREO_JC_BITS 14
+#define VIREO_JC_BITS 16
 #define VIREO_JC_SIZE (1u << VIREO_JC_BITS)
 
 typedef struct VireoJumpCacheEntry {
