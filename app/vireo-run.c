@@ -24,6 +24,8 @@
 #include "display/sdl-window.h"
 #include "engine/arch.h"
 #include "engine/error.h"
+#include "engine/gdbstub.h"
+#include "engine/riscv.h"
 
 /* Exit statuses besides the guest's own. */
 #define EXIT_FAULT     1
@@ -40,6 +42,9 @@ typedef struct {
     unsigned n_disks;
     char *net;
     VireoNetConfig *net_config; /* NULL: no network */
+    char *gdb;                  /* --gdb: where the debugger connects */
+    char *gdb_wait;             /* --gdb-wait: yes (default) or no */
+    bool gdb_wait_flag;
     int cpus;
     int timeout;
     gboolean stats;
@@ -294,6 +299,7 @@ static void print_stats(VireoMachine *machine, double seconds)
 
 typedef struct {
     int done[2]; /* written once the machine has stopped */
+    VireoGdbStub *gdb;
 } RunState;
 
 /* The --display window, on the main thread; the console then runs on a
@@ -343,6 +349,11 @@ static void on_machine_event(VireoMachine *machine, VireoMachineState state, voi
 
     if (state == VIREO_MACHINE_STOPPED) {
         guint8 b = 1;
+        if (rs->gdb != NULL) {
+            int code = 0;
+            vireo_machine_exit_reason(machine, &code, NULL);
+            vireo_gdb_stub_machine_stopped(rs->gdb, code);
+        }
         G_GNUC_UNUSED ssize_t n = write(rs->done[1], &b, 1);
         stop_window();
     }
@@ -612,7 +623,7 @@ static int run(const Options *opt, uint64_t ram_size)
         .gl = display.gl,
         .gl_error = display.gl_error,
     };
-    RunState rs = { { -1, -1 } };
+    RunState rs = { { -1, -1 }, NULL };
     Output out = { .rings = { ring, hvc_ring }, .wake = { -1, -1 } };
     Input input = { 0 };
     VireoBoard *board = NULL;
@@ -654,6 +665,28 @@ static int run(const Options *opt, uint64_t ram_size)
         return EXIT_FAULT;
     }
     signal(SIGPIPE, SIG_IGN);
+    if (opt->gdb != NULL) {
+        vireo_machine_set_start_paused(machine, opt->gdb_wait_flag);
+        rs.gdb = vireo_gdb_stub_new(machine, vireo_rv_gdb_arch(), opt->gdb, &error);
+        if (rs.gdb == NULL) {
+            g_printerr("vireo-run: --gdb: %s\n", error->message);
+            vireo_machine_free(machine);
+            vireo_ring_free(ring);
+            vireo_ring_free(hvc_ring);
+            close(rs.done[0]);
+            close(rs.done[1]);
+            close(out.wake[0]);
+            close(out.wake[1]);
+            return EXIT_BAD_ARGS;
+        }
+        if (opt->gdb_wait_flag) {
+            g_printerr(_("vireo-run: waiting for a debugger on %s\n"),
+                       vireo_gdb_stub_address(rs.gdb));
+        } else {
+            g_printerr(_("vireo-run: a debugger can connect on %s\n"),
+                       vireo_gdb_stub_address(rs.gdb));
+        }
+    }
     vireo_machine_set_event_func(machine, on_machine_event, &rs);
     out.thread = g_thread_new("console-out", output_thread, &out);
     if (tty) {
@@ -661,7 +694,7 @@ static int run(const Options *opt, uint64_t ram_size)
     }
 
     started = g_get_monotonic_time();
-    if (opt->test != NULL && opt->timeout > 0) {
+    if (opt->test != NULL && opt->timeout > 0 && opt->gdb == NULL) {
         deadline = started + (gint64)opt->timeout * G_USEC_PER_SEC;
     }
     if (vireo_board_get_input(board) != NULL) {
@@ -695,6 +728,7 @@ static int run(const Options *opt, uint64_t ram_size)
     if (opt->stats) {
         print_stats(machine, seconds);
     }
+    g_clear_pointer(&rs.gdb, vireo_gdb_stub_free);
 
     if (error != NULL) {
         g_printerr("vireo-run: %s\n", error->message);
@@ -884,6 +918,8 @@ static void options_clear(Options *o)
     g_free(o->test);
     g_strfreev(o->disk_args);
     g_free(o->net);
+    g_free(o->gdb);
+    g_free(o->gdb_wait);
     vireo_net_config_free(o->net_config);
     for (unsigned i = 0; i < o->n_disks; i++) {
         g_free((char *)o->disks[i].path);
@@ -939,6 +975,14 @@ int main(int argc, char *argv[])
           N_("When the machine stops, write the display's last frame to FILE: PNG when the "
              "name ends in .png, PPM otherwise (needs --gpu)"),
           N_("FILE") },
+        { "gdb", 0, 0, G_OPTION_ARG_STRING, &opt.gdb,
+          N_("Wait for a GDB debugger on “tcp:[HOST]:PORT” (127.0.0.1 unless HOST is given) or "
+             "“unix:PATH”; the machine starts stopped before its first instruction"),
+          N_("tcp:[HOST]:PORT|unix:PATH") },
+        { "gdb-wait", 0, 0, G_OPTION_ARG_STRING, &opt.gdb_wait,
+          N_("With --gdb: “no” runs the machine at once instead of waiting for the debugger "
+             "(default “yes”)"),
+          N_("yes|no") },
         { "version", 'V', 0, G_OPTION_ARG_NONE, &opt.version, N_("Print the version and exit"),
           NULL },
         { NULL },
@@ -992,6 +1036,24 @@ int main(int argc, char *argv[])
     if (opt.cpus < 1 || opt.cpus > VIREO_VIRT_MAX_HARTS) {
         status =
             bad_args(_("--cpus: %d is out of range (1 to %d)"), opt.cpus, VIREO_VIRT_MAX_HARTS);
+        goto out;
+    }
+    opt.gdb_wait_flag = true;
+    if (opt.gdb_wait != NULL) {
+        if (strcmp(opt.gdb_wait, "no") == 0) {
+            opt.gdb_wait_flag = false;
+        } else if (strcmp(opt.gdb_wait, "yes") != 0) {
+            status = bad_args(_("--gdb-wait: “%s” is not yes or no"), opt.gdb_wait);
+            goto out;
+        }
+        if (opt.gdb == NULL) {
+            status = bad_args(_("--gdb-wait needs --gdb"));
+            goto out;
+        }
+    }
+    if (opt.gdb != NULL && !g_str_has_prefix(opt.gdb, "tcp:") &&
+        !g_str_has_prefix(opt.gdb, "unix:")) {
+        status = bad_args(_("--gdb: “%s” is not tcp:[HOST]:PORT or unix:PATH"), opt.gdb);
         goto out;
     }
     if (opt.timeout < 0) {

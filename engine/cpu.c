@@ -73,6 +73,55 @@ void vireo_cpu_flush_code(VireoCpu *cpu)
     vireo_cpu_bump_epoch(cpu); /* links and the jump cache point to dropped blocks */
 }
 
+void vireo_cpu_set_debug(VireoCpu *cpu, VireoCpuDebug *debug)
+{
+    cpu->debug = debug;
+    vireo_cpu_debug_changed(cpu);
+}
+
+void vireo_cpu_debug_changed(VireoCpu *cpu)
+{
+    /* Blocks were decoded for the old breakpoints and stepping, TLB entries
+     * filled for the old watchpoints. */
+    vireo_cpu_flush_code(cpu);
+    tlb_clear_all(cpu->tlb);
+}
+
+/* Whether a watchpoint lies in the 4 KiB page at `vpage`. */
+static bool debug_watches_page(const VireoCpu *cpu, uint64_t vpage)
+{
+    const VireoDebugPoints *p = cpu->debug->points;
+
+    for (unsigned i = 0; i < p->n_watchpoints; i++) {
+        const VireoWatchpoint *w = &p->watchpoints[i];
+        if (w->addr < vpage + VIREO_PAGE_SIZE && vpage <= w->addr + w->len - 1) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A load or store of [va, va + size) went through a watched page: report a
+ * hit after the instruction (blocks hold one instruction while watchpoints
+ * are set, and the interpreter leaves at the block's end on exit_request). */
+static void debug_check_watch(VireoCpu *cpu, uint64_t va, unsigned size, VireoWatchKind how)
+{
+    const VireoDebugPoints *p = cpu->debug->points;
+
+    for (unsigned i = 0; i < p->n_watchpoints; i++) {
+        const VireoWatchpoint *w = &p->watchpoints[i];
+        if ((w->kind & how) && va < w->addr + w->len && w->addr < va + size) {
+            if (cpu->debug->event == VIREO_DEBUG_NONE) {
+                cpu->debug->event = VIREO_DEBUG_WATCH;
+                cpu->debug->event_addr = w->addr;
+                cpu->debug->event_how = w->kind;
+            }
+            vireo_cpu_request_exit(cpu);
+            return;
+        }
+    }
+}
+
 void vireo_cpu_set_code_capacity(VireoCpu *cpu, size_t bytes)
 {
     vireo_cpu_flush_code(cpu);
@@ -246,6 +295,11 @@ static VireoTlbEntry *tlb_fill(VireoCpu *cpu, uint64_t va, unsigned size, VireoA
     } else {
         tmp.flags |= VIREO_TLB_IO;
     }
+    if (cpu->debug != NULL && access != VIREO_ACCESS_FETCH &&
+        cpu->debug->points->n_watchpoints > 0 && debug_watches_page(cpu, vpage)) {
+        tmp.tag_r = tmp.tag_w = VIREO_TLB_INVALID;
+        tmp.flags |= VIREO_TLB_WATCH;
+    }
     if (tmp.shift > VIREO_PAGE_SHIFT) {
         uint64_t base = va & ~((1ull << tmp.shift) - 1);
         uint64_t end = base + (1ull << tmp.shift);
@@ -296,6 +350,9 @@ static bool load_one(VireoCpu *cpu, uint64_t va, unsigned size, uint64_t *value)
     }
     *value = 0;
     memcpy(value, (const void *)(uintptr_t)(va + e->addend), size);
+    if (e->flags & VIREO_TLB_WATCH) {
+        debug_check_watch(cpu, va, size, VIREO_WATCH_READ);
+    }
     return true;
 }
 
@@ -318,6 +375,9 @@ static bool store_one(VireoCpu *cpu, uint64_t va, unsigned size, uint64_t value)
     memcpy((void *)(uintptr_t)(va + e->addend), &value, size);
     if (*e->page_flags != 0) {
         vireo_bus_note_ram_write(cpu->bus, pa, size);
+    }
+    if (e->flags & VIREO_TLB_WATCH) {
+        debug_check_watch(cpu, va, size, VIREO_WATCH_WRITE);
     }
     return true;
 }
@@ -399,6 +459,10 @@ void *vireo_cpu_atomic_addr(VireoCpu *cpu, const VireoIrInsn *insn, uint64_t va,
     pa = e->ppage + (va & ~PAGE_MASK);
     if (!is_lr && *e->page_flags != 0) {
         vireo_bus_note_ram_write(cpu->bus, pa, size);
+    }
+    if (e->flags & VIREO_TLB_WATCH) {
+        /* LR reads; SC, AMOs and CAS read and write. */
+        debug_check_watch(cpu, va, size, is_lr ? VIREO_WATCH_READ : VIREO_WATCH_ACCESS);
     }
     return (void *)(uintptr_t)(va + e->addend);
 }
@@ -584,11 +648,34 @@ void vireo_cpu_step(VireoCpu *cpu)
     dispatch_once(cpu, false);
 }
 
+/* Single-stepping under a debugger: one instruction (blocks hold one while
+ * stepping) with interrupts masked, then every vCPU stops. */
+static void debug_step(VireoCpu *cpu)
+{
+    atomic_store_explicit(&cpu->exit_request, 0, memory_order_relaxed);
+    if (vireo_machine_vcpu_should_stop(cpu->machine)) {
+        return;
+    }
+    dispatch_once(cpu, false);
+    if (cpu->debug->event == VIREO_DEBUG_NONE) {
+        cpu->debug->event = VIREO_DEBUG_STEP;
+    }
+    vireo_machine_request_debug_stop(cpu->machine);
+}
+
 void vireo_cpu_run(VireoCpu *cpu)
 {
+    if (cpu->debug != NULL && cpu->debug->step) {
+        debug_step(cpu);
+        return;
+    }
     for (;;) {
         if (atomic_load_explicit(&cpu->exit_request, memory_order_acquire)) {
             atomic_store_explicit(&cpu->exit_request, 0, memory_order_relaxed);
+            if (cpu->debug != NULL && cpu->debug->event != VIREO_DEBUG_NONE) {
+                /* A breakpoint or watchpoint: stop every vCPU. */
+                vireo_machine_request_debug_stop(cpu->machine);
+            }
             if (vireo_machine_vcpu_should_stop(cpu->machine)) {
                 break;
             }

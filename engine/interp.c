@@ -688,6 +688,13 @@ op_WFI:
     packed += tb->acc_full;
     budget--;
     goto out;
+op_DEBUG:
+    /* Only decoded while a debugger has a breakpoint here: the instruction
+     * does not run, and the run loop stops the machine. */
+    cpu->pc = (uint64_t)IN.imm;
+    cpu->debug->event = VIREO_DEBUG_BREAKPOINT;
+    vireo_cpu_request_exit(cpu);
+    goto trapped;
 op_TRAP:
     cpu->pc = vireo_cpu_insn_pc(cpu, &IN);
     cpu->cls->raise(cpu, (uint64_t)IN.imm, (uint64_t)IN.imm2);

@@ -39,7 +39,8 @@ bool vireo_ir_op_is_terminator(VireoIrOp op)
     case VIREO_OP_JMPR:
     case VIREO_OP_EXIT:
     case VIREO_OP_TRAP:
-    case VIREO_OP_WFI: return true;
+    case VIREO_OP_WFI:
+    case VIREO_OP_DEBUG: return true;
     default: return false;
     }
 }

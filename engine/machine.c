@@ -32,6 +32,8 @@ struct VireoMachine {
     bool reset_request; /* guest asked for a reset */
     bool exit_request;  /* guest asked to stop (power-off or fault) */
     bool host_pause;    /* paused by vireo_machine_pause() */
+    bool debug_request; /* a vCPU stopped for the debugger */
+    bool start_paused;
     VireoExitReason exit_reason;
     int exit_code;
     char *exit_message;
@@ -41,6 +43,8 @@ struct VireoMachine {
     void *event_data;
     VireoMachineResetFunc reset_func;
     void *reset_data;
+    VireoMachineDebugFunc debug_func;
+    void *debug_data;
 };
 
 VireoMachine *vireo_machine_new(VireoBus *bus, VireoClock *clock)
@@ -213,6 +217,18 @@ void vireo_machine_set_reset_func(VireoMachine *machine, VireoMachineResetFunc f
     machine->reset_data = user_data;
 }
 
+void vireo_machine_set_debug_func(VireoMachine *machine, VireoMachineDebugFunc func,
+                                  void *user_data)
+{
+    machine->debug_func = func;
+    machine->debug_data = user_data;
+}
+
+void vireo_machine_set_start_paused(VireoMachine *machine, bool paused)
+{
+    machine->start_paused = paused;
+}
+
 void vireo_machine_add_cleanup(VireoMachine *machine, GDestroyNotify destroy, void *data)
 {
     Cleanup c = { destroy, data };
@@ -272,6 +288,25 @@ static gpointer supervisor_thread(gpointer data)
             }
             continue;
         }
+        if (m->debug_request && !m->exit_request) {
+            bool was_running = m->state == VIREO_MACHINE_RUNNING;
+            m->debug_request = false;
+            park_all_locked(m);
+            if (was_running) {
+                m->host_pause = true;
+                m->state = VIREO_MACHINE_PAUSED;
+                vireo_clock_pause(m->clock);
+            }
+            g_mutex_unlock(&m->lock);
+            if (was_running) {
+                emit(m, VIREO_MACHINE_PAUSED);
+            }
+            if (m->debug_func != NULL) {
+                m->debug_func(m, m->debug_data);
+            }
+            g_mutex_lock(&m->lock);
+            continue;
+        }
         if (m->exit_request) {
             park_all_locked(m);
             m->quit = true;
@@ -307,7 +342,7 @@ bool vireo_machine_start(VireoMachine *machine, GError **error)
         g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG, "The machine has no vCPU");
         return false;
     }
-    atomic_store(&m->stop_flag, false);
+    atomic_store(&m->stop_flag, m->start_paused);
     for (guint i = 0; i < m->vcpus->len; i++) {
         VcpuSlot *slot = g_ptr_array_index(m->vcpus, i);
         char name[16];
@@ -315,6 +350,17 @@ bool vireo_machine_start(VireoMachine *machine, GError **error)
         slot->thread = g_thread_new(name, vcpu_thread, slot);
     }
     m->supervisor = g_thread_new("vireo-machine", supervisor_thread, m);
+    if (m->start_paused) {
+        /* The vCPU threads park before their first instruction. */
+        m->host_pause = true;
+        m->state = VIREO_MACHINE_PAUSED;
+        while (m->n_parked < m->vcpus->len) {
+            g_cond_wait(&m->cond, &m->lock);
+        }
+        g_mutex_unlock(&m->lock);
+        emit(m, VIREO_MACHINE_PAUSED);
+        return true;
+    }
     m->state = VIREO_MACHINE_RUNNING;
     vireo_clock_resume(m->clock);
     g_mutex_unlock(&m->lock);
@@ -349,6 +395,7 @@ void vireo_machine_resume(VireoMachine *machine)
         return;
     }
     m->host_pause = false;
+    m->debug_request = false; /* a stop that came with the pause */
     m->state = VIREO_MACHINE_RUNNING;
     vireo_clock_resume(m->clock);
     if (!m->exit_request && !m->reset_request) {
@@ -394,6 +441,41 @@ void vireo_machine_request_poweroff(VireoMachine *machine, int code)
 void vireo_machine_request_fault(VireoMachine *machine, const char *message)
 {
     request_exit(machine, VIREO_EXIT_FAULT, -1, message);
+}
+
+void vireo_machine_request_debug_stop(VireoMachine *machine)
+{
+    VireoMachine *m = machine;
+
+    g_mutex_lock(&m->lock);
+    m->debug_request = true;
+    atomic_store(&m->stop_flag, true);
+    kick_all(m);
+    g_cond_broadcast(&m->cond);
+    g_mutex_unlock(&m->lock);
+}
+
+bool vireo_machine_reset_paused(VireoMachine *machine)
+{
+    VireoMachine *m = machine;
+
+    g_mutex_lock(&m->lock);
+    if (m->state != VIREO_MACHINE_PAUSED || m->quit) {
+        g_mutex_unlock(&m->lock);
+        return false;
+    }
+    g_mutex_unlock(&m->lock);
+    /* Every vCPU is parked and stays so while host_pause is set. */
+    if (m->reset_func != NULL) {
+        m->reset_func(m, m->reset_data);
+    } else {
+        vireo_bus_reset(m->bus);
+    }
+    for (guint i = 0; i < m->vcpus->len; i++) {
+        VcpuSlot *slot = g_ptr_array_index(m->vcpus, i);
+        slot->ops->reset(slot->vcpu);
+    }
+    return true;
 }
 
 void vireo_machine_request_reset(VireoMachine *machine)

@@ -133,6 +133,9 @@ bool rv_csr_read(RvCpu *rv, unsigned csr, uint64_t *value, const VireoIrInsn *in
 void rv_pmp_update(RvCpu *rv);
 VireoXlateResult rv_translate(VireoCpu *cpu, uint64_t va, unsigned size, VireoAccess access,
                               VireoTlbEntry *entry);
+/* A debugger's translation in the current data context: no permission or
+ * PMP checks, no A/D updates, no TLB fill, no exception. */
+bool rv_debug_translate(RvCpu *rv, uint64_t va, uint64_t *pa);
 
 /* rv-decode.c */
 bool rv_decode(VireoCpu *cpu, VireoIrBlock *block);

@@ -810,7 +810,8 @@ bool rv_decode(VireoCpu *cpu, VireoIrBlock *b)
     const VireoTlbEntry *e = &cpu->itlb[(b->pc >> VIREO_PAGE_SHIFT) & (VIREO_TLB_SIZE - 1)];
     /* Where permissions vary inside the page, every instruction is its own
      * block, so that a later fetch can never fault during decoding. */
-    unsigned max_guest = (e->flags & VIREO_TLB_SLOW) ? 1 : VIREO_IR_MAX_GUEST;
+    unsigned max_guest =
+        (e->flags & VIREO_TLB_SLOW) || vireo_cpu_debug_single(cpu) ? 1 : VIREO_IR_MAX_GUEST;
     uint32_t off = 0;
 
     dc.fs = (unsigned)((rv->mstatus & MSTATUS_FS) >> 13);
@@ -820,6 +821,17 @@ bool rv_decode(VireoCpu *cpu, VireoIrBlock *b)
         uint16_t lo, hi;
         uint32_t insn;
 
+        if (vireo_cpu_debug_break(cpu, pc)) {
+            /* A debugger's breakpoint: a block of its own that stops there. */
+            if (off == 0) {
+                vireo_ir_begin_guest(b, 0);
+                emit(&dc, VIREO_OP_DEBUG, 0, 0, 0, (int64_t)pc);
+                vireo_ir_end_guest(b, 2);
+            } else {
+                exit_to(&dc, pc);
+            }
+            break;
+        }
         if (!vireo_cpu_fetch16(cpu, pc, &lo)) {
             return false; /* only possible for the first instruction */
         }

@@ -112,9 +112,12 @@ static unsigned effective_priv(const RvCpu *rv, VireoAccess access)
 }
 
 /* Page walk. On success fills *pa, *perms (what this context may do through
- * the mapping without touching the PTE again), *global and *shift. */
+ * the mapping without touching the PTE again), *global and *shift. A
+ * debugger's walk (`debug`) checks neither permissions nor PMP and sets no
+ * A or D bit: it only finds the mapping. */
 static VireoXlateResult walk(RvCpu *rv, uint64_t va, VireoAccess access, unsigned priv,
-                             uint64_t *pa, uint8_t *perms, bool *global, unsigned *shift)
+                             uint64_t *pa, uint8_t *perms, bool *global, unsigned *shift,
+                             bool debug)
 {
     VireoBus *bus = rv->base.bus;
     unsigned mode = (unsigned)(rv->satp >> 60);
@@ -135,7 +138,7 @@ static VireoXlateResult walk(RvCpu *rv, uint64_t va, VireoAccess access, unsigne
         uint64_t *host;
         uint64_t pte;
 
-        if (!pmp_allows(rv, pte_addr, 8, VIREO_ACCESS_LOAD, PRV_S)) {
+        if (!debug && !pmp_allows(rv, pte_addr, 8, VIREO_ACCESS_LOAD, PRV_S)) {
             return VIREO_XLATE_ACCESS_FAULT;
         }
         host = (uint64_t *)(void *)vireo_bus_host_ptr(bus, pte_addr, 8, false);
@@ -175,6 +178,11 @@ static VireoXlateResult walk(RvCpu *rv, uint64_t va, VireoAccess access, unsigne
         can_r = can_r && ((pte & PTE_R) || (mxr && (pte & PTE_X)));
         can_w = can_w && (pte & PTE_W);
         can_x = can_x && (pte & PTE_X);
+        uint64_t offset_mask = (1ull << (12 + 9 * level)) - 1;
+        if (debug) {
+            *pa = ((ppn << 12) & ~offset_mask) | (va & offset_mask);
+            return VIREO_XLATE_OK;
+        }
         if ((access == VIREO_ACCESS_LOAD && !can_r) || (access == VIREO_ACCESS_STORE && !can_w) ||
             (access == VIREO_ACCESS_FETCH && !can_x)) {
             return VIREO_XLATE_PAGE_FAULT;
@@ -196,7 +204,6 @@ static VireoXlateResult walk(RvCpu *rv, uint64_t va, VireoAccess access, unsigne
             }
             pte = want;
         }
-        uint64_t offset_mask = (1ull << (12 + 9 * level)) - 1;
         *pa = ((ppn << 12) & ~offset_mask) | (va & offset_mask);
         *perms = (uint8_t)((can_r ? VIREO_TLB_PERM_R : 0) |
                            (can_w && (pte & PTE_D) ? VIREO_TLB_PERM_W : 0) |
@@ -226,7 +233,7 @@ VireoXlateResult rv_translate(VireoCpu *cpu, uint64_t va, unsigned size, VireoAc
         pa = va;
         perms = VIREO_TLB_PERM_R | VIREO_TLB_PERM_W | VIREO_TLB_PERM_X;
     } else {
-        VireoXlateResult r = walk(rv, va, access, priv, &pa, &perms, &global, &shift);
+        VireoXlateResult r = walk(rv, va, access, priv, &pa, &perms, &global, &shift, false);
         if (r != VIREO_XLATE_OK) {
             return r;
         }
@@ -252,4 +259,19 @@ VireoXlateResult rv_translate(VireoCpu *cpu, uint64_t va, unsigned size, VireoAc
     entry->asid = (uint16_t)(rv->satp >> 44);
     entry->shift = (uint8_t)shift;
     return VIREO_XLATE_OK;
+}
+
+bool rv_debug_translate(RvCpu *rv, uint64_t va, uint64_t *pa)
+{
+    unsigned priv = effective_priv(rv, VIREO_ACCESS_LOAD);
+    uint8_t perms;
+    bool global;
+    unsigned shift;
+
+    if (priv == PRV_M || (rv->satp >> 60) == 0) {
+        *pa = va;
+        return (va >> PA_BITS) == 0;
+    }
+    return walk(rv, va, VIREO_ACCESS_LOAD, priv, pa, &perms, &global, &shift, true) ==
+           VIREO_XLATE_OK;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "engine/bus.h"
+#include "engine/debug.h"
 #include "engine/ir.h"
 #include "engine/machine.h"
 #include "engine/stats.h"
@@ -37,8 +38,9 @@ typedef enum {
 #define VIREO_TLB_PERM_W 0x2
 #define VIREO_TLB_PERM_X 0x4
 /* Entry flags. */
-#define VIREO_TLB_IO   0x1 /* the page is MMIO: every access goes to the bus */
-#define VIREO_TLB_SLOW 0x2 /* permissions vary inside the page: check each access */
+#define VIREO_TLB_IO    0x1 /* the page is MMIO: every access goes to the bus */
+#define VIREO_TLB_SLOW  0x2 /* permissions vary inside the page: check each access */
+#define VIREO_TLB_WATCH 0x4 /* a debugger watches the page: loads and stores are slow */
 
 typedef struct VireoTlbEntry {
     uint64_t tag_r, tag_w, tag_x; /* fast-path tags */
@@ -156,6 +158,9 @@ struct VireoCpu {
     uint64_t spin_at;
     unsigned spin_streak;
 
+    /* Debugger state, NULL when no debugger may attach (engine/debug.h). */
+    VireoCpuDebug *debug;
+
     /* counters, written only by this vCPU's thread */
     VireoVcpuStats stats;
 };
@@ -173,6 +178,23 @@ void vireo_cpu_step(VireoCpu *cpu);
 static inline void vireo_cpu_request_exit(VireoCpu *cpu)
 {
     atomic_store_explicit(&cpu->exit_request, 1, memory_order_release);
+}
+
+/* Debugger support (engine/debug.h), called while the vCPU is stopped:
+ * attach (or with NULL detach) the debugger's state, and drop decoded code
+ * and TLB entries after its breakpoints, watchpoints or stepping changed. */
+void vireo_cpu_set_debug(VireoCpu *cpu, VireoCpuDebug *debug);
+void vireo_cpu_debug_changed(VireoCpu *cpu);
+/* For the frontend's decoder: whether the block must hold one instruction
+ * (stepping, or watchpoints that report the exact instruction). */
+static inline bool vireo_cpu_debug_single(const VireoCpu *cpu)
+{
+    return cpu->debug != NULL && (cpu->debug->step || cpu->debug->points->n_watchpoints > 0);
+}
+/* Whether a breakpoint is set at `pc`. */
+static inline bool vireo_cpu_debug_break(const VireoCpu *cpu, uint64_t pc)
+{
+    return cpu->debug != NULL && vireo_debug_breakpoint_at(cpu->debug, pc);
 }
 
 /* TLB maintenance. */

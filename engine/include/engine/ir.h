@@ -89,7 +89,8 @@
     X(JMPR, T) /* pc = (a + imm) & ~(uint64_t)flags_mask */                                         \
     X(EXIT, T) /* pc = imm; back to the dispatcher (interrupts are checked) */                      \
     X(TRAP, T) /* raise the guest exception imm with value imm2 at this instruction */              \
-    X(WFI, T)  /* pc = imm; wait for an interrupt */
+    X(WFI, T)  /* pc = imm; wait for an interrupt */                                                \
+    X(DEBUG, T) /* pc = imm; a debugger's breakpoint: stop before this instruction */
 /* clang-format on */
 
 typedef enum {

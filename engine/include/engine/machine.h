@@ -70,6 +70,16 @@ void vireo_machine_set_event_func(VireoMachine *machine, VireoMachineEventFunc f
                                   void *user_data);
 void vireo_machine_set_reset_func(VireoMachine *machine, VireoMachineResetFunc func,
                                   void *user_data);
+/* Called on the machine's supervisor thread after a vCPU asked for a
+ * debugger stop (vireo_machine_request_debug_stop) and every vCPU parked;
+ * the machine is then paused. */
+typedef void (*VireoMachineDebugFunc)(VireoMachine *machine, void *user_data);
+void vireo_machine_set_debug_func(VireoMachine *machine, VireoMachineDebugFunc func,
+                                  void *user_data);
+/* Before vireo_machine_start(): start paused, before the first instruction
+ * (a debugger resumes it). */
+void vireo_machine_set_start_paused(VireoMachine *machine, bool paused);
+
 /* Keeps `data` alive until the machine is freed (board state). */
 void vireo_machine_add_cleanup(VireoMachine *machine, GDestroyNotify destroy, void *data);
 
@@ -83,7 +93,14 @@ VireoMachineState vireo_machine_state(VireoMachine *machine);
 /* Requests from the guest side (devices, vCPUs); any thread, never blocks. */
 void vireo_machine_request_poweroff(VireoMachine *machine, int code);
 void vireo_machine_request_reset(VireoMachine *machine);
+/* Resets a paused machine now (devices, memory images, vCPUs); it stays
+ * paused. False when the machine is not paused. */
+bool vireo_machine_reset_paused(VireoMachine *machine);
 void vireo_machine_request_fault(VireoMachine *machine, const char *message);
+/* From a vCPU that hit a breakpoint, a watchpoint or finished a step: pause
+ * the machine with every vCPU at an instruction boundary, then call the
+ * debug function. */
+void vireo_machine_request_debug_stop(VireoMachine *machine);
 
 /* Waits until the machine has stopped for good (power-off, stop or fault) and
  * returns why; `code` gets the power-off status, `message` (owned by the

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "engine/gdbstub.h"
 #include "engine/machine.h"
 
 #include <glib.h>
@@ -47,5 +48,8 @@ unsigned vireo_rv_cpu_get_priv(VireoRvCpu *cpu);
 /* CSR access without side effects or privilege checks; false for a CSR the
  * hart does not have. */
 bool vireo_rv_cpu_get_csr(VireoRvCpu *cpu, unsigned csr, uint64_t *value);
+
+/* The RISC-V 64 registers and target description for the GDB stub. */
+const VireoGdbArch *vireo_rv_gdb_arch(void);
 
 G_END_DECLS
