@@ -11,6 +11,8 @@
 
 #include "vireo-vm-config.h"
 
+#include "vireo-file.h"
+
 #include "devices/board.h"
 #include "engine/error.h"
 
@@ -845,13 +847,11 @@ VireoVmConfig *vireo_vm_config_load_from_file(const char *path, GError **error)
 {
     g_autofree char *data = NULL;
     g_autofree char *dir = NULL;
-    g_autoptr(GError) io_error = NULL;
     gsize length;
 
     g_return_val_if_fail(path != NULL, NULL);
 
-    if (!g_file_get_contents(path, &data, &length, &io_error)) {
-        g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO, "%s", io_error->message);
+    if (!vireo_file_read_regular(path, VIREO_VM_CONFIG_MAX_FILE_SIZE, &data, &length, error)) {
         return NULL;
     }
     dir = g_path_get_dirname(path);

@@ -6,9 +6,15 @@
 #include "config.h"
 
 #include "test-dirs.h"
+#include "test-limits.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "engine/error.h"
 #include "vireo-vm-config.h"
@@ -288,6 +294,121 @@ static void test_files(void)
     g_assert_cmpint(g_rmdir(dir), ==, 0);
 }
 
+static const char valid_file[] = "[core]\nname=Readable\n[boot]\nkernel=/k\n";
+
+/* A valid configuration padded with a comment to exactly `size` bytes. */
+static void write_padded(const char *path, gsize size)
+{
+    g_autofree char *data = g_malloc(size);
+    gsize head = strlen(valid_file);
+
+    g_assert_cmpuint(size, >, head + 2);
+    memcpy(data, valid_file, head);
+    data[head] = '#';
+    memset(data + head + 1, 'x', size - head - 2);
+    data[size - 1] = '\n';
+    g_assert_true(g_file_set_contents(path, data, (gssize)size, NULL));
+}
+
+/* Loads `path`, which must be refused with VIREO_ERROR_IO and a message
+ * that names it and says `reason`. */
+static void assert_refused(const char *path, const char *reason)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VireoVmConfig) c = vireo_vm_config_load_from_file(path, &error);
+    g_autofree char *quoted = g_strdup_printf("“%s”", path);
+
+    if (error == NULL || strstr(error->message, reason) == NULL) {
+        g_printerr("%s: %s\n", path, error != NULL ? error->message : "(loaded)");
+    }
+    g_assert_null(c);
+    g_assert_error(error, VIREO_ERROR, VIREO_ERROR_IO);
+    g_assert_nonnull(strstr(error->message, quoted));
+    g_assert_nonnull(strstr(error->message, reason));
+}
+
+/* vm.conf is read only when it is a regular file of at most 1 MiB, and
+ * nothing else makes loading wait or fill the memory. Runs in a child
+ * process with its memory capped and a time limit, so that a loader that
+ * reads /dev/zero or waits on a named pipe fails the test. */
+static void test_file_kinds(void)
+{
+    g_autofree char *dir = NULL;
+    g_autofree char *zero = NULL, *fifo = NULL, *folder = NULL, *socket_path = NULL;
+    g_autofree char *exact = NULL, *over = NULL, *big = NULL, *sparse = NULL, *missing = NULL;
+    g_autoptr(VireoVmConfig) c = NULL;
+    g_autoptr(GError) error = NULL;
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    int fd, sock;
+
+    if (!g_test_subprocess()) {
+        g_test_trap_subprocess(NULL, 20 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+        g_test_trap_assert_passed();
+        return;
+    }
+    test_limit_memory(512ull << 20);
+
+    dir = g_dir_make_tmp("vireo-config-XXXXXX", NULL);
+    zero = g_build_filename(dir, "zero.conf", NULL);
+    fifo = g_build_filename(dir, "fifo.conf", NULL);
+    folder = g_build_filename(dir, "folder.conf", NULL);
+    socket_path = g_build_filename(dir, "socket.conf", NULL);
+    exact = g_build_filename(dir, "exact.conf", NULL);
+    over = g_build_filename(dir, "over.conf", NULL);
+    big = g_build_filename(dir, "big.conf", NULL);
+    sparse = g_build_filename(dir, "sparse.conf", NULL);
+    missing = g_build_filename(dir, "missing.conf", NULL);
+
+    g_assert_cmpint(symlink("/dev/zero", zero), ==, 0);
+    assert_refused(zero, "is a device, not a regular file");
+    g_assert_cmpint(mkfifo(fifo, 0644), ==, 0);
+    assert_refused(fifo, "is a named pipe (FIFO), not a regular file");
+    g_assert_cmpint(g_mkdir(folder, 0755), ==, 0);
+    assert_refused(folder, "is a folder, not a regular file");
+    sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    g_assert_cmpint(sock, >=, 0);
+    g_assert_cmpuint(strlen(socket_path), <, sizeof addr.sun_path);
+    strcpy(addr.sun_path, socket_path);
+    g_assert_cmpint(bind(sock, (struct sockaddr *)&addr, sizeof addr), ==, 0);
+    assert_refused(socket_path, "is a socket, not a regular file");
+    close(sock);
+    assert_refused(missing, "cannot read");
+
+    /* The limit itself loads; one byte more does not. */
+    write_padded(exact, VIREO_VM_CONFIG_MAX_FILE_SIZE);
+    c = vireo_vm_config_load_from_file(exact, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(vireo_vm_config_get_name(c), ==, "Readable");
+    write_padded(over, VIREO_VM_CONFIG_MAX_FILE_SIZE + 1);
+    assert_refused(over, "is larger than 1.0\u00a0MiB (1.0\u00a0MiB)");
+    write_padded(big, 2u << 20);
+    assert_refused(big, "is larger than 1.0\u00a0MiB (2.0\u00a0MiB)");
+
+    /* A sparse 1 GiB file is refused by its size, unread (the memory cap is
+     * half of it). Sizes are written with a no-break space. */
+    fd = g_open(sparse, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, 1ll << 30), ==, 0);
+    close(fd);
+    assert_refused(sparse, "is larger than 1.0\u00a0MiB (1.0\u00a0GiB)");
+
+    /* A link to a regular file is followed. */
+    g_assert_cmpint(g_remove(zero), ==, 0);
+    g_assert_cmpint(symlink(exact, zero), ==, 0);
+    g_clear_object(&c);
+    c = vireo_vm_config_load_from_file(zero, &error);
+    g_assert_no_error(error);
+
+    {
+        const char *const made[] = { zero, fifo, socket_path, exact, over, big, sparse };
+        for (guint i = 0; i < G_N_ELEMENTS(made); i++) {
+            g_assert_cmpint(g_remove(made[i]), ==, 0);
+        }
+    }
+    g_assert_cmpint(g_rmdir(folder), ==, 0);
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
 static void test_validate_setters(void)
 {
     g_autoptr(VireoVmConfig) c = vireo_vm_config_new();
@@ -383,6 +504,7 @@ int main(int argc, char *argv[])
     g_test_add_func("/config/sizes", test_sizes);
     g_test_add_func("/config/errors", test_errors);
     g_test_add_func("/config/files", test_files);
+    g_test_add_func("/config/file-kinds", test_file_kinds);
     g_test_add_func("/config/validate-setters", test_validate_setters);
     g_test_add_func("/config/cross-field", test_cross_field);
     return g_test_run();
