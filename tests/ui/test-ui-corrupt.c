@@ -8,12 +8,14 @@
  */
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "../app/test-limits.h"
 #include "ui-helpers.h"
+#include "vireo-vm-editor.h"
 #include "vireo-vm-row.h"
 #include "vireo-vm-view.h"
 
@@ -36,22 +38,6 @@ static void make_vm_dir(const char *id)
     g_autofree char *dir = g_build_filename(g_get_user_data_dir(), "vireo", "vms", id, NULL);
 
     g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
-}
-
-/* Whether a label under `widget` shows exactly `text`. */
-static gboolean shows_text(GtkWidget *widget, const char *text)
-{
-    if (GTK_IS_LABEL(widget) && gtk_widget_get_mapped(widget) &&
-        strcmp(gtk_label_get_text(GTK_LABEL(widget)), text) == 0) {
-        return TRUE;
-    }
-    for (GtkWidget *c = gtk_widget_get_first_child(widget); c != NULL;
-         c = gtk_widget_get_next_sibling(c)) {
-        if (shows_text(c, text)) {
-            return TRUE;
-        }
-    }
-    return FALSE;
 }
 
 static VireoVmRow *find_row(VireoWindow *window, const char *id)
@@ -82,7 +68,7 @@ static void check_broken(VireoWindow *window, const char *id, const char *reason
     view = VIREO_VM_VIEW(vireo_window_get_selected_view(window));
     g_assert_nonnull(view);
     g_assert_cmpstr(vireo_vm_entry_get_id(vireo_vm_view_get_entry(view)), ==, id);
-    g_assert_true(shows_text(GTK_WIDGET(view), reason));
+    g_assert_true(ui_shows_text(GTK_WIDGET(view), reason));
 }
 
 static void test_corrupt(void)
@@ -155,11 +141,91 @@ static void test_corrupt(void)
     ui_app_quit(app);
 }
 
+static VireoVmEditor *find_editor(VireoApplication *app)
+{
+    for (GList *l = gtk_application_get_windows(GTK_APPLICATION(app)); l != NULL; l = l->next) {
+        if (VIREO_IS_VM_EDITOR(l->data)) {
+            return l->data;
+        }
+    }
+    return NULL;
+}
+
+/* What a file says is shown as it is, never as Pango markup: a reason
+ * quoting a value with tags or an ampersand, a VM's name and a disk's path
+ * in the list, the pane, the editor and toasts. */
+static void test_markup(void)
+{
+    static const char name[] = "<b>Bold</b> & <i>Co</i>";
+    g_autofree char *disk = g_build_filename(g_get_user_data_dir(), "a & <u>b.img", NULL);
+    g_autofree char *named = NULL;
+    g_autofree char *copy_name = g_strdup_printf("%s (Copy)", name);
+    VireoApplication *app;
+    VireoWindow *window;
+    VireoVmRow *row;
+    VireoVmEditor *editor;
+
+    g_assert_true(g_file_set_contents(disk, "", 0, NULL));
+    named =
+        g_strdup_printf("[core]\nname=%s\n[boot]\nkernel=/bin/sh\n[disk.0]\npath=%s\n", name, disk);
+    write_vm("span", "[core]\nname=Span\nmemory=<span size=\"xx-large\" "
+                     "foreground=\"red\">x</span>\n[boot]\nkernel=/bin/sh\n");
+    write_vm("amp", "[core]\nname=Amp\nmemory=1 & 2\n[boot]\nkernel=/bin/sh\n");
+    write_vm("named", named);
+
+    app = ui_app_start();
+    window = ui_app_window(app);
+    check_broken(window, "span",
+                 "[core] memory: “<span size=\"xx-large\" foreground=\"red\">x</span>” is not a "
+                 "size (try 256M or 2G)");
+    check_broken(window, "amp", "[core] memory: “1 & 2” is not a size (try 256M or 2G)");
+
+    row = find_row(window, "named");
+    g_assert_nonnull(row);
+    g_assert_cmpstr(vireo_vm_row_get_badge(row), ==, "Stopped");
+    g_assert_true(ui_shows_text(GTK_WIDGET(row), name));
+    gtk_list_box_select_row(vireo_window_get_list(window), GTK_LIST_BOX_ROW(row));
+    ui_spin(100);
+
+    /* The editor's rows: the disk's name and path, and a field's error
+     * quoting what was typed. */
+    gtk_widget_activate_action(vireo_window_get_selected_view(window), "vm.edit", NULL);
+    ui_spin(200);
+    editor = find_editor(app);
+    g_assert_nonnull(editor);
+    g_assert_true(ui_shows_text(GTK_WIDGET(editor), "a & <u>b.img"));
+    g_assert_true(ui_shows_text(GTK_WIDGET(editor), disk));
+    gtk_editable_set_text(GTK_EDITABLE(vireo_vm_editor_get_field(editor, "memory")),
+                          "<b>1</b> & 2");
+    ui_spin(50);
+    g_assert_cmpstr(vireo_vm_editor_get_field_error(editor, "memory"), ==,
+                    "“<b>1</b> & 2” is not a size (try 256M or 2G)");
+    g_assert_true(
+        ui_shows_text(GTK_WIDGET(editor), "“<b>1</b> & 2” is not a size (try 256M or 2G)"));
+    ui_screenshot("editor-markup");
+    gtk_window_destroy(GTK_WINDOW(editor));
+    ui_spin(100);
+
+    /* A toast (the first one: later ones wait for it), and a clone's
+     * name. */
+    vireo_window_show_toast(window, "<b>Not bold</b> & not markup");
+    ui_spin(200);
+    g_assert_true(ui_shows_text(GTK_WIDGET(window), "<b>Not bold</b> & not markup"));
+    gtk_widget_activate_action(vireo_window_get_selected_view(window), "vm.clone", NULL);
+    ui_spin(200);
+    g_assert_cmpstr(vireo_vm_entry_get_name(vireo_window_get_selected_entry(window)), ==,
+                    copy_name);
+    g_assert_true(ui_shows_text(GTK_WIDGET(window), copy_name));
+    ui_app_quit(app);
+    g_assert_cmpint(g_remove(disk), ==, 0);
+}
+
 int main(int argc, char *argv[])
 {
     ui_fresh_dirs();
     test_limit_memory(4ull << 30);
     gtk_test_init(&argc, &argv, NULL);
     g_test_add_func("/ui/corrupt", test_corrupt);
+    g_test_add_func("/ui/corrupt/markup", test_markup);
     return g_test_run();
 }
