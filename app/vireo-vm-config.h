@@ -10,8 +10,10 @@ G_BEGIN_DECLS
 
 /*
  * The configuration of one virtual machine, as stored in its vm.conf
- * (docs/CONFIG.md describes the file). Loading checks every value and
- * reports the first bad one as VIREO_ERROR_CONFIG with "[group] key: why".
+ * (docs/CONFIG.md describes the file). Loading checks the text and every
+ * value and reports the first problem as VIREO_ERROR_CONFIG with
+ * "[group] key (line N): why" ("line N: why" for a line outside any key,
+ * no line for a key the file lacks or for a configuration not loaded).
  */
 
 typedef enum {
@@ -68,7 +70,7 @@ gboolean vireo_vm_config_validate(VireoVmConfig *self, GError **error);
 gboolean vireo_vm_config_check_files(VireoVmConfig *self, GError **error);
 
 /* Field checks shared by the loader and the editor. Their errors carry the
- * reason only; the loader prefixes "[group] key: ". */
+ * reason only; the loader prefixes "[group] key (line N): ". */
 gboolean vireo_vm_config_parse_memory(const char *text, guint64 *bytes, GError **error);
 char *vireo_vm_config_format_memory(guint64 bytes);
 gboolean vireo_vm_config_check_name(const char *name, GError **error);

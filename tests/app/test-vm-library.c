@@ -216,6 +216,8 @@ static void test_corrupt(Fixture *f, gconstpointer data)
     g_autofree char *bad_dir = g_build_filename(f->base, "broken-vm", NULL);
     g_autofree char *bad_conf = g_build_filename(bad_dir, "vm.conf", NULL);
     g_autofree char *empty_dir = g_build_filename(f->base, "no-conf", NULL);
+    g_autofree char *twice_dir = g_build_filename(f->base, "twice", NULL);
+    g_autofree char *twice_conf = g_build_filename(twice_dir, "vm.conf", NULL);
     g_autoptr(VireoVmLibrary) library = NULL;
     VireoVmEntry *good, *bad, *empty;
 
@@ -223,18 +225,25 @@ static void test_corrupt(Fixture *f, gconstpointer data)
     g_assert_cmpint(g_mkdir(bad_dir, 0755), ==, 0);
     g_assert_true(g_file_set_contents(bad_conf, "[core]\nname=Bad\nmemory=12Q\n", -1, NULL));
     g_assert_cmpint(g_mkdir(empty_dir, 0755), ==, 0);
+    g_assert_cmpint(g_mkdir(twice_dir, 0755), ==, 0);
+    g_assert_true(g_file_set_contents(
+        twice_conf, "[core]\nname=Once\n[boot]\nkernel=/k\n[core]\nname=Twice\n", -1, NULL));
 
     library = vireo_vm_library_new(f->base);
     g_assert_true(vireo_vm_library_load(library, &error));
     g_assert_no_error(error);
-    g_assert_cmpuint(g_list_model_get_n_items(G_LIST_MODEL(library)), ==, 3);
+    g_assert_cmpuint(g_list_model_get_n_items(G_LIST_MODEL(library)), ==, 4);
+
+    /* A second [core] is not merged into the first. */
+    g_assert_cmpstr(vireo_vm_entry_get_error(vireo_vm_library_lookup(library, "twice")), ==,
+                    "[core] (line 5): the group appears a second time (first on line 1)");
 
     bad = vireo_vm_library_lookup(library, "broken-vm");
     g_assert_nonnull(bad);
     g_assert_null(vireo_vm_entry_get_config(bad));
     g_assert_cmpstr(vireo_vm_entry_get_name(bad), ==, "broken-vm");
     g_assert_cmpstr(vireo_vm_entry_get_error(bad), ==,
-                    "[core] memory: “12Q” is not a size (try 256M or 2G)");
+                    "[core] memory (line 3): “12Q” is not a size (try 256M or 2G)");
     g_assert_null(vireo_vm_entry_get_controller(bad));
 
     empty = vireo_vm_library_lookup(library, "no-conf");
@@ -242,7 +251,7 @@ static void test_corrupt(Fixture *f, gconstpointer data)
     g_assert_nonnull(vireo_vm_entry_get_error(empty));
 
     good = NULL;
-    for (guint i = 0; i < 3; i++) {
+    for (guint i = 0; i < 4; i++) {
         if (vireo_vm_entry_get_config(item(library, i)) != NULL) {
             good = item(library, i);
         }

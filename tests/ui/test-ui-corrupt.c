@@ -19,13 +19,18 @@
 #include "vireo-vm-row.h"
 #include "vireo-vm-view.h"
 
-static void write_vm(const char *id, const char *text)
+static void write_vm_data(const char *id, const char *data, gssize length)
 {
     g_autofree char *dir = g_build_filename(g_get_user_data_dir(), "vireo", "vms", id, NULL);
     g_autofree char *conf = g_build_filename(dir, "vm.conf", NULL);
 
     g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
-    g_assert_true(g_file_set_contents(conf, text, -1, NULL));
+    g_assert_true(g_file_set_contents(conf, data, length, NULL));
+}
+
+static void write_vm(const char *id, const char *text)
+{
+    write_vm_data(id, text, -1);
 }
 
 static char *vm_conf_path(const char *id)
@@ -83,6 +88,11 @@ static void test_corrupt(void)
     g_autofree char *big = vm_conf_path("big");
     g_autofree char *big_data = g_malloc0(2u << 20);
     g_autofree char *zero_reason = NULL, *fifo_reason = NULL, *big_reason = NULL;
+    static const char nul[] = "[core]\nname=Trunc\0ated\n[boot]\nkernel=/bin/sh\n";
+    g_autoptr(GRand) rand = g_rand_new_with_seed(20261125);
+    g_autoptr(GError) random_error = NULL;
+    g_autofree char *random_conf = NULL, *random_reason = NULL;
+    char random_data[256];
 
     write_vm("good", "[core]\nname=Good\nmemory=128M\n[boot]\nkernel=/bin/sh\n");
     write_vm("other", "[core]\nname=Other\ncpus=2\n[boot]\nkernel=/bin/sh\n");
@@ -97,11 +107,22 @@ static void test_corrupt(void)
     make_vm_dir("big");
     g_assert_true(g_file_set_contents(big, big_data, 2u << 20, NULL));
     big_reason = g_strdup_printf("“%s” is larger than 1.0\u00a0MiB (2.0\u00a0MiB)", big);
+    write_vm("twice", "[core]\nname=Once\n[boot]\nkernel=/bin/sh\n[core]\nname=Twice\n");
+    write_vm_data("nul", nul, sizeof nul - 1);
+    write_vm("latin1", "[core]\nname=Caf\xe9\n[boot]\nkernel=/bin/sh\n");
+    write_vm("rlo", "[core]\nname=invoice\u202Efdp.exe\n[boot]\nkernel=/bin/sh\n");
+    for (gsize i = 0; i < sizeof random_data; i++) {
+        random_data[i] = (char)g_rand_int_range(rand, 0, 256);
+    }
+    write_vm_data("random", random_data, sizeof random_data);
+    random_conf = vm_conf_path("random");
+    g_assert_null(vireo_vm_config_load_from_file(random_conf, &random_error));
+    random_reason = g_strdup(random_error->message);
 
     app = ui_app_start();
     window = ui_app_window(app);
     g_assert_cmpuint(g_list_model_get_n_items(G_LIST_MODEL(vireo_application_get_library(app))), ==,
-                     6);
+                     11);
 
     bad = find_row(window, "bad");
     good = find_row(window, "good");
@@ -114,7 +135,15 @@ static void test_corrupt(void)
     check_broken(window, "zero", zero_reason);
     check_broken(window, "fifo", fifo_reason);
     check_broken(window, "big", big_reason);
-    check_broken(window, "bad", "[core] memory: “12Q” is not a size (try 256M or 2G)");
+    check_broken(window, "bad", "[core] memory (line 3): “12Q” is not a size (try 256M or 2G)");
+    check_broken(window, "twice",
+                 "[core] (line 5): the group appears a second time (first on line 1)");
+    check_broken(window, "nul", "[core] name (line 2): the value contains a NUL byte");
+    check_broken(window, "latin1", "[core] name (line 2): the value is not valid UTF-8");
+    check_broken(window, "rlo",
+                 "[core] name (line 2): the name contains a bidirectional control character "
+                 "(U+202E)");
+    check_broken(window, "random", random_reason);
 
     /* Its pane says why, with ways out. */
     view = VIREO_VM_VIEW(vireo_window_get_selected_view(window));
@@ -176,9 +205,9 @@ static void test_markup(void)
     app = ui_app_start();
     window = ui_app_window(app);
     check_broken(window, "span",
-                 "[core] memory: “<span size=\"xx-large\" foreground=\"red\">x</span>” is not a "
-                 "size (try 256M or 2G)");
-    check_broken(window, "amp", "[core] memory: “1 & 2” is not a size (try 256M or 2G)");
+                 "[core] memory (line 3): “<span size=\"xx-large\" foreground=\"red\">x</span>” "
+                 "is not a size (try 256M or 2G)");
+    check_broken(window, "amp", "[core] memory (line 3): “1 & 2” is not a size (try 256M or 2G)");
 
     row = find_row(window, "named");
     g_assert_nonnull(row);
