@@ -129,12 +129,14 @@ static gboolean config_error(GError **error, const char *format, ...)
     return FALSE;
 }
 
+/* "256M", "2G", "1048576K", "512MiB", "4096B"; a number without a unit
+ * counts MiB, as vireo-run's --memory does. */
 gboolean vireo_vm_config_parse_memory(const char *text, guint64 *bytes, GError **error)
 {
     const char *p = text;
     char *end;
     guint64 value;
-    guint shift = 0;
+    guint shift = 20;
 
     g_return_val_if_fail(text != NULL, FALSE);
 
@@ -151,6 +153,7 @@ gboolean vireo_vm_config_parse_memory(const char *text, guint64 *bytes, GError *
     }
     switch (g_ascii_toupper(*end)) {
     case '\0': break;
+    case 'B': shift = 0; break;
     case 'K': shift = 10; break;
     case 'M': shift = 20; break;
     case 'G': shift = 30; break;
@@ -159,7 +162,8 @@ gboolean vireo_vm_config_parse_memory(const char *text, guint64 *bytes, GError *
     }
     if (*end != '\0') {
         end++;
-        if (g_ascii_strcasecmp(end, "iB") == 0 || g_ascii_strcasecmp(end, "B") == 0) {
+        if (shift != 0 &&
+            (g_ascii_strcasecmp(end, "iB") == 0 || g_ascii_strcasecmp(end, "B") == 0)) {
             end += strlen(end);
         }
         while (g_ascii_isspace(*end)) {
@@ -168,6 +172,16 @@ gboolean vireo_vm_config_parse_memory(const char *text, guint64 *bytes, GError *
         if (*end != '\0') {
             return config_error(error, _("“%s” is not a size (try 256M or 2G)"), text);
         }
+    } else if (value > VIREO_VM_CONFIG_MAX_MEMORY >> 20) {
+        /* Most likely a number of bytes: say how to write it. */
+        g_autofree char *as_bytes = vireo_vm_config_format_memory(value);
+        char number[32];
+
+        g_snprintf(number, sizeof number, "%" G_GUINT64_FORMAT, value);
+        return config_error(error,
+                            _("%s MiB is more than 1T (a number without a unit counts MiB; for %s "
+                              "bytes, write %s)"),
+                            number, number, as_bytes);
     }
     if (value > (G_MAXUINT64 >> shift)) {
         return config_error(error, _("“%s” is too large"), text);
@@ -188,7 +202,8 @@ char *vireo_vm_config_format_memory(guint64 bytes)
             return g_strdup_printf("%" G_GUINT64_FORMAT "%c", bytes >> shift, units[i]);
         }
     }
-    return g_strdup_printf("%" G_GUINT64_FORMAT, bytes);
+    /* A number alone would be read as MiB. */
+    return g_strdup_printf("%" G_GUINT64_FORMAT "B", bytes);
 }
 
 /* The characters that change the direction of the text around them

@@ -130,11 +130,24 @@ static void test_sizes(void)
         const char *text;
         guint64 bytes;
     } good[] = {
-        { "256M", 256ull << 20 },   { "2G", 2ull << 30 }, { "512MiB", 512ull << 20 },
-        { "1048576K", 1ull << 30 }, { "1T", 1ull << 40 }, { "4096", 4096 },
+        { "256M", 256ull << 20 },
+        { "2G", 2ull << 30 },
+        { "512MiB", 512ull << 20 },
+        { "1048576K", 1ull << 30 },
+        { "1T", 1ull << 40 },
+        { "4096B", 4096 },
         { "64mb", 64ull << 20 },
+        { "5000b", 5000 },
+        { "1G ", 1ull << 30 },
+        /* A number alone counts MiB, as for vireo-run --memory. */
+        { "512", 512ull << 20 },
+        { "1048576", 1ull << 40 },
     };
-    static const char *const bad[] = { "", "12Q", "M", "-1G", "1.5G", "2 G B", "99999999999999T" };
+    static const char *const bad[] = { "",       "12Q",    "M",    "-1G",  "1.5G",
+                                       "2 G B",  "4096BB", "4BiB", "512 ", "99999999999999T",
+                                       "1048577" };
+    g_autoptr(VireoVmConfig) c = NULL;
+    g_autoptr(GError) hint = NULL;
     guint64 bytes;
 
     for (guint i = 0; i < G_N_ELEMENTS(good); i++) {
@@ -153,6 +166,20 @@ static void test_sizes(void)
         g_assert_true(vireo_vm_config_parse_memory(text, &bytes, NULL));
         g_assert_cmpuint(bytes, ==, good[i].bytes);
     }
+
+    /* A number of bytes written without a unit is refused with the way to
+     * write it, never taken as that many MiB. */
+    g_assert_false(vireo_vm_config_parse_memory("2147483648", &bytes, &hint));
+    g_assert_cmpstr(hint->message, ==,
+                    "2147483648 MiB is more than 1T (a number without a unit counts MiB; for "
+                    "2147483648 bytes, write 2G)");
+    g_clear_error(&hint);
+
+    /* The file means the same. */
+    c = vireo_vm_config_load_from_data("[core]\nname=a\nmemory=512\n[boot]\nkernel=/k\n", -1, NULL,
+                                       &hint);
+    g_assert_no_error(hint);
+    g_assert_cmpuint(vireo_vm_config_get_memory(c), ==, 512ull << 20);
 }
 
 /* Each case: the text of a file and the start of the error it must give. */
