@@ -384,6 +384,38 @@ static void test_text(void)
         g_assert_true(g_str_has_prefix(error->message, "line ") ||
                       g_str_has_prefix(error->message, "[core]: the group is missing"));
     }
+
+    /* Pieces of configurations in random order: loaded, or refused with a
+     * reason that is UTF-8 whatever the file held. */
+    for (guint i = 0; i < 2000; i++) {
+        static const struct {
+            const char *data;
+            gsize length;
+        } pieces[] = {
+            { TEXT("[core]") }, { TEXT("[boot]") }, { TEXT("[disk.0]") }, { TEXT("[network]") },
+            { TEXT("name") },   { TEXT("memory") }, { TEXT("kernel") },   { TEXT("forwards") },
+            { TEXT("=") },      { TEXT("a") },      { TEXT("/k") },       { TEXT("2G") },
+            { TEXT("\n") },     { TEXT("\r\n") },   { TEXT("\r") },       { TEXT("#") },
+            { TEXT(" ") },      { TEXT("\t") },     { TEXT("[") },        { TEXT("]") },
+            { TEXT("\\") },     { TEXT("\\s") },    { TEXT("\\x") },      { TEXT(";") },
+            { TEXT("\0") },     { TEXT("\xff") },   { TEXT("\xc3") },     { TEXT("\u202e") },
+            { TEXT("é") },
+        };
+        g_autoptr(GString) text = g_string_new(NULL);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VireoVmConfig) c = NULL;
+        guint n = (guint)g_rand_int_range(rand, 1, 40);
+
+        for (guint j = 0; j < n; j++) {
+            guint k = (guint)g_rand_int_range(rand, 0, G_N_ELEMENTS(pieces));
+            g_string_append_len(text, pieces[k].data, (gssize)pieces[k].length);
+        }
+        c = vireo_vm_config_load_from_data(text->str, text->len, NULL, &error);
+        if (c == NULL) {
+            g_assert_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG);
+            g_assert_true(g_utf8_validate(error->message, -1, NULL));
+        }
+    }
 }
 
 static void test_files(void)
