@@ -4,13 +4,14 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "vireo-import.h"
+
+#include "vireo-file.h"
 
 #include "engine/error.h"
 
@@ -71,7 +72,7 @@ gboolean vireo_import_check_image(const char *path, GError **error)
     g_autofree char *base = NULL;
     guint8 header[HEADER_SIZE] = { 0 };
     gssize got = 0;
-    GStatBuf st;
+    struct stat st;
     int fd;
 
     g_return_val_if_fail(path != NULL, FALSE);
@@ -86,14 +87,11 @@ gboolean vireo_import_check_image(const char *path, GError **error)
                               "disk: check the file's permissions"),
                             base);
     }
-    fd = g_open(path, O_RDONLY | O_CLOEXEC, 0);
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        int err = errno;
-        if (fd >= 0) {
-            close(fd);
-        }
-        return import_error(error, VIREO_ERROR_IO, _("cannot read “%s”: %s"), path,
-                            g_strerror(err));
+    /* The file may have been replaced since it was checked: opening it
+     * refuses anything but a regular file again, without waiting. */
+    fd = vireo_file_open_regular(path, &st, error);
+    if (fd < 0) {
+        return FALSE;
     }
     while (got < (gssize)sizeof header) {
         gssize n = read(fd, header + got, sizeof header - (gsize)got);

@@ -11,6 +11,8 @@
 
 #include "vireo-vm-config.h"
 
+#include "vireo-file.h"
+
 #include "devices/board.h"
 #include "engine/error.h"
 
@@ -127,12 +129,14 @@ static gboolean config_error(GError **error, const char *format, ...)
     return FALSE;
 }
 
+/* "256M", "2G", "1048576K", "512MiB", "4096B"; a number without a unit
+ * counts MiB, as vireo-run's --memory does. */
 gboolean vireo_vm_config_parse_memory(const char *text, guint64 *bytes, GError **error)
 {
     const char *p = text;
     char *end;
     guint64 value;
-    guint shift = 0;
+    guint shift = 20;
 
     g_return_val_if_fail(text != NULL, FALSE);
 
@@ -149,6 +153,7 @@ gboolean vireo_vm_config_parse_memory(const char *text, guint64 *bytes, GError *
     }
     switch (g_ascii_toupper(*end)) {
     case '\0': break;
+    case 'B': shift = 0; break;
     case 'K': shift = 10; break;
     case 'M': shift = 20; break;
     case 'G': shift = 30; break;
@@ -157,7 +162,8 @@ gboolean vireo_vm_config_parse_memory(const char *text, guint64 *bytes, GError *
     }
     if (*end != '\0') {
         end++;
-        if (g_ascii_strcasecmp(end, "iB") == 0 || g_ascii_strcasecmp(end, "B") == 0) {
+        if (shift != 0 &&
+            (g_ascii_strcasecmp(end, "iB") == 0 || g_ascii_strcasecmp(end, "B") == 0)) {
             end += strlen(end);
         }
         while (g_ascii_isspace(*end)) {
@@ -166,6 +172,16 @@ gboolean vireo_vm_config_parse_memory(const char *text, guint64 *bytes, GError *
         if (*end != '\0') {
             return config_error(error, _("“%s” is not a size (try 256M or 2G)"), text);
         }
+    } else if (value > VIREO_VM_CONFIG_MAX_MEMORY >> 20) {
+        /* Most likely a number of bytes: say how to write it. */
+        g_autofree char *as_bytes = vireo_vm_config_format_memory(value);
+        char number[32];
+
+        g_snprintf(number, sizeof number, "%" G_GUINT64_FORMAT, value);
+        return config_error(error,
+                            _("%s MiB is more than 1T (a number without a unit counts MiB; for %s "
+                              "bytes, write %s)"),
+                            number, number, as_bytes);
     }
     if (value > (G_MAXUINT64 >> shift)) {
         return config_error(error, _("“%s” is too large"), text);
@@ -186,7 +202,19 @@ char *vireo_vm_config_format_memory(guint64 bytes)
             return g_strdup_printf("%" G_GUINT64_FORMAT "%c", bytes >> shift, units[i]);
         }
     }
-    return g_strdup_printf("%" G_GUINT64_FORMAT, bytes);
+    /* A number alone would be read as MiB. */
+    return g_strdup_printf("%" G_GUINT64_FORMAT "B", bytes);
+}
+
+/* The characters that change the direction of the text around them
+ * (Unicode's Bidi_Control): in a name they would make the list show it
+ * reordered, or reorder what follows it. */
+static gboolean is_bidi_control(gunichar c)
+{
+    return c == 0x061c ||                  /* ARABIC LETTER MARK */
+           c == 0x200e || c == 0x200f ||   /* LEFT-TO-RIGHT and RIGHT-TO-LEFT MARK */
+           (c >= 0x202a && c <= 0x202e) || /* embeddings, overrides and their end */
+           (c >= 0x2066 && c <= 0x2069);   /* isolates and their end */
 }
 
 gboolean vireo_vm_config_check_name(const char *name, GError **error)
@@ -207,8 +235,14 @@ gboolean vireo_vm_config_check_name(const char *name, GError **error)
                             VIREO_VM_CONFIG_MAX_NAME);
     }
     for (const char *p = name; *p != '\0'; p = g_utf8_next_char(p)) {
-        if (g_unichar_iscntrl(g_utf8_get_char(p))) {
-            return config_error(error, _("the name contains a control character"));
+        gunichar c = g_utf8_get_char(p);
+        if (is_bidi_control(c)) {
+            return config_error(
+                error, _("the name contains a bidirectional control character (U+%04X)"), c);
+        }
+        if (g_unichar_iscntrl(c) || g_unichar_type(c) == G_UNICODE_LINE_SEPARATOR ||
+            g_unichar_type(c) == G_UNICODE_PARAGRAPH_SEPARATOR) {
+            return config_error(error, _("the name contains a control character (U+%04X)"), c);
         }
     }
     return TRUE;
@@ -476,69 +510,129 @@ gboolean vireo_display_device_from_string(const char *text, VireoDisplayDevice *
     return TRUE;
 }
 
-/* ---- Whole-configuration checks ---------------------------------------- */
+/* ---- Where an error is -------------------------------------------------- */
 
-static gboolean key_error(GError **error, const char *group, const char *key, GError *cause)
+/* While a file is loaded, `lines` maps each of its groups ("core") and keys
+ * ("core\nname") to the line it is on, so that errors say where; NULL for a
+ * configuration that does not come from a file. */
+
+static char *line_key(const char *group, const char *key)
 {
-    g_propagate_prefixed_error(error, cause, "[%s] %s: ", group, key);
+    return key != NULL ? g_strconcat(group, "\n", key, NULL) : g_strdup(group);
+}
+
+static guint find_line(GHashTable *lines, const char *group, const char *key)
+{
+    g_autofree char *name = NULL;
+
+    if (lines == NULL) {
+        return 0;
+    }
+    name = line_key(group, key);
+    return GPOINTER_TO_UINT(g_hash_table_lookup(lines, name));
+}
+
+/* "[group] key (line N): reason", "[group] (line N): reason" or "line N:
+ * reason" (no group yet); without "(line N)" when `line` is 0. */
+static gboolean where_error(GError **error, const char *group, const char *key, guint line,
+                            const char *reason)
+{
+    if (group == NULL) {
+        /* Translators: a line of the configuration file, and what is wrong
+         * with it. */
+        return config_error(error, _("line %u: %s"), line, reason);
+    }
+    if (line == 0) {
+        return key != NULL ? config_error(error, "[%s] %s: %s", group, key, reason)
+                           : config_error(error, "[%s]: %s", group, reason);
+    }
+    return key != NULL
+               /* Translators: a group and a key of the configuration file,
+                * the line they are on, and what is wrong. */
+               ? config_error(error, _("[%s] %s (line %u): %s"), group, key, line, reason)
+               /* Translators: a group of the configuration file, the line
+                * it starts on, and what is wrong. */
+               : config_error(error, _("[%s] (line %u): %s"), group, line, reason);
+}
+
+/* An error about `key` of `group` (or about the group when `key` is NULL),
+ * with its line when the file has it. */
+static gboolean place_error(GError **error, GHashTable *lines, const char *group, const char *key,
+                            const char *reason)
+{
+    return where_error(error, group, key, find_line(lines, group, key), reason);
+}
+
+static gboolean key_error(GError **error, GHashTable *lines, const char *group, const char *key,
+                          GError *cause)
+{
+    place_error(error, lines, group, key, cause->message);
+    g_error_free(cause);
     return FALSE;
 }
 
-gboolean vireo_vm_config_validate(VireoVmConfig *self, GError **error)
+/* ---- Whole-configuration checks ---------------------------------------- */
+
+static gboolean validate_at(VireoVmConfig *self, GHashTable *lines, GError **error)
 {
     GError *cause = NULL;
 
-    g_return_val_if_fail(VIREO_IS_VM_CONFIG(self), FALSE);
-
     if (!vireo_vm_config_check_name(self->name, &cause)) {
-        return key_error(error, "core", "name", cause);
+        return key_error(error, lines, "core", "name", cause);
     }
     if (!vireo_vm_config_check_cpus(self->cpus, &cause)) {
-        return key_error(error, "core", "cpus", cause);
+        return key_error(error, lines, "core", "cpus", cause);
     }
     if (!vireo_vm_config_check_memory(self->memory, &cause)) {
-        return key_error(error, "core", "memory", cause);
+        return key_error(error, lines, "core", "memory", cause);
     }
     if (self->firmware != NULL && !vireo_vm_config_check_path(self->firmware, &cause)) {
-        return key_error(error, "boot", "firmware", cause);
+        return key_error(error, lines, "boot", "firmware", cause);
     }
     if (self->kernel != NULL && !vireo_vm_config_check_path(self->kernel, &cause)) {
-        return key_error(error, "boot", "kernel", cause);
+        return key_error(error, lines, "boot", "kernel", cause);
     }
     if (self->initrd != NULL && !vireo_vm_config_check_path(self->initrd, &cause)) {
-        return key_error(error, "boot", "initrd", cause);
+        return key_error(error, lines, "boot", "initrd", cause);
     }
     if (!vireo_vm_config_check_initrd(self->initrd, self->kernel, &cause)) {
-        return key_error(error, "boot", "initrd", cause);
+        return key_error(error, lines, "boot", "initrd", cause);
     }
     if (!vireo_vm_config_check_boot(self->firmware, self->kernel, &cause)) {
-        return key_error(error, "boot", "firmware", cause);
+        return key_error(error, lines, "boot", "firmware", cause);
     }
     if (!vireo_vm_config_check_cmdline(self->cmdline, &cause)) {
-        return key_error(error, "boot", "cmdline", cause);
+        return key_error(error, lines, "boot", "cmdline", cause);
     }
     if (self->disks->len > VIREO_VM_CONFIG_MAX_DISKS) {
+        g_autofree char *group = g_strdup_printf("disk.%d", VIREO_VM_CONFIG_MAX_DISKS);
         g_autofree char *msg =
             g_strdup_printf(_("too many disks (at most %d)"), VIREO_VM_CONFIG_MAX_DISKS);
-        return config_error(error, "[disk.%d] path: %s", VIREO_VM_CONFIG_MAX_DISKS, msg);
+        return place_error(error, lines, group, "path", msg);
     }
     for (guint i = 0; i < self->disks->len; i++) {
         Disk *disk = &g_array_index(self->disks, Disk, i);
         if (!vireo_vm_config_check_path(disk->path, &cause)) {
             g_autofree char *group = g_strdup_printf("disk.%u", i);
-            return key_error(error, group, "path", cause);
+            return key_error(error, lines, group, "path", cause);
         }
     }
     if (!vireo_vm_config_check_devices(self->arch, self->display, self->network, self->disks->len,
                                        &cause)) {
-        return key_error(error, self->display != VIREO_DISPLAY_NONE ? "display" : "network",
+        return key_error(error, lines, self->display != VIREO_DISPLAY_NONE ? "display" : "network",
                          self->display != VIREO_DISPLAY_NONE ? "device" : "mode", cause);
     }
     if (!vireo_vm_config_check_forwards(self->network, (const char *const *)self->forwards,
                                         &cause)) {
-        return key_error(error, "network", "forwards", cause);
+        return key_error(error, lines, "network", "forwards", cause);
     }
     return TRUE;
+}
+
+gboolean vireo_vm_config_validate(VireoVmConfig *self, GError **error)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(self), FALSE);
+    return validate_at(self, NULL, error);
 }
 
 gboolean vireo_vm_config_check_files(VireoVmConfig *self, GError **error)
@@ -557,43 +651,191 @@ gboolean vireo_vm_config_check_files(VireoVmConfig *self, GError **error)
 
     for (guint i = 0; i < G_N_ELEMENTS(boot); i++) {
         if (boot[i].path != NULL && !vireo_vm_config_check_file(boot[i].path, &cause)) {
-            return key_error(error, "boot", boot[i].key, cause);
+            return key_error(error, NULL, "boot", boot[i].key, cause);
         }
     }
     for (guint i = 0; i < self->disks->len; i++) {
         Disk *disk = &g_array_index(self->disks, Disk, i);
         if (!vireo_vm_config_check_file(disk->path, &cause)) {
             g_autofree char *group = g_strdup_printf("disk.%u", i);
-            return key_error(error, group, "path", cause);
+            return key_error(error, NULL, group, "path", cause);
         }
+    }
+    return TRUE;
+}
+
+/* ---- The file's text ---------------------------------------------------- */
+
+/* One line of the text (without its line break): see scan_text(). `group`
+ * is the group the line is in, updated by a group's line. */
+static gboolean scan_line(const char *line, gsize length, guint number, char **group,
+                          GHashTable *lines, GError **error)
+{
+    const char *start = line, *stop = line + length;
+    const char *equals;
+    g_autofree char *key = NULL;
+
+    while (start < stop && g_ascii_isspace(*start)) {
+        start++;
+    }
+    /* The key of a key=value line, when it can be named. */
+    equals = memchr(start, '=', (gsize)(stop - start));
+    if (equals != NULL && equals > start && *start != '[' && *start != '#') {
+        const char *key_end = equals;
+        while (key_end > start && g_ascii_isspace(key_end[-1])) {
+            key_end--;
+        }
+        if (memchr(start, '\0', (gsize)(key_end - start)) == NULL &&
+            g_utf8_validate_len(start, (gsize)(key_end - start), NULL)) {
+            key = g_strndup(start, (gsize)(key_end - start));
+        }
+    }
+
+    if (memchr(line, '\0', length) != NULL) {
+        return key != NULL && *group != NULL
+                   ? where_error(error, *group, key, number, _("the value contains a NUL byte"))
+                   : where_error(error, NULL, NULL, number, _("the line contains a NUL byte"));
+    }
+    if (!g_utf8_validate_len(line, length, NULL)) {
+        return key != NULL && *group != NULL
+                   ? where_error(error, *group, key, number, _("the value is not valid UTF-8"))
+                   : where_error(error, NULL, NULL, number, _("the line is not valid UTF-8"));
+    }
+    if (start == stop || *start == '#') {
+        return TRUE;
+    }
+    if (*start == '[') {
+        const char *close = memchr(start, ']', (gsize)(stop - start));
+        const char *after = NULL;
+
+        /* Spaces may follow the group's name, nothing else. */
+        if (close != NULL) {
+            after = close + 1;
+            while (after < stop && (*after == ' ' || *after == '\t')) {
+                after++;
+            }
+        }
+        if (close != NULL && after == stop) {
+            g_autofree char *name = g_strndup(start + 1, (gsize)(close - start - 1));
+            guint first = GPOINTER_TO_UINT(g_hash_table_lookup(lines, name));
+            if (first != 0) {
+                g_autofree char *reason =
+                    g_strdup_printf(_("the group appears a second time (first on line %u)"), first);
+                return where_error(error, name, NULL, number, reason);
+            }
+            g_hash_table_insert(lines, g_strdup(name), GUINT_TO_POINTER(number));
+            g_free(*group);
+            *group = g_steal_pointer(&name);
+            return TRUE;
+        }
+    }
+    if (key != NULL) {
+        g_autofree char *name = NULL;
+        guint first;
+
+        if (*group == NULL) {
+            return where_error(error, NULL, NULL, number,
+                               _("a key=value line before the first [group]"));
+        }
+        name = line_key(*group, key);
+        first = GPOINTER_TO_UINT(g_hash_table_lookup(lines, name));
+        if (first != 0) {
+            g_autofree char *reason =
+                g_strdup_printf(_("the key appears a second time (first on line %u)"), first);
+            return where_error(error, *group, key, number, reason);
+        }
+        g_hash_table_insert(lines, g_steal_pointer(&name), GUINT_TO_POINTER(number));
+        return TRUE;
+    }
+    return where_error(error, NULL, NULL, number,
+                       _("not a [group], a key=value line or a # comment"));
+}
+
+/* Reads the text line by line before GKeyFile does, for what GKeyFile takes
+ * silently or reports without a line: a NUL byte (GKeyFile ends the value
+ * there), bytes that are not UTF-8 (a value GKeyFile then does not return),
+ * a group or a key given twice (GKeyFile merges the groups and keeps the
+ * last value), and a line that is neither a group, a key nor a comment.
+ * Fills `lines` with the line of each group and key. */
+static gboolean scan_text(const char *data, gsize length, GHashTable *lines, GError **error)
+{
+    g_autofree char *group = NULL;
+    const char *p = data, *end = data + length;
+    guint number = 0;
+
+    while (p < end) {
+        const char *newline = memchr(p, '\n', (gsize)(end - p));
+        gsize line_length = (gsize)((newline != NULL ? newline : end) - p);
+
+        /* GKeyFile takes "\r\n" as a line break too. */
+        if (line_length > 0 && p[line_length - 1] == '\r') {
+            line_length--;
+        }
+        number++;
+        if (!scan_line(p, line_length, number, &group, lines, error)) {
+            return FALSE;
+        }
+        p = newline != NULL ? newline + 1 : end;
     }
     return TRUE;
 }
 
 /* ---- Loading ------------------------------------------------------------ */
 
-static gboolean check_keys(GKeyFile *kf, const char *group, const char *const *allowed,
+/* The file being loaded: its key file and where each group and key is. */
+typedef struct {
+    GKeyFile *kf;
+    GHashTable *lines;
+} Loader;
+
+static gboolean check_keys(Loader *ld, const char *group, const char *const *allowed,
                            GError **error)
 {
-    g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
+    g_auto(GStrv) keys = g_key_file_get_keys(ld->kf, group, NULL, NULL);
 
     for (guint i = 0; keys != NULL && keys[i] != NULL; i++) {
         if (!g_strv_contains(allowed, keys[i])) {
-            return config_error(error, "[%s] %s: %s", group, keys[i], _("unknown key"));
+            return place_error(error, ld->lines, group, keys[i], _("unknown key"));
         }
     }
     return TRUE;
 }
 
-/* A string value, or NULL when the key is absent or empty. */
-static char *get_string(GKeyFile *kf, const char *group, const char *key)
+static gboolean value_error(Loader *ld, const char *group, const char *key, GError *cause,
+                            GError **error)
 {
-    char *value = g_key_file_get_string(kf, group, key, NULL);
-
-    if (value != NULL && *value == '\0') {
-        g_clear_pointer(&value, g_free);
+    /* The text was checked line by line before: what is left is an
+     * escape sequence GKeyFile does not know. */
+    if (g_error_matches(cause, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE)) {
+        place_error(error, ld->lines, group, key,
+                    _("the value has an escape sequence other than \\s, \\n, \\t, \\r or \\\\"));
+    } else {
+        place_error(error, ld->lines, group, key, cause->message);
     }
-    return value;
+    g_error_free(cause);
+    return FALSE;
+}
+
+/* The value of `key` in `*value`: NULL when the key is absent or empty. */
+static gboolean get_string(Loader *ld, const char *group, const char *key, char **value,
+                           GError **error)
+{
+    GError *cause = NULL;
+
+    *value = NULL;
+    if (!g_key_file_has_key(ld->kf, group, key, NULL)) {
+        return TRUE;
+    }
+    /* GKeyFile may return a value and an error both. */
+    *value = g_key_file_get_string(ld->kf, group, key, &cause);
+    if (cause != NULL) {
+        g_clear_pointer(value, g_free);
+        return value_error(ld, group, key, cause, error);
+    }
+    if (**value == '\0') {
+        g_clear_pointer(value, g_free);
+    }
+    return TRUE;
 }
 
 static char *resolve_path(const char *base_dir, char *path)
@@ -622,87 +864,88 @@ static gboolean parse_disk_index(const char *group, guint *index)
     return TRUE;
 }
 
-static gboolean load_core(VireoVmConfig *self, GKeyFile *kf, GError **error)
+static gboolean load_core(VireoVmConfig *self, Loader *ld, GError **error)
 {
     g_autofree char *name = NULL, *arch = NULL, *accel = NULL, *cpus = NULL, *memory = NULL;
     GError *cause = NULL;
 
-    if (!g_key_file_has_group(kf, "core")) {
-        return config_error(error, "[core]: %s", _("the group is missing"));
+    if (!g_key_file_has_group(ld->kf, "core")) {
+        return place_error(error, ld->lines, "core", NULL, _("the group is missing"));
     }
-    if (!check_keys(kf, "core", core_keys, error)) {
+    if (!check_keys(ld, "core", core_keys, error) ||
+        !get_string(ld, "core", "name", &name, error) ||
+        !get_string(ld, "core", "architecture", &arch, error) ||
+        !get_string(ld, "core", "accelerator", &accel, error) ||
+        !get_string(ld, "core", "cpus", &cpus, error) ||
+        !get_string(ld, "core", "memory", &memory, error)) {
         return FALSE;
     }
-    name = g_key_file_get_string(kf, "core", "name", NULL);
     if (!vireo_vm_config_check_name(name, &cause)) {
-        return key_error(error, "core", "name", cause);
+        return key_error(error, ld->lines, "core", "name", cause);
     }
     g_free(self->name);
     self->name = g_steal_pointer(&name);
 
-    arch = get_string(kf, "core", "architecture");
     if (arch != NULL && !vireo_arch_from_name(arch, &self->arch)) {
-        return config_error(error, "[core] architecture: %s",
-                            _("unknown architecture (riscv64, arm64 or x86_64)"));
+        return place_error(error, ld->lines, "core", "architecture",
+                           _("unknown architecture (riscv64, arm64 or x86_64)"));
     }
-    accel = get_string(kf, "core", "accelerator");
     if (accel != NULL && !vireo_accel_from_name(accel, &self->accel)) {
-        return config_error(error, "[core] accelerator: %s",
-                            _("unknown accelerator (soft, kvm, hvf or whpx)"));
+        return place_error(error, ld->lines, "core", "accelerator",
+                           _("unknown accelerator (soft, kvm, hvf or whpx)"));
     }
-    cpus = get_string(kf, "core", "cpus");
     if (cpus != NULL) {
         gint64 n;
         if (!g_ascii_string_to_signed(cpus, 10, G_MININT64, G_MAXINT64, &n, NULL)) {
             g_autofree char *msg = g_strdup_printf(_("“%s” is not a number"), cpus);
-            return config_error(error, "[core] cpus: %s", msg);
+            return place_error(error, ld->lines, "core", "cpus", msg);
         }
         if (!vireo_vm_config_check_cpus(n, &cause)) {
-            return key_error(error, "core", "cpus", cause);
+            return key_error(error, ld->lines, "core", "cpus", cause);
         }
         self->cpus = (guint)n;
     }
-    memory = get_string(kf, "core", "memory");
     if (memory != NULL) {
         if (!vireo_vm_config_parse_memory(memory, &self->memory, &cause) ||
             !vireo_vm_config_check_memory(self->memory, &cause)) {
-            return key_error(error, "core", "memory", cause);
+            return key_error(error, ld->lines, "core", "memory", cause);
         }
     }
     return TRUE;
 }
 
-static gboolean load_boot(VireoVmConfig *self, GKeyFile *kf, GError **error)
+static gboolean load_boot(VireoVmConfig *self, Loader *ld, GError **error)
 {
-    char **fields[] = { &self->firmware, &self->kernel, &self->initrd };
+    char **fields[] = { &self->firmware, &self->kernel, &self->initrd, &self->cmdline };
     GError *cause = NULL;
 
-    if (!g_key_file_has_group(kf, "boot")) {
+    if (!g_key_file_has_group(ld->kf, "boot")) {
         return TRUE;
     }
-    if (!check_keys(kf, "boot", boot_keys, error)) {
+    if (!check_keys(ld, "boot", boot_keys, error)) {
         return FALSE;
     }
     for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
-        char *path = get_string(kf, "boot", boot_keys[i]);
-        if (path != NULL && !vireo_vm_config_check_path(path, &cause)) {
-            g_free(path);
-            return key_error(error, "boot", boot_keys[i], cause);
+        g_clear_pointer(fields[i], g_free);
+        if (!get_string(ld, "boot", boot_keys[i], fields[i], error)) {
+            return FALSE;
         }
-        g_free(*fields[i]);
-        *fields[i] = path;
     }
-    g_free(self->cmdline);
-    self->cmdline = get_string(kf, "boot", "cmdline");
+    /* All but the command line are files. */
+    for (guint i = 0; i + 1 < G_N_ELEMENTS(fields); i++) {
+        if (*fields[i] != NULL && !vireo_vm_config_check_path(*fields[i], &cause)) {
+            return key_error(error, ld->lines, "boot", boot_keys[i], cause);
+        }
+    }
     if (!vireo_vm_config_check_cmdline(self->cmdline, &cause)) {
-        return key_error(error, "boot", "cmdline", cause);
+        return key_error(error, ld->lines, "boot", "cmdline", cause);
     }
     return TRUE;
 }
 
-static gboolean load_disks(VireoVmConfig *self, GKeyFile *kf, const char *base_dir, GError **error)
+static gboolean load_disks(VireoVmConfig *self, Loader *ld, const char *base_dir, GError **error)
 {
-    g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+    g_auto(GStrv) groups = g_key_file_get_groups(ld->kf, NULL);
     guint n = 0;
 
     /* Disks are numbered from 0 without gaps. */
@@ -713,37 +956,38 @@ static gboolean load_disks(VireoVmConfig *self, GKeyFile *kf, const char *base_d
         }
     }
     if (n > VIREO_VM_CONFIG_MAX_DISKS) {
+        g_autofree char *group = g_strdup_printf("disk.%u", n - 1);
         g_autofree char *msg =
             g_strdup_printf(_("too many disks (at most %d)"), VIREO_VM_CONFIG_MAX_DISKS);
-        return config_error(error, "[disk.%u]: %s", n - 1, msg);
+        return place_error(error, ld->lines, group, NULL, msg);
     }
     for (guint i = 0; i < n; i++) {
         g_autofree char *group = g_strdup_printf("disk.%u", i);
         g_autofree char *path = NULL;
-        g_autoptr(GError) bool_error = NULL;
         GError *cause = NULL;
         gboolean read_only = FALSE;
 
-        if (!g_key_file_has_group(kf, group)) {
-            return config_error(error, "[%s]: %s", group,
-                                _("the group is missing (disks are numbered from 0)"));
+        if (!g_key_file_has_group(ld->kf, group)) {
+            return place_error(error, ld->lines, group, NULL,
+                               _("the group is missing (disks are numbered from 0)"));
         }
-        if (!check_keys(kf, group, disk_keys, error)) {
+        if (!check_keys(ld, group, disk_keys, error) ||
+            !get_string(ld, group, "path", &path, error)) {
             return FALSE;
         }
-        path = get_string(kf, group, "path");
         if (path == NULL) {
-            return config_error(error, "[%s] path: %s", group, _("a file is required"));
+            return place_error(error, ld->lines, group, "path", _("a file is required"));
         }
         path = resolve_path(base_dir, g_steal_pointer(&path));
         if (!vireo_vm_config_check_path(path, &cause)) {
-            return key_error(error, group, "path", cause);
+            return key_error(error, ld->lines, group, "path", cause);
         }
-        if (g_key_file_has_key(kf, group, "read-only", NULL)) {
-            read_only = g_key_file_get_boolean(kf, group, "read-only", &bool_error);
-            if (bool_error != NULL) {
-                return config_error(error, "[%s] read-only: %s", group,
-                                    _("the value must be true or false"));
+        if (g_key_file_has_key(ld->kf, group, "read-only", NULL)) {
+            read_only = g_key_file_get_boolean(ld->kf, group, "read-only", &cause);
+            if (cause != NULL) {
+                g_error_free(cause);
+                return place_error(error, ld->lines, group, "read-only",
+                                   _("the value must be true or false"));
             }
         }
         vireo_vm_config_add_disk(self, path, read_only);
@@ -751,61 +995,64 @@ static gboolean load_disks(VireoVmConfig *self, GKeyFile *kf, const char *base_d
     return TRUE;
 }
 
-static gboolean load_network(VireoVmConfig *self, GKeyFile *kf, GError **error)
+static gboolean load_network(VireoVmConfig *self, Loader *ld, GError **error)
 {
     g_autofree char *mode = NULL;
     g_auto(GStrv) forwards = NULL;
+    g_autoptr(GPtrArray) kept = NULL;
     GError *cause = NULL;
 
-    if (!g_key_file_has_group(kf, "network")) {
+    if (!g_key_file_has_group(ld->kf, "network")) {
         return TRUE;
     }
-    if (!check_keys(kf, "network", network_keys, error)) {
+    if (!check_keys(ld, "network", network_keys, error) ||
+        !get_string(ld, "network", "mode", &mode, error)) {
         return FALSE;
     }
-    mode = get_string(kf, "network", "mode");
     if (mode != NULL && !vireo_network_mode_from_string(mode, &self->network)) {
-        return config_error(error, "[network] mode: %s", _("unknown mode (none or user)"));
+        return place_error(error, ld->lines, "network", "mode", _("unknown mode (none or user)"));
     }
-    forwards = g_key_file_get_string_list(kf, "network", "forwards", NULL, NULL);
-    if (forwards != NULL) {
-        GPtrArray *kept = g_ptr_array_new();
-        for (guint i = 0; forwards[i] != NULL; i++) {
-            char *f = g_strstrip(forwards[i]);
-            if (*f == '\0') {
-                continue;
-            }
-            if (!vireo_vm_config_check_forward(f, &cause)) {
-                g_ptr_array_free(kept, TRUE);
-                return key_error(error, "network", "forwards", cause);
-            }
-            g_ptr_array_add(kept, f);
+    if (!g_key_file_has_key(ld->kf, "network", "forwards", NULL)) {
+        return TRUE;
+    }
+    forwards = g_key_file_get_string_list(ld->kf, "network", "forwards", NULL, &cause);
+    if (cause != NULL) {
+        return value_error(ld, "network", "forwards", cause, error);
+    }
+    kept = g_ptr_array_new();
+    for (guint i = 0; forwards != NULL && forwards[i] != NULL; i++) {
+        char *f = g_strstrip(forwards[i]);
+        if (*f == '\0') {
+            continue;
         }
-        g_ptr_array_add(kept, NULL);
-        vireo_vm_config_set_forwards(self, (const char *const *)kept->pdata);
-        g_ptr_array_free(kept, TRUE);
-        if (!vireo_vm_config_check_forwards(self->network, (const char *const *)self->forwards,
-                                            &cause)) {
-            return key_error(error, "network", "forwards", cause);
+        if (!vireo_vm_config_check_forward(f, &cause)) {
+            return key_error(error, ld->lines, "network", "forwards", cause);
         }
+        g_ptr_array_add(kept, f);
+    }
+    g_ptr_array_add(kept, NULL);
+    vireo_vm_config_set_forwards(self, (const char *const *)kept->pdata);
+    if (!vireo_vm_config_check_forwards(self->network, (const char *const *)self->forwards,
+                                        &cause)) {
+        return key_error(error, ld->lines, "network", "forwards", cause);
     }
     return TRUE;
 }
 
-static gboolean load_display(VireoVmConfig *self, GKeyFile *kf, GError **error)
+static gboolean load_display(VireoVmConfig *self, Loader *ld, GError **error)
 {
     g_autofree char *device = NULL;
 
-    if (!g_key_file_has_group(kf, "display")) {
+    if (!g_key_file_has_group(ld->kf, "display")) {
         return TRUE;
     }
-    if (!check_keys(kf, "display", display_keys, error)) {
+    if (!check_keys(ld, "display", display_keys, error) ||
+        !get_string(ld, "display", "device", &device, error)) {
         return FALSE;
     }
-    device = get_string(kf, "display", "device");
     if (device != NULL && !vireo_display_device_from_string(device, &self->display)) {
-        return config_error(error, "[display] device: %s",
-                            _("unknown device (none or virtio-gpu)"));
+        return place_error(error, ld->lines, "display", "device",
+                           _("unknown device (none or virtio-gpu)"));
     }
     return TRUE;
 }
@@ -814,12 +1061,20 @@ VireoVmConfig *vireo_vm_config_load_from_data(const char *data, gsize length, co
                                               GError **error)
 {
     g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autoptr(GHashTable) lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_autoptr(VireoVmConfig) self = vireo_vm_config_new();
     g_autoptr(GError) parse_error = NULL;
     g_auto(GStrv) groups = NULL;
+    Loader ld = { kf, lines };
 
     g_return_val_if_fail(data != NULL, NULL);
 
+    if (length == (gsize)-1) {
+        length = strlen(data);
+    }
+    if (!scan_text(data, length, lines, error)) {
+        return NULL;
+    }
     if (!g_key_file_load_from_data(kf, data, length, G_KEY_FILE_NONE, &parse_error)) {
         config_error(error, _("not a configuration file: %s"), parse_error->message);
         return NULL;
@@ -829,13 +1084,13 @@ VireoVmConfig *vireo_vm_config_load_from_data(const char *data, gsize length, co
         static const char *const known[] = { "core", "boot", "network", "display", NULL };
         guint index;
         if (!g_strv_contains(known, groups[i]) && !parse_disk_index(groups[i], &index)) {
-            config_error(error, "[%s]: %s", groups[i], _("unknown group"));
+            place_error(error, lines, groups[i], NULL, _("unknown group"));
             return NULL;
         }
     }
-    if (!load_core(self, kf, error) || !load_boot(self, kf, error) ||
-        !load_disks(self, kf, base_dir, error) || !load_network(self, kf, error) ||
-        !load_display(self, kf, error) || !vireo_vm_config_validate(self, error)) {
+    if (!load_core(self, &ld, error) || !load_boot(self, &ld, error) ||
+        !load_disks(self, &ld, base_dir, error) || !load_network(self, &ld, error) ||
+        !load_display(self, &ld, error) || !validate_at(self, lines, error)) {
         return NULL;
     }
     return g_steal_pointer(&self);
@@ -845,13 +1100,11 @@ VireoVmConfig *vireo_vm_config_load_from_file(const char *path, GError **error)
 {
     g_autofree char *data = NULL;
     g_autofree char *dir = NULL;
-    g_autoptr(GError) io_error = NULL;
     gsize length;
 
     g_return_val_if_fail(path != NULL, NULL);
 
-    if (!g_file_get_contents(path, &data, &length, &io_error)) {
-        g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO, "%s", io_error->message);
+    if (!vireo_file_read_regular(path, VIREO_VM_CONFIG_MAX_FILE_SIZE, &data, &length, error)) {
         return NULL;
     }
     dir = g_path_get_dirname(path);

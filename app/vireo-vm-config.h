@@ -10,8 +10,10 @@ G_BEGIN_DECLS
 
 /*
  * The configuration of one virtual machine, as stored in its vm.conf
- * (docs/CONFIG.md describes the file). Loading checks every value and
- * reports the first bad one as VIREO_ERROR_CONFIG with "[group] key: why".
+ * (docs/CONFIG.md describes the file). Loading checks the text and every
+ * value and reports the first problem as VIREO_ERROR_CONFIG with
+ * "[group] key (line N): why" ("line N: why" for a line outside any key,
+ * no line for a key the file lacks or for a configuration not loaded).
  */
 
 typedef enum {
@@ -37,6 +39,8 @@ GType vireo_display_device_get_type(void);
 #define VIREO_VM_CONFIG_MAX_CMDLINE    4096
 #define VIREO_VM_CONFIG_DEFAULT_MEMORY (256ull << 20)
 #define VIREO_VM_CONFIG_MAX_FORWARDS   16 /* VIREO_NET_MAX_FWD */
+/* A vm.conf is a few hundred bytes; a larger file is refused unread. */
+#define VIREO_VM_CONFIG_MAX_FILE_SIZE (1u << 20)
 
 #define VIREO_TYPE_VM_CONFIG (vireo_vm_config_get_type())
 
@@ -52,6 +56,9 @@ gboolean vireo_vm_config_equal(VireoVmConfig *a, VireoVmConfig *b);
  * against `base_dir`, the VM's folder. */
 VireoVmConfig *vireo_vm_config_load_from_data(const char *data, gsize length, const char *base_dir,
                                               GError **error);
+/* Only a regular file of at most VIREO_VM_CONFIG_MAX_FILE_SIZE bytes is
+ * read, without waiting on a named pipe or a device (vireo-file.h);
+ * VIREO_ERROR_IO otherwise, naming the file and why. */
 VireoVmConfig *vireo_vm_config_load_from_file(const char *path, GError **error);
 char *vireo_vm_config_to_data(VireoVmConfig *self, const char *base_dir, gsize *length);
 /* Atomic: the new file replaces the old one whole or not at all. */
@@ -63,7 +70,7 @@ gboolean vireo_vm_config_validate(VireoVmConfig *self, GError **error);
 gboolean vireo_vm_config_check_files(VireoVmConfig *self, GError **error);
 
 /* Field checks shared by the loader and the editor. Their errors carry the
- * reason only; the loader prefixes "[group] key: ". */
+ * reason only; the loader prefixes "[group] key (line N): ". */
 gboolean vireo_vm_config_parse_memory(const char *text, guint64 *bytes, GError **error);
 char *vireo_vm_config_format_memory(guint64 bytes);
 gboolean vireo_vm_config_check_name(const char *name, GError **error);

@@ -125,6 +125,7 @@ static void rebuild_vcpus(VireoStatsView *self, guint n)
         add_legend(self->mips_legend, name, color);
         g_ptr_array_add(self->vcpu_mips, series);
 
+        adw_preferences_row_set_use_markup(ADW_PREFERENCES_ROW(row), FALSE);
         adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), name);
         gtk_widget_add_css_class(label, "numeric");
         adw_action_row_add_suffix(ADW_ACTION_ROW(row), label);

@@ -167,6 +167,7 @@ static GtkWidget *add_choice(VireoVmEditor *self, AdwExpanderRow *expander, cons
     GtkWidget *row = adw_action_row_new();
     GtkWidget *check = gtk_check_button_new();
 
+    adw_preferences_row_set_use_markup(ADW_PREFERENCES_ROW(row), FALSE);
     adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), title);
     gtk_widget_set_valign(check, GTK_ALIGN_CENTER);
     if (group != NULL) {
@@ -244,6 +245,7 @@ static void rebuild_disks(VireoVmEditor *self)
         GtkWidget *ro = gtk_check_button_new_with_mnemonic(_("_Read-only"));
         GtkWidget *remove = gtk_button_new_from_icon_name("user-trash-symbolic");
 
+        adw_preferences_row_set_use_markup(ADW_PREFERENCES_ROW(row), FALSE);
         adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), base);
         g_object_set_data_full(G_OBJECT(row), "hint", g_strdup(item->path), g_free);
         adw_action_row_set_subtitle(ADW_ACTION_ROW(row), item->path);
@@ -459,7 +461,9 @@ static void save_action(GtkWidget *widget, const char *name, GVariant *param)
     }
     if (entry == NULL) {
         g_autofree char *text = g_strdup_printf(_("Cannot save: %s"), error->message);
-        adw_toast_overlay_add_toast(self->toast_overlay, adw_toast_new(text));
+        g_autofree char *escaped = g_markup_escape_text(text, -1);
+        /* A toast's title is Pango markup. */
+        adw_toast_overlay_add_toast(self->toast_overlay, adw_toast_new(escaped));
         return;
     }
     g_signal_emit(self, signals[SAVED], 0, entry);

@@ -59,7 +59,7 @@ static void show_toast(VireoVmView *self, const char *text)
     GtkRoot *root = gtk_widget_get_root(GTK_WIDGET(self));
 
     if (VIREO_IS_WINDOW(root)) {
-        vireo_window_add_toast(VIREO_WINDOW(root), adw_toast_new(text));
+        vireo_window_show_toast(VIREO_WINDOW(root), text);
     }
 }
 
@@ -94,7 +94,10 @@ static void update(VireoVmView *self)
     adw_view_switcher_title_set_title(self->switcher_title, vireo_vm_entry_get_name(self->entry));
     vireo_display_page_set_title(self->display_page, vireo_vm_entry_get_name(self->entry));
     if (config == NULL) {
-        adw_status_page_set_description(self->broken_page, vireo_vm_entry_get_error(self->entry));
+        /* A status page's description is Pango markup; the reason quotes
+         * the file. */
+        g_autofree char *reason = g_markup_escape_text(vireo_vm_entry_get_error(self->entry), -1);
+        adw_status_page_set_description(self->broken_page, reason);
         gtk_stack_set_visible_child_name(self->main_stack, "broken");
     } else {
         gtk_stack_set_visible_child_name(self->main_stack, "vm");

@@ -156,7 +156,7 @@ static void new_demo_action(GtkWidget *widget, const char *name, GVariant *param
 
     if (entry == NULL) {
         g_autofree char *text = g_strdup_printf(_("Cannot create the demo: %s"), error->message);
-        vireo_window_add_toast(self, adw_toast_new(text));
+        vireo_window_show_toast(self, text);
         return;
     }
     vireo_window_select_entry(self, entry);
@@ -371,11 +371,17 @@ VireoWindow *vireo_window_new(VireoApplication *app)
     return self;
 }
 
-void vireo_window_add_toast(VireoWindow *self, AdwToast *toast)
+void vireo_window_show_toast(VireoWindow *self, const char *text)
 {
+    g_autofree char *escaped = NULL;
+
     g_return_if_fail(VIREO_IS_WINDOW(self));
-    g_return_if_fail(ADW_IS_TOAST(toast));
-    adw_toast_overlay_add_toast(self->toast_overlay, toast);
+    g_return_if_fail(text != NULL);
+
+    /* A toast's title is Pango markup, and messages carry names and paths
+     * from files. */
+    escaped = g_markup_escape_text(text, -1);
+    adw_toast_overlay_add_toast(self->toast_overlay, adw_toast_new(escaped));
 }
 
 void vireo_window_select_entry(VireoWindow *self, VireoVmEntry *entry)

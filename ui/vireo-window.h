@@ -14,7 +14,8 @@ G_DECLARE_FINAL_TYPE(VireoWindow, vireo_window, VIREO, WINDOW, AdwApplicationWin
 
 VireoWindow *vireo_window_new(VireoApplication *app);
 
-void vireo_window_add_toast(VireoWindow *self, AdwToast *toast);
+/* Shows `text` as it is, not as markup, in a toast. */
+void vireo_window_show_toast(VireoWindow *self, const char *text);
 /* Selects `entry` in the list and shows its pane. */
 void vireo_window_select_entry(VireoWindow *self, VireoVmEntry *entry);
 /* The entry shown, or NULL. */

@@ -6,9 +6,15 @@
 #include "config.h"
 
 #include "test-dirs.h"
+#include "test-limits.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "engine/error.h"
 #include "vireo-vm-config.h"
@@ -124,11 +130,24 @@ static void test_sizes(void)
         const char *text;
         guint64 bytes;
     } good[] = {
-        { "256M", 256ull << 20 },   { "2G", 2ull << 30 }, { "512MiB", 512ull << 20 },
-        { "1048576K", 1ull << 30 }, { "1T", 1ull << 40 }, { "4096", 4096 },
+        { "256M", 256ull << 20 },
+        { "2G", 2ull << 30 },
+        { "512MiB", 512ull << 20 },
+        { "1048576K", 1ull << 30 },
+        { "1T", 1ull << 40 },
+        { "4096B", 4096 },
         { "64mb", 64ull << 20 },
+        { "5000b", 5000 },
+        { "1G ", 1ull << 30 },
+        /* A number alone counts MiB, as for vireo-run --memory. */
+        { "512", 512ull << 20 },
+        { "1048576", 1ull << 40 },
     };
-    static const char *const bad[] = { "", "12Q", "M", "-1G", "1.5G", "2 G B", "99999999999999T" };
+    static const char *const bad[] = { "",       "12Q",    "M",    "-1G",  "1.5G",
+                                       "2 G B",  "4096BB", "4BiB", "512 ", "99999999999999T",
+                                       "1048577" };
+    g_autoptr(VireoVmConfig) c = NULL;
+    g_autoptr(GError) hint = NULL;
     guint64 bytes;
 
     for (guint i = 0; i < G_N_ELEMENTS(good); i++) {
@@ -147,6 +166,20 @@ static void test_sizes(void)
         g_assert_true(vireo_vm_config_parse_memory(text, &bytes, NULL));
         g_assert_cmpuint(bytes, ==, good[i].bytes);
     }
+
+    /* A number of bytes written without a unit is refused with the way to
+     * write it, never taken as that many MiB. */
+    g_assert_false(vireo_vm_config_parse_memory("2147483648", &bytes, &hint));
+    g_assert_cmpstr(hint->message, ==,
+                    "2147483648 MiB is more than 1T (a number without a unit counts MiB; for "
+                    "2147483648 bytes, write 2G)");
+    g_clear_error(&hint);
+
+    /* The file means the same. */
+    c = vireo_vm_config_load_from_data("[core]\nname=a\nmemory=512\n[boot]\nkernel=/k\n", -1, NULL,
+                                       &hint);
+    g_assert_no_error(hint);
+    g_assert_cmpuint(vireo_vm_config_get_memory(c), ==, 512ull << 20);
 }
 
 /* Each case: the text of a file and the start of the error it must give. */
@@ -154,80 +187,87 @@ static const struct {
     const char *data;
     const char *message;
 } bad_files[] = {
-    { "[core]\nname=a\nmemory=12Q\n[boot]\nkernel=/k\n", "[core] memory: “12Q” is not a size" },
-    { "[core]\nname=a\nmemory=1M\n[boot]\nkernel=/k\n", "[core] memory: 1M is out of range" },
-    { "[core]\nname=a\nmemory=2T\n[boot]\nkernel=/k\n", "[core] memory: 2T is out of range" },
+    { "[core]\nname=a\nmemory=12Q\n[boot]\nkernel=/k\n",
+      "[core] memory (line 3): “12Q” is not a size" },
+    { "[core]\nname=a\nmemory=1M\n[boot]\nkernel=/k\n",
+      "[core] memory (line 3): 1M is out of range" },
+    { "[core]\nname=a\nmemory=2T\n[boot]\nkernel=/k\n",
+      "[core] memory (line 3): 2T is out of range" },
     { "[core]\nname=a\nmemory=2049K\n[boot]\nkernel=/k\n",
-      "[core] memory: 2049K is not a whole number of 4 KiB pages" },
-    { "[core]\nname=\n[boot]\nkernel=/k\n", "[core] name: a name is required" },
-    { "[core]\nname=   \n[boot]\nkernel=/k\n", "[core] name: a name is required" },
+      "[core] memory (line 3): 2049K is not a whole number of 4 KiB pages" },
+    { "[core]\nname=\n[boot]\nkernel=/k\n", "[core] name (line 2): a name is required" },
+    { "[core]\nname=   \n[boot]\nkernel=/k\n", "[core] name (line 2): a name is required" },
     { "[core]\n[boot]\nkernel=/k\n", "[core] name: a name is required" },
     { "[core]\nname=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
       "[boot]\nkernel=/k\n",
-      "[core] name: the name is longer than 64 characters" },
-    { "[core]\nname=a\\tb\n[boot]\nkernel=/k\n", "[core] name: the name contains a control" },
+      "[core] name (line 2): the name is longer than 64 characters" },
+    { "[core]\nname=a\\tb\n[boot]\nkernel=/k\n",
+      "[core] name (line 2): the name contains a control" },
     { "[core]\nname=a\narchitecture=sparc\n[boot]\nkernel=/k\n",
-      "[core] architecture: unknown architecture" },
+      "[core] architecture (line 3): unknown architecture" },
     { "[core]\nname=a\naccelerator=xen\n[boot]\nkernel=/k\n",
-      "[core] accelerator: unknown accelerator" },
-    { "[core]\nname=a\ncpus=two\n[boot]\nkernel=/k\n", "[core] cpus: “two” is not a number" },
-    { "[core]\nname=a\ncpus=0\n[boot]\nkernel=/k\n", "[core] cpus: 0 is out of range (1 to 64)" },
-    { "[core]\nname=a\ncpus=65\n[boot]\nkernel=/k\n", "[core] cpus: 65 is out of range" },
-    { "[core]\nname=a\ncolour=blue\n[boot]\nkernel=/k\n", "[core] colour: unknown key" },
+      "[core] accelerator (line 3): unknown accelerator" },
+    { "[core]\nname=a\ncpus=two\n[boot]\nkernel=/k\n",
+      "[core] cpus (line 3): “two” is not a number" },
+    { "[core]\nname=a\ncpus=0\n[boot]\nkernel=/k\n",
+      "[core] cpus (line 3): 0 is out of range (1 to 64)" },
+    { "[core]\nname=a\ncpus=65\n[boot]\nkernel=/k\n", "[core] cpus (line 3): 65 is out of range" },
+    { "[core]\nname=a\ncolour=blue\n[boot]\nkernel=/k\n", "[core] colour (line 3): unknown key" },
     { "[boot]\nkernel=/k\n", "[core]: the group is missing" },
-    { "[core]\nname=a\n[boot]\nkernel=/k\n[extras]\nx=1\n", "[extras]: unknown group" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\n[extras]\nx=1\n", "[extras] (line 5): unknown group" },
     { "[core]\nname=a\n", "[boot] firmware: a firmware or a kernel is required" },
     { "[core]\nname=a\n[boot]\nfirmware=fw.bin\n",
-      "[boot] firmware: “fw.bin” is not an absolute path" },
-    { "[core]\nname=a\n[boot]\nkernel=k\n", "[boot] kernel: “k” is not an absolute path" },
+      "[boot] firmware (line 4): “fw.bin” is not an absolute path" },
+    { "[core]\nname=a\n[boot]\nkernel=k\n", "[boot] kernel (line 4): “k” is not an absolute path" },
     { "[core]\nname=a\n[boot]\nkernel=/k\ninitrd=rd\n",
-      "[boot] initrd: “rd” is not an absolute path" },
+      "[boot] initrd (line 5): “rd” is not an absolute path" },
     { "[core]\nname=a\n[boot]\nfirmware=/f\ninitrd=/rd\n",
-      "[boot] initrd: an initial RAM disk needs a kernel" },
-    { "[core]\nname=a\n[boot]\nkernel=/k\nappend=x\n", "[boot] append: unknown key" },
+      "[boot] initrd (line 5): an initial RAM disk needs a kernel" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\nappend=x\n", "[boot] append (line 5): unknown key" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n[disk.0]\nread-only=true\n",
       "[disk.0] path: a file is required" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n[disk.0]\npath=/a\nread-only=maybe\n",
-      "[disk.0] read-only: the value must be true or false" },
+      "[disk.0] read-only (line 7): the value must be true or false" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n[disk.1]\npath=/a\n", "[disk.0]: the group is missing" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n[disk.0]\npath=/a\nsize=1G\n",
-      "[disk.0] size: unknown key" },
-    { "[core]\nname=a\n[boot]\nkernel=/k\n[disk.6]\npath=/a\n", "[disk.6]: too many disks" },
+      "[disk.0] size (line 7): unknown key" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\n[disk.6]\npath=/a\n",
+      "[disk.6] (line 5): too many disks" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n[network]\nmode=bridge\n",
-      "[network] mode: unknown mode" },
+      "[network] mode (line 6): unknown mode" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n[network]\nmode=user\nforwards=tcp:22\n",
-      "[network] forwards: “tcp:22” is not a port forward" },
+      "[network] forwards (line 7): “tcp:22” is not a port forward" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n[network]\nmode=user\nforwards=sctp:1:2\n",
-      "[network] forwards: “sctp:1:2”: the protocol must be tcp or udp" },
+      "[network] forwards (line 7): “sctp:1:2”: the protocol must be tcp or udp" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n[network]\nmode=user\nforwards=tcp:0:22\n",
-      "[network] forwards: “tcp:0:22”: ports are numbers" },
+      "[network] forwards (line 7): “tcp:0:22”: ports are numbers" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n[network]\nmode=user\nforwards=tcp:8022:70000\n",
-      "[network] forwards: “tcp:8022:70000”: ports are numbers" },
+      "[network] forwards (line 7): “tcp:8022:70000”: ports are numbers" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n[network]\nmode=none\nforwards=tcp:8022:22\n",
-      "[network] forwards: port forwards need the user network mode" },
+      "[network] forwards (line 7): port forwards need the user network mode" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n[network]\nmode=user\n"
       "forwards=tcp:8022:22;udp:8022:53;tcp:8022:80\n",
-      "[network] forwards: host port tcp 8022 is forwarded twice" },
+      "[network] forwards (line 7): host port tcp 8022 is forwarded twice" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n[network]\nmode=user\nforwards="
       "tcp:1:1;tcp:2:1;tcp:3:1;tcp:4:1;tcp:5:1;tcp:6:1;tcp:7:1;tcp:8:1;tcp:9:1;tcp:10:1;"
       "tcp:11:1;tcp:12:1;tcp:13:1;tcp:14:1;tcp:15:1;tcp:16:1;tcp:17:1\n",
-      "[network] forwards: too many port forwards (at most 16)" },
+      "[network] forwards (line 7): too many port forwards (at most 16)" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n[disk.0]\npath=/a\n[disk.1]\npath=/b\n"
       "[disk.2]\npath=/c\n[disk.3]\npath=/d\n[disk.4]\npath=/e\n[disk.5]\npath=/f\n"
       "[network]\nmode=user\n",
-      "[network] mode: the board has room for at most 5 disks beside a network card" },
+      "[network] mode (line 18): the board has room for at most 5 disks beside a network card" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n[disk.0]\npath=/a\n[disk.1]\npath=/b\n"
       "[disk.2]\npath=/c\n[disk.3]\npath=/d\n[display]\ndevice=virtio-gpu\n",
-      "[display] device: the board has room for at most 3 disks beside a display" },
+      "[display] device (line 14): the board has room for at most 3 disks beside a display" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n[disk.0]\npath=/a\n[disk.1]\npath=/b\n"
       "[disk.2]\npath=/c\n[network]\nmode=user\n[display]\ndevice=virtio-gpu\n",
-      "[display] device: the board has room for at most 2 disks beside a display and a "
+      "[display] device (line 14): the board has room for at most 2 disks beside a display and a "
       "network card" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n[display]\ndevice=vga\n",
-      "[display] device: unknown device" },
+      "[display] device (line 6): unknown device" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n[display]\nresolution=1\n",
-      "[display] resolution: unknown key" },
-    { "this is not a key file\n", "not a configuration file" },
+      "[display] resolution (line 6): unknown key" },
+    { "this is not a key file\n", "line 1: not a [group], a key=value line or a # comment" },
 };
 
 static void test_errors(void)
@@ -242,6 +282,138 @@ static void test_errors(void)
         if (!g_str_has_prefix(error->message, bad_files[i].message)) {
             g_error("case %u: “%s” does not start with “%s”", i, error->message,
                     bad_files[i].message);
+        }
+    }
+}
+
+/* What GKeyFile takes silently or reports without a line, each refused
+ * with the line (and the key where there is one). Each case: the text, its
+ * length (it may hold NUL bytes) and the whole error. */
+#define TEXT(s) s, sizeof s - 1
+static const struct {
+    const char *data;
+    gsize length;
+    const char *message;
+} bad_texts[] = {
+    { TEXT("[core]\nname=Trunc\0ated\n[boot]\nkernel=/k\n"),
+      "[core] name (line 2): the value contains a NUL byte" },
+    { TEXT("# a comment\0\n[core]\nname=a\n[boot]\nkernel=/k\n"),
+      "line 1: the line contains a NUL byte" },
+    { TEXT("[core]\nname=Caf\xe9\n[boot]\nkernel=/k\n"),
+      "[core] name (line 2): the value is not valid UTF-8" },
+    { TEXT("[core]\nname=a\n# caf\xe9\n[boot]\nkernel=/k\n"),
+      "line 3: the line is not valid UTF-8" },
+    { TEXT("[core]\nname=First\n[boot]\nkernel=/k\n\n[core]\nname=Second\n"),
+      "[core] (line 6): the group appears a second time (first on line 1)" },
+    { TEXT("[core]\nname=A\ncpus=2\nname=B\n[boot]\nkernel=/k\n"),
+      "[core] name (line 4): the key appears a second time (first on line 2)" },
+    { TEXT("[core]\nname=A\n[boot]\nkernel=/k\n[core ]\nname=B\n"),
+      "[core ] (line 5): unknown group" },
+    { TEXT("name=a\n[core]\n[boot]\nkernel=/k\n"),
+      "line 1: a key=value line before the first [group]" },
+    { TEXT("[core]\nname=a\n[boot\nkernel=/k\n"),
+      "line 3: not a [group], a key=value line or a # comment" },
+    { TEXT("[core]\r\nname=a\r\nmemory=12Q\r\n[boot]\r\nkernel=/k\r\n"),
+      "[core] memory (line 3): “12Q” is not a size (try 256M or 2G)" },
+    { TEXT("[core]\nname=a\\qb\n[boot]\nkernel=/k\n"),
+      "[core] name (line 2): the value has an escape sequence other than \\s, \\n, \\t, \\r or "
+      "\\\\" },
+    { TEXT("[core]\nname=a\n[boot]\nkernel=/k\ncmdline=console=ttyS0 \\\n"),
+      "[boot] cmdline (line 5): the value has an escape sequence other than \\s, \\n, \\t, \\r or "
+      "\\\\" },
+    { TEXT("[core]\nname=a\n[boot]\nkernel=/k\n[network]\nmode=user\nforwards=tcp:1:2;\\x\n"),
+      "[network] forwards (line 7): the value has an escape sequence other than" },
+    { TEXT("[core]\nname=invoice\u202Efdp.exe\n[boot]\nkernel=/k\n"),
+      "[core] name (line 2): the name contains a bidirectional control character (U+202E)" },
+    { TEXT("[core]\nname=a\u2066b\n[boot]\nkernel=/k\n"),
+      "[core] name (line 2): the name contains a bidirectional control character (U+2066)" },
+    { TEXT("[core]\nname=a\u200Fb\n[boot]\nkernel=/k\n"),
+      "[core] name (line 2): the name contains a bidirectional control character (U+200F)" },
+    { TEXT("[core]\nname=a\u061Cb\n[boot]\nkernel=/k\n"),
+      "[core] name (line 2): the name contains a bidirectional control character (U+061C)" },
+    { TEXT("[core]\nname=a\xc2\x85"
+           "b\n[boot]\nkernel=/k\n"),
+      "[core] name (line 2): the name contains a control character (U+0085)" },
+    { TEXT("[core]\nname=a\u2028b\n[boot]\nkernel=/k\n"),
+      "[core] name (line 2): the name contains a control character (U+2028)" },
+    { TEXT("[core]\nname=a\\tb\n[boot]\nkernel=/k\n"),
+      "[core] name (line 2): the name contains a control character (U+0009)" },
+};
+
+static void test_text(void)
+{
+    static const char *const good[] = {
+        "[core]\nname=שלום עולם\n[boot]\nkernel=/k\n",
+        "[core]\nname=👩‍💻 Dev\n[boot]\nkernel=/k\n",
+        "# comment\n\n  [core]  \n  name = Spaced  \n[boot]\nkernel=/k\n",
+        "[core]\r\nname=Windows\r\n[boot]\r\nkernel=/k\r\n",
+        "[core]\nname=a\n[boot]\nkernel=/k\n[network]\nmode=user\nforwards=\n",
+    };
+    g_autoptr(GRand) rand = g_rand_new_with_seed(20261125);
+
+    for (guint i = 0; i < G_N_ELEMENTS(bad_texts); i++) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VireoVmConfig) c =
+            vireo_vm_config_load_from_data(bad_texts[i].data, bad_texts[i].length, NULL, &error);
+        g_test_message("case %u: %s", i, error != NULL ? error->message : "(loaded)");
+        g_assert_null(c);
+        g_assert_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG);
+        if (!g_str_has_prefix(error->message, bad_texts[i].message)) {
+            g_error("case %u: “%s” does not start with “%s”", i, error->message,
+                    bad_texts[i].message);
+        }
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(good); i++) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VireoVmConfig) c = vireo_vm_config_load_from_data(good[i], -1, NULL, &error);
+        g_assert_no_error(error);
+    }
+
+    /* Random bytes: a reason, with the line, and never a crash. */
+    for (guint i = 0; i < 200; i++) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VireoVmConfig) c = NULL;
+        gsize length = (gsize)g_rand_int_range(rand, 1, 512);
+        g_autofree char *data = g_malloc(length);
+        for (gsize j = 0; j < length; j++) {
+            data[j] = (char)g_rand_int_range(rand, 0, 256);
+        }
+        c = vireo_vm_config_load_from_data(data, length, NULL, &error);
+        g_assert_null(c);
+        g_assert_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG);
+        g_assert_true(g_str_has_prefix(error->message, "line ") ||
+                      g_str_has_prefix(error->message, "[core]: the group is missing"));
+    }
+
+    /* Pieces of configurations in random order: loaded, or refused with a
+     * reason that is UTF-8 whatever the file held. */
+    for (guint i = 0; i < 2000; i++) {
+        static const struct {
+            const char *data;
+            gsize length;
+        } pieces[] = {
+            { TEXT("[core]") }, { TEXT("[boot]") }, { TEXT("[disk.0]") }, { TEXT("[network]") },
+            { TEXT("name") },   { TEXT("memory") }, { TEXT("kernel") },   { TEXT("forwards") },
+            { TEXT("=") },      { TEXT("a") },      { TEXT("/k") },       { TEXT("2G") },
+            { TEXT("\n") },     { TEXT("\r\n") },   { TEXT("\r") },       { TEXT("#") },
+            { TEXT(" ") },      { TEXT("\t") },     { TEXT("[") },        { TEXT("]") },
+            { TEXT("\\") },     { TEXT("\\s") },    { TEXT("\\x") },      { TEXT(";") },
+            { TEXT("\0") },     { TEXT("\xff") },   { TEXT("\xc3") },     { TEXT("\u202e") },
+            { TEXT("é") },
+        };
+        g_autoptr(GString) text = g_string_new(NULL);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VireoVmConfig) c = NULL;
+        guint n = (guint)g_rand_int_range(rand, 1, 40);
+
+        for (guint j = 0; j < n; j++) {
+            guint k = (guint)g_rand_int_range(rand, 0, G_N_ELEMENTS(pieces));
+            g_string_append_len(text, pieces[k].data, (gssize)pieces[k].length);
+        }
+        c = vireo_vm_config_load_from_data(text->str, text->len, NULL, &error);
+        if (c == NULL) {
+            g_assert_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG);
+            g_assert_true(g_utf8_validate(error->message, -1, NULL));
         }
     }
 }
@@ -285,6 +457,121 @@ static void test_files(void)
     g_assert_nonnull(strstr(error->message, "“u-boot-qemu”"));
 
     g_assert_cmpint(g_remove(kernel), ==, 0);
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
+static const char valid_file[] = "[core]\nname=Readable\n[boot]\nkernel=/k\n";
+
+/* A valid configuration padded with a comment to exactly `size` bytes. */
+static void write_padded(const char *path, gsize size)
+{
+    g_autofree char *data = g_malloc(size);
+    gsize head = strlen(valid_file);
+
+    g_assert_cmpuint(size, >, head + 2);
+    memcpy(data, valid_file, head);
+    data[head] = '#';
+    memset(data + head + 1, 'x', size - head - 2);
+    data[size - 1] = '\n';
+    g_assert_true(g_file_set_contents(path, data, (gssize)size, NULL));
+}
+
+/* Loads `path`, which must be refused with VIREO_ERROR_IO and a message
+ * that names it and says `reason`. */
+static void assert_refused(const char *path, const char *reason)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VireoVmConfig) c = vireo_vm_config_load_from_file(path, &error);
+    g_autofree char *quoted = g_strdup_printf("“%s”", path);
+
+    if (error == NULL || strstr(error->message, reason) == NULL) {
+        g_printerr("%s: %s\n", path, error != NULL ? error->message : "(loaded)");
+    }
+    g_assert_null(c);
+    g_assert_error(error, VIREO_ERROR, VIREO_ERROR_IO);
+    g_assert_nonnull(strstr(error->message, quoted));
+    g_assert_nonnull(strstr(error->message, reason));
+}
+
+/* vm.conf is read only when it is a regular file of at most 1 MiB, and
+ * nothing else makes loading wait or fill the memory. Runs in a child
+ * process with its memory capped and a time limit, so that a loader that
+ * reads /dev/zero or waits on a named pipe fails the test. */
+static void test_file_kinds(void)
+{
+    g_autofree char *dir = NULL;
+    g_autofree char *zero = NULL, *fifo = NULL, *folder = NULL, *socket_path = NULL;
+    g_autofree char *exact = NULL, *over = NULL, *big = NULL, *sparse = NULL, *missing = NULL;
+    g_autoptr(VireoVmConfig) c = NULL;
+    g_autoptr(GError) error = NULL;
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    int fd, sock;
+
+    if (!g_test_subprocess()) {
+        g_test_trap_subprocess(NULL, 20 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+        g_test_trap_assert_passed();
+        return;
+    }
+    test_limit_memory(512ull << 20);
+
+    dir = g_dir_make_tmp("vireo-config-XXXXXX", NULL);
+    zero = g_build_filename(dir, "zero.conf", NULL);
+    fifo = g_build_filename(dir, "fifo.conf", NULL);
+    folder = g_build_filename(dir, "folder.conf", NULL);
+    socket_path = g_build_filename(dir, "socket.conf", NULL);
+    exact = g_build_filename(dir, "exact.conf", NULL);
+    over = g_build_filename(dir, "over.conf", NULL);
+    big = g_build_filename(dir, "big.conf", NULL);
+    sparse = g_build_filename(dir, "sparse.conf", NULL);
+    missing = g_build_filename(dir, "missing.conf", NULL);
+
+    g_assert_cmpint(symlink("/dev/zero", zero), ==, 0);
+    assert_refused(zero, "is a device, not a regular file");
+    g_assert_cmpint(mkfifo(fifo, 0644), ==, 0);
+    assert_refused(fifo, "is a named pipe (FIFO), not a regular file");
+    g_assert_cmpint(g_mkdir(folder, 0755), ==, 0);
+    assert_refused(folder, "is a folder, not a regular file");
+    sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    g_assert_cmpint(sock, >=, 0);
+    g_assert_cmpuint(strlen(socket_path), <, sizeof addr.sun_path);
+    strcpy(addr.sun_path, socket_path);
+    g_assert_cmpint(bind(sock, (struct sockaddr *)&addr, sizeof addr), ==, 0);
+    assert_refused(socket_path, "is a socket, not a regular file");
+    close(sock);
+    assert_refused(missing, "cannot read");
+
+    /* The limit itself loads; one byte more does not. */
+    write_padded(exact, VIREO_VM_CONFIG_MAX_FILE_SIZE);
+    c = vireo_vm_config_load_from_file(exact, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(vireo_vm_config_get_name(c), ==, "Readable");
+    write_padded(over, VIREO_VM_CONFIG_MAX_FILE_SIZE + 1);
+    assert_refused(over, "is larger than 1.0\u00a0MiB (1.0\u00a0MiB)");
+    write_padded(big, 2u << 20);
+    assert_refused(big, "is larger than 1.0\u00a0MiB (2.0\u00a0MiB)");
+
+    /* A sparse 1 GiB file is refused by its size, unread (the memory cap is
+     * half of it). Sizes are written with a no-break space. */
+    fd = g_open(sparse, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, 1ll << 30), ==, 0);
+    close(fd);
+    assert_refused(sparse, "is larger than 1.0\u00a0MiB (1.0\u00a0GiB)");
+
+    /* A link to a regular file is followed. */
+    g_assert_cmpint(g_remove(zero), ==, 0);
+    g_assert_cmpint(symlink(exact, zero), ==, 0);
+    g_clear_object(&c);
+    c = vireo_vm_config_load_from_file(zero, &error);
+    g_assert_no_error(error);
+
+    {
+        const char *const made[] = { zero, fifo, socket_path, exact, over, big, sparse };
+        for (guint i = 0; i < G_N_ELEMENTS(made); i++) {
+            g_assert_cmpint(g_remove(made[i]), ==, 0);
+        }
+    }
+    g_assert_cmpint(g_rmdir(folder), ==, 0);
     g_assert_cmpint(g_rmdir(dir), ==, 0);
 }
 
@@ -382,7 +669,9 @@ int main(int argc, char *argv[])
     g_test_add_func("/config/round-trip", test_round_trip);
     g_test_add_func("/config/sizes", test_sizes);
     g_test_add_func("/config/errors", test_errors);
+    g_test_add_func("/config/text", test_text);
     g_test_add_func("/config/files", test_files);
+    g_test_add_func("/config/file-kinds", test_file_kinds);
     g_test_add_func("/config/validate-setters", test_validate_setters);
     g_test_add_func("/config/cross-field", test_cross_field);
     return g_test_run();

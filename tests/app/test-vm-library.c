@@ -7,9 +7,13 @@
 #include "config.h"
 
 #include "test-dirs.h"
+#include "test-limits.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "engine/error.h"
 #include "vireo-demo.h"
@@ -212,6 +216,8 @@ static void test_corrupt(Fixture *f, gconstpointer data)
     g_autofree char *bad_dir = g_build_filename(f->base, "broken-vm", NULL);
     g_autofree char *bad_conf = g_build_filename(bad_dir, "vm.conf", NULL);
     g_autofree char *empty_dir = g_build_filename(f->base, "no-conf", NULL);
+    g_autofree char *twice_dir = g_build_filename(f->base, "twice", NULL);
+    g_autofree char *twice_conf = g_build_filename(twice_dir, "vm.conf", NULL);
     g_autoptr(VireoVmLibrary) library = NULL;
     VireoVmEntry *good, *bad, *empty;
 
@@ -219,18 +225,25 @@ static void test_corrupt(Fixture *f, gconstpointer data)
     g_assert_cmpint(g_mkdir(bad_dir, 0755), ==, 0);
     g_assert_true(g_file_set_contents(bad_conf, "[core]\nname=Bad\nmemory=12Q\n", -1, NULL));
     g_assert_cmpint(g_mkdir(empty_dir, 0755), ==, 0);
+    g_assert_cmpint(g_mkdir(twice_dir, 0755), ==, 0);
+    g_assert_true(g_file_set_contents(
+        twice_conf, "[core]\nname=Once\n[boot]\nkernel=/k\n[core]\nname=Twice\n", -1, NULL));
 
     library = vireo_vm_library_new(f->base);
     g_assert_true(vireo_vm_library_load(library, &error));
     g_assert_no_error(error);
-    g_assert_cmpuint(g_list_model_get_n_items(G_LIST_MODEL(library)), ==, 3);
+    g_assert_cmpuint(g_list_model_get_n_items(G_LIST_MODEL(library)), ==, 4);
+
+    /* A second [core] is not merged into the first. */
+    g_assert_cmpstr(vireo_vm_entry_get_error(vireo_vm_library_lookup(library, "twice")), ==,
+                    "[core] (line 5): the group appears a second time (first on line 1)");
 
     bad = vireo_vm_library_lookup(library, "broken-vm");
     g_assert_nonnull(bad);
     g_assert_null(vireo_vm_entry_get_config(bad));
     g_assert_cmpstr(vireo_vm_entry_get_name(bad), ==, "broken-vm");
     g_assert_cmpstr(vireo_vm_entry_get_error(bad), ==,
-                    "[core] memory: “12Q” is not a size (try 256M or 2G)");
+                    "[core] memory (line 3): “12Q” is not a size (try 256M or 2G)");
     g_assert_null(vireo_vm_entry_get_controller(bad));
 
     empty = vireo_vm_library_lookup(library, "no-conf");
@@ -238,7 +251,7 @@ static void test_corrupt(Fixture *f, gconstpointer data)
     g_assert_nonnull(vireo_vm_entry_get_error(empty));
 
     good = NULL;
-    for (guint i = 0; i < 3; i++) {
+    for (guint i = 0; i < 4; i++) {
         if (vireo_vm_entry_get_config(item(library, i)) != NULL) {
             good = item(library, i);
         }
@@ -251,6 +264,85 @@ static void test_corrupt(Fixture *f, gconstpointer data)
     g_assert_true(vireo_vm_library_delete(library, bad, &error));
     g_assert_no_error(error);
     g_assert_false(g_file_test(bad_dir, G_FILE_TEST_EXISTS));
+}
+
+/* VMs whose vm.conf is a link to /dev/zero, a named pipe, a 2 MiB file or
+ * a sparse 1 GiB file are listed with the reason, which names the file;
+ * loading the library neither waits nor fills the memory (a child process
+ * with its memory capped and a time limit), and the other VMs load. */
+static void test_unreadable(Fixture *f, gconstpointer data)
+{
+    static const struct {
+        const char *id;
+        const char *reason;
+    } cases[] = {
+        { "zero", "is a device, not a regular file" },
+        { "fifo", "is a named pipe (FIFO), not a regular file" },
+        { "two-mib", "is larger than 1.0\u00a0MiB (2.0\u00a0MiB)" },
+        { "sparse", "is larger than 1.0\u00a0MiB (1.0\u00a0GiB)" },
+    };
+    g_autoptr(VireoVmConfig) a = NULL, b = NULL;
+    g_autoptr(VireoVmLibrary) library = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *big = g_malloc0(2u << 20);
+    guint loaded = 0;
+
+    if (!g_test_subprocess()) {
+        g_test_trap_subprocess(NULL, 20 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+        g_test_trap_assert_passed();
+        return;
+    }
+    test_limit_memory(512ull << 20);
+
+    a = make_config(f, "Alpha");
+    b = make_config(f, "Omega");
+    g_assert_nonnull(vireo_vm_library_create(f->library, a, &error));
+    g_assert_nonnull(vireo_vm_library_create(f->library, b, &error));
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *dir = g_build_filename(f->base, cases[i].id, NULL);
+        g_autofree char *conf = g_build_filename(dir, "vm.conf", NULL);
+        int fd;
+
+        g_assert_cmpint(g_mkdir(dir, 0755), ==, 0);
+        switch (i) {
+        case 0: g_assert_cmpint(symlink("/dev/zero", conf), ==, 0); break;
+        case 1: g_assert_cmpint(mkfifo(conf, 0644), ==, 0); break;
+        case 2:
+            memcpy(big, "[core]\nname=Big\n", 16);
+            g_assert_true(g_file_set_contents(conf, big, 2u << 20, NULL));
+            break;
+        default:
+            fd = g_open(conf, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+            g_assert_cmpint(fd, >=, 0);
+            g_assert_cmpint(ftruncate(fd, 1ll << 30), ==, 0);
+            close(fd);
+        }
+    }
+
+    library = vireo_vm_library_new(f->base);
+    g_assert_true(vireo_vm_library_load(library, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(g_list_model_get_n_items(G_LIST_MODEL(library)), ==, 2 + G_N_ELEMENTS(cases));
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        VireoVmEntry *entry = vireo_vm_library_lookup(library, cases[i].id);
+        g_autofree char *conf = NULL;
+        g_autofree char *expected = NULL;
+
+        g_assert_nonnull(entry);
+        conf = vireo_vm_entry_dup_config_path(entry);
+        expected = g_strdup_printf("“%s” %s", conf, cases[i].reason);
+        g_assert_null(vireo_vm_entry_get_config(entry));
+        g_assert_cmpstr(vireo_vm_entry_get_error(entry), ==, expected);
+    }
+    for (guint i = 0; i < g_list_model_get_n_items(G_LIST_MODEL(library)); i++) {
+        VireoVmEntry *entry = item(library, i);
+        if (vireo_vm_entry_get_config(entry) != NULL) {
+            g_assert_null(vireo_vm_entry_get_error(entry));
+            loaded++;
+        }
+    }
+    g_assert_cmpuint(loaded, ==, 2);
+    g_assert_cmpstr(vireo_vm_entry_get_name(item(library, 0)), ==, "Alpha");
 }
 
 static void test_demo(Fixture *f, gconstpointer data)
@@ -350,6 +442,7 @@ int main(int argc, char *argv[])
     g_test_add("/library/clone-delete", Fixture, NULL, setup, test_clone_delete, teardown);
     g_test_add("/library/delete-symlinks", Fixture, NULL, setup, test_delete_symlink, teardown);
     g_test_add("/library/corrupt", Fixture, NULL, setup, test_corrupt, teardown);
+    g_test_add("/library/unreadable", Fixture, NULL, setup, test_unreadable, teardown);
     g_test_add("/library/demo", Fixture, NULL, setup, test_demo, teardown);
     g_test_add("/library/demo-populate", Fixture, NULL, setup, test_demo_populate, teardown);
     return g_test_run();

@@ -9,6 +9,7 @@
  */
 
 #include <libglib-testing/signal-logger.h>
+#include <string.h>
 
 #include "vireo-application.h"
 #include "vireo-window.h"
@@ -102,6 +103,23 @@ static inline void ui_app_quit(VireoApplication *app)
     ui_wait(ui_no_windows, app, "the windows to close");
     ui_spin(100);
     g_object_unref(app);
+}
+
+/* Whether a label under `widget`, on screen, shows exactly `text`: text
+ * shown as markup by mistake loses its tags or shows nothing. */
+static inline gboolean ui_shows_text(GtkWidget *widget, const char *text)
+{
+    if (GTK_IS_LABEL(widget) && gtk_widget_get_mapped(widget) &&
+        strcmp(gtk_label_get_text(GTK_LABEL(widget)), text) == 0) {
+        return TRUE;
+    }
+    for (GtkWidget *c = gtk_widget_get_first_child(widget); c != NULL;
+         c = gtk_widget_get_next_sibling(c)) {
+        if (ui_shows_text(c, text)) {
+            return TRUE;
+        }
+    }
+    return FALSE;
 }
 
 /* With VIREO_SCREENSHOT_DIR set: saves the screen as DIR/NAME.png. */
