@@ -9,7 +9,9 @@ input (the linux-source package version, kernel.config, this script, the init
 sources, the cross compiler, binutils and C library versions and the host
 compiler):
 
-    ${XDG_CACHE_HOME:-~/.cache}/vireo/guest-kit/<key>/{Image,initramfs.cpio,config}
+    ${XDG_CACHE_HOME:-~/.cache}/vireo/guest-kit/<key>/{Image,vmlinux,initramfs.cpio,config}
+
+(vmlinux is the kernel as an ELF file with its symbols, for a debugger.)
 
 With --variant display the kernel also gets kernel-display.config, merged
 after kernel.config (DRM with the virtio-gpu driver, /dev/fb0 and the
@@ -58,8 +60,8 @@ INIT_DIR = os.path.join(HERE, "init")
 SOURCE_PACKAGE = "linux-source-6.1"
 DEFAULT_TARBALL = "/usr/src/linux-source-6.1.tar.xz"
 CROSS = "riscv64-linux-gnu-"
-KIT_FILES = ("Image", "initramfs.cpio", "config")
-KERNEL_FILES = ("Image", "config", "gen_init_cpio.c")
+KIT_FILES = ("Image", "vmlinux", "initramfs.cpio", "config")
+KERNEL_FILES = ("Image", "vmlinux", "config", "gen_init_cpio.c")
 
 # What the initramfs holds besides /init (gen_init_cpio's list format).
 CPIO_LIST = """\
@@ -233,8 +235,9 @@ def merge_fragments(paths, out):
 
 def build_kernel(tarball, work, jobs, dest, config_only=False):
     """Extracts the source, configures it (tinyconfig + kernel.config,
-    checked) and builds arch/riscv/boot/Image; leaves Image, config and
-    gen_init_cpio.c in `dest` (only config with `config_only`)."""
+    checked) and builds arch/riscv/boot/Image; leaves Image, vmlinux (its
+    ELF, with the symbol table), config and gen_init_cpio.c in `dest` (only
+    config with `config_only`)."""
     log(f"extracting {tarball}")
     run(["tar", "-xJf", tarball, "-C", work])
     tops = [d for d in os.listdir(work) if d.startswith("linux")]
@@ -259,6 +262,7 @@ def build_kernel(tarball, work, jobs, dest, config_only=False):
     run(make + [f"-j{jobs}", "Image"], env=env)
     log(f"kernel built in {time.monotonic() - started:.0f} s")
     shutil.copyfile(os.path.join(obj, "arch/riscv/boot/Image"), os.path.join(dest, "Image"))
+    shutil.copyfile(os.path.join(obj, "vmlinux"), os.path.join(dest, "vmlinux"))
     shutil.copyfile(os.path.join(src, "usr/gen_init_cpio.c"), os.path.join(dest, "gen_init_cpio.c"))
 
 
@@ -364,6 +368,7 @@ def build(args):
             staging = tempfile.mkdtemp(prefix="staging-", dir=root)
             build_initramfs(os.path.join(kernel_dir, "gen_init_cpio.c"), work, staging)
             link_or_copy(os.path.join(kernel_dir, "Image"), os.path.join(staging, "Image"))
+            link_or_copy(os.path.join(kernel_dir, "vmlinux"), os.path.join(staging, "vmlinux"))
             link_or_copy(os.path.join(kernel_dir, "config"), os.path.join(staging, "config"))
             write_inputs(staging, kit_pairs, f"kernel={kernel_dir}\n")
             publish(staging, kit_dir)
@@ -381,7 +386,7 @@ def build(args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", help="also place Image, initramfs.cpio and config in this folder")
+    ap.add_argument("--out", help="also place Image, vmlinux, initramfs.cpio and config in this folder")
     ap.add_argument("--jobs", "-j", type=int, default=2, help="make jobs (default 2)")
     ap.add_argument("--force", action="store_true", help="rebuild even when cached")
     ap.add_argument("--keep-tree", action="store_true", help="keep the kernel build tree")
