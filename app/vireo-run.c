@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <locale.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -23,6 +25,7 @@
 #include "display/scanout-file.h"
 #include "display/sdl-window.h"
 #include "engine/arch.h"
+#include "engine/bus.h"
 #include "engine/error.h"
 
 /* Exit statuses besides the guest's own. */
@@ -208,18 +211,27 @@ static bool parse_size(const char *text, uint64_t *bytes)
     return true;
 }
 
+/* An image must be a regular file that can be read. It is opened without
+ * blocking (a FIFO has no writer to wait for) and not read here: the board
+ * reads only what it loads, after checking its size against RAM. */
 static bool check_file(const char *option, const char *path)
 {
-    GStatBuf st;
+    struct stat st;
+    int fd, err;
 
     if (path == NULL) {
         return true;
     }
-    if (g_stat(path, &st) != 0) {
-        int err = errno;
+    fd = g_open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        err = errno;
         g_printerr(_("vireo-run: %s: cannot read “%s”: %s\n"), option, path, g_strerror(err));
+        if (fd >= 0) {
+            close(fd);
+        }
         return false;
     }
+    close(fd);
     if (!S_ISREG(st.st_mode)) {
         g_printerr(_("vireo-run: %s: “%s” is not a regular file\n"), option, path);
         return false;
@@ -1066,6 +1078,12 @@ int main(int argc, char *argv[])
             goto out;
         }
         status = bad_args(_("nothing to run: give --firmware, --kernel or --test"));
+        goto out;
+    }
+    /* RAM the host cannot give stops here, before any image is read. */
+    if (!vireo_bus_check_ram_size(ram_size, &error)) {
+        g_printerr(_("vireo-run: --memory: %s\n"), error->message);
+        status = EXIT_FAULT;
         goto out;
     }
     if (!display_open(&status)) {

@@ -15,12 +15,18 @@ head -c 3145728 /dev/zero > "$tmp/big.bin"
 printf 'not an elf' > "$tmp/notelf.bin"
 
 # expect STATUS TEXT ARGS...: the run exits with STATUS and its stderr
-# contains TEXT.
+# contains TEXT. A run that would boot instead of failing is stopped after
+# 30 s (status 124). With $vm_limit set, the run's address space is limited
+# to that many KiB (ulimit -v).
+vm_limit=
 expect() {
     status=$1
     text=$2
     shift 2
-    "$run" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+    (
+        if [ -n "$vm_limit" ]; then ulimit -v "$vm_limit" || exit 99; fi
+        exec timeout 30 "$run" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+    )
     got=$?
     args=$(printf '%.200s' "$*")
     if [ "$got" != "$status" ]; then
@@ -49,6 +55,33 @@ done
 expect 2 "out of range" --memory 1M --kernel "$tmp/small.bin"
 expect 2 "out of range" --memory 2T --kernel "$tmp/small.bin"
 expect 2 "4 KiB" --memory 3000000B --kernel "$tmp/small.bin"
+
+# More RAM than the host has: refused before anything starts (QEMU: "cannot
+# set up guest memory"), as is RAM the host will not reserve.
+host_kib=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
+if [ -n "$host_kib" ] && [ "$host_kib" -lt 1073741824 ]; then
+    expect 1 "the host has" --memory 1T --kernel "$tmp/small.bin"
+    expect 1 "Cannot give the guest" --memory "$((host_kib / 1048576 + 1))G" \
+        --kernel "$tmp/small.bin"
+fi
+vm_limit=1048576
+expect 1 "Cannot reserve 2048 MiB of guest RAM" --memory 2G --kernel "$tmp/small.bin"
+vm_limit=
+
+# Images larger than RAM are refused from their size, before they are read:
+# a 4 GiB sparse file in a run limited to 1 GiB of address space (reading it
+# would fail with another message, or take 4 GiB).
+truncate -s 4G "$tmp/sparse.bin"
+vm_limit=1048576
+expect 2 "Not enough RAM for the kernel" --kernel "$tmp/sparse.bin"
+expect 2 "Not enough RAM for the firmware" --firmware "$tmp/sparse.bin"
+expect 2 "Not enough RAM for the initrd" --kernel "$tmp/small.bin" --initrd "$tmp/sparse.bin"
+expect 1 "bad magic" --test "$tmp/sparse.bin"
+vm_limit=
+# Only regular files: a FIFO must not block, /dev/zero must not be read.
+mkfifo "$tmp/fifo"
+expect 2 "is not a regular file" --kernel "$tmp/fifo"
+expect 2 "is not a regular file" --initrd /dev/zero --kernel "$tmp/small.bin"
 
 # Bad --cpus and --timeout.
 expect 2 "--cpus: 0 is out of range" --cpus 0 --kernel "$tmp/small.bin"

@@ -6,6 +6,10 @@
 #include <glib/gstdio.h>
 #include <libfdt.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #define RAM_BASE 0x80000000ull
 
@@ -44,6 +48,16 @@ static void put64(GByteArray *b, gsize off, uint64_t v)
 {
     put32(b, off, (uint32_t)v);
     put32(b, off + 4, (uint32_t)(v >> 32));
+}
+
+static uint64_t read64(const GByteArray *b, gsize off)
+{
+    uint64_t v = 0;
+
+    for (unsigned k = 0; k < 8; k++) {
+        v |= (uint64_t)b->data[off + k] << (8 * k);
+    }
+    return v;
 }
 
 static gsize grow(GByteArray *b, gsize n)
@@ -418,6 +432,137 @@ static void tmp_teardown(TmpDir *t, gconstpointer data)
     g_free(t->dir);
 }
 
+/* Loading fails with `code` and a message containing `text`. */
+static void expect_load_error(const char *path, VireoImageFormat format, uint64_t max_size,
+                              VireoErrorCode code, const char *text)
+{
+    g_autoptr(GError) error = NULL;
+    VireoImage *img = vireo_image_load(path, "the kernel", format, max_size, &error);
+
+    g_assert_null(img);
+    g_assert_error(error, VIREO_ERROR, (gint)code);
+    if (strstr(error->message, text) == NULL) {
+        g_error("“%s” does not mention “%s”", error->message, text);
+    }
+}
+
+/* The peak resident size of this process in KiB. */
+static long max_rss_kib(void)
+{
+    struct rusage ru;
+
+    g_assert_cmpint(getrusage(RUSAGE_SELF, &ru), ==, 0);
+    return ru.ru_maxrss;
+}
+
+/* Only regular files are read: a FIFO without a writer, a device that never
+ * ends and a folder are refused before any read. The alarm fails the test
+ * if opening the FIFO waits for a writer. */
+static void test_load_not_regular(TmpDir *t, gconstpointer data)
+{
+    g_autofree char *fifo = g_build_filename(t->dir, "fifo", NULL);
+
+    g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+    alarm(20);
+    expect_load_error(fifo, VIREO_IMAGE_AUTO, 1 << 20, VIREO_ERROR_IO, "not a regular file");
+    expect_load_error("/dev/zero", VIREO_IMAGE_RAW, 1 << 20, VIREO_ERROR_IO, "not a regular file");
+    expect_load_error(t->dir, VIREO_IMAGE_AUTO, 1 << 20, VIREO_ERROR_IO, "folder");
+    alarm(0);
+}
+
+/* A file larger than the RAM it must fit in is refused from its size alone:
+ * a 4 GiB sparse raw image, and an ELF file whose one segment claims 3 GiB of
+ * file data, take no memory and no time. */
+static void test_load_too_large(TmpDir *t, gconstpointer data)
+{
+    g_autofree char *raw = g_build_filename(t->dir, "sparse.bin", NULL);
+    g_autofree char *elf_path = NULL;
+    ElfSpec spec = default_spec();
+    g_autoptr(GBytes) elf = NULL;
+    gint64 start = g_get_monotonic_time();
+    long rss = max_rss_kib();
+    int fd;
+
+    fd = g_open(raw, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, 4ll << 30), ==, 0);
+    close(fd);
+    expect_load_error(raw, VIREO_IMAGE_RAW, 256 << 20, VIREO_ERROR_CONFIG,
+                      "Not enough RAM for the kernel");
+    expect_load_error(raw, VIREO_IMAGE_AUTO, 256 << 20, VIREO_ERROR_CONFIG, "it is 4.0");
+
+    /* One segment of 3 GiB in the file: the headers, then a hole. */
+    spec.n_seg = 1;
+    spec.symbols = false;
+    spec.seg[0].file_size = 0x100;
+    elf = build_elf(&spec);
+    {
+        g_autoptr(GByteArray) b = g_byte_array_new();
+        g_byte_array_append(b, g_bytes_get_data(elf, NULL), (guint)g_bytes_get_size(elf));
+        put64(b, 64 + 32, 3ull << 30); /* p_filesz */
+        put64(b, 64 + 40, 3ull << 30); /* p_memsz */
+        elf_path = g_build_filename(t->dir, "big.elf", NULL);
+        g_assert_true(g_file_set_contents(elf_path, (const char *)b->data, b->len, NULL));
+    }
+    fd = g_open(elf_path, O_WRONLY, 0);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, 3ll << 31), ==, 0);
+    close(fd);
+    expect_load_error(elf_path, VIREO_IMAGE_AUTO, 256 << 20, VIREO_ERROR_CONFIG,
+                      "its segments hold 3.0");
+
+    /* Nothing was read: no time to speak of, no memory. */
+    g_assert_cmpint(g_get_monotonic_time() - start, <, 2 * G_USEC_PER_SEC);
+    g_assert_cmpint(max_rss_kib() - rss, <, 64 * 1024);
+}
+
+/* Of an ELF file only the segments and the symbol table are read: a file
+ * with a large hole between them loads with little memory. */
+static void test_load_elf_parts(TmpDir *t, gconstpointer data)
+{
+    ElfSpec spec = default_spec();
+    g_autoptr(GBytes) elf = build_elf(&spec);
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    g_autofree char *path = g_build_filename(t->dir, "holey.elf", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VireoImage) img = NULL;
+    const guint64 hole = 1ull << 30;
+    gsize size = g_bytes_get_size(elf), shoff, first;
+    long rss = max_rss_kib();
+    guint n;
+    const VireoImageSegment *seg;
+    uint64_t v;
+    int fd;
+
+    /* The same file with 1 GiB of nothing inserted before the string and
+     * symbol tables (build_elf puts them after the segments' data), which
+     * move up by as much, with the section headers. */
+    g_byte_array_append(b, g_bytes_get_data(elf, NULL), (guint)size);
+    shoff = (gsize)read64(b, 40);
+    first = (gsize)MIN(read64(b, shoff + 64 + 24), read64(b, shoff + 128 + 24));
+    g_assert_cmpuint(first, ==, 64 + 2 * 56 + 0x100 + 0x10);
+    for (unsigned i = 1; i < 3; i++) {
+        put64(b, shoff + 64 * i + 24, read64(b, shoff + 64 * i + 24) + hole);
+    }
+    put64(b, 40, shoff + hole);
+    fd = g_open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(pwrite(fd, b->data, first, 0), ==, (gssize)first);
+    g_assert_cmpint(pwrite(fd, b->data + first, size - first, (off_t)(first + hole)), ==,
+                    (gssize)(size - first));
+    close(fd);
+
+    img = vireo_image_load(path, "the test program", VIREO_IMAGE_ELF, 256 << 20, &error);
+    g_assert_no_error(error);
+    seg = vireo_image_segments(img, &n);
+    g_assert_cmpuint(n, ==, 2);
+    g_assert_cmphex(seg[0].addr, ==, RAM_BASE);
+    g_assert_true(vireo_image_find_symbol(img, "tohost", &v, &error));
+    g_assert_no_error(error);
+    g_assert_cmphex(v, ==, RAM_BASE + 0x2000);
+    g_assert_cmpint(max_rss_kib() - rss, <, 64 * 1024);
+}
+
 static VireoVirtConfig base_config(void)
 {
     VireoVirtConfig c = { .ram_size = 256ull << 20, .n_harts = 1 };
@@ -699,6 +844,9 @@ int main(int argc, char *argv[])
     ADD("/loader/plan/too-large", test_plan_too_large);
     ADD("/loader/plan/bad-config", test_plan_bad_config);
     ADD("/loader/plan/test-mode", test_plan_test_mode);
+    ADD("/loader/load/not-regular", test_load_not_regular);
+    ADD("/loader/load/too-large", test_load_too_large);
+    ADD("/loader/load/elf-parts", test_load_elf_parts);
 #undef ADD
     return g_test_run();
 }

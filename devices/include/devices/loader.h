@@ -24,7 +24,7 @@ typedef enum {
 typedef struct {
     uint64_t addr;      /* physical load address */
     uint64_t vaddr;     /* virtual address (ELF), for the entry and symbols */
-    uint64_t offset;    /* of the data in the file */
+    uint64_t offset;    /* of its data in the image's copy of the file */
     uint64_t file_size; /* bytes copied from the file */
     uint64_t mem_size;  /* bytes in memory; the rest after file_size is zeroed */
 } VireoImageSegment;
@@ -32,9 +32,13 @@ typedef struct {
 typedef struct VireoImage VireoImage;
 
 /* Reads and checks `path`. `what` names the image in messages ("the
- * kernel"). */
+ * kernel"). Only a regular file is read (anything else is a VIREO_ERROR_IO
+ * error, before any read), and only what is loaded: all of a raw image, an
+ * ELF file's headers, segments and symbol table. When that is more than
+ * `max_size` bytes (the RAM it must fit in), the image is refused with a
+ * VIREO_ERROR_CONFIG error ("Not enough RAM for ...") before it is read. */
 VireoImage *vireo_image_load(const char *path, const char *what, VireoImageFormat format,
-                             GError **error);
+                             uint64_t max_size, GError **error);
 /* The same for a file already in memory; `name` stands for the file name. */
 VireoImage *vireo_image_new_from_bytes(GBytes *data, const char *name, const char *what,
                                        VireoImageFormat format, GError **error);
