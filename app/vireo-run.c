@@ -973,7 +973,9 @@ int main(int argc, char *argv[])
           N_("Firmware to start in M-mode (OpenSBI fw_jump or fw_dynamic), ELF or raw"),
           N_("FILE") },
         { "kernel", 0, 0, G_OPTION_ARG_FILENAME, &opt.kernel,
-          N_("Kernel or boot loader for the firmware to start, ELF or raw"), N_("FILE") },
+          N_("Kernel or boot loader for the firmware to start: raw (a Linux Image) or ELF (a Linux "
+             "vmlinux too)"),
+          N_("FILE") },
         { "initrd", 0, 0, G_OPTION_ARG_FILENAME, &opt.initrd, N_("Initial RAM disk for the kernel"),
           N_("FILE") },
         { "append", 0, 0, G_OPTION_ARG_STRING, &opt.append,

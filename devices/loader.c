@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -34,7 +35,7 @@ struct VireoImage {
     const guint8 *data;
     gsize size; /* of the file */
     bool elf;
-    uint64_t entry;
+    uint64_t entry;     /* ELF: e_entry, a virtual address */
     GArray *segments;   /* VireoImageSegment; offsets are into `data` */
     uint64_t footprint; /* raw: the memory it takes from its load address */
     SymtabState symtab_state;
@@ -223,6 +224,56 @@ static bool read_symtab(VireoImage *img, const Source *src, const guint8 *sh, gu
     return true;
 }
 
+/* The address in memory of virtual address `v`, through the segment that
+ * holds it. */
+static bool virt_to_phys(const VireoImage *img, uint64_t v, uint64_t *addr)
+{
+    for (guint i = 0; i < img->segments->len; i++) {
+        const VireoImageSegment *s = &g_array_index(img->segments, VireoImageSegment, i);
+        if (v - s->vaddr < s->mem_size) {
+            *addr = v - s->vaddr + s->addr;
+            return true;
+        }
+    }
+    return false;
+}
+
+typedef struct {
+    uint64_t start, last;
+    guint index;
+} Range;
+
+static int compare_ranges(gconstpointer a, gconstpointer b)
+{
+    const Range *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Fails when two segments share an address: virtual ones (`virtual`) or
+ * where they are loaded. */
+static bool check_overlap(const VireoImage *img, bool virtual, GError **error)
+{
+    guint n = img->segments->len;
+    g_autofree Range *r = g_new(Range, n);
+
+    for (guint i = 0; i < n; i++) {
+        const VireoImageSegment *s = &g_array_index(img->segments, VireoImageSegment, i);
+        uint64_t start = virtual ? s->vaddr : s->addr;
+        r[i] = (Range){ start, start + s->mem_size - 1, i };
+    }
+    qsort(r, n, sizeof *r, compare_ranges);
+    for (guint i = 1; i < n; i++) {
+        if (r[i].start <= r[i - 1].last) {
+            return FORMAT_ERROR(error, img,
+                                "has overlapping segments: %u and %u both take %s address "
+                                "0x%" G_GINT64_MODIFIER "x",
+                                MIN(r[i - 1].index, r[i].index), MAX(r[i - 1].index, r[i].index),
+                                virtual ? "virtual" : "physical", r[i].start);
+        }
+    }
+    return true;
+}
+
 /* Checks the ELF headers and reads what is loaded: the PT_LOAD segments'
  * file data (at most `max_size` bytes) and the symbol table. */
 static bool parse_elf(VireoImage *img, const Source *src, uint64_t max_size, GError **error)
@@ -355,13 +406,16 @@ static bool parse_elf(VireoImage *img, const Source *src, uint64_t max_size, GEr
         }
     }
 
-    /* The entry is a virtual address; run it from where it is loaded. */
-    for (guint i = 0; i < img->segments->len; i++) {
-        const VireoImageSegment *s = &g_array_index(img->segments, VireoImageSegment, i);
-        if (img->entry - s->vaddr < s->mem_size) {
-            img->entry = img->entry - s->vaddr + s->addr;
-            break;
-        }
+    /* Two segments at one virtual address, or an entry in none, is not a
+     * program that can run. */
+    if (!check_overlap(img, true, error)) {
+        return false;
+    }
+    if (!virt_to_phys(img, img->entry, &(uint64_t){ 0 })) {
+        return FORMAT_ERROR(error, img,
+                            "has its entry point (0x%" G_GINT64_MODIFIER
+                            "x) outside its loadable segments",
+                            img->entry);
     }
     return true;
 }
@@ -548,10 +602,40 @@ uint64_t vireo_image_high(const VireoImage *image)
 
 uint64_t vireo_image_entry(const VireoImage *image)
 {
+    uint64_t addr = 0;
+
     if (!image->elf) {
         return g_array_index(image->segments, VireoImageSegment, 0).addr;
     }
-    return image->entry;
+    /* Checked at load: the entry lies in a segment. */
+    virt_to_phys(image, image->entry, &addr);
+    return addr;
+}
+
+bool vireo_image_within(const VireoImage *image, uint64_t base, uint64_t size)
+{
+    for (guint i = 0; i < image->segments->len; i++) {
+        const VireoImageSegment *s = &g_array_index(image->segments, VireoImageSegment, i);
+        if (s->addr < base || s->addr - base >= size || s->mem_size > size - (s->addr - base)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void vireo_image_relocate(VireoImage *image, uint64_t addr, uint64_t align)
+{
+    uint64_t low = G_MAXUINT64;
+
+    g_return_if_fail(image->elf && align != 0 && (align & (align - 1)) == 0);
+    for (guint i = 0; i < image->segments->len; i++) {
+        low = MIN(low, g_array_index(image->segments, VireoImageSegment, i).vaddr);
+    }
+    addr += low & (align - 1);
+    for (guint i = 0; i < image->segments->len; i++) {
+        VireoImageSegment *s = &g_array_index(image->segments, VireoImageSegment, i);
+        s->addr = addr + (s->vaddr - low);
+    }
 }
 
 const VireoImageSegment *vireo_image_segments(const VireoImage *image, guint *n_segments)
@@ -574,6 +658,10 @@ bool vireo_image_check_ram(const VireoImage *image, uint64_t ram_base, uint64_t 
                            GError **error)
 {
     uint64_t ram_end = ram_base + ram_size;
+
+    if (image->elf && !check_overlap(image, false, error)) {
+        return false;
+    }
 
     for (guint i = 0; i < image->segments->len; i++) {
         const VireoImageSegment *s = &g_array_index(image->segments, VireoImageSegment, i);
@@ -656,15 +744,9 @@ bool vireo_image_find_symbol(const VireoImage *image, const char *symbol, uint64
         room = str_size - name;
         if (room > len && memcmp(str, symbol, len) == 0 && str[len] == '\0') {
             uint64_t v = rd64(sym + 8);
-            for (guint j = 0; j < image->segments->len; j++) {
-                const VireoImageSegment *seg =
-                    &g_array_index(image->segments, VireoImageSegment, j);
-                if (v - seg->vaddr < seg->mem_size) {
-                    v = v - seg->vaddr + seg->addr;
-                    break;
-                }
+            if (!virt_to_phys(image, v, value)) {
+                *value = v;
             }
-            *value = v;
             return true;
         }
     }

@@ -316,7 +316,15 @@ static bool plan_boot(VireoVirtBoot *b, const VireoVirtConfig *c, GError **error
             addr = MAX(VIREO_VIRT_KERNEL_ADDR,
                        align_up(vireo_image_high(b->firmware), VIREO_VIRT_KERNEL_ALIGN));
         }
-        vireo_image_place(b->kernel, addr, vireo_image_kernel_footprint(b->kernel));
+        if (!vireo_image_is_elf(b->kernel)) {
+            vireo_image_place(b->kernel, addr, vireo_image_kernel_footprint(b->kernel));
+        } else if (!vireo_image_within(b->kernel, b->ram_base, VIREO_VIRT_MAX_RAM)) {
+            /* Physical addresses where the board can have no RAM (p_paddr 0,
+             * or the virtual 0xffffffff80000000 of a Linux vmlinux): the
+             * kernel goes where a raw one would, laid out by its virtual
+             * addresses, 2 MiB-aligned as Linux's boot protocol wants. */
+            vireo_image_relocate(b->kernel, addr, VIREO_VIRT_KERNEL_ALIGN);
+        }
         if (!vireo_image_check_ram(b->kernel, b->ram_base, b->ram_size, error) ||
             !add_image_spans(b->kernel, spans, error)) {
             return false;
