@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <locale.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -23,6 +25,7 @@
 #include "display/scanout-file.h"
 #include "display/sdl-window.h"
 #include "engine/arch.h"
+#include "engine/bus.h"
 #include "engine/error.h"
 #include "engine/gdbstub.h"
 #include "engine/riscv.h"
@@ -213,18 +216,27 @@ static bool parse_size(const char *text, uint64_t *bytes)
     return true;
 }
 
+/* An image must be a regular file that can be read. It is opened without
+ * blocking (a FIFO has no writer to wait for) and not read here: the board
+ * reads only what it loads, after checking its size against RAM. */
 static bool check_file(const char *option, const char *path)
 {
-    GStatBuf st;
+    struct stat st;
+    int fd, err;
 
     if (path == NULL) {
         return true;
     }
-    if (g_stat(path, &st) != 0) {
-        int err = errno;
+    fd = g_open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        err = errno;
         g_printerr(_("vireo-run: %s: cannot read “%s”: %s\n"), option, path, g_strerror(err));
+        if (fd >= 0) {
+            close(fd);
+        }
         return false;
     }
+    close(fd);
     if (!S_ISREG(st.st_mode)) {
         g_printerr(_("vireo-run: %s: “%s” is not a regular file\n"), option, path);
         return false;
@@ -232,28 +244,84 @@ static bool check_file(const char *option, const char *path)
     return true;
 }
 
-/* --disk FILE[,ro]: the image and whether the guest may write it. */
-static bool parse_disk(const char *arg, VireoBoardDisk *disk)
+/* --disk FILE[,OPTION...]: the image and whether the guest may write it.
+ * As in QEMU's option syntax, the first lone comma ends the file name and
+ * ",," stands for a comma in it. The options are "ro", "rw" (the default)
+ * and "format=raw". Returns NULL, or what is wrong. */
+static char *parse_disk(const char *arg, VireoBoardDisk *disk)
 {
-    gsize len = strlen(arg);
+    g_autoptr(GString) path = g_string_new(NULL);
+    g_auto(GStrv) options = NULL;
+    const char *p = arg;
+    const char *mode = NULL;
 
-    disk->read_only = g_str_has_suffix(arg, ",ro");
-    disk->path = g_strndup(arg, disk->read_only ? len - 3 : len);
-    return disk->path[0] != '\0';
+    while (*p != '\0' && !(p[0] == ',' && p[1] != ',')) {
+        g_string_append_c(path, *p);
+        p += p[0] == ',' ? 2 : 1;
+    }
+    if (path->len == 0) {
+        return g_strdup_printf(_("--disk: “%s” names no file"), arg);
+    }
+    options = g_strsplit(*p == ',' ? p + 1 : p, ",", -1);
+    disk->read_only = false;
+    for (unsigned i = 0; options[i] != NULL; i++) {
+        const char *o = options[i];
+
+        if (strcmp(o, "ro") == 0 || strcmp(o, "rw") == 0) {
+            if (mode != NULL && strcmp(mode, o) != 0) {
+                return g_strdup_printf(_("--disk: “%s” says both “ro” and “rw”"), arg);
+            }
+            mode = o;
+            disk->read_only = strcmp(o, "ro") == 0;
+        } else if (g_str_has_prefix(o, "format=")) {
+            if (strcmp(o + strlen("format="), "raw") != 0) {
+                return g_strdup_printf(
+                    _("--disk: the format “%s” is not supported; disk images are raw"),
+                    o + strlen("format="));
+            }
+        } else {
+            return g_strdup_printf(_("--disk: unknown option “%s” in “%s” (ro, rw or "
+                                     "format=raw; write a comma in a file name as “,,”)"),
+                                   o, arg);
+        }
+    }
+    disk->path = g_string_free(g_steal_pointer(&path), FALSE);
+    return NULL;
 }
 
-static bool check_disk(const char *path)
+/* The image must exist, be a regular file or a block device, and open as
+ * the guest will use it: read-only, or for reading and writing. */
+static bool check_disk(const VireoBoardDisk *disk)
 {
-    GStatBuf st;
+    struct stat st;
+    int fd, err;
 
-    if (g_stat(path, &st) != 0) {
-        int err = errno;
-        g_printerr(_("vireo-run: %s: cannot read “%s”: %s\n"), "--disk", path, g_strerror(err));
+    fd = g_open(disk->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        err = errno;
+        g_printerr(_("vireo-run: %s: cannot read “%s”: %s\n"), "--disk", disk->path,
+                   g_strerror(err));
+        if (fd >= 0) {
+            close(fd);
+        }
         return false;
     }
+    close(fd);
     if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-        g_printerr(_("vireo-run: --disk: “%s” is not a regular file or a block device\n"), path);
+        g_printerr(_("vireo-run: --disk: “%s” is not a regular file or a block device\n"),
+                   disk->path);
         return false;
+    }
+    if (!disk->read_only) {
+        fd = g_open(disk->path, O_RDWR | O_NONBLOCK | O_CLOEXEC, 0);
+        if (fd < 0) {
+            err = errno;
+            g_printerr(_("vireo-run: --disk: cannot open “%s” for writing: %s (add “,ro” for a "
+                         "read-only disk)\n"),
+                       disk->path, g_strerror(err));
+            return false;
+        }
+        close(fd);
     }
     return true;
 }
@@ -640,8 +708,13 @@ static int run(const Options *opt, uint64_t ram_size)
         g_printerr("vireo-run: %s\n", error->message);
         vireo_ring_free(ring);
         vireo_ring_free(hvc_ring);
-        /* Configuration errors (not enough RAM, ...) are argument errors. */
-        return g_error_matches(error, VIREO_ERROR, VIREO_ERROR_CONFIG) ? EXIT_BAD_ARGS : EXIT_FAULT;
+        /* Configuration errors (not enough RAM, ...) and images that are not
+         * what they should be are argument errors; the rest (a disk in use,
+         * a network that cannot start) means the machine cannot run. */
+        return g_error_matches(error, VIREO_ERROR, VIREO_ERROR_CONFIG) ||
+                       g_error_matches(error, VIREO_ERROR, VIREO_ERROR_FORMAT)
+                   ? EXIT_BAD_ARGS
+                   : EXIT_FAULT;
     }
     if (display.gpu == VIREO_BOARD_DISPLAY_VIRGL) {
         const char *why = NULL;
@@ -677,7 +750,10 @@ static int run(const Options *opt, uint64_t ram_size)
             close(rs.done[1]);
             close(out.wake[0]);
             close(out.wake[1]);
-            return EXIT_BAD_ARGS;
+            /* A malformed address is a bad argument; one that cannot be
+             * listened on (in use) is this host's, like a forwarded port. */
+            return g_error_matches(error, VIREO_ERROR, VIREO_ERROR_CONFIG) ? EXIT_BAD_ARGS
+                                                                           : EXIT_FAULT;
         }
         if (opt->gdb_wait_flag) {
             g_printerr(_("vireo-run: waiting for a debugger on %s\n"),
@@ -936,18 +1012,21 @@ int main(int argc, char *argv[])
           N_("Firmware to start in M-mode (OpenSBI fw_jump or fw_dynamic), ELF or raw"),
           N_("FILE") },
         { "kernel", 0, 0, G_OPTION_ARG_FILENAME, &opt.kernel,
-          N_("Kernel or boot loader for the firmware to start, ELF or raw"), N_("FILE") },
+          N_("Kernel or boot loader for the firmware to start: raw (a Linux Image) or ELF (a Linux "
+             "vmlinux too)"),
+          N_("FILE") },
         { "initrd", 0, 0, G_OPTION_ARG_FILENAME, &opt.initrd, N_("Initial RAM disk for the kernel"),
           N_("FILE") },
-        { "append", 0, 0, G_OPTION_ARG_STRING, &opt.append, N_("Kernel command line"),
-          N_("STRING") },
+        { "append", 0, 0, G_OPTION_ARG_STRING, &opt.append,
+          N_("Kernel command line (needs --kernel)"), N_("STRING") },
         { "memory", 'm', 0, G_OPTION_ARG_STRING, &opt.memory,
           N_("RAM size, such as 256M or 2G (default 256M)"), N_("SIZE") },
         { "cpus", 0, 0, G_OPTION_ARG_INT, &opt.cpus, N_("Number of harts, 1 to 64 (default 1)"),
           N_("N") },
         { "disk", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt.disk_args,
-          N_("Raw disk image for a virtio disk; add “,ro” for read-only (up to 6 times)"),
-          N_("FILE[,ro]") },
+          N_("Raw disk image for a virtio disk, with options “,ro” (read-only), “,rw” (the "
+             "default) and “,format=raw”; “,,” is a comma in the name (up to 6 times)"),
+          N_("FILE[,OPTION…]") },
         { "net", 0, 0, G_OPTION_ARG_STRING, &opt.net,
           N_("Network card: “user” for user-mode NAT through the host, with "
              "“,hostfwd=tcp:127.0.0.1:2222-:22” forwarding a host port into the guest (several "
@@ -964,7 +1043,8 @@ int main(int argc, char *argv[])
         { "display", 0, 0, G_OPTION_ARG_STRING, &display.spec,
           N_("Show the guest's display in a window: “sdl”, optionally with “,scale=fit”, "
              "“,scale=integer” or “,scale=native”, “,fullscreen”, “,size=WxH” and "
-             "“,release=Ctrl+Alt+G” (the keys that release the keyboard); “none” (default)"),
+             "“,release=Ctrl+Alt+G” (the keys that release the keyboard); “none” (default). "
+             "Without a screen it fails, unless SDL_VIDEODRIVER=offscreen asks for none"),
           N_("sdl[,OPTION…]|none") },
         { "gpu", 0, 0, G_OPTION_ARG_STRING, &display.gpu_spec,
           N_("Display device: “2d” for a virtio-gpu display (also “virtio-gpu”), “virgl” for "
@@ -1001,8 +1081,12 @@ int main(int argc, char *argv[])
     g_option_context_set_description(
         context, _("The machine is a RISC-V “virt” board. Its serial console is on standard input "
                    "and output; on a terminal, type C-a x to quit and C-a h for help.\n\n"
-                   "The exit status is the guest's power-off status, 1 when it cannot run or "
-                   "faults, 2 for bad arguments and 124 when a test program times out."));
+                   "The exit status is the guest's power-off status; 2 for bad arguments, "
+                   "among them image and disk files that are missing, unreadable, not regular "
+                   "files, malformed or too large for RAM; 1 when the machine cannot run on "
+                   "this host (more RAM than it can give, a disk in use, a network or a "
+                   "display that cannot start) or the guest faults; 124 when a test program "
+                   "times out."));
     g_option_context_add_main_entries(context, entries, GETTEXT_PACKAGE);
     g_option_context_set_translation_domain(context, GETTEXT_PACKAGE);
     if (!g_option_context_parse(context, &argc, &argv, &error)) {
@@ -1069,7 +1153,10 @@ int main(int argc, char *argv[])
         status = bad_args(_("--initrd needs --kernel"));
         goto out;
     }
-    if (opt.append != NULL && opt.kernel == NULL && opt.dtb_out == NULL) {
+    /* As in QEMU, a command line is for a kernel; only a device tree written
+     * without booting anything may carry one alone. */
+    if (opt.append != NULL && opt.kernel == NULL &&
+        (opt.dtb_out == NULL || opt.firmware != NULL || opt.test != NULL)) {
         status = bad_args(_("--append needs --kernel"));
         goto out;
     }
@@ -1084,11 +1171,12 @@ int main(int argc, char *argv[])
     }
     for (unsigned i = 0; opt.disk_args != NULL && opt.disk_args[i] != NULL; i++) {
         VireoBoardDisk *disk = &opt.disks[opt.n_disks++];
-        if (!parse_disk(opt.disk_args[i], disk)) {
-            status = bad_args(_("--disk: “%s” names no file"), opt.disk_args[i]);
+        g_autofree char *disk_error = parse_disk(opt.disk_args[i], disk);
+        if (disk_error != NULL) {
+            status = bad_args("%s", disk_error);
             goto out;
         }
-        if (!check_disk(disk->path)) {
+        if (!check_disk(disk)) {
             status = EXIT_BAD_ARGS;
             goto out;
         }
@@ -1128,6 +1216,12 @@ int main(int argc, char *argv[])
             goto out;
         }
         status = bad_args(_("nothing to run: give --firmware, --kernel or --test"));
+        goto out;
+    }
+    /* RAM the host cannot give stops here, before any image is read. */
+    if (!vireo_bus_check_ram_size(ram_size, &error)) {
+        g_printerr(_("vireo-run: --memory: %s\n"), error->message);
+        status = EXIT_FAULT;
         goto out;
     }
     if (!display_open(&status)) {

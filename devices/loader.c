@@ -3,7 +3,13 @@
 #include "engine/error.h"
 
 #include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #ifndef EM_RISCV
 #define EM_RISCV 243
@@ -15,19 +21,34 @@
 #define SHDR_SIZE 64
 #define SYM_SIZE  24
 
+/* What the image keeps of an ELF file's symbol table. */
+typedef enum {
+    SYMTAB_NONE,
+    SYMTAB_READ,
+    SYMTAB_MALFORMED,
+} SymtabState;
+
 struct VireoImage {
-    char *name; /* the file, for messages */
-    char *what; /* "the kernel", for messages */
-    GBytes *bytes;
+    char *name;    /* the file, for messages */
+    char *what;    /* "the kernel", for messages */
+    GBytes *bytes; /* raw: the file; ELF: its segments' data, one after another */
     const guint8 *data;
-    gsize size;
+    gsize size; /* of the file */
     bool elf;
-    uint64_t entry;
-    GArray *segments;   /* VireoImageSegment */
+    uint64_t entry;     /* ELF: e_entry, a virtual address */
+    GArray *segments;   /* VireoImageSegment; offsets are into `data` */
     uint64_t footprint; /* raw: the memory it takes from its load address */
-    uint64_t shoff;     /* ELF section headers (checked at load) */
-    guint shnum;
+    SymtabState symtab_state;
+    GBytes *symtab, *strtab; /* ELF: the symbol table and its strings */
 };
+
+/* Where an image's bytes come from: a file in memory, or an open file read
+ * piece by piece, so that only what is loaded is ever read. */
+typedef struct {
+    const guint8 *data; /* NULL: read `fd` */
+    int fd;
+    uint64_t size;
+} Source;
 
 static uint16_t rd16(const guint8 *p)
 {
@@ -54,9 +75,9 @@ static void image_free_contents(VireoImage *img)
 {
     g_free(img->name);
     g_free(img->what);
-    if (img->bytes != NULL) {
-        g_bytes_unref(img->bytes);
-    }
+    g_clear_pointer(&img->bytes, g_bytes_unref);
+    g_clear_pointer(&img->symtab, g_bytes_unref);
+    g_clear_pointer(&img->strtab, g_bytes_unref);
     if (img->segments != NULL) {
         g_array_free(img->segments, TRUE);
     }
@@ -94,16 +115,183 @@ static bool format_error(GError **error, const VireoImage *img, char *problem)
     return false;
 }
 
-static bool parse_elf(VireoImage *img, GError **error)
+/* Reads [offset, offset + len) of the source, which the caller has checked
+ * lies inside it. */
+static bool source_read(const Source *src, const VireoImage *img, uint64_t offset, void *buf,
+                        gsize len, GError **error)
 {
-    const guint8 *d = img->data;
-    uint16_t type, machine, phentsize, phnum, shentsize, shnum;
-    uint64_t phoff, shoff;
+    guint8 *p = buf;
 
-    if (img->size < SELFMAG || memcmp(d, ELFMAG, SELFMAG) != 0) {
+    if (src->data != NULL) {
+        memcpy(buf, src->data + offset, len);
+        return true;
+    }
+    while (len > 0) {
+        ssize_t n = pread(src->fd, p, MIN(len, (gsize)1 << 30), (off_t)offset);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            int err = errno;
+            g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO, "Cannot read %s “%s”: %s", img->what,
+                        img->name, g_strerror(err));
+            return false;
+        }
+        if (n == 0) {
+            g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO,
+                        "Cannot read %s “%s”: it became shorter while it was read", img->what,
+                        img->name);
+            return false;
+        }
+        p += n;
+        offset += (uint64_t)n;
+        len -= (gsize)n;
+    }
+    return true;
+}
+
+/* [offset, offset + len) of the source as a new buffer. */
+static guint8 *source_dup(const Source *src, const VireoImage *img, uint64_t offset, gsize len,
+                          GError **error)
+{
+    guint8 *buf = g_malloc(MAX(len, 1));
+
+    if (!source_read(src, img, offset, buf, len, error)) {
+        g_free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static bool too_large(GError **error, const VireoImage *img, const char *part, uint64_t size,
+                      uint64_t max_size)
+{
+    g_autofree char *have = g_format_size_full(size, G_FORMAT_SIZE_IEC_UNITS);
+    g_autofree char *room = g_format_size_full(max_size, G_FORMAT_SIZE_IEC_UNITS);
+
+    g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG,
+                "Not enough RAM for %s “%s”: %s %s and RAM has room for %s", img->what, img->name,
+                part, have, room);
+    return false;
+}
+
+/* The first symbol table and its string table, from the section headers
+ * `sh` (`shnum` of them). A table that does not make sense is remembered,
+ * and reported only when a symbol is looked up. */
+static bool read_symtab(VireoImage *img, const Source *src, const guint8 *sh, guint shnum,
+                        uint64_t max_size, GError **error)
+{
+    for (guint i = 0; i < shnum; i++) {
+        const guint8 *s = sh + (uint64_t)i * SHDR_SIZE;
+        uint64_t off, size, str_off, str_size;
+        uint32_t link;
+        const guint8 *strsh;
+        guint8 *buf;
+
+        if (rd32(s + 4) != SHT_SYMTAB) {
+            continue;
+        }
+        off = rd64(s + 24);
+        size = rd64(s + 32);
+        link = rd32(s + 40);
+        if (rd64(s + 56) != SYM_SIZE || !in_file(src->size, off, size) || link >= shnum) {
+            img->symtab_state = SYMTAB_MALFORMED;
+            return true;
+        }
+        strsh = sh + (uint64_t)link * SHDR_SIZE;
+        str_off = rd64(strsh + 24);
+        str_size = rd64(strsh + 32);
+        if (rd32(strsh + 4) != SHT_STRTAB || !in_file(src->size, str_off, str_size)) {
+            img->symtab_state = SYMTAB_MALFORMED;
+            return true;
+        }
+        if (size + str_size > max_size) {
+            return too_large(error, img, "its symbol table takes", size + str_size, max_size);
+        }
+        buf = source_dup(src, img, off, (gsize)size, error);
+        if (buf == NULL) {
+            return false;
+        }
+        img->symtab = g_bytes_new_take(buf, (gsize)size);
+        buf = source_dup(src, img, str_off, (gsize)str_size, error);
+        if (buf == NULL) {
+            return false;
+        }
+        img->strtab = g_bytes_new_take(buf, (gsize)str_size);
+        img->symtab_state = SYMTAB_READ;
+        return true;
+    }
+    return true;
+}
+
+/* The address in memory of virtual address `v`, through the segment that
+ * holds it. */
+static bool virt_to_phys(const VireoImage *img, uint64_t v, uint64_t *addr)
+{
+    for (guint i = 0; i < img->segments->len; i++) {
+        const VireoImageSegment *s = &g_array_index(img->segments, VireoImageSegment, i);
+        if (v - s->vaddr < s->mem_size) {
+            *addr = v - s->vaddr + s->addr;
+            return true;
+        }
+    }
+    return false;
+}
+
+typedef struct {
+    uint64_t start, last;
+    guint index;
+} Range;
+
+static int compare_ranges(gconstpointer a, gconstpointer b)
+{
+    const Range *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Fails when two segments share an address: virtual ones (`virtual`) or
+ * where they are loaded. */
+static bool check_overlap(const VireoImage *img, bool virtual, GError **error)
+{
+    guint n = img->segments->len;
+    g_autofree Range *r = g_new(Range, n);
+
+    for (guint i = 0; i < n; i++) {
+        const VireoImageSegment *s = &g_array_index(img->segments, VireoImageSegment, i);
+        uint64_t start = virtual ? s->vaddr : s->addr;
+        r[i] = (Range){ start, start + s->mem_size - 1, i };
+    }
+    qsort(r, n, sizeof *r, compare_ranges);
+    for (guint i = 1; i < n; i++) {
+        if (r[i].start <= r[i - 1].last) {
+            return FORMAT_ERROR(error, img,
+                                "has overlapping segments: %u and %u both take %s address "
+                                "0x%" G_GINT64_MODIFIER "x",
+                                MIN(r[i - 1].index, r[i].index), MAX(r[i - 1].index, r[i].index),
+                                virtual ? "virtual" : "physical", r[i].start);
+        }
+    }
+    return true;
+}
+
+/* Checks the ELF headers and reads what is loaded: the PT_LOAD segments'
+ * file data (at most `max_size` bytes) and the symbol table. */
+static bool parse_elf(VireoImage *img, const Source *src, uint64_t max_size, GError **error)
+{
+    guint8 d[EHDR_SIZE];
+    g_autofree guint8 *ph_table = NULL;
+    g_autofree guint8 *sh_table = NULL;
+    uint16_t type, machine, phentsize, phnum, shentsize, shnum;
+    uint64_t phoff, shoff, total = 0;
+    guint8 *data;
+
+    if (!source_read(src, img, 0, d, (gsize)MIN(src->size, (uint64_t)EHDR_SIZE), error)) {
+        return false;
+    }
+    if (src->size < SELFMAG || memcmp(d, ELFMAG, SELFMAG) != 0) {
         return FORMAT_ERROR(error, img, "is not an ELF file (bad magic number)");
     }
-    if (img->size < EHDR_SIZE) {
+    if (src->size < EHDR_SIZE) {
         return FORMAT_ERROR(error, img, "is truncated: its ELF header is incomplete");
     }
     if (d[EI_CLASS] == ELFCLASS32) {
@@ -145,7 +333,7 @@ static bool parse_elf(VireoImage *img, GError **error)
         return FORMAT_ERROR(error, img, "has program headers of an unexpected size (%u bytes)",
                             phentsize);
     }
-    if (!in_file(img->size, phoff, (uint64_t)phnum * PHDR_SIZE)) {
+    if (!in_file(src->size, phoff, (uint64_t)phnum * PHDR_SIZE)) {
         return FORMAT_ERROR(error, img, "is truncated: its program headers lie past its end");
     }
     if (shnum != 0) {
@@ -153,15 +341,17 @@ static bool parse_elf(VireoImage *img, GError **error)
             return FORMAT_ERROR(error, img, "has section headers of an unexpected size (%u bytes)",
                                 shentsize);
         }
-        if (!in_file(img->size, shoff, (uint64_t)shnum * SHDR_SIZE)) {
+        if (!in_file(src->size, shoff, (uint64_t)shnum * SHDR_SIZE)) {
             return FORMAT_ERROR(error, img, "is truncated: its section headers lie past its end");
         }
-        img->shoff = shoff;
-        img->shnum = shnum;
     }
 
+    ph_table = source_dup(src, img, phoff, (gsize)phnum * PHDR_SIZE, error);
+    if (ph_table == NULL) {
+        return false;
+    }
     for (guint i = 0; i < phnum; i++) {
-        const guint8 *ph = d + phoff + (uint64_t)i * PHDR_SIZE;
+        const guint8 *ph = ph_table + (gsize)i * PHDR_SIZE;
         VireoImageSegment seg;
 
         if (rd32(ph) != PT_LOAD) {
@@ -179,7 +369,7 @@ static bool parse_elf(VireoImage *img, GError **error)
             return FORMAT_ERROR(error, img, "has a segment (%u) larger in the file than in memory",
                                 i);
         }
-        if (!in_file(img->size, seg.offset, seg.file_size)) {
+        if (!in_file(src->size, seg.offset, seg.file_size)) {
             return FORMAT_ERROR(error, img, "is truncated: segment %u lies past its end", i);
         }
         if (seg.addr + seg.mem_size - 1 < seg.addr || seg.vaddr + seg.mem_size - 1 < seg.vaddr) {
@@ -187,75 +377,169 @@ static bool parse_elf(VireoImage *img, GError **error)
                                 i);
         }
         g_array_append_val(img->segments, seg);
+        total += seg.file_size; /* no overflow: each is at most the file's size */
     }
     if (img->segments->len == 0) {
         return FORMAT_ERROR(error, img, "has no loadable segment");
     }
-    /* The entry is a virtual address; run it from where it is loaded. */
+    if (total > max_size) {
+        return too_large(error, img, "its segments hold", total, max_size);
+    }
+
+    /* The segments' data, and nothing else of the file. */
+    data = g_malloc(MAX(total, 1));
+    img->bytes = g_bytes_new_take(data, (gsize)total);
+    img->data = data;
+    total = 0;
     for (guint i = 0; i < img->segments->len; i++) {
-        const VireoImageSegment *s = &g_array_index(img->segments, VireoImageSegment, i);
-        if (img->entry - s->vaddr < s->mem_size) {
-            img->entry = img->entry - s->vaddr + s->addr;
-            break;
+        VireoImageSegment *s = &g_array_index(img->segments, VireoImageSegment, i);
+        if (!source_read(src, img, s->offset, data + total, (gsize)s->file_size, error)) {
+            return false;
+        }
+        s->offset = total;
+        total += s->file_size;
+    }
+    if (shnum != 0) {
+        sh_table = source_dup(src, img, shoff, (gsize)shnum * SHDR_SIZE, error);
+        if (sh_table == NULL || !read_symtab(img, src, sh_table, shnum, max_size, error)) {
+            return false;
         }
     }
+
+    /* Two segments at one virtual address, or an entry in none, is not a
+     * program that can run. */
+    if (!check_overlap(img, true, error)) {
+        return false;
+    }
+    if (!virt_to_phys(img, img->entry, &(uint64_t){ 0 })) {
+        return FORMAT_ERROR(error, img,
+                            "has its entry point (0x%" G_GINT64_MODIFIER
+                            "x) outside its loadable segments",
+                            img->entry);
+    }
     return true;
+}
+
+static VireoImage *image_new(const char *name, const char *what)
+{
+    VireoImage *img = g_new0(VireoImage, 1);
+
+    img->name = g_strdup(name);
+    img->what = g_strdup(what);
+    img->segments = g_array_new(FALSE, TRUE, sizeof(VireoImageSegment));
+    return img;
+}
+
+/* Whether the source starts with the ELF magic. */
+static bool source_is_elf(const Source *src, const VireoImage *img, GError **error, bool *elf)
+{
+    guint8 magic[SELFMAG];
+
+    *elf = false;
+    if (src->size < SELFMAG) {
+        return true;
+    }
+    if (!source_read(src, img, 0, magic, SELFMAG, error)) {
+        return false;
+    }
+    *elf = memcmp(magic, ELFMAG, SELFMAG) == 0;
+    return true;
+}
+
+static VireoImage *image_parse(VireoImage *img, const Source *src, GBytes *whole,
+                               VireoImageFormat format, uint64_t max_size, GError **error)
+{
+    bool elf = format == VIREO_IMAGE_ELF;
+
+    img->size = (gsize)src->size;
+    if (src->size == 0) {
+        FORMAT_ERROR(error, img, "is empty");
+        goto fail;
+    }
+    if (format == VIREO_IMAGE_AUTO && !source_is_elf(src, img, error, &elf)) {
+        goto fail;
+    }
+    if (elf) {
+        img->elf = true;
+        if (!parse_elf(img, src, max_size, error)) {
+            goto fail;
+        }
+    } else {
+        VireoImageSegment seg = { 0, 0, 0, src->size, src->size };
+
+        if (src->size > max_size) {
+            too_large(error, img, "it is", src->size, max_size);
+            goto fail;
+        }
+        if (whole != NULL) {
+            img->bytes = g_bytes_ref(whole);
+        } else {
+            guint8 *data = source_dup(src, img, 0, (gsize)src->size, error);
+            if (data == NULL) {
+                goto fail;
+            }
+            img->bytes = g_bytes_new_take(data, (gsize)src->size);
+        }
+        img->data = g_bytes_get_data(img->bytes, NULL);
+        g_array_append_val(img->segments, seg);
+        img->footprint = src->size;
+    }
+    return img;
+
+fail:
+    vireo_image_free(img);
+    return NULL;
 }
 
 VireoImage *vireo_image_new_from_bytes(GBytes *data, const char *name, const char *what,
                                        VireoImageFormat format, GError **error)
 {
-    VireoImage *img = g_new0(VireoImage, 1);
-    bool elf;
+    gsize size;
+    Source src = { .fd = -1 };
 
-    img->name = g_strdup(name);
-    img->what = g_strdup(what);
-    img->bytes = g_bytes_ref(data);
-    img->data = g_bytes_get_data(data, &img->size);
-    img->segments = g_array_new(FALSE, TRUE, sizeof(VireoImageSegment));
-
-    if (img->size == 0) {
-        FORMAT_ERROR(error, img, "is empty");
-        vireo_image_free(img);
-        return NULL;
-    }
-    elf = format == VIREO_IMAGE_ELF || (format == VIREO_IMAGE_AUTO && img->size >= SELFMAG &&
-                                        memcmp(img->data, ELFMAG, SELFMAG) == 0);
-    if (elf) {
-        img->elf = true;
-        if (!parse_elf(img, error)) {
-            vireo_image_free(img);
-            return NULL;
-        }
-    } else {
-        VireoImageSegment seg = { 0, 0, 0, img->size, img->size };
-        g_array_append_val(img->segments, seg);
-        img->footprint = img->size;
-    }
-    return img;
+    src.data = g_bytes_get_data(data, &size);
+    src.size = size;
+    return image_parse(image_new(name, what), &src, data, format, G_MAXUINT64, error);
 }
 
 VireoImage *vireo_image_load(const char *path, const char *what, VireoImageFormat format,
-                             GError **error)
+                             uint64_t max_size, GError **error)
 {
-    g_autoptr(GError) local = NULL;
-    g_autoptr(GBytes) bytes = NULL;
-    char *contents = NULL;
-    gsize length = 0;
+    VireoImage *img;
+    Source src = { .data = NULL };
+    struct stat st;
+    int fd, err;
 
-    if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
-        g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO, "Cannot read %s “%s”: it is a folder", what,
-                    path);
+    /* Not blocking: opening a FIFO must not wait for a writer. */
+    fd = g_open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
+    if (fd < 0) {
+        err = errno;
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO, "Cannot read %s “%s”: %s", what, path,
+                    g_strerror(err));
         return NULL;
     }
-    /* A private copy: a file changed or truncated while the machine runs
-     * cannot affect it. */
-    if (!g_file_get_contents(path, &contents, &length, &local)) {
-        g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO, "Cannot read %s: %s", what, local->message);
+    if (fstat(fd, &st) != 0) {
+        err = errno;
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO, "Cannot read %s “%s”: %s", what, path,
+                    g_strerror(err));
+        close(fd);
         return NULL;
     }
-    bytes = g_bytes_new_take(contents, length);
-    return vireo_image_new_from_bytes(bytes, path, what, format, error);
+    /* Only regular files: a folder, a FIFO or a device such as /dev/zero has
+     * no size to check, and reading it may never end. */
+    if (!S_ISREG(st.st_mode)) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO, "Cannot read %s “%s”: %s", what, path,
+                    S_ISDIR(st.st_mode) ? "it is a folder" : "it is not a regular file");
+        close(fd);
+        return NULL;
+    }
+    /* What is read is a private copy: a file changed or truncated while the
+     * machine runs cannot affect it. */
+    src.fd = fd;
+    src.size = (uint64_t)st.st_size;
+    img = image_parse(image_new(path, what), &src, NULL, format, max_size, error);
+    close(fd);
+    return img;
 }
 
 bool vireo_image_is_elf(const VireoImage *image)
@@ -318,10 +602,40 @@ uint64_t vireo_image_high(const VireoImage *image)
 
 uint64_t vireo_image_entry(const VireoImage *image)
 {
+    uint64_t addr = 0;
+
     if (!image->elf) {
         return g_array_index(image->segments, VireoImageSegment, 0).addr;
     }
-    return image->entry;
+    /* Checked at load: the entry lies in a segment. */
+    virt_to_phys(image, image->entry, &addr);
+    return addr;
+}
+
+bool vireo_image_within(const VireoImage *image, uint64_t base, uint64_t size)
+{
+    for (guint i = 0; i < image->segments->len; i++) {
+        const VireoImageSegment *s = &g_array_index(image->segments, VireoImageSegment, i);
+        if (s->addr < base || s->addr - base >= size || s->mem_size > size - (s->addr - base)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void vireo_image_relocate(VireoImage *image, uint64_t addr, uint64_t align)
+{
+    uint64_t low = G_MAXUINT64;
+
+    g_return_if_fail(image->elf && align != 0 && (align & (align - 1)) == 0);
+    for (guint i = 0; i < image->segments->len; i++) {
+        low = MIN(low, g_array_index(image->segments, VireoImageSegment, i).vaddr);
+    }
+    addr += low & (align - 1);
+    for (guint i = 0; i < image->segments->len; i++) {
+        VireoImageSegment *s = &g_array_index(image->segments, VireoImageSegment, i);
+        s->addr = addr + (s->vaddr - low);
+    }
 }
 
 const VireoImageSegment *vireo_image_segments(const VireoImage *image, guint *n_segments)
@@ -344,6 +658,10 @@ bool vireo_image_check_ram(const VireoImage *image, uint64_t ram_base, uint64_t 
                            GError **error)
 {
     uint64_t ram_end = ram_base + ram_size;
+
+    if (image->elf && !check_overlap(image, false, error)) {
+        return false;
+    }
 
     for (guint i = 0; i < image->segments->len; i++) {
         const VireoImageSegment *s = &g_array_index(image->segments, VireoImageSegment, i);
@@ -399,66 +717,38 @@ bool vireo_image_copy_to(const VireoImage *image, VireoBus *bus, GError **error)
 bool vireo_image_find_symbol(const VireoImage *image, const char *symbol, uint64_t *value,
                              GError **error)
 {
-    const guint8 *d = image->data;
-    gsize len = strlen(symbol);
-    bool has_symtab = false;
+    gsize len = strlen(symbol), size, str_size;
+    const guint8 *d, *str_base;
 
     if (!image->elf) {
         return FORMAT_ERROR(error, image, "is not an ELF file");
     }
-    for (guint i = 0; i < image->shnum; i++) {
-        const guint8 *sh = d + image->shoff + (uint64_t)i * SHDR_SIZE;
-        uint64_t off, size, entsize, str_off, str_size;
-        uint32_t link;
-        const guint8 *strsh;
+    if (image->symtab_state == SYMTAB_NONE) {
+        return FORMAT_ERROR(error, image, "has no symbol table");
+    }
+    if (image->symtab_state == SYMTAB_MALFORMED) {
+        return FORMAT_ERROR(error, image, "has a malformed symbol table");
+    }
+    d = g_bytes_get_data(image->symtab, &size);
+    str_base = g_bytes_get_data(image->strtab, &str_size);
+    for (gsize s = 0; s + SYM_SIZE <= size; s += SYM_SIZE) {
+        const guint8 *sym = d + s;
+        uint32_t name = rd32(sym);
+        const char *str;
+        gsize room;
 
-        if (rd32(sh + 4) != SHT_SYMTAB) {
+        if (name == 0 || name >= str_size || rd16(sym + 6) == SHN_UNDEF) {
             continue;
         }
-        off = rd64(sh + 24);
-        size = rd64(sh + 32);
-        link = rd32(sh + 40);
-        entsize = rd64(sh + 56);
-        if (entsize != SYM_SIZE || !in_file(image->size, off, size) || link >= image->shnum) {
-            return FORMAT_ERROR(error, image, "has a malformed symbol table");
-        }
-        strsh = d + image->shoff + (uint64_t)link * SHDR_SIZE;
-        str_off = rd64(strsh + 24);
-        str_size = rd64(strsh + 32);
-        if (rd32(strsh + 4) != SHT_STRTAB || !in_file(image->size, str_off, str_size)) {
-            return FORMAT_ERROR(error, image, "has a malformed string table");
-        }
-        has_symtab = true;
-        for (uint64_t s = 0; s + SYM_SIZE <= size; s += SYM_SIZE) {
-            const guint8 *sym = d + off + s;
-            uint32_t name = rd32(sym);
-            const char *str;
-            gsize room;
-
-            if (name == 0 || name >= str_size || rd16(sym + 6) == SHN_UNDEF) {
-                continue;
-            }
-            str = (const char *)d + str_off + name;
-            room = (gsize)(str_size - name);
-            if (room > len && memcmp(str, symbol, len) == 0 && str[len] == '\0') {
-                uint64_t v = rd64(sym + 8);
-                for (guint j = 0; j < image->segments->len; j++) {
-                    const VireoImageSegment *seg =
-                        &g_array_index(image->segments, VireoImageSegment, j);
-                    if (v - seg->vaddr < seg->mem_size) {
-                        v = v - seg->vaddr + seg->addr;
-                        break;
-                    }
-                }
+        str = (const char *)str_base + name;
+        room = str_size - name;
+        if (room > len && memcmp(str, symbol, len) == 0 && str[len] == '\0') {
+            uint64_t v = rd64(sym + 8);
+            if (!virt_to_phys(image, v, value)) {
                 *value = v;
-                return true;
             }
+            return true;
         }
     }
-    if (!has_symtab) {
-        FORMAT_ERROR(error, image, "has no symbol table");
-    } else {
-        FORMAT_ERROR(error, image, "has no symbol “%s”", symbol);
-    }
-    return false;
+    return FORMAT_ERROR(error, image, "has no symbol “%s”", symbol);
 }

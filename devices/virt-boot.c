@@ -251,7 +251,8 @@ static bool check_config(const VireoVirtConfig *c, GError **error)
 
 static bool plan_test(VireoVirtBoot *b, const VireoVirtConfig *c, GError **error)
 {
-    b->test = vireo_image_load(c->test_elf, "the test program", VIREO_IMAGE_ELF, error);
+    b->test =
+        vireo_image_load(c->test_elf, "the test program", VIREO_IMAGE_ELF, b->ram_size, error);
     if (b->test == NULL || !vireo_image_check_ram(b->test, b->ram_base, b->ram_size, error) ||
         !vireo_image_find_symbol(b->test, "tohost", &b->tohost, error) ||
         !vireo_image_find_symbol(b->test, "fromhost", &b->fromhost, error)) {
@@ -294,7 +295,8 @@ static bool plan_boot(VireoVirtBoot *b, const VireoVirtConfig *c, GError **error
     Span fdt_span;
 
     if (c->firmware != NULL) {
-        b->firmware = vireo_image_load(c->firmware, "the firmware", VIREO_IMAGE_AUTO, error);
+        b->firmware =
+            vireo_image_load(c->firmware, "the firmware", VIREO_IMAGE_AUTO, b->ram_size, error);
         if (b->firmware == NULL) {
             return false;
         }
@@ -306,7 +308,7 @@ static bool plan_boot(VireoVirtBoot *b, const VireoVirtConfig *c, GError **error
     }
     if (c->kernel != NULL) {
         uint64_t addr = b->ram_base;
-        b->kernel = vireo_image_load(c->kernel, "the kernel", VIREO_IMAGE_AUTO, error);
+        b->kernel = vireo_image_load(c->kernel, "the kernel", VIREO_IMAGE_AUTO, b->ram_size, error);
         if (b->kernel == NULL) {
             return false;
         }
@@ -314,14 +316,22 @@ static bool plan_boot(VireoVirtBoot *b, const VireoVirtConfig *c, GError **error
             addr = MAX(VIREO_VIRT_KERNEL_ADDR,
                        align_up(vireo_image_high(b->firmware), VIREO_VIRT_KERNEL_ALIGN));
         }
-        vireo_image_place(b->kernel, addr, vireo_image_kernel_footprint(b->kernel));
+        if (!vireo_image_is_elf(b->kernel)) {
+            vireo_image_place(b->kernel, addr, vireo_image_kernel_footprint(b->kernel));
+        } else if (!vireo_image_within(b->kernel, b->ram_base, VIREO_VIRT_MAX_RAM)) {
+            /* Physical addresses where the board can have no RAM (p_paddr 0,
+             * or the virtual 0xffffffff80000000 of a Linux vmlinux): the
+             * kernel goes where a raw one would, laid out by its virtual
+             * addresses, 2 MiB-aligned as Linux's boot protocol wants. */
+            vireo_image_relocate(b->kernel, addr, VIREO_VIRT_KERNEL_ALIGN);
+        }
         if (!vireo_image_check_ram(b->kernel, b->ram_base, b->ram_size, error) ||
             !add_image_spans(b->kernel, spans, error)) {
             return false;
         }
     }
     if (c->initrd != NULL) {
-        b->initrd = vireo_image_load(c->initrd, "the initrd", VIREO_IMAGE_RAW, error);
+        b->initrd = vireo_image_load(c->initrd, "the initrd", VIREO_IMAGE_RAW, b->ram_size, error);
         if (b->initrd == NULL) {
             return false;
         }

@@ -228,6 +228,39 @@ static void set_frame_interval(VireoSdlWindow *self)
     self->frame_interval_us = G_USEC_PER_SEC * 9 / 10 / hz;
 }
 
+/* Without X11, Wayland or a KMS device, SDL falls back to a video driver
+ * that shows nothing (offscreen, dummy): a window nobody can see. That is
+ * an error unless it was asked for by name in SDL_VIDEODRIVER. */
+static bool check_screen(GError **error)
+{
+    static const char *const invisible[] = { "offscreen", "dummy" };
+    const char *driver = SDL_GetCurrentVideoDriver();
+    const char *wanted = SDL_GetHint(SDL_HINT_VIDEODRIVER);
+
+    for (unsigned i = 0; driver != NULL && i < G_N_ELEMENTS(invisible); i++) {
+        g_auto(GStrv) names = NULL;
+
+        if (g_ascii_strcasecmp(driver, invisible[i]) != 0) {
+            continue;
+        }
+        names = g_strsplit(wanted != NULL ? wanted : "", ",", -1);
+        for (unsigned k = 0; names[k] != NULL; k++) {
+            if (g_ascii_strcasecmp(g_strstrip(names[k]), driver) == 0) {
+                return true;
+            }
+        }
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_DEVICE,
+                    "No screen for the window: %s, and SDL found only its “%s” video driver, "
+                    "which shows nothing (set SDL_VIDEODRIVER=%s to run so on purpose)",
+                    g_getenv("DISPLAY") == NULL && g_getenv("WAYLAND_DISPLAY") == NULL
+                        ? "neither DISPLAY nor WAYLAND_DISPLAY is set"
+                        : "the display server cannot be reached",
+                    driver, driver);
+        return false;
+    }
+    return true;
+}
+
 VireoSdlWindow *vireo_sdl_window_new(VireoScanout *scanout, const VireoSdlWindowConfig *config,
                                      GError **error)
 {
@@ -243,6 +276,10 @@ VireoSdlWindow *vireo_sdl_window_new(VireoScanout *scanout, const VireoSdlWindow
     if (SDL_InitSubSystem(SDL_INIT_VIDEO) != 0) {
         g_set_error(error, VIREO_ERROR, VIREO_ERROR_DEVICE,
                     "Cannot open a window for the display: %s", SDL_GetError());
+        return NULL;
+    }
+    if (!check_screen(error)) {
+        SDL_QuitSubSystem(SDL_INIT_VIDEO);
         return NULL;
     }
 

@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 struct VireoBus {
     GArray *regions; /* VireoRegion, sorted by base */
@@ -79,6 +80,31 @@ static bool insert_region(VireoBus *bus, VireoRegion *nr, GError **error)
     return true;
 }
 
+uint64_t vireo_host_ram_size(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES);
+    long page_size = sysconf(_SC_PAGESIZE);
+
+    if (pages <= 0 || page_size <= 0) {
+        return 0;
+    }
+    return (uint64_t)pages * (uint64_t)page_size;
+}
+
+bool vireo_bus_check_ram_size(uint64_t size, GError **error)
+{
+    uint64_t host = vireo_host_ram_size();
+
+    if (host != 0 && size > host) {
+        g_autofree char *want = g_format_size_full(size, G_FORMAT_SIZE_IEC_UNITS);
+        g_autofree char *have = g_format_size_full(host, G_FORMAT_SIZE_IEC_UNITS);
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_MEMORY,
+                    "Cannot give the guest %s of RAM: the host has %s", want, have);
+        return false;
+    }
+    return true;
+}
+
 guint8 *vireo_bus_add_ram(VireoBus *bus, uint64_t base, uint64_t size, GError **error)
 {
     VireoRegion r = { .kind = VIREO_REGION_RAM, .base = base, .size = size };
@@ -93,8 +119,13 @@ guint8 *vireo_bus_add_ram(VireoBus *bus, uint64_t base, uint64_t size, GError **
                     "RAM size must be a non-zero multiple of 4 KiB");
         return NULL;
     }
-    host = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
-                0);
+    if (!vireo_bus_check_ram_size(size, error)) {
+        return NULL;
+    }
+    /* Without MAP_NORESERVE: the host's overcommit policy judges the whole
+     * size now, so RAM the host cannot give is refused here rather than the
+     * process being killed when the guest touches it. */
+    host = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (host == MAP_FAILED) {
         g_set_error(error, VIREO_ERROR, VIREO_ERROR_MEMORY,
                     "Cannot reserve %" G_GUINT64_FORMAT " MiB of guest RAM: %s", size >> 20,

@@ -2,6 +2,8 @@
 #include "engine/bus.h"
 #include "engine/error.h"
 
+#include <string.h>
+
 typedef struct {
     uint64_t last_offset, last_value;
     unsigned last_size;
@@ -148,6 +150,75 @@ static void test_bus_overlap(void)
     vireo_bus_free(bus);
 }
 
+/* The VmFlags line of the mapping that holds `addr` in /proc/self/smaps,
+ * or NULL. */
+static char *mapping_flags(const void *addr)
+{
+    g_autofree char *smaps = NULL;
+    g_auto(GStrv) lines = NULL;
+    guint64 a = (guint64)(uintptr_t)addr;
+    bool inside = false;
+
+    g_assert_true(g_file_get_contents("/proc/self/smaps", &smaps, NULL, NULL));
+    lines = g_strsplit(smaps, "\n", -1);
+    for (unsigned i = 0; lines[i] != NULL; i++) {
+        guint64 start, end;
+        char *rest;
+
+        if (g_str_has_prefix(lines[i], "VmFlags:")) {
+            if (inside) {
+                return g_strdup(lines[i]);
+            }
+            continue;
+        }
+        start = g_ascii_strtoull(lines[i], &rest, 16);
+        if (rest != lines[i] && *rest == '-') {
+            end = g_ascii_strtoull(rest + 1, &rest, 16);
+            if (*rest == ' ') {
+                inside = start <= a && a < end;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* RAM counts against the host's commit limit (no MAP_NORESERVE), and more
+ * than the host's physical memory is refused before anything is mapped. */
+static void test_bus_ram_limits(void)
+{
+    g_autoptr(GError) error = NULL;
+    VireoBus *bus = vireo_bus_new();
+    uint64_t host = vireo_host_ram_size();
+    guint8 *ram = vireo_bus_add_ram(bus, 0x80000000, 16 << 20, &error);
+    g_autofree char *flags = NULL;
+    g_auto(GStrv) words = NULL;
+
+    g_assert_no_error(error);
+    flags = mapping_flags(ram);
+    g_assert_nonnull(flags);
+    words = g_strsplit(flags + strlen("VmFlags:"), " ", -1);
+    g_assert_true(g_strv_contains((const char *const *)words, "wr"));
+    if (g_strv_contains((const char *const *)words, "nr")) {
+        g_error("guest RAM is mapped without a reservation: %s", flags);
+    }
+    vireo_bus_free(bus);
+
+    if (host == 0) {
+        g_test_skip("the host does not say how much memory it has");
+        return;
+    }
+    g_assert_true(vireo_bus_check_ram_size(host, &error));
+    g_assert_no_error(error);
+    g_assert_false(vireo_bus_check_ram_size(host + 4096, &error));
+    g_assert_error(error, VIREO_ERROR, VIREO_ERROR_MEMORY);
+    g_assert_nonnull(strstr(error->message, "the host has"));
+    g_clear_error(&error);
+    bus = vireo_bus_new();
+    g_assert_null(vireo_bus_add_ram(bus, 0x80000000, host + 4096, &error));
+    g_assert_error(error, VIREO_ERROR, VIREO_ERROR_MEMORY);
+    vireo_bus_free(bus);
+}
+
 int main(int argc, char *argv[])
 {
     g_test_init(&argc, &argv, NULL);
@@ -155,5 +226,6 @@ int main(int argc, char *argv[])
     g_test_add_func("/engine/bus/boundaries", test_bus_boundaries);
     g_test_add_func("/engine/bus/mmio", test_bus_mmio);
     g_test_add_func("/engine/bus/overlap", test_bus_overlap);
+    g_test_add_func("/engine/bus/ram-limits", test_bus_ram_limits);
     return g_test_run();
 }

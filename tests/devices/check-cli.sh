@@ -15,12 +15,21 @@ head -c 3145728 /dev/zero > "$tmp/big.bin"
 printf 'not an elf' > "$tmp/notelf.bin"
 
 # expect STATUS TEXT ARGS...: the run exits with STATUS and its stderr
-# contains TEXT.
+# contains TEXT. A run that would boot instead of failing is stopped after
+# 30 s (status 124). With $vm_limit set, the run's address space is limited
+# to that many KiB (ulimit -v); $env_args are arguments for env(1), which
+# runs vireo-run.
+vm_limit=
+env_args=
 expect() {
     status=$1
     text=$2
     shift 2
-    "$run" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+    (
+        if [ -n "$vm_limit" ]; then ulimit -v "$vm_limit" || exit 99; fi
+        # shellcheck disable=SC2086 # $env_args is a list of words
+        exec env $env_args timeout 30 "$run" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+    )
     got=$?
     args=$(printf '%.200s' "$*")
     if [ "$got" != "$status" ]; then
@@ -50,6 +59,33 @@ expect 2 "out of range" --memory 1M --kernel "$tmp/small.bin"
 expect 2 "out of range" --memory 2T --kernel "$tmp/small.bin"
 expect 2 "4 KiB" --memory 3000000B --kernel "$tmp/small.bin"
 
+# More RAM than the host has: refused before anything starts (QEMU: "cannot
+# set up guest memory"), as is RAM the host will not reserve.
+host_kib=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
+if [ -n "$host_kib" ] && [ "$host_kib" -lt 1073741824 ]; then
+    expect 1 "the host has" --memory 1T --kernel "$tmp/small.bin"
+    expect 1 "Cannot give the guest" --memory "$((host_kib / 1048576 + 1))G" \
+        --kernel "$tmp/small.bin"
+fi
+vm_limit=1048576
+expect 1 "Cannot reserve 2048 MiB of guest RAM" --memory 2G --kernel "$tmp/small.bin"
+vm_limit=
+
+# Images larger than RAM are refused from their size, before they are read:
+# a 4 GiB sparse file in a run limited to 1 GiB of address space (reading it
+# would fail with another message, or take 4 GiB).
+truncate -s 4G "$tmp/sparse.bin"
+vm_limit=1048576
+expect 2 "Not enough RAM for the kernel" --kernel "$tmp/sparse.bin"
+expect 2 "Not enough RAM for the firmware" --firmware "$tmp/sparse.bin"
+expect 2 "Not enough RAM for the initrd" --kernel "$tmp/small.bin" --initrd "$tmp/sparse.bin"
+expect 2 "bad magic" --test "$tmp/sparse.bin"
+vm_limit=
+# Only regular files: a FIFO must not block, /dev/zero must not be read.
+mkfifo "$tmp/fifo"
+expect 2 "is not a regular file" --kernel "$tmp/fifo"
+expect 2 "is not a regular file" --initrd /dev/zero --kernel "$tmp/small.bin"
+
 # Bad --cpus and --timeout.
 expect 2 "--cpus: 0 is out of range" --cpus 0 --kernel "$tmp/small.bin"
 expect 2 "--cpus: 65 is out of range" --cpus 65 --kernel "$tmp/small.bin"
@@ -67,6 +103,12 @@ expect 2 "Not enough RAM for the initrd" --memory 6M --firmware "$tmp/small.bin"
 expect 2 "nothing to run" --cpus 2
 expect 2 "--initrd needs --kernel" --initrd "$tmp/small.bin" --firmware "$tmp/small.bin"
 expect 2 "--append needs --kernel" --append "console=ttyS0" --firmware "$tmp/small.bin"
+# Also when the run writes its device tree: the firmware would boot without
+# a kernel to take the command line (QEMU: "-append only allowed with -kernel").
+expect 2 "--append needs --kernel" --append "console=ttyS0" --firmware "$tmp/small.bin" \
+    --dtb-out "$tmp/append.dtb"
+expect 2 "--append needs --kernel" --append "console=ttyS0" --test "$tmp/small.bin" \
+    --dtb-out "$tmp/append.dtb"
 expect 2 "--append: the command line is 100000 bytes long; at most 4096" --kernel "$tmp/small.bin" \
     --append "$(head -c 100000 /dev/zero | tr '\0' a)"
 expect 2 "--test runs a program alone" --test "$tmp/small.bin" --kernel "$tmp/small.bin"
@@ -83,8 +125,54 @@ expect 2 "--disk: at most 6 disks" --kernel "$tmp/small.bin" --disk "$tmp/small.
     --disk "$tmp/small.bin,ro" --disk "$tmp/small.bin,ro" --disk "$tmp/small.bin,ro" \
     --disk "$tmp/small.bin,ro" --disk "$tmp/small.bin,ro" --disk "$tmp/small.bin,ro"
 
-# Files that are not what they should be: load errors, status 1.
-expect 1 "bad magic" --test "$tmp/notelf.bin"
+# --disk options as QEMU spells them: ro, rw, format=raw, ",," for a comma in
+# the name; anything else is refused rather than taken as part of the name.
+printf x > "$tmp/comma,disk.img"
+expect 0 "" --disk "$tmp/small.bin,rw" --dtb-out "$tmp/disk.dtb"
+expect 0 "" --disk "$tmp/small.bin,format=raw,ro" --dtb-out "$tmp/disk.dtb"
+expect 0 "" --disk "$tmp/comma,,disk.img" --dtb-out "$tmp/disk.dtb"
+expect 2 "--disk: unknown option “disk.img”" --disk "$tmp/comma,disk.img" --kernel "$tmp/small.bin"
+expect 2 "--disk: unknown option “cache=none”" --disk "$tmp/small.bin,cache=none" \
+    --kernel "$tmp/small.bin"
+expect 2 "--disk: the format “qcow2” is not supported" --disk "$tmp/small.bin,format=qcow2" \
+    --kernel "$tmp/small.bin"
+expect 2 "both “ro” and “rw”" --disk "$tmp/small.bin,ro,rw" --kernel "$tmp/small.bin"
+expect 2 "Try “vireo-run --help”" --disk "$tmp/small.bin,bogus" --kernel "$tmp/small.bin"
+
+# One rule for exit statuses: files that are not what they should be are bad
+# arguments (2), like missing ones; a machine that cannot run is 1.
+: > "$tmp/empty.bin"
+printf '\177ELF' > "$tmp/short.elf"
+expect 2 "bad magic" --test "$tmp/notelf.bin"
+expect 2 "is empty" --firmware "$tmp/empty.bin"
+expect 2 "is empty" --kernel "$tmp/empty.bin"
+expect 2 "truncated" --kernel "$tmp/short.elf"
+expect 2 "is empty" --kernel "$tmp/small.bin" --initrd "$tmp/empty.bin"
+# A disk another machine is writing: the second cannot run.
+truncate -s 1M "$tmp/busy.img"
+"$run" --firmware "$tmp/small.bin" --disk "$tmp/busy.img" </dev/null >/dev/null 2>&1 &
+holder=$!
+i=0
+while [ $i -lt 100 ] && ! ls -l "/proc/$holder/fd" 2>/dev/null | grep -qF "$tmp/busy.img"; do
+    sleep 0.1
+    i=$((i + 1))
+done
+expect 1 "in use by another program" --firmware "$tmp/small.bin" --disk "$tmp/busy.img"
+kill "$holder"
+wait "$holder" 2>/dev/null
+
+# --display sdl without a screen: SDL would fall back to a driver that shows
+# nothing; that is an error (1) unless SDL_VIDEODRIVER asks for it. The
+# machine itself cannot start either (too little RAM), which tells whether
+# the window opened.
+if ! ls /dev/dri/card* >/dev/null 2>&1; then
+    env_args="-u DISPLAY -u WAYLAND_DISPLAY -u SDL_VIDEODRIVER"
+    expect 1 "No screen for the window: neither DISPLAY nor WAYLAND_DISPLAY is set" \
+        --display sdl --memory 2M --firmware "$tmp/big.bin"
+    env_args="-u DISPLAY -u WAYLAND_DISPLAY SDL_VIDEODRIVER=offscreen LIBGL_ALWAYS_SOFTWARE=1"
+    expect 2 "Not enough RAM for the firmware" --display sdl --memory 2M --firmware "$tmp/big.bin"
+    env_args=
+fi
 
 # The device tree alone.
 expect 0 "" --dtb-out "$tmp/virt.dtb" --cpus 4 --memory 1G

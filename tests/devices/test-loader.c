@@ -6,6 +6,10 @@
 #include <glib/gstdio.h>
 #include <libfdt.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #define RAM_BASE 0x80000000ull
 
@@ -26,6 +30,10 @@ typedef struct {
     unsigned n_seg;
     bool symbols; /* tohost, fromhost and _start in a symbol table */
     uint64_t tohost, fromhost;
+    /* Each segment's p_paddr: its address plus this (0: the same as
+     * p_vaddr), or 0 for all of them. */
+    uint64_t paddr_delta;
+    bool paddr_zero;
 } ElfSpec;
 
 static void put16(GByteArray *b, gsize off, uint16_t v)
@@ -44,6 +52,16 @@ static void put64(GByteArray *b, gsize off, uint64_t v)
 {
     put32(b, off, (uint32_t)v);
     put32(b, off + 4, (uint32_t)(v >> 32));
+}
+
+static uint64_t read64(const GByteArray *b, gsize off)
+{
+    uint64_t v = 0;
+
+    for (unsigned k = 0; k < 8; k++) {
+        v |= (uint64_t)b->data[off + k] << (8 * k);
+    }
+    return v;
 }
 
 static gsize grow(GByteArray *b, gsize n)
@@ -96,7 +114,7 @@ static GBytes *build_elf(const ElfSpec *s)
         put32(b, ph + 56 * i + 4, 7);
         put64(b, ph + 56 * i + 8, data);
         put64(b, ph + 56 * i + 16, s->seg[i].addr);
-        put64(b, ph + 56 * i + 24, s->seg[i].addr);
+        put64(b, ph + 56 * i + 24, s->paddr_zero ? 0 : s->seg[i].addr + s->paddr_delta);
         put64(b, ph + 56 * i + 32, s->seg[i].file_size);
         put64(b, ph + 56 * i + 40, s->seg[i].mem_size);
     }
@@ -338,6 +356,78 @@ static void test_elf_outside_ram(void)
     g_assert_nonnull(strstr(error->message, "Not enough RAM for the kernel"));
 }
 
+/* Segments that share virtual addresses, an entry outside every segment,
+ * and segments that share physical addresses are refused, naming what. */
+static void test_elf_inconsistent(void)
+{
+    ElfSpec spec = default_spec();
+    g_autoptr(GBytes) overlap = NULL, entry = NULL, phys = NULL;
+    g_autoptr(VireoImage) img = NULL;
+    g_autoptr(GError) error = NULL;
+
+    spec.seg[1].addr = RAM_BASE + 0xff0; /* inside the first one's 0x1000 */
+    overlap = build_elf(&spec);
+    expect_format_error(overlap, VIREO_IMAGE_AUTO,
+                        "overlapping segments: 0 and 1 both take virtual address 0x80000ff0");
+
+    spec = default_spec();
+    spec.entry = RAM_BASE + 0x1800; /* between the segments */
+    entry = build_elf(&spec);
+    expect_format_error(entry, VIREO_IMAGE_AUTO, "entry point (0x80001800) outside");
+    spec.entry = 0xffffffff80000000ull;
+    g_clear_pointer(&entry, g_bytes_unref);
+    entry = build_elf(&spec);
+    expect_format_error(entry, VIREO_IMAGE_AUTO, "entry point (0xffffffff80000000) outside");
+
+    /* Apart in the virtual layout, on top of each other physically: fine to
+     * parse, refused where it would be loaded. */
+    spec = default_spec();
+    spec.paddr_zero = true;
+    phys = build_elf(&spec);
+    img = parse(phys, VIREO_IMAGE_AUTO, &error);
+    g_assert_no_error(error);
+    g_assert_false(vireo_image_check_ram(img, 0, 1 << 20, &error));
+    g_assert_error(error, VIREO_ERROR, VIREO_ERROR_FORMAT);
+    g_assert_nonnull(strstr(error->message, "both take physical address 0x0"));
+}
+
+/* vireo_image_relocate: the virtual layout at a new place, keeping the
+ * lowest address's offset in its block; the entry and symbols follow. */
+static void test_elf_relocate(void)
+{
+    ElfSpec spec = default_spec();
+    g_autoptr(GBytes) bytes = NULL;
+    g_autoptr(VireoImage) img = NULL;
+    g_autoptr(GError) error = NULL;
+    const VireoImageSegment *seg;
+    guint n;
+    uint64_t v;
+
+    spec.entry = 0xffffffff80001040ull;
+    spec.seg[0].addr = 0xffffffff80001000ull;
+    spec.seg[1].addr = 0xffffffff80203000ull;
+    spec.tohost = 0xffffffff80203000ull;
+    spec.fromhost = 0xffffffff80203008ull;
+    spec.paddr_zero = true;
+    bytes = build_elf(&spec);
+    img = parse(bytes, VIREO_IMAGE_AUTO, &error);
+    g_assert_no_error(error);
+    g_assert_false(vireo_image_within(img, RAM_BASE, 1ull << 40));
+    vireo_image_relocate(img, 0x80400000, 2 << 20);
+    g_assert_true(vireo_image_within(img, RAM_BASE, 1ull << 40));
+    seg = vireo_image_segments(img, &n);
+    g_assert_cmpuint(n, ==, 2);
+    g_assert_cmphex(seg[0].addr, ==, 0x80401000);
+    g_assert_cmphex(seg[1].addr, ==, 0x80603000);
+    g_assert_cmphex(vireo_image_entry(img), ==, 0x80401040);
+    g_assert_cmphex(vireo_image_low(img), ==, 0x80401000);
+    g_assert_cmphex(vireo_image_high(img), ==, 0x80603010);
+    g_assert_true(vireo_image_find_symbol(img, "fromhost", &v, &error));
+    g_assert_cmphex(v, ==, 0x80603008);
+    g_assert_true(vireo_image_check_ram(img, RAM_BASE, 16 << 20, &error));
+    g_assert_no_error(error);
+}
+
 static void test_raw(void)
 {
     g_autoptr(GBytes) bytes = g_bytes_new_static("\x13\x00\x00\x00", 4);
@@ -416,6 +506,137 @@ static void tmp_teardown(TmpDir *t, gconstpointer data)
     }
     g_rmdir(t->dir);
     g_free(t->dir);
+}
+
+/* Loading fails with `code` and a message containing `text`. */
+static void expect_load_error(const char *path, VireoImageFormat format, uint64_t max_size,
+                              VireoErrorCode code, const char *text)
+{
+    g_autoptr(GError) error = NULL;
+    VireoImage *img = vireo_image_load(path, "the kernel", format, max_size, &error);
+
+    g_assert_null(img);
+    g_assert_error(error, VIREO_ERROR, (gint)code);
+    if (strstr(error->message, text) == NULL) {
+        g_error("“%s” does not mention “%s”", error->message, text);
+    }
+}
+
+/* The peak resident size of this process in KiB. */
+static long max_rss_kib(void)
+{
+    struct rusage ru;
+
+    g_assert_cmpint(getrusage(RUSAGE_SELF, &ru), ==, 0);
+    return ru.ru_maxrss;
+}
+
+/* Only regular files are read: a FIFO without a writer, a device that never
+ * ends and a folder are refused before any read. The alarm fails the test
+ * if opening the FIFO waits for a writer. */
+static void test_load_not_regular(TmpDir *t, gconstpointer data)
+{
+    g_autofree char *fifo = g_build_filename(t->dir, "fifo", NULL);
+
+    g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+    alarm(20);
+    expect_load_error(fifo, VIREO_IMAGE_AUTO, 1 << 20, VIREO_ERROR_IO, "not a regular file");
+    expect_load_error("/dev/zero", VIREO_IMAGE_RAW, 1 << 20, VIREO_ERROR_IO, "not a regular file");
+    expect_load_error(t->dir, VIREO_IMAGE_AUTO, 1 << 20, VIREO_ERROR_IO, "folder");
+    alarm(0);
+}
+
+/* A file larger than the RAM it must fit in is refused from its size alone:
+ * a 4 GiB sparse raw image, and an ELF file whose one segment claims 3 GiB of
+ * file data, take no memory and no time. */
+static void test_load_too_large(TmpDir *t, gconstpointer data)
+{
+    g_autofree char *raw = g_build_filename(t->dir, "sparse.bin", NULL);
+    g_autofree char *elf_path = NULL;
+    ElfSpec spec = default_spec();
+    g_autoptr(GBytes) elf = NULL;
+    gint64 start = g_get_monotonic_time();
+    long rss = max_rss_kib();
+    int fd;
+
+    fd = g_open(raw, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, 4ll << 30), ==, 0);
+    close(fd);
+    expect_load_error(raw, VIREO_IMAGE_RAW, 256 << 20, VIREO_ERROR_CONFIG,
+                      "Not enough RAM for the kernel");
+    expect_load_error(raw, VIREO_IMAGE_AUTO, 256 << 20, VIREO_ERROR_CONFIG, "it is 4.0");
+
+    /* One segment of 3 GiB in the file: the headers, then a hole. */
+    spec.n_seg = 1;
+    spec.symbols = false;
+    spec.seg[0].file_size = 0x100;
+    elf = build_elf(&spec);
+    {
+        g_autoptr(GByteArray) b = g_byte_array_new();
+        g_byte_array_append(b, g_bytes_get_data(elf, NULL), (guint)g_bytes_get_size(elf));
+        put64(b, 64 + 32, 3ull << 30); /* p_filesz */
+        put64(b, 64 + 40, 3ull << 30); /* p_memsz */
+        elf_path = g_build_filename(t->dir, "big.elf", NULL);
+        g_assert_true(g_file_set_contents(elf_path, (const char *)b->data, b->len, NULL));
+    }
+    fd = g_open(elf_path, O_WRONLY, 0);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, 3ll << 31), ==, 0);
+    close(fd);
+    expect_load_error(elf_path, VIREO_IMAGE_AUTO, 256 << 20, VIREO_ERROR_CONFIG,
+                      "its segments hold 3.0");
+
+    /* Nothing was read: no time to speak of, no memory. */
+    g_assert_cmpint(g_get_monotonic_time() - start, <, 2 * G_USEC_PER_SEC);
+    g_assert_cmpint(max_rss_kib() - rss, <, 64 * 1024);
+}
+
+/* Of an ELF file only the segments and the symbol table are read: a file
+ * with a large hole between them loads with little memory. */
+static void test_load_elf_parts(TmpDir *t, gconstpointer data)
+{
+    ElfSpec spec = default_spec();
+    g_autoptr(GBytes) elf = build_elf(&spec);
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    g_autofree char *path = g_build_filename(t->dir, "holey.elf", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VireoImage) img = NULL;
+    const guint64 hole = 1ull << 30;
+    gsize size = g_bytes_get_size(elf), shoff, first;
+    long rss = max_rss_kib();
+    guint n;
+    const VireoImageSegment *seg;
+    uint64_t v;
+    int fd;
+
+    /* The same file with 1 GiB of nothing inserted before the string and
+     * symbol tables (build_elf puts them after the segments' data), which
+     * move up by as much, with the section headers. */
+    g_byte_array_append(b, g_bytes_get_data(elf, NULL), (guint)size);
+    shoff = (gsize)read64(b, 40);
+    first = (gsize)MIN(read64(b, shoff + 64 + 24), read64(b, shoff + 128 + 24));
+    g_assert_cmpuint(first, ==, 64 + 2 * 56 + 0x100 + 0x10);
+    for (unsigned i = 1; i < 3; i++) {
+        put64(b, shoff + 64 * i + 24, read64(b, shoff + 64 * i + 24) + hole);
+    }
+    put64(b, 40, shoff + hole);
+    fd = g_open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(pwrite(fd, b->data, first, 0), ==, (gssize)first);
+    g_assert_cmpint(pwrite(fd, b->data + first, size - first, (off_t)(first + hole)), ==,
+                    (gssize)(size - first));
+    close(fd);
+
+    img = vireo_image_load(path, "the test program", VIREO_IMAGE_ELF, 256 << 20, &error);
+    g_assert_no_error(error);
+    seg = vireo_image_segments(img, &n);
+    g_assert_cmpuint(n, ==, 2);
+    g_assert_cmphex(seg[0].addr, ==, RAM_BASE);
+    g_assert_true(vireo_image_find_symbol(img, "tohost", &v, &error));
+    g_assert_no_error(error);
+    g_assert_cmphex(v, ==, RAM_BASE + 0x2000);
+    g_assert_cmpint(max_rss_kib() - rss, <, 64 * 1024);
 }
 
 static VireoVirtConfig base_config(void)
@@ -570,6 +791,7 @@ static void test_plan_overlap(TmpDir *t, gconstpointer data)
 
     fw_spec.seg[1].addr = 0x80200000;
     fw_spec.seg[1].mem_size = 0x10000;
+    k_spec.entry = 0x80200800;
     k_spec.seg[0].addr = 0x80200800;
     k_spec.seg[1].addr = 0x80300000;
     fw_elf = build_elf(&fw_spec);
@@ -646,6 +868,129 @@ static void test_plan_bad_config(TmpDir *t, gconstpointer data)
     expect_config_error(&c, VIREO_ERROR_CONFIG, "initrd");
 }
 
+/* A kernel linked like Linux's vmlinux: virtual addresses at
+ * 0xffffffff80000000 and physical ones of 0 (p_paddr = p_vaddr - the link
+ * address), or the same as the virtual ones. It goes where a raw kernel
+ * would: after the firmware at the 2 MiB boundary, or at RAM's base without
+ * firmware; its entry follows it into the reset ROM's next_addr. */
+static void test_plan_vmlinux(TmpDir *t, gconstpointer data)
+{
+    const uint64_t link = 0xffffffff80000000ull;
+    g_autofree char *fw = write_raw(t, "fw.bin", 100000);
+    g_autofree char *big_fw = write_raw(t, "big-fw.bin", 0x280000);
+    const uint64_t deltas[] = { 0x80000000ull /* p_paddr = p_vaddr - link */, 0 };
+
+    for (unsigned d = 0; d < G_N_ELEMENTS(deltas); d++) {
+        ElfSpec spec = default_spec();
+        g_autoptr(GBytes) elf = NULL;
+        g_autofree char *kernel = NULL;
+        VireoVirtConfig c = base_config();
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VireoVirtBoot) boot = NULL;
+        uint64_t start, end, v;
+
+        spec.symbols = false;
+        spec.entry = link;
+        spec.seg[0] = (TestSegment){ link, 0x100, 0x1000, 0xaa };
+        spec.seg[1] = (TestSegment){ link + 0x3000, 0x10, 0x2000, 0xbb };
+        spec.paddr_delta = deltas[d];
+        elf = build_elf(&spec);
+        kernel = write_file(t, "vmlinux", elf);
+
+        c.firmware = fw;
+        c.kernel = kernel;
+        c.cmdline = "console=ttyS0";
+        boot = vireo_virt_boot_new(&c, &error);
+        g_assert_no_error(error);
+        g_assert_true(vireo_virt_boot_get_kernel(boot, &start, &end));
+        g_assert_cmphex(start, ==, 0x80200000);
+        g_assert_cmphex(end, ==, 0x80205000);
+        g_assert_cmphex(vireo_virt_boot_get_next_addr(boot), ==, 0x80200000);
+        g_assert_cmphex(rom_dword(vireo_virt_boot_get_rom(boot), VIREO_VIRT_ROM_INFO + 16), ==,
+                        0x80200000);
+        {
+            VireoBus *bus = vireo_bus_new();
+            g_assert_nonnull(vireo_bus_add_ram(bus, RAM_BASE, c.ram_size, &error));
+            g_assert_true(vireo_bus_add_rom(bus, "mrom", 0x1000, 0xf000, NULL, 0, &error));
+            memset(vireo_bus_host_ptr(bus, 0x80203000, 0x2000, true), 0x55, 0x2000);
+            g_assert_true(vireo_virt_boot_load(boot, bus, &error));
+            g_assert_no_error(error);
+            g_assert_true(vireo_bus_read(bus, 0x80200000, 8, &v));
+            g_assert_cmphex(v, ==, 0xaaaaaaaaaaaaaaaaull);
+            g_assert_true(vireo_bus_read(bus, 0x80203008, 8, &v));
+            g_assert_cmphex(v, ==, 0xbbbbbbbbbbbbbbbbull);
+            g_assert_true(vireo_bus_read(bus, 0x80203010, 8, &v));
+            g_assert_cmphex(v, ==, 0); /* the second segment's bss */
+            vireo_bus_free(bus);
+        }
+        g_clear_pointer(&boot, vireo_virt_boot_free);
+
+        /* A firmware reaching past 0x80200000 pushes it to 0x80400000. */
+        c.firmware = big_fw;
+        boot = vireo_virt_boot_new(&c, &error);
+        g_assert_no_error(error);
+        g_assert_true(vireo_virt_boot_get_kernel(boot, &start, &end));
+        g_assert_cmphex(start, ==, 0x80400000);
+        g_assert_cmphex(vireo_virt_boot_get_next_addr(boot), ==, 0x80400000);
+        g_clear_pointer(&boot, vireo_virt_boot_free);
+
+        /* Without firmware, at RAM's base, where the harts start. */
+        c.firmware = NULL;
+        boot = vireo_virt_boot_new(&c, &error);
+        g_assert_no_error(error);
+        g_assert_cmphex(vireo_virt_boot_get_entry(boot), ==, RAM_BASE);
+        g_clear_pointer(&boot, vireo_virt_boot_free);
+
+        /* Too large for RAM where it goes. */
+        c.firmware = fw;
+        c.ram_size = 2u << 20;
+        expect_config_error(&c, VIREO_ERROR_CONFIG, "Not enough RAM for the kernel");
+    }
+}
+
+/* Only a kernel is moved: an ELF kernel whose physical addresses are where
+ * the board's RAM is keeps them (and fits or not), and firmware or a test
+ * program outside RAM is an error. */
+static void test_plan_elf_in_place(TmpDir *t, gconstpointer data)
+{
+    ElfSpec spec = default_spec();
+    g_autoptr(GBytes) high = NULL, zero = NULL;
+    g_autofree char *high_path = NULL, *zero_path = NULL;
+    g_autofree char *fw = write_raw(t, "fw.bin", 4096);
+    VireoVirtConfig c = base_config();
+
+    spec.entry = 0x90000000;
+    spec.seg[0].addr = 0x90000000;
+    spec.seg[1].addr = 0x90002000;
+    high = build_elf(&spec);
+    high_path = write_file(t, "high.elf", high);
+    c.firmware = fw;
+    c.kernel = high_path;
+    expect_config_error(&c, VIREO_ERROR_CONFIG, "it needs 0x90000000-");
+    c.ram_size = 512u << 20;
+    {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VireoVirtBoot) boot = vireo_virt_boot_new(&c, &error);
+        uint64_t start, end;
+        g_assert_no_error(error);
+        g_assert_true(vireo_virt_boot_get_kernel(boot, &start, &end));
+        g_assert_cmphex(start, ==, 0x90000000);
+        g_assert_cmphex(vireo_virt_boot_get_next_addr(boot), ==, 0x90000000);
+    }
+
+    spec = default_spec();
+    spec.paddr_delta = (uint64_t)0 - RAM_BASE; /* p_paddr 0 and 0x2000 */
+    zero = build_elf(&spec);
+    zero_path = write_file(t, "zero.elf", zero);
+    c = base_config();
+    c.firmware = zero_path;
+    expect_config_error(&c, VIREO_ERROR_FORMAT, "The firmware");
+    expect_config_error(&c, VIREO_ERROR_FORMAT, "outside RAM");
+    c.firmware = NULL;
+    c.test_elf = zero_path;
+    expect_config_error(&c, VIREO_ERROR_FORMAT, "outside RAM");
+}
+
 static void test_plan_test_mode(TmpDir *t, gconstpointer data)
 {
     ElfSpec spec = default_spec();
@@ -689,6 +1034,8 @@ int main(int argc, char *argv[])
     g_test_add_func("/loader/elf/wrong-machine", test_elf_wrong_machine);
     g_test_add_func("/loader/elf/bad-segments", test_elf_bad_segments);
     g_test_add_func("/loader/elf/outside-ram", test_elf_outside_ram);
+    g_test_add_func("/loader/elf/inconsistent", test_elf_inconsistent);
+    g_test_add_func("/loader/elf/relocate", test_elf_relocate);
     g_test_add_func("/loader/raw", test_raw);
     g_test_add_func("/loader/raw-linux-header", test_raw_linux_header);
 #define ADD(name, func) g_test_add(name, TmpDir, NULL, tmp_setup, func, tmp_teardown)
@@ -699,6 +1046,11 @@ int main(int argc, char *argv[])
     ADD("/loader/plan/too-large", test_plan_too_large);
     ADD("/loader/plan/bad-config", test_plan_bad_config);
     ADD("/loader/plan/test-mode", test_plan_test_mode);
+    ADD("/loader/plan/vmlinux", test_plan_vmlinux);
+    ADD("/loader/plan/elf-in-place", test_plan_elf_in_place);
+    ADD("/loader/load/not-regular", test_load_not_regular);
+    ADD("/loader/load/too-large", test_load_too_large);
+    ADD("/loader/load/elf-parts", test_load_elf_parts);
 #undef ADD
     return g_test_run();
 }

@@ -24,7 +24,7 @@ typedef enum {
 typedef struct {
     uint64_t addr;      /* physical load address */
     uint64_t vaddr;     /* virtual address (ELF), for the entry and symbols */
-    uint64_t offset;    /* of the data in the file */
+    uint64_t offset;    /* of its data in the image's copy of the file */
     uint64_t file_size; /* bytes copied from the file */
     uint64_t mem_size;  /* bytes in memory; the rest after file_size is zeroed */
 } VireoImageSegment;
@@ -32,9 +32,13 @@ typedef struct {
 typedef struct VireoImage VireoImage;
 
 /* Reads and checks `path`. `what` names the image in messages ("the
- * kernel"). */
+ * kernel"). Only a regular file is read (anything else is a VIREO_ERROR_IO
+ * error, before any read), and only what is loaded: all of a raw image, an
+ * ELF file's headers, segments and symbol table. When that is more than
+ * `max_size` bytes (the RAM it must fit in), the image is refused with a
+ * VIREO_ERROR_CONFIG error ("Not enough RAM for ...") before it is read. */
 VireoImage *vireo_image_load(const char *path, const char *what, VireoImageFormat format,
-                             GError **error);
+                             uint64_t max_size, GError **error);
 /* The same for a file already in memory; `name` stands for the file name. */
 VireoImage *vireo_image_new_from_bytes(GBytes *data, const char *name, const char *what,
                                        VireoImageFormat format, GError **error);
@@ -51,12 +55,23 @@ gsize vireo_image_file_size(const VireoImage *image);
  * on an ELF image. */
 void vireo_image_place(VireoImage *image, uint64_t addr, uint64_t footprint);
 
+/* Whether every segment lies in [base, base + size). */
+bool vireo_image_within(const VireoImage *image, uint64_t base, uint64_t size);
+/* Lays an ELF image out by its virtual addresses instead of its physical
+ * ones: the segment with the lowest virtual address goes to `addr` plus that
+ * address's offset in an `align`-sized block (a power of two), and every
+ * other one as far from it as in the virtual layout. The entry and symbols
+ * follow. This is how a kernel linked for its own virtual addresses (a
+ * Linux vmlinux) is loaded where a raw kernel would be. */
+void vireo_image_relocate(VireoImage *image, uint64_t addr, uint64_t align);
+
 /* The lowest address the image occupies and one past its highest. A raw
  * image not yet placed occupies [0, footprint). */
 uint64_t vireo_image_low(const VireoImage *image);
 uint64_t vireo_image_high(const VireoImage *image);
-/* Where execution starts: the ELF entry (as a physical address), or a raw
- * image's load address. */
+/* Where execution starts: the ELF entry translated to where its segment is
+ * loaded (an ELF image whose entry lies in no loadable segment is refused
+ * at load), or a raw image's load address. */
 uint64_t vireo_image_entry(const VireoImage *image);
 const VireoImageSegment *vireo_image_segments(const VireoImage *image, guint *n_segments);
 
@@ -64,7 +79,8 @@ const VireoImageSegment *vireo_image_segments(const VireoImage *image, guint *n_
  * image_size, or the file size when the image has no such header. */
 uint64_t vireo_image_kernel_footprint(const VireoImage *image);
 
-/* Fails unless every segment lies inside [ram_base, ram_base + ram_size). */
+/* Fails unless every segment lies inside [ram_base, ram_base + ram_size),
+ * and, for an ELF image, when two segments overlap where they are loaded. */
 bool vireo_image_check_ram(const VireoImage *image, uint64_t ram_base, uint64_t ram_size,
                            GError **error);
 

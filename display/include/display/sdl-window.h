@@ -52,7 +52,9 @@ gboolean vireo_sdl_window_config_parse(VireoSdlWindowConfig *config, const char 
 
 /* Opens the window and attaches to `scanout` (which must outlive it).
  * Fails with VIREO_ERROR_DEVICE, saying why, when there is no display, no
- * usable OpenGL, or the renderer cannot start. */
+ * usable OpenGL, or the renderer cannot start. SDL's video drivers that
+ * show nothing (offscreen, dummy) count as no display unless
+ * SDL_VIDEODRIVER names them. */
 VireoSdlWindow *vireo_sdl_window_new(VireoScanout *scanout, const VireoSdlWindowConfig *config,
                                      GError **error);
 /* Detaches, closes the window. On the thread that created it. */

@@ -50,7 +50,15 @@ typedef struct VireoBus VireoBus;
 VireoBus *vireo_bus_new(void);
 void vireo_bus_free(VireoBus *bus);
 
-/* Guest RAM: one anonymous host mapping, backed lazily by the host. */
+/* The host's physical memory in bytes, or 0 where the host does not say. */
+uint64_t vireo_host_ram_size(void);
+/* Fails (VIREO_ERROR_MEMORY) when `size` bytes of guest RAM are more than
+ * the host's physical memory. */
+bool vireo_bus_check_ram_size(uint64_t size, GError **error);
+/* Guest RAM: one anonymous host mapping, backed lazily by the host. The
+ * mapping counts against the host's commit limit, so a size the host cannot
+ * provide fails here (VIREO_ERROR_MEMORY), not later in the guest; so does a
+ * size above vireo_bus_check_ram_size()'s limit. */
 guint8 *vireo_bus_add_ram(VireoBus *bus, uint64_t base, uint64_t size, GError **error);
 /* A read-only region holding a copy of `data`, padded with zeros to `size`. */
 bool vireo_bus_add_rom(VireoBus *bus, const char *name, uint64_t base, uint64_t size,
