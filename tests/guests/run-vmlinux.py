@@ -7,11 +7,12 @@ A vmlinux is linked at the kernel's virtual addresses (0xffffffff80000000 on
 riscv64) with physical addresses of 0 (p_paddr = p_vaddr - the link address)
 or equal to the virtual ones; vireo-run lays it out by its virtual addresses
 at the kernel load address, after the firmware (docs/BOARD.md). The kernel
-comes from the first kit folder that holds one: the Debian kit's `vmlinux`
-(tests/guests/build-debian.py) or the Linux guest kit's `Image`
-(tests/guests/build-kit.py). A file that is already an ELF file boots as it
-is. The kits' kernels are RISC-V Linux `Image` files (Debian's /boot/vmlinux
-is the Image with its EFI stub): such a file is the loadable contents of the
+of every kit folder given boots: the Debian kit's `vmlinux`
+(tests/guests/build-debian.py) and the Linux guest kit's `vmlinux`
+(tests/guests/build-kit.py; its `Image` where an older kit has no vmlinux).
+A file that is already an ELF file (the guest kit's, as the kernel build
+links it) boots as it is. Debian's /boot/vmlinux is a RISC-V Linux `Image`
+with its EFI stub: such a file is the loadable contents of the
 vmlinux it was made from (objcopy -O binary), so it is put back into that
 ELF layout here, in two PT_LOAD segments (text, then data with the bss up to
 the header's image_size), once with p_paddr 0 and once with p_paddr equal to
@@ -42,13 +43,16 @@ PT_LOAD = 1
 PF_X, PF_W, PF_R = 1, 2, 4
 
 
-def find_kernel(kits):
+def find_kernels(kits):
+    """(kit, kernel file) for every kit folder that holds one."""
+    found = []
     for kit in kits:
         for name in ("vmlinux", "Image"):
             path = os.path.join(kit, name)
             if os.path.isfile(path):
-                return kit, path
-    return None, None
+                found.append((kit, path))
+                break
+    return found
 
 
 def image_size(data):
@@ -134,23 +138,10 @@ def boot(vireo_run, firmware, kernel, release, timeout):
             f"--- stderr:\n{err.decode('utf-8', 'replace')}--- console (end):\n{tail}")
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--vireo-run", required=True)
-    parser.add_argument("--kit", action="append", required=True,
-                        help="a kit folder; the first that holds a kernel is used")
-    parser.add_argument("--firmware", default=FIRMWARE)
-    parser.add_argument("--timeout", type=float, default=240)
-    args = parser.parse_args()
-
-    if not os.path.isfile(args.firmware):
-        print(f"SKIP: {args.firmware} is not installed (opensbi)")
-        return 77
-    kit, kernel = find_kernel(args.kit)
-    if kernel is None:
-        print("SKIP: no kit with a kernel in " + ", ".join(args.kit) +
-              " (tests/guests/build-debian.py --out DIR or build-kit.py --out DIR)")
-        return 77
+def boot_kit(args, kit, kernel):
+    """Boots one kit's kernel: an ELF file as it is, an Image in vmlinux's
+    layout both ways; returns the number of failures."""
+    failures = 0
     release = None
     release_file = os.path.join(kit, "kernel-release")
     if os.path.isfile(release_file):
@@ -172,13 +163,35 @@ def main():
         else:
             print(f"FAIL: {kernel} is neither an ELF file nor a RISC-V Linux Image")
             return 1
-        failures = 0
         for name, path in cases:
             print(f"{kernel} ({name}):")
             error = boot(args.vireo_run, args.firmware, path, release, args.timeout)
             if error is not None:
                 print(f"FAIL: {error}")
                 failures += 1
+    return failures
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--vireo-run", required=True)
+    parser.add_argument("--kit", action="append", required=True,
+                        help="a kit folder; the kernel of every one that holds one boots")
+    parser.add_argument("--firmware", default=FIRMWARE)
+    parser.add_argument("--timeout", type=float, default=240)
+    args = parser.parse_args()
+
+    if not os.path.isfile(args.firmware):
+        print(f"SKIP: {args.firmware} is not installed (opensbi)")
+        return 77
+    kernels = find_kernels(args.kit)
+    if not kernels:
+        print("SKIP: no kit with a kernel in " + ", ".join(args.kit) +
+              " (tests/guests/build-debian.py --out DIR or build-kit.py --out DIR)")
+        return 77
+    failures = 0
+    for kit, kernel in kernels:
+        failures += boot_kit(args, kit, kernel)
     return 1 if failures else 0
 
 
