@@ -67,15 +67,25 @@ if [ -n "$host_kib" ] && [ "$host_kib" -lt 1073741824 ]; then
     expect 1 "Cannot give the guest" --memory "$((host_kib / 1048576 + 1))G" \
         --kernel "$tmp/small.bin"
 fi
-vm_limit=1048576
-expect 1 "Cannot reserve 2048 MiB of guest RAM" --memory 2G --kernel "$tmp/small.bin"
-vm_limit=
+# A sanitizer build reserves terabytes of shadow memory when it starts and
+# cannot run with its address space limited: there the case that needs the
+# limit is left out, and the sparse images below are tried without it.
+limit=1048576
+if ! (ulimit -v "$limit" && exec "$run" --version) >/dev/null 2>&1; then
+    echo "note: vireo-run does not start under ulimit -v (a sanitizer build): no address-space limit"
+    limit=
+fi
+if [ -n "$limit" ]; then
+    vm_limit=$limit
+    expect 1 "Cannot reserve 2048 MiB of guest RAM" --memory 2G --kernel "$tmp/small.bin"
+    vm_limit=
+fi
 
 # Images larger than RAM are refused from their size, before they are read:
 # a 4 GiB sparse file in a run limited to 1 GiB of address space (reading it
 # would fail with another message, or take 4 GiB).
 truncate -s 4G "$tmp/sparse.bin"
-vm_limit=1048576
+vm_limit=$limit
 expect 2 "Not enough RAM for the kernel" --kernel "$tmp/sparse.bin"
 expect 2 "Not enough RAM for the firmware" --firmware "$tmp/sparse.bin"
 expect 2 "Not enough RAM for the initrd" --kernel "$tmp/small.bin" --initrd "$tmp/sparse.bin"
