@@ -33,7 +33,7 @@ fi
 
 [ -d build-fuzz ] || CC=clang meson setup build-fuzz --werror -Dfuzzing=true \
     -Db_lundef=false >/dev/null
-meson compile -C build-fuzz $(for t in $targets; do printf 'tests/fuzz/%s ' "$t"; done)
+ninja -C build-fuzz $(for t in $targets; do printf 'tests/fuzz/%s ' "$t"; done)
 
 mkdir -p build-fuzz/fuzz-artifacts
 status=0
