@@ -249,6 +249,13 @@ static int compare_ranges(gconstpointer a, gconstpointer b)
     return x->start < y->start ? -1 : x->start > y->start;
 }
 
+/* The last address of `size` (> 0) bytes at `start`, saturated at the top
+ * of the address space: a relocated segment may run past it. */
+static uint64_t last_address(uint64_t start, uint64_t size)
+{
+    return size - 1 > G_MAXUINT64 - start ? G_MAXUINT64 : start + size - 1;
+}
+
 /* Fails when two segments share an address: virtual ones (`virtual`) or
  * where they are loaded. */
 static bool check_overlap(const VireoImage *img, bool virtual, GError **error)
@@ -259,7 +266,7 @@ static bool check_overlap(const VireoImage *img, bool virtual, GError **error)
     for (guint i = 0; i < n; i++) {
         const VireoImageSegment *s = &g_array_index(img->segments, VireoImageSegment, i);
         uint64_t start = virtual ? s->vaddr : s->addr;
-        r[i] = (Range){ start, start + s->mem_size - 1, i };
+        r[i] = (Range){ start, last_address(start, s->mem_size), i };
     }
     qsort(r, n, sizeof *r, compare_ranges);
     for (guint i = 1; i < n; i++) {
@@ -595,7 +602,7 @@ uint64_t vireo_image_high(const VireoImage *image)
     }
     for (guint i = 0; i < image->segments->len; i++) {
         const VireoImageSegment *s = &g_array_index(image->segments, VireoImageSegment, i);
-        high = MAX(high, s->addr + s->mem_size - 1);
+        high = MAX(high, last_address(s->addr, s->mem_size));
     }
     return high == G_MAXUINT64 ? G_MAXUINT64 : high + 1;
 }
@@ -665,7 +672,10 @@ bool vireo_image_check_ram(const VireoImage *image, uint64_t ram_base, uint64_t 
 
     for (guint i = 0; i < image->segments->len; i++) {
         const VireoImageSegment *s = &g_array_index(image->segments, VireoImageSegment, i);
-        uint64_t end = image->elf ? s->addr + s->mem_size : vireo_image_high(image);
+        uint64_t last = last_address(s->addr, s->mem_size);
+        uint64_t end = !image->elf           ? vireo_image_high(image)
+                       : last == G_MAXUINT64 ? G_MAXUINT64
+                                             : last + 1;
 
         if (s->addr < ram_base) {
             return FORMAT_ERROR(error, image,

@@ -108,7 +108,7 @@ static struct virgl_renderer_callbacks callbacks = {
 };
 
 /* virglrenderer's messages go to GLib's debug log. */
-static void virgl_debug(const char *fmt, va_list ap)
+G_GNUC_PRINTF(1, 0) static void virgl_debug(const char *fmt, va_list ap)
 {
     g_autofree char *msg = g_strdup_vprintf(fmt, ap);
 

@@ -248,7 +248,7 @@ static bool csr_write(RvCpu *rv, unsigned csr, uint64_t v, const VireoIrInsn *in
     case CSR_MINSTRET: rv->instret_offset = v - (rv_retired(rv, insn) + 1); break;
     case CSR_SSTATUS:
         v = (rv->mstatus & ~SSTATUS_WRITABLE) | (v & SSTATUS_WRITABLE);
-        /* fall through */
+        G_GNUC_FALLTHROUGH;
     case CSR_MSTATUS: {
         uint64_t old = rv->mstatus;
         uint64_t nv = (old & ~MSTATUS_WRITABLE) | (v & MSTATUS_WRITABLE);
