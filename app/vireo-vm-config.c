@@ -41,6 +41,8 @@ struct _VireoVmConfig {
     GStrv forwards;
 
     VireoDisplayDevice display;
+
+    guint gdb_port; /* 0: no debugger */
 };
 
 G_DEFINE_FINAL_TYPE(VireoVmConfig, vireo_vm_config, G_TYPE_OBJECT)
@@ -61,6 +63,7 @@ static const char *const boot_keys[] = { "firmware", "kernel", "initrd", "cmdlin
 static const char *const disk_keys[] = { "path", "read-only", NULL };
 static const char *const network_keys[] = { "mode", "forwards", NULL };
 static const char *const display_keys[] = { "device", NULL };
+static const char *const debug_keys[] = { "gdb", NULL };
 
 /* Packages that ship firmware found at these places, for a hint when a file
  * is missing. */
@@ -373,6 +376,34 @@ gboolean vireo_vm_config_check_forward(const char *forward, GError **error)
     return vireo_vm_config_parse_forward(forward, NULL, NULL, NULL, error);
 }
 
+gboolean vireo_vm_config_check_gdb_port(gint64 port, GError **error)
+{
+    if (port < 0 || port > 65535) {
+        char number[32];
+        g_snprintf(number, sizeof number, "%" G_GINT64_FORMAT, port);
+        return config_error(error, _("%s is not a port (1 to 65535, or 0 for off)"), number);
+    }
+    return TRUE;
+}
+
+gboolean vireo_vm_config_parse_gdb_port(const char *text, guint *port, GError **error)
+{
+    gint64 value;
+
+    g_return_val_if_fail(text != NULL, FALSE);
+
+    if (!g_ascii_string_to_signed(text, 10, G_MININT64, G_MAXINT64, &value, NULL)) {
+        return config_error(error, _("“%s” is not a port (1 to 65535, or 0 for off)"), text);
+    }
+    if (!vireo_vm_config_check_gdb_port(value, error)) {
+        return FALSE;
+    }
+    if (port != NULL) {
+        *port = (guint)value;
+    }
+    return TRUE;
+}
+
 gboolean vireo_vm_config_check_boot(const char *firmware, const char *kernel, GError **error)
 {
     if ((firmware == NULL || *firmware == '\0') && (kernel == NULL || *kernel == '\0')) {
@@ -625,6 +656,9 @@ static gboolean validate_at(VireoVmConfig *self, GHashTable *lines, GError **err
     if (!vireo_vm_config_check_forwards(self->network, (const char *const *)self->forwards,
                                         &cause)) {
         return key_error(error, lines, "network", "forwards", cause);
+    }
+    if (!vireo_vm_config_check_gdb_port(self->gdb_port, &cause)) {
+        return key_error(error, lines, "debug", "gdb", cause);
     }
     return TRUE;
 }
@@ -1057,6 +1091,24 @@ static gboolean load_display(VireoVmConfig *self, Loader *ld, GError **error)
     return TRUE;
 }
 
+static gboolean load_debug(VireoVmConfig *self, Loader *ld, GError **error)
+{
+    g_autofree char *gdb = NULL;
+    GError *cause = NULL;
+
+    if (!g_key_file_has_group(ld->kf, "debug")) {
+        return TRUE;
+    }
+    if (!check_keys(ld, "debug", debug_keys, error) ||
+        !get_string(ld, "debug", "gdb", &gdb, error)) {
+        return FALSE;
+    }
+    if (gdb != NULL && !vireo_vm_config_parse_gdb_port(g_strstrip(gdb), &self->gdb_port, &cause)) {
+        return key_error(error, ld->lines, "debug", "gdb", cause);
+    }
+    return TRUE;
+}
+
 VireoVmConfig *vireo_vm_config_load_from_data(const char *data, gsize length, const char *base_dir,
                                               GError **error)
 {
@@ -1081,7 +1133,7 @@ VireoVmConfig *vireo_vm_config_load_from_data(const char *data, gsize length, co
     }
     groups = g_key_file_get_groups(kf, NULL);
     for (guint i = 0; groups[i] != NULL; i++) {
-        static const char *const known[] = { "core", "boot", "network", "display", NULL };
+        static const char *const known[] = { "core", "boot", "network", "display", "debug", NULL };
         guint index;
         if (!g_strv_contains(known, groups[i]) && !parse_disk_index(groups[i], &index)) {
             place_error(error, lines, groups[i], NULL, _("unknown group"));
@@ -1090,7 +1142,8 @@ VireoVmConfig *vireo_vm_config_load_from_data(const char *data, gsize length, co
     }
     if (!load_core(self, &ld, error) || !load_boot(self, &ld, error) ||
         !load_disks(self, &ld, base_dir, error) || !load_network(self, &ld, error) ||
-        !load_display(self, &ld, error) || !validate_at(self, lines, error)) {
+        !load_display(self, &ld, error) || !load_debug(self, &ld, error) ||
+        !validate_at(self, lines, error)) {
         return NULL;
     }
     return g_steal_pointer(&self);
@@ -1159,6 +1212,10 @@ char *vireo_vm_config_to_data(VireoVmConfig *self, const char *base_dir, gsize *
                                    g_strv_length(self->forwards));
     }
     g_key_file_set_string(kf, "display", "device", vireo_display_device_to_string(self->display));
+    /* Off is the default: a file without a debugger has no [debug]. */
+    if (self->gdb_port != 0) {
+        g_key_file_set_integer(kf, "debug", "gdb", (int)self->gdb_port);
+    }
     return g_key_file_to_data(kf, length, NULL);
 }
 
@@ -1217,6 +1274,7 @@ VireoVmConfig *vireo_vm_config_copy(VireoVmConfig *self)
     copy->network = self->network;
     vireo_vm_config_set_forwards(copy, (const char *const *)self->forwards);
     copy->display = self->display;
+    copy->gdb_port = self->gdb_port;
     return copy;
 }
 
@@ -1423,4 +1481,16 @@ void vireo_vm_config_set_display(VireoVmConfig *self, VireoDisplayDevice device)
 {
     g_return_if_fail(VIREO_IS_VM_CONFIG(self));
     self->display = device;
+}
+
+guint vireo_vm_config_get_gdb_port(VireoVmConfig *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(self), 0);
+    return self->gdb_port;
+}
+
+void vireo_vm_config_set_gdb_port(VireoVmConfig *self, guint port)
+{
+    g_return_if_fail(VIREO_IS_VM_CONFIG(self));
+    self->gdb_port = port;
 }

@@ -84,6 +84,10 @@ gboolean vireo_vm_config_check_file(const char *path, GError **error);
 gboolean vireo_vm_config_check_forward(const char *forward, GError **error);
 gboolean vireo_vm_config_parse_forward(const char *forward, gboolean *udp, guint *host_port,
                                        guint *guest_port, GError **error);
+/* [debug] gdb: the TCP port on 127.0.0.1 a debugger connects to, 1 to
+ * 65535; 0 is off. */
+gboolean vireo_vm_config_check_gdb_port(gint64 port, GError **error);
+gboolean vireo_vm_config_parse_gdb_port(const char *text, guint *port, GError **error);
 
 /* Rules between fields, shared by the loader and the editor like the field
  * checks. Each error belongs to the first key named. */
@@ -141,5 +145,9 @@ void vireo_vm_config_set_forwards(VireoVmConfig *self, const char *const *forwar
 
 VireoDisplayDevice vireo_vm_config_get_display(VireoVmConfig *self);
 void vireo_vm_config_set_display(VireoVmConfig *self, VireoDisplayDevice device);
+
+/* The port of the GDB stub on 127.0.0.1, 0 without one. */
+guint vireo_vm_config_get_gdb_port(VireoVmConfig *self);
+void vireo_vm_config_set_gdb_port(VireoVmConfig *self, guint port);
 
 G_END_DECLS

@@ -9,6 +9,8 @@
 #include "vireo-vm-machine.h"
 
 #include "engine/error.h"
+#include "engine/gdbstub.h"
+#include "engine/riscv.h"
 
 /* A configuration's forwards all fit one user network. */
 G_STATIC_ASSERT(VIREO_VM_CONFIG_MAX_FORWARDS == VIREO_NET_MAX_FWD);
@@ -125,6 +127,63 @@ void vireo_vm_machine_spec_clear(VireoVmMachineSpec *spec)
     memset(spec, 0, sizeof *spec);
 }
 
+/* The debugger of a machine with [debug] gdb, and the host's event function,
+ * which it passes the machine's events on to. */
+typedef struct {
+    VireoGdbStub *stub;
+    VireoMachineEventFunc event;
+    void *event_data;
+} DebugLink;
+
+static void debug_link_event(VireoMachine *machine, VireoMachineState state, void *user_data)
+{
+    DebugLink *link = user_data;
+
+    if (state == VIREO_MACHINE_STOPPED && link->stub != NULL) {
+        int code = 0;
+        vireo_machine_exit_reason(machine, &code, NULL);
+        vireo_gdb_stub_machine_stopped(link->stub, code);
+    }
+    if (link->event != NULL) {
+        link->event(machine, state, link->event_data);
+    }
+}
+
+static void debug_link_free_stub(gpointer data)
+{
+    DebugLink *link = data;
+    g_clear_pointer(&link->stub, vireo_gdb_stub_free);
+}
+
+/* Listens for a debugger on 127.0.0.1:`port`; the machine runs without
+ * waiting for one (a debugger that connects stops it). */
+static gboolean attach_debugger(VireoMachine *machine, const VireoVmMachineHost *host, guint port,
+                                GError **error)
+{
+    g_autofree char *spec = g_strdup_printf("tcp:127.0.0.1:%u", port);
+    g_autoptr(GError) cause = NULL;
+    DebugLink *link;
+    VireoGdbStub *stub;
+
+    vireo_machine_set_start_paused(machine, false);
+    stub = vireo_gdb_stub_new(machine, vireo_rv_gdb_arch(), spec, &cause);
+    if (stub == NULL) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO,
+                    _("Cannot allow debugger connections on port %u: %s"), port, cause->message);
+        return FALSE;
+    }
+    link = g_new0(DebugLink, 1);
+    link->stub = stub;
+    link->event = host->event;
+    link->event_data = host->event_data;
+    /* The stub goes before the vCPUs it uses, the link after the machine's
+     * last event. */
+    vireo_machine_add_cleanup(machine, g_free, link);
+    vireo_machine_add_stop_cleanup(machine, debug_link_free_stub, link);
+    vireo_machine_set_event_func(machine, debug_link_event, link);
+    return TRUE;
+}
+
 VireoMachine *vireo_vm_machine_new(VireoVmConfig *config, const VireoVmMachineHost *host,
                                    VireoBoard **board, GError **error)
 {
@@ -147,8 +206,16 @@ VireoMachine *vireo_vm_machine_new(VireoVmConfig *config, const VireoVmMachineHo
     spec.config.hvc = host->hvc;
     machine = vireo_board_new(spec.board, &spec.config, board, error);
     vireo_vm_machine_spec_clear(&spec);
-    if (machine != NULL && host->event != NULL) {
+    if (machine == NULL) {
+        return NULL;
+    }
+    if (host->event != NULL) {
         vireo_machine_set_event_func(machine, host->event, host->event_data);
+    }
+    if (vireo_vm_config_get_gdb_port(config) != 0 &&
+        !attach_debugger(machine, host, vireo_vm_config_get_gdb_port(config), error)) {
+        vireo_machine_free(machine);
+        return NULL;
     }
     return machine;
 }

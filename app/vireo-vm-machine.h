@@ -12,7 +12,8 @@ G_BEGIN_DECLS
  * run, every value and every file; picks the board of the architecture
  * (devices/board.h); describes the machine to it (CPUs, memory, boot
  * images, disks, the network card with its port forwards, the display);
- * and builds the machine, ready to start or started.
+ * and builds the machine, ready to start or started, with a GDB stub on
+ * 127.0.0.1 when [debug] gdb is set (freed with the machine).
  */
 
 /* The host's side of a machine. */

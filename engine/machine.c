@@ -22,6 +22,7 @@ struct VireoMachine {
     VireoClock *clock;
     GPtrArray *vcpus; /* VcpuSlot */
     GArray *cleanups;
+    GArray *stop_cleanups; /* run once stopped, before the vCPUs go */
 
     GMutex lock;
     GCond cond;
@@ -55,6 +56,7 @@ VireoMachine *vireo_machine_new(VireoBus *bus, VireoClock *clock)
     m->clock = clock;
     m->vcpus = g_ptr_array_new();
     m->cleanups = g_array_new(FALSE, FALSE, sizeof(Cleanup));
+    m->stop_cleanups = g_array_new(FALSE, FALSE, sizeof(Cleanup));
     g_mutex_init(&m->lock);
     g_cond_init(&m->cond);
     atomic_init(&m->stop_flag, true);
@@ -146,6 +148,12 @@ void vireo_machine_free(VireoMachine *machine)
         return;
     }
     vireo_machine_stop(machine);
+    /* What uses the vCPUs (a debugger) goes while they are still there. */
+    for (guint i = machine->stop_cleanups->len; i > 0; i--) {
+        Cleanup *c = &g_array_index(machine->stop_cleanups, Cleanup, i - 1);
+        c->destroy(c->data);
+    }
+    g_array_free(machine->stop_cleanups, TRUE);
     for (guint i = 0; i < machine->vcpus->len; i++) {
         VcpuSlot *slot = g_ptr_array_index(machine->vcpus, i);
         if (slot->ops->free != NULL) {
@@ -233,6 +241,12 @@ void vireo_machine_add_cleanup(VireoMachine *machine, GDestroyNotify destroy, vo
 {
     Cleanup c = { destroy, data };
     g_array_append_val(machine->cleanups, c);
+}
+
+void vireo_machine_add_stop_cleanup(VireoMachine *machine, GDestroyNotify destroy, void *data)
+{
+    Cleanup c = { destroy, data };
+    g_array_append_val(machine->stop_cleanups, c);
 }
 
 static gpointer vcpu_thread(gpointer data)

@@ -12,6 +12,8 @@
 #include "vireo-vm-machine.h"
 #include "vireo-window.h"
 
+#include "engine/error.h"
+
 typedef struct {
     char *path;
     gboolean read_only;
@@ -58,6 +60,9 @@ struct _VireoVmEditor {
     GtkWidget *forwards_row;
     GtkEntry *forwards_entry;
     AdwComboRow *display_row;
+    GtkSwitch *gdb_switch;
+    GtkWidget *gdb_port_row;
+    GtkEntry *gdb_port_entry;
 };
 
 G_DEFINE_FINAL_TYPE(VireoVmEditor, vireo_vm_editor, ADW_TYPE_WINDOW)
@@ -313,6 +318,31 @@ static VireoDisplayDevice selected_display(VireoVmEditor *self)
 
 /* Checks every field, shows each error next to its field and enables Save
  * only when there is none. */
+/* The debugger's port: what the entry holds when the switch is on, 0 when
+ * it is off; FALSE with why when it is on without a valid port. */
+static gboolean gdb_port(VireoVmEditor *self, guint *port, GError **error)
+{
+    g_autofree char *text = entry_text(self->gdb_port_entry);
+
+    *port = 0;
+    if (!gtk_switch_get_active(self->gdb_switch)) {
+        return TRUE;
+    }
+    if (*text == '\0') {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG, _("a port is required"));
+        return FALSE;
+    }
+    if (!vireo_vm_config_parse_gdb_port(text, port, error)) {
+        return FALSE;
+    }
+    if (*port == 0) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG,
+                    _("0 is not a port (1 to 65535); turn the switch off instead"));
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static void validate(VireoVmEditor *self)
 {
     g_autofree char *name = entry_text(self->name_entry);
@@ -325,6 +355,7 @@ static void validate(VireoVmEditor *self)
     g_auto(GStrv) forwards = split_forwards(forwards_text);
     GError *error = NULL;
     guint64 bytes;
+    guint port;
 
     if (self->errors == NULL) {
         return; /* still being built */
@@ -359,6 +390,10 @@ static void validate(VireoVmEditor *self)
     error = NULL;
     vireo_vm_config_check_forwards(selected_network(self), (const char *const *)forwards, &error);
     check_with(self, "forwards", self->forwards_row, GTK_WIDGET(self->forwards_entry), error);
+
+    error = NULL;
+    gdb_port(self, &port, &error);
+    check_with(self, "gdb", self->gdb_port_row, GTK_WIDGET(self->gdb_port_entry), error);
 
     /* Disks: each row shows its own problem. */
     g_hash_table_remove(self->errors, "disks");
@@ -421,6 +456,7 @@ static VireoVmConfig *build_config(VireoVmEditor *self)
     g_autofree char *forwards_text = entry_text(self->forwards_entry);
     g_auto(GStrv) forwards = split_forwards(forwards_text);
     guint64 bytes = VIREO_VM_CONFIG_DEFAULT_MEMORY;
+    guint port = 0;
 
     vireo_vm_config_parse_memory(memory, &bytes, NULL);
     vireo_vm_config_set_name(config, name);
@@ -439,6 +475,9 @@ static VireoVmConfig *build_config(VireoVmEditor *self)
     vireo_vm_config_set_network(config, selected_network(self));
     vireo_vm_config_set_forwards(config, (const char *const *)forwards);
     vireo_vm_config_set_display(config, selected_display(self));
+    if (gdb_port(self, &port, NULL)) {
+        vireo_vm_config_set_gdb_port(config, port);
+    }
     return config;
 }
 
@@ -584,6 +623,14 @@ static void load_config(VireoVmEditor *self, VireoVmConfig *config)
     set_entry(self->forwards_entry, forwards);
     adw_combo_row_set_selected(
         self->display_row, vireo_vm_config_get_display(config) == VIREO_DISPLAY_VIRTIO_GPU ? 1 : 0);
+    gtk_switch_set_active(self->gdb_switch, vireo_vm_config_get_gdb_port(config) != 0);
+    if (vireo_vm_config_get_gdb_port(config) != 0) {
+        g_autofree char *port = g_strdup_printf("%u", vireo_vm_config_get_gdb_port(config));
+        set_entry(self->gdb_port_entry, port);
+    } else {
+        /* Where gdb-multiarch users usually look first. */
+        set_entry(self->gdb_port_entry, "1234");
+    }
     update_accel_rows(self);
 }
 
@@ -652,6 +699,9 @@ static void vireo_vm_editor_class_init(VireoVmEditorClass *klass)
     gtk_widget_class_bind_template_child(widget_class, VireoVmEditor, forwards_row);
     gtk_widget_class_bind_template_child(widget_class, VireoVmEditor, forwards_entry);
     gtk_widget_class_bind_template_child(widget_class, VireoVmEditor, display_row);
+    gtk_widget_class_bind_template_child(widget_class, VireoVmEditor, gdb_switch);
+    gtk_widget_class_bind_template_child(widget_class, VireoVmEditor, gdb_port_row);
+    gtk_widget_class_bind_template_child(widget_class, VireoVmEditor, gdb_port_entry);
 
     gtk_widget_class_install_action(widget_class, "editor.save", NULL, save_action);
     gtk_widget_class_install_action(widget_class, "editor.cancel", NULL, cancel_action);
@@ -664,9 +714,9 @@ static void vireo_vm_editor_init(VireoVmEditor *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
 
-    GtkEntry *entries[] = { self->name_entry,    self->memory_entry, self->firmware_entry,
-                            self->kernel_entry,  self->initrd_entry, self->cmdline_entry,
-                            self->forwards_entry };
+    GtkEntry *entries[] = { self->name_entry,     self->memory_entry,  self->firmware_entry,
+                            self->kernel_entry,   self->initrd_entry,  self->cmdline_entry,
+                            self->forwards_entry, self->gdb_port_entry };
     GtkWidget *buttons[] = { self->firmware_button, self->kernel_button, self->initrd_button };
 
     self->disks = g_array_new(FALSE, TRUE, sizeof(DiskItem));
@@ -680,6 +730,10 @@ static void vireo_vm_editor_init(VireoVmEditor *self)
         G_OBJECT(self->forwards_row), "hint",
         g_strdup(adw_action_row_get_subtitle(ADW_ACTION_ROW(self->forwards_row))), g_free);
 
+    g_object_set_data_full(
+        G_OBJECT(self->gdb_port_row), "hint",
+        g_strdup(adw_action_row_get_subtitle(ADW_ACTION_ROW(self->gdb_port_row))), g_free);
+
     for (guint i = 0; i < G_N_ELEMENTS(entries); i++) {
         g_signal_connect_swapped(entries[i], "changed", G_CALLBACK(validate), self);
         gtk_entry_set_activates_default(entries[i], TRUE);
@@ -690,6 +744,7 @@ static void vireo_vm_editor_init(VireoVmEditor *self)
     }
     g_signal_connect_swapped(self->network_row, "notify::selected", G_CALLBACK(validate), self);
     g_signal_connect_swapped(self->display_row, "notify::selected", G_CALLBACK(validate), self);
+    g_signal_connect_swapped(self->gdb_switch, "notify::active", G_CALLBACK(validate), self);
     g_signal_connect_swapped(self->firmware_button, "clicked", G_CALLBACK(on_firmware_button),
                              self);
     g_signal_connect_swapped(self->kernel_button, "clicked", G_CALLBACK(on_kernel_button), self);
@@ -752,6 +807,8 @@ GtkWidget *vireo_vm_editor_get_field(VireoVmEditor *self, const char *name)
         { "accelerator", G_STRUCT_OFFSET(VireoVmEditor, accel_row) },
         { "network", G_STRUCT_OFFSET(VireoVmEditor, network_row) },
         { "display", G_STRUCT_OFFSET(VireoVmEditor, display_row) },
+        { "gdb-switch", G_STRUCT_OFFSET(VireoVmEditor, gdb_switch) },
+        { "gdb", G_STRUCT_OFFSET(VireoVmEditor, gdb_port_entry) },
         { "save", G_STRUCT_OFFSET(VireoVmEditor, save_button) },
     };
 

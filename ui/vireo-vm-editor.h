@@ -21,7 +21,8 @@ G_DECLARE_FINAL_TYPE(VireoVmEditor, vireo_vm_editor, VIREO, VM_EDITOR, AdwWindow
 GtkWidget *vireo_vm_editor_new(GtkWindow *parent, VireoVmLibrary *library, VireoVmEntry *entry);
 /* A field's input widget by name: "name", "architecture", "accelerator",
  * "memory", "cpus", "firmware", "kernel", "initrd", "cmdline", "forwards",
- * "network", "display", "save". */
+ * "network", "display", "gdb-switch", "gdb" (the debugger's port),
+ * "save". */
 GtkWidget *vireo_vm_editor_get_field(VireoVmEditor *self, const char *name);
 /* The error shown next to a field, or NULL when it is valid. */
 const char *vireo_vm_editor_get_field_error(VireoVmEditor *self, const char *name);

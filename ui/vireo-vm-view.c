@@ -36,6 +36,9 @@ struct _VireoVmView {
     GtkRevealer *error_revealer;
     GtkLabel *error_label;
     GtkButton *error_close_button;
+    GtkRevealer *debug_revealer;
+    GtkLabel *debug_label;
+    GtkWidget *debug_copy_button;
     GtkStack *main_stack;
     AdwViewStack *view_stack;
     VireoConsoleView *console_view;
@@ -83,6 +86,39 @@ static void update_error(VireoVmView *self)
     }
 }
 
+/* The command that connects gdb-multiarch to the debugger's `port`. */
+static char *gdb_command(guint port)
+{
+    return g_strdup_printf("gdb-multiarch -ex 'target remote 127.0.0.1:%u'", port);
+}
+
+/* While the VM runs with [debug] gdb: where a debugger connects. */
+static void update_debug(VireoVmView *self, VireoVmConfig *config, gboolean live)
+{
+    guint port = config != NULL ? vireo_vm_config_get_gdb_port(config) : 0;
+
+    if (live && port != 0) {
+        g_autofree char *command = gdb_command(port);
+        /* Translators: the address, then the command line to paste. */
+        g_autofree char *text =
+            g_strdup_printf(_("A debugger can connect on 127.0.0.1:%u: %s"), port, command);
+        gtk_label_set_text(self->debug_label, text);
+    }
+    gtk_revealer_set_reveal_child(self->debug_revealer, live && port != 0);
+}
+
+static void on_debug_copy(VireoVmView *self)
+{
+    VireoVmConfig *config = vireo_vm_entry_get_config(self->entry);
+    g_autofree char *command = NULL;
+
+    if (config == NULL || vireo_vm_config_get_gdb_port(config) == 0) {
+        return;
+    }
+    command = gdb_command(vireo_vm_config_get_gdb_port(config));
+    gdk_clipboard_set_text(gtk_widget_get_clipboard(GTK_WIDGET(self)), command);
+}
+
 static void update(VireoVmView *self)
 {
     VireoVmConfig *config = vireo_vm_entry_get_config(self->entry);
@@ -93,6 +129,7 @@ static void update(VireoVmView *self)
 
     adw_view_switcher_title_set_title(self->switcher_title, vireo_vm_entry_get_name(self->entry));
     vireo_display_page_set_title(self->display_page, vireo_vm_entry_get_name(self->entry));
+    update_debug(self, config, live);
     if (config == NULL) {
         /* A status page's description is Pango markup; the reason quotes
          * the file. */
@@ -410,6 +447,9 @@ static void vireo_vm_view_class_init(VireoVmViewClass *klass)
     gtk_widget_class_bind_template_child(widget_class, VireoVmView, error_revealer);
     gtk_widget_class_bind_template_child(widget_class, VireoVmView, error_label);
     gtk_widget_class_bind_template_child(widget_class, VireoVmView, error_close_button);
+    gtk_widget_class_bind_template_child(widget_class, VireoVmView, debug_revealer);
+    gtk_widget_class_bind_template_child(widget_class, VireoVmView, debug_label);
+    gtk_widget_class_bind_template_child(widget_class, VireoVmView, debug_copy_button);
     gtk_widget_class_bind_template_child(widget_class, VireoVmView, main_stack);
     gtk_widget_class_bind_template_child(widget_class, VireoVmView, view_stack);
     gtk_widget_class_bind_template_child(widget_class, VireoVmView, console_view);
@@ -467,6 +507,7 @@ static void vireo_vm_view_init(VireoVmView *self)
                                        _(icon_buttons[i].label), -1);
     }
     g_signal_connect_swapped(self->error_close_button, "clicked", G_CALLBACK(on_error_close), self);
+    g_signal_connect_swapped(self->debug_copy_button, "clicked", G_CALLBACK(on_debug_copy), self);
 }
 
 GtkWidget *vireo_vm_view_new(VireoVmLibrary *library, VireoVmEntry *entry)

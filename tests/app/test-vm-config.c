@@ -39,6 +39,7 @@ static VireoVmConfig *full_config(const char *dir)
     vireo_vm_config_set_network(c, VIREO_NETWORK_USER);
     vireo_vm_config_set_forwards(c, forwards);
     vireo_vm_config_set_display(c, VIREO_DISPLAY_VIRTIO_GPU);
+    vireo_vm_config_set_gdb_port(c, 1234);
     return c;
 }
 
@@ -66,6 +67,7 @@ static void check_full(VireoVmConfig *c, const char *dir)
     g_assert_cmpstr(forwards[0], ==, "tcp:8022:22");
     g_assert_cmpstr(forwards[1], ==, "udp:5353:53");
     g_assert_cmpint(vireo_vm_config_get_display(c), ==, VIREO_DISPLAY_VIRTIO_GPU);
+    g_assert_cmpuint(vireo_vm_config_get_gdb_port(c), ==, 1234);
 }
 
 static void test_defaults(void)
@@ -109,6 +111,7 @@ static void test_round_trip(void)
     g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
     g_assert_nonnull(strstr(text, "path=disk0.img\n"));
     g_assert_nonnull(strstr(text, "memory=3G\n"));
+    g_assert_nonnull(strstr(text, "[debug]\ngdb=1234\n"));
 
     loaded = vireo_vm_config_load_from_file(path, &error);
     g_assert_no_error(error);
@@ -267,6 +270,14 @@ static const struct {
       "[display] device (line 6): unknown device" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n[display]\nresolution=1\n",
       "[display] resolution (line 6): unknown key" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\n[debug]\ngdb=70000\n",
+      "[debug] gdb (line 6): 70000 is not a port (1 to 65535, or 0 for off)" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\n[debug]\ngdb=-1\n",
+      "[debug] gdb (line 6): -1 is not a port (1 to 65535, or 0 for off)" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\n[debug]\ngdb=tcp::1234\n",
+      "[debug] gdb (line 6): “tcp::1234” is not a port (1 to 65535, or 0 for off)" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\n\n[debug]\ngdb=1234\nwait=yes\n",
+      "[debug] wait (line 8): unknown key" },
     { "this is not a key file\n", "line 1: not a [group], a key=value line or a # comment" },
 };
 
@@ -598,6 +609,63 @@ static void test_validate_setters(void)
     g_assert_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG);
 }
 
+/* [debug] gdb: a port, 0 or absent for off; only a port that is on is
+ * written. */
+static void test_debug(void)
+{
+    static const struct {
+        const char *data;
+        guint port;
+    } good[] = {
+        { "[core]\nname=a\n[boot]\nkernel=/k\n", 0 },
+        { "[core]\nname=a\n[boot]\nkernel=/k\n[debug]\n", 0 },
+        { "[core]\nname=a\n[boot]\nkernel=/k\n[debug]\ngdb=\n", 0 },
+        { "[core]\nname=a\n[boot]\nkernel=/k\n[debug]\ngdb=0\n", 0 },
+        { "[core]\nname=a\n[boot]\nkernel=/k\n[debug]\ngdb=1\n", 1 },
+        { "[core]\nname=a\n[boot]\nkernel=/k\n[debug]\ngdb= 1234 \n", 1234 },
+        { "[core]\nname=a\n[boot]\nkernel=/k\n[debug]\ngdb=65535\n", 65535 },
+    };
+    g_autoptr(VireoVmConfig) c = vireo_vm_config_new();
+    g_autoptr(GError) error = NULL;
+    guint port = 7;
+
+    for (guint i = 0; i < G_N_ELEMENTS(good); i++) {
+        g_autoptr(VireoVmConfig) loaded = NULL;
+        g_autoptr(VireoVmConfig) again = NULL;
+        g_autofree char *text = NULL;
+
+        loaded = vireo_vm_config_load_from_data(good[i].data, (gsize)-1, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_cmpuint(vireo_vm_config_get_gdb_port(loaded), ==, good[i].port);
+        text = vireo_vm_config_to_data(loaded, NULL, NULL);
+        g_assert_true((strstr(text, "[debug]") != NULL) == (good[i].port != 0));
+        again = vireo_vm_config_load_from_data(text, (gsize)-1, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_cmpuint(vireo_vm_config_get_gdb_port(again), ==, good[i].port);
+        g_assert_true(vireo_vm_config_equal(loaded, again));
+    }
+
+    /* The editor's check. */
+    g_assert_true(vireo_vm_config_parse_gdb_port("8000", &port, NULL));
+    g_assert_cmpuint(port, ==, 8000);
+    g_assert_false(vireo_vm_config_parse_gdb_port("80a", &port, &error));
+    g_assert_cmpstr(error->message, ==, "“80a” is not a port (1 to 65535, or 0 for off)");
+    g_clear_error(&error);
+    g_assert_cmpuint(port, ==, 8000);
+    g_assert_false(vireo_vm_config_check_gdb_port(65536, NULL));
+
+    /* The shared validator refuses what loading refuses. */
+    vireo_vm_config_set_name(c, "Debug");
+    vireo_vm_config_set_kernel(c, "/k");
+    vireo_vm_config_set_gdb_port(c, 65536);
+    g_assert_false(vireo_vm_config_validate(c, &error));
+    g_assert_cmpstr(error->message, ==,
+                    "[debug] gdb: 65536 is not a port (1 to 65535, or 0 for off)");
+    g_clear_error(&error);
+    vireo_vm_config_set_gdb_port(c, 2345);
+    g_assert_true(vireo_vm_config_validate(c, NULL));
+}
+
 /* The rules between fields, which the editor calls too. */
 static void test_cross_field(void)
 {
@@ -674,5 +742,6 @@ int main(int argc, char *argv[])
     g_test_add_func("/config/file-kinds", test_file_kinds);
     g_test_add_func("/config/validate-setters", test_validate_setters);
     g_test_add_func("/config/cross-field", test_cross_field);
+    g_test_add_func("/config/debug", test_debug);
     return g_test_run();
 }

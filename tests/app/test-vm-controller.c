@@ -9,8 +9,13 @@
 
 #include "test-dirs.h"
 
+#include <arpa/inet.h>
 #include <libglib-testing/signal-logger.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include "vireo-demo.h"
 #include "vireo-vm-controller.h"
@@ -328,6 +333,132 @@ static void test_dispose_running(void)
     }
 }
 
+/* A TCP socket bound to a free port of 127.0.0.1 (still open, so that the
+ * port stays taken), and its port. */
+static int bind_free_port(guint *port)
+{
+    struct sockaddr_in sin = { .sin_family = AF_INET };
+    socklen_t len = sizeof sin;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    g_assert_cmpint(fd, >=, 0);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    g_assert_cmpint(bind(fd, (struct sockaddr *)&sin, sizeof sin), ==, 0);
+    g_assert_cmpint(getsockname(fd, (struct sockaddr *)&sin, &len), ==, 0);
+    *port = ntohs(sin.sin_port);
+    return fd;
+}
+
+static int connect_port(guint port)
+{
+    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((guint16)port) };
+    struct timeval tv = { .tv_sec = WAIT_SECONDS };
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    g_assert_cmpint(fd, >=, 0);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    g_assert_cmpint(connect(fd, (struct sockaddr *)&sin, sizeof sin), ==, 0);
+    g_assert_cmpint(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), ==, 0);
+    return fd;
+}
+
+/* Sends `packet` and returns the acknowledgement and the reply up to its
+ * checksum ("+$T05thread:1;#xx"). */
+static char *gdb_exchange(int fd, const char *packet)
+{
+    g_autoptr(GString) got = g_string_new(NULL);
+    char c;
+
+    g_assert_cmpint(write(fd, packet, strlen(packet)), ==, (gssize)strlen(packet));
+    for (;;) {
+        const char *hash;
+        g_assert_cmpint(read(fd, &c, 1), ==, 1);
+        g_string_append_c(got, c);
+        hash = strchr(got->str, '#');
+        if (hash != NULL && strlen(hash) == 3) {
+            break;
+        }
+    }
+    /* Acknowledge the reply. */
+    g_assert_cmpint(write(fd, "+", 1), ==, 1);
+    return g_string_free(g_steal_pointer(&got), FALSE);
+}
+
+static gboolean guest_runs(gpointer data)
+{
+    VireoVmController *c = data;
+    static guint64 last;
+    VireoVcpuStats s;
+
+    vireo_vm_controller_get_stats(c, -1, &s);
+    if (s.insns > last) {
+        last = s.insns;
+        return TRUE;
+    }
+    return FALSE;
+}
+
+/* [debug] gdb: the machine runs at once and a debugger reaches it on
+ * 127.0.0.1; a port another program holds is a start error. */
+static void test_debugger(void)
+{
+    g_autoptr(GtSignalLogger) logger = NULL;
+    g_autoptr(VireoVmConfig) config = NULL;
+    g_autoptr(VireoVmController) c = NULL;
+    g_autofree char *reply = NULL;
+    g_autofree char *taken = NULL;
+    ConsoleWait w;
+    guint port;
+    int fd;
+
+    if (!have_firmware()) {
+        return;
+    }
+    fd = bind_free_port(&port);
+    g_assert_cmpint(close(fd), ==, 0);
+    logger = gt_signal_logger_new();
+    config = vireo_demo_config_new();
+    vireo_vm_config_set_gdb_port(config, port);
+    c = vireo_vm_controller_new(config);
+    gt_signal_logger_connect(logger, c, "state-changed");
+    gt_signal_logger_connect(logger, c, "error");
+    vireo_vm_controller_start(c);
+    expect_state(logger, c, VIREO_VM_STATE_RUNNING);
+    /* Nothing waits for the debugger. */
+    w = (ConsoleWait){ c, "OpenSBI v1.1", 1 };
+    wait_for(console_has, &w, "the OpenSBI banner without a debugger");
+
+    fd = connect_port(port);
+    reply = gdb_exchange(fd, "$?#3f");
+    g_test_message("reply to ?: %s", reply);
+    g_assert_true(g_str_has_prefix(reply, "+$T") || g_str_has_prefix(reply, "+$S"));
+    g_clear_pointer(&reply, g_free);
+    /* The debugger stopped the machine, which shows as paused. */
+    expect_state(logger, c, VIREO_VM_STATE_PAUSED);
+    /* Detached, the guest goes on. */
+    reply = gdb_exchange(fd, "$D#44");
+    g_assert_true(g_str_has_prefix(reply, "+$OK#"));
+    g_assert_cmpint(close(fd), ==, 0);
+    expect_state(logger, c, VIREO_VM_STATE_RUNNING);
+    guest_runs(c);
+    wait_for(guest_runs, c, "the guest to run after the debugger detached");
+    w = (ConsoleWait){ c, "=> ", 1 };
+    wait_for(console_has, &w, "the U-Boot prompt");
+    g_assert_cmpint(vireo_vm_controller_get_state(c), ==, VIREO_VM_STATE_RUNNING);
+    vireo_vm_controller_power_off(c);
+    expect_state(logger, c, VIREO_VM_STATE_STOPPED);
+    wait_for(not_busy, c, "the controller to finish");
+    gt_signal_logger_assert_no_emissions(logger);
+
+    /* A port in use: the machine does not start, and says which port. */
+    fd = bind_free_port(&port);
+    g_assert_cmpint(listen(fd, 1), ==, 0);
+    vireo_vm_config_set_gdb_port(config, port);
+    taken = g_strdup_printf("port %u", port);
+    expect_error(config, taken);
+    g_assert_cmpint(close(fd), ==, 0);
+}
+
 int main(int argc, char *argv[])
 {
     test_fresh_dirs();
@@ -337,5 +468,6 @@ int main(int argc, char *argv[])
     g_test_add_func("/controller/disk", test_disk);
     g_test_add_func("/controller/display-active", test_display_active);
     g_test_add_func("/controller/dispose-running", test_dispose_running);
+    g_test_add_func("/controller/debugger", test_debugger);
     return g_test_run();
 }

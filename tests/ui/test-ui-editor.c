@@ -97,6 +97,27 @@ static void test_create_and_restart(void)
     g_assert_null(vireo_vm_editor_get_field_error(editor, "forwards"));
     ui_screenshot("editor-errors");
 
+    /* The debugger's port is checked only while the switch is on. */
+    g_assert_false(
+        gtk_switch_get_active(GTK_SWITCH(vireo_vm_editor_get_field(editor, "gdb-switch"))));
+    set_text(editor, "gdb", "70000");
+    ui_spin(5);
+    g_assert_null(vireo_vm_editor_get_field_error(editor, "gdb"));
+    gtk_switch_set_active(GTK_SWITCH(vireo_vm_editor_get_field(editor, "gdb-switch")), TRUE);
+    ui_spin(5);
+    g_assert_cmpstr(vireo_vm_editor_get_field_error(editor, "gdb"), ==,
+                    "70000 is not a port (1 to 65535, or 0 for off)");
+    g_assert_false(save_enabled(editor));
+    set_text(editor, "gdb", "gdb");
+    g_assert_cmpstr(vireo_vm_editor_get_field_error(editor, "gdb"), ==,
+                    "“gdb” is not a port (1 to 65535, or 0 for off)");
+    set_text(editor, "gdb", "");
+    g_assert_cmpstr(vireo_vm_editor_get_field_error(editor, "gdb"), ==, "a port is required");
+    set_text(editor, "gdb", "0");
+    g_assert_nonnull(vireo_vm_editor_get_field_error(editor, "gdb"));
+    set_text(editor, "gdb", "4321");
+    g_assert_null(vireo_vm_editor_get_field_error(editor, "gdb"));
+
     set_text(editor, "kernel", kernel);
     set_text(editor, "cmdline", "console=ttyS0 earlycon");
     gtk_spin_button_set_value(GTK_SPIN_BUTTON(vireo_vm_editor_get_field(editor, "cpus")), 3);
@@ -131,6 +152,7 @@ static void test_create_and_restart(void)
     g_assert_cmpstr(vireo_vm_config_get_cmdline(config), ==, "console=ttyS0 earlycon");
     g_assert_cmpint(vireo_vm_config_get_network(config), ==, VIREO_NETWORK_USER);
     g_assert_cmpstr(vireo_vm_config_get_forwards(config)[0], ==, "tcp:8022:22");
+    g_assert_cmpuint(vireo_vm_config_get_gdb_port(config), ==, 4321);
     g_assert_true(vireo_window_get_selected_entry(window) == entry);
     ui_app_quit(app);
 }

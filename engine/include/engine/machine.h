@@ -82,6 +82,9 @@ void vireo_machine_set_start_paused(VireoMachine *machine, bool paused);
 
 /* Keeps `data` alive until the machine is freed (board state). */
 void vireo_machine_add_cleanup(VireoMachine *machine, GDestroyNotify destroy, void *data);
+/* The same for what uses the vCPUs (a debugger stub): run when the machine
+ * is freed, once it has stopped and before its vCPUs and board state go. */
+void vireo_machine_add_stop_cleanup(VireoMachine *machine, GDestroyNotify destroy, void *data);
 
 /* Runtime control, from any thread except the machine's own vCPU threads. */
 bool vireo_machine_start(VireoMachine *machine, GError **error);
