@@ -182,7 +182,10 @@ static int parse_thread(VireoGdbStub *s, const char *p)
 
 /* ---- memory ---- */
 
-static size_t mem_read(VireoGdbStub *s, uint64_t va, guint8 *buf, size_t len)
+/* Reads into `rbuf` or writes from `wbuf` (the other is NULL) through the
+ * selected hart's translation, page by page; returns the bytes done before
+ * the first page that is unmapped or not memory. */
+static size_t mem_access(VireoGdbStub *s, uint64_t va, guint8 *rbuf, const guint8 *wbuf, size_t len)
 {
     VireoBus *bus = vireo_machine_bus(s->machine);
     void *vcpu = vireo_machine_vcpu(s->machine, s->g_cpu);
@@ -192,7 +195,8 @@ static size_t mem_read(VireoGdbStub *s, uint64_t va, guint8 *buf, size_t len)
         uint64_t pa, a = va + done;
         size_t chunk = MIN(len - done, VIREO_PAGE_SIZE - (a & (VIREO_PAGE_SIZE - 1)));
         if (!s->arch->translate(vcpu, a, &pa) ||
-            !vireo_bus_read_block(bus, pa, buf + done, chunk, NULL)) {
+            !(rbuf != NULL ? vireo_bus_read_block(bus, pa, rbuf + done, chunk, NULL)
+                           : vireo_bus_write_block(bus, pa, wbuf + done, chunk, NULL))) {
             break;
         }
         done += chunk;
@@ -200,22 +204,14 @@ static size_t mem_read(VireoGdbStub *s, uint64_t va, guint8 *buf, size_t len)
     return done;
 }
 
+static size_t mem_read(VireoGdbStub *s, uint64_t va, guint8 *buf, size_t len)
+{
+    return mem_access(s, va, buf, NULL, len);
+}
+
 static bool mem_write(VireoGdbStub *s, uint64_t va, const guint8 *buf, size_t len)
 {
-    VireoBus *bus = vireo_machine_bus(s->machine);
-    void *vcpu = vireo_machine_vcpu(s->machine, s->g_cpu);
-    size_t done = 0;
-
-    while (done < len) {
-        uint64_t pa, a = va + done;
-        size_t chunk = MIN(len - done, VIREO_PAGE_SIZE - (a & (VIREO_PAGE_SIZE - 1)));
-        if (!s->arch->translate(vcpu, a, &pa) ||
-            !vireo_bus_write_block(bus, pa, buf + done, chunk, NULL)) {
-            return false;
-        }
-        done += chunk;
-    }
-    return true;
+    return mem_access(s, va, NULL, buf, len) == len;
 }
 
 /* ---- run control ---- */

@@ -432,6 +432,16 @@ VireoMachineState vireo_machine_state(VireoMachine *machine)
 
 /* Guest-side requests must not block: vCPU threads call them with the
  * machine running. They only record the request and wake the supervisor. */
+/* With the lock held: raise one of the supervisor's requests and have
+ * every vCPU stop at its next block boundary. */
+static void request_locked(VireoMachine *m, bool *request)
+{
+    *request = true;
+    atomic_store(&m->stop_flag, true);
+    kick_all(m);
+    g_cond_broadcast(&m->cond);
+}
+
 static void request_exit(VireoMachine *m, VireoExitReason reason, int code, const char *message)
 {
     g_mutex_lock(&m->lock);
@@ -440,10 +450,7 @@ static void request_exit(VireoMachine *m, VireoExitReason reason, int code, cons
         m->exit_code = code;
         m->exit_message = g_strdup(message);
     }
-    m->exit_request = true;
-    atomic_store(&m->stop_flag, true);
-    kick_all(m);
-    g_cond_broadcast(&m->cond);
+    request_locked(m, &m->exit_request);
     g_mutex_unlock(&m->lock);
 }
 
@@ -462,10 +469,7 @@ void vireo_machine_request_debug_stop(VireoMachine *machine)
     VireoMachine *m = machine;
 
     g_mutex_lock(&m->lock);
-    m->debug_request = true;
-    atomic_store(&m->stop_flag, true);
-    kick_all(m);
-    g_cond_broadcast(&m->cond);
+    request_locked(m, &m->debug_request);
     g_mutex_unlock(&m->lock);
 }
 
@@ -497,10 +501,7 @@ void vireo_machine_request_reset(VireoMachine *machine)
     VireoMachine *m = machine;
 
     g_mutex_lock(&m->lock);
-    m->reset_request = true;
-    atomic_store(&m->stop_flag, true);
-    kick_all(m);
-    g_cond_broadcast(&m->cond);
+    request_locked(m, &m->reset_request);
     g_mutex_unlock(&m->lock);
 }
 
