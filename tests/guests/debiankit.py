@@ -50,7 +50,10 @@ TROUBLE = re.compile(
 # and login prompt can land anywhere in the serial console's output, in the
 # middle of a command's output or of the marker after it. They are taken out
 # of the text before anything is matched.
-HVC_GETTY = re.compile(rf"\n*Debian GNU/Linux \S+ {HOSTNAME} hvc0\n*|{HOSTNAME} login: (?!root \()")
+# The banner is "\n\nDebian GNU/Linux 13 HOST hvc0\n\n" (agetty's blank lines
+# and /etc/issue): exactly its own line breaks go, so that a marker's line
+# break just before it stays.
+HVC_GETTY = re.compile(rf"\n\nDebian GNU/Linux \S+ {HOSTNAME} hvc0\n\n|{HOSTNAME} login: (?!root \()")
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][A-Z0-9]|\x1b[=>]")
 
@@ -203,7 +206,7 @@ class Machine:
         if not self.con.send(line):
             raise Stopped(f"the machine stopped reading its console during {self.phase}")
         end = self.wait_for(rf"VIREO-END-{tag}-(\d+)", timeout, start)
-        begin = re.compile(rf"VIREO-BEGIN-{tag}\n").search(self.text, start)
+        begin = re.compile(rf"VIREO-BEGIN-{tag}\n?").search(self.text, start)
         body = self.text[begin.end() if begin else start:end.start()]
         return int(end.group(1)), body
 
