@@ -665,6 +665,23 @@ static bool write_scanout_dump(void)
     return ok;
 }
 
+/* Frees what run() made: the machine, the console rings and the pipes that
+ * were opened (the others are -1). */
+static void run_free(VireoMachine *machine, VireoRing *ring, VireoRing *hvc_ring, RunState *rs,
+                     Output *out)
+{
+    int fds[] = { rs->done[0], rs->done[1], out->wake[0], out->wake[1] };
+
+    vireo_machine_free(machine);
+    vireo_ring_free(ring);
+    vireo_ring_free(hvc_ring);
+    for (guint i = 0; i < G_N_ELEMENTS(fds); i++) {
+        if (fds[i] >= 0) {
+            close(fds[i]);
+        }
+    }
+}
+
 static int run(const Options *opt, uint64_t ram_size)
 {
     g_autoptr(GError) error = NULL;
@@ -724,17 +741,13 @@ static int run(const Options *opt, uint64_t ram_size)
         }
     }
     if (opt->dtb_out != NULL && write_dtb(opt->dtb_out, vireo_board_get_fdt(board)) != 0) {
-        vireo_machine_free(machine);
-        vireo_ring_free(ring);
-        vireo_ring_free(hvc_ring);
+        run_free(machine, ring, hvc_ring, &rs, &out);
         return EXIT_FAULT;
     }
 
     if (pipe(rs.done) != 0 || pipe(out.wake) != 0) {
         g_printerr(_("vireo-run: cannot create a pipe: %s\n"), g_strerror(errno));
-        vireo_machine_free(machine);
-        vireo_ring_free(ring);
-        vireo_ring_free(hvc_ring);
+        run_free(machine, ring, hvc_ring, &rs, &out);
         return EXIT_FAULT;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -743,13 +756,7 @@ static int run(const Options *opt, uint64_t ram_size)
         rs.gdb = vireo_gdb_stub_new(machine, vireo_rv_gdb_arch(), opt->gdb, &error);
         if (rs.gdb == NULL) {
             g_printerr("vireo-run: --gdb: %s\n", error->message);
-            vireo_machine_free(machine);
-            vireo_ring_free(ring);
-            vireo_ring_free(hvc_ring);
-            close(rs.done[0]);
-            close(rs.done[1]);
-            close(out.wake[0]);
-            close(out.wake[1]);
+            run_free(machine, ring, hvc_ring, &rs, &out);
             /* A malformed address is a bad argument; one that cannot be
              * listened on (in use) is this host's, like a forwarded port. */
             return g_error_matches(error, VIREO_ERROR, VIREO_ERROR_CONFIG) ? EXIT_BAD_ARGS
@@ -836,13 +843,7 @@ static int run(const Options *opt, uint64_t ram_size)
         status = EXIT_FAULT;
     }
     display.input = (VireoVirtioInputPair){ NULL, NULL };
-    vireo_machine_free(machine);
-    vireo_ring_free(ring);
-    vireo_ring_free(hvc_ring);
-    close(rs.done[0]);
-    close(rs.done[1]);
-    close(out.wake[0]);
-    close(out.wake[1]);
+    run_free(machine, ring, hvc_ring, &rs, &out);
     return status;
 }
 

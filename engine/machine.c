@@ -277,6 +277,21 @@ static gpointer vcpu_thread(gpointer data)
 
 /* Serves the guest's requests (reset, power-off, fault), which cannot be
  * handled on a vCPU thread because they stop every vCPU. */
+/* Without the lock, every vCPU parked: the board's reset (or the bus's),
+ * then every vCPU's. */
+static void reset_parked(VireoMachine *m)
+{
+    if (m->reset_func != NULL) {
+        m->reset_func(m, m->reset_data);
+    } else {
+        vireo_bus_reset(m->bus);
+    }
+    for (guint i = 0; i < m->vcpus->len; i++) {
+        VcpuSlot *slot = g_ptr_array_index(m->vcpus, i);
+        slot->ops->reset(slot->vcpu);
+    }
+}
+
 static gpointer supervisor_thread(gpointer data)
 {
     VireoMachine *m = data;
@@ -287,15 +302,7 @@ static gpointer supervisor_thread(gpointer data)
             m->reset_request = false;
             park_all_locked(m);
             g_mutex_unlock(&m->lock);
-            if (m->reset_func != NULL) {
-                m->reset_func(m, m->reset_data);
-            } else {
-                vireo_bus_reset(m->bus);
-            }
-            for (guint i = 0; i < m->vcpus->len; i++) {
-                VcpuSlot *slot = g_ptr_array_index(m->vcpus, i);
-                slot->ops->reset(slot->vcpu);
-            }
+            reset_parked(m);
             g_mutex_lock(&m->lock);
             if (!m->host_pause && !m->exit_request) {
                 unpark_all_locked(m);
@@ -484,15 +491,7 @@ bool vireo_machine_reset_paused(VireoMachine *machine)
     }
     g_mutex_unlock(&m->lock);
     /* Every vCPU is parked and stays so while host_pause is set. */
-    if (m->reset_func != NULL) {
-        m->reset_func(m, m->reset_data);
-    } else {
-        vireo_bus_reset(m->bus);
-    }
-    for (guint i = 0; i < m->vcpus->len; i++) {
-        VcpuSlot *slot = g_ptr_array_index(m->vcpus, i);
-        slot->ops->reset(slot->vcpu);
-    }
+    reset_parked(m);
     return true;
 }
 
