@@ -26,6 +26,9 @@ int vireo_block_open_file(const char *path, bool read_only, uint64_t *size, stru
 VireoBlock *vireo_block_open_chain(const char *path, VireoBlockFormat format, bool read_only,
                                    const VireoBlockChain *below, GError **error);
 void vireo_block_set_format(VireoBlock *block, VireoBlockFormat format);
+/* An image file's format (qcow2 by its magic, else raw) and virtual size,
+ * without opening its backing files. */
+bool vireo_block_probe(const char *path, VireoBlockFormat *format, uint64_t *size, GError **error);
 
 /* pread/pwrite of a vector until everything moved (a read past the end of
  * the file reads zeros); 0 or a negative errno value. */

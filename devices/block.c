@@ -396,6 +396,38 @@ VireoBlock *vireo_block_open_chain(const char *path, VireoBlockFormat format, bo
     return raw_open(fd, path, &st, size, read_only);
 }
 
+bool vireo_block_probe(const char *path, VireoBlockFormat *format, uint64_t *size, GError **error)
+{
+    guint8 header[32];
+    struct stat st;
+    uint64_t file_size;
+    gsize got = 0;
+    int fd, err;
+
+    fd = vireo_block_open_file(path, true, &file_size, &st, error);
+    if (fd < 0) {
+        return false;
+    }
+    if (!read_magic(fd, header, sizeof header, &got)) {
+        err = errno;
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO, "Cannot read the disk image “%s”: %s", path,
+                    g_strerror(err));
+        close(fd);
+        return false;
+    }
+    close(fd);
+    *format = VIREO_BLOCK_FORMAT_RAW;
+    *size = file_size;
+    if (file_size >= sizeof header && memcmp(header, "QFI\xfb", 4) == 0) {
+        uint64_t v;
+
+        *format = VIREO_BLOCK_FORMAT_QCOW2;
+        memcpy(&v, header + 24, 8);
+        *size = GUINT64_FROM_BE(v);
+    }
+    return true;
+}
+
 VireoBlock *vireo_block_open_format(const char *path, VireoBlockFormat format, bool read_only,
                                     GError **error)
 {

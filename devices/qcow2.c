@@ -1332,8 +1332,12 @@ static bool open_backing(Qcow2 *q, const Header *h, const VireoBlockChain *chain
     }
     q->backing = vireo_block_open_chain(path, format, true, chain, &local);
     if (q->backing == NULL) {
-        g_set_error(error, VIREO_ERROR, local->code, "The backing file of “%s” cannot be used: %s",
-                    q->path, local->message);
+        if (chain->depth > 0) {
+            g_propagate_error(error, g_steal_pointer(&local));
+        } else {
+            g_set_error(error, VIREO_ERROR, local->code,
+                        "The backing file of “%s” cannot be used: %s", q->path, local->message);
+        }
         return false;
     }
     q->backing_size = vireo_block_get_size(q->backing);
@@ -1426,7 +1430,6 @@ fail:
 bool vireo_qcow2_create_full(const char *path, uint64_t size, const char *backing_file,
                              guint cluster_bits, GError **error)
 {
-    g_autoptr(VireoBlock) backing = NULL;
     g_autofree guint8 *image = NULL;
     const char *backing_format = NULL;
     uint64_t cs, l2_cover, l1_size, l1_clusters, per_block, blocks, rt_clusters, total;
@@ -1455,13 +1458,15 @@ bool vireo_qcow2_create_full(const char *path, uint64_t size, const char *backin
                         "A backing file name has 1 to %u bytes", QCOW2_MAX_BACKING_NAME);
             return false;
         }
-        backing = vireo_block_open_format(full, VIREO_BLOCK_FORMAT_AUTO, true, error);
-        if (backing == NULL) {
+        VireoBlockFormat format;
+        uint64_t backing_size;
+
+        if (!vireo_block_probe(full, &format, &backing_size, error)) {
             return false;
         }
-        backing_format = vireo_block_format_name(vireo_block_get_format(backing));
+        backing_format = vireo_block_format_name(format);
         if (size == 0) {
-            size = vireo_block_get_size(backing);
+            size = backing_size;
         }
     }
     /* Whole sectors, as the disk models see them. */
