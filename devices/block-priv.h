@@ -35,6 +35,15 @@ bool vireo_block_probe(const char *path, VireoBlockFormat *format, uint64_t *siz
 int vireo_block_file_rw(int fd, const struct iovec *iov, int iovcnt, uint64_t offset, bool write);
 /* fdatasync; 0 or a negative errno value. */
 int vireo_block_file_sync(int fd);
+/* ftruncate to a bigger size; 0 or a negative errno value. */
+int vireo_block_file_extend(int fd, uint64_t size);
+
+/* For tests: how many more writes to image files (vireo_block_file_rw,
+ * vireo_block_file_extend) succeed before every later one fails with EIO,
+ * as if the process had been killed there; -1, the default, for no limit.
+ * The getter says how many are left. */
+void vireo_block_set_write_limit(int writes);
+int vireo_block_get_write_limit(void);
 
 /* qcow2.c: the image on the open, locked `fd` (which it takes over, also on
  * failure), of `size` bytes, below `below` when it is a backing file. */

@@ -142,8 +142,40 @@ typedef struct {
 /* preadv/pwritev until everything is transferred: short transfers advance
  * through the vector, at most MAX_IOV entries at a time; a read that reaches
  * the end of the file fills the rest with zeros. */
+static int write_limit = -1;
+
+void vireo_block_set_write_limit(int writes)
+{
+    g_atomic_int_set(&write_limit, writes);
+}
+
+int vireo_block_get_write_limit(void)
+{
+    return g_atomic_int_get(&write_limit);
+}
+
+static bool write_allowed(void)
+{
+    for (;;) {
+        int left = g_atomic_int_get(&write_limit);
+
+        if (left < 0) {
+            return true;
+        }
+        if (left == 0) {
+            return false;
+        }
+        if (g_atomic_int_compare_and_exchange(&write_limit, left, left - 1)) {
+            return true;
+        }
+    }
+}
+
 int vireo_block_file_rw(int fd, const struct iovec *iov, int iovcnt, uint64_t offset, bool write)
 {
+    if (write && !write_allowed()) {
+        return -EIO;
+    }
     struct iovec local[MAX_IOV];
     int next = 0; /* the next entry of `iov` to take */
     int n = 0;    /* entries in `local` */
@@ -213,6 +245,22 @@ static int raw_pwritev(void *opaque, const struct iovec *iov, int iovcnt, uint64
 int vireo_block_file_sync(int fd)
 {
     while (fdatasync(fd) != 0) {
+        if (errno != EINTR) {
+            return -errno;
+        }
+    }
+    return 0;
+}
+
+int vireo_block_file_extend(int fd, uint64_t size)
+{
+    if (!write_allowed()) {
+        return -EIO;
+    }
+    if (size > (uint64_t)G_MAXINT64) {
+        return -EFBIG;
+    }
+    while (ftruncate(fd, (off_t)size) != 0) {
         if (errno != EINTR) {
             return -errno;
         }

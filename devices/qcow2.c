@@ -516,9 +516,8 @@ static int run_flush(Qcow2 *q, WriteRun *run, const struct iovec *iov, int iovcn
     /* A fresh cluster written only in part ends inside the file, so that
      * it reads as zeros everywhere else. */
     if (ret == 0 && run->end > q->file_end) {
-        if (ftruncate(q->fd, (off_t)run->end) != 0) {
-            ret = -errno;
-        } else {
+        ret = vireo_block_file_extend(q->fd, run->end);
+        if (ret == 0) {
             q->file_end = run->end;
         }
     }

@@ -21,6 +21,18 @@ static inline char *tmp_dir(void)
     return dir;
 }
 
+/* A folder in memory (/dev/shm) where there is one: fdatasync costs nothing
+ * there, for tests that sync a lot and do not measure it. */
+static inline char *tmp_dir_in_memory(void)
+{
+    g_autofree char *tmpl = g_build_filename("/dev/shm", "vireo-qcow2-XXXXXX", NULL);
+
+    if (g_file_test("/dev/shm", G_FILE_TEST_IS_DIR) && g_mkdtemp(tmpl) != NULL) {
+        return g_steal_pointer(&tmpl);
+    }
+    return tmp_dir();
+}
+
 static inline void rm_rf(const char *dir)
 {
     const char *argv[] = { "rm", "-rf", dir, NULL };

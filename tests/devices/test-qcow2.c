@@ -6,7 +6,8 @@
  * result); hostile images, each of which must fail with a clear error and
  * never crash; formats, locks and the snapshot API on raw images.
  */
-#include "qcow2-util.h"
+#include "block-priv.h"
+#include "qcow2-crash.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -117,7 +118,7 @@ static void assert_disk(VireoBlock *b, const guint8 *model, uint64_t size)
 static void test_differential(gconstpointer data)
 {
     const Variant *v = data;
-    g_autofree char *dir = tmp_dir();
+    g_autofree char *dir = tmp_dir_in_memory();
     g_autofree char *img = g_build_filename(dir, "disk.qcow2", NULL);
     g_autofree char *base = g_build_filename(dir, "base.raw", NULL);
     g_autofree char *ref = g_build_filename(dir, "model.raw", NULL);
@@ -672,6 +673,90 @@ static void test_backing_loops(void)
     rm_rf(dir);
 }
 
+/* ---- A crash after every write ------------------------------------------------------------ */
+
+static void append_line(void *ctx, const char *line)
+{
+    g_string_append(ctx, line);
+}
+
+/* Runs the crash workload with writes cut off after `limit` of them (-1:
+ * none); the journal it kept, and the writes it made in *used. */
+static char *cut_run(const char *img, bool snapshots, int ops, int limit, int *used)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *why = NULL;
+    GString *journal = g_string_new(NULL);
+    CrashWorkload *w = g_new0(CrashWorkload, 1);
+    GRand *r = g_rand_new_with_seed(snapshots ? 77 : 78);
+    VireoBlock *b;
+
+    g_unlink(img);
+    g_assert_true(vireo_qcow2_create(img, CRASH_DISK_SIZE, NULL, &error));
+    g_assert_no_error(error);
+    b = open_or_die(img, VIREO_BLOCK_FORMAT_QCOW2, false);
+    w->note = append_line;
+    w->ctx = journal;
+    w->tag = "cut";
+    int start = limit < 0 ? G_MAXINT : limit;
+
+    vireo_block_set_write_limit(start);
+    if (!crash_workload_run(w, b, r, snapshots, ops, &why)) {
+        g_assert_cmpint(limit, >=, 0);
+    }
+    vireo_block_free(b);
+    *used = start - vireo_block_get_write_limit();
+    vireo_block_set_write_limit(-1);
+    if (w->snaps != NULL) {
+        g_ptr_array_free(w->snaps, TRUE);
+    }
+    g_free(w);
+    g_rand_free(r);
+    return g_string_free(journal, FALSE);
+}
+
+/* The image as the file holds it after the process died at each write of a
+ * workload in turn: qemu-img check accepts it (leaked clusters aside), the
+ * data flushed is there, the snapshots taken are there. */
+static void test_crash_points(gconstpointer data)
+{
+    bool snapshots = GPOINTER_TO_INT(data);
+    g_autofree char *dir = tmp_dir_in_memory();
+    g_autofree char *img = g_build_filename(dir, "cut.qcow2", NULL);
+    g_autofree uint64_t *zeros = g_new0(uint64_t, CRASH_BLOCKS);
+    g_autofree uint64_t *now = g_new0(uint64_t, CRASH_BLOCKS);
+    g_autofree char *all = NULL;
+    CrashStats st = { 0 };
+    int total, step, points = 0;
+
+    all = cut_run(img, snapshots, snapshots ? 32 : 50, -1, &total);
+    g_assert_cmpint(total, >, 20);
+    step = MAX(1, total / 70);
+    for (int n = 0; n <= total; n += step) {
+        g_autofree char *journal = NULL;
+        CrashReplay *r = crash_replay_new(zeros);
+        int used;
+
+        journal = cut_run(img, snapshots, snapshots ? 32 : 50, n, &used);
+        g_assert_cmpint(used, ==, n);
+        g_assert_true(g_str_has_prefix(all, journal));
+        crash_replay(r, journal);
+        if (have_qemu_img()) {
+            crash_check_image(img, snapshots, &st);
+        }
+        crash_check_blocks(img, r, now);
+        if (snapshots) {
+            crash_check_snapshots(dir, img, r, (guint32)n, &st);
+        }
+        crash_replay_free(r);
+        points++;
+    }
+    g_test_message("%d crash points of %d writes: qemu-img check clean %d, leaks %d, COPIED "
+                   "flags behind %d; %d snapshots gone to and compared",
+                   points, total, st.clean, st.leaks, st.flag_window, st.snapshots_checked);
+    rm_rf(dir);
+}
+
 /* ---- Formats, locks, raw images ------------------------------------------------------------ */
 
 static void test_formats_and_locks(void)
@@ -847,6 +932,8 @@ int main(int argc, char **argv)
     g_test_add_func("/qcow2/hostile/marked", test_marked);
     g_test_add_func("/qcow2/hostile/bad-entries", test_bad_entries);
     g_test_add_func("/qcow2/hostile/backing-loops", test_backing_loops);
+    g_test_add_data_func("/qcow2/crash-points/io", GINT_TO_POINTER(0), test_crash_points);
+    g_test_add_data_func("/qcow2/crash-points/snapshots", GINT_TO_POINTER(1), test_crash_points);
     g_test_add_func("/qcow2/formats-and-locks", test_formats_and_locks);
     g_test_add_func("/qcow2/snapshot-errors", test_snapshot_errors);
     return g_test_run();
