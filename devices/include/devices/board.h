@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "devices/block.h"
 #include "devices/net.h"
 #include "devices/virtio-input.h"
 #include "devices/virtio.h"
@@ -23,10 +24,11 @@ G_BEGIN_DECLS
  * here and nothing above changes. Only riscv64's `virt` exists today.
  */
 
-/* A disk: a raw image file. */
+/* A disk: an image file, raw or qcow2 (AUTO, the zero value: detected). */
 typedef struct {
     const char *path;
     bool read_only;
+    VireoBlockFormat format;
 } VireoBoardDisk;
 
 /* The display device. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "devices/block.h"
 #include "devices/net.h"
 #include "devices/uart.h"
 #include "devices/virtio-gpu.h"
@@ -96,10 +97,11 @@ typedef enum {
     VIREO_VIRT_GPU_VIRGL, /* virtio-gpu in 3D where OpenGL allows it, else 2D */
 } VireoVirtGpu;
 
-/* A disk: a raw image file. */
+/* A disk: an image file, raw or qcow2 (AUTO, the zero value: detected). */
 typedef struct {
     const char *path;
     bool read_only;
+    VireoBlockFormat format;
 } VireoVirtDisk;
 
 /* What the board is built from. Paths may be NULL. */
