@@ -523,6 +523,41 @@ static void test_snapshots_from_qemu(Fixture *f, gconstpointer data)
     assert_check_clean(img);
 }
 
+/* Counts that cannot go higher: a snapshot on an image with 1-bit refcounts
+ * fails with a message and leaves the image as it was. */
+static void test_refcount_overflow(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *img = path_in(f, "one-bit.qcow2");
+    g_autofree char *ref = path_in(f, "ref.raw");
+    g_autoptr(VireoBlock) b = NULL;
+    g_autoptr(GPtrArray) list = NULL;
+    guint8 buf[4096];
+
+    RUN_OK("qemu-img", "create", "-q", "-f", "qcow2", "-o", "refcount_bits=1", img, "4M");
+    RUN_OK("qemu-io", "-c", "write -P 0x21 0 1M", img);
+    RUN_OK("qemu-img", "convert", "-O", "raw", img, ref);
+    b = open_or_die(img, VIREO_BLOCK_FORMAT_QCOW2, false);
+    memset(buf, 0x22, sizeof buf);
+    g_assert_true(vireo_block_vmstate_write(b, 0, buf, sizeof buf, &error));
+    g_assert_false(vireo_block_snapshot_create(b, "too-many", sizeof buf, 0, &error));
+    g_assert_error(error, VIREO_ERROR, VIREO_ERROR_UNSUPPORTED);
+    g_test_message("%s", error->message);
+    g_assert_nonnull(strstr(error->message, "cannot count"));
+    g_clear_error(&error);
+    list = vireo_block_snapshot_list(b, &error);
+    g_assert_cmpuint(list->len, ==, 0);
+    /* The image goes on working. */
+    g_assert_cmpint(block_write(b, buf, sizeof buf, 2 * MiB), ==, 0);
+    g_clear_pointer(&b, vireo_block_free);
+    assert_check_clean(img);
+    {
+        g_autoptr(VireoBlock) r = open_or_die(ref, VIREO_BLOCK_FORMAT_RAW, false);
+        g_assert_cmpint(block_write(r, buf, sizeof buf, 2 * MiB), ==, 0);
+    }
+    assert_same(img, "qcow2", ref, "raw");
+}
+
 /* Runs qemu-system-riscv64 on the image with monitor commands on its
  * standard input; its output. */
 static char *qemu_monitor(const char *img, const char *commands, const char *loadvm)
@@ -674,6 +709,8 @@ int main(int argc, char **argv)
                test_snapshots_to_qemu, fixture_teardown);
     g_test_add("/qcow2/qemu/snapshots/from-qemu", Fixture, NULL, fixture_setup,
                test_snapshots_from_qemu, fixture_teardown);
+    g_test_add("/qcow2/qemu/snapshots/refcount-overflow", Fixture, NULL, fixture_setup,
+               test_refcount_overflow, fixture_teardown);
     g_test_add("/qcow2/qemu/snapshots/savevm-loadvm", Fixture, NULL, fixture_setup,
                test_savevm_loadvm, fixture_teardown);
     return g_test_run();
