@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "engine/machine.h"
 #include "engine/error.h"
+#include "machine-state.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -26,6 +27,10 @@ struct VireoMachine {
 
     GMutex lock;
     GCond cond;
+    /* Serializes the host's transitions of the devices (pause, resume) and
+     * state saves and loads; taken before `lock`, never under it. */
+    GMutex control;
+    bool devices_paused;
     VireoMachineState state;
     atomic_bool stop_flag; /* every vCPU must leave run() and park */
     guint n_parked;
@@ -59,6 +64,7 @@ VireoMachine *vireo_machine_new(VireoBus *bus, VireoClock *clock)
     m->stop_cleanups = g_array_new(FALSE, FALSE, sizeof(Cleanup));
     g_mutex_init(&m->lock);
     g_cond_init(&m->cond);
+    g_mutex_init(&m->control);
     atomic_init(&m->stop_flag, true);
     m->state = VIREO_MACHINE_CREATED;
     return m;
@@ -172,6 +178,7 @@ void vireo_machine_free(VireoMachine *machine)
     vireo_bus_free(machine->bus);
     g_free(machine->exit_message);
     g_mutex_clear(&machine->lock);
+    g_mutex_clear(&machine->control);
     g_cond_clear(&machine->cond);
     g_free(machine);
 }
@@ -209,6 +216,12 @@ void *vireo_machine_vcpu(VireoMachine *machine, unsigned index)
         return NULL;
     }
     return ((VcpuSlot *)g_ptr_array_index(machine->vcpus, index))->vcpu;
+}
+
+const VireoVcpuOps *vireo_machine_vcpu_ops(VireoMachine *machine, unsigned index)
+{
+    g_return_val_if_fail(index < machine->vcpus->len, NULL);
+    return ((VcpuSlot *)g_ptr_array_index(machine->vcpus, index))->ops;
 }
 
 void vireo_machine_set_event_func(VireoMachine *machine, VireoMachineEventFunc func,
@@ -275,6 +288,27 @@ static gpointer vcpu_thread(gpointer data)
     return NULL;
 }
 
+/* Every vCPU parked: the devices stop touching guest memory too. */
+static void pause_devices(VireoMachine *m)
+{
+    g_mutex_lock(&m->control);
+    if (!m->devices_paused) {
+        m->devices_paused = true;
+        vireo_bus_pause_devices(m->bus);
+    }
+    g_mutex_unlock(&m->control);
+}
+
+static void resume_devices(VireoMachine *m)
+{
+    g_mutex_lock(&m->control);
+    if (m->devices_paused) {
+        m->devices_paused = false;
+        vireo_bus_resume_devices(m->bus);
+    }
+    g_mutex_unlock(&m->control);
+}
+
 /* Serves the guest's requests (reset, power-off, fault), which cannot be
  * handled on a vCPU thread because they stop every vCPU. */
 /* Without the lock, every vCPU parked: the board's reset (or the bus's),
@@ -320,6 +354,7 @@ static gpointer supervisor_thread(gpointer data)
             }
             g_mutex_unlock(&m->lock);
             if (was_running) {
+                pause_devices(m);
                 emit(m, VIREO_MACHINE_PAUSED);
             }
             if (m->debug_func != NULL) {
@@ -379,6 +414,7 @@ bool vireo_machine_start(VireoMachine *machine, GError **error)
             g_cond_wait(&m->cond, &m->lock);
         }
         g_mutex_unlock(&m->lock);
+        pause_devices(m);
         emit(m, VIREO_MACHINE_PAUSED);
         return true;
     }
@@ -403,6 +439,7 @@ void vireo_machine_pause(VireoMachine *machine)
     vireo_clock_pause(m->clock);
     m->state = VIREO_MACHINE_PAUSED;
     g_mutex_unlock(&m->lock);
+    pause_devices(m);
     emit(m, VIREO_MACHINE_PAUSED);
 }
 
@@ -410,6 +447,13 @@ void vireo_machine_resume(VireoMachine *machine)
 {
     VireoMachine *m = machine;
 
+    g_mutex_lock(&m->lock);
+    if (m->state != VIREO_MACHINE_PAUSED || m->quit) {
+        g_mutex_unlock(&m->lock);
+        return;
+    }
+    g_mutex_unlock(&m->lock);
+    resume_devices(m);
     g_mutex_lock(&m->lock);
     if (m->state != VIREO_MACHINE_PAUSED || m->quit) {
         g_mutex_unlock(&m->lock);
@@ -435,6 +479,44 @@ VireoMachineState vireo_machine_state(VireoMachine *machine)
     s = machine->state;
     g_mutex_unlock(&machine->lock);
     return s;
+}
+
+/* With the control lock held: whether the machine stands still (paused, or
+ * not started), so its state can be written or replaced. */
+static bool still_locked(VireoMachine *m, GError **error)
+{
+    bool still;
+
+    g_mutex_lock(&m->lock);
+    still = !m->quit && (m->state == VIREO_MACHINE_CREATED ||
+                         (m->state == VIREO_MACHINE_PAUSED && m->n_parked == m->vcpus->len));
+    g_mutex_unlock(&m->lock);
+    if (!still) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG,
+                    "The machine must be paused for its state to be saved or loaded");
+    }
+    return still;
+}
+
+bool vireo_machine_save_state(VireoMachine *machine, VireoSnapWriter *w, GError **error)
+{
+    bool ok;
+
+    g_mutex_lock(&machine->control);
+    ok = still_locked(machine, error) && vireo_machine_state_write(machine, w, error);
+    g_mutex_unlock(&machine->control);
+    return ok;
+}
+
+bool vireo_machine_load_state(VireoMachine *machine, const guint8 *stream, gsize len,
+                              GError **error)
+{
+    bool ok;
+
+    g_mutex_lock(&machine->control);
+    ok = still_locked(machine, error) && vireo_machine_state_read(machine, stream, len, error);
+    g_mutex_unlock(&machine->control);
+    return ok;
 }
 
 /* Guest-side requests must not block: vCPU threads call them with the

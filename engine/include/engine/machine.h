@@ -29,6 +29,11 @@ typedef struct VireoVcpuOps {
     /* Copy of the counters, readable while the vCPU runs. */
     void (*get_stats)(void *vcpu, VireoVcpuStats *stats);
     void (*free)(void *vcpu);
+    /* The vCPU's whole architectural state (engine/snap.h), written and
+     * replaced while it is stopped. A load checks every value; it drops
+     * whatever the vCPU derived from its old state (TLBs, reservations). */
+    bool (*save)(void *vcpu, VireoSnapWriter *w, GError **error);
+    bool (*load)(void *vcpu, VireoSnapReader *r, GError **error);
 } VireoVcpuOps;
 
 typedef enum {
@@ -92,6 +97,19 @@ void vireo_machine_pause(VireoMachine *machine); /* returns once every vCPU stop
 void vireo_machine_resume(VireoMachine *machine);
 void vireo_machine_stop(VireoMachine *machine); /* force off; waits for the threads */
 VireoMachineState vireo_machine_state(VireoMachine *machine);
+
+/* The machine's state (docs/SNAPSHOTS.md): its shape, the clock, every
+ * vCPU, every device and RAM, as one stream. The machine must be paused
+ * (or not started yet). Saving fails, naming it, when a device cannot be
+ * saved. */
+bool vireo_machine_save_state(VireoMachine *machine, VireoSnapWriter *w, GError **error);
+/* Replaces a paused (or not yet started) machine's state with the one in
+ * `stream` (a whole stream in memory). Everything is checked before
+ * anything changes; a stream that is corrupt, truncated, from another
+ * machine's shape or refused by a device fails with a message and leaves
+ * the machine as it was. */
+bool vireo_machine_load_state(VireoMachine *machine, const guint8 *stream, gsize len,
+                              GError **error);
 
 /* Requests from the guest side (devices, vCPUs); any thread, never blocks. */
 void vireo_machine_request_poweroff(VireoMachine *machine, int code);
