@@ -123,6 +123,11 @@ static bool check_shape(VireoMachine *m, const VireoSnapSection *section, GError
  * Everything but RAM: the clock, the vCPUs, the devices and ROM.
  */
 
+static bool is_note(const VireoSnapSection *s)
+{
+    return g_str_has_prefix(s->name, VIREO_SNAP_NOTE_PREFIX);
+}
+
 static bool is_saved_device(const VireoRegion *r)
 {
     return r->kind == VIREO_REGION_MMIO && r->ops != NULL;
@@ -268,9 +273,9 @@ static bool check_parts(VireoMachine *m, GArray *sections, GError **error)
             return false;
         }
     }
-    for (guint i = 1; i < sections->len; i++) {
+    for (guint i = 0; i < sections->len; i++) {
         const VireoSnapSection *s = &g_array_index(sections, VireoSnapSection, i);
-        if (strcmp(s->name, "ram") != 0) {
+        if (strcmp(s->name, "ram") != 0 && strcmp(s->name, "machine") != 0 && !is_note(s)) {
             n_other++;
         }
     }
@@ -653,17 +658,23 @@ bool vireo_machine_state_read(VireoMachine *m, const guint8 *stream, gsize len, 
     g_autoptr(GArray) undo_sections = NULL;
     guint8 *new_ram = NULL;
     GError *apply_error = NULL;
+    guint first;
 
     if (sections == NULL) {
         return false;
     }
-    if (sections->len == 0 ||
-        strcmp(g_array_index(sections, VireoSnapSection, 0).name, "machine") != 0) {
+    for (first = 0; first < sections->len; first++) {
+        if (!is_note(&g_array_index(sections, VireoSnapSection, first))) {
+            break;
+        }
+    }
+    if (first == sections->len ||
+        strcmp(g_array_index(sections, VireoSnapSection, first).name, "machine") != 0) {
         g_set_error(error, VIREO_ERROR, VIREO_ERROR_FORMAT,
                     "The machine state does not start with the machine's shape");
         return false;
     }
-    if (!check_shape(m, &g_array_index(sections, VireoSnapSection, 0), error) ||
+    if (!check_shape(m, &g_array_index(sections, VireoSnapSection, first), error) ||
         !check_parts(m, sections, error)) {
         return false;
     }

@@ -296,78 +296,116 @@ void vireo_snap_put_string(VireoSnapWriter *w, const char *value)
  * Parsing.
  */
 
-GArray *vireo_snap_parse(const guint8 *data, gsize len, GError **error)
+static bool parse_header(const guint8 *data, gsize len, GError **error)
 {
-    g_autoptr(GArray) sections = g_array_new(FALSE, FALSE, sizeof(VireoSnapSection));
-    gsize pos = HEADER_SIZE;
     uint32_t format;
 
     if (len < 8 || memcmp(data, VIREO_SNAP_MAGIC, 8) != 0) {
         g_set_error(error, VIREO_ERROR, VIREO_ERROR_FORMAT,
                     "Not a Vireo machine state (the header is missing)");
-        return NULL;
+        return false;
     }
     if (len < HEADER_SIZE) {
         g_set_error(error, VIREO_ERROR, VIREO_ERROR_FORMAT,
                     "The machine state is cut short in its header");
-        return NULL;
+        return false;
     }
     format = get_le_u32(data + 8);
     if (format != VIREO_SNAP_FORMAT_VERSION) {
         g_set_error(error, VIREO_ERROR, VIREO_ERROR_FORMAT,
                     "The machine state has format version %u; this Vireo reads version %u", format,
                     VIREO_SNAP_FORMAT_VERSION);
-        return NULL;
+        return false;
     }
     if (get_le_u32(data + 12) != 0) {
         g_set_error(error, VIREO_ERROR, VIREO_ERROR_FORMAT,
                     "The machine state has flags this Vireo does not know (0x%x)",
                     get_le_u32(data + 12));
+        return false;
+    }
+    return true;
+}
+
+typedef enum { SECTION_OK, SECTION_SHORT, SECTION_BAD } SectionStatus;
+
+/* The section at `pos`: its bytes end at `*end`. SECTION_SHORT when `len`
+ * bytes do not hold it (`*end` is then how many would, where known, or 0). */
+static SectionStatus parse_section(const guint8 *data, gsize len, gsize pos, VireoSnapSection *s,
+                                   gsize *end, const char **why)
+{
+    gsize name_len, start = pos;
+    uint64_t payload_len;
+
+    *end = 0;
+    if (pos >= len) {
+        return SECTION_SHORT;
+    }
+    name_len = data[pos];
+    if (name_len == 0 || name_len > VIREO_SNAP_MAX_NAME) {
+        *why = "a section has no valid name";
+        return SECTION_BAD;
+    }
+    if (len - pos - 1 < name_len + 20) {
+        return SECTION_SHORT;
+    }
+    memset(s, 0, sizeof *s);
+    memcpy(s->name, data + pos + 1, name_len);
+    s->name[name_len] = '\0';
+    if (!valid_name(s->name)) {
+        *why = "a section has no valid name";
+        return SECTION_BAD;
+    }
+    pos += 1 + name_len;
+    s->instance = get_le_u64(data + pos);
+    s->version = get_le_u32(data + pos + 8);
+    payload_len = get_le_u64(data + pos + 12);
+    pos += 20;
+    if (payload_len > G_MAXSIZE - pos - 4) {
+        *why = "a section is longer than memory";
+        return SECTION_BAD;
+    }
+    *end = pos + (gsize)payload_len + 4;
+    if (*end > len) {
+        return SECTION_SHORT;
+    }
+    s->data = data + pos;
+    s->len = (gsize)payload_len;
+    pos += s->len;
+    if (vireo_crc32c(0, data + start, pos - start) != get_le_u32(data + pos)) {
+        *why = "it fails its checksum";
+        return SECTION_BAD;
+    }
+    return SECTION_OK;
+}
+
+GArray *vireo_snap_parse(const guint8 *data, gsize len, GError **error)
+{
+    g_autoptr(GArray) sections = g_array_new(FALSE, FALSE, sizeof(VireoSnapSection));
+    gsize pos = HEADER_SIZE;
+
+    if (!parse_header(data, len, error)) {
         return NULL;
     }
     for (;;) {
-        VireoSnapSection s = { 0 };
-        gsize start = pos, name_len, rest;
-        uint64_t payload_len;
+        VireoSnapSection s;
+        const char *why = NULL;
+        gsize end;
 
-        if (pos >= len) {
+        switch (parse_section(data, len, pos, &s, &end, &why)) {
+        case SECTION_SHORT:
             g_set_error(error, VIREO_ERROR, VIREO_ERROR_FORMAT,
-                        "The machine state is cut short after %u sections (no end section)",
-                        sections->len);
+                        "The machine state is cut short in section %u (no end section)",
+                        sections->len + 1);
             return NULL;
-        }
-        name_len = data[pos];
-        rest = len - pos - 1;
-        if (name_len == 0 || name_len > VIREO_SNAP_MAX_NAME || rest < name_len + 20) {
+        case SECTION_BAD:
             g_set_error(error, VIREO_ERROR, VIREO_ERROR_FORMAT,
-                        "The machine state is corrupt or cut short at byte %" G_GSIZE_FORMAT
-                        " (section %u)",
-                        pos, sections->len + 1);
+                        "The machine state is corrupt at byte %" G_GSIZE_FORMAT
+                        ": in section %u, %s",
+                        pos, sections->len + 1, why);
             return NULL;
+        case SECTION_OK: break;
         }
-        memcpy(s.name, data + pos + 1, name_len);
-        s.name[name_len] = '\0';
-        pos += 1 + name_len;
-        s.instance = get_le_u64(data + pos);
-        s.version = get_le_u32(data + pos + 8);
-        payload_len = get_le_u64(data + pos + 12);
-        pos += 20;
-        if (!valid_name(s.name) || payload_len > len - pos || len - pos - payload_len < 4) {
-            g_set_error(error, VIREO_ERROR, VIREO_ERROR_FORMAT,
-                        "The machine state is corrupt or cut short in section %u (\"%s\")",
-                        sections->len + 1, valid_name(s.name) ? s.name : "?");
-            return NULL;
-        }
-        s.data = data + pos;
-        s.len = (gsize)payload_len;
-        pos += s.len;
-        if (vireo_crc32c(0, data + start, pos - start) != get_le_u32(data + pos)) {
-            g_set_error(error, VIREO_ERROR, VIREO_ERROR_FORMAT,
-                        "The machine state is corrupt: section %u (\"%s\") fails its checksum",
-                        sections->len + 1, s.name);
-            return NULL;
-        }
-        pos += 4;
+        pos = end;
         if (strcmp(s.name, END_NAME) == 0) {
             if (s.len != 8 || get_le_u64(s.data) != sections->len) {
                 g_set_error(error, VIREO_ERROR, VIREO_ERROR_FORMAT,
@@ -386,6 +424,33 @@ GArray *vireo_snap_parse(const guint8 *data, gsize len, GError **error)
             return g_steal_pointer(&sections);
         }
         g_array_append_val(sections, s);
+    }
+}
+
+bool vireo_snap_parse_first(const guint8 *data, gsize len, VireoSnapSection *section, gsize *needed,
+                            GError **error)
+{
+    const char *why = NULL;
+    gsize end;
+
+    *needed = 0;
+    if (len < HEADER_SIZE) {
+        *needed = HEADER_SIZE;
+        return false;
+    }
+    if (!parse_header(data, len, error)) {
+        return false;
+    }
+    switch (parse_section(data, len, HEADER_SIZE, section, &end, &why)) {
+    case SECTION_OK: return true;
+    case SECTION_SHORT:
+        *needed = end != 0 ? end : HEADER_SIZE + 1 + VIREO_SNAP_MAX_NAME + 20;
+        return false;
+    case SECTION_BAD:
+    default:
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_FORMAT,
+                    "The machine state is corrupt: in its first section, %s", why);
+        return false;
     }
 }
 

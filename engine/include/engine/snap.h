@@ -79,6 +79,17 @@ typedef struct {
  * into `data`). A truncated, corrupt or foreign stream fails with
  * VIREO_ERROR_FORMAT and a message that says which. */
 GArray *vireo_snap_parse(const guint8 *data, gsize len, GError **error);
+/* The first section of a stream whose first `len` bytes are `data`, to
+ * read a note (a thumbnail) without the rest: true with `section` filled
+ * (and checked) when the bytes hold it whole; false with `*needed` set to
+ * how many bytes would, or with `error` set when they cannot be a stream. */
+bool vireo_snap_parse_first(const guint8 *data, gsize len, VireoSnapSection *section, gsize *needed,
+                            GError **error);
+/* Sections named "note-..." carry information for people and tools (a
+ * thumbnail); loading a machine skips them. */
+#define VIREO_SNAP_NOTE_PREFIX "note-"
+#define VIREO_SNAP_THUMBNAIL   "note-thumbnail"
+
 /* The first section named `name` with `instance`, or NULL. */
 const VireoSnapSection *vireo_snap_find(GArray *sections, const char *name, uint64_t instance);
 
