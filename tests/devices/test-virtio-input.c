@@ -998,6 +998,42 @@ static void test_snapshot_tablet(void)
     fx_clear(&f);
 }
 
+/* Event buffers the driver made available before the save are the loaded
+ * device's: the next key goes into them. */
+static void test_snapshot_buffers(void)
+{
+    const VireoInputOps *ops = vireo_virtio_input_get_ops();
+    g_autoptr(GBytes) section = NULL;
+    uint16_t head;
+    uint32_t id, len;
+    Fx f, t;
+    Ev ev[4];
+
+    fx_start(&f, VIREO_VIRTIO_INPUT_KEYBOARD);
+    post(&f, 2);
+    ops->key(f.h.dev, KEY_Q, true);
+    g_assert_cmpuint(take(&f, ev, 4), ==, 2);
+    head = f.q[0].next_desc;
+    post(&f, 2);
+    snap_pause(&f.h);
+    section = snap_save(&f.h);
+    twin_load(&t, &f, VIREO_VIRTIO_INPUT_KEYBOARD, section);
+    g_assert_cmpuint(used_idx(&t.h, &t.q[0]), ==, 2);
+    ack(&t.h);
+    g_assert_false(irq_probe_level(&t.h.irq));
+    ops->key(t.h.dev, KEY_E, true);
+    g_assert_cmpuint(take(&t, ev, 4), ==, 2);
+    assert_ev(&ev[0], EV_KEY, KEY_E, 1);
+    assert_syn(&ev[1]);
+    used_elem(&t.h, &t.q[0], 2, &id, &len);
+    g_assert_cmpuint(id, ==, head);
+    used_elem(&t.h, &t.q[0], 3, &id, &len);
+    g_assert_cmpuint(id, ==, (uint16_t)(head + 1));
+    g_assert_true(irq_probe_level(&t.h.irq));
+    fx_clear(&t);
+    fx_clear(&f);
+}
+
 /* Bad values in an input device's part are refused and change nothing. */
 static void test_snapshot_hostile(void)
 {
@@ -1229,6 +1265,7 @@ int main(int argc, char *argv[])
     g_test_add_func("/virtio-input/board", test_board);
     g_test_add_func("/virtio-input/snapshot/keyboard", test_snapshot_keyboard);
     g_test_add_func("/virtio-input/snapshot/tablet", test_snapshot_tablet);
+    g_test_add_func("/virtio-input/snapshot/buffers", test_snapshot_buffers);
     g_test_add_func("/virtio-input/snapshot/hostile", test_snapshot_hostile);
     return g_test_run();
 }
