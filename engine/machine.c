@@ -498,12 +498,31 @@ static bool still_locked(VireoMachine *m, GError **error)
     return still;
 }
 
+/* With the control lock held: a machine that was never started has devices
+ * that were never paused (their back ends run, a loaded state's queues
+ * would be looked at before its RAM is in place); they are paused for the
+ * save or the load, and resume after it. Returns whether to resume them. */
+static bool hold_devices_locked(VireoMachine *m)
+{
+    if (m->devices_paused) {
+        return false;
+    }
+    vireo_bus_pause_devices(m->bus);
+    return true;
+}
+
 bool vireo_machine_save_state(VireoMachine *machine, VireoSnapWriter *w, GError **error)
 {
-    bool ok;
+    bool ok = false;
 
     g_mutex_lock(&machine->control);
-    ok = still_locked(machine, error) && vireo_machine_state_write(machine, w, error);
+    if (still_locked(machine, error)) {
+        bool held = hold_devices_locked(machine);
+        ok = vireo_machine_state_write(machine, w, error);
+        if (held) {
+            vireo_bus_resume_devices(machine->bus);
+        }
+    }
     g_mutex_unlock(&machine->control);
     return ok;
 }
@@ -511,10 +530,16 @@ bool vireo_machine_save_state(VireoMachine *machine, VireoSnapWriter *w, GError 
 bool vireo_machine_load_state(VireoMachine *machine, const guint8 *stream, gsize len,
                               GError **error)
 {
-    bool ok;
+    bool ok = false;
 
     g_mutex_lock(&machine->control);
-    ok = still_locked(machine, error) && vireo_machine_state_read(machine, stream, len, error);
+    if (still_locked(machine, error)) {
+        bool held = hold_devices_locked(machine);
+        ok = vireo_machine_state_read(machine, stream, len, error);
+        if (held) {
+            vireo_bus_resume_devices(machine->bus);
+        }
+    }
     g_mutex_unlock(&machine->control);
     return ok;
 }
