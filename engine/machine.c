@@ -4,12 +4,14 @@
 
 #include <stdatomic.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
     VireoMachine *machine;
     const VireoVcpuOps *ops;
     void *vcpu;
     GThread *thread;
+    gint64 thread_id; /* under the machine's lock; -1 until the thread runs */
 } VcpuSlot;
 
 typedef struct {
@@ -46,6 +48,8 @@ struct VireoMachine {
     void *reset_data;
     VireoMachineDebugFunc debug_func;
     void *debug_data;
+    VireoMachineResetNotifyFunc reset_notify;
+    void *reset_notify_data;
 };
 
 VireoMachine *vireo_machine_new(VireoBus *bus, VireoClock *clock)
@@ -194,6 +198,7 @@ unsigned vireo_machine_add_vcpu(VireoMachine *machine, const VireoVcpuOps *ops, 
     slot->machine = machine;
     slot->ops = ops;
     slot->vcpu = vcpu;
+    slot->thread_id = -1;
     g_ptr_array_add(machine->vcpus, slot);
     return machine->vcpus->len - 1;
 }
@@ -209,6 +214,18 @@ void *vireo_machine_vcpu(VireoMachine *machine, unsigned index)
         return NULL;
     }
     return ((VcpuSlot *)g_ptr_array_index(machine->vcpus, index))->vcpu;
+}
+
+gint64 vireo_machine_vcpu_thread_id(VireoMachine *machine, unsigned index)
+{
+    gint64 id = -1;
+
+    g_mutex_lock(&machine->lock);
+    if (index < machine->vcpus->len) {
+        id = ((VcpuSlot *)g_ptr_array_index(machine->vcpus, index))->thread_id;
+    }
+    g_mutex_unlock(&machine->lock);
+    return id;
 }
 
 void vireo_machine_set_event_func(VireoMachine *machine, VireoMachineEventFunc func,
@@ -230,6 +247,15 @@ void vireo_machine_set_debug_func(VireoMachine *machine, VireoMachineDebugFunc f
 {
     machine->debug_func = func;
     machine->debug_data = user_data;
+}
+
+void vireo_machine_set_reset_notify(VireoMachine *machine, VireoMachineResetNotifyFunc func,
+                                    void *user_data)
+{
+    g_mutex_lock(&machine->lock);
+    machine->reset_notify = func;
+    machine->reset_notify_data = user_data;
+    g_mutex_unlock(&machine->lock);
 }
 
 void vireo_machine_set_start_paused(VireoMachine *machine, bool paused)
@@ -255,6 +281,9 @@ static gpointer vcpu_thread(gpointer data)
     VireoMachine *m = slot->machine;
 
     g_mutex_lock(&m->lock);
+#ifdef __linux__
+    slot->thread_id = gettid();
+#endif
     while (!m->quit) {
         if (atomic_load(&m->stop_flag)) {
             m->n_parked++;
@@ -299,10 +328,18 @@ static gpointer supervisor_thread(gpointer data)
     g_mutex_lock(&m->lock);
     while (!m->quit) {
         if (m->reset_request) {
+            VireoMachineResetNotifyFunc notify;
+            void *notify_data;
+
             m->reset_request = false;
             park_all_locked(m);
+            notify = m->reset_notify;
+            notify_data = m->reset_notify_data;
             g_mutex_unlock(&m->lock);
             reset_parked(m);
+            if (notify != NULL) {
+                notify(m, notify_data);
+            }
             g_mutex_lock(&m->lock);
             if (!m->host_pause && !m->exit_request) {
                 unpark_all_locked(m);
