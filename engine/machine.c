@@ -32,6 +32,7 @@ struct VireoMachine {
     atomic_bool stop_flag; /* every vCPU must leave run() and park */
     guint n_parked;
     bool quit;          /* threads must exit */
+    bool stopping;      /* vireo_machine_stop() is under way */
     bool reset_request; /* guest asked for a reset */
     bool exit_request;  /* guest asked to stop (power-off or fault) */
     bool host_pause;    /* paused by vireo_machine_pause() */
@@ -117,6 +118,16 @@ void vireo_machine_stop(VireoMachine *machine)
     bool was_running;
 
     g_mutex_lock(&m->lock);
+    if (m->stopping) {
+        /* Another thread stops it (the console and a monitor may both):
+         * return once it has, without joining its threads a second time. */
+        while (m->state != VIREO_MACHINE_STOPPED) {
+            g_cond_wait(&m->cond, &m->lock);
+        }
+        g_mutex_unlock(&m->lock);
+        return;
+    }
+    m->stopping = true;
     was_running = m->state == VIREO_MACHINE_RUNNING || m->state == VIREO_MACHINE_PAUSED;
     if (m->exit_reason == VIREO_EXIT_NONE) {
         m->exit_reason = VIREO_EXIT_STOPPED;
@@ -127,11 +138,13 @@ void vireo_machine_stop(VireoMachine *machine)
     g_cond_broadcast(&m->cond);
     g_mutex_unlock(&m->lock);
 
-    join_all(m);
+    /* The supervisor first: when it is ending the machine for the guest, it
+     * joins the vCPU threads itself before it returns. */
     if (m->supervisor != NULL) {
         g_thread_join(m->supervisor);
         m->supervisor = NULL;
     }
+    join_all(m);
     vireo_clock_pause(m->clock);
     g_mutex_lock(&m->lock);
     if (m->state != VIREO_MACHINE_STOPPED) {

@@ -113,10 +113,47 @@ static void test_reset_notify(void)
     g_cond_clear(&n.cond);
 }
 
+static gpointer stop_thread(gpointer data)
+{
+    vireo_machine_stop(data);
+    g_assert_cmpint(vireo_machine_state(data), ==, VIREO_MACHINE_STOPPED);
+    return NULL;
+}
+
+/* Several threads stop the machine at once, while the guest powers it off:
+ * each returns once it has stopped, and every thread is joined once. */
+static void test_concurrent_stop(void)
+{
+    for (int round = 0; round < 100; round++) {
+        VireoMachine *m = vireo_machine_new(vireo_bus_new(), vireo_clock_new(10000000));
+        FakeVcpu v[2] = { { m, 0 }, { m, 0 } };
+        g_autoptr(GError) error = NULL;
+        GThread *threads[4];
+        VireoExitReason reason;
+
+        vireo_machine_add_vcpu(m, &fake_vcpu_ops, &v[0]);
+        vireo_machine_add_vcpu(m, &fake_vcpu_ops, &v[1]);
+        g_assert_true(vireo_machine_start(m, &error));
+        if (round % 2 == 0) {
+            vireo_machine_request_poweroff(m, 3);
+        }
+        for (unsigned i = 0; i < G_N_ELEMENTS(threads); i++) {
+            threads[i] = g_thread_new("stop", stop_thread, m);
+        }
+        for (unsigned i = 0; i < G_N_ELEMENTS(threads); i++) {
+            g_thread_join(threads[i]);
+        }
+        reason = vireo_machine_wait(m, NULL, NULL);
+        g_assert_true(reason == VIREO_EXIT_STOPPED || reason == VIREO_EXIT_POWEROFF);
+        vireo_machine_free(m);
+    }
+}
+
 int main(int argc, char *argv[])
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/engine/machine/vcpu-thread-ids", test_thread_ids);
     g_test_add_func("/engine/machine/reset-notify", test_reset_notify);
+    g_test_add_func("/engine/machine/concurrent-stop", test_concurrent_stop);
     return g_test_run();
 }

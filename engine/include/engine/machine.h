@@ -100,7 +100,9 @@ void vireo_machine_add_stop_cleanup(VireoMachine *machine, GDestroyNotify destro
 bool vireo_machine_start(VireoMachine *machine, GError **error);
 void vireo_machine_pause(VireoMachine *machine); /* returns once every vCPU stopped */
 void vireo_machine_resume(VireoMachine *machine);
-void vireo_machine_stop(VireoMachine *machine); /* force off; waits for the threads */
+/* Force off; waits for the threads. Several threads may call it at once:
+ * each returns once the machine has stopped. */
+void vireo_machine_stop(VireoMachine *machine);
 VireoMachineState vireo_machine_state(VireoMachine *machine);
 
 /* Requests from the guest side (devices, vCPUs); any thread, never blocks. */
