@@ -130,8 +130,6 @@ void vireo_qmp_emit_event(VireoQmp *qmp, const char *name, VireoJson *data)
     VireoJson *timestamp = vireo_json_new_object();
     gint64 now = g_get_real_time();
     QueuedEvent *q = g_new0(QueuedEvent, 1);
-    VireoQmpNotifyFunc notify;
-    void *opaque;
     GString *text = g_string_new(NULL);
 
     vireo_json_object_set(timestamp, "seconds", vireo_json_new_int(now / G_USEC_PER_SEC));
@@ -151,12 +149,12 @@ void vireo_qmp_emit_event(VireoQmp *qmp, const char *name, VireoJson *data)
     while (qmp->events.length > VIREO_QMP_MAX_QUEUED_EVENTS) {
         queued_event_free(g_queue_pop_head(&qmp->events));
     }
-    notify = qmp->notify;
-    opaque = qmp->notify_opaque;
-    g_mutex_unlock(&qmp->lock);
-    if (notify != NULL) {
-        notify(opaque);
+    /* Under the lock, so that once vireo_qmp_set_event_notify() returns the
+     * previous function is not running. */
+    if (qmp->notify != NULL) {
+        qmp->notify(qmp->notify_opaque);
     }
+    g_mutex_unlock(&qmp->lock);
 }
 
 void vireo_qmp_flush_events(VireoQmp *qmp)

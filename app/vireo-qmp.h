@@ -117,8 +117,10 @@ void vireo_qmp_set_name(VireoQmp *qmp, const char *name);
  * thread. */
 void vireo_qmp_emit_event(VireoQmp *qmp, const char *name, VireoJson *data);
 typedef void (*VireoQmpNotifyFunc)(void *opaque);
-/* Called (on the emitting thread) after an event was queued: the monitor's
- * thread should call vireo_qmp_flush_events() soon. */
+/* Called on the emitting thread after an event was queued (with the queue's
+ * lock held: it must not emit or wait), so that the monitor's thread calls
+ * vireo_qmp_flush_events() soon. Once this returns, the previous function is
+ * not running. */
 void vireo_qmp_set_event_notify(VireoQmp *qmp, VireoQmpNotifyFunc func, void *opaque);
 /* Sends the queued events to the sessions. Replies send them first too, so
  * that an event a command caused comes before its reply. */
