@@ -1015,7 +1015,7 @@ void vireo_json_stream_feed(VireoJsonStream *stream, const void *data, size_t le
                 break;
             }
             s->mode = (c == '{' || c == '[' || c == '"' || c == '\'') ? STREAM_VALUE : STREAM_WORD;
-            /* fall through */
+            G_GNUC_FALLTHROUGH;
         case STREAM_VALUE:
             stream_keep(s, c);
             if (s->quote != 0) {

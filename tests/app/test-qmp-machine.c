@@ -39,6 +39,11 @@ static void sink_write(void *opaque, const char *data, size_t len)
     g_string_append_len(((Fixture *)opaque)->out, data, (gssize)len);
 }
 
+static void feed(VireoQmpSession *session, const char *text)
+{
+    vireo_qmp_session_feed(session, text, strlen(text));
+}
+
 static void fixture_init(Fixture *f, const VireoQmpMachineConfig *config)
 {
     g_autoptr(GError) error = NULL;
@@ -53,7 +58,7 @@ static void fixture_init(Fixture *f, const VireoQmpMachineConfig *config)
     vireo_machine_set_event_func(f->machine, on_event, f);
     f->out = g_string_new(NULL);
     f->session = vireo_qmp_session_new(vireo_qmp_machine_get_qmp(f->binding), sink_write, f);
-    vireo_qmp_session_feed(f->session, "{\"execute\": \"qmp_capabilities\"}", 31);
+    feed(f->session, "{\"execute\": \"qmp_capabilities\"}");
     g_assert_true(vireo_machine_start(f->machine, &error));
     /* The start is a RESUME for the session that negotiated before it. */
     vireo_qmp_flush_events(vireo_qmp_machine_get_qmp(f->binding));
@@ -199,8 +204,7 @@ static void test_after_shutdown(void)
     /* A second session may quit too: the stopped machine stays stopped. */
     g->out = g_string_new(NULL);
     second = vireo_qmp_session_new(vireo_qmp_machine_get_qmp(f.binding), sink_write, g);
-    vireo_qmp_session_feed(
-        second, "{\"execute\": \"qmp_capabilities\"}{\"execute\": \"quit\", \"id\": 2}", 61);
+    feed(second, "{\"execute\": \"qmp_capabilities\"}{\"execute\": \"quit\", \"id\": 2}");
     g_assert_nonnull(strstr(g->out->str, "{\"return\": {}, \"id\": 2}\r\n"));
     vireo_qmp_session_free(second);
     g_string_free(g->out, TRUE);
