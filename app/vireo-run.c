@@ -836,6 +836,9 @@ static int run(const Options *opt, uint64_t ram_size)
         display.input = *vireo_board_get_input(board);
     }
     if (!vireo_machine_start(machine, &error)) {
+        if (vireo_machine_state(machine) == VIREO_MACHINE_STOPPED) {
+            g_clear_error(&error); /* a QMP client quit before it started */
+        }
         result = LOOP_STOPPED;
     } else {
         input.board = board;

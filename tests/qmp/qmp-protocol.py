@@ -533,6 +533,18 @@ def check_tcp_and_wait(vireo_run, elf, tmp):
     c.rest()
     F.check(s.finish() == 0, "wait: quit")
 
+    # A client that quits at once, maybe before the machine has started:
+    # status 0 either way.
+    sock = os.path.join(tmp, "wait2.sock")
+    s = Server([vireo_run, "--kernel", elf, "--qmp", "unix:%s,server=on" % sock], sock, env)
+    s.wait_socket()
+    c = Client(sock)
+    c.send('{"execute": "qmp_capabilities"}{"execute": "quit"}')
+    c.rest()
+    status = s.finish()
+    F.check(status == 0, "wait: a quit as the client connects ends with status 0 (got %s, %s)"
+            % (status, s.err.text().strip().splitlines()[-1:]))
+
 
 def check_screendump(vireo_run, demo, tmp):
     sock = os.path.join(tmp, "gpu.sock")
