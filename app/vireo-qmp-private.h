@@ -14,6 +14,8 @@ struct VireoQmp {
     char *name;
     GPtrArray *sessions; /* VireoQmpSession, the monitor thread's */
 
+    GMutex run_lock; /* held while a command or a public operation runs */
+
     GMutex lock;   /* the event queue */
     GQueue events; /* QueuedEvent */
     guint64 next_seq;

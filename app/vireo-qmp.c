@@ -83,6 +83,7 @@ VireoQmp *vireo_qmp_new(const VireoQmpHostOps *ops, void *host)
     qmp->ops = ops;
     qmp->host = host;
     qmp->sessions = g_ptr_array_new();
+    g_mutex_init(&qmp->run_lock);
     g_mutex_init(&qmp->lock);
     g_queue_init(&qmp->events);
     qmp->next_seq = 1;
@@ -105,6 +106,7 @@ void vireo_qmp_free(VireoQmp *qmp)
     g_warn_if_fail(qmp->sessions->len == 0);
     g_ptr_array_free(qmp->sessions, TRUE);
     g_queue_clear_full(&qmp->events, queued_event_free);
+    g_mutex_clear(&qmp->run_lock);
     g_mutex_clear(&qmp->lock);
     g_free(qmp->name);
     g_free(qmp);
@@ -370,6 +372,46 @@ GPtrArray *_vireo_qmp_list_snapshots(VireoQmp *qmp, GError **error)
     if (list != NULL) {
         g_ptr_array_set_free_func(list, (GDestroyNotify)vireo_qmp_snapshot_free);
     }
+    return list;
+}
+
+bool vireo_qmp_savevm(VireoQmp *qmp, const char *name, GError **error)
+{
+    bool ok;
+
+    g_mutex_lock(&qmp->run_lock);
+    ok = _vireo_qmp_savevm(qmp, name, error);
+    g_mutex_unlock(&qmp->run_lock);
+    return ok;
+}
+
+bool vireo_qmp_loadvm(VireoQmp *qmp, const char *name, GError **error)
+{
+    bool ok;
+
+    g_mutex_lock(&qmp->run_lock);
+    ok = _vireo_qmp_loadvm(qmp, name, error);
+    g_mutex_unlock(&qmp->run_lock);
+    return ok;
+}
+
+bool vireo_qmp_delvm(VireoQmp *qmp, const char *name, GError **error)
+{
+    bool ok;
+
+    g_mutex_lock(&qmp->run_lock);
+    ok = _vireo_qmp_delvm(qmp, name, error);
+    g_mutex_unlock(&qmp->run_lock);
+    return ok;
+}
+
+GPtrArray *vireo_qmp_list_snapshots(VireoQmp *qmp, GError **error)
+{
+    GPtrArray *list;
+
+    g_mutex_lock(&qmp->run_lock);
+    list = _vireo_qmp_list_snapshots(qmp, error);
+    g_mutex_unlock(&qmp->run_lock);
     return list;
 }
 
@@ -892,7 +934,9 @@ static void handle_request(VireoQmpSession *s, VireoJson *req)
         return;
     }
     call = (Call){ s, s->qmp, arguments };
+    g_mutex_lock(&s->qmp->run_lock);
     result = cmd->run(&call, &error);
+    g_mutex_unlock(&s->qmp->run_lock);
     if (result == NULL) {
         if (error == NULL) {
             g_set_error(&error, VIREO_QMP_ERROR, VIREO_QMP_ERROR_GENERIC, "The command %s failed",

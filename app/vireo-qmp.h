@@ -17,9 +17,10 @@ G_BEGIN_DECLS
  * table of operations (vireo-qmp-machine.h binds it to a VireoMachine), so
  * that the protocol and its commands run and are fuzzed without a machine.
  *
- * Threads: sessions, vireo_qmp_flush_events() and the host's operations run
- * on one thread, the monitor's. vireo_qmp_emit_event() may be called from
- * any thread.
+ * Threads: sessions and vireo_qmp_flush_events() run on one thread, the
+ * monitor's; the host's operations run one at a time, on that thread or on
+ * the thread of a caller of the public snapshot functions below.
+ * vireo_qmp_emit_event() may be called from any thread.
  */
 
 /* Bytes of one JSON value a client may send; longer ones are refused and
@@ -125,6 +126,17 @@ void vireo_qmp_set_event_notify(VireoQmp *qmp, VireoQmpNotifyFunc func, void *op
 /* Sends the queued events to the sessions. Replies send them first too, so
  * that an event a command caused comes before its reply. */
 void vireo_qmp_flush_events(VireoQmp *qmp);
+
+/* The snapshot operations of the human monitor's savevm, loadvm, delvm and
+ * info snapshots, for a host's own controls (the application's snapshot
+ * button): the same checks, the same pause around savevm and loadvm, and the
+ * same events to the clients. Any thread; they run one at a time with the
+ * clients' commands. `name` NULL for savevm: one made of the date and time.
+ * list_snapshots returns VireoQmpSnapshot rows (the array frees them). */
+bool vireo_qmp_savevm(VireoQmp *qmp, const char *name, GError **error);
+bool vireo_qmp_loadvm(VireoQmp *qmp, const char *name, GError **error);
+bool vireo_qmp_delvm(VireoQmp *qmp, const char *name, GError **error);
+GPtrArray *vireo_qmp_list_snapshots(VireoQmp *qmp, GError **error);
 
 /* One client. `write` gets every message (a JSON object and CRLF); the
  * greeting is written at once. */

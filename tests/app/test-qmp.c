@@ -847,6 +847,51 @@ static void test_hmp(void)
 #undef HMP_IS
 }
 
+/* The public snapshot operations, for a host's own controls, take the
+ * path of the human monitor's commands. */
+static void test_public_snapshots(void)
+{
+    Fixture f;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) list = NULL;
+    g_autoptr(GPtrArray) msgs = NULL;
+
+    fixture_init(&f, &host_ops);
+    negotiate(&f);
+    g_assert_true(vireo_qmp_savevm(f.qmp, "button", &error));
+    g_assert_no_error(error);
+    g_assert_cmpstr(f.host.log->str, ==, "stop;savevm button (paused);cont;");
+    /* Its events reach the clients. */
+    vireo_qmp_flush_events(f.qmp);
+    msgs = take(&f);
+    g_assert_cmpuint(msgs->len, ==, 2);
+    g_assert_true(vireo_json_string_equal(vireo_json_object_get(msgs->pdata[0], "event"), "STOP"));
+    g_assert_true(
+        vireo_json_string_equal(vireo_json_object_get(msgs->pdata[1], "event"), "RESUME"));
+    list = vireo_qmp_list_snapshots(f.qmp, &error);
+    g_assert_nonnull(list);
+    g_assert_cmpuint(list->len, ==, 1);
+    g_assert_cmpstr(((VireoQmpSnapshot *)g_ptr_array_index(list, 0))->name, ==, "button");
+    g_assert_true(vireo_qmp_loadvm(f.qmp, "button", &error));
+    g_assert_false(vireo_qmp_loadvm(f.qmp, "other", &error));
+    g_assert_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG);
+    g_clear_error(&error);
+    g_assert_true(vireo_qmp_delvm(f.qmp, "button", &error));
+    g_assert_false(vireo_qmp_delvm(f.qmp, "", &error));
+    g_assert_error(error, VIREO_QMP_ERROR, VIREO_QMP_ERROR_GENERIC);
+    g_clear_error(&error);
+    fixture_clear(&f);
+
+    fixture_init(&f, &bare_ops);
+    g_assert_false(vireo_qmp_savevm(f.qmp, NULL, &error));
+    g_assert_error(error, VIREO_QMP_ERROR, VIREO_QMP_ERROR_GENERIC);
+    g_clear_error(&error);
+    g_assert_null(vireo_qmp_list_snapshots(f.qmp, &error));
+    g_assert_nonnull(strstr(error->message, "not available"));
+    g_assert_cmpstr(f.host.log->str, ==, "");
+    fixture_clear(&f);
+}
+
 typedef struct {
     VireoQmp *qmp;
     int n;
@@ -999,6 +1044,7 @@ int main(int argc, char *argv[])
     g_test_add_func("/qmp/bare-host", test_bare_host);
     g_test_add_func("/qmp/screendump", test_screendump);
     g_test_add_func("/qmp/hmp", test_hmp);
+    g_test_add_func("/qmp/public-snapshots", test_public_snapshots);
     g_test_add_func("/qmp/events", test_events);
     g_test_add_func("/qmp/hostile", test_hostile);
     return g_test_run();
