@@ -546,16 +546,19 @@ def check_tcp_and_wait(vireo_run, elf, tmp):
             % (status, s.err.text().strip().splitlines()[-1:]))
 
 
-def check_screendump(vireo_run, demo, tmp):
-    sock = os.path.join(tmp, "gpu.sock")
-    env = dict(os.environ, LC_ALL="C", LANGUAGE="C")
-    s = Server([vireo_run, "--kernel", demo, "--gpu", "2d", "--qmp", "unix:" + sock], sock, env)
+def check_screendump(vireo_run, demo, tmp, gpu):
+    """The demo's picture: in 2D, and with virgl, where the device renders
+    into a texture and publishes pixels only for presenters that need them
+    (Mesa's llvmpipe without a screen; 2D where OpenGL cannot start)."""
+    sock = os.path.join(tmp, "gpu-%s.sock" % gpu)
+    env = dict(os.environ, LC_ALL="C", LANGUAGE="C", LIBGL_ALWAYS_SOFTWARE="1")
+    s = Server([vireo_run, "--kernel", demo, "--gpu", gpu, "--qmp", "unix:" + sock], sock, env)
     s.wait_socket()
     c = Client(sock)
     c.message()
     c.ask({"execute": "qmp_capabilities"})
-    ppm = os.path.join(tmp, "shot.png")  # the format, not the name, decides
-    png = os.path.join(tmp, "shot")
+    ppm = os.path.join(tmp, "shot-%s.png" % gpu)  # the format, not the name, decides
+    png = os.path.join(tmp, "shot-%s" % gpu)
     header = b"P6\n1024 768\n255\n"
     data = b""
     ok = False
@@ -569,23 +572,23 @@ def check_screendump(vireo_run, demo, tmp):
                 ok = True
                 break
         time.sleep(0.05)
-    if F.check(ok, "screendump: a picture: %s" % r):
+    if F.check(ok, "screendump %s: a picture: %s" % (gpu, r)):
         F.check(data.startswith(header) and len(data) == len(header) + 1024 * 768 * 3,
-                "screendump: a 1024x768 PPM (%d bytes)" % len(data))
+                "screendump %s: a 1024x768 PPM (%d bytes)" % (gpu, len(data)))
         _, r = c.ask({"execute": "screendump", "arguments": {"filename": png, "format": "png"}})
         with open(png, "rb") as f:
             head = f.read(24)
         F.check(r == {"return": {}} and head[:8] == b"\x89PNG\r\n\x1a\n"
-                and head[16:24] == b"\0\0\x04\0\0\0\x03\0", "screendump: a 1024x768 PNG")
+                and head[16:24] == b"\0\0\x04\0\0\0\x03\0", "screendump %s: a 1024x768 PNG" % gpu)
     _, r = c.ask({"execute": "screendump",
                   "arguments": {"filename": os.path.join(tmp, "no", "dir.ppm")}})
-    F.check(r.get("error", {}).get("class") == "GenericError", "screendump: a folder that is "
-            "not there: %s" % r)
+    F.check(r.get("error", {}).get("class") == "GenericError", "screendump %s: a folder that is "
+            "not there: %s" % (gpu, r))
     # The demo powers off on "q".
     s.console(b"q")
     ev = [m for m in c.rest() if m.get("event") == "SHUTDOWN"]
-    F.check(len(ev) == 1, "screendump: SHUTDOWN when the demo powers off")
-    F.check(s.finish() == 0, "screendump: vireo-run ends with status 0")
+    F.check(len(ev) == 1, "screendump %s: SHUTDOWN when the demo powers off" % gpu)
+    F.check(s.finish() == 0, "screendump %s: vireo-run ends with status 0" % gpu)
 
 
 def check_option_errors(vireo_run, elf, tmp):
@@ -636,7 +639,8 @@ def main():
         check_clients_and_hostile(vireo_run, elf, tmp)
         check_tcp_and_wait(vireo_run, elf, tmp)
         if demo and os.path.exists(demo):
-            check_screendump(vireo_run, demo, tmp)
+            check_screendump(vireo_run, demo, tmp, "2d")
+            check_screendump(vireo_run, demo, tmp, "virgl")
         else:
             print("skip  screendump of a picture: no demo program")
         check_option_errors(vireo_run, elf, tmp)
