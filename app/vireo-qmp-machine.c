@@ -4,6 +4,7 @@
  * state changes and resets as QMP events.
  */
 #include "vireo-qmp-machine.h"
+#include "devices/snapshot.h"
 
 #include <string.h>
 
@@ -285,4 +286,50 @@ void vireo_qmp_machine_free(VireoQmpMachine *binding)
 VireoQmp *vireo_qmp_machine_get_qmp(VireoQmpMachine *binding)
 {
     return binding->qmp;
+}
+
+/* ---- A board's snapshots (devices/snapshot.h) --------------------------- */
+
+static bool board_savevm(void *host, const char *name, GError **error)
+{
+    return vireo_snapshot_save(host, name, NULL, NULL, NULL, error);
+}
+
+static bool board_loadvm(void *host, const char *name, GError **error)
+{
+    return vireo_snapshot_load(host, name, NULL, NULL, error);
+}
+
+static bool board_delvm(void *host, const char *name, GError **error)
+{
+    return vireo_snapshot_delete(host, name, error);
+}
+
+static GPtrArray *board_list(void *host, GError **error)
+{
+    g_autoptr(GPtrArray) list = vireo_snapshot_list(host, error);
+    GPtrArray *rows;
+
+    if (list == NULL) {
+        return NULL;
+    }
+    rows = g_ptr_array_new_with_free_func((GDestroyNotify)vireo_qmp_snapshot_free);
+    for (guint i = 0; i < list->len; i++) {
+        const VireoBlockSnapshot *s = g_ptr_array_index(list, i);
+        g_ptr_array_add(rows, vireo_qmp_snapshot_new(s->id, s->name, s->vm_state_size, s->date_sec,
+                                                     s->vm_clock_ns));
+    }
+    return rows;
+}
+
+static const VireoQmpHostOps board_snapshot_ops = {
+    .savevm = board_savevm,
+    .loadvm = board_loadvm,
+    .delvm = board_delvm,
+    .list_snapshots = board_list,
+};
+
+const VireoQmpHostOps *vireo_qmp_board_snapshot_ops(void)
+{
+    return &board_snapshot_ops;
 }

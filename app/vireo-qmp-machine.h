@@ -45,6 +45,10 @@ typedef struct {
     const char *name;
 } VireoQmpMachineConfig;
 
+/* Snapshot operations on a board's disks (devices/snapshot.h), for
+ * VireoQmpMachineConfig's snapshot_ops with the VireoBoard as snapshot_host. */
+const VireoQmpHostOps *vireo_qmp_board_snapshot_ops(void);
+
 /* Why the host stopped the machine, for SHUTDOWN's "reason". */
 typedef enum {
     VIREO_QMP_SHUTDOWN_HOST_UI,     /* "host-ui": the console, a window (the default) */

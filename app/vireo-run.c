@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "devices/board.h"
+#include "devices/snapshot.h"
 #include "devices/virt.h"
 #include "devices/virtio-console.h"
 #include "devices/virtio-gpu.h"
@@ -50,6 +51,7 @@ typedef struct {
     char *gdb;                  /* --gdb: where the debugger connects */
     char *gdb_wait;             /* --gdb-wait: yes (default) or no */
     char *qmp;                  /* --qmp: where QMP clients connect */
+    char *loadvm;               /* --loadvm: the snapshot to start from */
     bool gdb_wait_flag;
     int cpus;
     int timeout;
@@ -707,8 +709,8 @@ static bool qmp_start(const Options *opt, VireoMachine *machine, VireoBoard *boa
     VireoQmpMachineConfig config = {
         .scanout = display.gpu != VIREO_BOARD_DISPLAY_NONE ? display.scanout : NULL,
         .input = vireo_board_get_input(board),
-        /* Snapshots come with the machine-state stream and qcow2 disks. */
-        .snapshot_ops = NULL,
+        .snapshot_ops = vireo_qmp_board_snapshot_ops(),
+        .snapshot_host = board,
     };
 
     rs->qmp_machine = vireo_qmp_machine_new(machine, &config);
@@ -812,6 +814,11 @@ static int run(const Options *opt, uint64_t ram_size)
             g_printerr(_("vireo-run: a debugger can connect on %s\n"),
                        vireo_gdb_stub_address(rs.gdb));
         }
+    }
+    if (opt->loadvm != NULL && !vireo_snapshot_load(board, opt->loadvm, NULL, NULL, &error)) {
+        g_printerr("vireo-run: --loadvm: %s\n", error->message);
+        run_free(machine, ring, hvc_ring, &rs, &out);
+        return g_error_matches(error, VIREO_ERROR, VIREO_ERROR_CONFIG) ? EXIT_BAD_ARGS : EXIT_FAULT;
     }
     if (opt->qmp != NULL && !qmp_start(opt, machine, board, &rs, &status)) {
         run_free(machine, ring, hvc_ring, &rs, &out);
@@ -1053,6 +1060,7 @@ static void options_clear(Options *o)
     g_free(o->gdb);
     g_free(o->gdb_wait);
     g_free(o->qmp);
+    g_free(o->loadvm);
     vireo_net_config_free(o->net_config);
     for (unsigned i = 0; i < o->n_disks; i++) {
         g_free((char *)o->disks[i].path);
@@ -1126,6 +1134,10 @@ int main(int argc, char *argv[])
              "“,server”, “,wait=off” and “,nowait” are understood, and “,server” without "
              "“,wait=off” waits for a client before the machine starts"),
           N_("unix:PATH|tcp:[HOST]:PORT[,OPTION…]") },
+        { "loadvm", 0, 0, G_OPTION_ARG_STRING, &opt.loadvm,
+          N_("Start from the snapshot NAME (its name or id) kept in the qcow2 disks "
+             "(docs/SNAPSHOTS.md)"),
+          N_("NAME") },
         { "version", 'V', 0, G_OPTION_ARG_NONE, &opt.version, N_("Print the version and exit"),
           NULL },
         { NULL },
