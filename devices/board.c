@@ -124,6 +124,11 @@ static const VireoVirtioInputPair *virt_get_input(void *impl)
     return vireo_virt_get_input(impl);
 }
 
+static VireoBlock *virt_get_disk(void *impl, unsigned index)
+{
+    return vireo_virt_get_disk(impl, index);
+}
+
 static GBytes *virt_get_fdt(void *impl)
 {
     return vireo_virt_boot_get_fdt(vireo_virt_get_boot(impl));
@@ -145,6 +150,7 @@ static const VireoBoardOps virt_ops = {
     .get_scanout = virt_get_scanout,
     .get_input = virt_get_input,
     .get_fdt = virt_get_fdt,
+    .get_disk = virt_get_disk,
 };
 
 /* ---- The registry ------------------------------------------------------- */
@@ -235,4 +241,9 @@ const VireoVirtioInputPair *vireo_board_get_input(VireoBoard *board)
 GBytes *vireo_board_get_fdt(VireoBoard *board)
 {
     return board->ops->get_fdt(board->impl);
+}
+
+VireoBlock *vireo_board_get_disk(VireoBoard *board, unsigned index)
+{
+    return board->ops->get_disk != NULL ? board->ops->get_disk(board->impl, index) : NULL;
 }

@@ -40,8 +40,10 @@ struct VireoVirt {
     VireoSifiveTest *test;
     VireoVirtio *virtio[VIREO_VIRT_VIRTIO_SLOTS];
     VireoVirtioMmio *virtio_mmio[VIREO_VIRT_VIRTIO_SLOTS];
-    VireoVirtioInputPair input; /* both NULL without input devices */
-    VireoVirtio *gpu;           /* the display, or NULL */
+    VireoVirtioInputPair input;              /* both NULL without input devices */
+    VireoVirtio *gpu;                        /* the display, or NULL */
+    VireoBlock *disks[VIREO_VIRT_MAX_DISKS]; /* owned by their virtio-blk devices */
+    unsigned n_disks;
     VireoRing *console;
     GMutex htif_lock;
     uint64_t tohost, fromhost;
@@ -230,6 +232,7 @@ static bool build_virtio(VireoVirt *v, const VireoVirtConfig *config, GError **e
             !add_virtio(v, VIREO_VIRT_DISK_SLOT(i), vireo_virtio_blk_new(bus, block), error)) {
             return false;
         }
+        v->disks[v->n_disks++] = block;
     }
     if (vireo_virt_config_has_net(config)) {
         VireoNetBackend *backend = vireo_net_backend_new(config->net, error);
@@ -513,4 +516,9 @@ VireoScanout *vireo_virt_get_scanout(VireoVirt *board)
 const VireoVirtBoot *vireo_virt_get_boot(VireoVirt *board)
 {
     return board->boot;
+}
+
+VireoBlock *vireo_virt_get_disk(VireoVirt *board, unsigned index)
+{
+    return index < board->n_disks ? board->disks[index] : NULL;
 }

@@ -514,3 +514,23 @@ void vireo_bus_reset(VireoBus *bus)
         }
     }
 }
+
+void vireo_bus_pause_devices(VireoBus *bus)
+{
+    for (guint i = 0; i < bus->regions->len; i++) {
+        VireoRegion *r = &g_array_index(bus->regions, VireoRegion, i);
+        if (r->kind == VIREO_REGION_MMIO && r->ops->pause != NULL) {
+            r->ops->pause(r->opaque);
+        }
+    }
+}
+
+void vireo_bus_resume_devices(VireoBus *bus)
+{
+    for (guint i = bus->regions->len; i-- > 0;) {
+        VireoRegion *r = &g_array_index(bus->regions, VireoRegion, i);
+        if (r->kind == VIREO_REGION_MMIO && r->ops->resume != NULL) {
+            r->ops->resume(r->opaque);
+        }
+    }
+}

@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "engine/machine.h"
 #include "engine/error.h"
+#include "machine-state.h"
 
 #include <stdatomic.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
     VireoMachine *machine;
     const VireoVcpuOps *ops;
     void *vcpu;
     GThread *thread;
+    gint64 thread_id; /* under the machine's lock; -1 until the thread runs */
 } VcpuSlot;
 
 typedef struct {
@@ -26,10 +29,15 @@ struct VireoMachine {
 
     GMutex lock;
     GCond cond;
+    /* Serializes the host's transitions of the devices (pause, resume) and
+     * state saves and loads; taken before `lock`, never under it. */
+    GMutex control;
+    bool devices_paused;
     VireoMachineState state;
     atomic_bool stop_flag; /* every vCPU must leave run() and park */
     guint n_parked;
     bool quit;          /* threads must exit */
+    bool stopping;      /* vireo_machine_stop() is under way */
     bool reset_request; /* guest asked for a reset */
     bool exit_request;  /* guest asked to stop (power-off or fault) */
     bool host_pause;    /* paused by vireo_machine_pause() */
@@ -46,6 +54,8 @@ struct VireoMachine {
     void *reset_data;
     VireoMachineDebugFunc debug_func;
     void *debug_data;
+    VireoMachineResetNotifyFunc reset_notify;
+    void *reset_notify_data;
 };
 
 VireoMachine *vireo_machine_new(VireoBus *bus, VireoClock *clock)
@@ -59,6 +69,7 @@ VireoMachine *vireo_machine_new(VireoBus *bus, VireoClock *clock)
     m->stop_cleanups = g_array_new(FALSE, FALSE, sizeof(Cleanup));
     g_mutex_init(&m->lock);
     g_cond_init(&m->cond);
+    g_mutex_init(&m->control);
     atomic_init(&m->stop_flag, true);
     m->state = VIREO_MACHINE_CREATED;
     return m;
@@ -113,6 +124,16 @@ void vireo_machine_stop(VireoMachine *machine)
     bool was_running;
 
     g_mutex_lock(&m->lock);
+    if (m->stopping) {
+        /* Another thread stops it (the console and a monitor may both):
+         * return once it has, without joining its threads a second time. */
+        while (m->state != VIREO_MACHINE_STOPPED) {
+            g_cond_wait(&m->cond, &m->lock);
+        }
+        g_mutex_unlock(&m->lock);
+        return;
+    }
+    m->stopping = true;
     was_running = m->state == VIREO_MACHINE_RUNNING || m->state == VIREO_MACHINE_PAUSED;
     if (m->exit_reason == VIREO_EXIT_NONE) {
         m->exit_reason = VIREO_EXIT_STOPPED;
@@ -123,11 +144,13 @@ void vireo_machine_stop(VireoMachine *machine)
     g_cond_broadcast(&m->cond);
     g_mutex_unlock(&m->lock);
 
-    join_all(m);
+    /* The supervisor first: when it is ending the machine for the guest, it
+     * joins the vCPU threads itself before it returns. */
     if (m->supervisor != NULL) {
         g_thread_join(m->supervisor);
         m->supervisor = NULL;
     }
+    join_all(m);
     vireo_clock_pause(m->clock);
     g_mutex_lock(&m->lock);
     if (m->state != VIREO_MACHINE_STOPPED) {
@@ -172,6 +195,7 @@ void vireo_machine_free(VireoMachine *machine)
     vireo_bus_free(machine->bus);
     g_free(machine->exit_message);
     g_mutex_clear(&machine->lock);
+    g_mutex_clear(&machine->control);
     g_cond_clear(&machine->cond);
     g_free(machine);
 }
@@ -194,6 +218,7 @@ unsigned vireo_machine_add_vcpu(VireoMachine *machine, const VireoVcpuOps *ops, 
     slot->machine = machine;
     slot->ops = ops;
     slot->vcpu = vcpu;
+    slot->thread_id = -1;
     g_ptr_array_add(machine->vcpus, slot);
     return machine->vcpus->len - 1;
 }
@@ -209,6 +234,24 @@ void *vireo_machine_vcpu(VireoMachine *machine, unsigned index)
         return NULL;
     }
     return ((VcpuSlot *)g_ptr_array_index(machine->vcpus, index))->vcpu;
+}
+
+const VireoVcpuOps *vireo_machine_vcpu_ops(VireoMachine *machine, unsigned index)
+{
+    g_return_val_if_fail(index < machine->vcpus->len, NULL);
+    return ((VcpuSlot *)g_ptr_array_index(machine->vcpus, index))->ops;
+}
+
+gint64 vireo_machine_vcpu_thread_id(VireoMachine *machine, unsigned index)
+{
+    gint64 id = -1;
+
+    g_mutex_lock(&machine->lock);
+    if (index < machine->vcpus->len) {
+        id = ((VcpuSlot *)g_ptr_array_index(machine->vcpus, index))->thread_id;
+    }
+    g_mutex_unlock(&machine->lock);
+    return id;
 }
 
 void vireo_machine_set_event_func(VireoMachine *machine, VireoMachineEventFunc func,
@@ -230,6 +273,15 @@ void vireo_machine_set_debug_func(VireoMachine *machine, VireoMachineDebugFunc f
 {
     machine->debug_func = func;
     machine->debug_data = user_data;
+}
+
+void vireo_machine_set_reset_notify(VireoMachine *machine, VireoMachineResetNotifyFunc func,
+                                    void *user_data)
+{
+    g_mutex_lock(&machine->lock);
+    machine->reset_notify = func;
+    machine->reset_notify_data = user_data;
+    g_mutex_unlock(&machine->lock);
 }
 
 void vireo_machine_set_start_paused(VireoMachine *machine, bool paused)
@@ -255,6 +307,9 @@ static gpointer vcpu_thread(gpointer data)
     VireoMachine *m = slot->machine;
 
     g_mutex_lock(&m->lock);
+#ifdef __linux__
+    slot->thread_id = gettid();
+#endif
     while (!m->quit) {
         if (atomic_load(&m->stop_flag)) {
             m->n_parked++;
@@ -273,6 +328,27 @@ static gpointer vcpu_thread(gpointer data)
     g_cond_broadcast(&m->cond);
     g_mutex_unlock(&m->lock);
     return NULL;
+}
+
+/* Every vCPU parked: the devices stop touching guest memory too. */
+static void pause_devices(VireoMachine *m)
+{
+    g_mutex_lock(&m->control);
+    if (!m->devices_paused) {
+        m->devices_paused = true;
+        vireo_bus_pause_devices(m->bus);
+    }
+    g_mutex_unlock(&m->control);
+}
+
+static void resume_devices(VireoMachine *m)
+{
+    g_mutex_lock(&m->control);
+    if (m->devices_paused) {
+        m->devices_paused = false;
+        vireo_bus_resume_devices(m->bus);
+    }
+    g_mutex_unlock(&m->control);
 }
 
 /* Serves the guest's requests (reset, power-off, fault), which cannot be
@@ -299,10 +375,18 @@ static gpointer supervisor_thread(gpointer data)
     g_mutex_lock(&m->lock);
     while (!m->quit) {
         if (m->reset_request) {
+            VireoMachineResetNotifyFunc notify;
+            void *notify_data;
+
             m->reset_request = false;
             park_all_locked(m);
+            notify = m->reset_notify;
+            notify_data = m->reset_notify_data;
             g_mutex_unlock(&m->lock);
             reset_parked(m);
+            if (notify != NULL) {
+                notify(m, notify_data);
+            }
             g_mutex_lock(&m->lock);
             if (!m->host_pause && !m->exit_request) {
                 unpark_all_locked(m);
@@ -320,6 +404,7 @@ static gpointer supervisor_thread(gpointer data)
             }
             g_mutex_unlock(&m->lock);
             if (was_running) {
+                pause_devices(m);
                 emit(m, VIREO_MACHINE_PAUSED);
             }
             if (m->debug_func != NULL) {
@@ -379,6 +464,7 @@ bool vireo_machine_start(VireoMachine *machine, GError **error)
             g_cond_wait(&m->cond, &m->lock);
         }
         g_mutex_unlock(&m->lock);
+        pause_devices(m);
         emit(m, VIREO_MACHINE_PAUSED);
         return true;
     }
@@ -403,6 +489,7 @@ void vireo_machine_pause(VireoMachine *machine)
     vireo_clock_pause(m->clock);
     m->state = VIREO_MACHINE_PAUSED;
     g_mutex_unlock(&m->lock);
+    pause_devices(m);
     emit(m, VIREO_MACHINE_PAUSED);
 }
 
@@ -410,6 +497,13 @@ void vireo_machine_resume(VireoMachine *machine)
 {
     VireoMachine *m = machine;
 
+    g_mutex_lock(&m->lock);
+    if (m->state != VIREO_MACHINE_PAUSED || m->quit) {
+        g_mutex_unlock(&m->lock);
+        return;
+    }
+    g_mutex_unlock(&m->lock);
+    resume_devices(m);
     g_mutex_lock(&m->lock);
     if (m->state != VIREO_MACHINE_PAUSED || m->quit) {
         g_mutex_unlock(&m->lock);
@@ -435,6 +529,69 @@ VireoMachineState vireo_machine_state(VireoMachine *machine)
     s = machine->state;
     g_mutex_unlock(&machine->lock);
     return s;
+}
+
+/* With the control lock held: whether the machine stands still (paused, or
+ * not started), so its state can be written or replaced. */
+static bool still_locked(VireoMachine *m, GError **error)
+{
+    bool still;
+
+    g_mutex_lock(&m->lock);
+    still = !m->quit && (m->state == VIREO_MACHINE_CREATED ||
+                         (m->state == VIREO_MACHINE_PAUSED && m->n_parked == m->vcpus->len));
+    g_mutex_unlock(&m->lock);
+    if (!still) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG,
+                    "The machine must be paused for its state to be saved or loaded");
+    }
+    return still;
+}
+
+/* With the control lock held: a machine that was never started has devices
+ * that were never paused (their back ends run, a loaded state's queues
+ * would be looked at before its RAM is in place); they are paused for the
+ * save or the load, and resume after it. Returns whether to resume them. */
+static bool hold_devices_locked(VireoMachine *m)
+{
+    if (m->devices_paused) {
+        return false;
+    }
+    vireo_bus_pause_devices(m->bus);
+    return true;
+}
+
+bool vireo_machine_save_state(VireoMachine *machine, VireoSnapWriter *w, GError **error)
+{
+    bool ok = false;
+
+    g_mutex_lock(&machine->control);
+    if (still_locked(machine, error)) {
+        bool held = hold_devices_locked(machine);
+        ok = vireo_machine_state_write(machine, w, error);
+        if (held) {
+            vireo_bus_resume_devices(machine->bus);
+        }
+    }
+    g_mutex_unlock(&machine->control);
+    return ok;
+}
+
+bool vireo_machine_load_state(VireoMachine *machine, const guint8 *stream, gsize len,
+                              GError **error)
+{
+    bool ok = false;
+
+    g_mutex_lock(&machine->control);
+    if (still_locked(machine, error)) {
+        bool held = hold_devices_locked(machine);
+        ok = vireo_machine_state_read(machine, stream, len, error);
+        if (held) {
+            vireo_bus_resume_devices(machine->bus);
+        }
+    }
+    g_mutex_unlock(&machine->control);
+    return ok;
 }
 
 /* Guest-side requests must not block: vCPU threads call them with the

@@ -6,6 +6,8 @@
  */
 #include "rv-cpu.h"
 
+#include "engine/snap.h"
+
 #include <string.h>
 
 uint64_t rv_mip(RvCpu *rv)
@@ -253,7 +255,198 @@ static void rv_free(void *opaque)
     g_free(rv);
 }
 
+/* ---- machine state (docs/SNAPSHOTS.md, section "cpu" version 1) ---- */
+
+#define RV_STATE_VERSION 1
+
+static bool rv_save(void *opaque, VireoSnapWriter *w, GError **error)
+{
+    RvCpu *rv = opaque;
+    VireoCpu *cpu = &rv->base;
+    const VireoRegion *ram = vireo_bus_ram(cpu->bus);
+    bool res = cpu->res_valid && ram != NULL && (guint8 *)cpu->res_host >= ram->host &&
+               (guint8 *)cpu->res_host < ram->host + ram->size;
+
+    (void)error;
+    vireo_snap_put_u32(w, rv->hartid);
+    for (unsigned i = 0; i < 64; i++) {
+        vireo_snap_put_u64(w, cpu->regs[i]);
+    }
+    vireo_snap_put_u64(w, cpu->pc);
+    vireo_snap_put_u8(w, cpu->fp_rm);
+    vireo_snap_put_u8(w, cpu->fp_flags);
+    vireo_snap_put_bool(w, cpu->halted);
+    vireo_snap_put_bool(w, res);
+    vireo_snap_put_u64(w, res ? ram->base + (uint64_t)((guint8 *)cpu->res_host - ram->host) : 0);
+    vireo_snap_put_u64(w, res ? cpu->res_value : 0);
+    vireo_snap_put_u64(w, vireo_cpu_icount(cpu));
+
+    vireo_snap_put_u8(w, (uint8_t)rv->priv);
+    vireo_snap_put_u64(w, rv->mstatus);
+    vireo_snap_put_u64(w, rv->medeleg);
+    vireo_snap_put_u64(w, rv->mideleg);
+    vireo_snap_put_u64(w, rv->mie);
+    vireo_snap_put_u64(w, rv->mip_sw);
+    vireo_snap_put_u64(w, atomic_load(&rv->mip_hw));
+    vireo_snap_put_u64(w, rv->mtvec);
+    vireo_snap_put_u64(w, rv->mscratch);
+    vireo_snap_put_u64(w, rv->mepc);
+    vireo_snap_put_u64(w, rv->mcause);
+    vireo_snap_put_u64(w, rv->mtval);
+    vireo_snap_put_u64(w, rv->stvec);
+    vireo_snap_put_u64(w, rv->sscratch);
+    vireo_snap_put_u64(w, rv->sepc);
+    vireo_snap_put_u64(w, rv->scause);
+    vireo_snap_put_u64(w, rv->stval);
+    vireo_snap_put_u64(w, rv->satp);
+    vireo_snap_put_u32(w, rv->mcounteren);
+    vireo_snap_put_u32(w, rv->scounteren);
+    vireo_snap_put_u64(w, rv->menvcfg);
+    vireo_snap_put_u64(w, rv->senvcfg);
+    vireo_snap_put_u64(w, rv->cycle_offset);
+    vireo_snap_put_u64(w, rv->instret_offset);
+    vireo_snap_put_bytes(w, rv->pmpcfg, PMP_ENTRIES);
+    for (unsigned i = 0; i < PMP_ENTRIES; i++) {
+        vireo_snap_put_u64(w, rv->pmpaddr[i]);
+    }
+    return true;
+}
+
+static bool rv_load(void *opaque, VireoSnapReader *r, GError **error)
+{
+    RvCpu *rv = opaque;
+    VireoCpu *cpu = &rv->base;
+    const VireoRegion *ram = vireo_bus_ram(cpu->bus);
+    uint64_t regs[64], pc, res_addr, res_value, icount, satp_mode;
+    uint8_t fp_rm, fp_flags, priv;
+    bool halted, res;
+    struct {
+        uint64_t mstatus, medeleg, mideleg, mie, mip_sw;
+        uint64_t mtvec, mscratch, mepc, mcause, mtval;
+        uint64_t stvec, sscratch, sepc, scause, stval, satp;
+        uint32_t mcounteren, scounteren;
+        uint64_t menvcfg, senvcfg, cycle_offset, instret_offset;
+        uint8_t pmpcfg[PMP_ENTRIES];
+        uint64_t pmpaddr[PMP_ENTRIES];
+    } s; /* the CSRs, checked before any is applied */
+
+    if (vireo_snap_reader_version(r) != RV_STATE_VERSION) {
+        vireo_snap_fail(r, "layout version %u is not %u", vireo_snap_reader_version(r),
+                        RV_STATE_VERSION);
+    }
+    if (vireo_snap_get_u32(r) != rv->hartid) {
+        vireo_snap_fail(r, "it belongs to another hart");
+    }
+    for (unsigned i = 0; i < 64; i++) {
+        regs[i] = vireo_snap_get_u64(r);
+    }
+    pc = vireo_snap_get_u64(r);
+    fp_rm = vireo_snap_get_u8(r);
+    fp_flags = vireo_snap_get_u8(r);
+    halted = vireo_snap_get_bool(r);
+    res = vireo_snap_get_bool(r);
+    res_addr = vireo_snap_get_u64(r);
+    res_value = vireo_snap_get_u64(r);
+    icount = vireo_snap_get_u64(r);
+    memset(&s, 0, sizeof s);
+    priv = vireo_snap_get_u8(r);
+    s.mstatus = vireo_snap_get_u64(r);
+    s.medeleg = vireo_snap_get_u64(r);
+    s.mideleg = vireo_snap_get_u64(r);
+    s.mie = vireo_snap_get_u64(r);
+    s.mip_sw = vireo_snap_get_u64(r);
+    (void)vireo_snap_get_u64(r); /* the device lines: the devices drive them again */
+    s.mtvec = vireo_snap_get_u64(r);
+    s.mscratch = vireo_snap_get_u64(r);
+    s.mepc = vireo_snap_get_u64(r);
+    s.mcause = vireo_snap_get_u64(r);
+    s.mtval = vireo_snap_get_u64(r);
+    s.stvec = vireo_snap_get_u64(r);
+    s.sscratch = vireo_snap_get_u64(r);
+    s.sepc = vireo_snap_get_u64(r);
+    s.scause = vireo_snap_get_u64(r);
+    s.stval = vireo_snap_get_u64(r);
+    s.satp = vireo_snap_get_u64(r);
+    s.mcounteren = vireo_snap_get_u32(r);
+    s.scounteren = vireo_snap_get_u32(r);
+    s.menvcfg = vireo_snap_get_u64(r);
+    s.senvcfg = vireo_snap_get_u64(r);
+    s.cycle_offset = vireo_snap_get_u64(r);
+    s.instret_offset = vireo_snap_get_u64(r);
+    vireo_snap_get_bytes(r, s.pmpcfg, PMP_ENTRIES);
+    for (unsigned i = 0; i < PMP_ENTRIES; i++) {
+        s.pmpaddr[i] = vireo_snap_get_u64(r);
+    }
+
+    satp_mode = s.satp >> 60;
+    if (priv != PRV_U && priv != PRV_S && priv != PRV_M) {
+        vireo_snap_fail(r, "privilege mode %u does not exist", priv);
+    } else if (fp_rm > 7 || fp_flags > 0x1f) {
+        vireo_snap_fail(r, "the floating-point state 0x%x/0x%x is invalid", fp_rm, fp_flags);
+    } else if (satp_mode != 0 && (satp_mode < 8 || satp_mode > 10)) {
+        vireo_snap_fail(r, "satp selects translation mode %" G_GUINT64_FORMAT, satp_mode);
+    } else if ((s.mstatus & (MSTATUS_UXL | MSTATUS_SXL)) != ((2ull << 32) | (2ull << 34))) {
+        vireo_snap_fail(r, "mstatus selects a register width other than 64 bits");
+    } else if ((s.mip_sw & ~MIP_S_MASK) != 0 || (s.mie & ~MIP_MASK_ALL) != 0 ||
+               (s.mideleg & ~MIP_S_MASK) != 0) {
+        vireo_snap_fail(r, "the interrupt registers hold bits that do not exist");
+    } else if (res && (ram == NULL || res_addr < ram->base || res_addr - ram->base >= ram->size ||
+                       (res_addr & 3) != 0)) {
+        vireo_snap_fail(r, "the LR/SC reservation at 0x%" G_GINT64_MODIFIER "x is not in RAM",
+                        res_addr);
+    } else if ((pc & 1) != 0) {
+        vireo_snap_fail(r, "the pc 0x%" G_GINT64_MODIFIER "x is misaligned", pc);
+    }
+    if (!vireo_snap_reader_finish(r, error)) {
+        return false;
+    }
+
+    memcpy(cpu->regs, regs, sizeof regs);
+    cpu->regs[0] = 0;
+    cpu->pc = pc;
+    cpu->fp_rm = fp_rm;
+    cpu->fp_flags = fp_flags;
+    cpu->halted = halted;
+    cpu->halt_since_us = halted ? g_get_monotonic_time() : 0;
+    cpu->res_valid = res;
+    cpu->res_host = res ? ram->host + (res_addr - ram->base) : NULL;
+    cpu->res_value = res_value;
+    cpu->insns_at_reset = cpu->stats.insns - icount;
+    rv->priv = priv;
+    rv->mstatus = s.mstatus;
+    rv->medeleg = s.medeleg;
+    rv->mideleg = s.mideleg;
+    rv->mie = s.mie;
+    rv->mip_sw = s.mip_sw;
+    rv->mtvec = s.mtvec;
+    rv->mscratch = s.mscratch;
+    rv->mepc = s.mepc;
+    rv->mcause = s.mcause;
+    rv->mtval = s.mtval;
+    rv->stvec = s.stvec;
+    rv->sscratch = s.sscratch;
+    rv->sepc = s.sepc;
+    rv->scause = s.scause;
+    rv->stval = s.stval;
+    rv->satp = s.satp;
+    rv->mcounteren = s.mcounteren;
+    rv->scounteren = s.scounteren;
+    rv->menvcfg = s.menvcfg;
+    rv->senvcfg = s.senvcfg;
+    rv->cycle_offset = s.cycle_offset;
+    rv->instret_offset = s.instret_offset;
+    memcpy(rv->pmpcfg, s.pmpcfg, sizeof rv->pmpcfg);
+    memcpy(rv->pmpaddr, s.pmpaddr, sizeof rv->pmpaddr);
+    rv_pmp_update(rv);
+    vireo_tlb_flush_all(cpu);
+    vireo_cpu_flush_code(cpu);
+    rv_update_context(rv);
+    return true;
+}
+
 static const VireoVcpuOps rv_vcpu_ops = {
+    .save = rv_save,
+    .load = rv_load,
     .run = rv_run,
     .kick = rv_kick,
     .reset = rv_reset,

@@ -92,6 +92,8 @@ typedef struct {
     const VireoVirtioInputPair *(*get_input)(void *impl);
     /* The device tree the guest is given, or NULL on a board without one. */
     GBytes *(*get_fdt)(void *impl);
+    /* Disk `index` in the configuration's order, or NULL past the last. */
+    VireoBlock *(*get_disk)(void *impl, unsigned index);
 } VireoBoardOps;
 
 /* Where Debian's packages install the virt board's firmware and U-Boot. */
@@ -121,5 +123,7 @@ VireoScanout *vireo_board_get_scanout(VireoBoard *board);
 /* The keyboard and the tablet, or NULL without them. */
 const VireoVirtioInputPair *vireo_board_get_input(VireoBoard *board);
 GBytes *vireo_board_get_fdt(VireoBoard *board);
+/* The disk `index` (the board config's order), or NULL past the last. */
+VireoBlock *vireo_board_get_disk(VireoBoard *board, unsigned index);
 
 G_END_DECLS

@@ -261,5 +261,7 @@ VireoVirtio *vireo_virt_get_gpu(VireoVirt *board);
  * NULL without a display. */
 VireoScanout *vireo_virt_get_scanout(VireoVirt *board);
 const VireoVirtBoot *vireo_virt_get_boot(VireoVirt *board);
+/* Disk `index` in the configuration's order, or NULL past the last. */
+VireoBlock *vireo_virt_get_disk(VireoVirt *board, unsigned index);
 
 G_END_DECLS

@@ -25,8 +25,19 @@ typedef struct VireoDeviceOps {
     bool (*read)(void *opaque, uint64_t offset, unsigned size, uint64_t *value);
     bool (*write)(void *opaque, uint64_t offset, unsigned size, uint64_t value);
     void (*reset)(void *opaque);
+    /* Optional: the machine's state (engine/snap.h, docs/SNAPSHOTS.md). Called
+     * while the machine is paused. A device without `save` cannot be saved,
+     * and a machine holding one cannot either; `save` may also refuse with
+     * a message (state that cannot be saved, such as 3D contexts). `load`
+     * replaces the device's whole state with the section's, checking every
+     * value; on a failure the machine loads the state it had before. */
     bool (*save)(void *opaque, VireoSnapWriter *w, GError **error);
     bool (*load)(void *opaque, VireoSnapReader *r, GError **error);
+    /* Optional: the machine pauses (every vCPU stopped): finish or hold the
+     * work in flight and stop touching guest memory and raising interrupts
+     * until `resume`. Called without the machine's lock. */
+    void (*pause)(void *opaque);
+    void (*resume)(void *opaque);
 } VireoDeviceOps;
 
 typedef enum {
@@ -127,5 +138,8 @@ bool vireo_bus_dma_read(const VireoBus *bus, uint64_t addr, void *data, gsize le
 
 /* Reset every device in the map. */
 void vireo_bus_reset(VireoBus *bus);
+/* Calls every device's `pause` (in map order) or `resume` (in reverse). */
+void vireo_bus_pause_devices(VireoBus *bus);
+void vireo_bus_resume_devices(VireoBus *bus);
 
 G_END_DECLS

@@ -29,6 +29,11 @@ typedef struct VireoVcpuOps {
     /* Copy of the counters, readable while the vCPU runs. */
     void (*get_stats)(void *vcpu, VireoVcpuStats *stats);
     void (*free)(void *vcpu);
+    /* The vCPU's whole architectural state (engine/snap.h), written and
+     * replaced while it is stopped. A load checks every value; it drops
+     * whatever the vCPU derived from its old state (TLBs, reservations). */
+    bool (*save)(void *vcpu, VireoSnapWriter *w, GError **error);
+    bool (*load)(void *vcpu, VireoSnapReader *r, GError **error);
 } VireoVcpuOps;
 
 typedef enum {
@@ -65,6 +70,10 @@ VireoClock *vireo_machine_clock(VireoMachine *machine);
 unsigned vireo_machine_add_vcpu(VireoMachine *machine, const VireoVcpuOps *ops, void *vcpu);
 unsigned vireo_machine_n_vcpus(VireoMachine *machine);
 void *vireo_machine_vcpu(VireoMachine *machine, unsigned index);
+/* The host's id of the worker thread of vCPU `index` (Linux: its TID, as
+ * ps -L shows it), once the machine has started; -1 before that, for an
+ * index out of range and on hosts without thread ids. */
+gint64 vireo_machine_vcpu_thread_id(VireoMachine *machine, unsigned index);
 
 void vireo_machine_set_event_func(VireoMachine *machine, VireoMachineEventFunc func,
                                   void *user_data);
@@ -76,6 +85,12 @@ void vireo_machine_set_reset_func(VireoMachine *machine, VireoMachineResetFunc f
 typedef void (*VireoMachineDebugFunc)(VireoMachine *machine, void *user_data);
 void vireo_machine_set_debug_func(VireoMachine *machine, VireoMachineDebugFunc func,
                                   void *user_data);
+/* Called on the machine's supervisor thread after each reset it made
+ * (vireo_machine_request_reset(), the guest's or the host's), once every
+ * vCPU is back in its reset state and before any of them runs again. */
+typedef void (*VireoMachineResetNotifyFunc)(VireoMachine *machine, void *user_data);
+void vireo_machine_set_reset_notify(VireoMachine *machine, VireoMachineResetNotifyFunc func,
+                                    void *user_data);
 /* Before vireo_machine_start(): start paused, before the first instruction
  * (a debugger resumes it). */
 void vireo_machine_set_start_paused(VireoMachine *machine, bool paused);
@@ -90,8 +105,23 @@ void vireo_machine_add_stop_cleanup(VireoMachine *machine, GDestroyNotify destro
 bool vireo_machine_start(VireoMachine *machine, GError **error);
 void vireo_machine_pause(VireoMachine *machine); /* returns once every vCPU stopped */
 void vireo_machine_resume(VireoMachine *machine);
-void vireo_machine_stop(VireoMachine *machine); /* force off; waits for the threads */
+/* Force off; waits for the threads. Several threads may call it at once:
+ * each returns once the machine has stopped. */
+void vireo_machine_stop(VireoMachine *machine);
 VireoMachineState vireo_machine_state(VireoMachine *machine);
+
+/* The machine's state (docs/SNAPSHOTS.md): its shape, the clock, every
+ * vCPU, every device and RAM, as one stream. The machine must be paused
+ * (or not started yet). Saving fails, naming it, when a device cannot be
+ * saved. */
+bool vireo_machine_save_state(VireoMachine *machine, VireoSnapWriter *w, GError **error);
+/* Replaces a paused (or not yet started) machine's state with the one in
+ * `stream` (a whole stream in memory). Everything is checked before
+ * anything changes; a stream that is corrupt, truncated, from another
+ * machine's shape or refused by a device fails with a message and leaves
+ * the machine as it was. */
+bool vireo_machine_load_state(VireoMachine *machine, const guint8 *stream, gsize len,
+                              GError **error);
 
 /* Requests from the guest side (devices, vCPUs); any thread, never blocks. */
 void vireo_machine_request_poweroff(VireoMachine *machine, int code);
