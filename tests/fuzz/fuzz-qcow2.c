@@ -12,6 +12,8 @@
 
 #include "devices/block.h"
 
+#include <glib/gstdio.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,15 @@
 #define PROBE (64 * 1024)
 
 static char *dir, *image;
+
+static void cleanup(void)
+{
+    g_autofree char *base = g_build_filename(dir, "base.raw", NULL);
+
+    g_unlink(image);
+    g_unlink(base);
+    g_rmdir(dir);
+}
 
 static void setup(void)
 {
@@ -41,6 +52,7 @@ static void setup(void)
     if (!g_file_set_contents(base, (const char *)data, PROBE, NULL)) {
         abort();
     }
+    atexit(cleanup);
 }
 
 static void must_fail_with_message(GError *error)
