@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Writes the hand-made seed inputs of the targets whose inputs are binary
+programs (fuzz-virtio) into tests/fuzz/corpus/<target>/.
+The files are committed; run this again only when an input format changes.
+
+    tests/fuzz/make-seeds.py
+"""
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def u16(v):
+    return struct.pack('<H', v & 0xffff)
+
+
+def u32(v):
+    return struct.pack('<I', v & 0xffffffff)
+
+
+def u64(v):
+    return struct.pack('<Q', v & 0xffffffffffffffff)
+
+
+def write(target, name, data):
+    folder = os.path.join(HERE, 'corpus', target)
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, name), 'wb') as f:
+        f.write(data)
+
+
+# ---- fuzz-virtio -------------------------------------------------------------
+
+BLK, BLK_RO, NET, CONSOLE, RNG, KEYBOARD, TABLET, GPU = range(8)
+OP_CHAIN, OP_KICK, OP_CFG_READ, OP_CFG_WRITE, OP_RESET = 0, 3, 5, 6, 7
+OP_STATUS, OP_QREADY, OP_HOST, OP_BACKEND, OP_AVAIL, OP_OTHER = 8, 9, 10, 11, 12, 13
+INDIRECT, EVENT_IDX = 1, 2
+
+
+def init(kind, queues, choice=0, device_bits=None):
+    """The device, the feature choice (with the device's feature bits to
+    accept) and one size byte (log2) per queue."""
+    if device_bits is not None:
+        return bytes([kind, choice | 4]) + u32(device_bits) + bytes(queues)
+    return bytes([kind, choice]) + bytes(queues)
+
+
+def desc(offset, length, write=False):
+    """A descriptor in the data area with a 16-bit length."""
+    return bytes([(1 if write else 0) | 0x40]) + u16(offset) + u16(length)
+
+
+def chain(queue, descs, payload=b'', indirect=False):
+    return (bytes([OP_CHAIN, queue, len(descs) - 1, 1 if indirect else 0]) + b''.join(descs) +
+            u16(len(payload)) + payload)
+
+
+def kick(queue):
+    return bytes([OP_KICK, queue])
+
+
+SLOT = [0]
+
+
+def request(queue, out, in_lens, indirect=False):
+    """A request in the next 8 KiB of the data area: `out` in one readable
+    buffer, then writable buffers."""
+    base = SLOT[0] % 8 * 0x2000
+    SLOT[0] += 1
+    descs = [desc(base, len(out))] if out else []
+    at = base + 0x1000
+    for n in in_lens:
+        descs.append(desc(at, n, True))
+        at += (n + 0xff) & ~0xff
+    return chain(queue, descs, out, indirect)
+
+
+def blk_header(kind, sector):
+    return u32(kind) + u32(0) + u64(sector)
+
+
+def virtio_seeds():
+    t = 'fuzz-virtio'
+    # The disk: write two sectors, read them back, flush, its ID; discard
+    # and write zeroes; the read-only disk refusing a write.
+    data = bytes(range(256)) * 4
+    write(t, 'blk-write-read', init(BLK, [4], INDIRECT | EVENT_IDX) +
+          request(0, blk_header(1, 2) + data, [1]) + kick(0) +
+          request(0, blk_header(0, 2), [1024, 1]) + kick(0) +
+          request(0, blk_header(4, 0), [1], indirect=True) +
+          request(0, blk_header(8, 0), [20, 1]) + kick(0))
+    segment = u64(4) + u32(8) + u32(0)
+    write(t, 'blk-discard-zeroes', init(BLK, [4], device_bits=0xffffff) +
+          request(0, blk_header(11, 0) + segment, [1]) +
+          request(0, blk_header(13, 0) + u64(16) + u32(4) + u32(1), [1]) + kick(0) +
+          bytes([OP_CFG_READ, 0, 3]))
+    write(t, 'blk-ro', init(BLK_RO, [3]) + request(0, blk_header(1, 0) + bytes(512), [1]) +
+          request(0, blk_header(0, 127), [512, 1]) + kick(0))
+    # The network card: a frame out, a buffer for one in, a frame in.
+    frame = bytes([0xff] * 6 + [2, 0, 0, 0, 0, 1, 8, 0]) + bytes(46)
+    write(t, 'net-tx-rx', init(NET, [4, 4], EVENT_IDX) + request(1, bytes(12) + frame, []) +
+          kick(1) + request(0, b'', [1526]) + kick(0) + bytes([OP_HOST]) + u16(len(frame)) +
+          frame + bytes([OP_BACKEND, 1]) + request(1, bytes(12) + frame, []) + kick(1) +
+          bytes([OP_BACKEND, 0]))
+    # The console: output, an emergency write, input.
+    write(t, 'console', init(CONSOLE, [3, 3]) + request(1, b'hello, world\n', []) + kick(1) +
+          bytes([OP_CFG_WRITE, 8, 0]) + u64(ord('!')) + request(0, b'', [64]) + kick(0) +
+          bytes([OP_HOST, 5]) + b'input')
+    write(t, 'rng', init(RNG, [3]) + request(0, b'', [64]) + request(0, b'', [8, 8]) + kick(0) +
+          bytes([OP_BACKEND, 1]) + request(0, b'', [100]) + kick(0))
+    # The keyboard: its name, an LED from the guest, a key in two buffers.
+    event = u16(17) + u16(1) + u32(1)
+    write(t, 'keyboard', init(KEYBOARD, [3, 3]) + bytes([OP_CFG_WRITE, 0, 0]) + u64(1) +
+          bytes([OP_CFG_READ, 8, 3]) + request(1, event, []) + kick(1) + request(0, b'', [8]) +
+          request(0, b'', [8]) + kick(0) + bytes([OP_HOST, 4]) + u16(30))
+    write(t, 'tablet', init(TABLET, [3, 3]) + request(0, b'', [8]) + request(0, b'', [8]) +
+          request(0, b'', [8]) + kick(0) + bytes([OP_HOST, 1]) + u16(100) + u16(50) + u16(640) +
+          u16(480) + bytes([OP_HOST, 3]) + u32(120) + u32(0xffffffc4))
+    # The GPU: a resource, its backing, a transfer, on an output, flushed.
+    def gpu(kind, body):
+        return u32(kind) + u32(0) + u64(0) + u32(0) + u32(0) + body
+    write(t, 'gpu', init(GPU, [4, 4]) +
+          request(0, gpu(0x101, u32(1) + u32(2) + u32(16) + u32(16)), [24]) +
+          request(0, gpu(0x106, u32(1) + u32(1) + u64(0x80030000) + u32(1024) + u32(0)), [24]) +
+          request(0, gpu(0x105, u32(0) + u32(0) + u32(16) + u32(16) + u64(0) + u32(1) + u32(0)),
+                  [24]) +
+          request(0, gpu(0x103, u32(0) + u32(0) + u32(16) + u32(16) + u32(0) + u32(1)), [24]) +
+          request(0, gpu(0x104, u32(0) + u32(0) + u32(8) + u32(8) + u32(1) + u32(0)), [24]) +
+          kick(0) + request(1, gpu(0x301, u32(0) + u32(5) + u32(5) + bytes(20)), [24]) + kick(1) +
+          bytes([OP_HOST, 0]) + u16(800) + u16(600))
+
+
+def main():
+    virtio_seeds()
+
+
+if __name__ == '__main__':
+    main()
