@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Writes the hand-made seed inputs of the targets whose inputs are binary
-programs (fuzz-virtio) into tests/fuzz/corpus/<target>/.
+programs (fuzz-virtio, fuzz-virtio-gpu) into tests/fuzz/corpus/<target>/.
 The files are committed; run this again only when an input format changes.
 
     tests/fuzz/make-seeds.py
@@ -132,8 +132,78 @@ def virtio_seeds():
           bytes([OP_HOST, 0]) + u16(800) + u16(600))
 
 
+# ---- fuzz-virtio-gpu ---------------------------------------------------------
+
+(G_DISPLAY, G_CREATE, G_UNREF, G_SET_SCANOUT, G_FLUSH, G_TRANSFER, G_ATTACH, G_DETACH, G_EDID,
+ G_CAPSET_INFO, G_CAPSET, G_UPDATE_CURSOR, G_MOVE_CURSOR, G_3D, G_RAW, G_RAW2, G_HOST) = range(17)
+FENCE, OTHER_QUEUE, CUT, SPLIT, SEND = 1, 2, 4, 0x40, 0x80
+R_HDR, R_64, R_DISPLAY, R_EDID, R_NONE, R_8, R_23, R_4096 = (i << 3 for i in range(8))
+
+
+def cmd(op, flags, fields=b''):
+    return bytes([op, flags]) + fields
+
+
+def rect(x, y, w, h):
+    return bytes([x, y, w, h])  # each below 80
+
+
+def dim(n):
+    return bytes([n - 1]) if n <= 64 else bytes([0x80]) + u16(n - 1)
+
+
+def entry(offset_16, length):
+    """A backing entry at GD_BACKING + offset_16 * 16 of `length` bytes."""
+    return bytes([0x80]) + u16(offset_16) + u16(length >> 4)
+
+
+def gpu_seeds():
+    t = 'fuzz-virtio-gpu'
+    b8g8r8a8 = 0
+    write(t, 'scanout-cursor',
+          cmd(G_CREATE, 0, bytes([1, b8g8r8a8]) + dim(16) + dim(16)) +
+          cmd(G_ATTACH, 0, bytes([2, 0, 1]) + entry(0, 512) + entry(64, 512)) +
+          cmd(G_TRANSFER, 0, bytes([0]) + rect(0, 0, 16, 16) + u16(0) + bytes([1])) +
+          cmd(G_SET_SCANOUT, 0, rect(0, 0, 16, 16) + bytes([0, 1])) +
+          cmd(G_TRANSFER, 0, bytes([0]) + rect(4, 4, 8, 8) + u16(64 * 4 + 16) + bytes([1])) +
+          cmd(G_FLUSH, SEND, rect(0, 0, 8, 8) + bytes([1])) +
+          cmd(G_DISPLAY, R_DISPLAY) + cmd(G_EDID, R_EDID | SEND, bytes([0])) +
+          cmd(G_CREATE, 0, bytes([2, 4, 0x40, 0x40])) +
+          cmd(G_ATTACH, SEND, bytes([1, 1, 2]) + entry(0x1000, 16384)) +
+          cmd(G_UPDATE_CURSOR, 0, bytes([0, 10, 10, 2, 1, 1])) +
+          cmd(G_MOVE_CURSOR, SEND, bytes([0, 20, 30, 0, 0, 0])) +
+          cmd(G_UNREF, 0, bytes([1])) + cmd(G_DETACH, SEND, bytes([2])))
+    write(t, 'errors',
+          cmd(G_CREATE, 0, bytes([0, 0, 3, 3])) +             # id 0
+          cmd(G_CREATE, 0, bytes([1, 8, 3, 3])) +             # no format
+          cmd(G_CREATE, 0, bytes([1, 0, 0xc5, 3])) +          # too wide
+          cmd(G_CREATE, 0, bytes([1, 0, 3, 3])) +
+          cmd(G_CREATE, 0, bytes([1, 0, 3, 3])) +             # the id is taken
+          cmd(G_ATTACH, 0, bytes([1, 0xe0, 1]) + entry(0, 64)) +  # claims more entries
+          cmd(G_ATTACH, 0, bytes([1, 0, 1, 0x04, 0, 0, 0x40, 0])) +  # across the end of RAM
+          cmd(G_ATTACH, 0, bytes([1, 0, 1]) + entry(0, 16)) +   # too small
+          cmd(G_TRANSFER, 0, bytes([0]) + rect(0, 0, 4, 4) + u16(0) + bytes([1])) +  # no backing
+          cmd(G_SET_SCANOUT, 0, rect(2, 2, 2, 2) + bytes([0, 1])) +  # off the resource
+          cmd(G_SET_SCANOUT, 0, rect(0, 0, 1, 1) + bytes([2, 1])) +  # no such output
+          cmd(G_FLUSH, 0, rect(0, 0xc0, 1, 1) + bytes([1])) +        # y + height wraps
+          cmd(G_CAPSET_INFO, 0, bytes([0, 0])) + cmd(G_3D, 0, bytes([0]) + u32(1) + u32(0)) +
+          cmd(G_UPDATE_CURSOR, SEND, bytes([0, 0, 0, 1, 0, 0])) +  # not 64 x 64
+          cmd(G_RAW, SEND, bytes([4, 0x10, 0x05, 1, 2, 3, 4])))
+    write(t, 'fences-short',
+          cmd(G_DISPLAY, FENCE | R_64) + u64(0x1122334455667788) + bytes([7]) +
+          cmd(G_DISPLAY, R_23) + cmd(G_DISPLAY, R_8 | SPLIT, bytes([10])) +
+          cmd(G_CREATE, CUT | R_NONE, bytes([1, 0, 3, 3, 30])) +
+          cmd(G_EDID, FENCE | R_EDID | SEND, bytes([1]) + u64(42) + bytes([0])) +
+          cmd(G_MOVE_CURSOR, OTHER_QUEUE | SEND, bytes([0, 1, 1, 0, 0, 0])))
+    write(t, 'host',
+          cmd(G_HOST, 0) + u16(800) + u16(600) + bytes([G_HOST, 2]) + u32(1) +
+          cmd(G_DISPLAY, R_DISPLAY | SEND) + bytes([G_HOST, 4 | 3]) +
+          cmd(G_EDID, SEND, bytes([0])) + bytes([G_HOST, 1]))
+
+
 def main():
     virtio_seeds()
+    gpu_seeds()
 
 
 if __name__ == '__main__':
