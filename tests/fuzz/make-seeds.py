@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Writes the hand-made seed inputs of the targets whose inputs are binary
-programs (fuzz-virtio, fuzz-virtio-gpu) into tests/fuzz/corpus/<target>/.
+programs or byte streams (fuzz-virtio, fuzz-virtio-gpu, fuzz-gdb) into
+tests/fuzz/corpus/<target>/.
 The files are committed; run this again only when an input format changes.
 
     tests/fuzz/make-seeds.py
@@ -201,9 +202,59 @@ def gpu_seeds():
           cmd(G_EDID, SEND, bytes([0])) + bytes([G_HOST, 1]))
 
 
+# ---- fuzz-gdb ----------------------------------------------------------------
+
+
+def pkt(payload):
+    data = payload.encode('latin-1') if isinstance(payload, str) else payload
+    return b'$' + data + b'#%02x' % (sum(data) % 256)
+
+
+def gdb(ctx, piece, *packets):
+    return bytes([ctx, piece]) + b''.join(pkt(p) if isinstance(p, str) else p for p in packets)
+
+
+M_MODE, S_SV39, S_SV48_MPRV, U_SV57 = 2, 1 | 1 << 2, 2 | 2 << 2 | 1 << 4 | 1 << 5, 0 | 3 << 2
+
+
+def gdb_seeds():
+    t = 'fuzz-gdb'
+    write(t, 'queries', gdb(M_MODE, 0, 'qSupported:multiprocess+;swbreak+;hwbreak+', '?',
+                            'qfThreadInfo', 'qsThreadInfo', 'qC', 'qAttached', 'Hg1', 'Hc-1',
+                            'T1', 'qThreadExtraInfo,1', 'vCont?', 'qNoSuchThing', ''))
+    write(t, 'registers', gdb(M_MODE, 7, 'g', 'p20', 'Pa=2a00000000000000', 'pa', 'p42',
+                              'P43=01000000', 'P44=0000000000000000', 'p45',
+                              'p%x' % (70 + 0x300), 'p%x' % (70 + 0xf14), 'p1000', 'P45=ff',
+                              'G' + '11' * 8 * 33, 'g'))
+    write(t, 'memory', gdb(M_MODE, 0, 'M80000100,4:11223344', 'm80000100,4',
+                           pkt(b'X80000110,4:}\x03}\x04}]A'), 'm80000110,4', 'm1000,10',
+                           'M1000,4:00000000', 'm10000000,4', 'm0,4', 'm8000fff0,20',
+                           'm80000000,2000', 'Mffffffffffffffff,2:0000'))
+    # S mode with Sv39: a second mapping made with M, read through it.
+    write(t, 'page-tables', gdb(S_SV39, 0, 'm80000000,4', 'M80001000,8:cf00002000000000',
+                                'm0,4', 'M80001008,8:0100000000000000', 'm40000000,4'))
+    write(t, 'page-tables-mprv', gdb(S_SV48_MPRV, 5, 'm80000000,8', 'M80002010,8:0000000000000000',
+                                     'm80000000,8'))
+    write(t, 'page-tables-sv57', gdb(U_SV57, 0, 'm80000000,4', 'm100000000000000,4'))
+    write(t, 'points-run', gdb(M_MODE, 3, 'Z0,80000000,2', 'Z1,80000004,4', 'Z2,80000100,8',
+                               'Z3,80000200,4', 'Z4,80000300,1', 'Z9,0,0', 'z2,80000100,8',
+                               'c', b'\x03', 's', b'\x03', 'vCont;s:1;c', b'\x03', 'vCont;c',
+                               b'\x03', 'c80000010', b'\x03', 'z0,80000000,2', 'D'))
+    write(t, 'xfer-monitor', gdb(M_MODE, 0, 'qXfer:features:read:target.xml:0,400',
+                                 'qXfer:features:read:target.xml:fff0,ffff',
+                                 'qXfer:features:read:target.xml:ffffffffffffffff,10',
+                                 'qXfer:features:read:no.xml:0,10',
+                                 'qRcmd,' + b'info registers'.hex(), 'qRcmd,' + b'help'.hex(),
+                                 'qRcmd,' + b'reset'.hex(), 'qRcmd,' + b'what'.hex(), 'k'))
+    write(t, 'framing', bytes([M_MODE, 2]) + b'+++noise$?#00' + pkt('?') + b'-' +
+          pkt('M80000000,10000:' + '00' * 0x1000) + b'$' + b'0' * 0x4100 + b'#00' +
+          pkt('qAttached') + b'$m80000000,4#z' + b'\x03' + pkt('qC'))
+
+
 def main():
     virtio_seeds()
     gpu_seeds()
+    gdb_seeds()
 
 
 if __name__ == '__main__':
