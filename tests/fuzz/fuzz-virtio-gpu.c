@@ -98,7 +98,7 @@ static struct {
     uint16_t seen[2];
 } G;
 
-static void fail(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+static void fail(const char *fmt, ...) G_GNUC_PRINTF(1, 2) G_GNUC_NORETURN;
 
 static void fail(const char *fmt, ...)
 {

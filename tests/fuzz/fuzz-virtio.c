@@ -178,7 +178,7 @@ static struct {
 
 G_STATIC_ASSERT(RAM_PAGES <= 64);
 
-static void fail(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+static void fail(const char *fmt, ...) G_GNUC_PRINTF(1, 2) G_GNUC_NORETURN;
 
 static void fail(const char *fmt, ...)
 {
