@@ -674,8 +674,10 @@ static bool handle_packet(VireoGdbStub *s, const char *p, size_t len)
     case 'Z':
     case 'z': handle_point(s, p, p[0] == 'Z'); return true;
     case 'H': {
-        int cpu = parse_thread(s, p + 2);
-        if ((p[1] != 'g' && p[1] != 'c') || cpu == -2) {
+        /* The thread id starts after the operation, which a packet "H"
+         * does not have. */
+        int cpu = p[1] == 'g' || p[1] == 'c' ? parse_thread(s, p + 2) : -2;
+        if (cpu == -2) {
             reply(s, "E22");
         } else {
             if (cpu >= 0) {

@@ -91,6 +91,7 @@ static void test_queries(Fixture *f, gconstpointer data)
     expect(f, "T2", "E22");
     expect(f, "Hg1", "OK");
     expect(f, "Hx1", "E22");
+    expect(f, "H", "E22");
     expect(f, "vCont?", "vCont;c;C;s;S");
     expect(f, "qNoSuchQuery", "");
     g_assert_true(g_str_has_prefix(ask(f, "qXfer:features:read:target.xml:0,40"), "+$m<?xml"));
