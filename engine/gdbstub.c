@@ -873,6 +873,13 @@ static bool process(VireoGdbStub *s)
             reply(s, "");
             continue;
         }
+        if (s->running && pkt->str[0] != 'D' && pkt->str[0] != 'k') {
+            /* All-stop mode: while the machine runs, a debugger interrupts
+             * it or leaves. Registers, memory, breakpoints and stepping
+             * change only while every vCPU is stopped. */
+            reply(s, "E16");
+            continue;
+        }
         if (!handle_packet(s, pkt->str, pkt->len)) {
             return false;
         }
@@ -934,6 +941,9 @@ static void serve(VireoGdbStub *s)
 /* After a debugger left: the guest runs on without breakpoints. */
 static void detach(VireoGdbStub *s)
 {
+    /* The points change while every vCPU is stopped, also when the
+     * debugger left a running machine. */
+    vireo_machine_pause(s->machine);
     clear_points(s);
     if (vireo_machine_state(s->machine) == VIREO_MACHINE_PAUSED) {
         for (unsigned i = 0; i < s->n_cpus; i++) {

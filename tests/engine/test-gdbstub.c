@@ -153,6 +153,28 @@ static void test_registers_memory(Fixture *f, gconstpointer data)
     expect(f, "m8000fffe,4", "0000"); /* up to the end of RAM */
 }
 
+/* While the machine runs (as far as the debugger knows), packets other
+ * than an interrupt, D and k are refused: nothing changes under running
+ * vCPUs. */
+static void test_running(Fixture *f, gconstpointer data)
+{
+    g_autofree char *stop = framed("T02thread:01;");
+
+    g_assert_cmpstr(ask(f, "c"), ==, "+");
+    expect(f, "g", "E16");
+    expect(f, "Pa=2a00000000000000", "E16");
+    expect(f, "M80000000,1:ff", "E16");
+    expect(f, "Z0,80000000,2", "E16");
+    expect(f, "c", "E16");
+    expect(f, "vCont;s:1", "E16");
+    g_assert_cmpuint(vireo_rv_cpu_get_reg(f->hart, 10), ==, 0);
+    g_assert_cmpstr(send_raw(f, "\x03", 1), ==, stop);
+    expect(f, "pa", "0000000000000000");
+    g_assert_cmpstr(ask(f, "vCont;c"), ==, "+");
+    expect(f, "D", "OK");
+    g_assert_false(f->alive);
+}
+
 static void test_end(Fixture *f, gconstpointer data)
 {
     expect(f, "Z0,80000100,2", "OK");
@@ -170,6 +192,7 @@ int main(int argc, char *argv[])
     STUB_TEST("queries", test_queries);
     STUB_TEST("framing", test_framing);
     STUB_TEST("registers-memory", test_registers_memory);
+    STUB_TEST("running", test_running);
     STUB_TEST("end", test_end);
     return g_test_run();
 }
