@@ -21,8 +21,9 @@
  * Input: byte 0 is the hart's context (bits 0-1: U, S or M mode; bits 2-3:
  * Bare, Sv39, Sv48 or Sv57 with the root table at RAM + 0x1000 and RAM
  * mapped at its own address; bit 4 MPRV; bits 5-6 MPP); byte 1 the size
- * of the pieces the rest is handed over in (0: all at once); the rest goes
- * to the stub.
+ * of the pieces the rest is handed over in (bits 0-6, 0: all at once) and,
+ * in bit 7, whether a packet longer than the stub takes goes first (so
+ * that inputs stay small); the rest goes to the stub.
  */
 #include "config.h"
 
@@ -45,6 +46,7 @@
 #define MMIO_BASE 0x10000000ull
 #define MMIO_SIZE 0x1000ull
 #define ROOT_PAGE (RAM_BASE + 0x1000)
+#define OVERSIZED 0x4100 /* bytes of a packet past the announced PacketSize */
 
 static VireoMachine *machine;
 static VireoRvCpu *hart;
@@ -227,11 +229,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     priv = rv->priv;
     mstatus = rv->mstatus;
     satp = rv->satp;
-    piece = data[1] == 0 ? size : data[1];
+    piece = (data[1] & 0x7f) == 0 ? size : (data[1] & 0x7f);
+    stub = vireo_gdb_stub_new_session(machine, vireo_rv_gdb_arch());
+    if (data[1] & 0x80) {
+        g_autofree char *big = g_strnfill(OVERSIZED, 'A');
+        big[0] = '$';
+        vireo_gdb_stub_session_input(stub, big, OVERSIZED, out);
+        vireo_gdb_stub_session_input(stub, "#00", 3, out);
+    }
     data += 2;
     size -= 2;
-
-    stub = vireo_gdb_stub_new_session(machine, vireo_rv_gdb_arch());
     for (size_t done = 0; done < size;) {
         size_t n = MIN(piece, size - done);
         if (!vireo_gdb_stub_session_input(stub, data + done, n, out)) {

@@ -246,9 +246,10 @@ def gdb_seeds():
                                  'qXfer:features:read:no.xml:0,10',
                                  'qRcmd,' + b'info registers'.hex(), 'qRcmd,' + b'help'.hex(),
                                  'qRcmd,' + b'reset'.hex(), 'qRcmd,' + b'what'.hex(), 'k'))
-    write(t, 'framing', bytes([M_MODE, 2]) + b'+++noise$?#00' + pkt('?') + b'-' +
-          pkt('M80000000,10000:' + '00' * 0x1000) + b'$' + b'0' * 0x4100 + b'#00' +
-          pkt('qAttached') + b'$m80000000,4#z' + b'\x03' + pkt('qC'))
+    # After a packet too long for the stub (bit 7 of byte 1).
+    write(t, 'framing', bytes([M_MODE, 0x80 | 2]) + b'+++noise$?#00' + pkt('?') + b'-' +
+          pkt('M80000000,10000:' + '00' * 0x100) + pkt('qAttached') + b'$m80000000,4#z' +
+          b'\x03' + pkt('qC'))
 
 
 def main():
