@@ -986,7 +986,7 @@ static Desc parse_desc(unsigned i, unsigned n, bool indirect, uint16_t written)
     case 3: d.addr = T_RAM_BASE + DATA_OFF + ((uint32_t)a * (addr_class + 1)) % DATA_SIZE; break;
     case 4: d.addr = T_RAM_BASE + T_RAM_SIZE - a; break; /* at the end of RAM */
     case 5: d.addr = T_RAM_BASE - 1 - a; break;
-    case 6: d.addr = (uint64_t)a << 32 | 0x80000000u; break;
+    case 6: d.addr = ((uint64_t)a + 1) << 32 | T_RAM_BASE; break; /* above RAM */
     default: d.addr = UINT64_MAX - a; break;
     }
     if (b & 1) {
