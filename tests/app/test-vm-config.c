@@ -383,6 +383,7 @@ static void test_text(void)
         g_autoptr(GError) error = NULL;
         g_autoptr(VireoVmConfig) c = vireo_vm_config_load_from_data(good[i], -1, NULL, &error);
         g_assert_no_error(error);
+        g_assert_nonnull(c);
     }
 
     /* Random bytes: a reason, with the line, and never a crash. */

@@ -124,7 +124,6 @@ static void test_name(void)
 static void test_create(void)
 {
     g_autofree char *image = raw_image("disk.img");
-    g_autofree char *relative = NULL;
     g_autofree char *cwd = g_get_current_dir();
     g_autoptr(VireoVmLibrary) library = vireo_vm_library_new(NULL);
     g_autoptr(GError) error = NULL;

@@ -836,6 +836,7 @@ static void test_plan_too_large(TmpDir *t, gconstpointer data)
         g_autoptr(GError) error = NULL;
         g_autoptr(VireoVirtBoot) boot = vireo_virt_boot_new(&c, &error);
         g_assert_no_error(error);
+        g_assert_nonnull(boot);
     }
 }
 

@@ -127,7 +127,6 @@ static inline void ui_screenshot(const char *name)
 {
     const char *dir = g_getenv("VIREO_SCREENSHOT_DIR");
     g_autofree char *file = NULL;
-    g_autofree char *out = NULL;
     char *argv[] = { (char *)"import", (char *)"-window", (char *)"root", NULL, NULL };
 
     if (dir == NULL) {
