@@ -9,8 +9,10 @@
  * stream like the seeds, which are states of that machine.
  *
  * Invariants: a refused stream leaves the machine's saved state exactly as
- * it was; an accepted one is saved again without trouble. After an accepted
- * one, the machine goes back to its first state.
+ * it was, except for RAM frames that pass their checksums and framing but
+ * do not decompress, which stop the machine with a fault (docs/SNAPSHOTS.md);
+ * an accepted one is saved again without trouble. After an accepted one, or
+ * such a fault, the machine goes back to its first state.
  */
 #include "devices/virt.h"
 #include "engine/error.h"
@@ -158,6 +160,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ok = vireo_machine_load_state(machine, stream, size, &error);
     if (!ok && (error == NULL || error->message == NULL || error->message[0] == '\0')) {
         abort(); /* a refusal says why */
+    }
+    if (!ok && strstr(error->message, "RAM was loaded only in part") != NULL) {
+        /* A frame whose checksum passes but whose blocks do not decompress
+         * (made so on purpose: the target fixes checksums up) is found only
+         * while RAM is written; the machine then stops with a fault
+         * (docs/SNAPSHOTS.md). The first state must still load. */
+        g_autoptr(GError) back = NULL;
+        if (!vireo_machine_load_state(machine, baseline->data, baseline->len, &back)) {
+            fprintf(stderr, "the first state does not load again: %s\n", back->message);
+            abort();
+        }
+        return 0;
     }
     after = save();
     if (!ok) {
