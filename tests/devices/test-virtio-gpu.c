@@ -888,7 +888,7 @@ static void test_snapshot_round_trip(Fixture *f, gconstpointer data)
     snap_resume(&t.d.h);
     g_assert_true(drv_wait_used(&t.d.h, &t.d.q[0], (uint16_t)(used + 1)));
     g_assert_cmphex(get32le(gd_resp(&t.d, slot)), ==, VIREO_VIRTIO_GPU_RESP_OK_NODATA);
-    g_assert_true(irq_probe_level(&t.d.h.irq));
+    g_assert_true(irq_probe_wait(&t.d.h.irq, true, 2000));
     /* The loaded resources are there, with their backing. */
     g_assert_cmphex(gd_create_2d(&t.d, 7, VIREO_VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, 8, 8), ==,
                     VIREO_VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID);
