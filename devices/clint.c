@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "devices/clint.h"
+#include "engine/snap.h"
 
 /* The farthest a timer is armed ahead of mtime, in ticks (about 228 years at
  * 10 MHz). A compare value beyond it is re-checked when that timer fires. */
@@ -20,11 +21,14 @@ struct VireoClint {
     VireoClock *clock;
     unsigned n_harts;
     ClintHart *harts;
+    bool paused; /* timers that fire are left for resume() */
 };
 
-static void set_mtip_locked(ClintHart *h, bool level)
+/* Drives MTIP when its level changes, or always (`force`: after a load,
+ * when the hart's line may hold another machine state's level). */
+static void set_mtip_locked(ClintHart *h, bool level, bool force)
 {
-    if (h->mtip != level) {
+    if (h->mtip != level || force) {
         h->mtip = level;
         vireo_irq_set(&h->mtip_irq, level);
     }
@@ -32,17 +36,17 @@ static void set_mtip_locked(ClintHart *h, bool level)
 
 /* Compares the hart's mtimecmp with mtime: MTIP goes high at once when the
  * deadline has passed; otherwise MTIP goes low and a timer is armed. */
-static void update_timer_locked(ClintHart *h)
+static void update_timer_locked(ClintHart *h, bool force)
 {
     VireoClock *clock = h->clint->clock;
     uint64_t now = vireo_clock_now(clock);
 
     if (h->mtimecmp <= now) {
         vireo_timer_cancel(h->timer);
-        set_mtip_locked(h, true);
+        set_mtip_locked(h, true, force);
         return;
     }
-    set_mtip_locked(h, false);
+    set_mtip_locked(h, false, force);
     if (h->mtimecmp - now > MAX_TIMER_AHEAD) {
         vireo_timer_arm(h->timer, now + MAX_TIMER_AHEAD);
     } else {
@@ -51,14 +55,19 @@ static void update_timer_locked(ClintHart *h)
 }
 
 /* On the clock's thread; mtimecmp may have changed since the timer was
- * armed, so the comparison is made again. */
+ * armed, so the comparison is made again. While the machine is paused the
+ * clock stands still and no timer falls due, but one may have fallen due
+ * just before the pause and fire after it: it changes nothing then, and
+ * resume() compares every hart again. */
 static void timer_fired(void *opaque)
 {
     ClintHart *h = opaque;
     VireoClint *c = h->clint;
 
     g_mutex_lock(&c->lock);
-    update_timer_locked(h);
+    if (!c->paused) {
+        update_timer_locked(h, false);
+    }
     g_mutex_unlock(&c->lock);
 }
 
@@ -151,7 +160,7 @@ static bool clint_write(void *opaque, uint64_t offset, unsigned size, uint64_t v
         uint64_t now = vireo_clock_now(c->clock);
         vireo_clock_set(c->clock, write_part(now, offset - VIREO_CLINT_MTIME, size, value));
         for (unsigned i = 0; i < c->n_harts; i++) {
-            update_timer_locked(&c->harts[i]);
+            update_timer_locked(&c->harts[i], false);
         }
         g_mutex_unlock(&c->lock);
         return true;
@@ -161,7 +170,7 @@ static bool clint_write(void *opaque, uint64_t offset, unsigned size, uint64_t v
         ClintHart *h = &c->harts[hart];
         g_mutex_lock(&c->lock);
         h->mtimecmp = write_part(h->mtimecmp, (offset - VIREO_CLINT_MTIMECMP) % 8, size, value);
-        update_timer_locked(h);
+        update_timer_locked(h, false);
         g_mutex_unlock(&c->lock);
     }
     return true;
@@ -182,7 +191,93 @@ static void clint_reset(void *opaque)
         }
         h->mtimecmp = G_MAXUINT64;
         vireo_timer_cancel(h->timer);
-        set_mtip_locked(h, false);
+        set_mtip_locked(h, false, false);
+    }
+    g_mutex_unlock(&c->lock);
+}
+
+/*
+ * Machine state (docs/SNAPSHOTS.md, "clint"): the layout version, the hart
+ * count, then each hart's mtimecmp and msip. mtime is the machine's clock,
+ * saved with it; MTIP follows from mtime and mtimecmp.
+ */
+
+#define CLINT_STATE_VERSION 1
+
+static bool clint_save(void *opaque, VireoSnapWriter *w, GError **error)
+{
+    VireoClint *c = opaque;
+
+    g_mutex_lock(&c->lock);
+    vireo_snap_put_u32(w, CLINT_STATE_VERSION);
+    vireo_snap_put_u32(w, c->n_harts);
+    for (unsigned i = 0; i < c->n_harts; i++) {
+        vireo_snap_put_u64(w, c->harts[i].mtimecmp);
+        vireo_snap_put_bool(w, c->harts[i].msip);
+    }
+    g_mutex_unlock(&c->lock);
+    return true;
+}
+
+static bool clint_load(void *opaque, VireoSnapReader *r, GError **error)
+{
+    VireoClint *c = opaque;
+    uint32_t version = vireo_snap_get_u32(r);
+    uint32_t n_harts = vireo_snap_get_u32(r);
+    g_autofree uint64_t *mtimecmp = NULL;
+    g_autofree bool *msip = NULL;
+
+    if (vireo_snap_reader_version(r) != 1 || version != CLINT_STATE_VERSION) {
+        vireo_snap_fail(r, "layout version %u/%u is not 1/%u", vireo_snap_reader_version(r),
+                        version, CLINT_STATE_VERSION);
+    } else if (n_harts != c->n_harts) {
+        vireo_snap_fail(r, "it holds %u harts; this CLINT serves %u", n_harts, c->n_harts);
+    }
+    if (vireo_snap_failed(r)) {
+        return vireo_snap_reader_finish(r, error);
+    }
+    mtimecmp = g_new(uint64_t, c->n_harts);
+    msip = g_new(bool, c->n_harts);
+    for (unsigned i = 0; i < c->n_harts; i++) {
+        mtimecmp[i] = vireo_snap_get_u64(r);
+        msip[i] = vireo_snap_get_bool(r);
+    }
+    if (!vireo_snap_reader_finish(r, error)) {
+        return false;
+    }
+
+    /* The clock holds its loaded time: MTIP is what mtimecmp makes of it,
+     * and a deadline still ahead is armed for the tick it names. */
+    g_mutex_lock(&c->lock);
+    for (unsigned i = 0; i < c->n_harts; i++) {
+        ClintHart *h = &c->harts[i];
+        h->mtimecmp = mtimecmp[i];
+        h->msip = msip[i];
+        vireo_irq_set(&h->msip_irq, h->msip);
+        update_timer_locked(h, true);
+    }
+    g_mutex_unlock(&c->lock);
+    return true;
+}
+
+static void clint_pause(void *opaque)
+{
+    VireoClint *c = opaque;
+
+    g_mutex_lock(&c->lock);
+    c->paused = true;
+    g_mutex_unlock(&c->lock);
+}
+
+/* A timer that fell due across the pause (or a load) takes effect now. */
+static void clint_resume(void *opaque)
+{
+    VireoClint *c = opaque;
+
+    g_mutex_lock(&c->lock);
+    c->paused = false;
+    for (unsigned i = 0; i < c->n_harts; i++) {
+        update_timer_locked(&c->harts[i], false);
     }
     g_mutex_unlock(&c->lock);
 }
@@ -192,6 +287,10 @@ static const VireoDeviceOps clint_ops = {
     .read = clint_read,
     .write = clint_write,
     .reset = clint_reset,
+    .save = clint_save,
+    .load = clint_load,
+    .pause = clint_pause,
+    .resume = clint_resume,
 };
 
 const VireoDeviceOps *vireo_clint_ops(void)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "devices/goldfish-rtc.h"
+#include "engine/snap.h"
 
 #include <time.h>
 
@@ -20,6 +21,7 @@ struct VireoGoldfishRtc {
     bool irq_enabled;
     bool irq_pending; /* the alarm went off and was not cleared */
     bool irq_level;
+    bool paused; /* the alarm is left for resume() */
 };
 
 static gint64 host_ns(void)
@@ -35,47 +37,73 @@ static uint64_t guest_ns_locked(VireoGoldfishRtc *r)
     return (uint64_t)host_ns() + (uint64_t)r->offset_ns;
 }
 
-static void update_irq_locked(VireoGoldfishRtc *r)
+/* Drives the line when its level changes, or always (`force`: after a
+ * load, when the line may hold another machine state's level). */
+static void drive_irq_locked(VireoGoldfishRtc *r, bool force)
 {
     bool level = r->irq_pending && r->irq_enabled;
 
-    if (level != r->irq_level) {
+    if (level != r->irq_level || force) {
         r->irq_level = level;
         vireo_irq_set(&r->irq, level);
     }
 }
 
-/* Fires the alarm when its time has come; otherwise arms the timer for it,
- * converting the wait from nanoseconds into clock ticks. */
-static void check_alarm_locked(VireoGoldfishRtc *r)
+static void update_irq_locked(VireoGoldfishRtc *r)
+{
+    drive_irq_locked(r, false);
+}
+
+/* Nanoseconds of guest time until the alarm; 0 or less when it is due. */
+static gint64 alarm_wait_locked(VireoGoldfishRtc *r)
 {
     uint64_t alarm = ((uint64_t)r->alarm_high << 32) | r->alarm_low;
-    uint64_t now = guest_ns_locked(r);
+
+    return (gint64)(alarm - guest_ns_locked(r));
+}
+
+/* Arms the timer for a wait of `wait_ns` (at once for none), converted
+ * into clock ticks. */
+static void arm_timer_locked(VireoGoldfishRtc *r, gint64 wait_ns)
+{
     uint64_t freq = vireo_clock_frequency(r->clock);
+    uint64_t ticks;
+
+    wait_ns = CLAMP(wait_ns, 0, MAX_ALARM_AHEAD_NS);
+    ticks = (uint64_t)(((unsigned __int128)wait_ns * freq + 999999999u) / 1000000000u);
+    vireo_timer_arm(r->timer, vireo_clock_now(r->clock) + ticks);
+}
+
+/* Fires the alarm when its time has come; otherwise arms the timer for it. */
+static void check_alarm_locked(VireoGoldfishRtc *r)
+{
     gint64 wait_ns;
 
     if (!r->alarm_armed) {
         vireo_timer_cancel(r->timer);
         return;
     }
-    if ((gint64)(alarm - now) <= 0) {
+    wait_ns = alarm_wait_locked(r);
+    if (wait_ns <= 0) {
         r->alarm_armed = false;
         r->irq_pending = true;
         vireo_timer_cancel(r->timer);
         update_irq_locked(r);
         return;
     }
-    wait_ns = MIN((gint64)(alarm - now), MAX_ALARM_AHEAD_NS);
-    uint64_t ticks = (uint64_t)(((unsigned __int128)wait_ns * freq + 999999999u) / 1000000000u);
-    vireo_timer_arm(r->timer, vireo_clock_now(r->clock) + ticks);
+    arm_timer_locked(r, wait_ns);
 }
 
+/* A timer that fell due just before a pause and fires after it changes
+ * nothing: resume() looks at the alarm again. */
 static void alarm_timer_fired(void *opaque)
 {
     VireoGoldfishRtc *r = opaque;
 
     g_mutex_lock(&r->lock);
-    check_alarm_locked(r);
+    if (!r->paused) {
+        check_alarm_locked(r);
+    }
     g_mutex_unlock(&r->lock);
 }
 
@@ -166,11 +194,112 @@ static void rtc_reset(void *opaque)
     g_mutex_unlock(&r->lock);
 }
 
+/*
+ * Machine state (docs/SNAPSHOTS.md, "goldfish-rtc"): the layout version,
+ * the guest's offset from the host's wall clock, the latched and staged
+ * halves, the alarm and the interrupt's state.
+ *
+ * The time keeps following the host's wall clock across a pause, a save
+ * and a restore, as QEMU's does by default: a guest restored a day later
+ * reads a time a day later, plus whatever offset it had set. Only the
+ * offset is saved. An armed alarm whose time has passed by the restore
+ * goes off once the machine runs again.
+ */
+
+#define RTC_STATE_VERSION 1
+
+static bool rtc_save(void *opaque, VireoSnapWriter *w, GError **error)
+{
+    VireoGoldfishRtc *r = opaque;
+
+    g_mutex_lock(&r->lock);
+    vireo_snap_put_u32(w, RTC_STATE_VERSION);
+    vireo_snap_put_u64(w, (uint64_t)r->offset_ns);
+    vireo_snap_put_u32(w, r->time_high);
+    vireo_snap_put_u32(w, r->set_high);
+    vireo_snap_put_u32(w, r->alarm_low);
+    vireo_snap_put_u32(w, r->alarm_high);
+    vireo_snap_put_bool(w, r->alarm_armed);
+    vireo_snap_put_bool(w, r->irq_enabled);
+    vireo_snap_put_bool(w, r->irq_pending);
+    g_mutex_unlock(&r->lock);
+    return true;
+}
+
+static bool rtc_load(void *opaque, VireoSnapReader *sr, GError **error)
+{
+    VireoGoldfishRtc *r = opaque;
+    uint32_t version = vireo_snap_get_u32(sr);
+    uint64_t offset_ns = vireo_snap_get_u64(sr);
+    uint32_t time_high = vireo_snap_get_u32(sr);
+    uint32_t set_high = vireo_snap_get_u32(sr);
+    uint32_t alarm_low = vireo_snap_get_u32(sr);
+    uint32_t alarm_high = vireo_snap_get_u32(sr);
+    bool alarm_armed = vireo_snap_get_bool(sr);
+    bool irq_enabled = vireo_snap_get_bool(sr);
+    bool irq_pending = vireo_snap_get_bool(sr);
+
+    if (vireo_snap_reader_version(sr) != 1 || version != RTC_STATE_VERSION) {
+        vireo_snap_fail(sr, "layout version %u/%u is not 1/%u", vireo_snap_reader_version(sr),
+                        version, RTC_STATE_VERSION);
+    }
+    /* Every offset is a time the guest could have set, and every alarm one
+     * it could have asked for. */
+    if (!vireo_snap_reader_finish(sr, error)) {
+        return false;
+    }
+
+    g_mutex_lock(&r->lock);
+    r->offset_ns = (gint64)offset_ns;
+    r->time_high = time_high;
+    r->set_high = set_high;
+    r->alarm_low = alarm_low;
+    r->alarm_high = alarm_high;
+    r->alarm_armed = alarm_armed;
+    r->irq_enabled = irq_enabled;
+    r->irq_pending = irq_pending;
+    drive_irq_locked(r, true);
+    /* The alarm goes off when the machine runs: the timer waits for the
+     * clock, and resume() looks at the alarm again. */
+    if (alarm_armed) {
+        arm_timer_locked(r, alarm_wait_locked(r));
+    } else {
+        vireo_timer_cancel(r->timer);
+    }
+    g_mutex_unlock(&r->lock);
+    return true;
+}
+
+static void rtc_pause(void *opaque)
+{
+    VireoGoldfishRtc *r = opaque;
+
+    g_mutex_lock(&r->lock);
+    r->paused = true;
+    g_mutex_unlock(&r->lock);
+}
+
+/* The host's time went on while the machine stood still: an alarm that
+ * came due meanwhile goes off now, and one still ahead is timed afresh. */
+static void rtc_resume(void *opaque)
+{
+    VireoGoldfishRtc *r = opaque;
+
+    g_mutex_lock(&r->lock);
+    r->paused = false;
+    check_alarm_locked(r);
+    g_mutex_unlock(&r->lock);
+}
+
 static const VireoDeviceOps goldfish_rtc_ops = {
     .name = "goldfish-rtc",
     .read = rtc_read,
     .write = rtc_write,
     .reset = rtc_reset,
+    .save = rtc_save,
+    .load = rtc_load,
+    .pause = rtc_pause,
+    .resume = rtc_resume,
 };
 
 const VireoDeviceOps *vireo_goldfish_rtc_ops(void)

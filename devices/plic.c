@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "devices/plic.h"
+#include "engine/snap.h"
 
 #include <string.h>
 
@@ -64,16 +65,24 @@ static unsigned best_source_locked(VireoPlic *p, const PlicContext *ctx)
     return best;
 }
 
-static void update_outputs_locked(VireoPlic *p)
+/* Drives every context's output whose level changed, or every one
+ * (`force`: after a load, when the harts' lines may hold another machine
+ * state's levels). */
+static void drive_outputs_locked(VireoPlic *p, bool force)
 {
     for (unsigned i = 0; i < p->n_contexts; i++) {
         PlicContext *ctx = &p->contexts[i];
         bool level = best_source_locked(p, ctx) != 0;
-        if (level != ctx->output) {
+        if (level != ctx->output || force) {
             ctx->output = level;
             vireo_irq_set(&ctx->irq, level);
         }
     }
+}
+
+static void update_outputs_locked(VireoPlic *p)
+{
+    drive_outputs_locked(p, false);
 }
 
 static bool valid_source(unsigned source)
@@ -242,11 +251,142 @@ static void plic_reset(void *opaque)
     g_mutex_unlock(&p->lock);
 }
 
+/*
+ * Machine state (docs/SNAPSHOTS.md, "plic"): the layout version, the hart
+ * count, the source count, every source's priority, the input levels, the
+ * pending and the claimed bits, then each context's enable bits and
+ * threshold. The outputs follow from these and are driven again on a load.
+ * The PLIC has no timer and no host input of its own, so it needs nothing
+ * to pause: its inputs come from devices that hold still while paused.
+ */
+
+#define PLIC_STATE_VERSION 1
+
+static void put_words(VireoSnapWriter *w, const guint32 *words)
+{
+    for (unsigned i = 0; i < N_WORDS; i++) {
+        vireo_snap_put_u32(w, words[i]);
+    }
+}
+
+static void get_words(VireoSnapReader *r, guint32 *words)
+{
+    for (unsigned i = 0; i < N_WORDS; i++) {
+        words[i] = vireo_snap_get_u32(r);
+    }
+}
+
+static bool plic_save(void *opaque, VireoSnapWriter *w, GError **error)
+{
+    VireoPlic *p = opaque;
+
+    g_mutex_lock(&p->lock);
+    vireo_snap_put_u32(w, PLIC_STATE_VERSION);
+    vireo_snap_put_u32(w, p->n_contexts / 2);
+    vireo_snap_put_u32(w, VIREO_PLIC_NUM_SOURCES);
+    for (unsigned i = 0; i < VIREO_PLIC_NUM_SOURCES; i++) {
+        vireo_snap_put_u32(w, p->priority[i]);
+    }
+    put_words(w, p->level);
+    put_words(w, p->pending);
+    put_words(w, p->claimed);
+    for (unsigned i = 0; i < p->n_contexts; i++) {
+        put_words(w, p->contexts[i].enable);
+        vireo_snap_put_u32(w, p->contexts[i].threshold);
+    }
+    g_mutex_unlock(&p->lock);
+    return true;
+}
+
+/* Bits of source numbers that do not exist: 0, and any past the last. */
+static bool has_bad_sources(const guint32 *words)
+{
+    if (words[0] & 1) {
+        return true;
+    }
+    return VIREO_PLIC_NUM_SOURCES % 32 != 0 &&
+           (words[N_WORDS - 1] >> (VIREO_PLIC_NUM_SOURCES % 32)) != 0;
+}
+
+static bool plic_load(void *opaque, VireoSnapReader *r, GError **error)
+{
+    VireoPlic *p = opaque;
+    uint32_t version = vireo_snap_get_u32(r);
+    uint32_t n_harts = vireo_snap_get_u32(r);
+    uint32_t n_sources = vireo_snap_get_u32(r);
+    guint32 priority[VIREO_PLIC_NUM_SOURCES];
+    guint32 level[N_WORDS], pending[N_WORDS], claimed[N_WORDS];
+    g_autofree guint32 *enable = NULL;
+    g_autofree guint32 *threshold = NULL;
+
+    if (vireo_snap_reader_version(r) != 1 || version != PLIC_STATE_VERSION) {
+        vireo_snap_fail(r, "layout version %u/%u is not 1/%u", vireo_snap_reader_version(r),
+                        version, PLIC_STATE_VERSION);
+    } else if (n_harts != p->n_contexts / 2) {
+        vireo_snap_fail(r, "it holds %u harts; this PLIC serves %u", n_harts, p->n_contexts / 2);
+    } else if (n_sources != VIREO_PLIC_NUM_SOURCES) {
+        vireo_snap_fail(r, "it holds %u sources; this PLIC has %u", n_sources,
+                        VIREO_PLIC_NUM_SOURCES);
+    }
+    if (vireo_snap_failed(r)) {
+        return vireo_snap_reader_finish(r, error);
+    }
+    for (unsigned i = 0; i < VIREO_PLIC_NUM_SOURCES; i++) {
+        priority[i] = vireo_snap_get_u32(r);
+        if (priority[i] > VIREO_PLIC_MAX_PRIORITY || (i == 0 && priority[i] != 0)) {
+            vireo_snap_fail(r, "source %u has the priority %u", i, priority[i]);
+        }
+    }
+    get_words(r, level);
+    get_words(r, pending);
+    get_words(r, claimed);
+    if (has_bad_sources(level) || has_bad_sources(pending) || has_bad_sources(claimed)) {
+        vireo_snap_fail(r, "it names sources that do not exist");
+    }
+    /* Sources are level-triggered: a source not claimed is pending exactly
+     * while its line is high, and a claimed one is not pending. */
+    for (unsigned i = 0; i < N_WORDS; i++) {
+        if (pending[i] != (level[i] & ~claimed[i])) {
+            vireo_snap_fail(r, "its pending bits do not follow its input levels");
+        }
+    }
+    enable = g_new(guint32, (gsize)p->n_contexts * N_WORDS);
+    threshold = g_new(guint32, p->n_contexts);
+    for (unsigned i = 0; i < p->n_contexts; i++) {
+        get_words(r, enable + (gsize)i * N_WORDS);
+        threshold[i] = vireo_snap_get_u32(r);
+        if (has_bad_sources(enable + (gsize)i * N_WORDS)) {
+            vireo_snap_fail(r, "context %u enables sources that do not exist", i);
+        }
+        if (threshold[i] > VIREO_PLIC_MAX_PRIORITY) {
+            vireo_snap_fail(r, "context %u has the threshold %u", i, threshold[i]);
+        }
+    }
+    if (!vireo_snap_reader_finish(r, error)) {
+        return false;
+    }
+
+    g_mutex_lock(&p->lock);
+    memcpy(p->priority, priority, sizeof p->priority);
+    memcpy(p->level, level, sizeof p->level);
+    memcpy(p->pending, pending, sizeof p->pending);
+    memcpy(p->claimed, claimed, sizeof p->claimed);
+    for (unsigned i = 0; i < p->n_contexts; i++) {
+        memcpy(p->contexts[i].enable, enable + (gsize)i * N_WORDS, sizeof p->contexts[i].enable);
+        p->contexts[i].threshold = threshold[i];
+    }
+    drive_outputs_locked(p, true);
+    g_mutex_unlock(&p->lock);
+    return true;
+}
+
 static const VireoDeviceOps plic_ops = {
     .name = "plic",
     .read = plic_read,
     .write = plic_write,
     .reset = plic_reset,
+    .save = plic_save,
+    .load = plic_load,
 };
 
 const VireoDeviceOps *vireo_plic_ops(void)

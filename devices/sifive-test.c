@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "devices/sifive-test.h"
+#include "engine/snap.h"
 
 struct VireoSifiveTest {
     GMutex lock;
@@ -51,11 +52,38 @@ static void test_reset(void *opaque)
     g_mutex_unlock(&t->lock);
 }
 
+/*
+ * Machine state (docs/SNAPSHOTS.md, "sifive-test"): only the layout
+ * version. A command takes effect at once (the machine powers off or
+ * resets), and the last command, kept for debugging, is not guest-visible.
+ */
+
+#define TEST_STATE_VERSION 1
+
+static bool test_save(void *opaque, VireoSnapWriter *w, GError **error)
+{
+    vireo_snap_put_u32(w, TEST_STATE_VERSION);
+    return true;
+}
+
+static bool test_load(void *opaque, VireoSnapReader *r, GError **error)
+{
+    uint32_t version = vireo_snap_get_u32(r);
+
+    if (vireo_snap_reader_version(r) != 1 || version != TEST_STATE_VERSION) {
+        vireo_snap_fail(r, "layout version %u/%u is not 1/%u", vireo_snap_reader_version(r),
+                        version, TEST_STATE_VERSION);
+    }
+    return vireo_snap_reader_finish(r, error);
+}
+
 static const VireoDeviceOps sifive_test_ops = {
     .name = "sifive-test",
     .read = test_read,
     .write = test_write,
     .reset = test_reset,
+    .save = test_save,
+    .load = test_load,
 };
 
 const VireoDeviceOps *vireo_sifive_test_ops(void)

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "devices/uart.h"
+#include "engine/snap.h"
+
+#include <string.h>
 
 enum {
     REG_RBR_THR = 0,
@@ -39,6 +42,12 @@ struct VireoUart {
     guint8 ier, lcr, mcr, lsr_err, scr, fcr, dll, dlm;
     bool thr_pending; /* a transmitter-empty interrupt not yet acknowledged */
     bool irq_level;
+    /* Host input taken while the machine is paused (or while the FIFO is
+     * full after a load), moved into the FIFO on resume. Not machine
+     * state: the guest has not seen it. */
+    guint8 held[RX_FIFO];
+    guint held_count;
+    bool paused;
 };
 
 static bool tx_ready(VireoUart *u)
@@ -59,14 +68,21 @@ static guint8 iir_locked(VireoUart *u)
     return IIR_NONE | fifo;
 }
 
-static void update_irq_locked(VireoUart *u)
+/* Drives the line when its level changes, or always (`force`: after a
+ * load, when the line may hold another machine state's level). */
+static void drive_irq_locked(VireoUart *u, bool force)
 {
     bool level = (iir_locked(u) & IIR_NONE) == 0;
 
-    if (level != u->irq_level) {
+    if (level != u->irq_level || force) {
         u->irq_level = level;
         vireo_irq_set(&u->irq, level);
     }
+}
+
+static void update_irq_locked(VireoUart *u)
+{
+    drive_irq_locked(u, false);
 }
 
 static void rx_push_locked(VireoUart *u, guint8 byte)
@@ -77,6 +93,21 @@ static void rx_push_locked(VireoUart *u, guint8 byte)
     }
     u->rx[(u->rx_head + u->rx_count) % RX_FIFO] = byte;
     u->rx_count++;
+}
+
+/* Moves held host input into the FIFO, as much as fits. */
+static void drain_held_locked(VireoUart *u)
+{
+    guint n = MIN(u->held_count, RX_FIFO - u->rx_count);
+
+    if (u->paused || n == 0) {
+        return;
+    }
+    for (guint i = 0; i < n; i++) {
+        rx_push_locked(u, u->held[i]);
+    }
+    memmove(u->held, u->held + n, u->held_count - n);
+    u->held_count -= n;
 }
 
 static bool uart_read(void *opaque, uint64_t offset, unsigned size, uint64_t *value)
@@ -97,6 +128,7 @@ static bool uart_read(void *opaque, uint64_t offset, unsigned size, uint64_t *va
             v = u->rx[u->rx_head];
             u->rx_head = (u->rx_head + 1) % RX_FIFO;
             u->rx_count--;
+            drain_held_locked(u);
         }
         break;
     case REG_IER: v = (u->lcr & LCR_DLAB) ? u->dlm : u->ier; break;
@@ -175,6 +207,7 @@ static bool uart_write(void *opaque, uint64_t offset, unsigned size, uint64_t va
         if (v & FCR_CLRRX) {
             u->rx_count = 0;
             u->rx_head = 0;
+            drain_held_locked(u);
         }
         break;
     case REG_LCR: u->lcr = v; break;
@@ -197,6 +230,116 @@ static void uart_reset(void *opaque)
     u->dll = 0x0c;
     u->dlm = 0;
     u->thr_pending = false;
+    drain_held_locked(u);
+    update_irq_locked(u);
+    g_mutex_unlock(&u->lock);
+}
+
+/*
+ * Machine state (docs/SNAPSHOTS.md, "ns16550a"): the layout version, the
+ * registers (IER, LCR, MCR, FCR, the LSR's error bits, SCR, DLL, DLM), the
+ * transmitter-empty interrupt not yet acknowledged, and the receive FIFO's
+ * bytes, oldest first. IIR, the rest of LSR, MSR and the interrupt line
+ * follow from these. What the guest wrote went into the console ring at
+ * once and is output, not state.
+ */
+
+#define UART_STATE_VERSION 1
+
+static bool uart_save(void *opaque, VireoSnapWriter *w, GError **error)
+{
+    VireoUart *u = opaque;
+
+    g_mutex_lock(&u->lock);
+    vireo_snap_put_u32(w, UART_STATE_VERSION);
+    vireo_snap_put_u8(w, u->ier);
+    vireo_snap_put_u8(w, u->lcr);
+    vireo_snap_put_u8(w, u->mcr);
+    vireo_snap_put_u8(w, u->fcr);
+    vireo_snap_put_u8(w, u->lsr_err);
+    vireo_snap_put_u8(w, u->scr);
+    vireo_snap_put_u8(w, u->dll);
+    vireo_snap_put_u8(w, u->dlm);
+    vireo_snap_put_bool(w, u->thr_pending);
+    vireo_snap_put_u32(w, u->rx_count);
+    for (guint i = 0; i < u->rx_count; i++) {
+        vireo_snap_put_u8(w, u->rx[(u->rx_head + i) % RX_FIFO]);
+    }
+    g_mutex_unlock(&u->lock);
+    return true;
+}
+
+static bool uart_load(void *opaque, VireoSnapReader *r, GError **error)
+{
+    VireoUart *u = opaque;
+    uint32_t version = vireo_snap_get_u32(r);
+    guint8 ier = vireo_snap_get_u8(r);
+    guint8 lcr = vireo_snap_get_u8(r);
+    guint8 mcr = vireo_snap_get_u8(r);
+    guint8 fcr = vireo_snap_get_u8(r);
+    guint8 lsr_err = vireo_snap_get_u8(r);
+    guint8 scr = vireo_snap_get_u8(r);
+    guint8 dll = vireo_snap_get_u8(r);
+    guint8 dlm = vireo_snap_get_u8(r);
+    bool thr_pending = vireo_snap_get_bool(r);
+    uint32_t rx_count = vireo_snap_get_u32(r);
+    const guint8 *rx;
+
+    if (vireo_snap_reader_version(r) != 1 || version != UART_STATE_VERSION) {
+        vireo_snap_fail(r, "layout version %u/%u is not 1/%u", vireo_snap_reader_version(r),
+                        version, UART_STATE_VERSION);
+    } else if ((ier & ~0x0f) != 0 || (mcr & ~0x1f) != 0 || (fcr & ~0xc9) != 0 ||
+               (lsr_err & ~LSR_OE) != 0) {
+        vireo_snap_fail(r,
+                        "a register holds bits that do not exist (IER 0x%02x, MCR 0x%02x, "
+                        "FCR 0x%02x, LSR 0x%02x)",
+                        ier, mcr, fcr, lsr_err);
+    } else if (rx_count > RX_FIFO) {
+        vireo_snap_fail(r, "its receive FIFO holds %u bytes, more than its %u", rx_count, RX_FIFO);
+    }
+    rx = vireo_snap_failed(r) ? NULL : vireo_snap_get_view(r, rx_count);
+    if (!vireo_snap_reader_finish(r, error)) {
+        return false;
+    }
+
+    g_mutex_lock(&u->lock);
+    u->ier = ier;
+    u->lcr = lcr;
+    u->mcr = mcr;
+    u->fcr = fcr;
+    u->lsr_err = lsr_err;
+    u->scr = scr;
+    u->dll = dll;
+    u->dlm = dlm;
+    u->thr_pending = thr_pending;
+    u->rx_head = 0;
+    u->rx_count = rx_count;
+    if (rx_count > 0) {
+        memcpy(u->rx, rx, rx_count);
+    }
+    drive_irq_locked(u, true);
+    g_mutex_unlock(&u->lock);
+    return true;
+}
+
+/* From here to resume(), host input is held: it neither reaches the FIFO
+ * nor raises the interrupt. */
+static void uart_pause(void *opaque)
+{
+    VireoUart *u = opaque;
+
+    g_mutex_lock(&u->lock);
+    u->paused = true;
+    g_mutex_unlock(&u->lock);
+}
+
+static void uart_resume(void *opaque)
+{
+    VireoUart *u = opaque;
+
+    g_mutex_lock(&u->lock);
+    u->paused = false;
+    drain_held_locked(u);
     update_irq_locked(u);
     g_mutex_unlock(&u->lock);
 }
@@ -206,6 +349,10 @@ static const VireoDeviceOps uart_ops = {
     .read = uart_read,
     .write = uart_write,
     .reset = uart_reset,
+    .save = uart_save,
+    .load = uart_load,
+    .pause = uart_pause,
+    .resume = uart_resume,
 };
 
 const VireoDeviceOps *vireo_uart_ops(void)
@@ -235,12 +382,20 @@ void vireo_uart_free(VireoUart *uart)
     g_free(uart);
 }
 
+/* Room for host input: the FIFO's, less what is held for it. */
+static gsize rx_space_locked(VireoUart *u)
+{
+    guint used = u->rx_count + u->held_count;
+
+    return used < RX_FIFO ? RX_FIFO - used : 0;
+}
+
 gsize vireo_uart_rx_space(VireoUart *uart)
 {
     gsize space;
 
     g_mutex_lock(&uart->lock);
-    space = RX_FIFO - uart->rx_count;
+    space = rx_space_locked(uart);
     g_mutex_unlock(&uart->lock);
     return space;
 }
@@ -250,11 +405,20 @@ gsize vireo_uart_receive(VireoUart *uart, const guint8 *data, gsize len)
     gsize n;
 
     g_mutex_lock(&uart->lock);
-    n = MIN(len, (gsize)(RX_FIFO - uart->rx_count));
-    for (gsize i = 0; i < n; i++) {
-        rx_push_locked(uart, data[i]);
+    drain_held_locked(uart);
+    n = MIN(len, rx_space_locked(uart));
+    if (uart->paused || uart->held_count > 0) {
+        /* Behind what is held, in order. */
+        memcpy(uart->held + uart->held_count, data, n);
+        uart->held_count += (guint)n;
+    } else {
+        for (gsize i = 0; i < n; i++) {
+            rx_push_locked(uart, data[i]);
+        }
     }
-    update_irq_locked(uart);
+    if (!uart->paused) {
+        update_irq_locked(uart);
+    }
     g_mutex_unlock(&uart->lock);
     return n;
 }

@@ -78,7 +78,9 @@ static bool check_shape(VireoMachine *m, const VireoSnapSection *section, GError
     if (!vireo_snap_failed(r) && hz != vireo_clock_frequency(vireo_machine_clock(m))) {
         what = "its timer frequency";
     }
-    for (uint32_t i = 0; i < n && !vireo_snap_failed(r) && what == NULL; i++) {
+    /* Every region is read, also after a difference, so that the section
+     * is known to be whole before the difference is reported. */
+    for (uint32_t i = 0; i < n && !vireo_snap_failed(r); i++) {
         uint8_t kind = vireo_snap_get_u8(r);
         uint64_t base = vireo_snap_get_u64(r);
         uint64_t size = vireo_snap_get_u64(r);
@@ -86,8 +88,8 @@ static bool check_shape(VireoMachine *m, const VireoSnapSection *section, GError
         g_autofree char *device = vireo_snap_get_string(r, MAX_REGION_NAME);
         const VireoRegion *mine = i < n_regions ? &regions[i] : NULL;
 
-        if (vireo_snap_failed(r)) {
-            break;
+        if (vireo_snap_failed(r) || what != NULL) {
+            continue;
         }
         if (mine == NULL) {
             what = "more devices";

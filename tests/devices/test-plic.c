@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "devices/plic.h"
+#include "device-state.h"
 #include "irq-probe.h"
+
+#include <string.h>
 
 #define N_HARTS    2
 #define N_CONTEXTS (2 * N_HARTS)
@@ -316,6 +319,149 @@ static void test_plic_reset(Fixture *f, gconstpointer data)
     g_assert_true(pending(f, 10));
 }
 
+/* Where the fields lie in the section's payload. */
+#define AT_PRIORITY(source) (12 + 4 * (source))
+#define AT_LEVEL            (12 + 4 * VIREO_PLIC_NUM_SOURCES)
+#define AT_PENDING          (AT_LEVEL + 12)
+#define AT_CLAIMED          (AT_PENDING + 12)
+#define AT_ENABLE(ctx)      (AT_CLAIMED + 12 + 16 * (ctx))
+#define AT_THRESHOLD(ctx)   (AT_ENABLE(ctx) + 12)
+
+/* Three sources up, one claimed, one context above its threshold. */
+static void make_busy(Fixture *f)
+{
+    set_priority(f, 10, 3);
+    set_priority(f, 20, 5);
+    set_priority(f, 40, 1);
+    enable(f, 0, 10, true);
+    enable(f, 0, 20, true);
+    enable(f, 1, 40, true);
+    enable(f, 3, 20, true);
+    set_threshold(f, 0, 1);
+    set_threshold(f, 3, 6);
+    drive(f, 10, true);
+    drive(f, 20, true);
+    drive(f, 40, true);
+    g_assert_cmpuint(claim(f, 0), ==, 20);
+    g_assert_true(irq_probe_level(&f->out[0]));
+    g_assert_true(irq_probe_level(&f->out[1]));
+    g_assert_false(irq_probe_level(&f->out[2]));
+    g_assert_false(irq_probe_level(&f->out[3]));
+}
+
+static void test_plic_state_round_trip(Fixture *f, gconstpointer data)
+{
+    const VireoDeviceOps *ops = vireo_plic_ops();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GByteArray) saved = NULL;
+    g_autoptr(GByteArray) again = NULL;
+    IrqProbe out[N_CONTEXTS];
+    VireoIrq lines[N_CONTEXTS];
+    VireoPlic *other;
+
+    make_busy(f);
+    saved = device_state_save(ops, f->plic);
+    g_assert_cmpuint(saved->len, ==, AT_ENABLE(N_CONTEXTS));
+
+    ops->reset(f->plic);
+    g_assert_false(irq_probe_level(&f->out[0]));
+    g_assert_false(irq_probe_level(&f->out[1]));
+    g_assert_true(pending(f, 20));
+    g_assert_true(device_state_load(ops, f->plic, saved, &error));
+    g_assert_no_error(error);
+    again = device_state_save(ops, f->plic);
+    device_state_assert_same(saved, again);
+    g_assert_true(irq_probe_level(&f->out[0]));
+    g_assert_true(irq_probe_level(&f->out[1]));
+    g_assert_false(irq_probe_level(&f->out[3]));
+    g_assert_cmpuint(rd(f, 4 * 20), ==, 5);
+    g_assert_cmpuint(rd(f, VIREO_PLIC_CONTEXT + 3 * VIREO_PLIC_CONTEXT_STRIDE), ==, 6);
+    /* Source 20 is still in service: not pending until its completion. */
+    g_assert_false(pending(f, 20));
+    g_assert_true(pending(f, 10));
+    complete(f, 0, 20);
+    g_assert_true(pending(f, 20));
+    g_assert_false(irq_probe_level(&f->out[3])); /* priority 5, threshold 6 */
+    g_assert_cmpuint(claim(f, 0), ==, 20);
+    g_assert_cmpuint(claim(f, 0), ==, 10);
+    g_assert_false(irq_probe_level(&f->out[0]));
+
+    /* A fresh PLIC drives its outputs to the loaded levels. */
+    for (unsigned i = 0; i < N_CONTEXTS; i++) {
+        irq_probe_init(&out[i]);
+        lines[i] = irq_probe_line(&out[i], i);
+    }
+    other = vireo_plic_new(N_HARTS, lines);
+    g_assert_true(device_state_load(ops, other, saved, &error));
+    g_assert_no_error(error);
+    g_assert_true(irq_probe_level(&out[0]));
+    g_assert_true(irq_probe_level(&out[1]));
+    g_assert_false(irq_probe_level(&out[2]));
+    g_assert_false(irq_probe_level(&out[3]));
+    /* Every output is driven, also where the PLIC's level did not change
+     * (a hart loaded with another level). */
+    irq_probe_set(&out[0], 0, false);
+    irq_probe_set(&out[3], 0, true);
+    g_assert_true(device_state_load(ops, other, saved, &error));
+    g_assert_true(irq_probe_level(&out[0]));
+    g_assert_false(irq_probe_level(&out[3]));
+    vireo_plic_free(other);
+    for (unsigned i = 0; i < N_CONTEXTS; i++) {
+        irq_probe_clear(&out[i]);
+    }
+}
+
+static void refuse_with(Fixture *f, const GByteArray *good, gsize at, uint32_t value,
+                        const char *expect)
+{
+    g_autoptr(GByteArray) bad = g_byte_array_new();
+
+    g_byte_array_append(bad, good->data, good->len);
+    device_state_put_u32(bad, at, value);
+    device_state_assert_refused(vireo_plic_ops(), f->plic, bad->data, bad->len, expect);
+}
+
+static uint32_t word_at(const GByteArray *payload, gsize at)
+{
+    uint32_t v;
+
+    memcpy(&v, payload->data + at, 4);
+    return GUINT32_FROM_LE(v);
+}
+
+static void test_plic_state_refused(Fixture *f, gconstpointer data)
+{
+    const VireoDeviceOps *ops = vireo_plic_ops();
+    g_autoptr(GByteArray) good = NULL;
+    VireoPlic *small;
+
+    make_busy(f);
+    good = device_state_save(ops, f->plic);
+    ops->reset(f->plic);
+    set_priority(f, 3, 2);
+
+    refuse_with(f, good, 0, 9, "layout version");
+    refuse_with(f, good, 4, 1, "1 harts");
+    refuse_with(f, good, 8, 64, "64 sources");
+    refuse_with(f, good, AT_PRIORITY(10), 8, "priority 8");
+    refuse_with(f, good, AT_PRIORITY(0), 1, "source 0");
+    refuse_with(f, good, AT_LEVEL, word_at(good, AT_LEVEL) | 1, "do not exist");
+    /* Pending bits that do not follow the levels and claims. */
+    refuse_with(f, good, AT_PENDING, word_at(good, AT_PENDING) & ~(1u << 10), "pending");
+    refuse_with(f, good, AT_PENDING, word_at(good, AT_PENDING) | (1u << 20), "pending");
+    refuse_with(f, good, AT_PENDING, word_at(good, AT_PENDING) | (1u << 11), "pending");
+    refuse_with(f, good, AT_CLAIMED, word_at(good, AT_CLAIMED) | 1, "do not exist");
+    refuse_with(f, good, AT_ENABLE(2), 1, "context 2 enables");
+    refuse_with(f, good, AT_THRESHOLD(3), 8, "threshold 8");
+    device_state_assert_cuts_refused(ops, f->plic, good);
+    g_assert_cmpuint(rd(f, 4 * 3), ==, 2);
+    g_assert_false(irq_probe_level(&f->out[0]));
+
+    small = vireo_plic_new(1, NULL);
+    device_state_assert_refused(ops, small, good->data, good->len, "this PLIC serves 1");
+    vireo_plic_free(small);
+}
+
 static void test_plic_bad_config(void)
 {
     g_assert_null(vireo_plic_new(0, NULL));
@@ -334,6 +480,8 @@ int main(int argc, char *argv[])
     ADD("/plic/complete", test_plic_complete);
     ADD("/plic/two-contexts", test_plic_two_contexts);
     ADD("/plic/reset", test_plic_reset);
+    ADD("/plic/state/round-trip", test_plic_state_round_trip);
+    ADD("/plic/state/refused", test_plic_state_refused);
 #undef ADD
     g_test_add_func("/plic/bad-config", test_plic_bad_config);
     return g_test_run();

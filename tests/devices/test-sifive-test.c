@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "devices/sifive-test.h"
+#include "device-state.h"
 #include "fake-vcpu.h"
 
 typedef struct {
@@ -141,6 +142,28 @@ static void test_ignored(Fixture *f, gconstpointer data)
     g_assert_cmpint(vireo_machine_wait(f->machine, &(int){ 0 }, NULL), ==, VIREO_EXIT_POWEROFF);
 }
 
+/* The device has no state a guest can see, but it has a section, so that
+ * a machine holding it can be saved; a machine saved with the device
+ * running stays running after its state is loaded. */
+static void test_state(Fixture *f, gconstpointer data)
+{
+    const VireoDeviceOps *ops = vireo_sifive_test_ops();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GByteArray) saved = device_state_save(ops, f->dev);
+    g_autoptr(GByteArray) bad = g_byte_array_new();
+
+    g_assert_cmpuint(saved->len, ==, 4);
+    guest_write(f, 0, 4, 0x1234);
+    g_assert_true(device_state_load(ops, f->dev, saved, &error));
+    g_assert_no_error(error);
+    g_byte_array_append(bad, saved->data, saved->len);
+    device_state_put_u32(bad, 0, 7);
+    device_state_assert_refused(ops, f->dev, bad->data, bad->len, "layout version");
+    device_state_assert_cuts_refused(ops, f->dev, saved);
+    g_usleep(20000);
+    g_assert_cmpint(vireo_machine_exit_reason(f->machine, NULL, NULL), ==, VIREO_EXIT_NONE);
+}
+
 int main(int argc, char *argv[])
 {
     g_test_init(&argc, &argv, NULL);
@@ -152,6 +175,7 @@ int main(int argc, char *argv[])
     ADD("/sifive-test/halfword-fail", test_halfword_fail);
     ADD("/sifive-test/reset", test_reset);
     ADD("/sifive-test/ignored", test_ignored);
+    ADD("/sifive-test/state", test_state);
 #undef ADD
     return g_test_run();
 }

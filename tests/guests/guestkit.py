@@ -460,3 +460,66 @@ def qemu_display_argv(window=False):
     window unless `window` (Guest.qemu_argv's -nographic already has none)."""
     argv = ["-global", "virtio-mmio.force-legacy=false", "-device", "virtio-gpu-device"]
     return argv + ([] if window else ["-display", "none"])
+
+
+class Qmp:
+    """A QMP client (QEMU's machine protocol) on a Unix socket, for vireo-run
+    --qmp unix:PATH and QEMU's -qmp unix:PATH,server,wait=off alike."""
+
+    def __init__(self, path, timeout=30):
+        import socket
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX)
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        self.buf = b""
+        self.events = []
+        self.greeting = self._read(timeout)
+        if "QMP" not in self.greeting:
+            raise RuntimeError(f"no QMP greeting: {self.greeting}")
+        self.execute("qmp_capabilities")
+
+    def _read(self, timeout):
+        import json
+        import select
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.sock], [], [], left)[0]:
+                raise TimeoutError("no QMP reply")
+            data = self.sock.recv(65536)
+            if not data:
+                raise ConnectionError("the QMP connection closed")
+            self.buf += data
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def execute(self, command, arguments=None, timeout=600):
+        """The reply's "return" value; RuntimeError for an "error" reply."""
+        import json
+        msg = {"execute": command}
+        if arguments is not None:
+            msg["arguments"] = arguments
+        self.sock.sendall(json.dumps(msg).encode() + b"\n")
+        while True:
+            reply = self._read(timeout)
+            if "event" in reply:
+                self.events.append(reply)
+                continue
+            if "error" in reply:
+                raise RuntimeError(f"{command}: {reply['error'].get('desc')}")
+            return reply.get("return")
+
+    def hmp(self, line, timeout=600):
+        """A human-monitor command's output (errors come back as text)."""
+        return self.execute("human-monitor-command", {"command-line": line}, timeout)
+
+    def close(self):
+        self.sock.close()

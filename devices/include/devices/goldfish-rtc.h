@@ -22,8 +22,10 @@ G_BEGIN_DECLS
  *   0x18 ALARM_STATUS     R: 1 while the alarm is armed
  *   0x1c CLEAR_INTERRUPT  W: lowers the interrupt
  *
- * Registers take 32-bit accesses. The alarm is timed on the machine's clock,
- * so it does not run while the machine is paused.
+ * Registers take 32-bit accesses. The time follows the host's wall clock,
+ * also across a pause or a restored machine state; the alarm is timed on the
+ * machine's clock, and one whose time passed while the machine was paused
+ * goes off when it resumes.
  */
 typedef struct VireoGoldfishRtc VireoGoldfishRtc;
 

@@ -254,6 +254,7 @@ static const struct {
     { "fbcon", check_fbcon },
     { "stress", check_stress },
     { "osbench", check_osbench },
+    { "counter", check_counter },
 };
 
 static enum result run_check(struct check *c)

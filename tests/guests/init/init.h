@@ -58,6 +58,7 @@ enum result check_fb(struct check *c);
 enum result check_fbcon(struct check *c);
 enum result check_stress(struct check *c);
 enum result check_osbench(struct check *c);
+enum result check_counter(struct check *c);
 /* /init run again by the osbench check's fork+exec ("/init osbench-exec"). */
 int osbench_exec_main(void);
 /* /init run again by the stress check's exec part ("/init stress-exec"). */
