@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "devices/board.h"
+#include "devices/snapshot.h"
 #include "devices/virt.h"
 #include "devices/virtio-console.h"
 #include "devices/virtio-gpu.h"
@@ -29,6 +30,8 @@
 #include "engine/error.h"
 #include "engine/gdbstub.h"
 #include "engine/riscv.h"
+#include "vireo-qmp-machine.h"
+#include "vireo-qmp-server.h"
 
 /* Exit statuses besides the guest's own. */
 #define EXIT_FAULT     1
@@ -47,6 +50,8 @@ typedef struct {
     VireoNetConfig *net_config; /* NULL: no network */
     char *gdb;                  /* --gdb: where the debugger connects */
     char *gdb_wait;             /* --gdb-wait: yes (default) or no */
+    char *qmp;                  /* --qmp: where QMP clients connect */
+    char *loadvm;               /* --loadvm: the snapshot to start from */
     bool gdb_wait_flag;
     int cpus;
     int timeout;
@@ -368,6 +373,8 @@ static void print_stats(VireoMachine *machine, double seconds)
 typedef struct {
     int done[2]; /* written once the machine has stopped */
     VireoGdbStub *gdb;
+    VireoQmpMachine *qmp_machine; /* --qmp: the monitor on the machine */
+    VireoQmpServer *qmp;          /* and on its socket */
 } RunState;
 
 /* The --display window, on the main thread; the console then runs on a
@@ -415,6 +422,11 @@ static void on_machine_event(VireoMachine *machine, VireoMachineState state, voi
 {
     RunState *rs = user_data;
 
+    /* The monitor's events first: once `done` is written, the main thread
+     * may free the monitor. */
+    if (rs->qmp_machine != NULL) {
+        vireo_qmp_machine_state_changed(rs->qmp_machine, state);
+    }
     if (state == VIREO_MACHINE_STOPPED) {
         guint8 b = 1;
         if (rs->gdb != NULL) {
@@ -672,6 +684,12 @@ static void run_free(VireoMachine *machine, VireoRing *ring, VireoRing *hvc_ring
 {
     int fds[] = { rs->done[0], rs->done[1], out->wake[0], out->wake[1] };
 
+    /* The monitor sends what it has left, then goes before the machine. */
+    if (machine != NULL) {
+        vireo_machine_stop(machine);
+    }
+    g_clear_pointer(&rs->qmp, vireo_qmp_server_free);
+    g_clear_pointer(&rs->qmp_machine, vireo_qmp_machine_free);
     vireo_machine_free(machine);
     vireo_ring_free(ring);
     vireo_ring_free(hvc_ring);
@@ -680,6 +698,33 @@ static void run_free(VireoMachine *machine, VireoRing *ring, VireoRing *hvc_ring
             close(fds[i]);
         }
     }
+}
+
+/* --qmp: the monitor on the machine and on its socket, before the machine
+ * starts. Returns false with the exit status when it cannot listen. */
+static bool qmp_start(const Options *opt, VireoMachine *machine, VireoBoard *board, RunState *rs,
+                      int *status)
+{
+    g_autoptr(GError) error = NULL;
+    VireoQmpMachineConfig config = {
+        .scanout = display.gpu != VIREO_BOARD_DISPLAY_NONE ? display.scanout : NULL,
+        .input = vireo_board_get_input(board),
+        .snapshot_ops = vireo_qmp_board_snapshot_ops(),
+        .snapshot_host = board,
+    };
+
+    rs->qmp_machine = vireo_qmp_machine_new(machine, &config);
+    rs->qmp = vireo_qmp_server_new(vireo_qmp_machine_get_qmp(rs->qmp_machine), opt->qmp, &error);
+    if (rs->qmp == NULL) {
+        g_printerr("vireo-run: --qmp: %s\n", error->message);
+        /* A malformed address is a bad argument; one that cannot be listened
+         * on (in use) is this host's, as for --gdb. */
+        *status =
+            g_error_matches(error, VIREO_ERROR, VIREO_ERROR_CONFIG) ? EXIT_BAD_ARGS : EXIT_FAULT;
+        return false;
+    }
+    g_printerr(_("vireo-run: QMP monitor on %s\n"), vireo_qmp_server_address(rs->qmp));
+    return true;
 }
 
 static int run(const Options *opt, uint64_t ram_size)
@@ -708,7 +753,7 @@ static int run(const Options *opt, uint64_t ram_size)
         .gl = display.gl,
         .gl_error = display.gl_error,
     };
-    RunState rs = { { -1, -1 }, NULL };
+    RunState rs = { { -1, -1 }, NULL, NULL, NULL };
     Output out = { .rings = { ring, hvc_ring }, .wake = { -1, -1 } };
     Input input = { 0 };
     VireoBoard *board = NULL;
@@ -718,7 +763,7 @@ static int run(const Options *opt, uint64_t ram_size)
     bool tty = isatty(STDIN_FILENO);
     gint64 started, deadline = 0;
     LoopResult result;
-    int code = 0, status;
+    int code = 0, status = 0;
 
     machine = vireo_board_new(vireo_board_find(VIREO_ARCH_RISCV64), &config, &board, &error);
     if (machine == NULL) {
@@ -770,7 +815,21 @@ static int run(const Options *opt, uint64_t ram_size)
                        vireo_gdb_stub_address(rs.gdb));
         }
     }
+    if (opt->loadvm != NULL && !vireo_snapshot_load(board, opt->loadvm, NULL, NULL, &error)) {
+        g_printerr("vireo-run: --loadvm: %s\n", error->message);
+        run_free(machine, ring, hvc_ring, &rs, &out);
+        return g_error_matches(error, VIREO_ERROR, VIREO_ERROR_CONFIG) ? EXIT_BAD_ARGS : EXIT_FAULT;
+    }
+    if (opt->qmp != NULL && !qmp_start(opt, machine, board, &rs, &status)) {
+        run_free(machine, ring, hvc_ring, &rs, &out);
+        return status;
+    }
     vireo_machine_set_event_func(machine, on_machine_event, &rs);
+    if (rs.qmp != NULL && vireo_qmp_server_get_wait(rs.qmp)) {
+        g_printerr(_("vireo-run: waiting for a QMP client on %s\n"),
+                   vireo_qmp_server_address(rs.qmp));
+        vireo_qmp_server_wait_for_client(rs.qmp);
+    }
     out.thread = g_thread_new("console-out", output_thread, &out);
     if (tty) {
         enter_raw_mode();
@@ -784,6 +843,9 @@ static int run(const Options *opt, uint64_t ram_size)
         display.input = *vireo_board_get_input(board);
     }
     if (!vireo_machine_start(machine, &error)) {
+        if (vireo_machine_state(machine) == VIREO_MACHINE_STOPPED) {
+            g_clear_error(&error); /* a QMP client quit before it started */
+        }
         result = LOOP_STOPPED;
     } else {
         input.board = board;
@@ -997,6 +1059,8 @@ static void options_clear(Options *o)
     g_free(o->net);
     g_free(o->gdb);
     g_free(o->gdb_wait);
+    g_free(o->qmp);
+    g_free(o->loadvm);
     vireo_net_config_free(o->net_config);
     for (unsigned i = 0; i < o->n_disks; i++) {
         g_free((char *)o->disks[i].path);
@@ -1064,6 +1128,16 @@ int main(int argc, char *argv[])
           N_("With --gdb: “no” runs the machine at once instead of waiting for the debugger "
              "(default “yes”)"),
           N_("yes|no") },
+        { "qmp", 0, 0, G_OPTION_ARG_STRING, &opt.qmp,
+          N_("Serve QEMU's machine protocol (QMP) on “unix:PATH” or “tcp:[HOST]:PORT” "
+             "(127.0.0.1 unless HOST is given), several clients at once; QEMU's options "
+             "“,server”, “,wait=off” and “,nowait” are understood, and “,server” without "
+             "“,wait=off” waits for a client before the machine starts"),
+          N_("unix:PATH|tcp:[HOST]:PORT[,OPTION…]") },
+        { "loadvm", 0, 0, G_OPTION_ARG_STRING, &opt.loadvm,
+          N_("Start from the snapshot NAME (its name or id) kept in the qcow2 disks "
+             "(docs/SNAPSHOTS.md)"),
+          N_("NAME") },
         { "version", 'V', 0, G_OPTION_ARG_NONE, &opt.version, N_("Print the version and exit"),
           NULL },
         { NULL },
@@ -1082,7 +1156,8 @@ int main(int argc, char *argv[])
     g_option_context_set_description(
         context, _("The machine is a RISC-V “virt” board. Its serial console is on standard input "
                    "and output; on a terminal, type C-a x to quit and C-a h for help.\n\n"
-                   "The exit status is the guest's power-off status; 2 for bad arguments, "
+                   "The exit status is the guest's power-off status (0 after C-a x or QMP's "
+                   "quit); 2 for bad arguments, "
                    "among them image and disk files that are missing, unreadable, not regular "
                    "files, malformed or too large for RAM; 1 when the machine cannot run on "
                    "this host (more RAM than it can give, a disk in use, a network or a "
@@ -1140,6 +1215,13 @@ int main(int argc, char *argv[])
         !g_str_has_prefix(opt.gdb, "unix:")) {
         status = bad_args(_("--gdb: “%s” is not tcp:[HOST]:PORT or unix:PATH"), opt.gdb);
         goto out;
+    }
+    if (opt.qmp != NULL) {
+        g_autoptr(GError) qmp_error = NULL;
+        if (!vireo_qmp_server_parse(opt.qmp, NULL, NULL, &qmp_error)) {
+            status = bad_args(_("--qmp: %s"), qmp_error->message);
+            goto out;
+        }
     }
     if (opt.timeout < 0) {
         status = bad_args(_("--timeout: %d is not a number of seconds"), opt.timeout);

@@ -49,6 +49,10 @@ typedef struct {
     gsize tx_bytes;
     bool tx_refused; /* a frame was refused: tell the peer when there is room */
     bool quit;
+    /* Pausing (lock): the thread waits in park() and touches nothing. */
+    GCond cond;
+    bool paused;
+    bool parked;
 } NetSlirp;
 
 static const VireoNetBackendOps slirp_backend_ops;
@@ -251,11 +255,32 @@ static bool drain_tx(NetSlirp *s)
     }
 }
 
+/* Waits while the back end is paused: libslirp's sockets are not read
+ * (the host's kernel keeps what arrives, and TCP peers slow down), its
+ * timers wait, and the peer hears nothing. False when it is stopping. */
+static bool park(NetSlirp *s)
+{
+    bool go;
+
+    g_mutex_lock(&s->lock);
+    if (s->paused && !s->quit) {
+        s->parked = true;
+        g_cond_broadcast(&s->cond);
+        while (s->paused && !s->quit) {
+            g_cond_wait(&s->cond, &s->lock);
+        }
+        s->parked = false;
+    }
+    go = !s->quit;
+    g_mutex_unlock(&s->lock);
+    return go;
+}
+
 static gpointer slirp_thread(gpointer data)
 {
     NetSlirp *s = data;
 
-    while (drain_tx(s)) {
+    while (park(s) && drain_tx(s)) {
         uint32_t timeout = UINT32_MAX;
         struct pollfd wake = { .fd = s->wake_fd, .events = POLLIN };
         int n;
@@ -314,6 +339,34 @@ static bool slirp_send(VireoNetBackend *backend, const guint8 *frame, gsize len)
     return true;
 }
 
+static void slirp_pause(VireoNetBackend *backend)
+{
+    NetSlirp *s = (NetSlirp *)backend;
+
+    if (s->thread == NULL) {
+        return;
+    }
+    g_mutex_lock(&s->lock);
+    s->paused = true;
+    g_mutex_unlock(&s->lock);
+    wake(s);
+    g_mutex_lock(&s->lock);
+    while (!s->parked && !s->quit) {
+        g_cond_wait(&s->cond, &s->lock);
+    }
+    g_mutex_unlock(&s->lock);
+}
+
+static void slirp_resume(VireoNetBackend *backend)
+{
+    NetSlirp *s = (NetSlirp *)backend;
+
+    g_mutex_lock(&s->lock);
+    s->paused = false;
+    g_cond_broadcast(&s->cond);
+    g_mutex_unlock(&s->lock);
+}
+
 static void slirp_free(VireoNetBackend *backend)
 {
     NetSlirp *s = (NetSlirp *)backend;
@@ -321,6 +374,7 @@ static void slirp_free(VireoNetBackend *backend)
     if (s->thread != NULL) {
         g_mutex_lock(&s->lock);
         s->quit = true;
+        g_cond_broadcast(&s->cond);
         g_mutex_unlock(&s->lock);
         wake(s);
         g_thread_join(s->thread);
@@ -339,6 +393,7 @@ static void slirp_free(VireoNetBackend *backend)
         close(s->wake_fd);
     }
     g_mutex_clear(&s->lock);
+    g_cond_clear(&s->cond);
     g_free(s);
 }
 
@@ -347,6 +402,8 @@ static const VireoNetBackendOps slirp_backend_ops = {
     .start = slirp_start,
     .send = slirp_send,
     .free = slirp_free,
+    .pause = slirp_pause,
+    .resume = slirp_resume,
 };
 
 static uint32_t addr_of(const char *dotted)
@@ -382,6 +439,7 @@ VireoNetBackend *vireo_net_slirp_new(const VireoNetConfig *config, GError **erro
 
     s->base.ops = &slirp_backend_ops;
     g_mutex_init(&s->lock);
+    g_cond_init(&s->cond);
     g_queue_init(&s->tx);
     s->timers = g_ptr_array_new_with_free_func(g_free);
     s->pollfds = g_array_new(FALSE, FALSE, sizeof(struct pollfd));

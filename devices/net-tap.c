@@ -34,13 +34,41 @@ typedef struct {
     GThread *thread;
     atomic_bool quit;
     guint8 *buf; /* one frame read, on the thread; one byte more than the longest */
+    /* Pausing: the thread waits in park() and reads nothing. */
+    GMutex lock;
+    GCond cond;
+    bool paused, parked;
+    bool exited; /* the thread left its loop */
 } NetTap;
+
+static void wake(NetTap *t)
+{
+    uint64_t one = 1;
+    G_GNUC_UNUSED ssize_t r = write(t->wake_fd, &one, sizeof one);
+}
+
+/* Waits while the back end is paused (frames stay in the kernel's queue of
+ * the interface, which drops what does not fit). False when stopping. */
+static bool park(NetTap *t)
+{
+    g_mutex_lock(&t->lock);
+    if (t->paused && !atomic_load(&t->quit)) {
+        t->parked = true;
+        g_cond_broadcast(&t->cond);
+        while (t->paused && !atomic_load(&t->quit)) {
+            g_cond_wait(&t->cond, &t->lock);
+        }
+        t->parked = false;
+    }
+    g_mutex_unlock(&t->lock);
+    return !atomic_load(&t->quit);
+}
 
 static gpointer tap_thread(gpointer data)
 {
     NetTap *t = data;
 
-    while (!atomic_load(&t->quit)) {
+    while (park(t)) {
         struct pollfd fds[2] = {
             { .fd = t->fd, .events = POLLIN },
             { .fd = t->wake_fd, .events = POLLIN },
@@ -54,7 +82,9 @@ static gpointer tap_thread(gpointer data)
             break;
         }
         if (fds[1].revents != 0) {
-            continue; /* the quit flag is set */
+            uint64_t count;
+            G_GNUC_UNUSED ssize_t r = read(t->wake_fd, &count, sizeof count);
+            continue; /* stopping or pausing */
         }
         if (fds[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
             g_warning("TAP interface: the interface went away");
@@ -69,6 +99,10 @@ static gpointer tap_thread(gpointer data)
             vireo_net_backend_deliver(&t->base, t->buf, (gsize)n);
         }
     }
+    g_mutex_lock(&t->lock);
+    t->exited = true;
+    g_cond_broadcast(&t->cond);
+    g_mutex_unlock(&t->lock);
     return NULL;
 }
 
@@ -91,14 +125,45 @@ static bool tap_send(VireoNetBackend *backend, const guint8 *frame, gsize len)
     return true;
 }
 
+static void tap_pause(VireoNetBackend *backend)
+{
+    NetTap *t = (NetTap *)backend;
+
+    if (t->thread == NULL) {
+        return;
+    }
+    g_mutex_lock(&t->lock);
+    t->paused = true;
+    g_mutex_unlock(&t->lock);
+    wake(t);
+    g_mutex_lock(&t->lock);
+    /* The thread may have left its loop when the interface went away. */
+    while (!t->parked && !t->exited) {
+        g_cond_wait(&t->cond, &t->lock);
+    }
+    g_mutex_unlock(&t->lock);
+}
+
+static void tap_resume(VireoNetBackend *backend)
+{
+    NetTap *t = (NetTap *)backend;
+
+    g_mutex_lock(&t->lock);
+    t->paused = false;
+    g_cond_broadcast(&t->cond);
+    g_mutex_unlock(&t->lock);
+}
+
 static void tap_free(VireoNetBackend *backend)
 {
     NetTap *t = (NetTap *)backend;
 
     if (t->thread != NULL) {
-        uint64_t one = 1;
+        g_mutex_lock(&t->lock);
         atomic_store(&t->quit, true);
-        G_GNUC_UNUSED ssize_t r = write(t->wake_fd, &one, sizeof one);
+        g_cond_broadcast(&t->cond);
+        g_mutex_unlock(&t->lock);
+        wake(t);
         g_thread_join(t->thread);
     }
     if (t->fd >= 0) {
@@ -108,6 +173,8 @@ static void tap_free(VireoNetBackend *backend)
         close(t->wake_fd);
     }
     g_free(t->buf);
+    g_mutex_clear(&t->lock);
+    g_cond_clear(&t->cond);
     g_free(t);
 }
 
@@ -116,6 +183,8 @@ static const VireoNetBackendOps tap_backend_ops = {
     .start = tap_start,
     .send = tap_send,
     .free = tap_free,
+    .pause = tap_pause,
+    .resume = tap_resume,
 };
 
 VireoNetBackend *vireo_net_tap_new(const char *name, GError **error)
@@ -156,6 +225,8 @@ VireoNetBackend *vireo_net_tap_new(const char *name, GError **error)
 
     t = g_new0(NetTap, 1);
     t->base.ops = &tap_backend_ops;
+    g_mutex_init(&t->lock);
+    g_cond_init(&t->cond);
     t->fd = fd;
     t->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (t->wake_fd < 0) {

@@ -277,6 +277,20 @@ void vireo_net_backend_free(VireoNetBackend *backend)
     }
 }
 
+void vireo_net_backend_pause(VireoNetBackend *backend)
+{
+    if (backend->ops->pause != NULL) {
+        backend->ops->pause(backend);
+    }
+}
+
+void vireo_net_backend_resume(VireoNetBackend *backend)
+{
+    if (backend->ops->resume != NULL) {
+        backend->ops->resume(backend);
+    }
+}
+
 void vireo_net_backend_deliver(VireoNetBackend *backend, const guint8 *frame, gsize len)
 {
     if (backend->peer != NULL && len >= VIREO_NET_MIN_FRAME && len <= VIREO_NET_MAX_FRAME) {

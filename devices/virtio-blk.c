@@ -20,6 +20,8 @@ typedef struct {
     GCond cond;
     bool kicked; /* the request queue may have work */
     bool quit;
+    bool busy;  /* the worker holds a request */
+    GCond idle; /* signalled when it is done with it */
 } Blk;
 
 static uint64_t blk_get_features(void *model)
@@ -310,14 +312,92 @@ static gpointer blk_worker(gpointer data)
     vireo_virtio_lock(b->dev);
     while (!b->quit) {
         if (b->kicked && vireo_virtio_pop_locked(b->dev, 0, &chain)) {
+            b->busy = true;
             blk_handle(b, &chain);
+            b->busy = false;
+            g_cond_broadcast(&b->idle);
             continue;
         }
-        b->kicked = false;
+        /* While paused nothing is taken; what the driver queued waits. */
+        if (!vireo_virtio_is_paused_locked(b->dev)) {
+            b->kicked = false;
+        }
         vireo_virtio_wait_locked(b->dev, &b->cond);
     }
     vireo_virtio_unlock(b->dev);
     return NULL;
+}
+
+/* The device takes no request any more: let the worker finish the one it
+ * has (as a drained block layer would), so that every request taken is
+ * complete and nothing touches guest memory until resume. */
+static void blk_pause(void *model)
+{
+    Blk *b = model;
+
+    vireo_virtio_lock(b->dev);
+    while (b->busy) {
+        vireo_virtio_wait_locked(b->dev, &b->idle);
+    }
+    vireo_virtio_unlock(b->dev);
+}
+
+/* The disk's contents are the image's, saved apart from the machine. The
+ * device keeps only its size, so that the state goes to the same disk. */
+#define BLK_STATE_VERSION 1
+
+typedef struct {
+    uint64_t capacity; /* checked to be this disk's */
+} BlkLoad;
+
+static bool blk_save(void *model, VireoSnapWriter *w, GError **error)
+{
+    Blk *b = model;
+
+    vireo_snap_put_u32(w, BLK_STATE_VERSION);
+    vireo_snap_put_u64(w, b->capacity);
+    return true;
+}
+
+static void *blk_load(void *model, VireoSnapReader *r)
+{
+    Blk *b = model;
+    uint32_t version = vireo_snap_get_u32(r);
+    uint64_t capacity = vireo_snap_get_u64(r);
+    BlkLoad *load;
+
+    if (vireo_snap_failed(r)) {
+        return NULL;
+    }
+    if (version != BLK_STATE_VERSION) {
+        vireo_snap_fail(r, "the disk's layout version %u is not %u", version, BLK_STATE_VERSION);
+        return NULL;
+    }
+    if (capacity != b->capacity) {
+        vireo_snap_fail(r,
+                        "the saved disk had %" G_GUINT64_FORMAT " sectors, this one has "
+                        "%" G_GUINT64_FORMAT,
+                        capacity, b->capacity);
+        return NULL;
+    }
+    load = g_new0(BlkLoad, 1);
+    load->capacity = capacity;
+    return load;
+}
+
+/* Nothing was in flight (the device was paused); the worker looks at the
+ * queue when the device resumes. */
+static void blk_apply(void *model, void *state)
+{
+    Blk *b = model;
+
+    b->kicked = false;
+    g_free(state);
+}
+
+static void blk_discard(void *model, void *state)
+{
+    g_free(state);
 }
 
 static void blk_free(void *model)
@@ -330,6 +410,7 @@ static void blk_free(void *model)
     vireo_virtio_unlock(b->dev);
     g_thread_join(b->thread);
     g_cond_clear(&b->cond);
+    g_cond_clear(&b->idle);
     vireo_block_free(b->block);
     g_free(b->bounce);
     g_free(b);
@@ -346,6 +427,11 @@ static const VireoVirtioModelOps blk_ops = {
     .queue_notify = blk_queue_notify,
     .reset = blk_reset,
     .free = blk_free,
+    .pause = blk_pause,
+    .save = blk_save,
+    .load = blk_load,
+    .apply = blk_apply,
+    .discard = blk_discard,
 };
 
 VireoVirtio *vireo_virtio_blk_new(VireoBus *bus, VireoBlock *block)
@@ -360,6 +446,7 @@ VireoVirtio *vireo_virtio_blk_new(VireoBus *bus, VireoBlock *block)
     memcpy(b->id, name, MIN(strlen(name), sizeof b->id));
     b->bounce = g_malloc(VIREO_VIRTIO_BLK_CHUNK);
     g_cond_init(&b->cond);
+    g_cond_init(&b->idle);
     b->dev = vireo_virtio_new(bus, &blk_ops, b);
     b->thread = g_thread_new("virtio-blk", blk_worker, b);
     return b->dev;

@@ -12,6 +12,9 @@ typedef struct {
     VireoVirtioChain tx;
     uint64_t tx_done;
     bool tx_busy;
+    /* After a load: bytes of the next transmit chain that went out before
+     * the save (the chain was saved as not taken). */
+    uint64_t tx_skip;
     /* The thread that waits for room in the ring. */
     GThread *thread;
     GCond cond;
@@ -34,7 +37,8 @@ static bool console_tx_locked(Console *c)
                 break;
             }
             c->tx_busy = true;
-            c->tx_done = 0;
+            c->tx_done = MIN(c->tx_skip, c->tx.out_len);
+            c->tx_skip = 0;
         }
         while (c->tx_done < c->tx.out_len) {
             gsize want = (gsize)MIN(c->tx.out_len - c->tx_done, (uint64_t)sizeof buf);
@@ -84,7 +88,8 @@ static gpointer console_worker(gpointer data)
         vireo_virtio_unlock(c->dev);
         g_usleep(RETRY_US);
         vireo_virtio_lock(c->dev);
-        if (c->stalled && console_tx_locked(c)) {
+        /* A paused device holds its chain and copies nothing. */
+        if (c->stalled && !vireo_virtio_is_paused_locked(c->dev) && console_tx_locked(c)) {
             c->stalled = false;
         }
     }
@@ -118,7 +123,82 @@ static void console_reset(void *model)
 
     vireo_virtio_chain_clear(&c->tx);
     c->tx_busy = false;
+    c->tx_skip = 0;
     c->stalled = false;
+}
+
+/* ---- Snapshots --------------------------------------------------------- */
+
+#define CONSOLE_STATE_VERSION 1
+/* No chain is longer: at most VIREO_VIRTQ_MAX_SIZE buffers of < 4 GiB. */
+#define MAX_CHAIN_BYTES ((uint64_t)VIREO_VIRTQ_MAX_SIZE * G_MAXUINT32)
+
+typedef struct {
+    uint64_t tx_skip;
+} ConsoleLoad;
+
+/* Input is put into receive buffers as it comes, so none is held. A
+ * transmit chain that did not fit in the ring yet is saved as not taken,
+ * with the count of its bytes that went out already: after a load the
+ * device takes it again and sends the rest. */
+static unsigned console_held_chains(void *model, unsigned queue)
+{
+    Console *c = model;
+    return queue == VIREO_VIRTIO_CONSOLE_TX && c->tx_busy ? 1 : 0;
+}
+
+static bool console_save(void *model, VireoSnapWriter *w, GError **error)
+{
+    Console *c = model;
+
+    vireo_snap_put_u32(w, CONSOLE_STATE_VERSION);
+    vireo_snap_put_u64(w, c->tx_busy ? c->tx_done : c->tx_skip);
+    return true;
+}
+
+static void *console_load(void *model, VireoSnapReader *r)
+{
+    uint32_t version = vireo_snap_get_u32(r);
+    uint64_t skip = vireo_snap_get_u64(r);
+    ConsoleLoad *load;
+
+    if (vireo_snap_failed(r)) {
+        return NULL;
+    }
+    if (version != CONSOLE_STATE_VERSION) {
+        vireo_snap_fail(r, "the console's layout version %u is not %u", version,
+                        CONSOLE_STATE_VERSION);
+        return NULL;
+    }
+    if (skip > MAX_CHAIN_BYTES) {
+        vireo_snap_fail(r,
+                        "%" G_GUINT64_FORMAT " bytes of a chain were sent, more than a chain "
+                        "holds",
+                        skip);
+        return NULL;
+    }
+    load = g_new0(ConsoleLoad, 1);
+    load->tx_skip = skip;
+    return load;
+}
+
+/* The old chain is stale; the loaded one is taken again on resume (the
+ * device then gets a notification on every ready queue). */
+static void console_apply(void *model, void *state)
+{
+    Console *c = model;
+    ConsoleLoad *load = state;
+
+    vireo_virtio_chain_clear(&c->tx);
+    c->tx_busy = false;
+    c->stalled = false;
+    c->tx_skip = load->tx_skip;
+    g_free(load);
+}
+
+static void console_discard(void *model, void *state)
+{
+    g_free(state);
 }
 
 static void console_free(void *model)
@@ -147,6 +227,11 @@ static const VireoVirtioModelOps console_ops = {
     .queue_notify = console_queue_notify,
     .reset = console_reset,
     .free = console_free,
+    .save = console_save,
+    .load = console_load,
+    .apply = console_apply,
+    .discard = console_discard,
+    .held_chains = console_held_chains,
 };
 
 VireoVirtio *vireo_virtio_console_new(VireoBus *bus, VireoRing *out)

@@ -47,8 +47,17 @@ typedef struct {
     bool texture;     /* shown as a GL texture (3D) */
     guint8 *readback; /* 3D: the pixels read back for presenters without the texture */
     size_t readback_size;
+    /* The cursor as the guest set it (device thread), kept for snapshots:
+     * the image (A8R8G8B8 words) when cursor_set, its hot spot, where it
+     * is and whether it shows. */
+    uint32_t cursor[VIREO_CURSOR_SIZE * VIREO_CURSOR_SIZE];
+    bool cursor_set, cursor_visible;
+    int cursor_hot_x, cursor_hot_y, cursor_x, cursor_y;
     /* The preferred mode (device lock). */
     int pref_width, pref_height;
+    /* A size a presenter asked for while the device was paused (device
+     * lock; 0: none), taken when it resumes. */
+    int pending_width, pending_height;
 } GpuScanout;
 
 /* One command as read from the driver. */
@@ -73,6 +82,10 @@ struct Gpu {
     bool kicked; /* wake_lock: a queue may have work */
     int quit;    /* atomic */
     GThread *thread;
+    /* Pausing (wake_lock): the thread waits in gpu_park() while `paused`,
+     * `parked` saying that it does. */
+    GCond park_cond;
+    bool paused, parked;
 
     uint32_t refresh; /* wake_lock: outputs whose pixels a new presenter needs */
 

@@ -3,6 +3,8 @@
 
 #include "virtio-gpu-priv.h"
 
+#include "engine/error.h"
+
 #include <glib/gi18n-lib.h>
 
 /* Sizes of the requests (5.7.6), header included. */
@@ -561,7 +563,7 @@ static uint32_t cmd_cursor(Gpu *g, GpuCmd *c)
     const guint8 *p = c->data + VIREO_VIRTIO_GPU_HDR_SIZE;
     uint32_t index, id;
     int x, y;
-    VireoScanout *scanout;
+    GpuScanout *s;
 
     if (c->len < CURSOR_SIZE) {
         return VIREO_VIRTIO_GPU_RESP_ERR_UNSPEC;
@@ -574,12 +576,13 @@ static uint32_t cmd_cursor(Gpu *g, GpuCmd *c)
     if (index >= g->n_scanouts) {
         return VIREO_VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID;
     }
-    scanout = g->scanouts[index].scanout;
+    s = &g->scanouts[index];
     if (c->type == VIREO_VIRTIO_GPU_CMD_UPDATE_CURSOR) {
         uint32_t hot_x = gpu_le32(p + 20), hot_y = gpu_le32(p + 24);
 
         if (id == 0) {
-            vireo_scanout_set_cursor(scanout, NULL, 0, 0);
+            s->cursor_set = false;
+            vireo_scanout_set_cursor(s->scanout, NULL, 0, 0);
         } else {
             GpuResource *r = gpu_resource_lookup(g, id);
             uint32_t argb[VIREO_CURSOR_SIZE * VIREO_CURSOR_SIZE];
@@ -598,10 +601,17 @@ static uint32_t cmd_cursor(Gpu *g, GpuCmd *c)
             } else {
                 gpu_pixels_to_argb(r->pixels, r->stride, r->format, argb);
             }
-            vireo_scanout_set_cursor(scanout, argb, (int)hot_x, (int)hot_y);
+            memcpy(s->cursor, argb, sizeof s->cursor);
+            s->cursor_set = true;
+            s->cursor_hot_x = (int)hot_x;
+            s->cursor_hot_y = (int)hot_y;
+            vireo_scanout_set_cursor(s->scanout, argb, (int)hot_x, (int)hot_y);
         }
     }
-    vireo_scanout_move_cursor(scanout, x, y, true);
+    s->cursor_x = x;
+    s->cursor_y = y;
+    s->cursor_visible = true;
+    vireo_scanout_move_cursor(s->scanout, x, y, true);
     return VIREO_VIRTIO_GPU_RESP_OK_NODATA;
 }
 
@@ -666,6 +676,8 @@ static void reset_state(Gpu *g)
     for (unsigned i = 0; i < g->n_scanouts; i++) {
         GpuScanout *s = &g->scanouts[i];
         gpu_scanout_disable(g, s);
+        s->cursor_set = s->cursor_visible = false;
+        s->cursor_hot_x = s->cursor_hot_y = s->cursor_x = s->cursor_y = 0;
         vireo_scanout_set_cursor(s->scanout, NULL, 0, 0);
         vireo_scanout_move_cursor(s->scanout, 0, 0, false);
     }
@@ -756,6 +768,25 @@ static bool step(Gpu *g)
     return true;
 }
 
+/* While the device is paused the thread waits here, once the command it
+ * took is answered (in 3D: once every fenced command it holds is answered,
+ * as virglrenderer retires their fences). The device takes no command
+ * meanwhile, so the thread touches neither guest memory nor its own state
+ * until it resumes. */
+static void gpu_park(Gpu *g)
+{
+    g_mutex_lock(&g->wake_lock);
+    if (g->paused && !(g->virgl != NULL && gpu_virgl_fences_pending(g))) {
+        g->parked = true;
+        g_cond_broadcast(&g->park_cond);
+        while (g->paused && !g_atomic_int_get(&g->quit)) {
+            g_cond_wait(&g->park_cond, &g->wake_lock);
+        }
+        g->parked = false;
+    }
+    g_mutex_unlock(&g->wake_lock);
+}
+
 static gpointer gpu_thread(gpointer data)
 {
     Gpu *g = data;
@@ -788,6 +819,7 @@ static gpointer gpu_thread(gpointer data)
     while (!g_atomic_int_get(&g->quit)) {
         bool polling;
 
+        gpu_park(g);
         if (step(g)) {
             continue;
         }
@@ -900,6 +932,7 @@ static void gpu_free(void *model)
     g_mutex_lock(&g->wake_lock);
     g_atomic_int_set(&g->quit, 1);
     g_cond_signal(&g->wake_cond);
+    g_cond_broadcast(&g->park_cond);
     g_mutex_unlock(&g->wake_lock);
     g_thread_join(g->thread);
     for (unsigned i = 0; i < g->n_scanouts; i++) {
@@ -913,7 +946,429 @@ static void gpu_free(void *model)
     g_free(g->cmd_buf);
     g_mutex_clear(&g->wake_lock);
     g_cond_clear(&g->wake_cond);
+    g_cond_clear(&g->park_cond);
     g_free(g);
+}
+
+/* With the device lock: makes width x height the output's preferred mode,
+ * and tells the driver through the display event. */
+static void set_preferred_locked(Gpu *g, GpuScanout *s, int width, int height)
+{
+    if (width != s->pref_width || height != s->pref_height) {
+        s->pref_width = width;
+        s->pref_height = height;
+        g->events_read |= VIREO_VIRTIO_GPU_EVENT_DISPLAY;
+        vireo_virtio_config_changed_locked(g->dev);
+    }
+}
+
+/* ---- Pausing ---------------------------------------------------------------- */
+
+/* The device takes no command now: wait until the thread answered the one
+ * it has and parked. */
+static void gpu_pause(void *model)
+{
+    Gpu *g = model;
+
+    g_mutex_lock(&g->wake_lock);
+    g->paused = true;
+    g->kicked = true;
+    g_cond_signal(&g->wake_cond);
+    while (!g->parked && !g_atomic_int_get(&g->quit)) {
+        g_cond_wait(&g->park_cond, &g->wake_lock);
+    }
+    g_mutex_unlock(&g->wake_lock);
+}
+
+static void gpu_resume(void *model)
+{
+    Gpu *g = model;
+
+    g_mutex_lock(&g->wake_lock);
+    g->paused = false;
+    g->kicked = true;
+    g_cond_broadcast(&g->park_cond);
+    g_mutex_unlock(&g->wake_lock);
+    /* Sizes the presenters asked for meanwhile. */
+    vireo_virtio_lock(g->dev);
+    for (unsigned i = 0; i < g->n_scanouts; i++) {
+        GpuScanout *s = &g->scanouts[i];
+        if (s->pending_width > 0) {
+            set_preferred_locked(g, s, s->pending_width, s->pending_height);
+            s->pending_width = s->pending_height = 0;
+        }
+    }
+    vireo_virtio_unlock(g->dev);
+}
+
+/* ---- Snapshots ---------------------------------------------------------------- */
+
+/*
+ * The 2D state: the display event and the preferred modes, each output's
+ * resource and rectangle and its cursor, and every resource with its
+ * pixels and its backing entries (guest addresses, checked to lie in RAM
+ * on load; the pages come with RAM). The thread is parked (the device is
+ * paused), so its state can be read and replaced from here.
+ */
+#define GPU_STATE_VERSION 1
+
+typedef struct {
+    int pref_width, pref_height;
+    uint32_t resource_id, x, y, width, height;
+    bool cursor_set, cursor_visible;
+    int cursor_hot_x, cursor_hot_y, cursor_x, cursor_y;
+    uint32_t cursor[VIREO_CURSOR_SIZE * VIREO_CURSOR_SIZE];
+} GpuScanoutLoad;
+
+typedef struct {
+    uint32_t events_read;
+    GpuScanoutLoad scanouts[VIREO_VIRTIO_GPU_MAX_SCANOUTS];
+    GHashTable *resources; /* id -> GpuResource, as in Gpu */
+    uint64_t host_bytes;
+} GpuLoad;
+
+static gint compare_ids(gconstpointer a, gconstpointer b)
+{
+    uint32_t x = GPOINTER_TO_UINT(*(gconstpointer const *)a);
+    uint32_t y = GPOINTER_TO_UINT(*(gconstpointer const *)b);
+    return x < y ? -1 : x > y;
+}
+
+static bool gpu_save(void *model, VireoSnapWriter *w, GError **error)
+{
+    Gpu *g = model;
+    /* A reset the thread has not carried out yet leaves nothing. */
+    bool reset = g->epoch != vireo_virtio_get_epoch_locked(g->dev);
+    g_autoptr(GPtrArray) ids = g_ptr_array_new();
+
+    if (g->virgl != NULL) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_DEVICE,
+                    "The display device in 3D mode cannot be saved (virglrenderer's contexts "
+                    "and resources are not part of a machine's state)");
+        return false;
+    }
+    vireo_snap_put_u32(w, GPU_STATE_VERSION);
+    vireo_snap_put_u32(w, g->n_scanouts);
+    vireo_snap_put_u32(w, g->events_read);
+    for (unsigned i = 0; i < g->n_scanouts; i++) {
+        const GpuScanout *s = &g->scanouts[i];
+        bool cursor = !reset && s->cursor_set;
+
+        vireo_snap_put_u32(w, (uint32_t)s->pref_width);
+        vireo_snap_put_u32(w, (uint32_t)s->pref_height);
+        vireo_snap_put_u32(w, reset ? 0 : s->resource_id);
+        vireo_snap_put_u32(w, reset ? 0 : s->x);
+        vireo_snap_put_u32(w, reset ? 0 : s->y);
+        vireo_snap_put_u32(w, reset ? 0 : s->width);
+        vireo_snap_put_u32(w, reset ? 0 : s->height);
+        vireo_snap_put_bool(w, cursor);
+        vireo_snap_put_bool(w, !reset && s->cursor_visible);
+        vireo_snap_put_u32(w, (uint32_t)(reset ? 0 : s->cursor_hot_x));
+        vireo_snap_put_u32(w, (uint32_t)(reset ? 0 : s->cursor_hot_y));
+        vireo_snap_put_u32(w, (uint32_t)(reset ? 0 : s->cursor_x));
+        vireo_snap_put_u32(w, (uint32_t)(reset ? 0 : s->cursor_y));
+        for (unsigned k = 0; cursor && k < G_N_ELEMENTS(s->cursor); k++) {
+            vireo_snap_put_u32(w, s->cursor[k]);
+        }
+    }
+    if (!reset) {
+        GHashTableIter iter;
+        gpointer key;
+
+        g_hash_table_iter_init(&iter, g->resources);
+        while (g_hash_table_iter_next(&iter, &key, NULL)) {
+            g_ptr_array_add(ids, key);
+        }
+        g_ptr_array_sort(ids, compare_ids);
+    }
+    vireo_snap_put_u32(w, ids->len);
+    for (guint i = 0; i < ids->len; i++) {
+        const GpuResource *r = gpu_resource_lookup(g, GPOINTER_TO_UINT(ids->pdata[i]));
+
+        vireo_snap_put_u32(w, r->id);
+        vireo_snap_put_u32(w, r->gpu_format);
+        vireo_snap_put_u32(w, r->width);
+        vireo_snap_put_u32(w, r->height);
+        vireo_snap_put_bytes(w, r->pixels, r->stride * r->height);
+        vireo_snap_put_u32(w, r->n_iov);
+        for (unsigned k = 0; k < r->n_iov; k++) {
+            vireo_snap_put_u64(w, r->iov_addr[k]);
+            vireo_snap_put_u32(w, (uint32_t)r->iov[k].iov_len);
+        }
+    }
+    return true;
+}
+
+static void gpu_discard(void *model, void *state)
+{
+    GpuLoad *l = state;
+
+    g_hash_table_destroy(l->resources);
+    g_free(l);
+}
+
+/* One output; its resource is checked once the resources are read. */
+static void load_scanout(VireoSnapReader *r, GpuScanoutLoad *s)
+{
+    s->pref_width = (int)vireo_snap_get_u32(r);
+    s->pref_height = (int)vireo_snap_get_u32(r);
+    s->resource_id = vireo_snap_get_u32(r);
+    s->x = vireo_snap_get_u32(r);
+    s->y = vireo_snap_get_u32(r);
+    s->width = vireo_snap_get_u32(r);
+    s->height = vireo_snap_get_u32(r);
+    s->cursor_set = vireo_snap_get_bool(r);
+    s->cursor_visible = vireo_snap_get_bool(r);
+    s->cursor_hot_x = (int)vireo_snap_get_u32(r);
+    s->cursor_hot_y = (int)vireo_snap_get_u32(r);
+    s->cursor_x = (int)vireo_snap_get_u32(r);
+    s->cursor_y = (int)vireo_snap_get_u32(r);
+    for (unsigned k = 0; s->cursor_set && k < G_N_ELEMENTS(s->cursor); k++) {
+        s->cursor[k] = vireo_snap_get_u32(r);
+    }
+    if (vireo_snap_failed(r)) {
+        return;
+    }
+    if (s->pref_width < 1 || s->pref_width > VIREO_VIRTIO_GPU_MAX_DIMENSION || s->pref_height < 1 ||
+        s->pref_height > VIREO_VIRTIO_GPU_MAX_DIMENSION) {
+        vireo_snap_fail(r, "an output prefers %d x %d pixels", s->pref_width, s->pref_height);
+    } else if (s->cursor_hot_x < 0 || s->cursor_hot_x >= VIREO_CURSOR_SIZE || s->cursor_hot_y < 0 ||
+               s->cursor_hot_y >= VIREO_CURSOR_SIZE) {
+        vireo_snap_fail(r, "a cursor's hot spot (%d, %d) lies outside it", s->cursor_hot_x,
+                        s->cursor_hot_y);
+    }
+}
+
+/* One resource with its pixels and backing, checked as the commands that
+ * made it check theirs; NULL after failing the reader. */
+static GpuResource *load_resource(Gpu *g, VireoSnapReader *r, GpuLoad *l)
+{
+    uint32_t id = vireo_snap_get_u32(r);
+    uint32_t gpu_format = vireo_snap_get_u32(r);
+    uint32_t width = vireo_snap_get_u32(r);
+    uint32_t height = vireo_snap_get_u32(r);
+    const guint8 *pixels;
+    VireoPixelFormat format;
+    GpuResource *res;
+    uint64_t bytes, lists, total = 0;
+    uint32_t n;
+
+    if (vireo_snap_failed(r)) {
+        return NULL;
+    }
+    if (id == 0 || g_hash_table_contains(l->resources, GUINT_TO_POINTER(id))) {
+        vireo_snap_fail(r, "resource %u is not a new resource id", id);
+        return NULL;
+    }
+    if (!gpu_format_lookup(gpu_format, &format) || width == 0 || height == 0 ||
+        width > VIREO_VIRTIO_GPU_MAX_DIMENSION || height > VIREO_VIRTIO_GPU_MAX_DIMENSION) {
+        vireo_snap_fail(r, "resource %u (%u x %u, format %u) is not a 2D resource", id, width,
+                        height, gpu_format);
+        return NULL;
+    }
+    bytes = (uint64_t)width * height * 4;
+    if (bytes + RESOURCE_OVERHEAD > VIREO_VIRTIO_GPU_MAX_HOST_MEMORY - l->host_bytes) {
+        vireo_snap_fail(r, "the resources need more than %u MiB",
+                        (unsigned)(VIREO_VIRTIO_GPU_MAX_HOST_MEMORY >> 20));
+        return NULL;
+    }
+    pixels = vireo_snap_get_view(r, (gsize)bytes);
+    n = vireo_snap_get_u32(r);
+    if (vireo_snap_failed(r)) {
+        return NULL;
+    }
+    if (n > VIREO_VIRTIO_GPU_MAX_BACKING_ENTRIES) {
+        vireo_snap_fail(r, "resource %u has %u backing entries", id, n);
+        return NULL;
+    }
+    lists = (uint64_t)n * (sizeof(struct iovec) + 2 * sizeof(uint64_t));
+    if (lists > VIREO_VIRTIO_GPU_MAX_HOST_MEMORY - l->host_bytes - bytes - RESOURCE_OVERHEAD) {
+        vireo_snap_fail(r, "the resources need more than %u MiB",
+                        (unsigned)(VIREO_VIRTIO_GPU_MAX_HOST_MEMORY >> 20));
+        return NULL;
+    }
+    /* The entries must all be in the section before anything is
+     * allocated for them. */
+    if (vireo_snap_reader_remaining(r) < (gsize)n * 12) {
+        vireo_snap_fail(r, "it ends in the backing of resource %u", id);
+        return NULL;
+    }
+    res = g_try_new0(GpuResource, 1);
+    if (res != NULL) {
+        res->pixels = g_try_malloc((gsize)bytes);
+    }
+    if (res == NULL || res->pixels == NULL) {
+        g_free(res);
+        vireo_snap_fail(r, "no memory for resource %u", id);
+        return NULL;
+    }
+    memcpy(res->pixels, pixels, (gsize)bytes);
+    res->id = id;
+    res->gpu_format = gpu_format;
+    res->has_format = true;
+    res->format = format;
+    res->width = width;
+    res->height = height;
+    res->stride = (size_t)width * 4;
+    res->host_bytes = bytes + RESOURCE_OVERHEAD;
+    if (n > 0) {
+        res->iov = g_new(struct iovec, n);
+        res->iov_end = g_new(uint64_t, n);
+        res->iov_addr = g_new(uint64_t, n);
+        res->n_iov = n;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t addr = vireo_snap_get_u64(r);
+        uint32_t len = vireo_snap_get_u32(r);
+        /* In RAM, as when attached; the pages themselves come with RAM
+         * and are not looked at now. */
+        guint8 *host = len > 0 ? vireo_bus_host_ptr(g->bus, addr, len, true) : NULL;
+
+        if (host == NULL) {
+            vireo_snap_fail(r,
+                            "backing entry %u of resource %u (%u bytes at 0x%" G_GINT64_MODIFIER
+                            "x) is not in RAM",
+                            i, id, len, addr);
+            break;
+        }
+        res->iov[i].iov_base = host;
+        res->iov[i].iov_len = len;
+        res->iov_addr[i] = addr;
+        total += len;
+        res->iov_end[i] = total;
+    }
+    if (!vireo_snap_failed(r) && n > 0 && total < (uint64_t)res->stride * height) {
+        vireo_snap_fail(r, "the backing of resource %u is smaller than its image", id);
+    }
+    if (vireo_snap_failed(r)) {
+        resource_free(res);
+        return NULL;
+    }
+    res->backing_size = total;
+    res->backing_bytes = lists;
+    l->host_bytes += res->host_bytes + res->backing_bytes;
+    return res;
+}
+
+/* Each output shows a resource that exists, a rectangle inside it. */
+static void check_scanouts(Gpu *g, VireoSnapReader *r, GpuLoad *l)
+{
+    for (unsigned i = 0; i < g->n_scanouts && !vireo_snap_failed(r); i++) {
+        const GpuScanoutLoad *s = &l->scanouts[i];
+        const GpuResource *res =
+            g_hash_table_lookup(l->resources, GUINT_TO_POINTER(s->resource_id));
+        Rect rect = { s->x, s->y, s->width, s->height };
+
+        if (s->resource_id == 0) {
+            if (s->x != 0 || s->y != 0 || s->width != 0 || s->height != 0) {
+                vireo_snap_fail(r, "output %u is off but shows a rectangle", i);
+            }
+        } else if (res == NULL) {
+            vireo_snap_fail(r, "output %u shows resource %u, which does not exist", i,
+                            s->resource_id);
+        } else if (rect.width == 0 || rect.height == 0 ||
+                   !rect_inside(rect, res->width, res->height)) {
+            vireo_snap_fail(r, "output %u shows a rectangle outside resource %u", i, res->id);
+        }
+    }
+}
+
+static void *gpu_load(void *model, VireoSnapReader *r)
+{
+    Gpu *g = model;
+    GpuLoad *l;
+    uint32_t version = vireo_snap_get_u32(r);
+    uint32_t n_scanouts = vireo_snap_get_u32(r);
+    uint32_t events_read = vireo_snap_get_u32(r);
+    uint32_t n_resources;
+
+    if (vireo_snap_failed(r)) {
+        return NULL;
+    }
+    if (version != GPU_STATE_VERSION) {
+        vireo_snap_fail(r, "the display device's layout version %u is not %u", version,
+                        GPU_STATE_VERSION);
+        return NULL;
+    }
+    if (g->virgl != NULL) {
+        vireo_snap_fail(r, "a display device in 3D mode takes no state");
+        return NULL;
+    }
+    if (n_scanouts != g->n_scanouts) {
+        vireo_snap_fail(r, "the display device had %u outputs, this one has %u", n_scanouts,
+                        g->n_scanouts);
+        return NULL;
+    }
+    if ((events_read & ~VIREO_VIRTIO_GPU_EVENT_DISPLAY) != 0) {
+        vireo_snap_fail(r, "the display events 0x%x have unknown bits", events_read);
+        return NULL;
+    }
+    l = g_new0(GpuLoad, 1);
+    l->events_read = events_read;
+    l->resources = g_hash_table_new_full(NULL, NULL, NULL, resource_free);
+    for (unsigned i = 0; i < n_scanouts && !vireo_snap_failed(r); i++) {
+        load_scanout(r, &l->scanouts[i]);
+    }
+    n_resources = vireo_snap_get_u32(r);
+    for (uint32_t i = 0; i < n_resources && !vireo_snap_failed(r); i++) {
+        GpuResource *res = load_resource(g, r, l);
+        if (res != NULL) {
+            g_hash_table_insert(l->resources, GUINT_TO_POINTER(res->id), res);
+        }
+    }
+    check_scanouts(g, r, l);
+    if (vireo_snap_failed(r)) {
+        gpu_discard(model, l);
+        return NULL;
+    }
+    return l;
+}
+
+/* Replaces everything the guest made, and shows the loaded outputs and
+ * cursors, so that the window shows the restored picture at once. */
+static void gpu_apply(void *model, void *state)
+{
+    Gpu *g = model;
+    GpuLoad *l = state;
+
+    g_hash_table_destroy(g->resources);
+    g->resources = g_steal_pointer(&l->resources);
+    g->host_bytes = l->host_bytes;
+    g->bytes_3d = 0;
+    g->events_read = l->events_read;
+    /* The thread's state is the loaded one: no reset is due. */
+    g->epoch = vireo_virtio_get_epoch_locked(g->dev);
+    for (unsigned i = 0; i < g->n_scanouts; i++) {
+        GpuScanout *s = &g->scanouts[i];
+        const GpuScanoutLoad *ls = &l->scanouts[i];
+        GpuResource *res = gpu_resource_lookup(g, ls->resource_id);
+
+        s->pref_width = ls->pref_width;
+        s->pref_height = ls->pref_height;
+        gpu_scanout_disable(g, s);
+        if (res != NULL) {
+            Rect rect = { ls->x, ls->y, ls->width, ls->height };
+
+            s->resource_id = res->id;
+            s->x = ls->x;
+            s->y = ls->y;
+            s->width = ls->width;
+            s->height = ls->height;
+            vireo_scanout_set_mode(s->scanout, (int)ls->width, (int)ls->height, res->format);
+            publish_2d(s, res, rect);
+        }
+        s->cursor_set = ls->cursor_set;
+        s->cursor_visible = ls->cursor_visible;
+        s->cursor_hot_x = ls->cursor_hot_x;
+        s->cursor_hot_y = ls->cursor_hot_y;
+        s->cursor_x = ls->cursor_x;
+        s->cursor_y = ls->cursor_y;
+        memcpy(s->cursor, ls->cursor, sizeof s->cursor);
+        vireo_scanout_set_cursor(s->scanout, s->cursor_set ? s->cursor : NULL, s->cursor_hot_x,
+                                 s->cursor_hot_y);
+        vireo_scanout_move_cursor(s->scanout, s->cursor_x, s->cursor_y, s->cursor_visible);
+    }
+    g_free(l);
 }
 
 static const VireoVirtioModelOps gpu_ops = {
@@ -928,6 +1383,12 @@ static const VireoVirtioModelOps gpu_ops = {
     .queue_notify = gpu_queue_notify,
     .reset = gpu_reset,
     .free = gpu_free,
+    .pause = gpu_pause,
+    .resume = gpu_resume,
+    .save = gpu_save,
+    .load = gpu_load,
+    .apply = gpu_apply,
+    .discard = gpu_discard,
 };
 
 /* A presenter asks for a size (on its own thread): it becomes the output's
@@ -938,11 +1399,12 @@ static void gpu_size_request(void *opaque, int width, int height)
     Gpu *g = s->gpu;
 
     vireo_virtio_lock(g->dev);
-    if (width != s->pref_width || height != s->pref_height) {
-        s->pref_width = width;
-        s->pref_height = height;
-        g->events_read |= VIREO_VIRTIO_GPU_EVENT_DISPLAY;
-        vireo_virtio_config_changed_locked(g->dev);
+    if (vireo_virtio_is_paused_locked(g->dev)) {
+        /* No interrupt while paused: the request waits for the resume. */
+        s->pending_width = width;
+        s->pending_height = height;
+    } else {
+        set_preferred_locked(g, s, width, height);
     }
     vireo_virtio_unlock(g->dev);
 }
@@ -978,6 +1440,7 @@ VireoVirtio *vireo_virtio_gpu_new(VireoBus *bus, const VireoVirtioGpuConfig *con
     g->resources = g_hash_table_new_full(NULL, NULL, NULL, resource_free);
     g_mutex_init(&g->wake_lock);
     g_cond_init(&g->wake_cond);
+    g_cond_init(&g->park_cond);
     g->virgl_wanted = config->virgl;
     g->gl = config->gl;
     if (config->virgl && config->gl == NULL && config->gl_error != NULL) {

@@ -330,12 +330,20 @@ static void flush_locked(Input *in)
     vireo_virtio_notify_locked(in->dev, VIREO_VIRTIO_INPUT_EVENTQ);
 }
 
+/* Whether input goes to the guest: not before DRIVER_OK, not after the
+ * driver broke the protocol, and not while the machine is paused (a paused
+ * machine sees no keys, and its state must not change). */
+static bool accepting_locked(Input *in)
+{
+    return vireo_virtio_is_running_locked(in->dev) && !vireo_virtio_is_paused_locked(in->dev);
+}
+
 /* Queues `events` and EV_SYN as one report and delivers what it can. */
 static void report_locked(Input *in, const Event *events, unsigned n)
 {
     unsigned total = n + 1;
 
-    if (!vireo_virtio_is_running_locked(in->dev)) {
+    if (!accepting_locked(in)) {
         in->stats.dropped += total;
         return;
     }
@@ -395,7 +403,9 @@ static void input_pointer_motion(void *opaque, int x, int y, int width, int heig
     e[0] = (Event){ EV_ABS, ABS_X, scale_axis(x, width) };
     e[1] = (Event){ EV_ABS, ABS_Y, scale_axis(y, height) };
     vireo_virtio_lock(in->dev);
-    if (in->tail_motion && in->count >= 3) {
+    if (!accepting_locked(in)) {
+        in->stats.dropped += 3;
+    } else if (in->tail_motion && in->count >= 3) {
         /* The motion waiting last is not worth delivering any more. */
         backlog_at(in, in->count - 3)->value = e[0].value;
         backlog_at(in, in->count - 2)->value = e[1].value;
@@ -448,6 +458,11 @@ static void input_wheel(void *opaque, int dx, int dy)
     dx = CLAMP(dx, -1000 * VIREO_WHEEL_NOTCH, 1000 * VIREO_WHEEL_NOTCH);
     dy = CLAMP(dy, -1000 * VIREO_WHEEL_NOTCH, 1000 * VIREO_WHEEL_NOTCH);
     vireo_virtio_lock(in->dev);
+    if (!accepting_locked(in)) {
+        in->stats.dropped++;
+        vireo_virtio_unlock(in->dev);
+        return;
+    }
     nx = notches(&in->wheel_rest_x, dx);
     ny = notches(&in->wheel_rest_y, dy);
     /* High-resolution counts for guests that read them, whole notches for
@@ -593,6 +608,175 @@ static void input_free(void *model)
     g_free(model);
 }
 
+/* ---- Snapshots --------------------------------------------------------- */
+
+#define INPUT_STATE_VERSION 1
+#define LED_BITS            ((1u << (LED_MAX + 1)) - 1)
+#define WHEEL_MAX           (1000 * VIREO_WHEEL_NOTCH) /* input_wheel's bound */
+
+typedef struct {
+    guint8 select, subsel;
+    uint32_t leds;
+    int32_t wheel_rest_x, wheel_rest_y;
+    Event backlog[VIREO_VIRTIO_INPUT_BACKLOG];
+    unsigned count;
+    bool head_partial, tail_motion;
+} InputLoad;
+
+/* The device holds no chains: events wait in the backlog and the driver's
+ * buffers in the ring. Its state is the driver's selection, the LEDs, the
+ * wheel's remainder and the backlog, oldest event first. */
+static bool input_save(void *model, VireoSnapWriter *w, GError **error)
+{
+    Input *in = model;
+
+    vireo_snap_put_u32(w, INPUT_STATE_VERSION);
+    vireo_snap_put_u8(w, (uint8_t)in->kind);
+    vireo_snap_put_u8(w, in->select);
+    vireo_snap_put_u8(w, in->subsel);
+    vireo_snap_put_u32(w, in->stats.leds);
+    vireo_snap_put_u32(w, (uint32_t)in->wheel_rest_x);
+    vireo_snap_put_u32(w, (uint32_t)in->wheel_rest_y);
+    vireo_snap_put_u32(w, in->count);
+    vireo_snap_put_bool(w, in->head_partial);
+    vireo_snap_put_bool(w, in->tail_motion);
+    for (unsigned i = 0; i < in->count; i++) {
+        const Event *e = backlog_at(in, i);
+
+        vireo_snap_put_u16(w, e->type);
+        vireo_snap_put_u16(w, e->code);
+        vireo_snap_put_u32(w, (uint32_t)e->value);
+    }
+    return true;
+}
+
+/* Whether `e` is an event this kind of device sends. */
+static bool event_valid(VireoVirtioInputKind kind, const Event *e)
+{
+    bool tablet = kind == VIREO_VIRTIO_INPUT_TABLET;
+
+    switch (e->type) {
+    case EV_SYN: return e->code == SYN_REPORT && e->value == 0;
+    case EV_KEY:
+        return (e->value == 0 || e->value == 1) &&
+               (tablet ? tablet_has_button(e->code) : vireo_virtio_input_keyboard_has_key(e->code));
+    case EV_REL:
+        return tablet &&
+               (e->code == REL_WHEEL || e->code == REL_HWHEEL || e->code == REL_WHEEL_HI_RES ||
+                e->code == REL_HWHEEL_HI_RES) &&
+               e->value >= -WHEEL_MAX && e->value <= WHEEL_MAX;
+    case EV_ABS:
+        return tablet && (e->code == ABS_X || e->code == ABS_Y) && e->value >= 0 &&
+               e->value <= VIREO_VIRTIO_INPUT_ABS_MAX;
+    default: return false;
+    }
+}
+
+/* The backlog's shape: whole reports, each ending with EV_SYN; a pointer
+ * motion at its end when tail_motion says so. */
+static const char *backlog_problem(const InputLoad *l)
+{
+    const Event *b = l->backlog;
+    unsigned n = l->count;
+
+    if (n == 0) {
+        return l->head_partial || l->tail_motion ? "an empty backlog has a report in it" : NULL;
+    }
+    if (!is_syn(&b[n - 1])) {
+        return "the backlog ends in the middle of a report";
+    }
+    if (l->tail_motion &&
+        (n < 3 || b[n - 3].type != EV_ABS || b[n - 3].code != ABS_X || b[n - 2].type != EV_ABS ||
+         b[n - 2].code != ABS_Y || (n == 3 ? l->head_partial : !is_syn(&b[n - 4])))) {
+        return "the backlog does not end with a pointer motion";
+    }
+    return NULL;
+}
+
+static void *input_load(void *model, VireoSnapReader *r)
+{
+    Input *in = model;
+    InputLoad *l = g_new0(InputLoad, 1);
+    uint32_t version = vireo_snap_get_u32(r);
+    uint8_t kind = vireo_snap_get_u8(r);
+    const char *problem;
+
+    l->select = vireo_snap_get_u8(r);
+    l->subsel = vireo_snap_get_u8(r);
+    l->leds = vireo_snap_get_u32(r);
+    l->wheel_rest_x = (int32_t)vireo_snap_get_u32(r);
+    l->wheel_rest_y = (int32_t)vireo_snap_get_u32(r);
+    l->count = vireo_snap_get_u32(r);
+    l->head_partial = vireo_snap_get_bool(r);
+    l->tail_motion = vireo_snap_get_bool(r);
+    if (vireo_snap_failed(r)) {
+        g_free(l);
+        return NULL;
+    }
+    if (version != INPUT_STATE_VERSION) {
+        vireo_snap_fail(r, "the input device's layout version %u is not %u", version,
+                        INPUT_STATE_VERSION);
+    } else if (kind != (uint8_t)in->kind) {
+        vireo_snap_fail(r, "it holds a %s, not a %s",
+                        kind == VIREO_VIRTIO_INPUT_KEYBOARD ? "keyboard" : "tablet",
+                        in->kind == VIREO_VIRTIO_INPUT_KEYBOARD ? "keyboard" : "tablet");
+    } else if ((l->leds & ~LED_BITS) != 0) {
+        vireo_snap_fail(r, "the LED state 0x%x has unknown LEDs", l->leds);
+    } else if (l->wheel_rest_x <= -VIREO_WHEEL_NOTCH || l->wheel_rest_x >= VIREO_WHEEL_NOTCH ||
+               l->wheel_rest_y <= -VIREO_WHEEL_NOTCH || l->wheel_rest_y >= VIREO_WHEEL_NOTCH) {
+        vireo_snap_fail(r, "the wheel's remainder is a whole notch or more");
+    } else if (l->count > VIREO_VIRTIO_INPUT_BACKLOG) {
+        vireo_snap_fail(r, "%u events wait, more than %u", l->count, VIREO_VIRTIO_INPUT_BACKLOG);
+    }
+    for (unsigned i = 0; i < l->count && !vireo_snap_failed(r); i++) {
+        Event *e = &l->backlog[i];
+
+        e->type = vireo_snap_get_u16(r);
+        e->code = vireo_snap_get_u16(r);
+        e->value = (int32_t)vireo_snap_get_u32(r);
+        if (!vireo_snap_failed(r) && !event_valid(in->kind, e)) {
+            vireo_snap_fail(r,
+                            "a waiting event (type %u, code %u, value %d) is not one this "
+                            "device sends",
+                            e->type, e->code, e->value);
+        }
+    }
+    if (!vireo_snap_failed(r) && (problem = backlog_problem(l)) != NULL) {
+        vireo_snap_fail(r, "%s", problem);
+    }
+    if (vireo_snap_failed(r)) {
+        g_free(l);
+        return NULL;
+    }
+    return l;
+}
+
+/* The events wait for the driver's buffers, which the device looks at
+ * when it resumes. */
+static void input_apply(void *model, void *state)
+{
+    Input *in = model;
+    InputLoad *l = state;
+
+    in->select = l->select;
+    in->subsel = l->subsel;
+    update_config(in);
+    in->stats.leds = l->leds;
+    in->wheel_rest_x = l->wheel_rest_x;
+    in->wheel_rest_y = l->wheel_rest_y;
+    memcpy(in->backlog, l->backlog, sizeof in->backlog);
+    in->head = 0;
+    in->count = l->count;
+    in->head_partial = l->head_partial;
+    in->tail_motion = l->tail_motion;
+    g_free(l);
+}
+
+static void input_discard(void *model, void *state)
+{
+    g_free(state);
+}
+
 static const VireoVirtioModelOps input_ops = {
     .name = "virtio-input",
     .device_id = VIREO_VIRTIO_ID_INPUT,
@@ -604,6 +788,10 @@ static const VireoVirtioModelOps input_ops = {
     .queue_notify = input_queue_notify,
     .reset = input_reset,
     .free = input_free,
+    .save = input_save,
+    .load = input_load,
+    .apply = input_apply,
+    .discard = input_discard,
 };
 
 VireoVirtio *vireo_virtio_input_new(VireoBus *bus, VireoVirtioInputKind kind)

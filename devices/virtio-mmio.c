@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "devices/virtio-mmio.h"
+#include "engine/error.h"
 
 /* The register decoding of virtio-mmio version 2. The selectors are the
  * transport's own state; everything else lives in the device. Both are
@@ -183,11 +184,90 @@ static void mmio_reset(void *opaque)
     vireo_virtio_unlock(m->dev);
 }
 
+/* ---- Pausing and snapshots ------------------------------------------------ */
+
+#define MMIO_STATE_VERSION 1
+
+static void mmio_pause(void *opaque)
+{
+    VireoVirtioMmio *m = opaque;
+    vireo_virtio_pause(m->dev);
+}
+
+static void mmio_resume(void *opaque)
+{
+    VireoVirtioMmio *m = opaque;
+    vireo_virtio_resume(m->dev);
+}
+
+/* The transport's selectors, then the device (virtio.c). */
+static bool mmio_save(void *opaque, VireoSnapWriter *w, GError **error)
+{
+    VireoVirtioMmio *m = opaque;
+    bool ok;
+
+    vireo_virtio_lock(m->dev);
+    vireo_snap_put_u32(w, MMIO_STATE_VERSION);
+    vireo_snap_put_u32(w, m->device_features_sel);
+    vireo_snap_put_u32(w, m->driver_features_sel);
+    vireo_snap_put_u32(w, m->queue_sel);
+    vireo_snap_put_u32(w, m->shm_sel);
+    ok = vireo_virtio_save_locked(m->dev, w, error);
+    vireo_virtio_unlock(m->dev);
+    return ok;
+}
+
+static bool mmio_load(void *opaque, VireoSnapReader *r, GError **error)
+{
+    VireoVirtioMmio *m = opaque;
+    uint32_t version, device_sel, driver_sel, queue_sel, shm_sel;
+    VireoVirtioLoad *load;
+
+    vireo_virtio_lock(m->dev);
+    if (!vireo_virtio_is_paused_locked(m->dev)) {
+        vireo_virtio_unlock(m->dev);
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_DEVICE,
+                    "The device %s must be paused for its state to be loaded",
+                    vireo_virtio_get_model_ops(m->dev)->name);
+        return false;
+    }
+    if (vireo_snap_reader_version(r) != 1) {
+        vireo_snap_fail(r, "layout version %u is not 1", vireo_snap_reader_version(r));
+    }
+    version = vireo_snap_get_u32(r);
+    /* Any value is a value the driver may have written. */
+    device_sel = vireo_snap_get_u32(r);
+    driver_sel = vireo_snap_get_u32(r);
+    queue_sel = vireo_snap_get_u32(r);
+    shm_sel = vireo_snap_get_u32(r);
+    if (!vireo_snap_failed(r) && version != MMIO_STATE_VERSION) {
+        vireo_snap_fail(r, "the transport's layout version %u is not %u", version,
+                        MMIO_STATE_VERSION);
+    }
+    load = vireo_snap_failed(r) ? NULL : vireo_virtio_load_read_locked(m->dev, r);
+    if (!vireo_snap_reader_finish(r, error)) {
+        vireo_virtio_load_free(m->dev, load);
+        vireo_virtio_unlock(m->dev);
+        return false;
+    }
+    m->device_features_sel = device_sel;
+    m->driver_features_sel = driver_sel;
+    m->queue_sel = queue_sel;
+    m->shm_sel = shm_sel;
+    vireo_virtio_load_apply_locked(m->dev, load);
+    vireo_virtio_unlock(m->dev);
+    return true;
+}
+
 static const VireoDeviceOps mmio_ops = {
     .name = "virtio-mmio",
     .read = mmio_read,
     .write = mmio_write,
     .reset = mmio_reset,
+    .save = mmio_save,
+    .load = mmio_load,
+    .pause = mmio_pause,
+    .resume = mmio_resume,
 };
 
 const VireoDeviceOps *vireo_virtio_mmio_ops(void)

@@ -5,11 +5,23 @@
 
 /* The bytes of the backlog, besides its frame count. */
 #define RX_BACKLOG_BYTES (4u << 20)
+/* How long the link stays down after a load, so that the guest sees it go
+ * and come back. */
+#define LINK_DOWN_US (500 * 1000)
 
 typedef struct {
     VireoVirtio *dev;
     VireoNetBackend *backend;
     guint8 mac[VIREO_NET_MAC_LEN];
+    uint16_t link; /* the configuration's status: VIREO_VIRTIO_NET_S_LINK_UP or 0 */
+
+    /* The link's reset after a load: due on resume, then up again at
+     * link_up_at (monotonic time; 0: nothing pending) on link_thread. */
+    bool link_reset;
+    gint64 link_up_at;
+    GThread *link_thread;
+    GCond link_cond;
+    bool quit;
 
     /* Receive: the chain taken for the next frame, and the frames waiting
      * for one. */
@@ -94,7 +106,8 @@ static void net_writable(void *opaque)
     Net *n = opaque;
 
     vireo_virtio_lock(n->dev);
-    if (vireo_virtio_is_running_locked(n->dev)) {
+    /* While paused the frame waits; resuming tries it again. */
+    if (vireo_virtio_is_running_locked(n->dev) && !vireo_virtio_is_paused_locked(n->dev)) {
         tx_locked(n);
     }
     vireo_virtio_unlock(n->dev);
@@ -228,7 +241,7 @@ static void net_get_config(void *model, guint8 *config)
 
     memset(config, 0, VIREO_VIRTIO_NET_CONFIG_SIZE);
     memcpy(config + VIREO_VIRTIO_NET_CFG_MAC, n->mac, VIREO_NET_MAC_LEN);
-    put16(config + VIREO_VIRTIO_NET_CFG_STATUS, VIREO_VIRTIO_NET_S_LINK_UP);
+    put16(config + VIREO_VIRTIO_NET_CFG_STATUS, n->link);
     put16(config + VIREO_VIRTIO_NET_CFG_MAX_VIRTQUEUE_PAIRS, 1);
     put16(config + VIREO_VIRTIO_NET_CFG_MTU, VIREO_VIRTIO_NET_MTU);
 }
@@ -256,12 +269,235 @@ static void net_reset(void *model)
         n->tx_pending = false;
         n->stats.tx_dropped++;
     }
+    /* A new driver finds the link up. */
+    n->link = VIREO_VIRTIO_NET_S_LINK_UP;
+    n->link_reset = false;
+    n->link_up_at = 0;
+}
+
+/* ---- Pausing --------------------------------------------------------------- */
+
+/* Brings the link up again once its time is due, unless the device is
+ * paused then (it waits for the resume). */
+static gpointer link_worker(gpointer data)
+{
+    Net *n = data;
+
+    vireo_virtio_lock(n->dev);
+    while (!n->quit) {
+        if (n->link_up_at == 0 || vireo_virtio_is_paused_locked(n->dev)) {
+            vireo_virtio_wait_locked(n->dev, &n->link_cond);
+        } else if (g_get_monotonic_time() < n->link_up_at) {
+            vireo_virtio_wait_until_locked(n->dev, &n->link_cond, n->link_up_at);
+        } else {
+            n->link_up_at = 0;
+            n->link = VIREO_VIRTIO_NET_S_LINK_UP;
+            vireo_virtio_config_changed_locked(n->dev);
+        }
+    }
+    vireo_virtio_unlock(n->dev);
+    return NULL;
+}
+
+/* The device takes no chain now; the back end stops delivering frames
+ * (those that come until it stops wait in the backlog). */
+static void net_pause(void *model)
+{
+    Net *n = model;
+
+    vireo_net_backend_pause(n->backend);
+}
+
+static void net_resume(void *model)
+{
+    Net *n = model;
+
+    vireo_virtio_lock(n->dev);
+    if (vireo_virtio_is_running_locked(n->dev) && !vireo_virtio_is_paused_locked(n->dev)) {
+        if (n->tx_pending) {
+            tx_locked(n); /* the back end may have room again */
+        }
+        /* After a load: the back end's connections are not the saved ones,
+         * so the link goes down and up, and the guest configures its
+         * network again (DHCP). Only a driver that knows the status sees
+         * it. */
+        if (n->link_reset &&
+            (vireo_virtio_get_features_locked(n->dev) & (1ull << VIREO_VIRTIO_NET_F_STATUS))) {
+            n->link = 0;
+            n->link_up_at = g_get_monotonic_time() + LINK_DOWN_US;
+            vireo_virtio_config_changed_locked(n->dev);
+            if (n->link_thread == NULL) {
+                n->link_thread = g_thread_new("virtio-net-link", link_worker, n);
+            }
+        }
+    }
+    n->link_reset = false;
+    g_cond_signal(&n->link_cond);
+    vireo_virtio_unlock(n->dev);
+    vireo_net_backend_resume(n->backend);
+}
+
+/* ---- Snapshots --------------------------------------------------------------- */
+
+#define NET_STATE_VERSION 1
+
+typedef struct {
+    guint8 mac[VIREO_NET_MAC_LEN];
+    uint16_t link;
+    GBytes *tx_frame; /* NULL: none pending */
+    GQueue backlog;   /* GBytes */
+    gsize backlog_bytes;
+} NetLoad;
+
+/* The receive chain kept for the next frame was the last one taken; it is
+ * saved as not taken and taken again for the next frame after a load. */
+static unsigned net_held_chains(void *model, unsigned queue)
+{
+    Net *n = model;
+    return queue == VIREO_VIRTIO_NET_RX && n->rx_held ? 1 : 0;
+}
+
+/* The MAC address and the link, the frame the back end refused and the
+ * frames waiting for receive buffers. The back end's own state (libslirp's
+ * connections, a TAP interface) is the host's and is not saved. */
+static bool net_save(void *model, VireoSnapWriter *w, GError **error)
+{
+    Net *n = model;
+
+    vireo_snap_put_u32(w, NET_STATE_VERSION);
+    vireo_snap_put_bytes(w, n->mac, VIREO_NET_MAC_LEN);
+    vireo_snap_put_u16(w, n->link);
+    vireo_snap_put_bool(w, n->tx_pending);
+    if (n->tx_pending) {
+        vireo_snap_put_u32(w, (uint32_t)n->tx_len);
+        vireo_snap_put_bytes(w, n->tx_buf, n->tx_len);
+    }
+    vireo_snap_put_u32(w, n->rx_backlog.length);
+    for (GList *l = n->rx_backlog.head; l != NULL; l = l->next) {
+        gsize len;
+        const guint8 *data = g_bytes_get_data(l->data, &len);
+
+        vireo_snap_put_u32(w, (uint32_t)len);
+        vireo_snap_put_bytes(w, data, len);
+    }
+    return true;
+}
+
+static void net_discard(void *model, void *state)
+{
+    NetLoad *load = state;
+
+    if (load->tx_frame != NULL) {
+        g_bytes_unref(load->tx_frame);
+    }
+    g_queue_clear_full(&load->backlog, (GDestroyNotify)g_bytes_unref);
+    g_free(load);
+}
+
+/* One frame: its length (an Ethernet frame's) and its bytes. */
+static GBytes *load_frame(VireoSnapReader *r)
+{
+    uint32_t len = vireo_snap_get_u32(r);
+    const guint8 *data;
+
+    if (vireo_snap_failed(r)) {
+        return NULL;
+    }
+    if (len < VIREO_NET_MIN_FRAME || len > VIREO_NET_MAX_FRAME) {
+        vireo_snap_fail(r, "a frame of %u bytes is not an Ethernet frame", len);
+        return NULL;
+    }
+    data = vireo_snap_get_view(r, len);
+    return data != NULL ? g_bytes_new(data, len) : NULL;
+}
+
+static void *net_load(void *model, VireoSnapReader *r)
+{
+    static const guint8 zero_mac[VIREO_NET_MAC_LEN] = { 0 };
+    NetLoad *load = g_new0(NetLoad, 1);
+    uint32_t version = vireo_snap_get_u32(r);
+    bool tx_pending;
+    uint32_t n_backlog;
+
+    g_queue_init(&load->backlog);
+    vireo_snap_get_bytes(r, load->mac, VIREO_NET_MAC_LEN);
+    load->link = vireo_snap_get_u16(r);
+    if (!vireo_snap_failed(r) && version != NET_STATE_VERSION) {
+        vireo_snap_fail(r, "the network card's layout version %u is not %u", version,
+                        NET_STATE_VERSION);
+    } else if (!vireo_snap_failed(r) &&
+               ((load->mac[0] & 1) != 0 || memcmp(load->mac, zero_mac, VIREO_NET_MAC_LEN) == 0)) {
+        vireo_snap_fail(r, "the MAC address is not a unicast address");
+    } else if (!vireo_snap_failed(r) && (load->link & ~VIREO_VIRTIO_NET_S_LINK_UP) != 0) {
+        vireo_snap_fail(r, "the link status 0x%x has unknown bits", load->link);
+    }
+    tx_pending = vireo_snap_get_bool(r);
+    if (tx_pending) {
+        load->tx_frame = load_frame(r);
+    }
+    n_backlog = vireo_snap_get_u32(r);
+    if (!vireo_snap_failed(r) && n_backlog > VIREO_VIRTIO_NET_RX_BACKLOG) {
+        vireo_snap_fail(r, "%u frames wait for receive buffers, more than %u", n_backlog,
+                        VIREO_VIRTIO_NET_RX_BACKLOG);
+    }
+    for (uint32_t i = 0; i < n_backlog && !vireo_snap_failed(r); i++) {
+        GBytes *frame = load_frame(r);
+
+        if (frame == NULL) {
+            break;
+        }
+        load->backlog_bytes += g_bytes_get_size(frame);
+        g_queue_push_tail(&load->backlog, frame);
+        if (load->backlog_bytes > RX_BACKLOG_BYTES) {
+            vireo_snap_fail(r, "the frames waiting for receive buffers hold more than %u bytes",
+                            RX_BACKLOG_BYTES);
+        }
+    }
+    if (vireo_snap_failed(r)) {
+        net_discard(model, load);
+        return NULL;
+    }
+    return load;
+}
+
+static void net_apply(void *model, void *state)
+{
+    Net *n = model;
+    NetLoad *load = state;
+
+    memcpy(n->mac, load->mac, VIREO_NET_MAC_LEN);
+    n->link = load->link;
+    /* The chain held for the next frame is stale: the loaded one, if any,
+     * is in the ring again. */
+    vireo_virtio_chain_clear(&n->rx_chain);
+    n->rx_held = false;
+    n->tx_pending = load->tx_frame != NULL;
+    if (n->tx_pending) {
+        n->tx_len = g_bytes_get_size(load->tx_frame);
+        memcpy(n->tx_buf, g_bytes_get_data(load->tx_frame, NULL), n->tx_len);
+    }
+    g_queue_clear_full(&n->rx_backlog, (GDestroyNotify)g_bytes_unref);
+    n->rx_backlog = load->backlog;
+    n->rx_backlog_bytes = load->backlog_bytes;
+    g_queue_init(&load->backlog);
+    /* The link goes down and up when the device runs again. */
+    n->link_up_at = 0;
+    n->link_reset = true;
+    net_discard(model, load);
 }
 
 static void net_free(void *model)
 {
     Net *n = model;
 
+    if (n->link_thread != NULL) {
+        vireo_virtio_lock(n->dev);
+        n->quit = true;
+        g_cond_signal(&n->link_cond);
+        vireo_virtio_unlock(n->dev);
+        g_thread_join(n->link_thread);
+    }
+    g_cond_clear(&n->link_cond);
     /* No callback from the back end runs after this. */
     vireo_net_backend_free(n->backend);
     vireo_virtio_chain_clear(&n->rx_chain);
@@ -281,6 +517,13 @@ static const VireoVirtioModelOps net_ops = {
     .queue_notify = net_queue_notify,
     .reset = net_reset,
     .free = net_free,
+    .pause = net_pause,
+    .resume = net_resume,
+    .save = net_save,
+    .load = net_load,
+    .apply = net_apply,
+    .discard = net_discard,
+    .held_chains = net_held_chains,
 };
 
 VireoVirtio *vireo_virtio_net_new(VireoBus *bus, VireoNetBackend *backend,
@@ -290,6 +533,8 @@ VireoVirtio *vireo_virtio_net_new(VireoBus *bus, VireoNetBackend *backend,
 
     n->backend = backend;
     memcpy(n->mac, mac, VIREO_NET_MAC_LEN);
+    n->link = VIREO_VIRTIO_NET_S_LINK_UP;
+    g_cond_init(&n->link_cond);
     g_queue_init(&n->rx_backlog);
     n->tx_buf = g_malloc(VIREO_NET_MAX_FRAME);
     n->dev = vireo_virtio_new(bus, &net_ops, n);

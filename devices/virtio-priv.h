@@ -39,8 +39,12 @@ struct VireoVirtio {
     uint32_t config_generation;
     uint64_t epoch;
     const char *error;
-    guint8 *config; /* scratch copy of the configuration space */
+    char *loaded_error; /* a loaded state's reason, which `error` points to */
+    guint8 *config;     /* scratch copy of the configuration space */
     VireoVirtq *queues;
+    /* Paused by the host: no pops, notifications held (one bit a queue). */
+    bool paused;
+    uint32_t held_notify;
 };
 
 /* virtio.c: sets interrupt status bits and raises the line. */
@@ -54,3 +58,10 @@ void vireo_virtq_reset(VireoVirtq *q);
  * NULL. */
 const char *vireo_virtq_enable(VireoVirtio *dev, VireoVirtq *q);
 void vireo_virtq_disable(VireoVirtq *q);
+/* Snapshots: a queue's state, with the last `held` chains taken saved as
+ * not taken. */
+void vireo_virtq_save(const VireoVirtq *q, uint16_t held, VireoSnapWriter *w);
+/* Reads a queue's state into `out`, checked as enabling it would check it
+ * (without reading guest memory), with indices a device could have
+ * reached; false after failing the reader. */
+bool vireo_virtq_load(VireoVirtio *dev, const VireoVirtq *q, VireoSnapReader *r, VireoVirtq *out);

@@ -37,6 +37,31 @@ static void rng_free(void *model)
     g_free(model);
 }
 
+/* Every request is answered when it is taken: the device has no state of
+ * its own beyond the core's. Its part is just its layout version. */
+#define RNG_STATE_VERSION 1
+
+static bool rng_save(void *model, VireoSnapWriter *w, GError **error)
+{
+    vireo_snap_put_u32(w, RNG_STATE_VERSION);
+    return true;
+}
+
+static void *rng_load(void *model, VireoSnapReader *r)
+{
+    uint32_t version = vireo_snap_get_u32(r);
+
+    if (vireo_snap_failed(r)) {
+        return NULL;
+    }
+    if (version != RNG_STATE_VERSION) {
+        vireo_snap_fail(r, "the entropy device's layout version %u is not %u", version,
+                        RNG_STATE_VERSION);
+        return NULL;
+    }
+    return model; /* nothing to apply */
+}
+
 static const VireoVirtioModelOps rng_ops = {
     .name = "virtio-rng",
     .device_id = VIREO_VIRTIO_ID_ENTROPY,
@@ -45,6 +70,8 @@ static const VireoVirtioModelOps rng_ops = {
     .config_size = 0,
     .queue_notify = rng_queue_notify,
     .free = rng_free,
+    .save = rng_save,
+    .load = rng_load,
 };
 
 VireoVirtio *vireo_virtio_rng_new(VireoBus *bus, VireoEntropyFunc source, void *opaque)

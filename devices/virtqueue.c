@@ -110,7 +110,9 @@ void vireo_virtq_reset(VireoVirtq *q)
     vireo_virtq_init(q, q->max);
 }
 
-const char *vireo_virtq_enable(VireoVirtio *dev, VireoVirtq *q)
+/* Checks the size and the areas of `q` and sets its host views; the reason
+ * they are unusable, or NULL. Reads nothing from guest memory. */
+static const char *map_areas(VireoVirtio *dev, VireoVirtq *q)
 {
     uint16_t num = q->num;
 
@@ -125,13 +127,87 @@ const char *vireo_virtq_enable(VireoVirtio *dev, VireoVirtq *q)
     q->avail = vireo_bus_host_ptr(dev->bus, q->avail_addr, avail_size(num), true);
     q->used = vireo_bus_host_ptr(dev->bus, q->used_addr, used_size(num), true);
     if (q->desc == NULL || q->avail == NULL || q->used == NULL) {
-        vireo_virtq_disable(q);
         return "queue area outside guest RAM";
+    }
+    return NULL;
+}
+
+const char *vireo_virtq_enable(VireoVirtio *dev, VireoVirtq *q)
+{
+    const char *error = map_areas(dev, q);
+
+    if (error != NULL) {
+        vireo_virtq_disable(q);
+        return error;
     }
     q->ready = true;
     q->last_avail = q->used_idx = q->signalled_used = 0;
     q->signalled_valid = q->pushed = false;
     return NULL;
+}
+
+/* ---- Snapshots ---------------------------------------------------------- */
+
+void vireo_virtq_save(const VireoVirtq *q, uint16_t held, VireoSnapWriter *w)
+{
+    vireo_snap_put_u16(w, q->max);
+    vireo_snap_put_u16(w, q->num);
+    vireo_snap_put_bool(w, q->ready);
+    vireo_snap_put_u64(w, q->desc_addr);
+    vireo_snap_put_u64(w, q->avail_addr);
+    vireo_snap_put_u64(w, q->used_addr);
+    vireo_snap_put_u16(w, (uint16_t)(q->last_avail - held));
+    vireo_snap_put_u16(w, q->used_idx);
+    vireo_snap_put_u16(w, q->signalled_used);
+    vireo_snap_put_bool(w, q->signalled_valid);
+    vireo_snap_put_bool(w, q->pushed);
+}
+
+bool vireo_virtq_load(VireoVirtio *dev, const VireoVirtq *q, VireoSnapReader *r, VireoVirtq *out)
+{
+    uint16_t max = vireo_snap_get_u16(r);
+    const char *error;
+
+    vireo_virtq_init(out, q->max);
+    out->num = vireo_snap_get_u16(r);
+    out->ready = vireo_snap_get_bool(r);
+    out->desc_addr = vireo_snap_get_u64(r);
+    out->avail_addr = vireo_snap_get_u64(r);
+    out->used_addr = vireo_snap_get_u64(r);
+    out->last_avail = vireo_snap_get_u16(r);
+    out->used_idx = vireo_snap_get_u16(r);
+    out->signalled_used = vireo_snap_get_u16(r);
+    out->signalled_valid = vireo_snap_get_bool(r);
+    out->pushed = vireo_snap_get_bool(r);
+    if (vireo_snap_failed(r)) {
+        return false;
+    }
+    if (max != q->max) {
+        vireo_snap_fail(r, "a queue has %u entries at most, not %u", max, q->max);
+        return false;
+    }
+    if (!out->ready) {
+        /* A disabled queue keeps only what the driver wrote. */
+        if (out->last_avail != 0 || out->used_idx != 0 || out->signalled_used != 0 ||
+            out->signalled_valid || out->pushed) {
+            vireo_snap_fail(r, "a disabled queue has ring positions");
+            return false;
+        }
+        return true;
+    }
+    error = map_areas(dev, out);
+    if (error != NULL) {
+        vireo_snap_fail(r, "an enabled queue is unusable: %s", error);
+        return false;
+    }
+    /* The device cannot have taken more chains than the ring holds
+     * without returning them. */
+    if ((uint16_t)(out->last_avail - out->used_idx) > out->num) {
+        vireo_snap_fail(r, "a queue of %u entries has %u chains in flight", out->num,
+                        (uint16_t)(out->last_avail - out->used_idx));
+        return false;
+    }
+    return true;
 }
 
 /* ---- Chains ------------------------------------------------------------- */
@@ -264,7 +340,7 @@ bool vireo_virtio_pop_locked(VireoVirtio *dev, unsigned index, VireoVirtioChain 
     uint16_t pending, head;
 
     memset(chain, 0, sizeof *chain);
-    if (q == NULL || !q->ready || !vireo_virtio_is_running_locked(dev)) {
+    if (q == NULL || !q->ready || !vireo_virtio_is_running_locked(dev) || dev->paused) {
         return false;
     }
     if (!avail_pending(dev, q, &pending)) {

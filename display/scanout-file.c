@@ -142,16 +142,24 @@ static GByteArray *encode_png(const VireoScanoutFrame *frame)
 
 gboolean vireo_scanout_frame_write(const VireoScanoutFrame *frame, const char *path, GError **error)
 {
+    g_autofree char *lower = g_ascii_strdown(path, -1);
+
+    return vireo_scanout_frame_write_as(
+        frame, path, g_str_has_suffix(lower, ".png") ? VIREO_IMAGE_PNG : VIREO_IMAGE_PPM, error);
+}
+
+gboolean vireo_scanout_frame_write_as(const VireoScanoutFrame *frame, const char *path,
+                                      VireoImageFormat format, GError **error)
+{
     g_autoptr(GByteArray) data = NULL;
     g_autoptr(GError) local = NULL;
-    g_autofree char *lower = g_ascii_strdown(path, -1);
 
     if (frame->pixels == NULL || frame->width <= 0 || frame->height <= 0) {
         g_set_error(error, VIREO_ERROR, VIREO_ERROR_DEVICE,
                     "The display shows no picture (the guest set no mode)");
         return FALSE;
     }
-    data = g_str_has_suffix(lower, ".png") ? encode_png(frame) : encode_ppm(frame);
+    data = format == VIREO_IMAGE_PNG ? encode_png(frame) : encode_ppm(frame);
     if (!g_file_set_contents(path, (const char *)data->data, (gssize)data->len, &local)) {
         g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO, "Cannot write %s: %s", path,
                     local->message);

@@ -10,18 +10,16 @@
 #include "engine/gdbstub.h"
 #include "engine/cpu.h"
 #include "engine/error.h"
+#include "engine/listen.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 
 #define PACKET_MAX 0x4000 /* what qSupported announces */
 #define MEM_MAX    ((PACKET_MAX - 8) / 2)
@@ -945,116 +943,14 @@ static gpointer stub_thread(gpointer data)
 
 /* ---- setup ---- */
 
-static int listen_tcp(const char *hostport, char **address, GError **error)
-{
-    const char *colon = strrchr(hostport, ':');
-    g_autofree char *host = NULL;
-    struct sockaddr_storage ss = { 0 };
-    socklen_t slen;
-    char *end;
-    unsigned long port;
-    int fd, one = 1;
-
-    if (colon == NULL) {
-        host = g_strdup("");
-        colon = hostport - 1;
-    } else {
-        host = g_strndup(hostport, (gsize)(colon - hostport));
-    }
-    port = strtoul(colon + 1, &end, 10);
-    if (colon[1] == '\0' || *end != '\0' || port > 65535) {
-        g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG, "“%s” is not a TCP port", colon + 1);
-        return -1;
-    }
-    if (host[0] == '[' && g_str_has_suffix(host, "]")) {
-        char *inner = g_strndup(host + 1, strlen(host) - 2);
-        g_free(host);
-        host = inner;
-    }
-    if (host[0] == '\0' || strcmp(host, "localhost") == 0) {
-        g_free(host);
-        host = g_strdup("127.0.0.1"); /* loopback unless told otherwise */
-    }
-    struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-    if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
-        in4->sin_family = AF_INET;
-        in4->sin_port = htons((uint16_t)port);
-        slen = sizeof *in4;
-    } else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons((uint16_t)port);
-        slen = sizeof *in6;
-    } else {
-        g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG, "“%s” is not an IP address", host);
-        return -1;
-    }
-    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO, "socket: %s", g_strerror(errno));
-        return -1;
-    }
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&ss, slen) != 0 || listen(fd, 1) != 0) {
-        int err = errno;
-        close(fd);
-        g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO, "cannot listen on %s port %lu: %s", host,
-                    port, g_strerror(err));
-        return -1;
-    }
-    slen = sizeof ss;
-    getsockname(fd, (struct sockaddr *)&ss, &slen);
-    port = ntohs(ss.ss_family == AF_INET ? in4->sin_port : in6->sin6_port);
-    *address = ss.ss_family == AF_INET6 ? g_strdup_printf("[%s]:%lu", host, port)
-                                        : g_strdup_printf("%s:%lu", host, port);
-    return fd;
-}
-
-static int listen_unix(const char *path, GError **error)
-{
-    struct sockaddr_un sun = { .sun_family = AF_UNIX };
-    int fd;
-
-    if (path[0] == '\0' || strlen(path) >= sizeof sun.sun_path) {
-        g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG, "“%s” is not a socket path", path);
-        return -1;
-    }
-    strcpy(sun.sun_path, path);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO, "socket: %s", g_strerror(errno));
-        return -1;
-    }
-    if (bind(fd, (struct sockaddr *)&sun, sizeof sun) != 0 || listen(fd, 1) != 0) {
-        int err = errno;
-        close(fd);
-        g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO, "cannot listen on %s: %s", path,
-                    g_strerror(err));
-        return -1;
-    }
-    return fd;
-}
-
 VireoGdbStub *vireo_gdb_stub_new(VireoMachine *machine, const VireoGdbArch *arch, const char *spec,
                                  GError **error)
 {
     VireoGdbStub *s;
-    int fd;
-    char *address = NULL;
-    bool is_unix = g_str_has_prefix(spec, "unix:");
+    char *address = NULL, *unix_path = NULL;
+    int fd = vireo_listen(spec, 1, &address, &unix_path, error);
 
-    if (g_str_has_prefix(spec, "tcp:")) {
-        fd = listen_tcp(spec + 4, &address, error);
-    } else if (is_unix) {
-        fd = listen_unix(spec + 5, error);
-        address = g_strdup(spec + 5);
-    } else {
-        g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG,
-                    "“%s” is not tcp:HOST:PORT or unix:PATH", spec);
-        return NULL;
-    }
     if (fd < 0) {
-        g_free(address);
         return NULL;
     }
     s = g_new0(VireoGdbStub, 1);
@@ -1065,7 +961,7 @@ VireoGdbStub *vireo_gdb_stub_new(VireoMachine *machine, const VireoGdbArch *arch
     s->listen_fd = fd;
     s->fd = -1;
     s->address = address;
-    s->unix_path = is_unix ? g_strdup(spec + 5) : NULL;
+    s->unix_path = unix_path;
     s->last_reply = g_string_new(NULL);
     atomic_init(&s->quit, false);
     atomic_init(&s->exited, false);

@@ -5,12 +5,14 @@
 
 #include <stdatomic.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
     VireoMachine *machine;
     const VireoVcpuOps *ops;
     void *vcpu;
     GThread *thread;
+    gint64 thread_id; /* under the machine's lock; -1 until the thread runs */
 } VcpuSlot;
 
 typedef struct {
@@ -35,6 +37,7 @@ struct VireoMachine {
     atomic_bool stop_flag; /* every vCPU must leave run() and park */
     guint n_parked;
     bool quit;          /* threads must exit */
+    bool stopping;      /* vireo_machine_stop() is under way */
     bool reset_request; /* guest asked for a reset */
     bool exit_request;  /* guest asked to stop (power-off or fault) */
     bool host_pause;    /* paused by vireo_machine_pause() */
@@ -51,6 +54,8 @@ struct VireoMachine {
     void *reset_data;
     VireoMachineDebugFunc debug_func;
     void *debug_data;
+    VireoMachineResetNotifyFunc reset_notify;
+    void *reset_notify_data;
 };
 
 VireoMachine *vireo_machine_new(VireoBus *bus, VireoClock *clock)
@@ -119,6 +124,16 @@ void vireo_machine_stop(VireoMachine *machine)
     bool was_running;
 
     g_mutex_lock(&m->lock);
+    if (m->stopping) {
+        /* Another thread stops it (the console and a monitor may both):
+         * return once it has, without joining its threads a second time. */
+        while (m->state != VIREO_MACHINE_STOPPED) {
+            g_cond_wait(&m->cond, &m->lock);
+        }
+        g_mutex_unlock(&m->lock);
+        return;
+    }
+    m->stopping = true;
     was_running = m->state == VIREO_MACHINE_RUNNING || m->state == VIREO_MACHINE_PAUSED;
     if (m->exit_reason == VIREO_EXIT_NONE) {
         m->exit_reason = VIREO_EXIT_STOPPED;
@@ -129,11 +144,13 @@ void vireo_machine_stop(VireoMachine *machine)
     g_cond_broadcast(&m->cond);
     g_mutex_unlock(&m->lock);
 
-    join_all(m);
+    /* The supervisor first: when it is ending the machine for the guest, it
+     * joins the vCPU threads itself before it returns. */
     if (m->supervisor != NULL) {
         g_thread_join(m->supervisor);
         m->supervisor = NULL;
     }
+    join_all(m);
     vireo_clock_pause(m->clock);
     g_mutex_lock(&m->lock);
     if (m->state != VIREO_MACHINE_STOPPED) {
@@ -201,6 +218,7 @@ unsigned vireo_machine_add_vcpu(VireoMachine *machine, const VireoVcpuOps *ops, 
     slot->machine = machine;
     slot->ops = ops;
     slot->vcpu = vcpu;
+    slot->thread_id = -1;
     g_ptr_array_add(machine->vcpus, slot);
     return machine->vcpus->len - 1;
 }
@@ -224,6 +242,18 @@ const VireoVcpuOps *vireo_machine_vcpu_ops(VireoMachine *machine, unsigned index
     return ((VcpuSlot *)g_ptr_array_index(machine->vcpus, index))->ops;
 }
 
+gint64 vireo_machine_vcpu_thread_id(VireoMachine *machine, unsigned index)
+{
+    gint64 id = -1;
+
+    g_mutex_lock(&machine->lock);
+    if (index < machine->vcpus->len) {
+        id = ((VcpuSlot *)g_ptr_array_index(machine->vcpus, index))->thread_id;
+    }
+    g_mutex_unlock(&machine->lock);
+    return id;
+}
+
 void vireo_machine_set_event_func(VireoMachine *machine, VireoMachineEventFunc func,
                                   void *user_data)
 {
@@ -243,6 +273,15 @@ void vireo_machine_set_debug_func(VireoMachine *machine, VireoMachineDebugFunc f
 {
     machine->debug_func = func;
     machine->debug_data = user_data;
+}
+
+void vireo_machine_set_reset_notify(VireoMachine *machine, VireoMachineResetNotifyFunc func,
+                                    void *user_data)
+{
+    g_mutex_lock(&machine->lock);
+    machine->reset_notify = func;
+    machine->reset_notify_data = user_data;
+    g_mutex_unlock(&machine->lock);
 }
 
 void vireo_machine_set_start_paused(VireoMachine *machine, bool paused)
@@ -268,6 +307,9 @@ static gpointer vcpu_thread(gpointer data)
     VireoMachine *m = slot->machine;
 
     g_mutex_lock(&m->lock);
+#ifdef __linux__
+    slot->thread_id = gettid();
+#endif
     while (!m->quit) {
         if (atomic_load(&m->stop_flag)) {
             m->n_parked++;
@@ -333,10 +375,18 @@ static gpointer supervisor_thread(gpointer data)
     g_mutex_lock(&m->lock);
     while (!m->quit) {
         if (m->reset_request) {
+            VireoMachineResetNotifyFunc notify;
+            void *notify_data;
+
             m->reset_request = false;
             park_all_locked(m);
+            notify = m->reset_notify;
+            notify_data = m->reset_notify_data;
             g_mutex_unlock(&m->lock);
             reset_parked(m);
+            if (notify != NULL) {
+                notify(m, notify_data);
+            }
             g_mutex_lock(&m->lock);
             if (!m->host_pause && !m->exit_request) {
                 unpark_all_locked(m);
@@ -498,12 +548,31 @@ static bool still_locked(VireoMachine *m, GError **error)
     return still;
 }
 
+/* With the control lock held: a machine that was never started has devices
+ * that were never paused (their back ends run, a loaded state's queues
+ * would be looked at before its RAM is in place); they are paused for the
+ * save or the load, and resume after it. Returns whether to resume them. */
+static bool hold_devices_locked(VireoMachine *m)
+{
+    if (m->devices_paused) {
+        return false;
+    }
+    vireo_bus_pause_devices(m->bus);
+    return true;
+}
+
 bool vireo_machine_save_state(VireoMachine *machine, VireoSnapWriter *w, GError **error)
 {
-    bool ok;
+    bool ok = false;
 
     g_mutex_lock(&machine->control);
-    ok = still_locked(machine, error) && vireo_machine_state_write(machine, w, error);
+    if (still_locked(machine, error)) {
+        bool held = hold_devices_locked(machine);
+        ok = vireo_machine_state_write(machine, w, error);
+        if (held) {
+            vireo_bus_resume_devices(machine->bus);
+        }
+    }
     g_mutex_unlock(&machine->control);
     return ok;
 }
@@ -511,10 +580,16 @@ bool vireo_machine_save_state(VireoMachine *machine, VireoSnapWriter *w, GError 
 bool vireo_machine_load_state(VireoMachine *machine, const guint8 *stream, gsize len,
                               GError **error)
 {
-    bool ok;
+    bool ok = false;
 
     g_mutex_lock(&machine->control);
-    ok = still_locked(machine, error) && vireo_machine_state_read(machine, stream, len, error);
+    if (still_locked(machine, error)) {
+        bool held = hold_devices_locked(machine);
+        ok = vireo_machine_state_read(machine, stream, len, error);
+        if (held) {
+            vireo_bus_resume_devices(machine->bus);
+        }
+    }
     g_mutex_unlock(&machine->control);
     return ok;
 }

@@ -203,7 +203,7 @@ void vireo_snap_begin_section(VireoSnapWriter *w, const char *name, uint64_t ins
                               uint32_t version)
 {
     g_return_if_fail(!w->open);
-    g_return_if_fail(valid_name(name));
+    g_return_if_fail(valid_name(name) && strcmp(name, END_NAME) != 0);
     w->open = true;
     g_strlcpy(w->name, name, sizeof w->name);
     w->instance = instance;
@@ -223,6 +223,7 @@ bool vireo_snap_write_section(VireoSnapWriter *w, const char *name, uint64_t ins
                               uint32_t version, const void *payload, gsize len, GError **error)
 {
     g_return_val_if_fail(!w->open, false);
+    g_return_val_if_fail(strcmp(name, END_NAME) != 0, false);
     return emit_section(w, name, instance, version, payload, len, error);
 }
 

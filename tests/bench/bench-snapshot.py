@@ -30,11 +30,11 @@ COUNT = re.compile(r"^VIREO-INIT: count (\d+)", re.M)
 
 
 def vm_state_size(disk, name):
-    """The snapshot's VM state size in bytes, from qemu-img snapshot -l."""
-    out = subprocess.run(["qemu-img", "snapshot", "-l", "-U", "--output=json", disk],
+    """The snapshot's VM state size in bytes, from qemu-img info."""
+    out = subprocess.run(["qemu-img", "info", "-U", "--output=json", disk],
                          capture_output=True, text=True, check=True).stdout
     import json
-    for s in json.loads(out):
+    for s in json.loads(out).get("snapshots", []):
         if s.get("name") == name:
             return s.get("vm-state-size", 0)
     raise RuntimeError(f"qemu-img does not list {name}:\n{out}")

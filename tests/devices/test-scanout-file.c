@@ -163,6 +163,19 @@ static void test_formats(void)
         g_assert_true(g_file_get_contents(png, &data, &len, &error));
         rgb = read_png((const guint8 *)data, len);
         check_rgb(rgb);
+        g_clear_pointer(&data, g_free);
+        g_clear_pointer(&rgb, g_free);
+
+        /* The format asked for, whatever the name says. */
+        g_assert_true(vireo_scanout_frame_write_as(&frame, png, VIREO_IMAGE_PPM, &error));
+        g_assert_true(g_file_get_contents(png, &data, &len, &error));
+        g_assert_cmpuint(len, ==, strlen(header) + W * H * 3);
+        check_rgb((const guint8 *)data + strlen(header));
+        g_clear_pointer(&data, g_free);
+        g_assert_true(vireo_scanout_frame_write_as(&frame, ppm, VIREO_IMAGE_PNG, &error));
+        g_assert_true(g_file_get_contents(ppm, &data, &len, &error));
+        rgb = read_png((const guint8 *)data, len);
+        check_rgb(rgb);
     }
 
     /* A frame without pixels, and a folder that does not exist. */

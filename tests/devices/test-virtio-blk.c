@@ -6,7 +6,7 @@
  */
 #include "devices/virtio-blk.h"
 #include "engine/error.h"
-#include "virtio-driver.h"
+#include "snap-driver.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -802,6 +802,133 @@ static void test_bus_reset_and_free(MemFixture *mf, gconstpointer data)
     g_assert_true(wait_for(&mf->mem, &mf->mem.waiting, NULL, 0));
 }
 
+/* ---- Pausing and snapshots ---------------------------------------------- */
+
+typedef struct {
+    Harness *h;
+    gint done;
+} PauseCall;
+
+static gpointer pause_thread(gpointer data)
+{
+    PauseCall *p = data;
+
+    snap_pause(p->h);
+    g_atomic_int_set(&p->done, 1);
+    return NULL;
+}
+
+/* A disk on the same memory behind a transport of its own. */
+static void twin_attach(Fixture *t, MemFixture *mf, uint64_t size)
+{
+    memset(t, 0, sizeof *t);
+    harness_init(&t->h);
+    harness_attach(
+        &t->h, vireo_virtio_blk_new(t->h.bus, vireo_block_new(&mem_ops, &mf->mem, "mem", size, 0)));
+}
+
+/* Pausing waits for the request in flight, which completes before pause
+ * returns; a request notified while paused waits. Saved and loaded into a
+ * second disk on a copy of RAM, that request is served when it resumes,
+ * then new ones, with the used index going on and interrupts coming. */
+static void test_snapshot_round_trip(MemFixture *mf, gconstpointer data)
+{
+    Fixture *f = &mf->f;
+    Harness *h = &f->h;
+    PauseCall call = { h, 0 };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GBytes) section = NULL;
+    GThread *thread;
+    Fixture t;
+    int reads;
+
+    start(f);
+    g_assert_cmpuint(
+        request(f, VIREO_VIRTIO_BLK_T_IN, 0, (TestBuf[]){ { T_DATA, 512, true } }, 1, NULL), ==,
+        VIREO_VIRTIO_BLK_S_OK);
+    mf->mem.hold = true;
+    memset(gpa(h, T_DATA), 0, 512);
+    submit(f, VIREO_VIRTIO_BLK_T_IN, 1, (TestBuf[]){ { T_DATA, 512, true } }, 1);
+    drv_kick(h, &f->q);
+    g_assert_true(wait_for(&mf->mem, &mf->mem.waiting, NULL, 0));
+
+    thread = g_thread_new("pause", pause_thread, &call);
+    g_usleep(20000);
+    g_assert_false(g_atomic_int_get(&call.done)); /* the read is held */
+    g_mutex_lock(&mf->mem.lock);
+    mf->mem.hold = false;
+    g_cond_broadcast(&mf->mem.cond);
+    g_mutex_unlock(&mf->mem.lock);
+    g_thread_join(thread);
+    /* Done by the time pause returned. */
+    g_assert_cmpuint(used_idx(h, &f->q), ==, 2);
+    g_assert_cmpuint(*gpa(h, T_STATUS), ==, VIREO_VIRTIO_BLK_S_OK);
+    assert_pattern(gpa(h, T_DATA), 512, 512);
+
+    /* Paused: a new request waits. */
+    reads = mf->mem.reads;
+    submit(f, VIREO_VIRTIO_BLK_T_IN, 2, (TestBuf[]){ { T_DATA2, 512, true } }, 1);
+    put16(gpa(h, f->q.avail + 4 + 2u * f->q.num), 2); /* used_event: interrupt for the next */
+    drv_kick(h, &f->q);
+    g_usleep(10000);
+    g_assert_cmpint(mf->mem.reads, ==, reads);
+    g_assert_cmpuint(used_idx(h, &f->q), ==, 2);
+    section = snap_save(h);
+
+    twin_attach(&t, mf, sizeof mf->mem.data);
+    snap_copy_ram(&t.h, h);
+    t.q = f->q;
+    snap_pause(&t.h);
+    g_assert_true(snap_load(&t.h, section, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(used_idx(&t.h, &t.q), ==, 2);
+    ack(&t.h);
+    snap_resume(&t.h);
+    g_assert_true(drv_wait_used(&t.h, &t.q, 3));
+    assert_pattern(gpa(&t.h, T_DATA2), 1024, 512);
+    g_assert_true(irq_probe_wait(&t.h.irq, true, 5000));
+    for (unsigned i = 0; i < 4; i++) {
+        ack(&t.h);
+        put16(gpa(&t.h, t.q.avail + 4 + 2u * t.q.num), used_idx(&t.h, &t.q));
+        g_assert_cmpuint(request(&t, VIREO_VIRTIO_BLK_T_IN, 3 + i,
+                                 (TestBuf[]){ { T_DATA2, 512, true } }, 1, NULL),
+                         ==, VIREO_VIRTIO_BLK_S_OK);
+        assert_pattern(gpa(&t.h, T_DATA2), 512 * (3 + i), 512);
+        g_assert_cmpuint(used_idx(&t.h, &t.q), ==, 4 + i);
+        g_assert_true(irq_probe_wait(&t.h.irq, true, 5000));
+    }
+    harness_clear(&t.h);
+
+    /* The first disk serves the waiting request once it resumes. */
+    snap_resume(h);
+    g_assert_true(drv_wait_used(h, &f->q, 3));
+    assert_pattern(gpa(h, T_DATA2), 1024, 512);
+}
+
+/* A state goes only to a disk of the same size; the disk's part is
+ * checked. */
+static void test_snapshot_other_disk(MemFixture *mf, gconstpointer data)
+{
+    Fixture *f = &mf->f;
+    g_autoptr(GBytes) section = NULL;
+    g_autoptr(GBytes) bad = NULL;
+    Fixture t;
+
+    start(f);
+    snap_pause(&f->h);
+    section = snap_save(&f->h);
+    twin_attach(&t, mf, 16 * 512);
+    snap_pause(&t.h);
+    snap_assert_refused(&t.h, section, "had 64 sectors, this one has 16");
+    bad = snap_patch_u32(section, SNAP_OFF_MODEL(1), 0);
+    snap_assert_refused(&f->h, bad, "disk's layout version");
+    snap_assert_truncations_refused(&f->h, section, 1);
+    harness_clear(&t.h);
+    snap_resume(&f->h);
+    g_assert_cmpuint(request(f, VIREO_VIRTIO_BLK_T_FLUSH, 0, NULL, 0, NULL), ==,
+                     VIREO_VIRTIO_BLK_S_OK);
+}
+
 int main(int argc, char *argv[])
 {
     g_test_init(&argc, &argv, NULL);
@@ -825,5 +952,7 @@ int main(int argc, char *argv[])
     MEM_TEST("flush-and-errors", test_flush_and_errors);
     MEM_TEST("reset-during-io", test_reset_during_io);
     MEM_TEST("bus-reset-and-free", test_bus_reset_and_free);
+    MEM_TEST("snapshot/round-trip", test_snapshot_round_trip);
+    MEM_TEST("snapshot/other-disk", test_snapshot_other_disk);
     return g_test_run();
 }

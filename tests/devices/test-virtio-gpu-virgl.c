@@ -17,6 +17,7 @@
 #include "display/renderer.h"
 #include "engine/error.h"
 #include "gpu-driver.h"
+#include "snap-driver.h"
 
 #include <epoxy/gl.h>
 
@@ -721,6 +722,36 @@ static void test_reset(Fixture *f, gconstpointer data)
     clear_target(f, 1.0f, 1.0f, 0.0f, 9);
 }
 
+/* A device in 3D mode cannot be saved, and says why. It pauses (its thread
+ * answers the fenced command it holds first, then nothing until it
+ * resumes) and goes on afterwards. */
+static void test_snapshot_refused(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    uint32_t words[32];
+    unsigned n;
+    uint16_t used, paused_at;
+    GdCmd c;
+
+    NEED_VIRGL(f);
+    setup_target(f);
+    n = encode_clear(words, RES, VIREO_VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, 1.0f, 0.0f, 0.0f, 1.0f);
+    submit_cmd(&c, CTX, words, n, 5);
+    used = used_idx(&f->d.h, &f->d.q[0]);
+    gd_post(&f->d, 0, &c, c.len, 64);
+    drv_kick(&f->d.h, &f->d.q[0]);
+    snap_pause(&f->d.h);
+    paused_at = used_idx(&f->d.h, &f->d.q[0]);
+    g_usleep(20000);
+    g_assert_cmpuint(used_idx(&f->d.h, &f->d.q[0]), ==, paused_at);
+    g_assert_null(snap_try_save(&f->d.h, &error));
+    g_assert_error(error, VIREO_ERROR, VIREO_ERROR_DEVICE);
+    g_assert_nonnull(strstr(error->message, "3D mode cannot be saved"));
+    snap_resume(&f->d.h);
+    g_assert_true(drv_wait_used(&f->d.h, &f->d.q[0], (uint16_t)(used + 1)));
+    clear_target(f, 0.0f, 1.0f, 0.0f, 6);
+}
+
 /* Without an OpenGL provider the device offers 2D, says why, and works. */
 static void test_fallback(void)
 {
@@ -802,6 +833,7 @@ int main(int argc, char *argv[])
     VIRGL_TEST("malformed", test_malformed);
     VIRGL_TEST("reset", test_reset);
     VIRGL_TEST("second-device", test_second_device);
+    VIRGL_TEST("snapshot-refused", test_snapshot_refused);
     g_test_add_func("/virtio-gpu-virgl/fallback", test_fallback);
     status = g_test_run();
     vireo_egl_provider_free(provider);

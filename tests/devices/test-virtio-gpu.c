@@ -11,6 +11,7 @@
 #include "devices/virt.h"
 #include "engine/error.h"
 #include "gpu-driver.h"
+#include "snap-driver.h"
 
 #include <glib/gstdio.h>
 #include <libfdt.h>
@@ -766,6 +767,284 @@ static void test_reset_busy(Fixture *f, gconstpointer data)
     }
 }
 
+/* ---- Pausing and snapshots ------------------------------------------------ */
+
+#define CURSOR_RES    5
+#define T_CURSOR_PIX  (GD_BACKING + 0x30000)
+#define SNAP_OUT_SIZE 46 /* an output's part without a cursor image */
+
+/* A second device with outputs of its own, the driver's view of the rings
+ * of `f` and a copy of its RAM. */
+static void twin_setup(Fixture *t, Fixture *f)
+{
+    fixture_setup(t, NULL);
+    t->d.q[0] = f->d.q[0];
+    t->d.q[1] = f->d.q[1];
+    t->d.next_slot = f->d.next_slot;
+    snap_copy_ram(&t->d.h, &f->d.h);
+}
+
+static uint32_t cursor_word(unsigned i)
+{
+    /* B8G8R8A8 bytes i, i >> 4, i * 3, i * 5 as A8R8G8B8. */
+    return ((uint32_t)(guint8)(i * 5) << 24) | ((uint32_t)(guint8)(i * 3) << 16) |
+           ((uint32_t)(guint8)(i >> 4) << 8) | (guint8)i;
+}
+
+static void cursor_resource(Fixture *f)
+{
+    guint8 *p = gpa(&f->d.h, T_CURSOR_PIX);
+
+    for (unsigned i = 0; i < 64 * 64; i++) {
+        p[4 * i] = (guint8)i;
+        p[4 * i + 1] = (guint8)(i >> 4);
+        p[4 * i + 2] = (guint8)(i * 3);
+        p[4 * i + 3] = (guint8)(i * 5);
+    }
+    gd_resource_2d(&f->d, CURSOR_RES, VIREO_VIRTIO_GPU_FORMAT_B8G8R8A8_UNORM, 64, 64, T_CURSOR_PIX);
+}
+
+/* Resources with their pixels and backing, both outputs and the cursors
+ * go with the state: loaded into a second device, its outputs show the
+ * same pictures and cursor at once; once it resumes, the command made
+ * available while the first was paused is answered, and the resources
+ * and their backing (in the second device's RAM) serve new commands. The
+ * first device answers it too, and takes a size the presenter asked for
+ * while it was paused. */
+static void test_snapshot_round_trip(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GBytes) section = NULL;
+    VireoScanoutRect none = { 0, 0, 0, 0 }, part = { 4, 6, 20, 10 };
+    VireoScanoutFrame frame;
+    GdCmd c;
+    unsigned slot;
+    uint16_t used;
+    Fixture t;
+
+    start(f);
+    fill_backing(f, scattered, 3, 1, RES_W, RES_H);
+    g_assert_cmphex(gd_create_2d(&f->d, 7, VIREO_VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, RES_W, RES_H),
+                    ==, VIREO_VIRTIO_GPU_RESP_OK_NODATA);
+    g_assert_cmphex(gd_attach(&f->d, 7, scattered, 3), ==, VIREO_VIRTIO_GPU_RESP_OK_NODATA);
+    g_assert_cmphex(gd_transfer_2d(&f->d, 7, 0, 0, RES_W, RES_H, 0), ==,
+                    VIREO_VIRTIO_GPU_RESP_OK_NODATA);
+    g_assert_cmphex(gd_set_scanout(&f->d, 0, 7, 0, 0, RES_W, RES_H), ==,
+                    VIREO_VIRTIO_GPU_RESP_OK_NODATA);
+    g_assert_cmphex(gd_set_scanout(&f->d, 1, 7, 8, 4, 40, 30), ==, VIREO_VIRTIO_GPU_RESP_OK_NODATA);
+    cursor_resource(f);
+    g_assert_cmphex(gd_update_cursor(&f->d, 0, 100, 50, CURSOR_RES, 3, 4), ==,
+                    VIREO_VIRTIO_GPU_RESP_OK_NODATA);
+    g_assert_cmphex(gd_move_cursor(&f->d, 1, -5, 7), ==, VIREO_VIRTIO_GPU_RESP_OK_NODATA);
+    g_assert_cmphex(gd_create_2d(&f->d, 9, VIREO_VIRTIO_GPU_FORMAT_R8G8B8A8_UNORM, 16, 16), ==,
+                    VIREO_VIRTIO_GPU_RESP_OK_NODATA);
+    ack(&f->d.h);
+
+    snap_pause(&f->d.h);
+    /* Paused: a command waits, and so does a size request. */
+    gd_begin(&c, VIREO_VIRTIO_GPU_CMD_RESOURCE_CREATE_2D);
+    gd_u32(&c, 11);
+    gd_u32(&c, VIREO_VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM);
+    gd_u32(&c, 8);
+    gd_u32(&c, 8);
+    used = used_idx(&f->d.h, &f->d.q[0]);
+    slot = gd_post(&f->d, 0, &c, c.len, 64);
+    drv_kick(&f->d.h, &f->d.q[0]);
+    vireo_scanout_request_size(f->scanouts[1], 800, 600);
+    g_usleep(10000);
+    g_assert_cmpuint(used_idx(&f->d.h, &f->d.q[0]), ==, used);
+    g_assert_cmpuint(isr(&f->d.h), ==, 0);
+    g_assert_cmpuint(cfg_read(&f->d.h, VIREO_VIRTIO_GPU_CFG_EVENTS_READ, 4), ==, 0);
+    section = snap_save(&f->d.h);
+
+    twin_setup(&t, f);
+    snap_pause(&t.d.h);
+    g_assert_true(snap_load(&t.d.h, section, &error));
+    g_assert_no_error(error);
+    /* The outputs show the loaded pictures before the device runs. */
+    g_assert_true(acquire(&t, 0, &frame));
+    g_assert_cmpint(frame.width, ==, RES_W);
+    g_assert_cmpint(frame.height, ==, RES_H);
+    g_assert_cmpint(frame.format, ==, VIREO_PIXEL_B8G8R8X8);
+    check_frame(&frame, 1, 0, 0, none, 0);
+    g_assert_nonnull(frame.cursor);
+    g_assert_cmpint(frame.cursor_x, ==, 100);
+    g_assert_cmpint(frame.cursor_y, ==, 50);
+    g_assert_cmpint(frame.cursor_hot_x, ==, 3);
+    g_assert_cmpint(frame.cursor_hot_y, ==, 4);
+    for (unsigned i = 0; i < 64 * 64; i++) {
+        g_assert_cmphex(frame.cursor[i], ==, cursor_word(i));
+    }
+    release(&t, 0);
+    g_assert_true(acquire(&t, 1, &frame));
+    g_assert_cmpint(frame.width, ==, 40);
+    g_assert_cmpint(frame.height, ==, 30);
+    check_frame(&frame, 1, 8, 4, none, 0);
+    g_assert_null(frame.cursor); /* moved, but no image */
+    g_assert_cmpint(frame.cursor_x, ==, -5);
+    release(&t, 1);
+    g_assert_cmpuint(used_idx(&t.d.h, &t.d.q[0]), ==, used);
+
+    snap_resume(&t.d.h);
+    g_assert_true(drv_wait_used(&t.d.h, &t.d.q[0], (uint16_t)(used + 1)));
+    g_assert_cmphex(get32le(gd_resp(&t.d, slot)), ==, VIREO_VIRTIO_GPU_RESP_OK_NODATA);
+    g_assert_true(irq_probe_level(&t.d.h.irq));
+    /* The loaded resources are there, with their backing. */
+    g_assert_cmphex(gd_create_2d(&t.d, 7, VIREO_VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, 8, 8), ==,
+                    VIREO_VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID);
+    g_assert_cmphex(gd_create_2d(&t.d, 9, VIREO_VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, 8, 8), ==,
+                    VIREO_VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID);
+    g_assert_cmphex(gd_transfer_2d(&t.d, 9, 0, 0, 16, 16, 0), ==,
+                    VIREO_VIRTIO_GPU_RESP_ERR_UNSPEC); /* no backing */
+    fill_backing(&t, scattered, 3, 2, RES_W, RES_H);
+    g_assert_cmphex(gd_transfer_2d(&t.d, 7, (uint32_t)part.x, (uint32_t)part.y,
+                                   (uint32_t)part.width, (uint32_t)part.height,
+                                   (uint64_t)part.y * RES_W * 4 + (uint64_t)part.x * 4),
+                    ==, VIREO_VIRTIO_GPU_RESP_OK_NODATA);
+    g_assert_cmphex(gd_flush(&t.d, 7, 0, 0, RES_W, RES_H), ==, VIREO_VIRTIO_GPU_RESP_OK_NODATA);
+    g_assert_true(acquire(&t, 0, &frame));
+    check_frame(&frame, 1, 0, 0, part, 2);
+    release(&t, 0);
+    g_assert_cmphex(gd_update_cursor(&t.d, 1, 1, 1, CURSOR_RES, 0, 0), ==,
+                    VIREO_VIRTIO_GPU_RESP_OK_NODATA);
+    g_assert_cmphex(gd_detach(&t.d, 7), ==, VIREO_VIRTIO_GPU_RESP_OK_NODATA);
+    g_assert_cmphex(gd_unref(&t.d, 7), ==, VIREO_VIRTIO_GPU_RESP_OK_NODATA);
+    g_assert_cmphex(gd_unref(&t.d, 9), ==, VIREO_VIRTIO_GPU_RESP_OK_NODATA);
+    g_assert_true(acquire(&t, 0, &frame));
+    g_assert_null(frame.pixels);
+    release(&t, 0);
+    fixture_teardown(&t, NULL);
+
+    /* The first device answers the waiting command, and the display event
+     * for the size asked for while paused comes now. */
+    snap_resume(&f->d.h);
+    g_assert_true(drv_wait_used(&f->d.h, &f->d.q[0], (uint16_t)(used + 1)));
+    g_assert_cmpuint(cfg_read(&f->d.h, VIREO_VIRTIO_GPU_CFG_EVENTS_READ, 4), ==,
+                     VIREO_VIRTIO_GPU_EVENT_DISPLAY);
+    g_assert_true(isr(&f->d.h) & VIREO_VIRTIO_ISR_CONFIG);
+}
+
+/* A reset while paused, which the device's thread carries out only when it
+ * runs again, is in the saved state: nothing the guest made is saved. */
+static void test_snapshot_reset_paused(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GBytes) section = NULL;
+    VireoScanoutFrame frame;
+    Fixture t;
+
+    start(f);
+    cursor_resource(f);
+    g_assert_cmphex(gd_set_scanout(&f->d, 0, CURSOR_RES, 0, 0, 64, 64), ==,
+                    VIREO_VIRTIO_GPU_RESP_OK_NODATA);
+    snap_pause(&f->d.h);
+    reg_write(&f->d.h, VIREO_VIRTIO_MMIO_STATUS, 0);
+    section = snap_save(&f->d.h);
+    g_assert_cmpuint(g_bytes_get_size(section), ==, SNAP_OFF_MODEL(2) + 12 + 2 * SNAP_OUT_SIZE + 4);
+    twin_setup(&t, f);
+    snap_pause(&t.d.h);
+    g_assert_true(snap_load(&t.d.h, section, &error));
+    snap_resume(&t.d.h);
+    start(&t);
+    g_assert_cmphex(gd_create_2d(&t.d, CURSOR_RES, VIREO_VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, 8, 8),
+                    ==, VIREO_VIRTIO_GPU_RESP_OK_NODATA);
+    fixture_teardown(&t, NULL);
+    snap_resume(&f->d.h);
+    start(f);
+    g_assert_cmphex(gd_flush(&f->d, CURSOR_RES, 0, 0, 8, 8), ==,
+                    VIREO_VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID);
+    g_assert_true(acquire(f, 0, &frame));
+    g_assert_null(frame.pixels);
+    release(f, 0);
+}
+
+/* Bad values in the display device's part are refused and change
+ * nothing. */
+static void test_snapshot_hostile(Fixture *f, gconstpointer data)
+{
+    const gsize m = SNAP_OFF_MODEL(2);
+    const gsize out0 = m + 12, out1 = out0 + SNAP_OUT_SIZE;
+    const gsize res = out1 + SNAP_OUT_SIZE + 4; /* the first resource */
+    const gsize pixels = (gsize)RES_W * RES_H * 4;
+    const gsize entries = res + 16 + pixels + 4;
+    g_autoptr(GBytes) good = NULL;
+    const struct {
+        gsize offset;
+        unsigned size;
+        uint64_t value;
+        const char *what;
+    } cases[] = {
+        { m, 4, 2, "display device's layout version" },
+        { m + 4, 4, 3, "had 3 outputs" },
+        { m + 8, 4, 2, "display events" },
+        { out0, 4, 0, "prefers 0 x" },
+        { out0 + 4, 4, VIREO_VIRTIO_GPU_MAX_DIMENSION + 1, "prefers" },
+        { out0 + 8, 4, 8, "resource 8, which does not exist" },
+        { out0 + 20, 4, RES_W + 1, "outside resource 7" },
+        { out0 + 12, 4, 1, "outside resource 7" },
+        { out0 + 24, 4, 0, "outside resource 7" },
+        { out1 + 12, 4, 1, "is off but shows" },
+        { out0 + 28, 1, 2, "a flag has the value 2" },
+        { out0 + 30, 4, 64, "hot spot" },
+        { out0 + 34, 4, (uint32_t)-1, "hot spot" },
+        { m + 12 + 2 * SNAP_OUT_SIZE, 4, 2, "ends" },
+        { res, 4, 0, "not a new resource id" },
+        { res + 4, 4, 99, "not a 2D resource" },
+        { res + 8, 4, 0, "not a 2D resource" },
+        { res + 12, 4, 0xffffffffu, "not a 2D resource" },
+        { res + 8, 8, 16384 | (16384ull << 32), "need more than 512 MiB" },
+        { res + 8, 8, 16384 | (8192ull << 32), "need more than 512 MiB" },
+        { entries - 4, 4, VIREO_VIRTIO_GPU_MAX_BACKING_ENTRIES + 1, "backing entries" },
+        { entries - 4, 4, 1000, "ends in the backing" },
+        { entries, 8, 0x1000, "not in RAM" },
+        { entries, 8, T_RAM_BASE + T_RAM_SIZE - 100, "not in RAM" },
+        { entries, 8, 0xfffffffffffff000ull, "not in RAM" },
+        { entries + 8, 4, 0, "not in RAM" },
+        { entries + 12 + 8, 4, 100, "smaller than its image" },
+    };
+
+    start(f);
+    fill_backing(f, scattered, 3, 1, RES_W, RES_H);
+    g_assert_cmphex(gd_create_2d(&f->d, 7, VIREO_VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, RES_W, RES_H),
+                    ==, VIREO_VIRTIO_GPU_RESP_OK_NODATA);
+    g_assert_cmphex(gd_attach(&f->d, 7, scattered, 3), ==, VIREO_VIRTIO_GPU_RESP_OK_NODATA);
+    g_assert_cmphex(gd_set_scanout(&f->d, 0, 7, 0, 0, RES_W, RES_H), ==,
+                    VIREO_VIRTIO_GPU_RESP_OK_NODATA);
+    snap_pause(&f->d.h);
+    good = snap_save(&f->d.h);
+    g_assert_cmpuint(g_bytes_get_size(good), ==, entries + 3 * 12);
+
+    for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GBytes) bad = NULL;
+
+        switch (cases[i].size) {
+        case 1: bad = snap_patch_u8(good, cases[i].offset, (uint8_t)cases[i].value); break;
+        case 4: bad = snap_patch_u32(good, cases[i].offset, (uint32_t)cases[i].value); break;
+        default: bad = snap_patch_u64(good, cases[i].offset, cases[i].value); break;
+        }
+        g_test_message("case %u: %s", i, cases[i].what);
+        snap_assert_refused(&f->d.h, bad, cases[i].what);
+    }
+    /* The same resource twice. */
+    {
+        gsize n;
+        const guint8 *p = g_bytes_get_data(good, &n);
+        g_autoptr(GByteArray) twice = g_byte_array_new();
+        g_autoptr(GBytes) bad = NULL;
+        uint32_t two = GUINT32_TO_LE(2);
+
+        g_byte_array_append(twice, p, (guint)n);
+        g_byte_array_append(twice, p + res, (guint)(n - res));
+        memcpy(twice->data + res - 4, &two, 4);
+        bad = g_bytes_new(twice->data, twice->len);
+        snap_assert_refused(&f->d.h, bad, "resource 7 is not a new resource id");
+    }
+    snap_assert_truncations_refused(&f->d.h, good, 97);
+
+    snap_resume(&f->d.h);
+    g_assert_cmphex(gd_flush(&f->d, 7, 0, 0, RES_W, RES_H), ==, VIREO_VIRTIO_GPU_RESP_OK_NODATA);
+}
+
 /* The display on the virt board: in the lowest slot the console, the
  * entropy device, the network card and the disks leave, the keyboard and
  * the tablet after it, in the device tree, and only when configured. */
@@ -893,6 +1172,9 @@ int main(int argc, char *argv[])
     GPU_TEST("short-response", NULL, test_short_response);
     GPU_TEST("reset", NULL, test_reset);
     GPU_TEST("reset-busy", NULL, test_reset_busy);
+    GPU_TEST("snapshot/round-trip", NULL, test_snapshot_round_trip);
+    GPU_TEST("snapshot/reset-paused", NULL, test_snapshot_reset_paused);
+    GPU_TEST("snapshot/hostile", NULL, test_snapshot_hostile);
     g_test_add_func("/virtio-gpu/board", test_board);
     return g_test_run();
 }

@@ -10,7 +10,7 @@
 #include "devices/virt.h"
 #include "devices/virtio-input.h"
 #include "engine/error.h"
-#include "virtio-driver.h"
+#include "snap-driver.h"
 
 #include <glib/gstdio.h>
 #include <libfdt.h>
@@ -892,6 +892,221 @@ static void test_threads(void)
 
 /* ---- On the board -------------------------------------------------------- */
 
+/* ---- Pausing and snapshots ---------------------------------------------- */
+
+/* A second device of `kind` with the driver's view of the rings of `f`, on
+ * a copy of its RAM, with `f`'s paused state loaded and resumed. */
+static void twin_load(Fx *t, Fx *f, VireoVirtioInputKind kind, GBytes *section)
+{
+    g_autoptr(GError) error = NULL;
+
+    fx_init(t, kind);
+    t->q[0] = f->q[0];
+    t->q[1] = f->q[1];
+    t->seen = f->seen;
+    snap_copy_ram(&t->h, &f->h);
+    snap_pause(&t->h);
+    g_assert_true(snap_load(&t->h, section, &error));
+    g_assert_no_error(error);
+    snap_resume(&t->h);
+}
+
+/* The keyboard's selection, LEDs and waiting events (the first report
+ * partly delivered) go with the state; keys while paused are dropped. */
+static void test_snapshot_keyboard(void)
+{
+    const VireoInputOps *ops = vireo_virtio_input_get_ops();
+    Ev caps_num[2] = { { EV_LED, LED_CAPSL, 1 }, { EV_LED, LED_NUML, 1 } };
+    g_autoptr(GBytes) section = NULL;
+    guint8 u[128];
+    Fx f, t;
+    Ev ev[16];
+
+    fx_start(&f, VIREO_VIRTIO_INPUT_KEYBOARD);
+    status_send(&f, caps_num, 2, 0);
+    cfg_write8(&f.h, VIREO_VIRTIO_INPUT_CFG_SELECT, VIREO_VIRTIO_INPUT_CFG_ID_NAME);
+    cfg_write8(&f.h, VIREO_VIRTIO_INPUT_CFG_SUBSEL, 0);
+    post(&f, 1);
+    ops->key(f.h.dev, KEY_A, true);
+    ops->key(f.h.dev, KEY_B, true);
+    ops->key(f.h.dev, KEY_B, false);
+    g_assert_cmpuint(take(&f, ev, 16), ==, 1);
+    assert_ev(&ev[0], EV_KEY, KEY_A, 1);
+    g_assert_cmpuint(stats(&f).backlog, ==, 5);
+
+    snap_pause(&f.h);
+    ops->key(f.h.dev, KEY_C, true);
+    g_assert_cmpuint(stats(&f).backlog, ==, 5);
+    g_assert_cmpuint(stats(&f).dropped, ==, 2);
+    section = snap_save(&f.h);
+
+    twin_load(&t, &f, VIREO_VIRTIO_INPUT_KEYBOARD, section);
+    g_assert_cmpuint(cfg_read(&t.h, VIREO_VIRTIO_INPUT_CFG_SELECT, 1), ==,
+                     VIREO_VIRTIO_INPUT_CFG_ID_NAME);
+    g_assert_cmpuint(cfg_read(&t.h, VIREO_VIRTIO_INPUT_CFG_SIZE, 1), ==, 14);
+    g_assert_cmpuint(query(&t.h, VIREO_VIRTIO_INPUT_CFG_ID_NAME, 0, u), ==, 14);
+    g_assert_cmpmem(u, 14, "Vireo Keyboard", 14);
+    g_assert_cmphex(stats(&t).leds, ==, (1 << LED_CAPSL) | (1 << LED_NUML));
+    g_assert_cmpuint(stats(&t).backlog, ==, 5);
+    post(&t, 8);
+    g_assert_cmpuint(take(&t, ev, 16), ==, 5);
+    assert_syn(&ev[0]);
+    assert_ev(&ev[1], EV_KEY, KEY_B, 1);
+    assert_syn(&ev[2]);
+    assert_ev(&ev[3], EV_KEY, KEY_B, 0);
+    assert_syn(&ev[4]);
+    g_assert_true(irq_probe_level(&t.h.irq));
+    ops->key(t.h.dev, KEY_D, true);
+    g_assert_cmpuint(take(&t, ev, 16), ==, 2);
+    assert_ev(&ev[0], EV_KEY, KEY_D, 1);
+    g_assert_cmpuint(used_idx(&t.h, &t.q[0]), ==, 8);
+    fx_clear(&t);
+    fx_clear(&f);
+}
+
+/* The tablet's wheel remainder and a pointer motion waiting last go with
+ * the state: after a load the next motion takes its place, and the next
+ * half notch makes a whole one. */
+static void test_snapshot_tablet(void)
+{
+    const VireoInputOps *ops = vireo_virtio_input_get_ops();
+    g_autoptr(GBytes) section = NULL;
+    Fx f, t;
+    Ev ev[16];
+
+    fx_start(&f, VIREO_VIRTIO_INPUT_TABLET);
+    ops->wheel(f.h.dev, 0, VIREO_WHEEL_NOTCH / 2);
+    ops->pointer_motion(f.h.dev, 0, 0, 100, 100);
+    snap_pause(&f.h);
+    section = snap_save(&f.h);
+    twin_load(&t, &f, VIREO_VIRTIO_INPUT_TABLET, section);
+    ops->pointer_motion(t.h.dev, 99, 99, 100, 100);
+    g_assert_cmpuint(stats(&t).backlog, ==, 5);
+    post(&t, 8);
+    g_assert_cmpuint(take(&t, ev, 16), ==, 5);
+    assert_ev(&ev[0], EV_REL, REL_WHEEL_HI_RES, VIREO_WHEEL_NOTCH / 2);
+    assert_syn(&ev[1]);
+    assert_ev(&ev[2], EV_ABS, ABS_X, VIREO_VIRTIO_INPUT_ABS_MAX);
+    assert_ev(&ev[3], EV_ABS, ABS_Y, VIREO_VIRTIO_INPUT_ABS_MAX);
+    assert_syn(&ev[4]);
+    ops->wheel(t.h.dev, 0, VIREO_WHEEL_NOTCH / 2);
+    g_assert_cmpuint(take(&t, ev, 16), ==, 3);
+    assert_ev(&ev[0], EV_REL, REL_WHEEL_HI_RES, VIREO_WHEEL_NOTCH / 2);
+    assert_ev(&ev[1], EV_REL, REL_WHEEL, 1);
+    assert_syn(&ev[2]);
+    fx_clear(&t);
+    fx_clear(&f);
+}
+
+/* Event buffers the driver made available before the save are the loaded
+ * device's: the next key goes into them. */
+static void test_snapshot_buffers(void)
+{
+    const VireoInputOps *ops = vireo_virtio_input_get_ops();
+    g_autoptr(GBytes) section = NULL;
+    uint16_t head;
+    uint32_t id, len;
+    Fx f, t;
+    Ev ev[4];
+
+    fx_start(&f, VIREO_VIRTIO_INPUT_KEYBOARD);
+    post(&f, 2);
+    ops->key(f.h.dev, KEY_Q, true);
+    g_assert_cmpuint(take(&f, ev, 4), ==, 2);
+    head = f.q[0].next_desc;
+    post(&f, 2);
+    snap_pause(&f.h);
+    section = snap_save(&f.h);
+    twin_load(&t, &f, VIREO_VIRTIO_INPUT_KEYBOARD, section);
+    g_assert_cmpuint(used_idx(&t.h, &t.q[0]), ==, 2);
+    ack(&t.h);
+    g_assert_false(irq_probe_level(&t.h.irq));
+    ops->key(t.h.dev, KEY_E, true);
+    g_assert_cmpuint(take(&t, ev, 4), ==, 2);
+    assert_ev(&ev[0], EV_KEY, KEY_E, 1);
+    assert_syn(&ev[1]);
+    used_elem(&t.h, &t.q[0], 2, &id, &len);
+    g_assert_cmpuint(id, ==, head);
+    used_elem(&t.h, &t.q[0], 3, &id, &len);
+    g_assert_cmpuint(id, ==, (uint16_t)(head + 1));
+    g_assert_true(irq_probe_level(&t.h.irq));
+    fx_clear(&t);
+    fx_clear(&f);
+}
+
+/* Bad values in an input device's part are refused and change nothing. */
+static void test_snapshot_hostile(void)
+{
+    const VireoInputOps *ops = vireo_virtio_input_get_ops();
+    const gsize m = SNAP_OFF_MODEL(2);
+    const gsize ev0 = m + 25;
+    g_autoptr(GBytes) good = NULL;
+    g_autoptr(GBytes) tablet = NULL;
+    Fx f, t;
+    const struct {
+        gsize offset;
+        unsigned size;
+        uint32_t value;
+        const char *what;
+    } cases[] = {
+        { m, 4, 3, "input device's layout version" },
+        { m + 4, 1, VIREO_VIRTIO_INPUT_TABLET, "holds a tablet, not a keyboard" },
+        { m + 7, 4, 1u << 20, "unknown LEDs" },
+        { m + 11, 4, (uint32_t)VIREO_WHEEL_NOTCH, "whole notch" },
+        { m + 15, 4, (uint32_t)-VIREO_WHEEL_NOTCH, "whole notch" },
+        { m + 19, 4, VIREO_VIRTIO_INPUT_BACKLOG + 1, "more than" },
+        { m + 19, 4, 2, "left over" },
+        { m + 24, 1, 1, "does not end with a pointer motion" },
+        { ev0, 2, EV_LED, "not one this device sends" },
+        { ev0 + 2, 2, BTN_LEFT, "not one this device sends" },
+        { ev0 + 4, 4, 2, "not one this device sends" },
+        { ev0 + 8 * 3, 2, EV_KEY, "not one this device sends" },
+        { ev0 + 8 * 3, 4, EV_KEY | (KEY_A << 16), "ends in the middle of a report" },
+    };
+
+    fx_start(&f, VIREO_VIRTIO_INPUT_KEYBOARD);
+    ops->key(f.h.dev, KEY_A, true);
+    ops->key(f.h.dev, KEY_A, false);
+    snap_pause(&f.h);
+    good = snap_save(&f.h);
+    g_assert_cmpuint(g_bytes_get_size(good), ==, ev0 + 4 * 8);
+    for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GBytes) bad = NULL;
+
+        switch (cases[i].size) {
+        case 1: bad = snap_patch_u8(good, cases[i].offset, (uint8_t)cases[i].value); break;
+        case 2: bad = snap_patch_u16(good, cases[i].offset, (uint16_t)cases[i].value); break;
+        default: bad = snap_patch_u32(good, cases[i].offset, cases[i].value); break;
+        }
+        g_test_message("case %u: %s", i, cases[i].what);
+        snap_assert_refused(&f.h, bad, cases[i].what);
+    }
+    snap_assert_truncations_refused(&f.h, good, 1);
+    /* A keyboard's state does not go into a tablet. */
+    fx_init(&t, VIREO_VIRTIO_INPUT_TABLET);
+    snap_pause(&t.h);
+    snap_assert_refused(&t.h, good, "holds a keyboard, not a tablet");
+    /* A tablet's pointer motion at the end of its backlog is checked. */
+    fx_clear(&t);
+    fx_start(&t, VIREO_VIRTIO_INPUT_TABLET);
+    ops->pointer_motion(t.h.dev, 5, 5, 10, 10);
+    snap_pause(&t.h);
+    tablet = snap_save(&t.h);
+    {
+        g_autoptr(GBytes) bad = snap_patch_u16(tablet, ev0 + 2, ABS_Y);
+        snap_assert_refused(&t.h, bad, "does not end with a pointer motion");
+    }
+    {
+        g_autoptr(GBytes) bad = snap_patch_u32(tablet, ev0 + 4, 40000);
+        snap_assert_refused(&t.h, bad, "not one this device sends");
+    }
+    fx_clear(&t);
+    snap_resume(&f.h);
+    post(&f, 4);
+    g_assert_cmpuint(used_idx(&f.h, &f.q[0]), ==, 4);
+    fx_clear(&f);
+}
+
 static bool has_node(VireoVirt *board, unsigned slot)
 {
     const void *fdt = g_bytes_get_data(vireo_virt_boot_get_fdt(vireo_virt_get_boot(board)), NULL);
@@ -1048,5 +1263,9 @@ int main(int argc, char *argv[])
     g_test_add_func("/virtio-input/pair", test_pair);
     g_test_add_func("/virtio-input/threads", test_threads);
     g_test_add_func("/virtio-input/board", test_board);
+    g_test_add_func("/virtio-input/snapshot/keyboard", test_snapshot_keyboard);
+    g_test_add_func("/virtio-input/snapshot/tablet", test_snapshot_tablet);
+    g_test_add_func("/virtio-input/snapshot/buffers", test_snapshot_buffers);
+    g_test_add_func("/virtio-input/snapshot/hostile", test_snapshot_hostile);
     return g_test_run();
 }

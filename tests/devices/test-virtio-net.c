@@ -11,7 +11,7 @@
 #include "devices/virt.h"
 #include "devices/virtio-net.h"
 #include "engine/error.h"
-#include "virtio-driver.h"
+#include "snap-driver.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1250,6 +1250,261 @@ static void test_user_hostfwd(void)
     harness_clear(&f.h);
 }
 
+/* ---- Pausing and snapshots ------------------------------------------------ */
+
+/* A second card on a test back end of its own, with the driver's view of
+ * the rings copied from `f`, on a copy of `f`'s RAM. */
+static void twin_init(NetFixture *t, NetFixture *f)
+{
+    TestBackend *tb = tb_new();
+
+    fixture_init(t, &tb->base);
+    t->tb = tb;
+    t->rx = f->rx;
+    t->tx = f->tx;
+    t->rx_seen = f->rx_seen;
+    snap_copy_ram(&t->h, &f->h);
+}
+
+/* Saves the paused `f` and loads it into the paused twin `t`. */
+static void save_load(NetFixture *f, NetFixture *t)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GBytes) section = snap_save(&f->h);
+
+    snap_pause(&t->h);
+    g_assert_true(snap_load(&t->h, section, &error));
+    g_assert_no_error(error);
+}
+
+/* Waits for a configuration interrupt and acknowledges it; false after
+ * `ms`. */
+static bool wait_config_irq(Harness *h, int ms)
+{
+    gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
+
+    while (!(isr(h) & VIREO_VIRTIO_ISR_CONFIG)) {
+        if (g_get_monotonic_time() > end) {
+            return false;
+        }
+        g_usleep(1000);
+    }
+    reg_write(h, VIREO_VIRTIO_MMIO_INTERRUPT_ACK, VIREO_VIRTIO_ISR_CONFIG);
+    return true;
+}
+
+/* The receive buffer kept for the next frame (too small for the last one)
+ * is saved as not taken: after a load, the next frame goes into it. The
+ * loaded card's link goes down and comes up again. */
+static void test_snapshot_held_rx(NetFixture *f, gconstpointer data)
+{
+    Harness *h = &f->h;
+    guint8 frame[300];
+    const guint8 *p;
+    uint32_t len, id, generation;
+    uint16_t head;
+    NetFixture t;
+
+    net_start(f, NET_FEATURES | T_ALL_TRANSPORT);
+    make_frame(frame, 60, 9);
+    tx_send(f, frame, 60);
+    head = f->rx.next_desc;
+    rx_post(f, 1, VIREO_VIRTIO_NET_HDR_SIZE + 100);
+    make_frame(frame, sizeof frame, 1);
+    vireo_net_backend_deliver(f->backend, frame, sizeof frame);
+    g_assert_cmpuint(used_idx(h, &f->rx), ==, 0);
+    g_assert_cmpuint(stats(f).rx_dropped, ==, 1);
+    ack(h);
+    generation = reg_read(h, VIREO_VIRTIO_MMIO_CONFIG_GENERATION);
+
+    snap_pause(h);
+    twin_init(&t, f);
+    save_load(f, &t);
+    g_assert_cmpuint(cfg_read(&t.h, VIREO_VIRTIO_NET_CFG_STATUS, 2), ==,
+                     VIREO_VIRTIO_NET_S_LINK_UP);
+    g_assert_cmpuint(isr(&t.h), ==, 0);
+    snap_resume(&t.h);
+    /* The link goes down, then up: two configuration changes. */
+    g_assert_true(wait_config_irq(&t.h, 100));
+    g_assert_cmpuint(cfg_read(&t.h, VIREO_VIRTIO_NET_CFG_STATUS, 2), ==, 0);
+    g_assert_cmpuint(reg_read(&t.h, VIREO_VIRTIO_MMIO_CONFIG_GENERATION), ==, generation + 1);
+    g_assert_true(wait_config_irq(&t.h, 5000));
+    g_assert_cmpuint(cfg_read(&t.h, VIREO_VIRTIO_NET_CFG_STATUS, 2), ==,
+                     VIREO_VIRTIO_NET_S_LINK_UP);
+    g_assert_cmpuint(reg_read(&t.h, VIREO_VIRTIO_MMIO_CONFIG_GENERATION), ==, generation + 2);
+    /* The chain is taken again for the next frame that fits. */
+    make_frame(frame, 100, 2);
+    vireo_net_backend_deliver(t.backend, frame, 100);
+    g_assert_cmpuint(used_idx(&t.h, &t.rx), ==, 1);
+    used_elem(&t.h, &t.rx, 0, &id, &len);
+    g_assert_cmpuint(id, ==, head);
+    p = rx_take(&t, &len);
+    assert_packet(p, len, frame, 100);
+    g_assert_true(isr(&t.h) & VIREO_VIRTIO_ISR_QUEUE);
+    make_frame(frame, 80, 3);
+    tx_send(&t, frame, 80);
+    g_assert_cmpuint(tb_n_sent(t.tb), ==, 1);
+    g_assert_cmpuint(used_idx(&t.h, &t.tx), ==, 2);
+    harness_clear(&t.h);
+
+    /* The first card, only paused, keeps its link and its chain. */
+    snap_resume(h);
+    g_usleep(10000);
+    g_assert_cmpuint(isr(h), ==, 0);
+    make_frame(frame, 100, 2);
+    vireo_net_backend_deliver(f->backend, frame, 100);
+    used_elem(h, &f->rx, 0, &id, &len);
+    g_assert_cmpuint(id, ==, head);
+}
+
+/* Frames waiting for receive buffers and a frame the back end refused go
+ * with the state: after a load the refused frame and the transmit chains
+ * behind it go out, and the waiting frames into new buffers, in order. A
+ * driver that did not take VIRTIO_NET_F_STATUS sees no link change. */
+static void test_snapshot_backlog_tx(NetFixture *f, gconstpointer data)
+{
+    Harness *h = &f->h;
+    guint8 frame[200];
+    const guint8 *p;
+    uint32_t len;
+    NetFixture t;
+
+    net_start(f, (NET_FEATURES | T_ALL_TRANSPORT) & ~(1ull << VIREO_VIRTIO_NET_F_STATUS));
+    for (unsigned i = 0; i < 3; i++) {
+        make_frame(frame, sizeof frame, (guint8)i);
+        vireo_net_backend_deliver(f->backend, frame, sizeof frame - i);
+    }
+    tb_set_full(f->tb, true);
+    make_frame(frame, 70, 70);
+    tx_add(f, frame, 70);
+    make_frame(frame, 71, 71);
+    tx_add(f, frame, 71);
+    drv_kick(h, &f->tx);
+    g_assert_cmpuint(used_idx(h, &f->tx), ==, 1); /* the first went back, refused */
+    g_assert_cmpuint(stats(f).rx_backlog, ==, 3);
+
+    snap_pause(h);
+    twin_init(&t, f);
+    save_load(f, &t);
+    g_assert_cmpuint(stats(&t).rx_backlog, ==, 3);
+    ack(&t.h);
+    snap_resume(&t.h);
+    g_assert_cmpuint(tb_n_sent(t.tb), ==, 2);
+    make_frame(frame, 70, 70);
+    assert_sent(&t, 0, frame, 70);
+    make_frame(frame, 71, 71);
+    assert_sent(&t, 1, frame, 71);
+    g_assert_cmpuint(used_idx(&t.h, &t.tx), ==, 2);
+    rx_post(&t, 4, RX_BUF_SIZE);
+    for (unsigned i = 0; i < 3; i++) {
+        make_frame(frame, sizeof frame, (guint8)i);
+        p = rx_take(&t, &len);
+        g_assert_nonnull(p);
+        assert_packet(p, len, frame, sizeof frame - i);
+    }
+    g_assert_null(rx_take(&t, &len));
+    g_usleep(700 * 1000); /* longer than the link stays down */
+    g_assert_false(isr(&t.h) & VIREO_VIRTIO_ISR_CONFIG);
+    harness_clear(&t.h);
+    snap_resume(h);
+}
+
+/* Bad values in the card's part are refused and change nothing. */
+static void test_snapshot_hostile(NetFixture *f, gconstpointer data)
+{
+    Harness *h = &f->h;
+    const gsize m = SNAP_OFF_MODEL(2);
+    g_autoptr(GBytes) good = NULL;
+    g_autoptr(GByteArray) big = g_byte_array_new();
+    g_autoptr(GBytes) bad = NULL;
+    g_autofree guint8 *jumbo = g_malloc0(VIREO_NET_MAX_FRAME);
+    guint8 frame[100];
+    const guint8 *p;
+    gsize len;
+    uint32_t v;
+
+    net_start(f, NET_FEATURES | T_ALL_TRANSPORT);
+    make_frame(frame, sizeof frame, 0);
+    vireo_net_backend_deliver(f->backend, frame, sizeof frame);
+    snap_pause(h);
+    good = snap_save(h);
+    p = g_bytes_get_data(good, &len);
+    /* version, MAC, link, no frame refused, one frame waiting */
+    g_assert_cmpuint(len, ==, m + 4 + 6 + 2 + 1 + 4 + 4 + sizeof frame);
+
+    bad = snap_patch_u32(good, m, 2);
+    snap_assert_refused(h, bad, "network card's layout version");
+    g_clear_pointer(&bad, g_bytes_unref);
+    bad = snap_patch_u8(good, m + 4, 0x03);
+    snap_assert_refused(h, bad, "not a unicast address");
+    g_clear_pointer(&bad, g_bytes_unref);
+    bad = snap_patch(good, m + 4, "\0\0\0\0\0\0", 6);
+    snap_assert_refused(h, bad, "not a unicast address");
+    g_clear_pointer(&bad, g_bytes_unref);
+    bad = snap_patch_u16(good, m + 10, 3);
+    snap_assert_refused(h, bad, "link status");
+    g_clear_pointer(&bad, g_bytes_unref);
+    bad = snap_patch_u32(good, m + 13, VIREO_VIRTIO_NET_RX_BACKLOG + 1);
+    snap_assert_refused(h, bad, "frames wait");
+    g_clear_pointer(&bad, g_bytes_unref);
+    bad = snap_patch_u32(good, m + 17, 13);
+    snap_assert_refused(h, bad, "not an Ethernet frame");
+    g_clear_pointer(&bad, g_bytes_unref);
+    bad = snap_patch_u32(good, m + 17, 101);
+    snap_assert_refused(h, bad, "ends 1 bytes early");
+    g_clear_pointer(&bad, g_bytes_unref);
+    /* A refused frame that is not one. */
+    bad = snap_patch_u8(good, m + 12, 1);
+    snap_assert_refused(h, bad, "not an Ethernet frame");
+    g_clear_pointer(&bad, g_bytes_unref);
+    snap_assert_truncations_refused(h, good, 1);
+
+    /* 64 frames of the largest size: more bytes than the backlog holds. */
+    g_byte_array_append(big, p, (guint)(m + 13));
+    v = GUINT32_TO_LE(64);
+    g_byte_array_append(big, (const guint8 *)&v, 4);
+    for (unsigned i = 0; i < 64; i++) {
+        v = GUINT32_TO_LE(VIREO_NET_MAX_FRAME);
+        g_byte_array_append(big, (const guint8 *)&v, 4);
+        g_byte_array_append(big, jumbo, VIREO_NET_MAX_FRAME);
+    }
+    bad = g_bytes_new(big->data, big->len);
+    snap_assert_refused(h, bad, "hold more than");
+
+    snap_resume(h);
+    rx_post(f, 1, RX_BUF_SIZE);
+    g_assert_cmpuint(used_idx(h, &f->rx), ==, 1);
+}
+
+/* A paused card's user network reads nothing from the host: a connection
+ * to a forwarded port reaches the guest only once the card resumes. */
+static void test_user_pause(void)
+{
+    NetFixture f;
+    guint8 host_mac[6];
+    uint16_t port = free_port();
+    g_autofree char *spec = g_strdup_printf("user,hostfwd=tcp:127.0.0.1:%u-:22", port);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+    uint16_t used;
+    int s;
+
+    user_init(&f, spec);
+    arp_host(&f, host_mac);
+    snap_pause(&f.h);
+    used = used_idx(&f.h, &f.rx);
+    s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    g_assert_cmpint(s, >=, 0);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    g_assert_true(connect(s, (struct sockaddr *)&a, sizeof a) == 0 || errno == EINPROGRESS);
+    g_usleep(300 * 1000);
+    g_assert_cmpuint(used_idx(&f.h, &f.rx), ==, used);
+    g_assert_cmpuint(stats(&f).rx_backlog, ==, 0);
+    snap_resume(&f.h);
+    g_assert_true(guest_wait(&f, is_tcp_to_22, NULL, NULL, NULL));
+    close(s);
+    harness_clear(&f.h);
+}
+
 /* Forwards that cannot be set up: a port already bound. */
 static void test_user_hostfwd_busy(void)
 {
@@ -1527,6 +1782,26 @@ static void tap_child(void)
     }
     g_assert_true(guest_wait(&f, is_udp, &m, NULL, NULL));
 
+    /* A paused card reads nothing from the interface: a datagram sent
+     * meanwhile arrives once it resumes. */
+    {
+        UdpMatch later = { 5000, "while paused" };
+        struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(5000) };
+        uint16_t used;
+
+        snap_pause(&f.h);
+        used = used_idx(&f.h, &f.rx);
+        to.sin_addr.s_addr = f.guest_ip;
+        g_assert_cmpint(
+            sendto(udp, later.payload, strlen(later.payload), 0, (struct sockaddr *)&to, sizeof to),
+            ==, (ssize_t)strlen(later.payload));
+        g_usleep(200 * 1000);
+        g_assert_cmpuint(used_idx(&f.h, &f.rx), ==, used);
+        g_assert_cmpuint(stats(&f).rx_backlog, ==, 0);
+        snap_resume(&f.h);
+        g_assert_true(guest_wait(&f, is_udp, &later, NULL, NULL));
+    }
+
     /* Guest to host: a datagram to the socket. */
     len = udp_frame(frame, host_mac, f.guest_ip, 5001, ip4("10.9.0.1"), ntohs(a.sin_port),
                     "from the guest", 14);
@@ -1645,6 +1920,9 @@ int main(int argc, char *argv[])
     NET_TEST("rx-small-buffers", test_rx_small_buffers);
     NET_TEST("reset", test_reset);
     NET_TEST("reset-in-flight", test_reset_in_flight);
+    NET_TEST("snapshot/held-rx", test_snapshot_held_rx);
+    NET_TEST("snapshot/backlog-tx", test_snapshot_backlog_tx);
+    NET_TEST("snapshot/hostile", test_snapshot_hostile);
     g_test_add_func("/virtio-net/board", test_board);
     g_test_add_func("/net/config", test_config_parse);
     g_test_add_func("/net/user/dhcp", test_user_dhcp);
@@ -1652,6 +1930,7 @@ int main(int argc, char *argv[])
     g_test_add_func("/net/user/tcp", test_user_tcp);
     g_test_add_func("/net/user/hostfwd", test_user_hostfwd);
     g_test_add_func("/net/user/hostfwd-busy", test_user_hostfwd_busy);
+    g_test_add_func("/net/user/pause", test_user_pause);
     g_test_add_func("/net/tap/bad-name", test_tap_bad_name);
     g_test_add_func("/net/tap/no-tun", test_tap_no_tun);
     g_test_add_func("/net/tap/real", test_tap_real);

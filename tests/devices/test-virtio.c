@@ -6,7 +6,7 @@
  */
 #include "devices/virtio-console.h"
 #include "devices/virtio-rng.h"
-#include "virtio-driver.h"
+#include "snap-driver.h"
 
 /* Entropy that counts up, so tests can check what lands where. */
 static gssize counting_source(void *opaque, guint8 *buf, gsize len)
@@ -592,6 +592,402 @@ static void test_rng_getrandom(void)
     harness_clear(&h);
 }
 
+/* ---- Pausing and snapshots -------------------------------------------------- */
+
+/* A second entropy device on a bus of its own, for loading into. */
+typedef struct {
+    Harness h;
+    guint8 counter;
+} Twin;
+
+static void twin_init(Twin *t, guint8 seed)
+{
+    harness_init(&t->h);
+    t->counter = seed;
+    harness_attach(&t->h, vireo_virtio_rng_new(t->h.bus, counting_source, &t->counter));
+}
+
+/* The driver asks to be interrupted for the next used entry (with
+ * VIRTIO_F_EVENT_IDX), as Linux does once it has seen the ring. */
+static void want_interrupt(Harness *h, TestQueue *q)
+{
+    put16(gpa(h, q->avail + 4 + 2u * q->num), used_idx(h, q));
+}
+
+/* Makes one writable buffer of `len` bytes at `addr` available and kicks. */
+static void request_at(Harness *h, TestQueue *q, uint64_t addr, uint32_t len)
+{
+    TestBuf b = { addr, len, true };
+
+    want_interrupt(h, q);
+    drv_add(h, q, &b, 1);
+    drv_kick(h, q);
+}
+
+static uint32_t queue_reg(Harness *h, unsigned q, unsigned reg)
+{
+    reg_write(h, VIREO_VIRTIO_MMIO_QUEUE_SEL, q);
+    return reg_read(h, reg);
+}
+
+/* A device with requests done, one notified while paused, the interrupt
+ * pending and the selectors moved, saved and loaded into a fresh device on
+ * a copy of RAM: the registers read the same, the line is high, and the
+ * waiting request is served when the new device resumes, then new ones;
+ * the first device serves it too when it resumes. */
+static void test_snapshot_round_trip(RngFixture *f, gconstpointer data)
+{
+    Harness *h = &f->h;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GBytes) section = NULL;
+    TestQueue q2;
+    Twin t;
+    uint32_t id, len;
+
+    rng_start(f, T_ALL_TRANSPORT);
+    g_assert_true(rng_request(f, 16));
+    g_assert_true(rng_request(f, 16));
+    g_assert_cmpuint(isr(h), ==, VIREO_VIRTIO_ISR_QUEUE);
+    reg_write(h, VIREO_VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+    reg_write(h, VIREO_VIRTIO_MMIO_QUEUE_SEL, 5);
+
+    snap_pause(h);
+    /* Paused: a notified request waits. */
+    memset(gpa(h, T_DATA + 0x100), 0, 8);
+    request_at(h, &f->q, T_DATA + 0x100, 8);
+    g_usleep(2000);
+    g_assert_cmpuint(used_idx(h, &f->q), ==, 2);
+    section = snap_save(h);
+
+    twin_init(&t, 100);
+    snap_copy_ram(&t.h, h);
+    snap_pause(&t.h);
+    g_assert_false(irq_probe_level(&t.h.irq));
+    g_assert_true(snap_load(&t.h, section, &error));
+    g_assert_no_error(error);
+    /* The interrupt line follows the loaded interrupt status. */
+    g_assert_true(irq_probe_level(&t.h.irq));
+    g_assert_cmpuint(isr(&t.h), ==, VIREO_VIRTIO_ISR_QUEUE);
+    g_assert_cmpuint(status(&t.h), ==, status(h));
+    g_assert_cmphex(reg_read(&t.h, VIREO_VIRTIO_MMIO_DEVICE_FEATURES), ==, 1); /* word 1 */
+    g_assert_cmpuint(reg_read(&t.h, VIREO_VIRTIO_MMIO_CONFIG_GENERATION), ==,
+                     reg_read(h, VIREO_VIRTIO_MMIO_CONFIG_GENERATION));
+    g_assert_cmpuint(reg_read(&t.h, VIREO_VIRTIO_MMIO_QUEUE_NUM_MAX), ==, 0); /* queue 5 */
+    g_assert_cmpuint(queue_reg(&t.h, 0, VIREO_VIRTIO_MMIO_QUEUE_READY), ==, 1);
+    g_assert_cmphex(queue_reg(&t.h, 0, VIREO_VIRTIO_MMIO_QUEUE_DESC_LOW), ==, (uint32_t)T_DESC);
+    g_assert_cmphex(queue_reg(&t.h, 0, VIREO_VIRTIO_MMIO_QUEUE_DRIVER_LOW), ==, (uint32_t)T_AVAIL);
+    g_assert_cmphex(queue_reg(&t.h, 0, VIREO_VIRTIO_MMIO_QUEUE_DEVICE_HIGH), ==,
+                    (uint32_t)(T_USED >> 32));
+    vireo_virtio_lock(t.h.dev);
+    g_assert_cmphex(vireo_virtio_get_features_locked(t.h.dev), ==, T_ALL_TRANSPORT);
+    vireo_virtio_unlock(t.h.dev);
+    /* Nothing is served before the device resumes. */
+    g_usleep(2000);
+    g_assert_cmpuint(used_idx(&t.h, &f->q), ==, 2);
+
+    ack(&t.h);
+    g_assert_false(irq_probe_level(&t.h.irq));
+    snap_resume(&t.h);
+    g_assert_cmpuint(used_idx(&t.h, &f->q), ==, 3);
+    used_elem(&t.h, &f->q, 2, &id, &len);
+    g_assert_cmpuint(len, ==, 8);
+    g_assert_cmpuint(gpa(&t.h, T_DATA + 0x100)[0], ==, 100);
+    g_assert_true(irq_probe_level(&t.h.irq));
+    /* New requests: the used index goes on, each interrupts. */
+    q2 = f->q;
+    for (unsigned i = 0; i < 10; i++) {
+        ack(&t.h);
+        request_at(&t.h, &q2, T_DATA + 0x200, 4);
+        g_assert_cmpuint(used_idx(&t.h, &q2), ==, 4 + i);
+        g_assert_cmpuint(isr(&t.h), ==, VIREO_VIRTIO_ISR_QUEUE);
+    }
+
+    /* The first device serves the request when it resumes. */
+    snap_resume(h);
+    g_assert_cmpuint(used_idx(h, &f->q), ==, 3);
+    g_assert_cmpuint(gpa(h, T_DATA + 0x100)[0], ==, 33); /* after 2 x 16 bytes from 1 */
+    harness_clear(&t.h);
+}
+
+/* Saving and loading need a paused device; pausing twice and resuming a
+ * running device do nothing. */
+static void test_snapshot_not_paused(RngFixture *f, gconstpointer data)
+{
+    Harness *h = &f->h;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GBytes) section = NULL;
+
+    rng_start(f, T_ALL_TRANSPORT);
+    g_assert_null(snap_try_save(h, &error));
+    g_assert_error(error, VIREO_ERROR, VIREO_ERROR_DEVICE);
+    g_assert_nonnull(strstr(error->message, "paused"));
+    g_clear_error(&error);
+    snap_pause(h);
+    snap_pause(h);
+    section = snap_save(h);
+    snap_resume(h);
+    snap_resume(h);
+    g_assert_false(snap_load(h, section, &error));
+    g_assert_error(error, VIREO_ERROR, VIREO_ERROR_DEVICE);
+    g_assert_true(rng_request(f, 4));
+}
+
+/* A reset while paused (the board's, or the driver's) leaves the device
+ * paused: a driver that starts again meanwhile is served on resume. */
+static void test_snapshot_reset_while_paused(RngFixture *f, gconstpointer data)
+{
+    Harness *h = &f->h;
+    TestBuf b = { T_DATA, 4, true };
+
+    rng_start(f, T_ALL_TRANSPORT);
+    g_assert_true(rng_request(f, 4));
+    snap_pause(h);
+    vireo_bus_reset(h->bus);
+    g_assert_cmpuint(status(h), ==, 0);
+    rng_start(f, T_ALL_TRANSPORT);
+    drv_add(h, &f->q, &b, 1);
+    drv_kick(h, &f->q);
+    g_assert_cmpuint(used_idx(h, &f->q), ==, 0);
+    snap_resume(h);
+    g_assert_cmpuint(used_idx(h, &f->q), ==, 1);
+}
+
+/* A device that needs a reset keeps its state and its reason through a
+ * save and a load. */
+static void test_snapshot_needs_reset(RngFixture *f, gconstpointer data)
+{
+    Harness *h = &f->h;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GBytes) section = NULL;
+    Twin t;
+
+    rng_start(f, T_ALL_TRANSPORT);
+    drv_publish(h, &f->q, 200); /* a head beyond the table */
+    drv_kick(h, &f->q);
+    assert_needs_reset(h, "descriptor index out of range");
+    snap_pause(h);
+    section = snap_save(h);
+    twin_init(&t, 1);
+    snap_copy_ram(&t.h, h);
+    snap_pause(&t.h);
+    g_assert_true(snap_load(&t.h, section, &error));
+    snap_resume(&t.h);
+    assert_needs_reset(&t.h, "descriptor index out of range");
+    /* A reason without DEVICE_NEEDS_RESET does not go together. */
+    {
+        g_autoptr(GBytes) bad = snap_patch_u8(
+            section, SNAP_OFF_STATUS, status(h) & (uint8_t)~VIREO_VIRTIO_STATUS_NEEDS_RESET);
+
+        g_assert_cmpuint(((const guint8 *)g_bytes_get_data(section, NULL))[SNAP_OFF_ERROR], ==,
+                         1); /* the reason is there */
+        snap_pause(&t.h);
+        snap_assert_refused(&t.h, bad, "do not agree");
+    }
+    harness_clear(&t.h);
+}
+
+/* Every kind of bad value in a section is refused with a message that says
+ * which, and leaves the device as it was; the device then takes the good
+ * section and works. */
+static void test_snapshot_hostile(RngFixture *f, gconstpointer data)
+{
+    Harness *h = &f->h;
+    const gsize q0 = SNAP_OFF_QUEUE(0);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GBytes) good = NULL;
+    TestQueue q2;
+    Twin t;
+    uint8_t st;
+    gsize len;
+    const struct {
+        gsize offset;
+        unsigned size;
+        uint64_t value;
+        const char *what;
+    } cases[] = {
+        { SNAP_OFF_MMIO_VERSION, 4, 2, "transport's layout version" },
+        { SNAP_OFF_CORE_VERSION, 4, 7, "virtio device's layout version" },
+        { SNAP_OFF_DEVICE_ID, 4, VIREO_VIRTIO_ID_BLOCK, "of type 2" },
+        { SNAP_OFF_DEV_FEATURES, 8, 1ull << VIREO_VIRTIO_F_VERSION_1, "offered the features" },
+        { SNAP_OFF_DRV_FEATURES, 8, T_ALL_TRANSPORT | 1, "never offered" },
+        { SNAP_OFF_DRV_FEATURES, 8, 1ull << VIREO_VIRTIO_F_EVENT_IDX, "never offered" },
+        { SNAP_OFF_STATUS, 1, 0x2f, "unknown bits" },
+        { SNAP_OFF_STATUS, 1, 0x4f, "do not agree" },
+        { SNAP_OFF_ISR, 4, 4, "interrupt status" },
+        { SNAP_OFF_ERROR, 1, 2, "a flag has the value 2" },
+        { SNAP_OFF_N_QUEUES, 4, 2, "2 queues" },
+        { q0 + SNAP_Q_MAX, 2, 128, "entries at most" },
+        { q0 + SNAP_Q_NUM, 2, 3, "power of two" },
+        { q0 + SNAP_Q_NUM, 2, 0, "power of two" },
+        { q0 + SNAP_Q_NUM, 2, 128, "power of two" },
+        { q0 + SNAP_Q_READY, 1, 3, "a flag has the value 3" },
+        { q0 + SNAP_Q_DESC, 8, T_DESC + 8, "not aligned" },
+        { q0 + SNAP_Q_AVAIL, 8, T_AVAIL + 1, "not aligned" },
+        { q0 + SNAP_Q_DESC, 8, 0x1000, "outside guest RAM" },
+        { q0 + SNAP_Q_DESC, 8, T_RAM_BASE + T_RAM_SIZE - 64, "outside guest RAM" },
+        { q0 + SNAP_Q_AVAIL, 8, T_RAM_BASE + T_RAM_SIZE - 8, "outside guest RAM" },
+        { q0 + SNAP_Q_USED, 8, 0xfffffffffffffff0ull, "outside guest RAM" },
+        { q0 + SNAP_Q_LAST_AVAIL, 2, 3 + 9, "chains in flight" }, /* used_idx 3 */
+        { q0 + SNAP_Q_LAST_AVAIL, 2, 2, "chains in flight" },     /* behind used */
+        { q0 + SNAP_Q_USED_IDX, 2, 0x8000, "chains in flight" },
+        { q0 + SNAP_Q_VALID, 1, 7, "a flag has the value 7" },
+        { SNAP_OFF_MODEL(1), 4, 9, "entropy device's layout version" },
+    };
+
+    rng_start(f, T_ALL_TRANSPORT);
+    for (unsigned i = 0; i < 3; i++) {
+        g_assert_true(rng_request(f, 4));
+    }
+    snap_pause(h);
+    good = snap_save(h);
+    g_bytes_get_data(good, &len);
+    g_assert_cmpuint(len, ==, SNAP_OFF_MODEL(1) + 4);
+
+    twin_init(&t, 1);
+    snap_copy_ram(&t.h, h);
+    snap_pause(&t.h);
+    for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GBytes) bad = NULL;
+
+        switch (cases[i].size) {
+        case 1: bad = snap_patch_u8(good, cases[i].offset, (uint8_t)cases[i].value); break;
+        case 2: bad = snap_patch_u16(good, cases[i].offset, (uint16_t)cases[i].value); break;
+        case 4: bad = snap_patch_u32(good, cases[i].offset, (uint32_t)cases[i].value); break;
+        default: bad = snap_patch_u64(good, cases[i].offset, cases[i].value); break;
+        }
+        g_test_message("case %u: %s", i, cases[i].what);
+        snap_assert_refused(&t.h, bad, cases[i].what);
+    }
+    /* A disabled queue has no ring positions. */
+    {
+        g_autoptr(GBytes) off = snap_patch_u8(good, q0 + SNAP_Q_READY, 0);
+        snap_assert_refused(&t.h, off, "disabled queue");
+    }
+    /* A byte too many, a section of another layout version, and every
+     * piece cut short. */
+    {
+        gsize n;
+        const guint8 *p = g_bytes_get_data(good, &n);
+        g_autofree guint8 *longer = g_malloc0(n + 1);
+        g_autoptr(GBytes) more = NULL;
+        VireoSnapSection v2 = { .name = "virtio-mmio", .instance = T_MMIO, .version = 2 };
+        g_autoptr(VireoSnapReader) r = NULL;
+
+        memcpy(longer, p, n);
+        more = g_bytes_new(longer, n + 1);
+        snap_assert_refused(&t.h, more, "left over");
+        v2.data = p;
+        v2.len = n;
+        r = vireo_snap_reader_new(&v2);
+        g_assert_false(vireo_virtio_mmio_ops()->load(t.h.mmio, r, &error));
+        g_assert_error(error, VIREO_ERROR, VIREO_ERROR_FORMAT);
+        g_clear_error(&error);
+    }
+    snap_assert_truncations_refused(&t.h, good, 1);
+    g_assert_cmpuint(status(&t.h), ==, 0);
+
+    /* The good one is taken, and the device goes on from there. */
+    st = status(h);
+    g_assert_true(snap_load(&t.h, good, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(status(&t.h), ==, st);
+    snap_resume(&t.h);
+    q2 = f->q;
+    request_at(&t.h, &q2, T_DATA, 4);
+    g_assert_cmpuint(used_idx(&t.h, &q2), ==, 4);
+    harness_clear(&t.h);
+}
+
+/* ---- The console's snapshots ---------------------------------------------- */
+
+/* Output that waits for room in the ring when the device pauses stays put
+ * until it resumes; saved and loaded into a console with a ring of its
+ * own, the rest of it (and nothing twice) goes out there. Input is not
+ * taken while paused. */
+static void test_console_snapshot(ConsoleFixture *f, gconstpointer data)
+{
+    Harness *h = &f->h;
+    TestQueue *tx = &f->q[VIREO_VIRTIO_CONSOLE_TX];
+    TestQueue *rx = &f->q[VIREO_VIRTIO_CONSOLE_RX];
+    TestBuf b = { T_DATA, 100, false };
+    TestBuf in = { T_DATA + 0x1000, 16, true };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GBytes) section = NULL;
+    VireoRing *out2 = vireo_ring_new(4096);
+    ConsoleFixture g;
+    guint8 got[128], got2[128];
+    gsize n;
+
+    drv_start(h, T_ALL_TRANSPORT, f->q, 2, 8);
+    for (unsigned i = 0; i < 100; i++) {
+        gpa(h, T_DATA)[i] = (guint8)i;
+    }
+    drv_add(h, tx, &b, 1);
+    drv_kick(h, tx);
+    g_assert_cmpuint(used_idx(h, tx), ==, 0); /* 16 bytes went into the ring */
+    drv_add(h, rx, &in, 1);
+
+    snap_pause(h);
+    g_assert_cmpuint(vireo_ring_read(f->out, got, sizeof got), ==, 16);
+    g_usleep(5000); /* the device's thread would have retried by now */
+    g_assert_cmpuint(vireo_ring_read(f->out, got + 16, sizeof got - 16), ==, 0);
+    g_assert_cmpuint(vireo_virtio_console_receive(h->dev, (const guint8 *)"abc", 3), ==, 0);
+    section = snap_save(h);
+
+    harness_init(&g.h);
+    harness_attach(&g.h, vireo_virtio_console_new(g.h.bus, out2));
+    snap_copy_ram(&g.h, h);
+    snap_pause(&g.h);
+    g_assert_true(snap_load(&g.h, section, &error));
+    g_assert_no_error(error);
+    snap_resume(&g.h);
+    /* The rest of the chain, bytes 16 to 99, went out on resume. */
+    n = vireo_ring_read(out2, got2, sizeof got2);
+    g_assert_cmpuint(n, ==, 84);
+    for (unsigned i = 0; i < 84; i++) {
+        g_assert_cmpuint(got2[i], ==, 16 + i);
+    }
+    g_assert_cmpuint(used_idx(&g.h, tx), ==, 1);
+    /* Input goes into the receive buffer that waited in the ring. */
+    g_assert_cmpuint(vireo_virtio_console_receive(g.h.dev, (const guint8 *)"abc", 3), ==, 3);
+    g_assert_cmpuint(used_idx(&g.h, rx), ==, 1);
+    g_assert_cmpmem(gpa(&g.h, T_DATA + 0x1000), 3, "abc", 3);
+
+    /* The first console goes on where it stopped. */
+    snap_resume(h);
+    n = 16;
+    for (gint64 end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+         n < 100 && g_get_monotonic_time() < end; g_usleep(100)) {
+        n += vireo_ring_read(f->out, got + n, sizeof got - n);
+    }
+    g_assert_cmpuint(n, ==, 100);
+    for (unsigned i = 0; i < 100; i++) {
+        g_assert_cmpuint(got[i], ==, i);
+    }
+    g_assert_true(drv_wait_used(h, tx, 1));
+    harness_clear(&g.h);
+    vireo_ring_free(out2);
+}
+
+/* A console's part with a sent count no chain can have is refused. */
+static void test_console_snapshot_hostile(ConsoleFixture *f, gconstpointer data)
+{
+    Harness *h = &f->h;
+    g_autoptr(GBytes) good = NULL;
+    g_autoptr(GBytes) bad = NULL;
+
+    drv_start(h, T_ALL_TRANSPORT, f->q, 2, 8);
+    snap_pause(h);
+    good = snap_save(h);
+    bad = snap_patch_u64(good, SNAP_OFF_MODEL(2) + 4, G_MAXUINT64);
+    snap_assert_refused(h, bad, "more than a chain holds");
+    g_bytes_unref(bad);
+    bad = snap_patch_u32(good, SNAP_OFF_MODEL(2), 2);
+    snap_assert_refused(h, bad, "console's layout version");
+    snap_assert_truncations_refused(h, good, 1);
+    snap_resume(h);
+}
+
 int main(int argc, char *argv[])
 {
     static const char *const bad_names[N_BAD] = {
@@ -636,5 +1032,14 @@ int main(int argc, char *argv[])
     g_test_add("/virtio/console/input", ConsoleFixture, NULL, console_setup, test_console_input,
                console_teardown);
     g_test_add_func("/virtio/console/receive-other", test_console_receive_other);
+    RNG_TEST("snapshot/round-trip", test_snapshot_round_trip);
+    RNG_TEST("snapshot/not-paused", test_snapshot_not_paused);
+    RNG_TEST("snapshot/reset-while-paused", test_snapshot_reset_while_paused);
+    RNG_TEST("snapshot/needs-reset", test_snapshot_needs_reset);
+    RNG_TEST("snapshot/hostile", test_snapshot_hostile);
+    g_test_add("/virtio/console/snapshot", ConsoleFixture, GSIZE_TO_POINTER(16), console_setup,
+               test_console_snapshot, console_teardown);
+    g_test_add("/virtio/console/snapshot-hostile", ConsoleFixture, NULL, console_setup,
+               test_console_snapshot_hostile, console_teardown);
     return g_test_run();
 }

@@ -411,9 +411,17 @@ static void test_parse_errors(void)
     {
         g_autoptr(GByteArray) s = g_byte_array_new();
         g_autoptr(VireoSnapWriter) w = vireo_snap_writer_new(to_bytes, s);
-        guint8 count[8] = { 2 };
+        gsize end_at, crc_at;
+        uint32_t crc;
         g_assert_true(vireo_snap_write_section(w, "part", 0, 1, NULL, 0, &error));
-        g_assert_true(vireo_snap_write_section(w, "end", 0, 1, count, sizeof count, &error));
+        g_assert_true(vireo_snap_writer_finish(w, &error));
+        /* The end section: 1 + 3 name bytes, instance, version, length, the
+         * u64 count, the CRC; make the count 2 and the CRC right again. */
+        end_at = s->len - (1 + 3 + 8 + 4 + 8 + 8 + 4);
+        crc_at = s->len - 4;
+        s->data[crc_at - 8] = 2;
+        crc = GUINT32_TO_LE(vireo_crc32c(0, s->data + end_at, crc_at - end_at));
+        memcpy(s->data + crc_at, &crc, 4);
         expect_parse_error(s->data, s->len, "end section does not match its 1 sections");
     }
     /* An empty stream is a header and an end section. */

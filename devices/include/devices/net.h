@@ -107,6 +107,11 @@ typedef struct {
     bool (*send)(VireoNetBackend *backend, const guint8 *frame, gsize len);
     /* Stops the thread (no callback runs after it returns) and frees. */
     void (*free)(VireoNetBackend *backend);
+    /* Optional: stop taking frames from the network (they wait where the
+     * host keeps them) and calling the peer; no callback runs after it
+     * returns, until `resume`. Frames sent meanwhile are kept. */
+    void (*pause)(VireoNetBackend *backend);
+    void (*resume)(VireoNetBackend *backend);
 } VireoNetBackendOps;
 
 /* The common part, first member of every back end. */
@@ -122,6 +127,9 @@ VireoNetBackend *vireo_net_backend_new(const VireoNetConfig *config, GError **er
 void vireo_net_backend_attach(VireoNetBackend *backend, const VireoNetPeerOps *peer, void *opaque);
 bool vireo_net_backend_send(VireoNetBackend *backend, const guint8 *frame, gsize len);
 void vireo_net_backend_free(VireoNetBackend *backend);
+/* The back end's `pause` and `resume`, where it has them. */
+void vireo_net_backend_pause(VireoNetBackend *backend);
+void vireo_net_backend_resume(VireoNetBackend *backend);
 
 /* For back ends: call the peer, if attached, from the back end's thread. */
 void vireo_net_backend_deliver(VireoNetBackend *backend, const guint8 *frame, gsize len);

@@ -3,6 +3,7 @@
 
 #include "engine/bus.h"
 #include "engine/irq.h"
+#include "engine/snap.h"
 
 #include <glib.h>
 #include <stdbool.h>
@@ -126,6 +127,45 @@ typedef struct VireoVirtioModelOps {
     void (*reset)(void *model);
     /* Stops the model's threads and frees it; the lock is not held. */
     void (*free)(void *model);
+
+    /*
+     * Pausing (all optional). The device core stops handing out chains and
+     * holds the driver's notifications while the device is paused
+     * (vireo_virtio_pause); these two take care of the rest, without the
+     * lock, on the thread that pauses.
+     */
+    /* Called once pops are refused: finish the work in flight (or hold it
+     * where it cannot be finished) and stop every thread of the model from
+     * touching guest memory, raising interrupts or changing the model's
+     * state until `resume`. */
+    void (*pause)(void *model);
+    /* Called after the held notifications were delivered. */
+    void (*resume)(void *model);
+
+    /*
+     * Snapshots (docs/SNAPSHOTS.md). They run with the lock held while the
+     * device is paused, and never read guest memory: a loaded state's guest
+     * RAM arrives after the devices took theirs. A model without `save`
+     * cannot be saved; one without `load` has an empty part.
+     */
+    /* Writes the model's part of the device's section (after the core's).
+     * May refuse with an error naming what cannot be saved. */
+    bool (*save)(void *model, VireoSnapWriter *w, GError **error);
+    /* Reads the model's part and checks every value, changing nothing:
+     * returns what `apply` takes, or NULL after vireo_snap_fail(). */
+    void *(*load)(void *model, VireoSnapReader *r);
+    /* Makes a loaded state the model's (after the core took its own) and
+     * frees it. The device's epoch has moved on: chains the model held are
+     * stale. Must not fail. */
+    void (*apply)(void *model, void *state);
+    /* Frees a loaded state that is not applied. */
+    void (*discard)(void *model, void *state);
+    /* How many chains of `queue` the model holds popped while it is paused
+     * (receive buffers waiting for input, a transmit chain waiting for
+     * room). They must be the last ones it popped from that queue: the
+     * device saves them as never taken, and the model takes them again
+     * after a load. */
+    unsigned (*held_chains)(void *model, unsigned queue);
 } VireoVirtioModelOps;
 
 /* Creates a device; it owns `model`, which vireo_virtio_free() frees through
@@ -142,6 +182,8 @@ void vireo_virtio_lock(VireoVirtio *dev);
 void vireo_virtio_unlock(VireoVirtio *dev);
 /* Waits on `cond` with the device's lock, which the caller holds. */
 void vireo_virtio_wait_locked(VireoVirtio *dev, GCond *cond);
+/* The same, until the monotonic time `end_time` at most; false then. */
+bool vireo_virtio_wait_until_locked(VireoVirtio *dev, GCond *cond, gint64 end_time);
 
 /*
  * For device models.
@@ -180,6 +222,8 @@ void vireo_virtio_chain_clear(VireoVirtioChain *chain);
  * configuration-change interrupt once DRIVER_OK is set) and stop using the
  * queues until the driver resets the device. `reason` is a static string. */
 void vireo_virtio_set_needs_reset_locked(VireoVirtio *dev, const char *reason);
+/* Whether the host paused the device (vireo_virtio_pause). */
+bool vireo_virtio_is_paused_locked(VireoVirtio *dev);
 /* Why the device last entered DEVICE_NEEDS_RESET, or NULL (cleared by a
  * reset). Takes the lock: not for use inside callbacks. */
 const char *vireo_virtio_get_error(VireoVirtio *dev);
@@ -237,5 +281,33 @@ void vireo_virtio_queue_set_addr_locked(VireoVirtio *dev, unsigned queue, VireoV
 void vireo_virtio_queue_set_ready_locked(VireoVirtio *dev, unsigned queue, bool ready);
 /* The driver's notification (a write of QueueNotify). */
 void vireo_virtio_queue_notify_locked(VireoVirtio *dev, unsigned queue);
+
+/*
+ * Pausing, for transports: without the lock. From the return of
+ * vireo_virtio_pause() until vireo_virtio_resume(), the device takes no
+ * chain, holds the driver's notifications, and its model (its `pause`) has
+ * finished or held the work in flight: nothing touches guest memory, raises
+ * an interrupt or changes the device's state, except a reset. Resuming
+ * delivers the held notifications (after a load: one on every ready queue).
+ * Pausing a paused device, or resuming a running one, does nothing.
+ */
+void vireo_virtio_pause(VireoVirtio *dev);
+void vireo_virtio_resume(VireoVirtio *dev);
+
+/*
+ * Snapshots, for transports (docs/SNAPSHOTS.md): the core's part of a
+ * section, then the model's. The device must be paused.
+ */
+bool vireo_virtio_save_locked(VireoVirtio *dev, VireoSnapWriter *w, GError **error);
+/* Reads and checks the core's and the model's parts without changing the
+ * device; NULL after failing the reader. The transport then finishes the
+ * reader and applies the result, or frees it. */
+typedef struct VireoVirtioLoad VireoVirtioLoad;
+VireoVirtioLoad *vireo_virtio_load_read_locked(VireoVirtio *dev, VireoSnapReader *r);
+/* Replaces the device's state (the model's too) and frees `load`: the
+ * epoch moves on, the interrupt line is driven to the loaded level, and
+ * every ready queue gets a notification when the device resumes. */
+void vireo_virtio_load_apply_locked(VireoVirtio *dev, VireoVirtioLoad *load);
+void vireo_virtio_load_free(VireoVirtio *dev, VireoVirtioLoad *load);
 
 G_END_DECLS

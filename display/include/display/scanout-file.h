@@ -21,4 +21,13 @@ G_BEGIN_DECLS
 gboolean vireo_scanout_frame_write(const VireoScanoutFrame *frame, const char *path,
                                    GError **error);
 
+typedef enum {
+    VIREO_IMAGE_PPM,
+    VIREO_IMAGE_PNG,
+} VireoImageFormat;
+
+/* The same in `format`, whatever the name (QMP's screendump). */
+gboolean vireo_scanout_frame_write_as(const VireoScanoutFrame *frame, const char *path,
+                                      VireoImageFormat format, GError **error);
+
 G_END_DECLS

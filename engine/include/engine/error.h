@@ -19,6 +19,7 @@ typedef enum {
     VIREO_ERROR_ACCEL_UNAVAILABLE, /* the accelerator cannot run on this host */
     VIREO_ERROR_IO,                /* a host file or socket operation failed */
     VIREO_ERROR_FORMAT,            /* an image, snapshot or file has a bad format */
+    VIREO_ERROR_UNSUPPORTED,       /* valid, but this object or format cannot do it */
 } VireoErrorCode;
 
 GQuark vireo_error_quark(void);

@@ -70,6 +70,10 @@ VireoClock *vireo_machine_clock(VireoMachine *machine);
 unsigned vireo_machine_add_vcpu(VireoMachine *machine, const VireoVcpuOps *ops, void *vcpu);
 unsigned vireo_machine_n_vcpus(VireoMachine *machine);
 void *vireo_machine_vcpu(VireoMachine *machine, unsigned index);
+/* The host's id of the worker thread of vCPU `index` (Linux: its TID, as
+ * ps -L shows it), once the machine has started; -1 before that, for an
+ * index out of range and on hosts without thread ids. */
+gint64 vireo_machine_vcpu_thread_id(VireoMachine *machine, unsigned index);
 
 void vireo_machine_set_event_func(VireoMachine *machine, VireoMachineEventFunc func,
                                   void *user_data);
@@ -81,6 +85,12 @@ void vireo_machine_set_reset_func(VireoMachine *machine, VireoMachineResetFunc f
 typedef void (*VireoMachineDebugFunc)(VireoMachine *machine, void *user_data);
 void vireo_machine_set_debug_func(VireoMachine *machine, VireoMachineDebugFunc func,
                                   void *user_data);
+/* Called on the machine's supervisor thread after each reset it made
+ * (vireo_machine_request_reset(), the guest's or the host's), once every
+ * vCPU is back in its reset state and before any of them runs again. */
+typedef void (*VireoMachineResetNotifyFunc)(VireoMachine *machine, void *user_data);
+void vireo_machine_set_reset_notify(VireoMachine *machine, VireoMachineResetNotifyFunc func,
+                                    void *user_data);
 /* Before vireo_machine_start(): start paused, before the first instruction
  * (a debugger resumes it). */
 void vireo_machine_set_start_paused(VireoMachine *machine, bool paused);
@@ -95,7 +105,9 @@ void vireo_machine_add_stop_cleanup(VireoMachine *machine, GDestroyNotify destro
 bool vireo_machine_start(VireoMachine *machine, GError **error);
 void vireo_machine_pause(VireoMachine *machine); /* returns once every vCPU stopped */
 void vireo_machine_resume(VireoMachine *machine);
-void vireo_machine_stop(VireoMachine *machine); /* force off; waits for the threads */
+/* Force off; waits for the threads. Several threads may call it at once:
+ * each returns once the machine has stopped. */
+void vireo_machine_stop(VireoMachine *machine);
 VireoMachineState vireo_machine_state(VireoMachine *machine);
 
 /* The machine's state (docs/SNAPSHOTS.md): its shape, the clock, every

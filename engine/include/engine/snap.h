@@ -39,7 +39,7 @@ void vireo_snap_writer_free(VireoSnapWriter *w);
 
 /* Opens a section (none may be open); fields go into it until
  * vireo_snap_end_section(). `name` is 1 to VIREO_SNAP_MAX_NAME bytes of
- * [a-z0-9-]. */
+ * [a-z0-9-], other than "end", which closes the stream. */
 void vireo_snap_begin_section(VireoSnapWriter *w, const char *name, uint64_t instance,
                               uint32_t version);
 /* Closes the section and writes it out. */
