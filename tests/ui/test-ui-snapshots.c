@@ -192,6 +192,14 @@ static void wait_listed(VireoVmController *controller, guint n, const char *what
     ui_wait(listed, &w, what);
 }
 
+static gboolean error_shown(gpointer data)
+{
+    VireoVmView *view = data;
+    VireoVmController *c = vireo_vm_entry_get_controller(vireo_vm_view_get_entry(view));
+
+    return !vireo_vm_controller_get_busy(c) && vireo_vm_view_get_error(view) != NULL;
+}
+
 static gboolean display_active(gpointer data)
 {
     return vireo_vm_controller_get_display_active(data);
@@ -238,25 +246,32 @@ static void wait_done(DoneLog *log, guint mark, VireoSnapshotOp op, const char *
     g_assert_cmpint(log->op, ==, op);
 }
 
-/* The message dialog on screen, answered with `response`. */
-static void answer_dialog(const char *response, const char *heading)
+/* The message dialog on screen, headed `heading`. */
+static AdwMessageDialog *find_dialog(const char *heading)
 {
     GListModel *windows = gtk_window_get_toplevels(); /* not ours */
 
-    ui_spin(100);
     for (guint i = 0; i < g_list_model_get_n_items(windows); i++) {
         g_autoptr(GtkWindow) w = g_list_model_get_item(windows, i);
         if (ADW_IS_MESSAGE_DIALOG(w) && gtk_widget_get_visible(GTK_WIDGET(w))) {
             g_assert_cmpstr(adw_message_dialog_get_heading(ADW_MESSAGE_DIALOG(w)), ==, heading);
-            /* As a click on the button does: the response, then the
-             * dialog closes. */
-            adw_message_dialog_response(ADW_MESSAGE_DIALOG(w), response);
-            gtk_window_close(w);
-            ui_spin(100);
-            return;
+            return ADW_MESSAGE_DIALOG(w);
         }
     }
     g_error("no dialog “%s” on screen", heading);
+}
+
+/* The message dialog on screen, answered with `response` as a click on its
+ * button does: the response, then the dialog closes. */
+static void answer_dialog(const char *response, const char *heading)
+{
+    AdwMessageDialog *dialog;
+
+    ui_spin(100);
+    dialog = find_dialog(heading);
+    adw_message_dialog_response(dialog, response);
+    gtk_window_close(GTK_WINDOW(dialog));
+    ui_spin(100);
 }
 
 /* ---- The screen ----------------------------------------------------------- */
@@ -326,6 +341,9 @@ static gboolean screen_changed(gpointer data)
 }
 
 /* ---- The tests ------------------------------------------------------------ */
+
+/* A name that Pango would read as markup. */
+#define MARKUP_NAME "<b>before</b> & after"
 
 static VireoVmView *select_vm(VireoWindow *window, VireoVmEntry *entry)
 {
@@ -415,6 +433,8 @@ static void test_take_restore_delete(void)
     VireoVmSnapshot *snapshot;
     g_autofree char *first_name = NULL;
     g_autofree char *second_name = NULL;
+    AdwMessageDialog *name_dialog;
+    GtkEditable *name_entry;
     const char *reason = NULL;
     DoneLog log = { 0 };
     guint mark;
@@ -541,15 +561,32 @@ static void test_take_restore_delete(void)
     ui_screenshot("snapshots-restored");
     vireo_vm_view_set_page(view, "snapshots");
 
-    /* A second one, then delete the first: cancelled, then confirmed. */
+    /* A second one, named in the dialog (plain text, never markup), while
+     * it runs; then delete the first: cancelled, then confirmed. */
     gtk_widget_activate_action(GTK_WIDGET(window), "win.pause", NULL);
     wait_state(entry, VIREO_VM_STATE_RUNNING, "the VM to resume");
     mark = log.n;
-    gtk_widget_activate_action(GTK_WIDGET(view), "vm.snapshot", NULL);
+    g_assert_true(gtk_widget_activate_action(GTK_WIDGET(snapshots), "snapshots.take-named", NULL));
+    ui_spin(100);
+    name_dialog = find_dialog("Take Snapshot");
+    /* The date and time are offered; a name that is taken is replaced. */
+    name_entry = GTK_EDITABLE(adw_message_dialog_get_extra_child(name_dialog));
+    g_assert_true(g_regex_match_simple("^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d$",
+                                       gtk_editable_get_text(name_entry), 0, 0));
+    gtk_editable_set_text(name_entry, first_name);
+    g_assert_cmpstr(adw_message_dialog_get_response_label(name_dialog, "take"), ==, "_Replace");
+    gtk_editable_set_text(name_entry, "");
+    g_assert_false(adw_message_dialog_get_response_enabled(name_dialog, "take"));
+    gtk_editable_set_text(name_entry, MARKUP_NAME);
+    g_assert_true(adw_message_dialog_get_response_enabled(name_dialog, "take"));
+    g_assert_cmpstr(adw_message_dialog_get_response_label(name_dialog, "take"), ==, "_Take");
+    answer_dialog("take", "Take Snapshot");
     wait_done(&log, mark, VIREO_SNAPSHOT_OP_TAKE, "a second snapshot");
     wait_listed(controller, 2, "two snapshots");
     second_name = g_strdup(log.name);
-    g_assert_cmpstr(second_name, !=, first_name);
+    g_assert_cmpstr(second_name, ==, MARKUP_NAME);
+    g_assert_true(
+        ui_shows_text(vireo_snapshots_view_find_row(snapshots, MARKUP_NAME), MARKUP_NAME));
     mark = log.n;
     gtk_widget_activate_action(GTK_WIDGET(snapshots), "snapshots.delete", "s",
                                vireo_vm_snapshot_get_id(snapshot_at(controller, 0)));
@@ -568,6 +605,15 @@ static void test_take_restore_delete(void)
     g_assert_null(vireo_snapshots_view_find_row(snapshots, first_name));
     g_assert_cmpstr(log.name, ==, first_name);
     g_assert_cmpstr(vireo_vm_snapshot_get_name(snapshot_at(controller, 0)), ==, second_name);
+
+    /* What the back end refuses reaches the error bar, and nothing is
+     * taken. */
+    vireo_vm_controller_take_snapshot(controller, "tab\there", NULL);
+    ui_wait(error_shown, view, "the refusal in the error bar");
+    g_assert_nonnull(
+        strstr(vireo_vm_view_get_error(view), "Cannot take the snapshot “tab\there”: "));
+    g_assert_cmpuint(g_list_model_get_n_items(vireo_vm_controller_get_snapshots(controller)), ==,
+                     1);
 
     /* Stopped: listed from the image, started from, deleted from it. */
     gtk_widget_activate_action(GTK_WIDGET(window), "win.power-off", NULL);
