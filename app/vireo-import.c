@@ -13,18 +13,18 @@
 
 #include "vireo-file.h"
 
+#include "devices/block.h"
 #include "engine/error.h"
 
 #define HEADER_SIZE 512
 
 /* Image formats recognized by their first bytes, which the block layer does
- * not read (yet): the user converts them to raw images. */
+ * not read (yet): the user converts them to raw images. (qcow2 it reads.) */
 static const struct {
     const char *name;
     const char *magic;
     gsize length;
 } containers[] = {
-    { "qcow2", "QFI\xfb", 4 },
     { "VMDK", "KDMV", 4 },
     { "VHDX", "vhdxfile", 8 },
     { "VDI", "<<< Oracle VM VirtualBox Disk Image >>>", 39 },
@@ -143,15 +143,28 @@ gboolean vireo_import_check_image(const char *path, GError **error)
                               "import that:\n\ntar -xf %s"),
                             base, base);
     }
+    /* A qcow2 image, with its backing files, must open as the machine will
+     * open it: what it uses that Vireo does not read is said now. */
+    if (got >= 4 && memcmp(header, "QFI\xfb", 4) == 0) {
+        g_autoptr(GError) cause = NULL;
+        VireoBlock *block = vireo_block_open_format(path, VIREO_BLOCK_FORMAT_QCOW2, TRUE, &cause);
+
+        if (block == NULL) {
+            return import_error(
+                error, cause->code == VIREO_ERROR_IO ? VIREO_ERROR_IO : VIREO_ERROR_FORMAT,
+                _("“%s” is a qcow2 image that Vireo cannot use: %s"), base, cause->message);
+        }
+        vireo_block_free(block);
+    }
     return TRUE;
 }
 
-/* The VM's name: the file's name without an .img or .raw extension, cut to
- * the longest name allowed. */
+/* The VM's name: the file's name without an .img, .raw or .qcow2 extension,
+ * cut to the longest name allowed. */
 static char *name_for(const char *image)
 {
     g_autofree char *base = g_path_get_basename(image);
-    static const char *const extensions[] = { ".img", ".raw" };
+    static const char *const extensions[] = { ".img", ".raw", ".qcow2" };
     char *name;
 
     for (guint i = 0; i < G_N_ELEMENTS(extensions); i++) {
@@ -220,6 +233,8 @@ VireoVmConfig *vireo_import_config_new(const char *image, const VireoBoardOps *b
     vireo_vm_config_set_firmware(config, board->disk_firmware);
     vireo_vm_config_set_kernel(config, board->disk_loader);
     vireo_vm_config_add_disk(config, image, FALSE);
+    /* Said in the configuration, never guessed again at each start. */
+    vireo_vm_config_set_disk_format(config, 0, vireo_vm_config_detect_format(image));
     vireo_vm_config_set_network(config, VIREO_NETWORK_USER);
     vireo_vm_config_set_display(config, VIREO_DISPLAY_NONE);
     if (!vireo_vm_config_validate(config, error)) {

@@ -249,10 +249,11 @@ static bool check_file(const char *option, const char *path)
     return true;
 }
 
-/* --disk FILE[,OPTION...]: the image and whether the guest may write it.
- * As in QEMU's option syntax, the first lone comma ends the file name and
- * ",," stands for a comma in it. The options are "ro", "rw" (the default)
- * and "format=raw". Returns NULL, or what is wrong. */
+/* --disk FILE[,OPTION...]: the image, its format and whether the guest may
+ * write it. As in QEMU's option syntax, the first lone comma ends the file
+ * name and ",," stands for a comma in it. The options are "ro", "rw" (the
+ * default) and "format=raw" or "format=qcow2" (without one the format is
+ * detected). Returns NULL, or what is wrong. */
 static char *parse_disk(const char *arg, VireoBoardDisk *disk)
 {
     g_autoptr(GString) path = g_string_new(NULL);
@@ -269,6 +270,7 @@ static char *parse_disk(const char *arg, VireoBoardDisk *disk)
     }
     options = g_strsplit(*p == ',' ? p + 1 : p, ",", -1);
     disk->read_only = false;
+    disk->format = VIREO_BLOCK_FORMAT_AUTO;
     for (unsigned i = 0; options[i] != NULL; i++) {
         const char *o = options[i];
 
@@ -279,14 +281,14 @@ static char *parse_disk(const char *arg, VireoBoardDisk *disk)
             mode = o;
             disk->read_only = strcmp(o, "ro") == 0;
         } else if (g_str_has_prefix(o, "format=")) {
-            if (strcmp(o + strlen("format="), "raw") != 0) {
+            if (!vireo_block_format_from_name(o + strlen("format="), &disk->format)) {
                 return g_strdup_printf(
-                    _("--disk: the format “%s” is not supported; disk images are raw"),
+                    _("--disk: the format “%s” is not supported; disk images are raw or qcow2"),
                     o + strlen("format="));
             }
         } else {
-            return g_strdup_printf(_("--disk: unknown option “%s” in “%s” (ro, rw or "
-                                     "format=raw; write a comma in a file name as “,,”)"),
+            return g_strdup_printf(_("--disk: unknown option “%s” in “%s” (ro, rw, format=raw "
+                                     "or format=qcow2; write a comma in a file name as “,,”)"),
                                    o, arg);
         }
     }
@@ -1089,8 +1091,9 @@ int main(int argc, char *argv[])
         { "cpus", 0, 0, G_OPTION_ARG_INT, &opt.cpus, N_("Number of harts, 1 to 64 (default 1)"),
           N_("N") },
         { "disk", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt.disk_args,
-          N_("Raw disk image for a virtio disk, with options “,ro” (read-only), “,rw” (the "
-             "default) and “,format=raw”; “,,” is a comma in the name (up to 6 times)"),
+          N_("Disk image (raw or qcow2) for a virtio disk, with options “,ro” (read-only), "
+             "“,rw” (the default) and “,format=raw” or “,format=qcow2” (else detected); “,,” is "
+             "a comma in the name (up to 6 times)"),
           N_("FILE[,OPTION…]") },
         { "net", 0, 0, G_OPTION_ARG_STRING, &opt.net,
           N_("Network card: “user” for user-mode NAT through the host, with "

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 typedef struct {
     char *path;
     gboolean read_only;
+    VireoBlockFormat format;
 } Disk;
 
 struct _VireoVmConfig {
@@ -60,7 +62,7 @@ G_DEFINE_ENUM_TYPE(VireoDisplayDevice, vireo_display_device,
 static const char *const core_keys[] = { "name", "architecture", "accelerator",
                                          "cpus", "memory",       NULL };
 static const char *const boot_keys[] = { "firmware", "kernel", "initrd", "cmdline", NULL };
-static const char *const disk_keys[] = { "path", "read-only", NULL };
+static const char *const disk_keys[] = { "path", "read-only", "format", NULL };
 static const char *const network_keys[] = { "mode", "forwards", NULL };
 static const char *const display_keys[] = { "device", NULL };
 static const char *const debug_keys[] = { "gdb", NULL };
@@ -690,9 +692,21 @@ gboolean vireo_vm_config_check_files(VireoVmConfig *self, GError **error)
     }
     for (guint i = 0; i < self->disks->len; i++) {
         Disk *disk = &g_array_index(self->disks, Disk, i);
+        g_autofree char *group = g_strdup_printf("disk.%u", i);
+
         if (!vireo_vm_config_check_file(disk->path, &cause)) {
-            g_autofree char *group = g_strdup_printf("disk.%u", i);
             return key_error(error, NULL, group, "path", cause);
+        }
+        /* A raw image the guest writes could be made to look like qcow2
+         * (with a backing file anywhere on the host): only the file says
+         * that a disk is qcow2. */
+        if (disk->format == VIREO_BLOCK_FORMAT_AUTO &&
+            vireo_vm_config_detect_format(disk->path) == VIREO_BLOCK_FORMAT_QCOW2) {
+            g_autofree char *why = g_strdup_printf(
+                _("“%s” holds a qcow2 image: write format = qcow2 to use it as one, or "
+                  "format = raw to give the guest its bytes"),
+                disk->path);
+            return place_error(error, NULL, group, "format", why);
         }
     }
     return TRUE;
@@ -1000,6 +1014,7 @@ static gboolean load_disks(VireoVmConfig *self, Loader *ld, const char *base_dir
         g_autofree char *path = NULL;
         GError *cause = NULL;
         gboolean read_only = FALSE;
+        VireoBlockFormat format = VIREO_BLOCK_FORMAT_AUTO;
 
         if (!g_key_file_has_group(ld->kf, group)) {
             return place_error(error, ld->lines, group, NULL,
@@ -1024,7 +1039,19 @@ static gboolean load_disks(VireoVmConfig *self, Loader *ld, const char *base_dir
                                    _("the value must be true or false"));
             }
         }
+        if (g_key_file_has_key(ld->kf, group, "format", NULL)) {
+            g_autofree char *name = NULL;
+
+            if (!get_string(ld, group, "format", &name, error)) {
+                return FALSE;
+            }
+            if (!vireo_block_format_from_name(name, &format)) {
+                return place_error(error, ld->lines, group, "format",
+                                   _("the value must be raw or qcow2"));
+            }
+        }
         vireo_vm_config_add_disk(self, path, read_only);
+        vireo_vm_config_set_disk_format(self, i, format);
     }
     return TRUE;
 }
@@ -1204,6 +1231,9 @@ char *vireo_vm_config_to_data(VireoVmConfig *self, const char *base_dir, gsize *
         }
         g_key_file_set_string(kf, group, "path", path);
         g_key_file_set_boolean(kf, group, "read-only", disk->read_only);
+        if (disk->format != VIREO_BLOCK_FORMAT_AUTO) {
+            g_key_file_set_string(kf, group, "format", vireo_block_format_name(disk->format));
+        }
     }
 
     g_key_file_set_string(kf, "network", "mode", vireo_network_mode_to_string(self->network));
@@ -1270,6 +1300,7 @@ VireoVmConfig *vireo_vm_config_copy(VireoVmConfig *self)
     for (guint i = 0; i < self->disks->len; i++) {
         Disk *disk = &g_array_index(self->disks, Disk, i);
         vireo_vm_config_add_disk(copy, disk->path, disk->read_only);
+        vireo_vm_config_set_disk_format(copy, i, disk->format);
     }
     copy->network = self->network;
     vireo_vm_config_set_forwards(copy, (const char *const *)self->forwards);
@@ -1437,7 +1468,39 @@ void vireo_vm_config_add_disk(VireoVmConfig *self, const char *path, gboolean re
     g_return_if_fail(path != NULL);
     disk.path = g_strdup(path);
     disk.read_only = read_only;
+    disk.format = VIREO_BLOCK_FORMAT_AUTO;
     g_array_append_val(self->disks, disk);
+}
+
+VireoBlockFormat vireo_vm_config_get_disk_format(VireoVmConfig *self, guint index)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(self), VIREO_BLOCK_FORMAT_AUTO);
+    g_return_val_if_fail(index < self->disks->len, VIREO_BLOCK_FORMAT_AUTO);
+    return g_array_index(self->disks, Disk, index).format;
+}
+
+void vireo_vm_config_set_disk_format(VireoVmConfig *self, guint index, VireoBlockFormat format)
+{
+    g_return_if_fail(VIREO_IS_VM_CONFIG(self));
+    g_return_if_fail(index < self->disks->len);
+    g_array_index(self->disks, Disk, index).format = format;
+}
+
+VireoBlockFormat vireo_vm_config_detect_format(const char *path)
+{
+    char magic[4] = { 0 };
+    FILE *f;
+
+    g_return_val_if_fail(path != NULL, VIREO_BLOCK_FORMAT_RAW);
+    f = g_fopen(path, "rbe");
+    if (f == NULL) {
+        return VIREO_BLOCK_FORMAT_RAW;
+    }
+    if (fread(magic, 1, sizeof magic, f) != sizeof magic) {
+        memset(magic, 0, sizeof magic);
+    }
+    fclose(f);
+    return memcmp(magic, "QFI\xfb", 4) == 0 ? VIREO_BLOCK_FORMAT_QCOW2 : VIREO_BLOCK_FORMAT_RAW;
 }
 
 void vireo_vm_config_clear_disks(VireoVmConfig *self)

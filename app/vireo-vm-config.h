@@ -4,6 +4,7 @@
 #include <glib-object.h>
 
 #include "accel/accel.h"
+#include "devices/block.h"
 #include "engine/arch.h"
 
 G_BEGIN_DECLS
@@ -137,6 +138,15 @@ const char *vireo_vm_config_get_disk_path(VireoVmConfig *self, guint index);
 gboolean vireo_vm_config_get_disk_read_only(VireoVmConfig *self, guint index);
 void vireo_vm_config_add_disk(VireoVmConfig *self, const char *path, gboolean read_only);
 void vireo_vm_config_clear_disks(VireoVmConfig *self);
+/* A disk's image format: raw, qcow2, or AUTO where the file does not say
+ * ([disk.N] without `format`: raw, unless the image is a qcow2 image, which
+ * is then refused rather than guessed; docs/CONFIG.md). Disks are added as
+ * AUTO. */
+VireoBlockFormat vireo_vm_config_get_disk_format(VireoVmConfig *self, guint index);
+void vireo_vm_config_set_disk_format(VireoVmConfig *self, guint index, VireoBlockFormat format);
+/* What an image file's first bytes make it: qcow2 or raw (also when it
+ * cannot be read). */
+VireoBlockFormat vireo_vm_config_detect_format(const char *path);
 
 VireoNetworkMode vireo_vm_config_get_network(VireoVmConfig *self);
 void vireo_vm_config_set_network(VireoVmConfig *self, VireoNetworkMode mode);

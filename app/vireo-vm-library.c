@@ -455,6 +455,7 @@ VireoVmEntry *vireo_vm_library_clone(VireoVmLibrary *self, VireoVmEntry *entry, 
         } else {
             vireo_vm_config_add_disk(config, path, ro);
         }
+        vireo_vm_config_set_disk_format(config, i, vireo_vm_config_get_disk_format(orig, i));
     }
 
     clone = vireo_vm_entry_new(id, dir);

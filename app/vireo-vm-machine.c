@@ -99,6 +99,11 @@ gboolean vireo_vm_machine_spec_init(VireoVmMachineSpec *spec, VireoVmConfig *con
     for (guint i = 0; i < n_disks; i++) {
         spec->disks[i].path = vireo_vm_config_get_disk_path(config, i);
         spec->disks[i].read_only = vireo_vm_config_get_disk_read_only(config, i);
+        /* Without a format the disk is raw (the files were checked). */
+        spec->disks[i].format = vireo_vm_config_get_disk_format(config, i);
+        if (spec->disks[i].format == VIREO_BLOCK_FORMAT_AUTO) {
+            spec->disks[i].format = VIREO_BLOCK_FORMAT_RAW;
+        }
     }
     spec->config = (VireoBoardConfig){
         .ram_size = vireo_vm_config_get_memory(config),

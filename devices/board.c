@@ -25,6 +25,7 @@ static void virt_config(const VireoBoardConfig *c, VireoVirtConfig *vc,
     for (unsigned i = 0; i < MIN(c->n_disks, VIREO_VIRT_MAX_DISKS); i++) {
         disks[i].path = c->disks != NULL ? c->disks[i].path : NULL;
         disks[i].read_only = c->disks != NULL && c->disks[i].read_only;
+        disks[i].format = c->disks != NULL ? c->disks[i].format : VIREO_BLOCK_FORMAT_AUTO;
     }
     *vc = (VireoVirtConfig){
         .ram_size = c->ram_size,

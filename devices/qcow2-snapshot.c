@@ -34,9 +34,9 @@ bool qcow2_fail(Qcow2 *q, int err, GError **error, const char *what)
                     "%s: the qcow2 image “%s” is damaged: %s", what, q->path, q->corrupt_msg);
     } else if (err == -ERANGE) {
         g_set_error(error, VIREO_ERROR, VIREO_ERROR_UNSUPPORTED,
-                    "%s: the refcounts of “%s” (%u bits) cannot count one more reference to its "
+                    "%s: the %u-bit refcounts of “%s” cannot count one more reference to its "
                     "clusters (convert it with qemu-img amend -o refcount_bits=16)",
-                    what, q->path, 1u << q->refcount_order);
+                    what, 1u << q->refcount_order, q->path);
     } else if (err == -EFBIG) {
         g_set_error(error, VIREO_ERROR, VIREO_ERROR_UNSUPPORTED,
                     "%s: the qcow2 image “%s” would outgrow the format's table limits", what,

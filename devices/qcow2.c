@@ -1269,6 +1269,9 @@ static bool load_tables(Qcow2 *q, GError **error)
             overlap(e, q->cluster_size, q->l1_offset, l1_bytes)) {
             return bad(error, q, "refcount block %" G_GUINT64_FORMAT " overlaps a table", i);
         }
+        if (qcow2_is_metadata(q, e >> q->cluster_bits)) {
+            return bad(error, q, "refcount block %" G_GUINT64_FORMAT " is used twice", i);
+        }
         qcow2_metadata_add(q, e, 1);
     }
 

@@ -11,6 +11,7 @@
 #include "engine/snap.h"
 
 #include <string.h>
+#include <sys/mman.h>
 
 #define MAX_NAME      127
 #define WRITE_BUFFER  (4u << 20)
@@ -235,7 +236,8 @@ bool vireo_snapshot_save(VireoBoard *board, const char *name, GBytes *thumbnail,
     return ok;
 }
 
-/* The whole vm-state of snapshot `s` of `block`. */
+/* The whole vm-state of snapshot `s` of `block`, in a mapping of its size
+ * (munmap). */
 static guint8 *read_state(VireoBlock *block, const VireoBlockSnapshot *s, uint64_t limit,
                           GError **error)
 {
@@ -253,7 +255,13 @@ static guint8 *read_state(VireoBlock *block, const VireoBlockSnapshot *s, uint64
                     s->name, s->vm_state_size);
         return NULL;
     }
-    data = g_try_malloc(s->vm_state_size);
+    /* Huge pages where the host has them: fewer faults while it fills. */
+    data = mmap(NULL, s->vm_state_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (data != MAP_FAILED) {
+        madvise(data, s->vm_state_size, MADV_HUGEPAGE);
+    } else {
+        data = NULL;
+    }
     if (data == NULL) {
         g_set_error(error, VIREO_ERROR, VIREO_ERROR_MEMORY,
                     "No memory for reading %" G_GUINT64_FORMAT " MiB of machine state",
@@ -261,7 +269,7 @@ static guint8 *read_state(VireoBlock *block, const VireoBlockSnapshot *s, uint64
         return NULL;
     }
     if (!vireo_block_snapshot_read_vmstate(block, s->id, 0, data, s->vm_state_size, error)) {
-        g_free(data);
+        munmap(data, s->vm_state_size);
         return NULL;
     }
     return data;
@@ -274,8 +282,8 @@ bool vireo_snapshot_load(VireoBoard *board, const char *name, VireoSnapshotProgr
     const VireoRegion *ram = vireo_bus_ram(vireo_machine_bus(machine));
     g_autoptr(GPtrArray) disks = snapshot_disks(board, error);
     g_autoptr(VireoBlockSnapshot) snap = NULL;
-    g_autofree guint8 *state = NULL;
-    bool running;
+    guint8 *state = NULL;
+    bool running, ok;
 
     if (disks == NULL) {
         return false;
@@ -301,7 +309,9 @@ bool vireo_snapshot_load(VireoBoard *board, const char *name, VireoSnapshotProgr
         progress(0.5, user_data);
     }
     running = hold(machine);
-    if (!vireo_machine_load_state(machine, state, snap->vm_state_size, error)) {
+    ok = vireo_machine_load_state(machine, state, snap->vm_state_size, error);
+    munmap(state, snap->vm_state_size);
+    if (!ok) {
         release(machine, running);
         return false;
     }

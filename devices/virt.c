@@ -226,8 +226,8 @@ static bool build_virtio(VireoVirt *v, const VireoVirtConfig *config, GError **e
         return false;
     }
     for (unsigned i = 0; i < config->n_disks; i++) {
-        VireoBlock *block =
-            vireo_block_open(config->disks[i].path, config->disks[i].read_only, error);
+        VireoBlock *block = vireo_block_open_format(config->disks[i].path, config->disks[i].format,
+                                                    config->disks[i].read_only, error);
         if (block == NULL ||
             !add_virtio(v, VIREO_VIRT_DISK_SLOT(i), vireo_virtio_blk_new(bus, block), error)) {
             return false;

@@ -46,7 +46,7 @@ static bool console_tx_locked(Console *c)
             gsize taken = n;
 
             if (n == 0) {
-                break; /* stale: the device was reset */
+                break; /* stale: the device was reset or the queue disabled */
             }
             if (c->out != NULL) {
                 taken = vireo_ring_write(c->out, buf, n);
@@ -144,7 +144,11 @@ typedef struct {
 static unsigned console_held_chains(void *model, unsigned queue)
 {
     Console *c = model;
-    return queue == VIREO_VIRTIO_CONSOLE_TX && c->tx_busy ? 1 : 0;
+    /* One the driver took back by disabling the queue is not the queue's. */
+    return queue == VIREO_VIRTIO_CONSOLE_TX && c->tx_busy &&
+                   vireo_virtio_chain_is_current_locked(c->dev, &c->tx)
+               ? 1
+               : 0;
 }
 
 static bool console_save(void *model, VireoSnapWriter *w, GError **error)
@@ -152,7 +156,8 @@ static bool console_save(void *model, VireoSnapWriter *w, GError **error)
     Console *c = model;
 
     vireo_snap_put_u32(w, CONSOLE_STATE_VERSION);
-    vireo_snap_put_u64(w, c->tx_busy ? c->tx_done : c->tx_skip);
+    vireo_snap_put_u64(w, console_held_chains(c, VIREO_VIRTIO_CONSOLE_TX) != 0 ? c->tx_done
+                                                                               : c->tx_skip);
     return true;
 }
 

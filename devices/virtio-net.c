@@ -129,6 +129,11 @@ static RxResult rx_deliver_locked(Net *n, const guint8 *frame, gsize len)
     if (!vireo_virtio_is_running_locked(n->dev)) {
         return RX_DROPPED;
     }
+    /* The driver took the chain back by disabling the queue. */
+    if (n->rx_held && !vireo_virtio_chain_is_current_locked(n->dev, &n->rx_chain)) {
+        vireo_virtio_chain_clear(&n->rx_chain);
+        n->rx_held = false;
+    }
     for (;;) {
         if (!n->rx_held) {
             if (!vireo_virtio_pop_locked(n->dev, VIREO_VIRTIO_NET_RX, &n->rx_chain)) {
@@ -354,7 +359,11 @@ typedef struct {
 static unsigned net_held_chains(void *model, unsigned queue)
 {
     Net *n = model;
-    return queue == VIREO_VIRTIO_NET_RX && n->rx_held ? 1 : 0;
+    /* One the driver took back by disabling the queue is not the queue's. */
+    return queue == VIREO_VIRTIO_NET_RX && n->rx_held &&
+                   vireo_virtio_chain_is_current_locked(n->dev, &n->rx_chain)
+               ? 1
+               : 0;
 }
 
 /* The MAC address and the link, the frame the back end refused and the

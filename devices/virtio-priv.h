@@ -12,6 +12,9 @@ typedef struct {
     uint16_t num;
     uint64_t desc_addr, avail_addr, used_addr;
     bool ready;
+    /* Advances whenever the queue is enabled, disabled or reset: chains
+     * popped in an earlier generation are stale. */
+    uint64_t generation;
     /* While ready: host views of the three areas (checked to be RAM when the
      * queue was enabled; the RAM mapping never moves) and the device's own
      * ring positions. */

@@ -600,6 +600,9 @@ void vireo_virtio_load_apply_locked(VireoVirtio *dev, VireoVirtioLoad *l)
     g_free(dev->loaded_error);
     dev->loaded_error = g_steal_pointer(&l->error);
     dev->error = dev->loaded_error;
+    for (unsigned i = 0; i < dev->ops->n_queues; i++) {
+        l->queues[i].generation = dev->queues[i].generation + 1;
+    }
     memcpy(dev->queues, l->queues, sizeof *dev->queues * dev->ops->n_queues);
     /* What the driver made available before the save, the device looks at
      * when it runs again (with the loaded RAM). */

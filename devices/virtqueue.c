@@ -98,6 +98,7 @@ void vireo_virtq_init(VireoVirtq *q, uint16_t max)
 
 void vireo_virtq_disable(VireoVirtq *q)
 {
+    q->generation++;
     q->ready = false;
     q->desc = q->avail = NULL;
     q->used = NULL;
@@ -107,7 +108,10 @@ void vireo_virtq_disable(VireoVirtq *q)
 
 void vireo_virtq_reset(VireoVirtq *q)
 {
+    uint64_t generation = q->generation;
+
     vireo_virtq_init(q, q->max);
+    q->generation = generation + 1;
 }
 
 /* Checks the size and the areas of `q` and sets its host views; the reason
@@ -141,6 +145,7 @@ const char *vireo_virtq_enable(VireoVirtio *dev, VireoVirtq *q)
         return error;
     }
     q->ready = true;
+    q->generation++;
     q->last_avail = q->used_idx = q->signalled_used = 0;
     q->signalled_valid = q->pushed = false;
     return NULL;
@@ -372,12 +377,22 @@ bool vireo_virtio_pop_locked(VireoVirtio *dev, unsigned index, VireoVirtioChain 
     chain->queue = index;
     chain->head = head;
     chain->epoch = dev->epoch;
+    chain->generation = q->generation;
     return true;
 }
 
 bool vireo_virtio_chain_is_current_locked(VireoVirtio *dev, const VireoVirtioChain *chain)
 {
-    return chain->bufs != NULL && chain->epoch == dev->epoch && vireo_virtio_is_running_locked(dev);
+    const VireoVirtq *q;
+
+    if (chain->bufs == NULL || chain->epoch != dev->epoch || chain->queue >= dev->ops->n_queues ||
+        !vireo_virtio_is_running_locked(dev)) {
+        return false;
+    }
+    /* The driver may have disabled the queue and enabled it again since:
+     * the chain is no longer its. */
+    q = &dev->queues[chain->queue];
+    return q->ready && q->generation == chain->generation;
 }
 
 void vireo_virtio_push_locked(VireoVirtio *dev, VireoVirtioChain *chain, uint32_t written)
@@ -387,8 +402,7 @@ void vireo_virtio_push_locked(VireoVirtio *dev, VireoVirtioChain *chain, uint32_
     guint8 elem[USED_ELEM];
     uint32_t id, len;
 
-    if (!vireo_virtio_chain_is_current_locked(dev, chain) || chain->queue >= dev->ops->n_queues ||
-        !dev->queues[chain->queue].ready) {
+    if (!vireo_virtio_chain_is_current_locked(dev, chain)) {
         vireo_virtio_chain_clear(chain);
         return;
     }

@@ -6,6 +6,11 @@
  * a breakpoint or watchpoint or finished a step: the machine's debug
  * function writes to `wake`), or the end of the machine. Breakpoints,
  * watchpoints and stepping change only while the machine is paused.
+ *
+ * The protocol itself (framing, acknowledgements, packets) works on the
+ * bytes in `in` and answers through send_all(): to the socket, or, for a
+ * session without one (vireo_gdb_stub_new_session), into the caller's
+ * buffer.
  */
 #include "engine/gdbstub.h"
 #include "engine/cpu.h"
@@ -48,6 +53,9 @@ struct VireoGdbStub {
 
     /* the connection */
     int fd;
+    GString *capture; /* a session's answers go here instead of to `fd` */
+    bool ended;       /* a session ended (D, k) */
+    GString *pkt;     /* the packet being served */
     guint8 in[PACKET_MAX + 64];
     size_t in_len, in_pos;
     enum { SKIP_NONE, SKIP_BODY, SKIP_TAIL } skip; /* an oversized packet */
@@ -79,6 +87,10 @@ static void on_debug_stop(VireoMachine *machine, void *user_data)
 
 static bool send_all(VireoGdbStub *s, const char *data, size_t len)
 {
+    if (s->capture != NULL) {
+        g_string_append_len(s->capture, data, (gssize)len);
+        return true;
+    }
     while (len > 0) {
         ssize_t n = send(s->fd, data, len, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR) {
@@ -662,8 +674,10 @@ static bool handle_packet(VireoGdbStub *s, const char *p, size_t len)
     case 'Z':
     case 'z': handle_point(s, p, p[0] == 'Z'); return true;
     case 'H': {
-        int cpu = parse_thread(s, p + 2);
-        if ((p[1] != 'g' && p[1] != 'c') || cpu == -2) {
+        /* The thread id starts after the operation, which a packet "H"
+         * does not have. */
+        int cpu = p[1] == 'g' || p[1] == 'c' ? parse_thread(s, p + 2) : -2;
+        if (cpu == -2) {
             reply(s, "E22");
         } else {
             if (cpu >= 0) {
@@ -705,11 +719,9 @@ static bool handle_packet(VireoGdbStub *s, const char *p, size_t len)
 
 /* ---- the connection ---- */
 
-/* Reads more input; false at the end of the connection. */
-static bool fill(VireoGdbStub *s)
+/* Room for more input after what is still unread. */
+static size_t in_room(VireoGdbStub *s)
 {
-    ssize_t n;
-
     if (s->in_pos > 0) {
         memmove(s->in, s->in + s->in_pos, s->in_len - s->in_pos);
         s->in_len -= s->in_pos;
@@ -720,8 +732,17 @@ static bool fill(VireoGdbStub *s)
          * long holds. */
         s->in_len = 0;
     }
+    return sizeof s->in - s->in_len;
+}
+
+/* Reads more input; false at the end of the connection. */
+static bool fill(VireoGdbStub *s)
+{
+    size_t room = in_room(s);
+    ssize_t n;
+
     do {
-        n = recv(s->fd, s->in + s->in_len, sizeof s->in - s->in_len, 0);
+        n = recv(s->fd, s->in + s->in_len, room, 0);
     } while (n < 0 && errno == EINTR);
     if (n <= 0) {
         return false;
@@ -821,17 +842,65 @@ static void drain_wake(VireoGdbStub *s)
     while (read(s->wake[0], buf, sizeof buf) == (ssize_t)sizeof buf) {}
 }
 
-static void serve(VireoGdbStub *s)
+/* Serves what the input holds: acknowledgements, interrupts and whole
+ * packets. False when the debugger ended the session (detach, kill). */
+static bool process(VireoGdbStub *s)
 {
-    g_autoptr(GString) pkt = g_string_new(NULL);
+    GString *pkt = s->pkt;
 
+    for (;;) {
+        ScanResult r = scan(s, pkt);
+        if (r == SCAN_MORE) {
+            return true;
+        }
+        if (r == SCAN_BREAK) {
+            if (s->running) {
+                vireo_machine_pause(s->machine);
+                report_stop(s, STOP_INTERRUPT);
+            }
+            continue;
+        }
+        if (r == SCAN_BAD) {
+            send_all(s, "-", 1);
+            continue;
+        }
+        send_all(s, "+", 1);
+        if (r == SCAN_TOO_BIG) {
+            reply(s, "E01");
+            continue;
+        }
+        if (pkt->len == 0) {
+            reply(s, "");
+            continue;
+        }
+        if (s->running && pkt->str[0] != 'D' && pkt->str[0] != 'k') {
+            /* All-stop mode: while the machine runs, a debugger interrupts
+             * it or leaves. Registers, memory, breakpoints and stepping
+             * change only while every vCPU is stopped. */
+            reply(s, "E16");
+            continue;
+        }
+        if (!handle_packet(s, pkt->str, pkt->len)) {
+            return false;
+        }
+    }
+}
+
+/* A debugger attaches: the machine stops. */
+static void session_begin(VireoGdbStub *s)
+{
     s->in_len = s->in_pos = 0;
     s->skip = SKIP_NONE;
     s->running = false;
+    s->ended = false;
     s->g_cpu = s->c_cpu = 0;
     g_string_truncate(s->last_reply, 0);
-    /* The machine stops while a debugger attaches. */
     vireo_machine_pause(s->machine);
+}
+
+static void serve(VireoGdbStub *s)
+{
+    session_begin(s);
     for (;;) {
         struct pollfd fds[2] = {
             { .fd = s->fd, .events = POLLIN },
@@ -863,34 +932,8 @@ static void serve(VireoGdbStub *s)
         if (!fill(s)) {
             break; /* the debugger went away: as a detach */
         }
-        for (;;) {
-            ScanResult r = scan(s, pkt);
-            if (r == SCAN_MORE) {
-                break;
-            }
-            if (r == SCAN_BREAK) {
-                if (s->running) {
-                    vireo_machine_pause(s->machine);
-                    report_stop(s, STOP_INTERRUPT);
-                }
-                continue;
-            }
-            if (r == SCAN_BAD) {
-                send_all(s, "-", 1);
-                continue;
-            }
-            send_all(s, "+", 1);
-            if (r == SCAN_TOO_BIG) {
-                reply(s, "E01");
-                continue;
-            }
-            if (pkt->len == 0) {
-                reply(s, "");
-                continue;
-            }
-            if (!handle_packet(s, pkt->str, pkt->len)) {
-                return;
-            }
+        if (!process(s)) {
+            return;
         }
     }
 }
@@ -898,6 +941,9 @@ static void serve(VireoGdbStub *s)
 /* After a debugger left: the guest runs on without breakpoints. */
 static void detach(VireoGdbStub *s)
 {
+    /* The points change while every vCPU is stopped, also when the
+     * debugger left a running machine. */
+    vireo_machine_pause(s->machine);
     clear_points(s);
     if (vireo_machine_state(s->machine) == VIREO_MACHINE_PAUSED) {
         for (unsigned i = 0; i < s->n_cpus; i++) {
@@ -943,6 +989,30 @@ static gpointer stub_thread(gpointer data)
 
 /* ---- setup ---- */
 
+/* What every stub has: its state and the debugger hooks of every vCPU. */
+static VireoGdbStub *stub_new(VireoMachine *machine, const VireoGdbArch *arch)
+{
+    VireoGdbStub *s = g_new0(VireoGdbStub, 1);
+
+    s->machine = machine;
+    s->arch = arch;
+    s->n_cpus = vireo_machine_n_vcpus(machine);
+    s->debug = g_new0(VireoCpuDebug, s->n_cpus);
+    s->listen_fd = -1;
+    s->fd = -1;
+    s->wake[0] = s->wake[1] = -1;
+    s->last_reply = g_string_new(NULL);
+    s->pkt = g_string_new(NULL);
+    atomic_init(&s->quit, false);
+    atomic_init(&s->exited, false);
+    atomic_init(&s->exit_code, 0);
+    for (unsigned i = 0; i < s->n_cpus; i++) {
+        s->debug[i].points = &s->points;
+        vireo_cpu_set_debug(cpu_at(s, i), &s->debug[i]);
+    }
+    return s;
+}
+
 VireoGdbStub *vireo_gdb_stub_new(VireoMachine *machine, const VireoGdbArch *arch, const char *spec,
                                  GError **error)
 {
@@ -953,19 +1023,10 @@ VireoGdbStub *vireo_gdb_stub_new(VireoMachine *machine, const VireoGdbArch *arch
     if (fd < 0) {
         return NULL;
     }
-    s = g_new0(VireoGdbStub, 1);
-    s->machine = machine;
-    s->arch = arch;
-    s->n_cpus = vireo_machine_n_vcpus(machine);
-    s->debug = g_new0(VireoCpuDebug, s->n_cpus);
+    s = stub_new(machine, arch);
     s->listen_fd = fd;
-    s->fd = -1;
     s->address = address;
     s->unix_path = unix_path;
-    s->last_reply = g_string_new(NULL);
-    atomic_init(&s->quit, false);
-    atomic_init(&s->exited, false);
-    atomic_init(&s->exit_code, 0);
     if (pipe(s->wake) != 0) {
         g_error("cannot create a pipe: %s", g_strerror(errno));
     }
@@ -973,13 +1034,36 @@ VireoGdbStub *vireo_gdb_stub_new(VireoMachine *machine, const VireoGdbArch *arch
         fcntl(s->wake[i], F_SETFL, fcntl(s->wake[i], F_GETFL) | O_NONBLOCK);
         fcntl(s->wake[i], F_SETFD, FD_CLOEXEC);
     }
-    for (unsigned i = 0; i < s->n_cpus; i++) {
-        s->debug[i].points = &s->points;
-        vireo_cpu_set_debug(cpu_at(s, i), &s->debug[i]);
-    }
     vireo_machine_set_debug_func(machine, on_debug_stop, s);
     s->thread = g_thread_new("gdb-stub", stub_thread, s);
     return s;
+}
+
+VireoGdbStub *vireo_gdb_stub_new_session(VireoMachine *machine, const VireoGdbArch *arch)
+{
+    VireoGdbStub *s = stub_new(machine, arch);
+
+    session_begin(s);
+    return s;
+}
+
+bool vireo_gdb_stub_session_input(VireoGdbStub *stub, const void *data, size_t len, GString *reply)
+{
+    const guint8 *p = data;
+
+    g_return_val_if_fail(stub->thread == NULL, false);
+    stub->capture = reply;
+    while (len > 0 && !stub->ended) {
+        size_t n = MIN(len, in_room(stub));
+
+        memcpy(stub->in + stub->in_len, p, n);
+        stub->in_len += n;
+        p += n;
+        len -= n;
+        stub->ended = !process(stub);
+    }
+    stub->capture = NULL;
+    return !stub->ended;
 }
 
 const char *vireo_gdb_stub_address(VireoGdbStub *stub)
@@ -999,20 +1083,31 @@ void vireo_gdb_stub_free(VireoGdbStub *stub)
     if (stub == NULL) {
         return;
     }
-    atomic_store(&stub->quit, true);
-    wake_thread(stub);
-    g_thread_join(stub->thread);
-    vireo_machine_set_debug_func(stub->machine, NULL, NULL);
-    /* The machine has stopped: no vCPU runs. */
+    if (stub->thread != NULL) {
+        atomic_store(&stub->quit, true);
+        wake_thread(stub);
+        g_thread_join(stub->thread);
+        vireo_machine_set_debug_func(stub->machine, NULL, NULL);
+    } else {
+        /* A session ends as a connection does. */
+        detach(stub);
+    }
+    /* No vCPU runs: the machine has stopped, or the session's never ran. */
     for (unsigned i = 0; i < stub->n_cpus; i++) {
         vireo_cpu_set_debug(cpu_at(stub, i), NULL);
     }
-    close(stub->listen_fd);
+    if (stub->listen_fd >= 0) {
+        close(stub->listen_fd);
+    }
     if (stub->unix_path != NULL) {
         unlink(stub->unix_path);
     }
-    close(stub->wake[0]);
-    close(stub->wake[1]);
+    for (unsigned i = 0; i < 2; i++) {
+        if (stub->wake[i] >= 0) {
+            close(stub->wake[i]);
+        }
+    }
+    g_string_free(stub->pkt, TRUE);
     g_string_free(stub->last_reply, TRUE);
     g_free(stub->debug);
     g_free(stub->address);

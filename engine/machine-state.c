@@ -12,8 +12,10 @@
 #include "engine/snap.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include <zstd.h>
 
 #define RAM_PAGE        4096u
@@ -324,6 +326,7 @@ typedef struct {
     guint written; /* chunks the writer is done with */
     guint window;  /* chunks compressed ahead of the writer, at most */
     bool stop;
+    int pagemap; /* /proc/self/pagemap, or -1 */
     RamSlot *slots;
     char *error;
 } RamSave;
@@ -335,16 +338,41 @@ static guint chunk_pages(uint64_t size, uint64_t offset)
 
 /* The payload of one chunk: u32 page size, u32 pages, the bitmap of stored
  * pages, then one zstd frame of the stored pages. NULL when all are zero. */
-static GByteArray *compress_chunk(ZSTD_CCtx *cctx, guint8 *staging, const guint8 *chunk,
-                                  guint n_pages, char **error)
+/* Which of the chunk's pages the host has ever given memory to (resident or
+ * swapped out), from /proc/self/pagemap: the others read as zero, and
+ * reading them would only make the host allocate them (with transparent
+ * huge pages, two zeroed megabytes at a time). All of them when the host
+ * does not say. */
+static void touched_pages(int pagemap, const guint8 *chunk, guint n_pages, bool *touched)
+{
+    uint64_t entries[PAGES_PER_CHUNK];
+    off_t at = (off_t)((uintptr_t)chunk / RAM_PAGE * sizeof(uint64_t));
+
+    if (pagemap < 0 || pread(pagemap, entries, n_pages * sizeof(uint64_t), at) !=
+                           (ssize_t)(n_pages * sizeof(uint64_t))) {
+        for (guint p = 0; p < n_pages; p++) {
+            touched[p] = true;
+        }
+        return;
+    }
+    for (guint p = 0; p < n_pages; p++) {
+        /* Bit 63: present; bit 62: swapped. */
+        touched[p] = (entries[p] >> 62) != 0;
+    }
+}
+
+static GByteArray *compress_chunk(ZSTD_CCtx *cctx, guint8 *staging, int pagemap,
+                                  const guint8 *chunk, guint n_pages, char **error)
 {
     guint8 bitmap[PAGES_PER_CHUNK / 8] = { 0 };
+    bool touched[PAGES_PER_CHUNK];
     gsize stored = 0, bound, head, n;
     GByteArray *payload;
     uint32_t v;
 
+    touched_pages(pagemap, chunk, n_pages, touched);
     for (guint p = 0; p < n_pages; p++) {
-        if (!page_is_zero(chunk + (gsize)p * RAM_PAGE)) {
+        if (touched[p] && !page_is_zero(chunk + (gsize)p * RAM_PAGE)) {
             bitmap[p / 8] |= (guint8)(1u << (p % 8));
             memcpy(staging + stored, chunk + (gsize)p * RAM_PAGE, RAM_PAGE);
             stored += RAM_PAGE;
@@ -394,8 +422,8 @@ static gpointer ram_save_worker(gpointer data)
         i = rs->next++;
         g_mutex_unlock(&rs->lock);
         offset = (uint64_t)i * RAM_CHUNK;
-        payload =
-            compress_chunk(cctx, staging, rs->ram + offset, chunk_pages(rs->size, offset), &error);
+        payload = compress_chunk(cctx, staging, rs->pagemap, rs->ram + offset,
+                                 chunk_pages(rs->size, offset), &error);
         g_mutex_lock(&rs->lock);
         rs->slots[i].payload = payload;
         rs->slots[i].done = true;
@@ -431,6 +459,7 @@ static bool put_ram(VireoMachine *m, VireoSnapWriter *w, GError **error)
     rs.n_chunks = (guint)((ram->size + RAM_CHUNK - 1) / RAM_CHUNK);
     rs.window = 2 * n + 2;
     rs.slots = g_new0(RamSlot, rs.n_chunks);
+    rs.pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
     g_mutex_init(&rs.lock);
     g_cond_init(&rs.cond);
     for (unsigned t = 0; t < n; t++) {
@@ -478,36 +507,49 @@ static bool put_ram(VireoMachine *m, VireoSnapWriter *w, GError **error)
     }
     g_free(rs.slots);
     g_free(rs.error);
+    if (rs.pagemap >= 0) {
+        close(rs.pagemap);
+    }
     g_mutex_clear(&rs.lock);
     g_cond_clear(&rs.cond);
     return ok;
 }
 
+/*
+ * Loading RAM takes two passes over the chunks, each on several threads:
+ * the first checks every chunk's framing (its header, its bitmap, its
+ * frame's size and block structure) before anything changes; the second,
+ * once the vCPUs and devices took their state, writes RAM in place: stored
+ * pages decompressed straight into their places, other pages zeroed where
+ * they are not already. The stream's checksums make a frame that passes the
+ * first pass and fails the second one made on purpose; the machine then
+ * stops with a fault rather than run on half-loaded RAM.
+ */
 typedef struct {
-    guint8 *dest; /* the new RAM */
+    guint8 *ram;
     uint64_t size;
-    const VireoSnapSection **chunks; /* the RAM sections */
+    const VireoSnapSection **by_chunk; /* per RAM chunk: its section or NULL */
     guint n_chunks;
+    bool write;  /* the second pass */
+    int pagemap; /* /proc/self/pagemap, or -1 */
     gint next;
     GMutex lock;
     char *error;
 } RamLoad;
 
-static char *load_chunk(ZSTD_DCtx *dctx, guint8 *staging, guint8 *dest, uint64_t size,
-                        const VireoSnapSection *s)
+/* The stored pages of a checked chunk: how many, and its frame. */
+static char *check_chunk(const VireoSnapSection *s, uint64_t size, guint *n_stored,
+                         const guint8 **bitmap, const guint8 **frame, gsize *frame_len)
 {
     uint64_t offset = s->instance;
-    guint n_pages, stored = 0;
-    const guint8 *bitmap;
+    guint n_pages = chunk_pages(size, offset), stored = 0;
+    gsize head = 8 + (n_pages + 7) / 8;
     unsigned long long content;
-    gsize head, n;
     uint32_t v;
 
     if (s->version != RAM_VERSION) {
         return g_strdup_printf("a RAM chunk has layout version %u", s->version);
     }
-    n_pages = chunk_pages(size, offset);
-    head = 8 + (n_pages + 7) / 8;
     if (s->len < head) {
         return g_strdup_printf("the RAM chunk at 0x%" G_GINT64_MODIFIER "x is cut short", offset);
     }
@@ -521,25 +563,109 @@ static char *load_chunk(ZSTD_DCtx *dctx, guint8 *staging, guint8 *dest, uint64_t
         return g_strdup_printf("the RAM chunk at 0x%" G_GINT64_MODIFIER "x has %u pages, not %u",
                                offset, GUINT32_FROM_LE(v), n_pages);
     }
-    bitmap = s->data + 8;
+    *bitmap = s->data + 8;
     for (guint p = 0; p < n_pages; p++) {
-        stored += (bitmap[p / 8] >> (p % 8)) & 1;
+        stored += ((*bitmap)[p / 8] >> (p % 8)) & 1;
     }
-    content = ZSTD_getFrameContentSize(s->data + head, s->len - head);
-    if (content != (unsigned long long)stored * RAM_PAGE) {
+    if ((n_pages % 8) != 0 && ((*bitmap)[n_pages / 8] >> (n_pages % 8)) != 0) {
+        return g_strdup_printf(
+            "the RAM chunk at 0x%" G_GINT64_MODIFIER "x marks pages past its end", offset);
+    }
+    *frame = s->data + head;
+    *frame_len = s->len - head;
+    content = ZSTD_getFrameContentSize(*frame, *frame_len);
+    if (stored == 0 || content != (unsigned long long)stored * RAM_PAGE) {
         return g_strdup_printf("the RAM chunk at 0x%" G_GINT64_MODIFIER "x does not hold its %u "
                                "pages",
                                offset, stored);
     }
-    n = ZSTD_decompressDCtx(dctx, staging, RAM_CHUNK, s->data + head, s->len - head);
-    if (ZSTD_isError(n) || n != (gsize)stored * RAM_PAGE) {
-        return g_strdup_printf("the RAM chunk at 0x%" G_GINT64_MODIFIER "x is corrupt", offset);
-    }
-    for (guint p = 0, k = 0; p < n_pages; p++) {
-        if ((bitmap[p / 8] >> (p % 8)) & 1) {
-            memcpy(dest + offset + (gsize)p * RAM_PAGE, staging + (gsize)k * RAM_PAGE, RAM_PAGE);
-            k++;
+    *n_stored = stored;
+    return NULL;
+}
+
+/* Zeroes the pages of [p, p + n_pages) that are not zero already (pages the
+ * host never gave memory to are). */
+static void zero_pages(int pagemap, guint8 *p, guint n_pages)
+{
+    bool touched[PAGES_PER_CHUNK];
+
+    touched_pages(pagemap, p, n_pages, touched);
+    for (guint i = 0; i < n_pages; i++) {
+        guint8 *page = p + (gsize)i * RAM_PAGE;
+        if (touched[i] && !page_is_zero(page)) {
+            memset(page, 0, RAM_PAGE);
         }
+    }
+}
+
+static char *load_chunk(RamLoad *rl, ZSTD_DCtx *dctx, guint index)
+{
+    const VireoSnapSection *s = rl->by_chunk[index];
+    uint64_t offset = (uint64_t)index * RAM_CHUNK;
+    guint n_pages = chunk_pages(rl->size, offset), n_stored;
+    const guint8 *bitmap = NULL, *frame = NULL;
+    gsize frame_len = 0;
+    ZSTD_inBuffer in;
+    guint8 none;
+    ZSTD_outBuffer end = { &none, 0, 0 };
+    size_t left;
+    bool done = false;
+    char *why;
+
+    if (s == NULL) {
+        if (rl->write) {
+            zero_pages(rl->pagemap, rl->ram + offset, n_pages);
+        }
+        return NULL;
+    }
+    why = check_chunk(s, rl->size, &n_stored, &bitmap, &frame, &frame_len);
+    if (why != NULL) {
+        return why;
+    }
+    if (!rl->write) {
+        /* The frame's blocks must end where the section does. */
+        size_t n = ZSTD_findFrameCompressedSize(frame, frame_len);
+        if (ZSTD_isError(n) || n != frame_len) {
+            return g_strdup_printf("the RAM chunk at 0x%" G_GINT64_MODIFIER "x is corrupt", offset);
+        }
+        return NULL;
+    }
+    in = (ZSTD_inBuffer){ frame, frame_len, 0 };
+    ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only);
+    for (guint p = 0; p < n_pages;) {
+        bool stored = (bitmap[p / 8] >> (p % 8)) & 1;
+        guint run = 1;
+        ZSTD_outBuffer out;
+
+        while (p + run < n_pages && (((bitmap[(p + run) / 8] >> ((p + run) % 8)) & 1) == stored)) {
+            run++;
+        }
+        if (!stored) {
+            zero_pages(rl->pagemap, rl->ram + offset + (gsize)p * RAM_PAGE, run);
+            p += run;
+            continue;
+        }
+        out = (ZSTD_outBuffer){ rl->ram + offset + (gsize)p * RAM_PAGE, (gsize)run * RAM_PAGE, 0 };
+        while (out.pos < out.size) {
+            size_t r = ZSTD_decompressStream(dctx, &out, &in);
+            done = r == 0;
+            if (ZSTD_isError(r) || (r != 0 && in.pos == in.size && out.pos < out.size)) {
+                return g_strdup_printf("the RAM chunk at 0x%" G_GINT64_MODIFIER "x is corrupt",
+                                       offset);
+            }
+            if (r == 0 && out.pos < out.size) {
+                return g_strdup_printf("the RAM chunk at 0x%" G_GINT64_MODIFIER "x ends early",
+                                       offset);
+            }
+        }
+        p += run;
+    }
+    /* The frame's end, which a full output may have left unread. */
+    left = done ? 0 : ZSTD_decompressStream(dctx, &end, &in);
+    if (ZSTD_isError(left) || left != 0 || in.pos != in.size) {
+        return g_strdup_printf("the RAM chunk at 0x%" G_GINT64_MODIFIER "x does not end with its "
+                               "pages",
+                               offset);
     }
     return NULL;
 }
@@ -548,7 +674,6 @@ static gpointer ram_load_worker(gpointer data)
 {
     RamLoad *rl = data;
     ZSTD_DCtx *dctx = ZSTD_createDCtx();
-    guint8 *staging = g_malloc(RAM_CHUNK);
 
     for (;;) {
         gint i = g_atomic_int_add(&rl->next, 1);
@@ -557,7 +682,7 @@ static gpointer ram_load_worker(gpointer data)
         if (i >= (gint)rl->n_chunks || g_atomic_pointer_get(&rl->error) != NULL) {
             break;
         }
-        error = load_chunk(dctx, staging, rl->dest, rl->size, rl->chunks[i]);
+        error = load_chunk(rl, dctx, (guint)i);
         if (error != NULL) {
             g_mutex_lock(&rl->lock);
             if (rl->error == NULL) {
@@ -568,70 +693,73 @@ static gpointer ram_load_worker(gpointer data)
             g_mutex_unlock(&rl->lock);
         }
     }
-    g_free(staging);
     ZSTD_freeDCtx(dctx);
     return NULL;
 }
 
-/* RAM from the stream in a new mapping of RAM's size, or NULL. */
-static guint8 *load_ram(VireoMachine *m, GArray *sections, GError **error)
+/* One pass over RAM's chunks; false with the first problem. */
+static bool ram_pass(RamLoad *rl, bool write, GError **error)
+{
+    unsigned n = MIN(n_workers(), MAX(rl->n_chunks, 1));
+    GThread *threads[MAX_WORKERS];
+
+    rl->write = write;
+    rl->next = 0;
+    for (unsigned t = 0; t < n; t++) {
+        threads[t] = g_thread_new("vireo-load", ram_load_worker, rl);
+    }
+    for (unsigned t = 0; t < n; t++) {
+        g_thread_join(threads[t]);
+    }
+    if (rl->error != NULL) {
+        g_set_error(error, VIREO_ERROR, write ? VIREO_ERROR_MEMORY : VIREO_ERROR_FORMAT,
+                    "The machine state is invalid: %s", rl->error);
+        g_clear_pointer(&rl->error, g_free);
+        return false;
+    }
+    return true;
+}
+
+/* Sets up the RAM load and checks every chunk. */
+static bool ram_check(VireoMachine *m, GArray *sections, RamLoad *rl, GError **error)
 {
     const VireoRegion *ram = vireo_bus_ram(vireo_machine_bus(m));
-    guint n_chunks = (guint)((ram->size + RAM_CHUNK - 1) / RAM_CHUNK);
-    g_autofree guint8 *seen = g_malloc0(n_chunks);
-    RamLoad rl = { 0 };
-    unsigned n = n_workers();
-    GThread *threads[MAX_WORKERS];
-    guint8 *dest;
 
-    rl.chunks = g_new(const VireoSnapSection *, sections->len);
+    rl->ram = ram->host;
+    rl->size = ram->size;
+    rl->n_chunks = (guint)((ram->size + RAM_CHUNK - 1) / RAM_CHUNK);
+    rl->by_chunk = g_new0(const VireoSnapSection *, rl->n_chunks);
+    rl->pagemap = -1;
+    g_mutex_init(&rl->lock);
     for (guint i = 0; i < sections->len; i++) {
         const VireoSnapSection *s = &g_array_index(sections, VireoSnapSection, i);
         if (strcmp(s->name, "ram") != 0) {
             continue;
         }
         if (s->instance % RAM_CHUNK != 0 || s->instance >= ram->size ||
-            seen[s->instance / RAM_CHUNK]) {
+            rl->by_chunk[s->instance / RAM_CHUNK] != NULL) {
             g_set_error(error, VIREO_ERROR, VIREO_ERROR_FORMAT,
                         "The machine state has a RAM chunk at 0x%" G_GINT64_MODIFIER
                         "x, which is %s",
                         s->instance,
                         s->instance < ram->size && s->instance % RAM_CHUNK == 0 ? "repeated"
                                                                                 : "out of RAM");
-            g_free(rl.chunks);
-            return NULL;
+            return false;
         }
-        seen[s->instance / RAM_CHUNK] = 1;
-        rl.chunks[rl.n_chunks++] = s;
+        rl->by_chunk[s->instance / RAM_CHUNK] = s;
     }
-    dest = mmap(NULL, ram->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (dest == MAP_FAILED) {
-        g_set_error(error, VIREO_ERROR, VIREO_ERROR_MEMORY,
-                    "No memory for loading %" G_GUINT64_FORMAT " MiB of RAM", ram->size >> 20);
-        g_free(rl.chunks);
-        return NULL;
+    return ram_pass(rl, false, error);
+}
+
+static void ram_load_clear(RamLoad *rl)
+{
+    g_free(rl->by_chunk);
+    if (rl->pagemap >= 0) {
+        close(rl->pagemap);
     }
-    madvise(dest, ram->size, MADV_HUGEPAGE);
-    rl.dest = dest;
-    rl.size = ram->size;
-    g_mutex_init(&rl.lock);
-    n = MIN(n, MAX(rl.n_chunks, 1));
-    for (unsigned t = 0; t < n; t++) {
-        threads[t] = g_thread_new("vireo-load", ram_load_worker, &rl);
+    if (rl->by_chunk != NULL || rl->ram != NULL) {
+        g_mutex_clear(&rl->lock);
     }
-    for (unsigned t = 0; t < n; t++) {
-        g_thread_join(threads[t]);
-    }
-    g_mutex_clear(&rl.lock);
-    g_free(rl.chunks);
-    if (rl.error != NULL) {
-        g_set_error(error, VIREO_ERROR, VIREO_ERROR_FORMAT, "The machine state is invalid: %s",
-                    rl.error);
-        g_free(rl.error);
-        munmap(dest, ram->size);
-        return NULL;
-    }
-    return dest;
 }
 
 /*
@@ -658,7 +786,7 @@ bool vireo_machine_state_read(VireoMachine *m, const guint8 *stream, gsize len, 
     g_autoptr(GArray) sections = vireo_snap_parse(stream, len, error);
     g_autoptr(GByteArray) undo = NULL;
     g_autoptr(GArray) undo_sections = NULL;
-    guint8 *new_ram = NULL;
+    RamLoad rl = { 0 };
     GError *apply_error = NULL;
     guint first;
 
@@ -680,7 +808,8 @@ bool vireo_machine_state_read(VireoMachine *m, const guint8 *stream, gsize len, 
         !check_parts(m, sections, error)) {
         return false;
     }
-    if (ram != NULL && (new_ram = load_ram(m, sections, error)) == NULL) {
+    if (ram != NULL && !ram_check(m, sections, &rl, error)) {
+        ram_load_clear(&rl);
         return false;
     }
 
@@ -690,9 +819,7 @@ bool vireo_machine_state_read(VireoMachine *m, const guint8 *stream, gsize len, 
     {
         g_autoptr(VireoSnapWriter) uw = vireo_snap_writer_new(to_bytes, undo);
         if (!put_parts(m, uw, error) || !vireo_snap_writer_finish(uw, error)) {
-            if (new_ram != NULL) {
-                munmap(new_ram, ram->size);
-            }
+            ram_load_clear(&rl);
             return false;
         }
     }
@@ -704,29 +831,24 @@ bool vireo_machine_state_read(VireoMachine *m, const guint8 *stream, gsize len, 
         if (!apply_parts(m, undo_sections, &undo_error)) {
             g_warning("The machine's earlier state could not be restored: %s", undo_error->message);
         }
-        if (new_ram != NULL) {
-            munmap(new_ram, ram->size);
-        }
+        ram_load_clear(&rl);
         g_propagate_error(error, apply_error);
         return false;
     }
-    if (new_ram != NULL) {
-        if (mremap(new_ram, ram->size, ram->size, MREMAP_MAYMOVE | MREMAP_FIXED, ram->host) ==
-            MAP_FAILED) {
-            int saved = errno;
-            g_autoptr(GError) undo_error = NULL;
-            if (!apply_parts(m, undo_sections, &undo_error)) {
-                g_warning("The machine's earlier state could not be restored: %s",
-                          undo_error->message);
-            }
-            munmap(new_ram, ram->size);
-            g_set_error(error, VIREO_ERROR, VIREO_ERROR_MEMORY,
-                        "The saved RAM cannot take the place of the machine's: %s",
-                        g_strerror(saved));
-            return false;
-        }
+    if (ram != NULL) {
+        GError *ram_error = NULL;
+        bool ok;
+        rl.pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+        ok = ram_pass(&rl, true, &ram_error);
+        ram_load_clear(&rl);
         /* Decoded code of the old RAM is stale. */
         vireo_bus_note_ram_write(vireo_machine_bus(m), ram->base, ram->size);
+        if (!ok) {
+            g_prefix_error(&ram_error, "RAM was loaded only in part: ");
+            vireo_machine_request_fault(m, ram_error->message);
+            g_propagate_error(error, ram_error);
+            return false;
+        }
     }
     return true;
 }

@@ -60,14 +60,46 @@ static void crc_init(void)
     }
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define HAVE_CRC32_INSN 1
+/* SSE 4.2's crc32 instruction computes CRC-32C. */
+__attribute__((target("sse4.2"))) static uint32_t crc32c_insn(uint32_t crc, const guint8 *p,
+                                                              gsize len)
+{
+    uint64_t c = ~crc;
+
+    while (len >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        c = __builtin_ia32_crc32di(c, v);
+        p += 8;
+        len -= 8;
+    }
+    while (len-- > 0) {
+        c = __builtin_ia32_crc32qi((uint32_t)c, *p++);
+    }
+    return ~(uint32_t)c;
+}
+#endif
+
+static bool use_insn;
+
 uint32_t vireo_crc32c(uint32_t crc, const void *data, gsize len)
 {
     const guint8 *p = data;
 
     if (g_once_init_enter(&crc_once)) {
         crc_init();
+#ifdef HAVE_CRC32_INSN
+        use_insn = __builtin_cpu_supports("sse4.2") && g_getenv("VIREO_CRC32C_TABLE") == NULL;
+#endif
         g_once_init_leave(&crc_once, 1);
     }
+#ifdef HAVE_CRC32_INSN
+    if (use_insn) {
+        return crc32c_insn(crc, p, len);
+    }
+#endif
     crc = ~crc;
     while (len >= 8) {
         uint64_t v;

@@ -17,6 +17,7 @@
 typedef struct {
     char *path;
     gboolean read_only;
+    VireoBlockFormat format; /* kept as the configuration has it; new disks: detected */
 } DiskItem;
 
 struct _VireoVmEditor {
@@ -471,6 +472,7 @@ static VireoVmConfig *build_config(VireoVmEditor *self)
     for (guint i = 0; i < self->disks->len; i++) {
         DiskItem *item = &g_array_index(self->disks, DiskItem, i);
         vireo_vm_config_add_disk(config, item->path, item->read_only);
+        vireo_vm_config_set_disk_format(config, i, item->format);
     }
     vireo_vm_config_set_network(config, selected_network(self));
     vireo_vm_config_set_forwards(config, (const char *const *)forwards);
@@ -543,7 +545,7 @@ static void on_chooser_response(GtkNativeDialog *dialog, int response, VireoVmEd
                 gtk_editable_set_text(GTK_EDITABLE(self->initrd_entry), path);
                 break;
             case CHOOSE_DISK: {
-                DiskItem item = { g_strdup(path), FALSE };
+                DiskItem item = { g_strdup(path), FALSE, vireo_vm_config_detect_format(path) };
                 g_array_append_val(self->disks, item);
                 rebuild_disks(self);
                 break;
@@ -614,7 +616,8 @@ static void load_config(VireoVmEditor *self, VireoVmConfig *config)
     g_array_set_size(self->disks, 0);
     for (guint i = 0; i < vireo_vm_config_get_n_disks(config); i++) {
         DiskItem item = { g_strdup(vireo_vm_config_get_disk_path(config, i)),
-                          vireo_vm_config_get_disk_read_only(config, i) };
+                          vireo_vm_config_get_disk_read_only(config, i),
+                          vireo_vm_config_get_disk_format(config, i) };
         g_array_append_val(self->disks, item);
     }
     rebuild_disks(self);

@@ -36,6 +36,7 @@ static VireoVmConfig *full_config(const char *dir)
     vireo_vm_config_set_cmdline(c, "console=ttyS0 root=/dev/vda rw");
     vireo_vm_config_add_disk(c, owned, FALSE);
     vireo_vm_config_add_disk(c, "/srv/images/shared.img", TRUE);
+    vireo_vm_config_set_disk_format(c, 1, VIREO_BLOCK_FORMAT_QCOW2);
     vireo_vm_config_set_network(c, VIREO_NETWORK_USER);
     vireo_vm_config_set_forwards(c, forwards);
     vireo_vm_config_set_display(c, VIREO_DISPLAY_VIRTIO_GPU);
@@ -62,6 +63,8 @@ static void check_full(VireoVmConfig *c, const char *dir)
     g_assert_false(vireo_vm_config_get_disk_read_only(c, 0));
     g_assert_cmpstr(vireo_vm_config_get_disk_path(c, 1), ==, "/srv/images/shared.img");
     g_assert_true(vireo_vm_config_get_disk_read_only(c, 1));
+    g_assert_cmpint(vireo_vm_config_get_disk_format(c, 0), ==, VIREO_BLOCK_FORMAT_AUTO);
+    g_assert_cmpint(vireo_vm_config_get_disk_format(c, 1), ==, VIREO_BLOCK_FORMAT_QCOW2);
     g_assert_cmpint(vireo_vm_config_get_network(c), ==, VIREO_NETWORK_USER);
     g_assert_cmpuint(g_strv_length((char **)forwards), ==, 2);
     g_assert_cmpstr(forwards[0], ==, "tcp:8022:22");
@@ -231,6 +234,8 @@ static const struct {
       "[disk.0] path: a file is required" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n[disk.0]\npath=/a\nread-only=maybe\n",
       "[disk.0] read-only (line 7): the value must be true or false" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\n[disk.0]\npath=/a\nformat=vmdk\n",
+      "[disk.0] format (line 7): the value must be raw or qcow2" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n[disk.1]\npath=/a\n", "[disk.0]: the group is missing" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n[disk.0]\npath=/a\nsize=1G\n",
       "[disk.0] size (line 7): unknown key" },
@@ -454,6 +459,26 @@ static void test_files(void)
     g_assert_false(vireo_vm_config_check_files(c, &error));
     g_assert_true(g_str_has_suffix(error->message, "is not a regular file"));
     g_clear_error(&error);
+
+    /* A qcow2 image is one only where the file says so: never guessed. */
+    {
+        g_autofree char *image = g_build_filename(dir, "guessed.img", NULL);
+
+        g_assert_true(g_file_set_contents(image, "QFI\xfb\0\0\0\3", 8, NULL));
+        vireo_vm_config_clear_disks(c);
+        vireo_vm_config_add_disk(c, image, FALSE);
+        g_assert_cmpint(vireo_vm_config_detect_format(image), ==, VIREO_BLOCK_FORMAT_QCOW2);
+        g_assert_false(vireo_vm_config_check_files(c, &error));
+        g_assert_true(g_str_has_prefix(error->message, "[disk.0] format: "));
+        g_assert_nonnull(strstr(error->message, "holds a qcow2 image"));
+        g_clear_error(&error);
+        vireo_vm_config_set_disk_format(c, 0, VIREO_BLOCK_FORMAT_RAW);
+        g_assert_true(vireo_vm_config_check_files(c, &error));
+        vireo_vm_config_set_disk_format(c, 0, VIREO_BLOCK_FORMAT_QCOW2);
+        g_assert_true(vireo_vm_config_check_files(c, &error));
+        g_assert_cmpint(vireo_vm_config_detect_format(kernel), ==, VIREO_BLOCK_FORMAT_RAW);
+        g_assert_cmpint(g_remove(image), ==, 0);
+    }
 
     /* Missing firmware from a Debian package names the package. */
     vireo_vm_config_clear_disks(c);

@@ -78,6 +78,28 @@ static void test_config(void)
     g_assert_true(vireo_vm_config_check_files(config, NULL));
 }
 
+/* A qcow2 image: its format is written in the configuration. */
+static void test_qcow2(void)
+{
+    g_autofree char *image = g_build_filename(g_get_user_data_dir(), "debian-13.qcow2", NULL);
+    g_autofree char *raw = raw_image("plain.img");
+    g_autoptr(VireoVmConfig) config = NULL, plain = NULL;
+    g_autoptr(GError) error = NULL;
+
+    if (!have_firmware()) {
+        return;
+    }
+    g_assert_true(vireo_qcow2_create(image, 64 << 20, NULL, &error));
+    config = vireo_import_config_new(image, vireo_board_find(VIREO_ARCH_RISCV64), &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(vireo_vm_config_get_name(config), ==, "debian-13");
+    g_assert_cmpint(vireo_vm_config_get_disk_format(config, 0), ==, VIREO_BLOCK_FORMAT_QCOW2);
+    g_assert_true(vireo_vm_config_check_files(config, NULL));
+    plain = vireo_import_config_new(raw, vireo_board_find(VIREO_ARCH_RISCV64), &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(vireo_vm_config_get_disk_format(plain, 0), ==, VIREO_BLOCK_FORMAT_RAW);
+}
+
 /* The name: the file's, without .img or .raw, cut to the longest allowed. */
 static void test_name(void)
 {
@@ -149,10 +171,17 @@ static void test_formats(void)
     g_autofree char *qcow2 = NULL, *vmdk = NULL, *xz = NULL, *gz = NULL, *tar = NULL;
     g_autofree char *empty = NULL, *dir = NULL;
 
+    /* A damaged qcow2 image, and one using what Vireo does not read. */
     memcpy(header, "QFI\xfb\0\0\0\3", 8);
     qcow2 = write_file("debian.qcow2", header, 4096);
-    expect_refused(qcow2, VIREO_ERROR_FORMAT, "qcow2 is not supported yet");
-    expect_refused(qcow2, VIREO_ERROR_FORMAT, "qemu-img convert -O raw debian.qcow2 debian.raw");
+    expect_refused(qcow2, VIREO_ERROR_FORMAT,
+                   "“debian.qcow2” is a qcow2 image that Vireo cannot use");
+    expect_refused(qcow2, VIREO_ERROR_FORMAT, "cluster size");
+    memcpy(header, "QFI\xfb\0\0\0\1", 8);
+    g_free(qcow2);
+    qcow2 = write_file("old.qcow2", header, 4096);
+    expect_refused(qcow2, VIREO_ERROR_FORMAT, "version 1");
+    memset(header, 0, 4096);
 
     memcpy(header, "KDMV", 4);
     vmdk = write_file("disk.vmdk", header, 4096);
@@ -228,6 +257,7 @@ int main(int argc, char *argv[])
     g_test_add_func("/import/name", test_name);
     g_test_add_func("/import/create", test_create);
     g_test_add_func("/import/formats", test_formats);
+    g_test_add_func("/import/qcow2", test_qcow2);
     g_test_add_func("/import/read-only", test_read_only);
     g_test_add_func("/import/missing-firmware", test_missing_firmware);
     return g_test_run();

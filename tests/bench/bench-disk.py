@@ -2,15 +2,20 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Disk throughput: the Linux guest kit writes then reads its virtio disk
 sequentially in 1 MiB requests (O_DIRECT in the guest, the write phase ending
-with fsync), and the same is done on the host to a file on the same file
-system (1 MiB writes then fsync, 1 MiB reads). Prints both rates and the
-guest/host ratios.
+with fsync), then makes random 4 KiB writes (and an fsync) and reads over the
+same stretch, on a raw image and on a fresh qcow2 image (its clusters
+allocated by the writes), under vireo-run and, where it is installed, under
+qemu-system-riscv64 with the same kit. The same sequential pattern is run on
+the host on a file on the same file system (1 MiB writes then fsync, 1 MiB
+reads). Prints each rate and the ratios: qcow2/raw on Vireo, Vireo/QEMU on
+each format, guest/host.
 
-usage: bench-disk.py VIREO_RUN [--kit DIR] [--mb N] [--runs N]
+usage: bench-disk.py VIREO_RUN [--kit DIR] [--mb N] [--random N] [--runs N]
 """
 import argparse
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -42,18 +47,40 @@ def host_rates(path, mb):
     return mb / t_write, mb / t_read
 
 
-def guest_rates(vireo_run, image, initrd, fw, disk, mb, timeout):
-    guest = guestkit.Guest(image, initrd, fw, cpus=1, memory="256M",
-                           append=f"console=ttyS0 vireo.checks=diskbench vireo.diskbench_mb={mb}")
+def make_disk(path, fmt, size):
+    if os.path.exists(path):
+        os.unlink(path)
+    if fmt == "raw":
+        with open(path, "wb") as f:
+            f.truncate(size)
+    else:
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", path, str(size)], check=True)
+
+
+def guest_rates(argv_of, guest, disk, fmt, mb, timeout):
+    """(seq write MiB/s, seq read MiB/s, random write IOPS, random read IOPS)."""
     guest.disk = disk
-    con = guestkit.Console(guest.vireo_argv(vireo_run))
+    guest.disk_format = fmt
+    con = guestkit.Console(argv_of(guest))
     if not con.wait(timeout):
         con.kill()
         raise RuntimeError(f"no power-off within {timeout} s:\n{con.tail(40)}")
-    m = re.search(r"VIREO-DISKBENCH: \d+ MiB write ([\d.]+) MiB/s read ([\d.]+) MiB/s", con.text)
-    if con.status != 0 or m is None:
+    seq = re.search(r"VIREO-DISKBENCH: \d+ MiB write ([\d.]+) MiB/s read ([\d.]+) MiB/s", con.text)
+    rnd = re.search(r"VIREO-DISKBENCH-RANDOM: \d+ x 4 KiB write ([\d.]+) IOPS read ([\d.]+) IOPS",
+                    con.text)
+    if con.status != 0 or seq is None or rnd is None:
         raise RuntimeError(f"status {con.status}:\n{con.tail(40)}\n{con.errtext[-2000:]}")
-    return float(m.group(1)), float(m.group(2))
+    return (float(seq.group(1)), float(seq.group(2)), float(rnd.group(1)), float(rnd.group(2)))
+
+
+def fmt_rates(r):
+    return (f"seq write {r[0]:.0f} MiB/s, read {r[1]:.0f} MiB/s; random 4 KiB write "
+            f"{r[2]:.0f} IOPS, read {r[3]:.0f} IOPS")
+
+
+def fmt_ratio(a, b):
+    return (f"seq write {a[0] / b[0]:.2f}, read {a[1] / b[1]:.2f}; random write "
+            f"{a[2] / b[2]:.2f}, read {a[3] / b[3]:.2f}")
 
 
 def main():
@@ -61,8 +88,9 @@ def main():
     ap.add_argument("vireo_run")
     ap.add_argument("--kit", help="where build-kit.py puts the kit (default ./guest-kit)")
     ap.add_argument("--mb", type=int, default=128)
+    ap.add_argument("--random", type=int, default=2000, help="random 4 KiB operations of each kind")
     ap.add_argument("--runs", type=int, default=3, help="runs of each, the best counts")
-    ap.add_argument("--timeout", type=float, default=600)
+    ap.add_argument("--timeout", type=float, default=900)
     args = ap.parse_args()
 
     kit = args.kit or os.path.join(os.getcwd(), "guest-kit")
@@ -76,26 +104,53 @@ def main():
     except guestkit.BuildFailed as e:
         print(e, file=sys.stderr)
         return 1
+    have_qemu_img = subprocess.run(["sh", "-c", "command -v qemu-img"],
+                                   stdout=subprocess.DEVNULL).returncode == 0
+    qemu = guestkit.qemu_binary()
+    machines = [("Vireo", lambda g: g.vireo_argv(args.vireo_run))]
+    if qemu:
+        machines.append(("QEMU", lambda g: g.qemu_argv(qemu)))
+    formats = ["raw"] + (["qcow2"] if have_qemu_img else [])
 
+    best = {}
+    host_w = host_r = 0.0
     with tempfile.TemporaryDirectory(dir=os.getcwd()) as tmp:
-        disk = os.path.join(tmp, "disk.img")
-        with open(disk, "wb") as f:
-            f.truncate((args.mb + 16) * CHUNK)
         host = os.path.join(tmp, "host.bin")
-        gw = gr = hw = hr = 0.0
         for _ in range(args.runs):
-            try:
-                w, r = guest_rates(args.vireo_run, image, initrd, fw, disk, args.mb, args.timeout)
-            except RuntimeError as e:
-                print(f"vireo-run: {e}", file=sys.stderr)
-                return 1
-            gw, gr = max(gw, w), max(gr, r)
+            for name, argv_of in machines:
+                for fmt in formats:
+                    disk = os.path.join(tmp, f"disk.{fmt}")
+                    make_disk(disk, fmt, (args.mb + 16) * CHUNK)
+                    guest = guestkit.Guest(
+                        image, initrd, fw, cpus=1, memory="256M",
+                        append=(f"console=ttyS0 vireo.checks=diskbench "
+                                f"vireo.diskbench_mb={args.mb} "
+                                f"vireo.diskbench_rand={args.random}"))
+                    try:
+                        r = guest_rates(argv_of, guest, disk, fmt, args.mb, args.timeout)
+                    except RuntimeError as e:
+                        print(f"{name} ({fmt}): {e}", file=sys.stderr)
+                        return 1
+                    old = best.get((name, fmt), (0, 0, 0, 0))
+                    best[(name, fmt)] = tuple(max(a, b) for a, b in zip(old, r))
             w, r = host_rates(host, args.mb)
-            hw, hr = max(hw, w), max(hr, r)
+            host_w, host_r = max(host_w, w), max(host_r, r)
 
-    print(f"disk ({args.mb} MiB sequential, 1 MiB requests): guest write {gw:.0f} MiB/s, "
-          f"read {gr:.0f} MiB/s; host file write {hw:.0f} MiB/s, read {hr:.0f} MiB/s; "
-          f"guest/host ratio write {gw / hw:.2f}, read {gr / hr:.2f}")
+    print(f"disk ({args.mb} MiB sequential in 1 MiB requests, {args.random} random 4 KiB "
+          f"requests each way; host file write {host_w:.0f} MiB/s, read {host_r:.0f} MiB/s):")
+    for (name, fmt), r in best.items():
+        print(f"  {name} {fmt}: {fmt_rates(r)}; guest/host seq write "
+              f"{r[0] / host_w:.2f}, read {r[1] / host_r:.2f}")
+    if ("Vireo", "qcow2") in best:
+        print(f"  qcow2/raw on Vireo: {fmt_ratio(best[('Vireo', 'qcow2')], best[('Vireo', 'raw')])}")
+    if ("QEMU", "qcow2") in best:
+        print(f"  qcow2/raw on QEMU: {fmt_ratio(best[('QEMU', 'qcow2')], best[('QEMU', 'raw')])}")
+    for fmt in formats:
+        if ("QEMU", fmt) in best:
+            print(f"  Vireo/QEMU on {fmt}: "
+                  f"{fmt_ratio(best[('Vireo', fmt)], best[('QEMU', fmt)])}")
+    if not qemu:
+        print("  qemu-system-riscv64 not installed, no Vireo/QEMU ratio")
     return 0
 
 

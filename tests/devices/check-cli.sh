@@ -135,8 +135,9 @@ expect 2 "--disk: at most 6 disks" --kernel "$tmp/small.bin" --disk "$tmp/small.
     --disk "$tmp/small.bin,ro" --disk "$tmp/small.bin,ro" --disk "$tmp/small.bin,ro" \
     --disk "$tmp/small.bin,ro" --disk "$tmp/small.bin,ro" --disk "$tmp/small.bin,ro"
 
-# --disk options as QEMU spells them: ro, rw, format=raw, ",," for a comma in
-# the name; anything else is refused rather than taken as part of the name.
+# --disk options as QEMU spells them: ro, rw, format=raw or qcow2, ",," for a
+# comma in the name; anything else is refused rather than taken as part of
+# the name.
 printf x > "$tmp/comma,disk.img"
 expect 0 "" --disk "$tmp/small.bin,rw" --dtb-out "$tmp/disk.dtb"
 expect 0 "" --disk "$tmp/small.bin,format=raw,ro" --dtb-out "$tmp/disk.dtb"
@@ -144,8 +145,21 @@ expect 0 "" --disk "$tmp/comma,,disk.img" --dtb-out "$tmp/disk.dtb"
 expect 2 "--disk: unknown option “disk.img”" --disk "$tmp/comma,disk.img" --kernel "$tmp/small.bin"
 expect 2 "--disk: unknown option “cache=none”" --disk "$tmp/small.bin,cache=none" \
     --kernel "$tmp/small.bin"
-expect 2 "--disk: the format “qcow2” is not supported" --disk "$tmp/small.bin,format=qcow2" \
+expect 2 "--disk: the format “vmdk” is not supported" --disk "$tmp/small.bin,format=vmdk" \
     --kernel "$tmp/small.bin"
+expect 2 "does not start with the qcow2 magic" --disk "$tmp/small.bin,format=qcow2" \
+    --firmware "$tmp/small.bin"
+if command -v qemu-img >/dev/null 2>&1; then
+    qemu-img create -q -f qcow2 "$tmp/disk.qcow2" 64M
+    expect 0 "" --disk "$tmp/disk.qcow2" --dtb-out "$tmp/disk.dtb"
+    expect 0 "" --disk "$tmp/disk.qcow2,format=qcow2,ro" --disk "$tmp/disk.qcow2,ro" \
+        --dtb-out "$tmp/disk.dtb"
+    expect 0 "" --disk "$tmp/disk.qcow2,format=raw" --dtb-out "$tmp/disk.dtb"
+    expect 1 "is in use by another program" --disk "$tmp/disk.qcow2" --disk "$tmp/disk.qcow2" \
+        --firmware "$tmp/small.bin"
+    qemu-img create -q -f qcow2 -o compat=1.1,extended_l2=on "$tmp/l2.qcow2" 64M
+    expect 1 "extended L2" --disk "$tmp/l2.qcow2" --firmware "$tmp/small.bin"
+fi
 expect 2 "both “ro” and “rw”" --disk "$tmp/small.bin,ro,rw" --kernel "$tmp/small.bin"
 expect 2 "Try “vireo-run --help”" --disk "$tmp/small.bin,bogus" --kernel "$tmp/small.bin"
 

@@ -8,6 +8,7 @@
  */
 #include "qcow2-util.h"
 
+#include <gio/gio.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -522,6 +523,144 @@ static void test_snapshots_from_qemu(Fixture *f, gconstpointer data)
     assert_check_clean(img);
 }
 
+/* Counts that cannot go higher: a snapshot on an image with 1-bit refcounts
+ * fails with a message and leaves the image as it was. */
+static void test_refcount_overflow(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *img = path_in(f, "one-bit.qcow2");
+    g_autofree char *ref = path_in(f, "ref.raw");
+    g_autoptr(VireoBlock) b = NULL;
+    g_autoptr(GPtrArray) list = NULL;
+    guint8 buf[4096];
+
+    RUN_OK("qemu-img", "create", "-q", "-f", "qcow2", "-o", "refcount_bits=1", img, "4M");
+    RUN_OK("qemu-io", "-c", "write -P 0x21 0 1M", img);
+    RUN_OK("qemu-img", "convert", "-O", "raw", img, ref);
+    b = open_or_die(img, VIREO_BLOCK_FORMAT_QCOW2, false);
+    memset(buf, 0x22, sizeof buf);
+    g_assert_true(vireo_block_vmstate_write(b, 0, buf, sizeof buf, &error));
+    g_assert_false(vireo_block_snapshot_create(b, "too-many", sizeof buf, 0, &error));
+    g_assert_error(error, VIREO_ERROR, VIREO_ERROR_UNSUPPORTED);
+    g_test_message("%s", error->message);
+    g_assert_nonnull(strstr(error->message, "cannot count"));
+    g_clear_error(&error);
+    list = vireo_block_snapshot_list(b, &error);
+    g_assert_cmpuint(list->len, ==, 0);
+    /* The image goes on working. */
+    g_assert_cmpint(block_write(b, buf, sizeof buf, 2 * MiB), ==, 0);
+    g_clear_pointer(&b, vireo_block_free);
+    assert_check_clean(img);
+    {
+        g_autoptr(VireoBlock) r = open_or_die(ref, VIREO_BLOCK_FORMAT_RAW, false);
+        g_assert_cmpint(block_write(r, buf, sizeof buf, 2 * MiB), ==, 0);
+    }
+    assert_same(img, "qcow2", ref, "raw");
+}
+
+/* Runs qemu-system-riscv64 on the image with monitor commands on its
+ * standard input; its output. */
+static char *qemu_monitor(const char *img, const char *commands, const char *loadvm)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *drive = g_strdup_printf("file=%s,if=none,id=d", img);
+    const char *argv[] = { "qemu-system-riscv64",
+                           "-M",
+                           "virt",
+                           "-display",
+                           "none",
+                           "-serial",
+                           "null",
+                           "-monitor",
+                           "stdio",
+                           "-S",
+                           "-drive",
+                           drive,
+                           "-device",
+                           "virtio-blk-device,drive=d",
+                           loadvm ? "-loadvm" : NULL,
+                           loadvm,
+                           NULL };
+    g_autoptr(GSubprocess) p =
+        g_subprocess_newv(argv,
+                          G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                              G_SUBPROCESS_FLAGS_STDERR_MERGE,
+                          &error);
+    char *out = NULL;
+
+    g_assert_no_error(error);
+    g_assert_true(g_subprocess_communicate_utf8(p, commands, NULL, &out, NULL, &error));
+    g_assert_no_error(error);
+    return out;
+}
+
+/* QEMU's own machine state: saved by QEMU's savevm, read by Vireo, written
+ * by Vireo into a snapshot of another image, loaded by QEMU's loadvm
+ * (which checks the stream, as garbage in its place shows). */
+static void test_savevm_loadvm(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *img = path_in(f, "saved.qcow2");
+    g_autofree char *copy = path_in(f, "copy.qcow2");
+    g_autofree char *junk = path_in(f, "junk.qcow2");
+    g_autofree char *out = NULL, *qemu = g_find_program_in_path("qemu-system-riscv64");
+    g_autoptr(GPtrArray) list = NULL;
+    g_autofree guint8 *state = NULL;
+    VireoBlockSnapshot *s;
+    VireoBlock *b;
+    uint64_t size;
+
+    if (qemu == NULL) {
+        g_test_skip("qemu-system-riscv64 is not installed");
+        return;
+    }
+    RUN_OK("qemu-img", "create", "-q", "-f", "qcow2", img, "64M");
+    RUN_OK("qemu-io", "-c", "write -P 0x12 0 1M", img);
+    g_free(qemu_monitor(img, "savevm qemu-state\nquit\n", NULL));
+
+    b = open_or_die(img, VIREO_BLOCK_FORMAT_AUTO, true);
+    list = vireo_block_snapshot_list(b, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(list->len, ==, 1);
+    s = g_ptr_array_index(list, 0);
+    g_assert_cmpstr(s->name, ==, "qemu-state");
+    size = s->vm_state_size;
+    g_assert_cmpuint(size, >, 4096);
+    state = g_malloc(size);
+    g_assert_true(vireo_block_snapshot_read_vmstate(b, "qemu-state", 0, state, size, &error));
+    g_assert_no_error(error);
+    g_assert_cmpmem(state, 4, "QEVM", 4); /* QEMU's stream starts so */
+    vireo_block_free(b);
+
+    for (int garbage = 0; garbage < 2; garbage++) {
+        const char *target = garbage ? junk : copy;
+
+        g_assert_true(vireo_qcow2_create(target, 64 << 20, NULL, &error));
+        g_assert_no_error(error);
+        b = open_or_die(target, VIREO_BLOCK_FORMAT_QCOW2, false);
+        if (garbage) {
+            memset(state, 0x5a, size);
+        }
+        for (uint64_t pos = 0; pos < size; pos += 100003) {
+            g_assert_true(
+                vireo_block_vmstate_write(b, pos, state + pos, MIN(100003, size - pos), &error));
+        }
+        g_assert_true(vireo_block_snapshot_create(b, "vireo-state", size, 0, &error));
+        g_assert_no_error(error);
+        vireo_block_free(b);
+        assert_check_clean(target);
+        g_free(out);
+        out = qemu_monitor(target, "info status\nquit\n", "vireo-state");
+        g_test_message("%s", out);
+        if (garbage) {
+            g_assert_nonnull(strstr(out, "while loading VM state"));
+        } else {
+            g_assert_null(strstr(out, "Error"));
+            g_assert_nonnull(strstr(out, "VM status: paused"));
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     static const char *const read_opts[] = {
@@ -570,5 +709,9 @@ int main(int argc, char **argv)
                test_snapshots_to_qemu, fixture_teardown);
     g_test_add("/qcow2/qemu/snapshots/from-qemu", Fixture, NULL, fixture_setup,
                test_snapshots_from_qemu, fixture_teardown);
+    g_test_add("/qcow2/qemu/snapshots/refcount-overflow", Fixture, NULL, fixture_setup,
+               test_refcount_overflow, fixture_teardown);
+    g_test_add("/qcow2/qemu/snapshots/savevm-loadvm", Fixture, NULL, fixture_setup,
+               test_savevm_loadvm, fixture_teardown);
     return g_test_run();
 }

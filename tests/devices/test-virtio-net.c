@@ -717,6 +717,43 @@ static void test_reset(NetFixture *f, gconstpointer data)
     g_assert_cmpuint(tb_n_sent(f->tb), ==, 1);
 }
 
+/* A receive chain the card kept (too small for the frame that came) goes
+ * back to the driver with the queue: after QueueReady = 0 and a new start
+ * of the queue, frames go into the new buffers only, and the used ring has
+ * only their heads. */
+static void test_rx_queue_disabled(NetFixture *f, gconstpointer data)
+{
+    Harness *h = &f->h;
+    guint8 frame[100], old[VIREO_VIRTIO_NET_HDR_SIZE + 50];
+    const guint8 *p;
+    uint32_t len, id;
+
+    net_start(f, NET_FEATURES | T_ALL_TRANSPORT);
+    rx_post(f, 1, VIREO_VIRTIO_NET_HDR_SIZE);      /* returned empty */
+    rx_post(f, 1, VIREO_VIRTIO_NET_HDR_SIZE + 50); /* kept */
+    make_frame(frame, sizeof frame, 1);
+    vireo_net_backend_deliver(f->backend, frame, sizeof frame);
+    g_assert_cmpuint(used_idx(h, &f->rx), ==, 1);
+    g_assert_cmpuint(stats(f).rx_dropped, ==, 1);
+    memcpy(old, gpa(h, T_RX_BUFS + RX_BUF_SIZE), sizeof old);
+
+    reg_write(h, VIREO_VIRTIO_MMIO_QUEUE_SEL, VIREO_VIRTIO_NET_RX);
+    reg_write(h, VIREO_VIRTIO_MMIO_QUEUE_READY, 0);
+    g_assert_cmpuint(reg_read(h, VIREO_VIRTIO_MMIO_QUEUE_READY), ==, 0);
+    drv_setup_queue(h, &f->rx, VIREO_VIRTIO_NET_RX, Q_SIZE);
+    f->rx_seen = 0;
+    rx_post(f, 1, RX_BUF_SIZE);
+    make_frame(frame, 40, 2); /* would fit the kept chain */
+    vireo_net_backend_deliver(f->backend, frame, 40);
+    g_assert_cmpuint(used_idx(h, &f->rx), ==, 1);
+    used_elem(h, &f->rx, 0, &id, &len);
+    g_assert_cmpuint(id, ==, 0);
+    p = rx_take(f, &len);
+    assert_packet(p, len, frame, 40);
+    /* The buffer the driver took back was not written. */
+    g_assert_cmpmem(gpa(h, T_RX_BUFS + RX_BUF_SIZE), sizeof old, old, sizeof old);
+}
+
 typedef struct {
     NetFixture *f;
     gint stop;
@@ -1920,6 +1957,7 @@ int main(int argc, char *argv[])
     NET_TEST("rx-small-buffers", test_rx_small_buffers);
     NET_TEST("reset", test_reset);
     NET_TEST("reset-in-flight", test_reset_in_flight);
+    NET_TEST("rx-queue-disabled", test_rx_queue_disabled);
     NET_TEST("snapshot/held-rx", test_snapshot_held_rx);
     NET_TEST("snapshot/backlog-tx", test_snapshot_backlog_tx);
     NET_TEST("snapshot/hostile", test_snapshot_hostile);

@@ -155,8 +155,11 @@ def main():
     f.check(r == "T05thread:01;" and c.ask("p20")[1] == "2400008000000000",
             "step: %s" % r)
 
-    # Ctrl-C stops a running machine.
+    # While the machine runs only an interrupt (or D, k) is served; then
+    # Ctrl-C stops it.
     c.send("c")
+    ack, r = c.ask("Z0,80000022,2")
+    f.check(ack == b"+" and r == "E16", "Z0 while running: %s" % r)
     c.raw(b"\x03")
     r = c.packet()
     f.check(r.startswith("T02thread:"), "Ctrl-C: %s" % r)

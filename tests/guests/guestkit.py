@@ -124,7 +124,8 @@ class Guest:
         self.cpus = cpus
         self.memory = memory
         self.append = append
-        self.disk = None  # raw image file
+        self.disk = None  # image file
+        self.disk_format = "raw"  # "raw" or "qcow2"
         self.net = False
         self.forward = None  # (host port, guest port)
         self.rng = False
@@ -135,7 +136,7 @@ class Guest:
                 "--initrd", self.initrd, "--append", self.append,
                 "--cpus", str(self.cpus), "--memory", self.memory]
         if self.disk:
-            argv += ["--disk", self.disk]
+            argv += ["--disk", f"{self.disk},format={self.disk_format}"]
         if self.net:
             spec = "user"
             if self.forward and net_syntax == "qemu":
@@ -151,7 +152,7 @@ class Guest:
                 "-nographic", "-no-reboot", "-bios", self.firmware, "-kernel", self.image,
                 "-initrd", self.initrd, "-append", self.append]
         if self.disk:
-            argv += ["-drive", f"file={self.disk},format=raw,if=none,id=disk0",
+            argv += ["-drive", f"file={self.disk},format={self.disk_format},if=none,id=disk0",
                      "-device", "virtio-blk-device,drive=disk0"]
         if self.rng:
             argv += ["-device", "virtio-rng-device"]

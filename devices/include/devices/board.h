@@ -24,10 +24,11 @@ G_BEGIN_DECLS
  * here and nothing above changes. Only riscv64's `virt` exists today.
  */
 
-/* A disk: a raw image file. */
+/* A disk: an image file, raw or qcow2 (AUTO, the zero value: detected). */
 typedef struct {
     const char *path;
     bool read_only;
+    VireoBlockFormat format;
 } VireoBoardDisk;
 
 /* The display device. */

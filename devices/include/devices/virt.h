@@ -97,10 +97,11 @@ typedef enum {
     VIREO_VIRT_GPU_VIRGL, /* virtio-gpu in 3D where OpenGL allows it, else 2D */
 } VireoVirtGpu;
 
-/* A disk: a raw image file. */
+/* A disk: an image file, raw or qcow2 (AUTO, the zero value: detected). */
 typedef struct {
     const char *path;
     bool read_only;
+    VireoBlockFormat format;
 } VireoVirtDisk;
 
 /* What the board is built from. Paths may be NULL. */

@@ -34,10 +34,11 @@ G_BEGIN_DECLS
  * a model's worker thread takes it with vireo_virtio_lock() around each step
  * that touches the device or guest memory, and drops it for slow host I/O.
  *
- * Resets: every reset (status 0, a board reset) advances the device's epoch.
- * A chain remembers the epoch it was popped in; once the epoch has moved on,
- * copying into or out of it and pushing it are refused, so a request that was
- * in flight during a reset never touches guest memory again.
+ * Resets: every reset (status 0, a board reset) advances the device's epoch,
+ * and disabling a queue advances the queue's generation. A chain remembers
+ * both; once either has moved on, copying into or out of it and pushing it
+ * are refused, so a request that was in flight during a reset, or taken from
+ * a queue the driver disabled since, never touches guest memory again.
  */
 
 /* Device IDs (virtio 1.2, 5). */
@@ -91,8 +92,9 @@ typedef struct {
  * the buffer list. */
 typedef struct {
     unsigned queue;
-    uint16_t head;  /* the descriptor index that goes back in the used ring */
-    uint64_t epoch; /* the device's epoch when it was popped */
+    uint16_t head;       /* the descriptor index that goes back in the used ring */
+    uint64_t epoch;      /* the device's epoch when it was popped */
+    uint64_t generation; /* the queue's, which disabling the queue advances */
     unsigned n_out, n_in;
     uint64_t out_len, in_len; /* bytes in the readable and writable parts */
     VireoVirtioBuf *bufs;
@@ -215,7 +217,9 @@ gsize vireo_virtio_chain_read_locked(VireoVirtio *dev, const VireoVirtioChain *c
                                      uint64_t offset, void *data, gsize len);
 gsize vireo_virtio_chain_write_locked(VireoVirtio *dev, const VireoVirtioChain *chain,
                                       uint64_t offset, const void *data, gsize len);
-/* Whether the chain may still be used (no reset since it was popped). */
+/* Whether the chain may still be used: no reset since it was popped, and
+ * its queue was not disabled since (QueueReady = 0 takes every chain of the
+ * queue back, as a reset takes all). */
 bool vireo_virtio_chain_is_current_locked(VireoVirtio *dev, const VireoVirtioChain *chain);
 void vireo_virtio_chain_clear(VireoVirtioChain *chain);
 /* The driver broke the protocol: set DEVICE_NEEDS_RESET (with a

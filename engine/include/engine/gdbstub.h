@@ -41,6 +41,18 @@ typedef struct VireoGdbArch {
  * debugger hooks of every vCPU are set up here. */
 VireoGdbStub *vireo_gdb_stub_new(VireoMachine *machine, const VireoGdbArch *arch, const char *spec,
                                  GError **error);
+/* A stub without a socket or a thread, for tests and fuzzing: the caller
+ * hands it what a debugger sends (vireo_gdb_stub_session_input) and gets
+ * what the stub answers. No thread waits for the machine to stop, so the
+ * machine should not have been started: `c`, `s` and `vCont` then leave it
+ * as it is, and an interrupt (0x03) ends their "running" state with a stop
+ * reply. vireo_gdb_stub_free() detaches, as when a debugger goes away. */
+VireoGdbStub *vireo_gdb_stub_new_session(VireoMachine *machine, const VireoGdbArch *arch);
+/* Takes `len` bytes from the debugger (packets, acknowledgements, 0x03 and
+ * noise, in any pieces) and appends the stub's answers, as they would go on
+ * the wire, to `reply`. False once the debugger detached or killed the
+ * machine; later input is ignored. */
+bool vireo_gdb_stub_session_input(VireoGdbStub *stub, const void *data, size_t len, GString *reply);
 /* Where it listens, for messages: "127.0.0.1:1234" or the socket's path. */
 const char *vireo_gdb_stub_address(VireoGdbStub *stub);
 /* Tells a connected debugger that the machine stopped for good (any

@@ -229,14 +229,47 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Random 4 KiB writes (ending with fsync) then reads at places in the
+ * first `span` bytes of the disk; the seconds each phase took. */
+static bool random_phase(struct check *c, int fd, uint8_t *buf, long ops, uint64_t span,
+                         double *t_write, double *t_read)
+{
+    uint32_t x = 12345;
+    double t0;
+
+    for (int phase = 0; phase < 2; phase++) {
+        t0 = now_seconds();
+        for (long i = 0; i < ops; i++) {
+            off_t off;
+
+            x = x * 1103515245u + 12345u;
+            off = (off_t)((x >> 4) % (span / 4096)) * 4096;
+            if (phase == 0 ? !full_pwrite(fd, buf, 4096, off) : !full_pread(fd, buf, 4096, off)) {
+                check_fail(c, "random %s at %lld: %s", phase == 0 ? "write" : "read",
+                           (long long)off, strerror(errno));
+                return false;
+            }
+        }
+        if (phase == 0 && fsync(fd) != 0) {
+            check_fail(c, "fsync: %s", strerror(errno));
+            return false;
+        }
+        *(phase == 0 ? t_write : t_read) = now_seconds() - t0;
+    }
+    return true;
+}
+
 /* Sequential 1 MiB writes then reads of vireo.diskbench_mb MiB (default 64)
  * on the disk with O_DIRECT, so the guest's page cache is out of the way;
- * the write phase ends with fsync. Prints the rates for the host to read. */
+ * the write phase ends with fsync. With vireo.diskbench_rand=N, then N
+ * random 4 KiB writes (and an fsync) and N random 4 KiB reads over the same
+ * stretch. Prints the rates for the host to read. */
 enum result check_diskbench(struct check *c)
 {
     const char *dev = param("disk_dev");
     const size_t chunk = 1 << 20;
     long mb = param_long("diskbench_mb", 64);
+    long rand_ops = param_long("diskbench_rand", 0);
     uint64_t size = 0;
     void *buf = NULL;
     enum result r = RESULT_PASS;
@@ -283,6 +316,17 @@ enum result check_diskbench(struct check *c)
     printf("VIREO-DISKBENCH: %ld MiB write %.1f MiB/s read %.1f MiB/s\n", mb, (double)mb / t_write,
            (double)mb / t_read);
     fflush(stdout);
+    if (rand_ops > 0) {
+        double t_rw, t_rr;
+
+        if (!random_phase(c, fd, buf, rand_ops, (uint64_t)mb * chunk, &t_rw, &t_rr)) {
+            r = RESULT_FAIL;
+            goto out;
+        }
+        printf("VIREO-DISKBENCH-RANDOM: %ld x 4 KiB write %.0f IOPS read %.0f IOPS\n", rand_ops,
+               (double)rand_ops / t_rw, (double)rand_ops / t_rr);
+        fflush(stdout);
+    }
 out:
     free(buf);
     close(fd);
