@@ -409,6 +409,18 @@ static const char *snapshot_disk(VireoVmConfig *config)
     return NULL;
 }
 
+/* How the machine reads disk `index` of `config`: its format, or what the
+ * image is where the configuration does not say. */
+static VireoBlockFormat disk_format(VireoVmConfig *config, guint index)
+{
+    VireoBlockFormat format = vireo_vm_config_get_disk_format(config, index);
+
+    if (format == VIREO_BLOCK_FORMAT_AUTO) {
+        format = vireo_vm_config_detect_format(vireo_vm_config_get_disk_path(config, index));
+    }
+    return format;
+}
+
 /* Whether a writable disk of `board`, else of `config`, is a raw image,
  * which keeps no snapshots. */
 static gboolean has_raw_disk(VireoBoard *board, VireoVmConfig *config)
@@ -426,13 +438,8 @@ static gboolean has_raw_disk(VireoBoard *board, VireoVmConfig *config)
         return FALSE;
     }
     for (guint i = 0; i < n; i++) {
-        g_autoptr(VireoBlock) image = NULL;
-
-        if (vireo_vm_config_get_disk_read_only(config, i)) {
-            continue;
-        }
-        image = vireo_block_open(vireo_vm_config_get_disk_path(config, i), true, NULL);
-        if (image != NULL && vireo_block_get_format(image) == VIREO_BLOCK_FORMAT_RAW) {
+        if (!vireo_vm_config_get_disk_read_only(config, i) &&
+            disk_format(config, i) == VIREO_BLOCK_FORMAT_RAW) {
             return TRUE;
         }
     }
@@ -542,7 +549,7 @@ static gboolean delete_stopped(SnapshotData *d, GError **error)
         if (vireo_vm_config_get_disk_read_only(d->config, i)) {
             continue;
         }
-        block = vireo_block_open(path, false, error);
+        block = vireo_block_open_format(path, disk_format(d->config, i), false, error);
         if (block == NULL) {
             return FALSE;
         }
@@ -715,16 +722,15 @@ static gboolean convert_disks(ConvertData *d, GError **error)
         g_autoptr(VireoBlock) dst = NULL;
         g_autofree char *target = NULL;
 
-        if (!read_only) {
-            /* Read-only, it still locks out a machine that would write. */
-            src = vireo_block_open(path, true, error);
-            if (src == NULL) {
-                return FALSE;
-            }
-        }
-        if (src == NULL || vireo_block_get_format(src) != VIREO_BLOCK_FORMAT_RAW) {
+        if (read_only || disk_format(d->config, i) != VIREO_BLOCK_FORMAT_RAW) {
             vireo_vm_config_add_disk(out, path, read_only);
+            vireo_vm_config_set_disk_format(out, i, vireo_vm_config_get_disk_format(d->config, i));
             continue;
+        }
+        /* Read-only, it still locks out a machine that would write. */
+        src = vireo_block_open_format(path, VIREO_BLOCK_FORMAT_RAW, true, error);
+        if (src == NULL) {
+            return FALSE;
         }
         target = qcow2_name(path);
         if (!vireo_qcow2_create(target, vireo_block_get_size(src), NULL, error)) {
@@ -736,6 +742,7 @@ static gboolean convert_disks(ConvertData *d, GError **error)
             return FALSE;
         }
         vireo_vm_config_add_disk(out, target, FALSE);
+        vireo_vm_config_set_disk_format(out, i, VIREO_BLOCK_FORMAT_QCOW2);
     }
     g_set_object(&d->config, out);
     return TRUE;

@@ -65,6 +65,8 @@ static VireoVmView *add_qcow2_disk(VireoApplication *app, VireoWindow *window)
         g_error("%s", error->message);
     }
     vireo_vm_config_add_disk(config, disk, FALSE);
+    vireo_vm_config_set_disk_format(config, vireo_vm_config_get_n_disks(config) - 1,
+                                    VIREO_BLOCK_FORMAT_QCOW2);
     if (!vireo_vm_library_save(vireo_application_get_library(app), entry, config, &error)) {
         g_error("%s", error->message);
     }

@@ -161,6 +161,11 @@ static gboolean state_is(gpointer data)
     StateWait *w = data;
     VireoVmController *c = vireo_vm_entry_get_controller(w->entry);
 
+    /* A start that fails says why. */
+    if (w->state == VIREO_VM_STATE_RUNNING && vireo_vm_controller_get_last_error(c) != NULL) {
+        g_error("the controller reports: %s", vireo_vm_controller_get_last_error(c));
+    }
+
     return vireo_vm_entry_get_state(w->entry) == w->state && !vireo_vm_controller_get_busy(c);
 }
 
@@ -415,6 +420,8 @@ static VireoVmEntry *create_vm(VireoVmLibrary *library, const char *name, const 
     }
     g_assert_no_error(error);
     vireo_vm_config_add_disk(config, disk, FALSE);
+    vireo_vm_config_set_disk_format(config, 0,
+                                    qcow2 ? VIREO_BLOCK_FORMAT_QCOW2 : VIREO_BLOCK_FORMAT_RAW);
     entry = vireo_vm_library_create(library, config, &error);
     g_assert_no_error(error);
     return entry;
@@ -752,6 +759,8 @@ static void test_raw_disk(void)
     ui_wait(converted, entry, "the disk to be converted");
     converted_path = vireo_vm_config_get_disk_path(vireo_vm_entry_get_config(entry), 0);
     g_assert_true(g_str_has_suffix(converted_path, "/disk.qcow2"));
+    g_assert_cmpint(vireo_vm_config_get_disk_format(vireo_vm_entry_get_config(entry), 0), ==,
+                    VIREO_BLOCK_FORMAT_QCOW2);
     g_assert_true(g_file_test(raw, G_FILE_TEST_IS_REGULAR)); /* kept */
     check_mark(converted_path, MARK_OFFSET);
     wait_listed(controller, 0, "the converted image's snapshots");
