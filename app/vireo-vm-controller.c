@@ -5,12 +5,14 @@
 
 #include <gio/gio.h>
 #include <glib-unix.h>
+#include <glib/gstdio.h>
 #include <glib/gi18n.h>
 #include <stdatomic.h>
 #include <string.h>
 
 #include "vireo-vm-controller.h"
 
+#include "devices/snapshot.h"
 #include "engine/error.h"
 #include "vireo-vm-machine.h"
 
@@ -43,6 +45,25 @@ typedef struct {
     EventSink *sink;
 } DisplayWatch;
 
+/*
+ * How far a snapshot's save or load is, passed from the worker to the main
+ * thread: the worker stores the newest fraction and posts an idle source
+ * only when none is pending, so a fast stream of reports costs one
+ * dispatch per main-loop iteration.
+ */
+typedef struct {
+    EventSink *sink;
+    atomic_uint permille;
+    atomic_bool posted;
+} SnapshotProgress;
+
+/* What a listing found, on a worker, for the main thread. */
+typedef struct {
+    GPtrArray *snapshots; /* VireoVmSnapshot; NULL when the listing failed */
+    char *error;
+    gboolean raw_disk; /* a writable disk is a raw image */
+} SnapshotListing;
+
 struct _VireoVmController {
     GObject parent_instance;
 
@@ -63,6 +84,19 @@ struct _VireoVmController {
     DisplayWatch *display_watch; /* the machine's, while it is kept */
     gboolean display_active;
 
+    /* Snapshots */
+    char *machine_snapshot_reason; /* the machine's, when it cannot take one */
+    gboolean can_snapshot;
+    char *snapshot_reason; /* why a snapshot cannot be taken */
+    GListStore *snapshots;
+    gboolean snapshots_listed;
+    char *snapshots_error;
+    gboolean has_raw_disk;
+    VireoSnapshotOp snapshot_op;
+    double snapshot_progress;
+    SnapshotProgress *progress; /* the running operation's */
+    gboolean refresh_pending;
+
     VireoRing *ring;
     guint console_source;
     guint console_idle;
@@ -72,6 +106,105 @@ struct _VireoVmController {
 };
 
 G_DEFINE_FINAL_TYPE(VireoVmController, vireo_vm_controller, G_TYPE_OBJECT)
+
+G_DEFINE_ENUM_TYPE(VireoSnapshotOp, vireo_snapshot_op,
+                   G_DEFINE_ENUM_VALUE(VIREO_SNAPSHOT_OP_NONE, "none"),
+                   G_DEFINE_ENUM_VALUE(VIREO_SNAPSHOT_OP_TAKE, "take"),
+                   G_DEFINE_ENUM_VALUE(VIREO_SNAPSHOT_OP_RESTORE, "restore"),
+                   G_DEFINE_ENUM_VALUE(VIREO_SNAPSHOT_OP_DELETE, "delete"),
+                   G_DEFINE_ENUM_VALUE(VIREO_SNAPSHOT_OP_LIST, "list"),
+                   G_DEFINE_ENUM_VALUE(VIREO_SNAPSHOT_OP_CONVERT, "convert"))
+
+/* ---- A snapshot ----------------------------------------------------------- */
+
+struct _VireoVmSnapshot {
+    GObject parent_instance;
+
+    char *id;
+    char *name;
+    GDateTime *date;
+    guint64 vm_clock_ns;
+    guint64 state_size;
+    GBytes *thumbnail;
+};
+
+G_DEFINE_FINAL_TYPE(VireoVmSnapshot, vireo_vm_snapshot, G_TYPE_OBJECT)
+
+static void vireo_vm_snapshot_finalize(GObject *object)
+{
+    VireoVmSnapshot *self = VIREO_VM_SNAPSHOT(object);
+
+    g_free(self->id);
+    g_free(self->name);
+    g_clear_pointer(&self->date, g_date_time_unref);
+    g_clear_pointer(&self->thumbnail, g_bytes_unref);
+    G_OBJECT_CLASS(vireo_vm_snapshot_parent_class)->finalize(object);
+}
+
+static void vireo_vm_snapshot_class_init(VireoVmSnapshotClass *klass)
+{
+    G_OBJECT_CLASS(klass)->finalize = vireo_vm_snapshot_finalize;
+}
+
+static void vireo_vm_snapshot_init(VireoVmSnapshot *self)
+{
+}
+
+/* On a worker: `info` as listed, with its thumbnail (taken). */
+static VireoVmSnapshot *vireo_vm_snapshot_new(const VireoBlockSnapshot *info, GBytes *thumbnail)
+{
+    VireoVmSnapshot *self = g_object_new(VIREO_TYPE_VM_SNAPSHOT, NULL);
+    g_autoptr(GDateTime) seconds = g_date_time_new_from_unix_utc((gint64)info->date_sec);
+
+    self->id = g_strdup(info->id);
+    self->name = g_strdup(info->name);
+    if (seconds != NULL) {
+        self->date = g_date_time_add(seconds, (GTimeSpan)(info->date_nsec / 1000));
+    }
+    if (self->date == NULL) {
+        self->date = g_date_time_new_from_unix_utc(0); /* a date out of range */
+    }
+    self->vm_clock_ns = info->vm_clock_ns;
+    self->state_size = info->vm_state_size;
+    self->thumbnail = thumbnail;
+    return self;
+}
+
+const char *vireo_vm_snapshot_get_name(VireoVmSnapshot *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_SNAPSHOT(self), NULL);
+    return self->name;
+}
+
+const char *vireo_vm_snapshot_get_id(VireoVmSnapshot *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_SNAPSHOT(self), NULL);
+    return self->id;
+}
+
+GDateTime *vireo_vm_snapshot_get_date(VireoVmSnapshot *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_SNAPSHOT(self), NULL);
+    return self->date;
+}
+
+guint64 vireo_vm_snapshot_get_vm_clock_ns(VireoVmSnapshot *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_SNAPSHOT(self), 0);
+    return self->vm_clock_ns;
+}
+
+guint64 vireo_vm_snapshot_get_state_size(VireoVmSnapshot *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_SNAPSHOT(self), 0);
+    return self->state_size;
+}
+
+GBytes *vireo_vm_snapshot_get_thumbnail(VireoVmSnapshot *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_SNAPSHOT(self), NULL);
+    return self->thumbnail;
+}
 
 G_DEFINE_ENUM_TYPE(VireoVmState, vireo_vm_state,
                    G_DEFINE_ENUM_VALUE(VIREO_VM_STATE_STOPPED, "stopped"),
@@ -86,6 +219,13 @@ enum {
     PROP_LAST_ERROR,
     PROP_SCANOUT,
     PROP_DISPLAY_ACTIVE,
+    PROP_CAN_SNAPSHOT,
+    PROP_SNAPSHOT_REASON,
+    PROP_SNAPSHOTS_LISTED,
+    PROP_SNAPSHOTS_ERROR,
+    PROP_HAS_RAW_DISK,
+    PROP_SNAPSHOT_OP,
+    PROP_SNAPSHOT_PROGRESS,
     N_PROPS,
 };
 
@@ -93,6 +233,7 @@ enum {
     STATE_CHANGED,
     SIG_ERROR,
     CONSOLE_OUTPUT,
+    SNAPSHOT_DONE,
     N_SIGNALS,
 };
 
@@ -189,6 +330,444 @@ static void display_watch_free(void *data)
     g_free(w);
 }
 
+/* ---- Snapshots on worker threads ---------------------------------------- */
+
+static SnapshotProgress *snapshot_progress_new(EventSink *sink)
+{
+    SnapshotProgress *p = g_atomic_rc_box_new0(SnapshotProgress);
+
+    p->sink = g_atomic_rc_box_acquire(sink);
+    return p;
+}
+
+static void snapshot_progress_clear(gpointer data)
+{
+    SnapshotProgress *p = data;
+
+    event_sink_unref(p->sink);
+}
+
+static void snapshot_progress_unref(gpointer data)
+{
+    g_atomic_rc_box_release_full(data, snapshot_progress_clear);
+}
+
+static void set_snapshot_progress(VireoVmController *self, double fraction);
+
+static gboolean deliver_progress(gpointer data)
+{
+    SnapshotProgress *p = data;
+    g_autoptr(VireoVmController) self = g_weak_ref_get(&p->sink->controller);
+
+    atomic_store(&p->posted, false);
+    /* A report of an operation that is over changes nothing. */
+    if (self != NULL && self->progress == p) {
+        set_snapshot_progress(self, atomic_load(&p->permille) / 1000.0);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+/* A VireoSnapshotProgressFunc: on the worker. */
+static void report_progress(double fraction, void *data)
+{
+    SnapshotProgress *p = data;
+    GSource *source;
+
+    if (!(fraction >= 0.0)) {
+        fraction = 0.0; /* NaN too */
+    }
+    atomic_store(&p->permille, (unsigned)(MIN(fraction, 1.0) * 1000.0));
+    if (atomic_exchange(&p->posted, true)) {
+        return; /* the pending source reads the newest value */
+    }
+    source = g_idle_source_new();
+    g_source_set_priority(source, G_PRIORITY_DEFAULT);
+    g_source_set_callback(source, deliver_progress, g_atomic_rc_box_acquire(p),
+                          snapshot_progress_unref);
+    g_source_set_static_name(source, "[vireo] snapshot progress");
+    g_source_attach(source, p->sink->context);
+    g_source_unref(source);
+}
+
+static void snapshot_listing_clear(SnapshotListing *l)
+{
+    g_clear_pointer(&l->snapshots, g_ptr_array_unref);
+    g_clear_pointer(&l->error, g_free);
+}
+
+/* The image that holds a stopped VM's snapshots: its first writable disk,
+ * as vireo_snapshot_list() takes it from a machine. */
+static const char *snapshot_disk(VireoVmConfig *config)
+{
+    guint n = config != NULL ? vireo_vm_config_get_n_disks(config) : 0;
+
+    for (guint i = 0; i < n; i++) {
+        if (!vireo_vm_config_get_disk_read_only(config, i)) {
+            return vireo_vm_config_get_disk_path(config, i);
+        }
+    }
+    return NULL;
+}
+
+/* How the machine reads disk `index` of `config`: its format, or what the
+ * image is where the configuration does not say. */
+static VireoBlockFormat disk_format(VireoVmConfig *config, guint index)
+{
+    VireoBlockFormat format = vireo_vm_config_get_disk_format(config, index);
+
+    if (format == VIREO_BLOCK_FORMAT_AUTO) {
+        format = vireo_vm_config_detect_format(vireo_vm_config_get_disk_path(config, index));
+    }
+    return format;
+}
+
+/* Whether a writable disk of `board`, else of `config`, is a raw image,
+ * which keeps no snapshots. */
+static gboolean has_raw_disk(VireoBoard *board, VireoVmConfig *config)
+{
+    VireoBlock *block;
+    guint n = config != NULL ? vireo_vm_config_get_n_disks(config) : 0;
+
+    if (board != NULL) {
+        for (unsigned i = 0; (block = vireo_board_get_disk(board, i)) != NULL; i++) {
+            if (!(vireo_block_get_flags(block) & VIREO_BLOCK_READ_ONLY) &&
+                vireo_block_get_format(block) == VIREO_BLOCK_FORMAT_RAW) {
+                return TRUE;
+            }
+        }
+        return FALSE;
+    }
+    for (guint i = 0; i < n; i++) {
+        if (!vireo_vm_config_get_disk_read_only(config, i) &&
+            disk_format(config, i) == VIREO_BLOCK_FORMAT_RAW) {
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+/* On a worker: the snapshots of `board`, else of the first writable disk
+ * image of `config`, with their thumbnails. A thumbnail that cannot be read
+ * is left out. */
+static void list_snapshots(SnapshotListing *out, VireoBoard *board, VireoVmConfig *config)
+{
+    const char *disk_path = board == NULL ? snapshot_disk(config) : NULL;
+    g_autoptr(GPtrArray) list = NULL;
+    g_autoptr(GError) error = NULL;
+
+    snapshot_listing_clear(out);
+    out->raw_disk = has_raw_disk(board, config);
+    if (board != NULL) {
+        list = vireo_snapshot_list(board, &error);
+    } else if (disk_path != NULL) {
+        list = vireo_snapshot_list_file(disk_path, &error);
+    } else {
+        out->error = g_strdup(_("Snapshots are kept in a writable disk image, and this virtual "
+                                "machine has none"));
+        return;
+    }
+    if (list == NULL) {
+        out->error = g_strdup(error->message);
+        return;
+    }
+    out->snapshots = g_ptr_array_new_with_free_func(g_object_unref);
+    for (guint i = 0; i < list->len; i++) {
+        const VireoBlockSnapshot *info = g_ptr_array_index(list, i);
+        g_autoptr(GError) thumb_error = NULL;
+        GBytes *thumbnail;
+
+        if (board != NULL) {
+            thumbnail = vireo_snapshot_thumbnail(board, info->id, &thumb_error);
+        } else {
+            thumbnail = vireo_snapshot_thumbnail_file(disk_path, info->id, &thumb_error);
+        }
+        if (thumb_error != NULL) {
+            g_debug("snapshot “%s”: no thumbnail: %s", info->name, thumb_error->message);
+        }
+        g_ptr_array_add(out->snapshots, vireo_vm_snapshot_new(info, thumbnail));
+    }
+}
+
+typedef struct {
+    VireoSnapshotOp op;
+    char *name; /* taken, or restored or deleted (for messages) */
+    char *id;   /* restored or deleted */
+    GBytes *thumbnail;
+    VireoBoard *board;         /* the machine's, while it runs or is paused */
+    VireoMachine *old_machine; /* a stopped machine, freed first */
+    VireoVmConfig *config;     /* without a board: the VM, whose images are used */
+    SnapshotProgress *progress;
+    SnapshotListing listing;
+} SnapshotData;
+
+static void snapshot_data_free(gpointer data)
+{
+    SnapshotData *d = data;
+
+    g_free(d->name);
+    g_free(d->id);
+    g_clear_pointer(&d->thumbnail, g_bytes_unref);
+    g_assert(d->old_machine == NULL);
+    g_clear_object(&d->config);
+    if (d->progress != NULL) {
+        snapshot_progress_unref(d->progress);
+    }
+    snapshot_listing_clear(&d->listing);
+    g_free(d);
+}
+
+/* The id of the snapshot of `block` called `name`, or NULL (with `error`
+ * set when the list cannot be read). */
+static char *block_snapshot_id(VireoBlock *block, const char *name, GError **error)
+{
+    g_autoptr(GPtrArray) list = vireo_block_snapshot_list(block, error);
+
+    for (guint i = 0; list != NULL && i < list->len; i++) {
+        const VireoBlockSnapshot *info = g_ptr_array_index(list, i);
+        if (g_strcmp0(info->name, name) == 0) {
+            return g_strdup(info->id);
+        }
+    }
+    return NULL;
+}
+
+/* On a worker, for a stopped VM, as vireo_snapshot_delete() does on a
+ * machine: the snapshot goes from the first writable disk image, which
+ * must have it (the id names it there), and from the other writable images
+ * that have one of its name. */
+static gboolean delete_stopped(SnapshotData *d, GError **error)
+{
+    guint n_disks = d->config != NULL ? vireo_vm_config_get_n_disks(d->config) : 0;
+    gboolean first = TRUE;
+
+    for (guint i = 0; i < n_disks; i++) {
+        const char *path = vireo_vm_config_get_disk_path(d->config, i);
+        g_autoptr(VireoBlock) block = NULL;
+        g_autoptr(GError) cause = NULL;
+        g_autofree char *id = NULL;
+
+        if (vireo_vm_config_get_disk_read_only(d->config, i)) {
+            continue;
+        }
+        block = vireo_block_open_format(path, disk_format(d->config, i), false, error);
+        if (block == NULL) {
+            return FALSE;
+        }
+        if (first) {
+            first = FALSE;
+            if (!vireo_block_snapshot_delete(block, d->id, error)) {
+                return FALSE;
+            }
+            continue;
+        }
+        if (!vireo_block_supports_snapshots(block)) {
+            continue;
+        }
+        id = block_snapshot_id(block, d->name, &cause);
+        if (cause != NULL) {
+            g_propagate_error(error, g_steal_pointer(&cause));
+            return FALSE;
+        }
+        if (id != NULL && !vireo_block_snapshot_delete(block, id, error)) {
+            return FALSE;
+        }
+    }
+    if (first) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG,
+                    _("The virtual machine has no writable disk"));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static void snapshot_thread(GTask *task, gpointer source, gpointer task_data,
+                            GCancellable *cancellable)
+{
+    SnapshotData *d = task_data;
+    GError *error = NULL;
+    gboolean ok = TRUE;
+
+    /* A stopped machine holds its disks locked: it goes, and the images are
+     * read on their own. */
+    if (d->old_machine != NULL) {
+        vireo_machine_free(d->old_machine);
+        d->old_machine = NULL;
+    }
+    switch (d->op) {
+    case VIREO_SNAPSHOT_OP_TAKE:
+        ok = vireo_snapshot_save(d->board, d->name, d->thumbnail, report_progress, d->progress,
+                                 &error);
+        break;
+    case VIREO_SNAPSHOT_OP_RESTORE:
+        ok = vireo_snapshot_load(d->board, d->id, report_progress, d->progress, &error);
+        break;
+    case VIREO_SNAPSHOT_OP_DELETE:
+        ok = d->board != NULL ? vireo_snapshot_delete(d->board, d->id, &error)
+                              : delete_stopped(d, &error);
+        break;
+    case VIREO_SNAPSHOT_OP_LIST:
+    case VIREO_SNAPSHOT_OP_NONE:
+    default: break;
+    }
+    list_snapshots(&d->listing, d->board, d->config);
+    if (!ok) {
+        g_task_return_error(task, error);
+        return;
+    }
+    g_task_return_boolean(task, TRUE);
+}
+
+/* ---- Raw disks to qcow2, on a worker -------------------------------------- */
+
+#define CONVERT_CHUNK (1024 * 1024)
+
+typedef struct {
+    VireoVmConfig *config; /* in: the VM's; out: with the new images */
+    VireoMachine *old_machine;
+    SnapshotProgress *progress;
+    GPtrArray *created; /* the new images, removed again on a failure */
+} ConvertData;
+
+static void convert_data_free(gpointer data)
+{
+    ConvertData *d = data;
+
+    g_clear_object(&d->config);
+    g_assert(d->old_machine == NULL);
+    if (d->progress != NULL) {
+        snapshot_progress_unref(d->progress);
+    }
+    g_clear_pointer(&d->created, g_ptr_array_unref);
+    g_free(d);
+}
+
+/* "disk.img" → "disk.qcow2" beside it, or "disk-2.qcow2", ... for a name
+ * that is taken. */
+static char *qcow2_name(const char *raw)
+{
+    g_autofree char *dir = g_path_get_dirname(raw);
+    g_autofree char *base = g_path_get_basename(raw);
+    char *dot = strrchr(base, '.');
+    char *path;
+
+    if (dot != NULL && dot != base) {
+        *dot = '\0';
+    }
+    path = g_strdup_printf("%s/%s.qcow2", dir, base);
+    for (guint n = 2; g_file_test(path, G_FILE_TEST_EXISTS); n++) {
+        g_free(path);
+        path = g_strdup_printf("%s/%s-%u.qcow2", dir, base, n);
+    }
+    return path;
+}
+
+static gboolean all_zero(const guint8 *p, gsize len)
+{
+    for (gsize i = 0; i < len; i++) {
+        if (p[i] != 0) {
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/* Copies the raw image `src` into the new qcow2 image `dst` of the same
+ * size, writing only what is not zero; progress goes from `base` to
+ * `base + share`. */
+static gboolean copy_raw(VireoBlock *src, VireoBlock *dst, SnapshotProgress *progress, double base,
+                         double share, GError **error)
+{
+    guint64 size = vireo_block_get_size(src);
+    g_autofree guint8 *buf = g_malloc(CONVERT_CHUNK);
+    int r;
+
+    for (guint64 off = 0; off < size; off += CONVERT_CHUNK) {
+        struct iovec iov = { buf, (size_t)MIN(CONVERT_CHUNK, size - off) };
+
+        r = vireo_block_preadv(src, &iov, 1, off);
+        if (r < 0) {
+            g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO, _("Cannot read “%s”: %s"),
+                        vireo_block_get_name(src), g_strerror(-r));
+            return FALSE;
+        }
+        if (!all_zero(buf, iov.iov_len)) {
+            r = vireo_block_pwritev(dst, &iov, 1, off);
+            if (r < 0) {
+                g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO, _("Cannot write “%s”: %s"),
+                            vireo_block_get_name(dst), g_strerror(-r));
+                return FALSE;
+            }
+        }
+        report_progress(base + share * (double)(off + iov.iov_len) / (double)size, progress);
+    }
+    r = vireo_block_flush(dst);
+    if (r < 0) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO, _("Cannot write “%s”: %s"),
+                    vireo_block_get_name(dst), g_strerror(-r));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean convert_disks(ConvertData *d, GError **error)
+{
+    g_autoptr(VireoVmConfig) out = vireo_vm_config_copy(d->config);
+    guint n = vireo_vm_config_get_n_disks(d->config);
+
+    vireo_vm_config_clear_disks(out);
+    for (guint i = 0; i < n; i++) {
+        const char *path = vireo_vm_config_get_disk_path(d->config, i);
+        gboolean read_only = vireo_vm_config_get_disk_read_only(d->config, i);
+        g_autoptr(VireoBlock) src = NULL;
+        g_autoptr(VireoBlock) dst = NULL;
+        g_autofree char *target = NULL;
+
+        if (read_only || disk_format(d->config, i) != VIREO_BLOCK_FORMAT_RAW) {
+            vireo_vm_config_add_disk(out, path, read_only);
+            vireo_vm_config_set_disk_format(out, i, vireo_vm_config_get_disk_format(d->config, i));
+            continue;
+        }
+        /* Read-only, it still locks out a machine that would write. */
+        src = vireo_block_open_format(path, VIREO_BLOCK_FORMAT_RAW, true, error);
+        if (src == NULL) {
+            return FALSE;
+        }
+        target = qcow2_name(path);
+        if (!vireo_qcow2_create(target, vireo_block_get_size(src), NULL, error)) {
+            return FALSE;
+        }
+        g_ptr_array_add(d->created, g_strdup(target));
+        dst = vireo_block_open_format(target, VIREO_BLOCK_FORMAT_QCOW2, false, error);
+        if (dst == NULL || !copy_raw(src, dst, d->progress, (double)i / n, 1.0 / n, error)) {
+            return FALSE;
+        }
+        vireo_vm_config_add_disk(out, target, FALSE);
+        vireo_vm_config_set_disk_format(out, i, VIREO_BLOCK_FORMAT_QCOW2);
+    }
+    g_set_object(&d->config, out);
+    return TRUE;
+}
+
+static void convert_thread(GTask *task, gpointer source, gpointer task_data,
+                           GCancellable *cancellable)
+{
+    ConvertData *d = task_data;
+    GError *error = NULL;
+
+    if (d->old_machine != NULL) {
+        vireo_machine_free(d->old_machine);
+        d->old_machine = NULL;
+    }
+    if (!convert_disks(d, &error)) {
+        for (guint i = 0; i < d->created->len; i++) {
+            g_unlink(g_ptr_array_index(d->created, i));
+        }
+        g_task_return_error(task, error);
+        return;
+    }
+    g_task_return_pointer(task, g_object_ref(d->config), g_object_unref);
+}
+
 /* ---- Machines on worker threads ----------------------------------------- */
 
 /* Everything a machine needs until it is freed. */
@@ -224,6 +803,13 @@ typedef struct {
     VireoMachine *machine;
     VireoBoard *board;
     DisplayWatch *display_watch;
+    char *snapshot; /* the id of the snapshot to start from, or NULL */
+    char *snapshot_name;
+    SnapshotProgress *progress;
+    /* The new machine's snapshots. */
+    gboolean can_snapshot;
+    char *snapshot_reason;
+    SnapshotListing listing;
 } StartData;
 
 static void start_data_free(gpointer data)
@@ -231,6 +817,13 @@ static void start_data_free(gpointer data)
     StartData *d = data;
 
     g_clear_object(&d->config);
+    g_free(d->snapshot);
+    g_free(d->snapshot_name);
+    if (d->progress != NULL) {
+        snapshot_progress_unref(d->progress);
+    }
+    g_free(d->snapshot_reason);
+    snapshot_listing_clear(&d->listing);
     if (d->sink != NULL) {
         event_sink_unref(d->sink);
     }
@@ -273,7 +866,11 @@ static void start_thread(GTask *task, gpointer source, gpointer task_data,
         .event_data = d->sink,
         .prepare = prepare_machine,
         .prepare_data = d,
+        .snapshot = d->snapshot,
+        .snapshot_progress = d->progress != NULL ? report_progress : NULL,
+        .snapshot_progress_data = d->progress,
     };
+    g_autoptr(GError) unsupported = NULL;
 
     if (d->old_machine != NULL) {
         vireo_machine_free(d->old_machine);
@@ -285,6 +882,11 @@ static void start_thread(GTask *task, gpointer source, gpointer task_data,
         g_task_return_error(task, error);
         return;
     }
+    d->can_snapshot = vireo_snapshot_supported(d->board, &unsupported);
+    if (!d->can_snapshot) {
+        d->snapshot_reason = g_strdup(unsupported->message);
+    }
+    list_snapshots(&d->listing, d->board, NULL);
     g_task_return_boolean(task, TRUE);
 }
 
@@ -401,6 +1003,92 @@ static void report_error(VireoVmController *self, const char *message)
     g_signal_emit(self, signals[SIG_ERROR], 0, message);
 }
 
+/* Replaces *field with `value` and notifies `prop` when it changed. */
+static void set_string(VireoVmController *self, char **field, const char *value, guint prop)
+{
+    if (g_strcmp0(*field, value) != 0) {
+        g_free(*field);
+        *field = g_strdup(value);
+        g_object_notify_by_pspec(G_OBJECT(self), properties[prop]);
+    }
+}
+
+static void set_snapshot_progress(VireoVmController *self, double fraction)
+{
+    if (self->snapshot_progress != fraction) {
+        self->snapshot_progress = fraction;
+        g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_SNAPSHOT_PROGRESS]);
+    }
+}
+
+static void set_snapshot_op(VireoVmController *self, VireoSnapshotOp op)
+{
+    if (self->snapshot_op != op) {
+        self->snapshot_op = op;
+        g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_SNAPSHOT_OP]);
+    }
+}
+
+/* Returns the operation's progress link (a reference for its task). */
+static SnapshotProgress *begin_snapshot_op(VireoVmController *self, VireoSnapshotOp op)
+{
+    g_clear_pointer(&self->progress, snapshot_progress_unref);
+    self->progress = snapshot_progress_new(self->sink);
+    set_snapshot_progress(self, 0.0);
+    set_snapshot_op(self, op);
+    return g_atomic_rc_box_acquire(self->progress);
+}
+
+static void end_snapshot_op(VireoVmController *self)
+{
+    g_clear_pointer(&self->progress, snapshot_progress_unref);
+    set_snapshot_op(self, VIREO_SNAPSHOT_OP_NONE);
+    set_snapshot_progress(self, 0.0);
+}
+
+static void apply_listing(VireoVmController *self, SnapshotListing *listing)
+{
+    guint n = g_list_model_get_n_items(G_LIST_MODEL(self->snapshots));
+
+    if (listing->snapshots != NULL) {
+        g_list_store_splice(self->snapshots, 0, n, listing->snapshots->pdata,
+                            listing->snapshots->len);
+    } else {
+        g_list_store_remove_all(self->snapshots);
+    }
+    set_string(self, &self->snapshots_error, listing->error, PROP_SNAPSHOTS_ERROR);
+    if (self->has_raw_disk != listing->raw_disk) {
+        self->has_raw_disk = listing->raw_disk;
+        g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_HAS_RAW_DISK]);
+    }
+    self->refresh_pending = FALSE;
+    if (!self->snapshots_listed) {
+        self->snapshots_listed = TRUE;
+        g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_SNAPSHOTS_LISTED]);
+    }
+}
+
+/* Whether a snapshot can be taken: the machine's answer while it runs or
+ * is paused. */
+static void sync_can_snapshot(VireoVmController *self)
+{
+    gboolean can = FALSE;
+    const char *reason = NULL;
+
+    if (self->state == VIREO_VM_STATE_STOPPED || self->machine == NULL) {
+        reason = _("Start the virtual machine to take a snapshot");
+    } else if (self->machine_snapshot_reason != NULL) {
+        reason = self->machine_snapshot_reason;
+    } else {
+        can = TRUE;
+    }
+    set_string(self, &self->snapshot_reason, reason, PROP_SNAPSHOT_REASON);
+    if (can != self->can_snapshot) {
+        self->can_snapshot = can;
+        g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_CAN_SNAPSHOT]);
+    }
+}
+
 static void sync_state(VireoVmController *self)
 {
     VireoVmState state = VIREO_VM_STATE_STOPPED;
@@ -420,6 +1108,7 @@ static void sync_state(VireoVmController *self)
     if (state != self->state) {
         self->state = state;
         sync_display(self);
+        sync_can_snapshot(self);
         g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_STATE]);
         g_signal_emit(self, signals[STATE_CHANGED], 0, state);
     }
@@ -528,6 +1217,7 @@ static void vireo_vm_controller_dispose(GObject *object)
     g_clear_handle_id(&self->console_source, g_source_remove);
     g_clear_handle_id(&self->console_idle, g_source_remove);
     g_clear_handle_id(&self->input_source, g_source_remove);
+    g_clear_pointer(&self->progress, snapshot_progress_unref);
 
     /* Views let go of the display before its machine goes. */
     set_scanout(self, NULL);
@@ -557,6 +1247,10 @@ static void vireo_vm_controller_finalize(GObject *object)
     g_clear_pointer(&self->last_error, g_free);
     g_clear_pointer(&self->history, g_byte_array_unref);
     g_clear_pointer(&self->pending_input, g_byte_array_unref);
+    g_clear_pointer(&self->machine_snapshot_reason, g_free);
+    g_clear_pointer(&self->snapshot_reason, g_free);
+    g_clear_pointer(&self->snapshots_error, g_free);
+    g_clear_object(&self->snapshots);
     G_OBJECT_CLASS(vireo_vm_controller_parent_class)->finalize(object);
 }
 
@@ -572,6 +1266,13 @@ static void vireo_vm_controller_get_property(GObject *object, guint prop_id, GVa
     case PROP_LAST_ERROR: g_value_set_string(value, self->last_error); break;
     case PROP_SCANOUT: g_value_set_pointer(value, self->scanout); break;
     case PROP_DISPLAY_ACTIVE: g_value_set_boolean(value, self->display_active); break;
+    case PROP_CAN_SNAPSHOT: g_value_set_boolean(value, self->can_snapshot); break;
+    case PROP_SNAPSHOT_REASON: g_value_set_string(value, self->snapshot_reason); break;
+    case PROP_SNAPSHOTS_LISTED: g_value_set_boolean(value, self->snapshots_listed); break;
+    case PROP_SNAPSHOTS_ERROR: g_value_set_string(value, self->snapshots_error); break;
+    case PROP_HAS_RAW_DISK: g_value_set_boolean(value, self->has_raw_disk); break;
+    case PROP_SNAPSHOT_OP: g_value_set_enum(value, self->snapshot_op); break;
+    case PROP_SNAPSHOT_PROGRESS: g_value_set_double(value, self->snapshot_progress); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     }
 }
@@ -617,6 +1318,28 @@ static void vireo_vm_controller_class_init(VireoVmControllerClass *klass)
     properties[PROP_DISPLAY_ACTIVE] =
         g_param_spec_boolean("display-active", NULL, NULL, FALSE,
                              G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    /* Whether a snapshot can be taken now; "snapshot-reason" says why not. */
+    properties[PROP_CAN_SNAPSHOT] =
+        g_param_spec_boolean("can-snapshot", NULL, NULL, FALSE,
+                             G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    properties[PROP_SNAPSHOT_REASON] =
+        g_param_spec_string("snapshot-reason", NULL, NULL, NULL,
+                            G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    properties[PROP_SNAPSHOTS_LISTED] =
+        g_param_spec_boolean("snapshots-listed", NULL, NULL, FALSE,
+                             G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    properties[PROP_SNAPSHOTS_ERROR] =
+        g_param_spec_string("snapshots-error", NULL, NULL, NULL,
+                            G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    properties[PROP_HAS_RAW_DISK] =
+        g_param_spec_boolean("has-raw-disk", NULL, NULL, FALSE,
+                             G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    properties[PROP_SNAPSHOT_OP] =
+        g_param_spec_enum("snapshot-op", NULL, NULL, VIREO_TYPE_SNAPSHOT_OP, VIREO_SNAPSHOT_OP_NONE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    properties[PROP_SNAPSHOT_PROGRESS] =
+        g_param_spec_double("snapshot-progress", NULL, NULL, 0.0, 1.0, 0.0,
+                            G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
     g_object_class_install_properties(object_class, N_PROPS, properties);
 
     /* The new state, after the "state" property changed. */
@@ -631,6 +1354,11 @@ static void vireo_vm_controller_class_init(VireoVmControllerClass *klass)
     signals[CONSOLE_OUTPUT] =
         g_signal_new("console-output", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                      NULL, G_TYPE_NONE, 1, G_TYPE_BYTES);
+    /* A snapshot was taken, restored or deleted: the operation and the
+     * snapshot's name. */
+    signals[SNAPSHOT_DONE] =
+        g_signal_new("snapshot-done", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                     NULL, G_TYPE_NONE, 2, VIREO_TYPE_SNAPSHOT_OP, G_TYPE_STRING);
 }
 
 static void vireo_vm_controller_init(VireoVmController *self)
@@ -640,6 +1368,8 @@ static void vireo_vm_controller_init(VireoVmController *self)
     self->state = VIREO_VM_STATE_STOPPED;
     self->history = g_byte_array_new();
     self->pending_input = g_byte_array_new();
+    self->snapshots = g_list_store_new(VIREO_TYPE_VM_SNAPSHOT);
+    sync_can_snapshot(self);
     self->ring = vireo_ring_new(CONSOLE_RING_SIZE);
     vireo_ring_arm(self->ring);
     self->console_source =
@@ -667,6 +1397,11 @@ void vireo_vm_controller_set_config(VireoVmController *self, VireoVmConfig *conf
 
     if (g_set_object(&self->config, config)) {
         g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_CONFIG]);
+        /* Its disks may be others. */
+        if (self->snapshots_listed) {
+            self->snapshots_listed = FALSE;
+            g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_SNAPSHOTS_LISTED]);
+        }
     }
 }
 
@@ -688,38 +1423,58 @@ const char *vireo_vm_controller_get_last_error(VireoVmController *self)
     return self->last_error;
 }
 
+static void refresh_if_pending(VireoVmController *self);
+
 static void start_done(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     VireoVmController *self = VIREO_VM_CONTROLLER(source);
     StartData *d = g_task_get_task_data(G_TASK(result));
     g_autoptr(GError) error = NULL;
+    VireoSnapshotOp op = self->snapshot_op;
 
     set_busy(self, FALSE);
+    end_snapshot_op(self);
     if (!g_task_propagate_boolean(G_TASK(result), &error)) {
         sync_state(self);
         report_error(self, error->message);
+        refresh_if_pending(self);
         return;
     }
     self->machine = g_steal_pointer(&d->machine);
     self->board = d->board;
     self->display_watch = d->display_watch;
     self->exit_reported = FALSE;
+    g_free(self->machine_snapshot_reason);
+    self->machine_snapshot_reason = g_steal_pointer(&d->snapshot_reason);
+    apply_listing(self, &d->listing);
     /* The display first, so that views showing the new state find it. */
     set_scanout(self, board_scanout(self->board));
     sync_state(self);
     sync_display(self);
+    sync_can_snapshot(self);
+    if (op == VIREO_SNAPSHOT_OP_RESTORE) {
+        g_signal_emit(self, signals[SNAPSHOT_DONE], 0, op, d->snapshot_name);
+    }
 }
 
-void vireo_vm_controller_start(VireoVmController *self)
+/* Takes the stopped machine away from the controller, for a worker to free:
+ * its display goes first. */
+static VireoMachine *steal_machine(VireoVmController *self)
+{
+    set_scanout(self, NULL);
+    self->display_watch = NULL;
+    sync_display(self);
+    self->board = NULL;
+    g_clear_pointer(&self->machine_snapshot_reason, g_free);
+    return g_steal_pointer(&self->machine);
+}
+
+/* Builds and starts a new machine, from `snapshot` when set. */
+static void start_machine(VireoVmController *self, VireoVmSnapshot *snapshot)
 {
     g_autoptr(GTask) task = NULL;
     StartData *d;
 
-    g_return_if_fail(VIREO_IS_VM_CONTROLLER(self));
-
-    if (self->busy || self->state != VIREO_VM_STATE_STOPPED) {
-        return;
-    }
     if (self->config == NULL) {
         report_error(self, _("The virtual machine has no configuration"));
         return;
@@ -731,19 +1486,30 @@ void vireo_vm_controller_start(VireoVmController *self)
     d->config = vireo_vm_config_copy(self->config);
     d->ring = self->ring;
     d->sink = g_atomic_rc_box_acquire(self->sink);
+    if (snapshot != NULL) {
+        d->snapshot = g_strdup(snapshot->id);
+        d->snapshot_name = g_strdup(snapshot->name);
+        d->progress = begin_snapshot_op(self, VIREO_SNAPSHOT_OP_RESTORE);
+    }
     /* The stopped machine goes: freed on the worker before the new one is
-     * built, so its memory is released first. Its display goes first. */
-    set_scanout(self, NULL);
-    self->display_watch = NULL;
-    sync_display(self);
-    d->old_machine = g_steal_pointer(&self->machine);
-    self->board = NULL;
+     * built, so its memory is released first. */
+    d->old_machine = steal_machine(self);
 
     set_busy(self, TRUE);
     task = g_task_new(self, NULL, start_done, NULL);
     g_task_set_source_tag(task, vireo_vm_controller_start);
     g_task_set_task_data(task, d, start_data_free);
     g_task_run_in_thread(task, start_thread);
+}
+
+void vireo_vm_controller_start(VireoVmController *self)
+{
+    g_return_if_fail(VIREO_IS_VM_CONTROLLER(self));
+
+    if (self->busy || self->state != VIREO_VM_STATE_STOPPED) {
+        return;
+    }
+    start_machine(self, NULL);
 }
 
 static void operation_done(GObject *source, GAsyncResult *result, gpointer user_data)
@@ -753,6 +1519,7 @@ static void operation_done(GObject *source, GAsyncResult *result, gpointer user_
     g_task_propagate_boolean(G_TASK(result), NULL);
     set_busy(self, FALSE);
     sync_state(self);
+    refresh_if_pending(self);
 }
 
 static void run_operation(VireoVmController *self, GTaskThreadFunc func, gpointer tag)
@@ -870,4 +1637,237 @@ gboolean vireo_vm_controller_get_stats(VireoVmController *self, int index, Vireo
     }
     vireo_machine_get_stats(self->machine, index, stats);
     return TRUE;
+}
+
+/* ---- Snapshots ---------------------------------------------------------- */
+
+static void refresh_if_pending(VireoVmController *self)
+{
+    if (self->refresh_pending && !self->busy) {
+        vireo_vm_controller_refresh_snapshots(self);
+    }
+}
+
+static void snapshot_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    VireoVmController *self = VIREO_VM_CONTROLLER(source);
+    SnapshotData *d = g_task_get_task_data(G_TASK(result));
+    g_autoptr(GError) error = NULL;
+    g_autofree char *text = NULL;
+
+    set_busy(self, FALSE);
+    end_snapshot_op(self);
+    apply_listing(self, &d->listing);
+    sync_state(self);
+    if (g_task_propagate_boolean(G_TASK(result), &error)) {
+        if (d->op != VIREO_SNAPSHOT_OP_LIST) {
+            g_signal_emit(self, signals[SNAPSHOT_DONE], 0, d->op, d->name);
+        }
+        return;
+    }
+    switch (d->op) {
+    case VIREO_SNAPSHOT_OP_TAKE:
+        text = g_strdup_printf(_("Cannot take the snapshot “%s”: %s"), d->name, error->message);
+        break;
+    case VIREO_SNAPSHOT_OP_RESTORE:
+        text = g_strdup_printf(_("Cannot restore the snapshot “%s”: %s"), d->name, error->message);
+        break;
+    case VIREO_SNAPSHOT_OP_DELETE:
+        text = g_strdup_printf(_("Cannot delete the snapshot “%s”: %s"), d->name, error->message);
+        break;
+    case VIREO_SNAPSHOT_OP_LIST:
+    case VIREO_SNAPSHOT_OP_NONE:
+    default: text = g_strdup(error->message); break;
+    }
+    report_error(self, text);
+}
+
+/* Runs `op` on a worker: on the machine while it runs or is paused, on the
+ * disk images otherwise. */
+static void run_snapshot_op(VireoVmController *self, VireoSnapshotOp op, const char *name,
+                            const char *id, GBytes *thumbnail)
+{
+    g_autoptr(GTask) task = NULL;
+    SnapshotData *d = g_new0(SnapshotData, 1);
+
+    d->op = op;
+    d->name = g_strdup(name);
+    d->id = g_strdup(id);
+    d->thumbnail = thumbnail != NULL ? g_bytes_ref(thumbnail) : NULL;
+    if (self->state != VIREO_VM_STATE_STOPPED && self->board != NULL) {
+        d->board = self->board;
+    } else {
+        d->old_machine = steal_machine(self);
+        d->config = self->config != NULL ? vireo_vm_config_copy(self->config) : NULL;
+    }
+    d->progress = begin_snapshot_op(self, op);
+    self->refresh_pending = FALSE;
+
+    set_busy(self, TRUE);
+    task = g_task_new(self, NULL, snapshot_done, NULL);
+    g_task_set_source_tag(task, run_snapshot_op);
+    g_task_set_task_data(task, d, snapshot_data_free);
+    g_task_run_in_thread(task, snapshot_thread);
+}
+
+/* A name the back end keeps: 1 to 127 bytes of UTF-8. */
+static gboolean check_snapshot_name(VireoVmController *self, const char *name)
+{
+    gsize len = strlen(name);
+
+    if (len == 0 || len > VIREO_VM_SNAPSHOT_MAX_NAME || !g_utf8_validate(name, -1, NULL)) {
+        report_error(self, _("A snapshot's name is 1 to 127 bytes of text"));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean vireo_vm_controller_get_can_snapshot(VireoVmController *self, const char **reason)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONTROLLER(self), FALSE);
+
+    if (reason != NULL) {
+        *reason = self->snapshot_reason;
+    }
+    return self->can_snapshot;
+}
+
+void vireo_vm_controller_take_snapshot(VireoVmController *self, const char *name, GBytes *thumbnail)
+{
+    g_return_if_fail(VIREO_IS_VM_CONTROLLER(self));
+    g_return_if_fail(name != NULL);
+
+    if (self->busy || !self->can_snapshot || !check_snapshot_name(self, name)) {
+        return;
+    }
+    run_snapshot_op(self, VIREO_SNAPSHOT_OP_TAKE, name, NULL, thumbnail);
+}
+
+void vireo_vm_controller_restore_snapshot(VireoVmController *self, VireoVmSnapshot *snapshot)
+{
+    g_return_if_fail(VIREO_IS_VM_CONTROLLER(self));
+    g_return_if_fail(VIREO_IS_VM_SNAPSHOT(snapshot));
+
+    if (self->busy) {
+        return;
+    }
+    if (self->state == VIREO_VM_STATE_STOPPED) {
+        start_machine(self, snapshot);
+    } else if (self->board != NULL) {
+        run_snapshot_op(self, VIREO_SNAPSHOT_OP_RESTORE, snapshot->name, snapshot->id, NULL);
+    }
+}
+
+void vireo_vm_controller_delete_snapshot(VireoVmController *self, VireoVmSnapshot *snapshot)
+{
+    g_return_if_fail(VIREO_IS_VM_CONTROLLER(self));
+    g_return_if_fail(VIREO_IS_VM_SNAPSHOT(snapshot));
+
+    if (self->busy) {
+        return;
+    }
+    run_snapshot_op(self, VIREO_SNAPSHOT_OP_DELETE, snapshot->name, snapshot->id, NULL);
+}
+
+void vireo_vm_controller_refresh_snapshots(VireoVmController *self)
+{
+    g_return_if_fail(VIREO_IS_VM_CONTROLLER(self));
+
+    if (self->busy) {
+        self->refresh_pending = TRUE; /* after the operation under way */
+        return;
+    }
+    run_snapshot_op(self, VIREO_SNAPSHOT_OP_LIST, NULL, NULL, NULL);
+}
+
+GListModel *vireo_vm_controller_get_snapshots(VireoVmController *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONTROLLER(self), NULL);
+    return G_LIST_MODEL(self->snapshots);
+}
+
+gboolean vireo_vm_controller_get_snapshots_listed(VireoVmController *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONTROLLER(self), FALSE);
+    return self->snapshots_listed;
+}
+
+const char *vireo_vm_controller_get_snapshots_error(VireoVmController *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONTROLLER(self), NULL);
+    return self->snapshots_error;
+}
+
+VireoSnapshotOp vireo_vm_controller_get_snapshot_op(VireoVmController *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONTROLLER(self), VIREO_SNAPSHOT_OP_NONE);
+    return self->snapshot_op;
+}
+
+double vireo_vm_controller_get_snapshot_progress(VireoVmController *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONTROLLER(self), 0.0);
+    return self->snapshot_progress;
+}
+
+static void convert_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    VireoVmController *self = VIREO_VM_CONTROLLER(source);
+    GTask *outer = user_data;
+    g_autoptr(VireoVmConfig) config = NULL;
+    GError *error = NULL;
+
+    set_busy(self, FALSE);
+    end_snapshot_op(self);
+    config = g_task_propagate_pointer(G_TASK(result), &error);
+    if (config == NULL) {
+        g_task_return_error(outer, error);
+    } else {
+        g_task_return_pointer(outer, g_steal_pointer(&config), g_object_unref);
+    }
+    g_object_unref(outer);
+}
+
+void vireo_vm_controller_convert_disks(VireoVmController *self, GAsyncReadyCallback callback,
+                                       gpointer user_data)
+{
+    GTask *outer;
+    g_autoptr(GTask) task = NULL;
+    ConvertData *d;
+
+    g_return_if_fail(VIREO_IS_VM_CONTROLLER(self));
+
+    outer = g_task_new(self, NULL, callback, user_data);
+    g_task_set_source_tag(outer, vireo_vm_controller_convert_disks);
+    if (self->busy || self->state != VIREO_VM_STATE_STOPPED || self->config == NULL) {
+        g_task_return_new_error(outer, VIREO_ERROR, VIREO_ERROR_CONFIG,
+                                _("Stop the virtual machine to convert its disks"));
+        g_object_unref(outer);
+        return;
+    }
+    d = g_new0(ConvertData, 1);
+    d->config = vireo_vm_config_copy(self->config);
+    d->created = g_ptr_array_new_with_free_func(g_free);
+    /* The stopped machine holds its images locked: it goes first. */
+    d->old_machine = steal_machine(self);
+    d->progress = begin_snapshot_op(self, VIREO_SNAPSHOT_OP_CONVERT);
+
+    set_busy(self, TRUE);
+    task = g_task_new(self, NULL, convert_done, outer);
+    g_task_set_task_data(task, d, convert_data_free);
+    g_task_set_source_tag(task, vireo_vm_controller_convert_disks);
+    g_task_run_in_thread(task, convert_thread);
+}
+
+VireoVmConfig *vireo_vm_controller_convert_disks_finish(VireoVmController *self,
+                                                        GAsyncResult *result, GError **error)
+{
+    g_return_val_if_fail(g_task_is_valid(result, self), NULL);
+    return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+gboolean vireo_vm_controller_get_has_raw_disk(VireoVmController *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONTROLLER(self), FALSE);
+    return self->has_raw_disk;
 }

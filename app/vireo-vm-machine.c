@@ -237,6 +237,17 @@ VireoMachine *vireo_vm_machine_start(VireoVmConfig *config, const VireoVmMachine
     if (host->prepare != NULL) {
         host->prepare(machine, built, host->prepare_data);
     }
+    if (host->snapshot != NULL) {
+        g_autoptr(GError) cause = NULL;
+
+        if (!vireo_snapshot_load(built, host->snapshot, host->snapshot_progress,
+                                 host->snapshot_progress_data, &cause)) {
+            g_set_error(error, cause->domain, cause->code, _("Cannot start from the snapshot: %s"),
+                        cause->message);
+            vireo_machine_free(machine);
+            return NULL;
+        }
+    }
     if (!vireo_machine_start(machine, error)) {
         vireo_machine_free(machine);
         return NULL;

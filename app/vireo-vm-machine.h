@@ -2,6 +2,7 @@
 #pragma once
 
 #include "devices/board.h"
+#include "devices/snapshot.h"
 #include "vireo-vm-config.h"
 
 G_BEGIN_DECLS
@@ -26,6 +27,13 @@ typedef struct {
      * to its board (a presenter to its display, ...); may be NULL. */
     void (*prepare)(VireoMachine *machine, VireoBoard *board, void *data);
     void *prepare_data;
+    /* The snapshot (its id or its name, devices/snapshot.h) the machine
+     * starts from instead of booting: its state and its disks are loaded
+     * after `prepare`, before the vCPUs run. NULL boots. Only
+     * vireo_vm_machine_start() reads it. */
+    const char *snapshot;
+    VireoSnapshotProgressFunc snapshot_progress; /* may be NULL */
+    void *snapshot_progress_data;
 } VireoVmMachineHost;
 
 /* What the board is given for a configuration. `config` points into the VM's
@@ -55,7 +63,7 @@ void vireo_vm_machine_spec_clear(VireoVmMachineSpec *spec);
  * (optional) receives the board, which lives as long as the machine. */
 VireoMachine *vireo_vm_machine_new(VireoVmConfig *config, const VireoVmMachineHost *host,
                                    VireoBoard **board, GError **error);
-/* The same, started. */
+/* The same, started (from host->snapshot when set). */
 VireoMachine *vireo_vm_machine_start(VireoVmConfig *config, const VireoVmMachineHost *host,
                                      VireoBoard **board, GError **error);
 

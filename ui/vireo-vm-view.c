@@ -36,6 +36,9 @@ struct _VireoVmView {
     GtkRevealer *error_revealer;
     GtkLabel *error_label;
     GtkButton *error_close_button;
+    GtkRevealer *progress_revealer;
+    GtkLabel *progress_label;
+    GtkProgressBar *progress_bar;
     GtkRevealer *debug_revealer;
     GtkLabel *debug_label;
     GtkWidget *debug_copy_button;
@@ -44,6 +47,7 @@ struct _VireoVmView {
     VireoConsoleView *console_view;
     VireoDisplayPage *display_page;
     VireoStatsView *stats_view;
+    VireoSnapshotsView *snapshots_view;
     AdwStatusPage *broken_page;
 };
 
@@ -119,6 +123,63 @@ static void on_debug_copy(VireoVmView *self)
     gdk_clipboard_set_text(gtk_widget_get_clipboard(GTK_WIDGET(self)), command);
 }
 
+/* The camera: enabled while a snapshot can be taken, else saying why not. */
+static void update_snapshot_button(VireoVmView *self, gboolean busy)
+{
+    const char *reason = NULL;
+    gboolean can =
+        self->controller != NULL && vireo_vm_controller_get_can_snapshot(self->controller, &reason);
+
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "vm.snapshot", can && !busy);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "vm.convert-disks",
+                                  self->controller != NULL && !busy &&
+                                      vireo_vm_controller_get_state(self->controller) ==
+                                          VIREO_VM_STATE_STOPPED &&
+                                      vireo_vm_controller_get_has_raw_disk(self->controller));
+    gtk_widget_set_tooltip_text(self->snapshot_button,
+                                can || reason == NULL ? _("Take Snapshot") : reason);
+}
+
+/* While a snapshot is taken, restored or deleted: what and how far. */
+static void update_progress(VireoVmView *self)
+{
+    VireoSnapshotOp op = self->controller != NULL
+                             ? vireo_vm_controller_get_snapshot_op(self->controller)
+                             : VIREO_SNAPSHOT_OP_NONE;
+    const char *text = NULL;
+
+    switch (op) {
+    case VIREO_SNAPSHOT_OP_TAKE: text = _("Taking a snapshot…"); break;
+    case VIREO_SNAPSHOT_OP_RESTORE: text = _("Restoring the snapshot…"); break;
+    case VIREO_SNAPSHOT_OP_DELETE: text = _("Deleting the snapshot…"); break;
+    case VIREO_SNAPSHOT_OP_CONVERT: text = _("Converting the disks to qcow2…"); break;
+    case VIREO_SNAPSHOT_OP_LIST:
+    case VIREO_SNAPSHOT_OP_NONE:
+    default: break;
+    }
+    if (text != NULL) {
+        gtk_label_set_text(self->progress_label, text);
+        /* Deleting reports no progress. */
+        gtk_widget_set_visible(GTK_WIDGET(self->progress_bar), op != VIREO_SNAPSHOT_OP_DELETE);
+        gtk_progress_bar_set_fraction(self->progress_bar,
+                                      vireo_vm_controller_get_snapshot_progress(self->controller));
+    }
+    gtk_revealer_set_reveal_child(self->progress_revealer, text != NULL);
+}
+
+static void on_snapshot_done(VireoVmView *self, VireoSnapshotOp op, const char *name)
+{
+    switch (op) {
+    case VIREO_SNAPSHOT_OP_TAKE: show_toast(self, _("Snapshot taken")); break;
+    case VIREO_SNAPSHOT_OP_RESTORE: show_toast(self, _("Snapshot restored")); break;
+    case VIREO_SNAPSHOT_OP_DELETE: show_toast(self, _("Snapshot deleted")); break;
+    case VIREO_SNAPSHOT_OP_LIST:
+    case VIREO_SNAPSHOT_OP_CONVERT:
+    case VIREO_SNAPSHOT_OP_NONE:
+    default: break;
+    }
+}
+
 static void update(VireoVmView *self)
 {
     VireoVmConfig *config = vireo_vm_entry_get_config(self->entry);
@@ -149,7 +210,7 @@ static void update(VireoVmView *self)
     gtk_widget_action_set_enabled(widget, "vm.clone", config != NULL && !busy);
     gtk_widget_action_set_enabled(widget, "vm.delete", !live && !busy);
     gtk_widget_action_set_enabled(widget, "vm.reload", !live && !busy);
-    gtk_widget_action_set_enabled(widget, "vm.snapshot", FALSE);
+    update_snapshot_button(self, busy);
 
     if (state == VIREO_VM_STATE_PAUSED) {
         gtk_button_set_icon_name(self->pause_button, "media-playback-start-symbolic");
@@ -186,8 +247,18 @@ static void attach_controller(VireoVmView *self)
         g_signal_connect_swapped(controller, "notify::busy", G_CALLBACK(update), self);
         g_signal_connect_swapped(controller, "notify::state", G_CALLBACK(update), self);
         g_signal_connect_swapped(controller, "error", G_CALLBACK(on_controller_error), self);
+        g_signal_connect_swapped(controller, "notify::can-snapshot", G_CALLBACK(update), self);
+        g_signal_connect_swapped(controller, "notify::snapshot-reason", G_CALLBACK(update), self);
+        g_signal_connect_swapped(controller, "notify::has-raw-disk", G_CALLBACK(update), self);
+        g_signal_connect_swapped(controller, "notify::snapshot-op", G_CALLBACK(update_progress),
+                                 self);
+        g_signal_connect_swapped(controller, "notify::snapshot-progress",
+                                 G_CALLBACK(update_progress), self);
+        g_signal_connect_swapped(controller, "snapshot-done", G_CALLBACK(on_snapshot_done), self);
     }
+    update_progress(self);
     vireo_console_view_set_controller(self->console_view, controller);
+    vireo_snapshots_view_set_controller(self->snapshots_view, controller);
     vireo_stats_view_set_controller(self->stats_view, controller);
     vireo_display_page_set_controller(self->display_page, controller);
 }
@@ -262,15 +333,89 @@ static void power_off_action(GtkWidget *widget, const char *name, GVariant *para
     }
 }
 
-/* vm.show-page: one of the views ("console", "display", "statistics"). */
+/* vm.show-page: one of the views ("console", "display", "statistics",
+ * "snapshots"). */
 static void show_page_action(GtkWidget *widget, const char *name, GVariant *param)
 {
     vireo_vm_view_set_page(VIREO_VM_VIEW(widget), g_variant_get_string(param, NULL));
 }
 
+/* vm.snapshot: one click, named by the date and time. */
 static void snapshot_action(GtkWidget *widget, const char *name, GVariant *param)
 {
-    /* Never enabled: snapshots come with a later version. */
+    VireoVmView *self = VIREO_VM_VIEW(widget);
+
+    vireo_snapshots_view_take(self->snapshots_view);
+}
+
+static void show_error_dialog(GtkRoot *root, const char *heading, const char *message)
+{
+    GtkWidget *dialog;
+
+    dialog =
+        adw_message_dialog_new(GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL, heading, message);
+    adw_message_dialog_add_response(ADW_MESSAGE_DIALOG(dialog), "close", _("_Close"));
+    adw_message_dialog_set_default_response(ADW_MESSAGE_DIALOG(dialog), "close");
+    gtk_window_present(GTK_WINDOW(dialog));
+}
+
+static void on_converted(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(VireoVmView) self = data;
+    g_autoptr(VireoVmConfig) config = NULL;
+    g_autoptr(VireoVmEntry) entry = NULL;
+    g_autoptr(GError) error = NULL;
+    GtkRoot *root = gtk_widget_get_root(GTK_WIDGET(self));
+    GtkWidget *view;
+
+    config = vireo_vm_controller_convert_disks_finish(VIREO_VM_CONTROLLER(source), result, &error);
+    if (self->entry == NULL) {
+        return; /* the pane is gone */
+    }
+    entry = g_object_ref(self->entry);
+    /* Saved, the entry moves in the library, which gives it a new pane. */
+    if (config == NULL || !vireo_vm_library_save(self->library, entry, config, &error)) {
+        show_error_dialog(root, _("Cannot Convert the Disks"), error->message);
+        return;
+    }
+    if (VIREO_IS_WINDOW(root)) {
+        vireo_window_select_entry(VIREO_WINDOW(root), entry);
+        view = vireo_window_get_selected_view(VIREO_WINDOW(root));
+        if (VIREO_IS_VM_VIEW(view)) {
+            vireo_vm_view_set_page(VIREO_VM_VIEW(view), "snapshots");
+        }
+        vireo_window_show_toast(VIREO_WINDOW(root), _("Disks converted to qcow2"));
+    }
+}
+
+static void on_convert_response(AdwMessageDialog *dialog, const char *response, VireoVmView *self)
+{
+    if (g_strcmp0(response, "convert") == 0 && self->controller != NULL) {
+        vireo_vm_controller_convert_disks(self->controller, on_converted, g_object_ref(self));
+    }
+}
+
+/* vm.convert-disks: the raw disk images of the stopped VM to qcow2, which
+ * keeps snapshots. */
+static void convert_disks_action(GtkWidget *widget, const char *name, GVariant *param)
+{
+    VireoVmView *self = VIREO_VM_VIEW(widget);
+    GtkRoot *root = gtk_widget_get_root(widget);
+    GtkWidget *dialog;
+
+    dialog = adw_message_dialog_new(
+        GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL, _("Convert the Disks to qcow2?"),
+        _("Snapshots are kept in qcow2 disk images. A qcow2 copy of each raw disk image is made "
+          "beside it, and the virtual machine uses the copies from then on. The raw images are "
+          "kept."));
+    adw_message_dialog_add_responses(ADW_MESSAGE_DIALOG(dialog), "cancel", _("_Cancel"), "convert",
+                                     _("C_onvert"), NULL);
+    adw_message_dialog_set_response_appearance(ADW_MESSAGE_DIALOG(dialog), "convert",
+                                               ADW_RESPONSE_SUGGESTED);
+    adw_message_dialog_set_default_response(ADW_MESSAGE_DIALOG(dialog), "convert");
+    adw_message_dialog_set_close_response(ADW_MESSAGE_DIALOG(dialog), "cancel");
+    g_signal_connect_object(dialog, "response", G_CALLBACK(on_convert_response), self, 0);
+    gtk_window_present(GTK_WINDOW(dialog));
 }
 
 static void edit_action(GtkWidget *widget, const char *name, GVariant *param)
@@ -432,6 +577,7 @@ static void vireo_vm_view_class_init(VireoVmViewClass *klass)
 
     g_type_ensure(VIREO_TYPE_CONSOLE_VIEW);
     g_type_ensure(VIREO_TYPE_STATS_VIEW);
+    g_type_ensure(VIREO_TYPE_SNAPSHOTS_VIEW);
     gtk_widget_class_set_layout_manager_type(widget_class, GTK_TYPE_BIN_LAYOUT);
     gtk_widget_class_set_template_from_resource(widget_class,
                                                 "/io/github/vireo/Vireo/vireo-vm-view.ui");
@@ -447,6 +593,9 @@ static void vireo_vm_view_class_init(VireoVmViewClass *klass)
     gtk_widget_class_bind_template_child(widget_class, VireoVmView, error_revealer);
     gtk_widget_class_bind_template_child(widget_class, VireoVmView, error_label);
     gtk_widget_class_bind_template_child(widget_class, VireoVmView, error_close_button);
+    gtk_widget_class_bind_template_child(widget_class, VireoVmView, progress_revealer);
+    gtk_widget_class_bind_template_child(widget_class, VireoVmView, progress_label);
+    gtk_widget_class_bind_template_child(widget_class, VireoVmView, progress_bar);
     gtk_widget_class_bind_template_child(widget_class, VireoVmView, debug_revealer);
     gtk_widget_class_bind_template_child(widget_class, VireoVmView, debug_label);
     gtk_widget_class_bind_template_child(widget_class, VireoVmView, debug_copy_button);
@@ -458,6 +607,7 @@ static void vireo_vm_view_class_init(VireoVmViewClass *klass)
     gtk_widget_class_bind_template_child(widget_class, VireoVmView, scale_button);
     gtk_widget_class_bind_template_child(widget_class, VireoVmView, fullscreen_button);
     gtk_widget_class_bind_template_child(widget_class, VireoVmView, stats_view);
+    gtk_widget_class_bind_template_child(widget_class, VireoVmView, snapshots_view);
     gtk_widget_class_bind_template_child(widget_class, VireoVmView, broken_page);
 
     gtk_widget_class_install_action(widget_class, "vm.start", NULL, start_action);
@@ -465,6 +615,7 @@ static void vireo_vm_view_class_init(VireoVmViewClass *klass)
     gtk_widget_class_install_action(widget_class, "vm.reset", NULL, reset_action);
     gtk_widget_class_install_action(widget_class, "vm.power-off", NULL, power_off_action);
     gtk_widget_class_install_action(widget_class, "vm.snapshot", NULL, snapshot_action);
+    gtk_widget_class_install_action(widget_class, "vm.convert-disks", NULL, convert_disks_action);
     gtk_widget_class_install_action(widget_class, "vm.show-page", "s", show_page_action);
     gtk_widget_class_install_action(widget_class, "vm.edit", NULL, edit_action);
     gtk_widget_class_install_action(widget_class, "vm.clone", NULL, clone_action);
@@ -492,6 +643,7 @@ static void vireo_vm_view_init(VireoVmView *self)
 
     g_type_ensure(VIREO_TYPE_DISPLAY_PAGE);
     gtk_widget_init_template(GTK_WIDGET(self));
+    vireo_snapshots_view_set_console(self->snapshots_view, self->console_view);
     /* The header bar's display buttons use the page's actions. */
     gtk_widget_insert_action_group(GTK_WIDGET(self), "display",
                                    vireo_display_page_get_actions(self->display_page));
@@ -542,6 +694,12 @@ VireoDisplayPage *vireo_vm_view_get_display_page(VireoVmView *self)
 {
     g_return_val_if_fail(VIREO_IS_VM_VIEW(self), NULL);
     return self->display_page;
+}
+
+VireoSnapshotsView *vireo_vm_view_get_snapshots(VireoVmView *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_VIEW(self), NULL);
+    return self->snapshots_view;
 }
 
 VireoStatsView *vireo_vm_view_get_stats(VireoVmView *self)
