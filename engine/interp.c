@@ -108,6 +108,94 @@ static uint64_t remuw(uint64_t x, uint64_t y)
     return b == 0 ? (uint64_t)sext32(a) : (uint64_t)sext32(a % b);
 }
 
+/* Bit manipulation. The operations on the Zkt list (rotates, byte and bit
+ * reversal, orc.b, carry-less products, conditional zero) take the same
+ * time whatever their operands: no branch or table lookup depends on them. */
+static inline uint64_t rol64(uint64_t a, uint64_t n)
+{
+    n &= 63;
+    return (a << n) | (a >> ((64 - n) & 63));
+}
+
+static inline uint64_t ror64(uint64_t a, uint64_t n)
+{
+    n &= 63;
+    return (a >> n) | (a << ((64 - n) & 63));
+}
+
+static inline uint64_t rolw(uint64_t a, uint64_t n)
+{
+    uint32_t x = (uint32_t)a;
+    n &= 31;
+    return (uint64_t)sext32((x << n) | (x >> ((32 - n) & 31)));
+}
+
+static inline uint64_t rorw(uint64_t a, uint64_t n)
+{
+    uint32_t x = (uint32_t)a;
+    n &= 31;
+    return (uint64_t)sext32((x >> n) | (x << ((32 - n) & 31)));
+}
+
+static inline uint64_t orc_b(uint64_t a)
+{
+    /* Bit 7 of each byte: set when any bit of the byte is (the low seven
+     * bits plus 0x7f carry into bit 7 without leaving the byte). */
+    uint64_t h =
+        (((a & 0x7f7f7f7f7f7f7f7full) + 0x7f7f7f7f7f7f7f7full) | a) & 0x8080808080808080ull;
+    return (h >> 7) * 0xff;
+}
+
+static inline uint64_t brev8(uint64_t a)
+{
+    a = ((a >> 1) & 0x5555555555555555ull) | ((a & 0x5555555555555555ull) << 1);
+    a = ((a >> 2) & 0x3333333333333333ull) | ((a & 0x3333333333333333ull) << 2);
+    return ((a >> 4) & 0x0f0f0f0f0f0f0f0full) | ((a & 0x0f0f0f0f0f0f0f0full) << 4);
+}
+
+/* All ones when bit i of b is set, else zero. */
+static inline uint64_t bit_mask(uint64_t b, unsigned i)
+{
+    return (uint64_t)0 - ((b >> i) & 1);
+}
+
+static uint64_t clmul(uint64_t a, uint64_t b)
+{
+    uint64_t r = 0;
+    for (unsigned i = 0; i < 64; i++) {
+        r ^= (a << i) & bit_mask(b, i);
+    }
+    return r;
+}
+
+static uint64_t clmulh(uint64_t a, uint64_t b)
+{
+    uint64_t r = 0;
+    for (unsigned i = 1; i < 64; i++) {
+        r ^= (a >> (64 - i)) & bit_mask(b, i);
+    }
+    return r;
+}
+
+static uint64_t clmulr(uint64_t a, uint64_t b)
+{
+    uint64_t r = 0;
+    for (unsigned i = 0; i < 64; i++) {
+        r ^= (a >> (63 - i)) & bit_mask(b, i);
+    }
+    return r;
+}
+
+static inline uint64_t count_lz(uint64_t a, unsigned width)
+{
+    return a == 0 ? width : (uint64_t)__builtin_clzll(a) - (64 - width);
+}
+
+static inline uint64_t count_tz(uint64_t a, unsigned width)
+{
+    return a == 0 ? width : (uint64_t)__builtin_ctzll(a);
+}
+
 /* Atomic read-modify-write on an aligned host word. Inlined into each
  * handler, so that the switch folds away. */
 static inline __attribute__((always_inline)) uint64_t amo32(VireoIrOp op, uint32_t *p, uint32_t v)
@@ -480,6 +568,30 @@ op_MOV:
     ALU_U(ZEXT16, a & 0xffff)
     ALU_U(ZEXT32, a & 0xffffffffu)
     ALU_U(FBOX_S, a | 0xffffffff00000000ull)
+    ALU_U(CLZ, count_lz(a, 64))
+    ALU_U(CTZ, count_tz(a, 64))
+    ALU_U(CPOP, (uint64_t)__builtin_popcountll(a))
+    ALU_U(CLZW, count_lz(a & 0xffffffffu, 32))
+    ALU_U(CTZW, count_tz(a & 0xffffffffu, 32))
+    ALU_U(CPOPW, (uint64_t)__builtin_popcountll(a & 0xffffffffu))
+    ALU_U(REV8, __builtin_bswap64(a))
+    ALU_U(ORCB, orc_b(a))
+    ALU_U(BREV8, brev8(a))
+    ALU_R(ROL, rol64(a, b))
+    ALU_R(ROR, ror64(a, b))
+    ALU_R(ROLW, rolw(a, b))
+    ALU_R(RORW, rorw(a, b))
+    ALU_I(RORI, ror64(a, b))
+    ALU_I(RORIW, rorw(a, b))
+    ALU_R(MIN, (int64_t)a < (int64_t)b ? a : b)
+    ALU_R(MAX, (int64_t)a > (int64_t)b ? a : b)
+    ALU_R(MINU, a < b ? a : b)
+    ALU_R(MAXU, a > b ? a : b)
+    ALU_R(CLMUL, clmul(a, b))
+    ALU_R(CLMULH, clmulh(a, b))
+    ALU_R(CLMULR, clmulr(a, b))
+    ALU_R(CZEQZ, a & ((uint64_t)0 - (b != 0)))
+    ALU_R(CZNEZ, a & ((uint64_t)0 - (b == 0)))
     LOAD(LD8S, int8_t, 1, (uint64_t)(int64_t))
     LOAD(LD8U, uint8_t, 1, (uint64_t))
     LOAD(LD16S, int16_t, 2, (uint64_t)(int64_t))

@@ -454,13 +454,17 @@ static const VireoVcpuOps rv_vcpu_ops = {
     .free = rv_free,
 };
 
-VireoRvCpu *vireo_rv_cpu_new(VireoMachine *machine, unsigned hartid, uint64_t reset_pc)
+VireoRvCpu *vireo_rv_cpu_new(VireoMachine *machine, unsigned hartid, uint64_t reset_pc,
+                             VireoRvCpuModel model)
 {
     RvCpu *rv = g_new0(RvCpu, 1);
 
+    g_return_val_if_fail((unsigned)model < VIREO_RV_CPU_N_MODELS, NULL);
     vireo_cpu_init(&rv->base, &rv_class, machine, &rv->tlb);
     rv->hartid = hartid;
     rv->reset_pc = reset_pc;
+    rv->model = model;
+    rv->ext = rv_isa_ext_bits(model);
     atomic_init(&rv->mip_hw, 0);
     g_mutex_init(&rv->wfi_lock);
     g_cond_init(&rv->wfi_cond);

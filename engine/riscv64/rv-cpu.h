@@ -73,11 +73,24 @@ enum {
 
 #define PMP_ENTRIES 16
 
+/* Extensions beyond RV64GC that change what the hart does, one bit each in
+ * RvCpu.ext; the hart's model (rv-isa.c) sets them when it is created. */
+enum {
+    RV_EXT_ZBA = 1u << 0,
+    RV_EXT_ZBB = 1u << 1,
+    RV_EXT_ZBC = 1u << 2,
+    RV_EXT_ZBS = 1u << 3,
+    RV_EXT_ZBKB = 1u << 4,
+    RV_EXT_ZICOND = 1u << 5,
+};
+
 struct VireoRvCpu {
     VireoCpu base; /* first */
     VireoTlb tlb;
     unsigned hartid;
     uint64_t reset_pc;
+    VireoRvCpuModel model;
+    uint32_t ext; /* RV_EXT_* of the model */
 
     unsigned priv;
     uint64_t mstatus;
@@ -136,6 +149,9 @@ VireoXlateResult rv_translate(VireoCpu *cpu, uint64_t va, unsigned size, VireoAc
 /* A debugger's translation in the current data context: no permission or
  * PMP checks, no A/D updates, no TLB fill, no exception. */
 bool rv_debug_translate(RvCpu *rv, uint64_t va, uint64_t *pa);
+
+/* rv-isa.c: the RV_EXT_* bits of a model. */
+uint32_t rv_isa_ext_bits(VireoRvCpuModel model);
 
 /* rv-decode.c */
 bool rv_decode(VireoCpu *cpu, VireoIrBlock *block);

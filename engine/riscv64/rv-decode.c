@@ -11,6 +11,7 @@ typedef struct {
     uint64_t pc;  /* of the instruction being decoded */
     unsigned len; /* 2 or 4 */
     uint32_t raw; /* the instruction as fetched (16 or 32 bits), for tval */
+    uint32_t ext; /* the hart's RV_EXT_* extensions */
     unsigned fs;  /* mstatus.FS when the block was decoded */
     bool fs_marked;
     bool end; /* the instruction ended the block */
@@ -51,6 +52,12 @@ static void exit_to(Dc *dc, uint64_t pc)
 {
     emit(dc, VIREO_OP_EXIT, 0, 0, 0, (int64_t)pc);
     dc->end = true;
+}
+
+/* Whether the hart has one of the extensions in `mask`. */
+static bool has(const Dc *dc, uint32_t mask)
+{
+    return (dc->ext & mask) != 0;
 }
 
 static unsigned dest(unsigned rd)
@@ -261,6 +268,52 @@ uint32_t rv_expand_compressed(uint16_t c)
 
 /* ---- 32-bit decoding ---- */
 
+/* OP-IMM with funct3 1 or 5 and a funct6 other than the shifts':
+ * Zbb's counts, sign extensions, rori, orc.b and rev8, Zbs's single-bit
+ * operations with an immediate index, Zbkb's brev8. Returns false for an
+ * encoding the hart does not have. */
+static bool op_imm_bitmanip(Dc *dc, uint32_t i)
+{
+    unsigned rd = RD(i), rs1 = RS1(i), d = dest(rd);
+    unsigned shamt = (i >> 20) & 63, f6 = i >> 26;
+    unsigned imm12 = i >> 20;
+    bool left = FUNCT3(i) == 1;
+
+    if (left && f6 == 0x18 && has(dc, RV_EXT_ZBB)) {
+        static const VireoIrOp unary[6] = { VIREO_OP_CLZ,   VIREO_OP_CTZ,   VIREO_OP_CPOP,
+                                            VIREO_OP_COUNT, VIREO_OP_SEXT8, VIREO_OP_SEXT16 };
+        if (shamt >= 6 || unary[shamt] == VIREO_OP_COUNT) {
+            return false;
+        }
+        emit(dc, unary[shamt], d, rs1, 0, 0);
+    } else if (left && (f6 == 0x0a || f6 == 0x12 || f6 == 0x1a) && has(dc, RV_EXT_ZBS)) {
+        /* bseti, bclri, binvi: one ALU op with the mask as immediate */
+        uint64_t bit = 1ull << shamt;
+        if (f6 == 0x0a) {
+            emit(dc, VIREO_OP_ORI, d, rs1, 0, (int64_t)bit);
+        } else if (f6 == 0x12) {
+            emit(dc, VIREO_OP_ANDI, d, rs1, 0, (int64_t)~bit);
+        } else {
+            emit(dc, VIREO_OP_XORI, d, rs1, 0, (int64_t)bit);
+        }
+    } else if (!left && f6 == 0x18 && has(dc, RV_EXT_ZBB | RV_EXT_ZBKB)) {
+        emit(dc, VIREO_OP_RORI, d, rs1, 0, shamt);
+    } else if (!left && f6 == 0x12 && has(dc, RV_EXT_ZBS)) {
+        /* bexti */
+        emit(dc, VIREO_OP_SHRI, d, rs1, 0, shamt);
+        emit(dc, VIREO_OP_ANDI, d, d, 0, 1);
+    } else if (!left && imm12 == 0x287 && has(dc, RV_EXT_ZBB)) {
+        emit(dc, VIREO_OP_ORCB, d, rs1, 0, 0);
+    } else if (!left && imm12 == 0x6b8 && has(dc, RV_EXT_ZBB | RV_EXT_ZBKB)) {
+        emit(dc, VIREO_OP_REV8, d, rs1, 0, 0);
+    } else if (!left && imm12 == 0x687 && has(dc, RV_EXT_ZBKB)) {
+        emit(dc, VIREO_OP_BREV8, d, rs1, 0, 0);
+    } else {
+        return false;
+    }
+    return true;
+}
+
 static void op_imm(Dc *dc, uint32_t i)
 {
     unsigned rd = RD(i), rs1 = RS1(i);
@@ -273,11 +326,13 @@ static void op_imm(Dc *dc, uint32_t i)
     case 2: op = VIREO_OP_SLTI; break;
     case 3: op = VIREO_OP_SLTIU; break;
     case 4: op = VIREO_OP_XORI; break;
-    case 6: op = VIREO_OP_ORI; break;
+    case 6: op = VIREO_OP_ORI; break; /* with rd = x0: Zicbop's prefetches, hints */
     case 7: op = VIREO_OP_ANDI; break;
     case 1:
         if ((i >> 26) != 0) {
-            illegal(dc);
+            if (!op_imm_bitmanip(dc, i)) {
+                illegal(dc);
+            }
             return;
         }
         op = VIREO_OP_SHLI;
@@ -289,7 +344,9 @@ static void op_imm(Dc *dc, uint32_t i)
         } else if ((i >> 26) == 0x10) {
             op = VIREO_OP_SARI;
         } else {
-            illegal(dc);
+            if (!op_imm_bitmanip(dc, i)) {
+                illegal(dc);
+            }
             return;
         }
         imm = shamt;
@@ -321,6 +378,18 @@ static void op_imm32(Dc *dc, uint32_t i)
         imm = imm_i(i);
         break;
     case 1:
+        if ((i >> 26) == 0x02 && has(dc, RV_EXT_ZBA)) {
+            /* slli.uw: a 6-bit shift of the zero-extended word */
+            unsigned d = dest(rd);
+            emit(dc, VIREO_OP_ZEXT32, d, rs1, 0, 0);
+            emit(dc, VIREO_OP_SHLI, d, d, 0, (i >> 20) & 63);
+            return;
+        }
+        if (f7 == 0x30 && shamt <= 2 && has(dc, RV_EXT_ZBB)) {
+            static const VireoIrOp counts[3] = { VIREO_OP_CLZW, VIREO_OP_CTZW, VIREO_OP_CPOPW };
+            emit(dc, counts[shamt], dest(rd), rs1, 0, 0);
+            return;
+        }
         if (f7 != 0) {
             illegal(dc);
             return;
@@ -333,6 +402,8 @@ static void op_imm32(Dc *dc, uint32_t i)
             op = VIREO_OP_SHRIW;
         } else if (f7 == 0x20) {
             op = VIREO_OP_SARIW;
+        } else if (f7 == 0x30 && has(dc, RV_EXT_ZBB | RV_EXT_ZBKB)) {
+            op = VIREO_OP_RORIW;
         } else {
             illegal(dc);
             return;
@@ -343,6 +414,120 @@ static void op_imm32(Dc *dc, uint32_t i)
     }
     if (rd != 0) {
         emit(dc, op, rd, rs1, 0, imm);
+    }
+}
+
+/* OP and OP-32 encodings of Zba, Zbb, Zbc, Zbs, Zbkb and Zicond. Returns
+ * false for an encoding the hart does not have. Sequences compute into
+ * temporaries until the last op, so rd may be a source. */
+static bool op_reg_ext(Dc *dc, uint32_t i, bool w)
+{
+    unsigned f3 = FUNCT3(i), f7 = FUNCT7(i);
+    unsigned d = dest(RD(i)), a = RS1(i), b = RS2(i);
+    const unsigned t0 = RV_TMP0, t1 = RV_TMP1;
+
+    if (w) {
+        if (f7 == 0x04 && f3 == 0 && has(dc, RV_EXT_ZBA)) { /* add.uw */
+            emit(dc, VIREO_OP_ZEXT32, t0, a, 0, 0);
+            emit(dc, VIREO_OP_ADD, d, t0, b, 0);
+        } else if (f7 == 0x10 && (f3 == 2 || f3 == 4 || f3 == 6) && has(dc, RV_EXT_ZBA)) {
+            /* sh1add.uw, sh2add.uw, sh3add.uw */
+            emit(dc, VIREO_OP_ZEXT32, t0, a, 0, 0);
+            emit(dc, VIREO_OP_SHLI, t0, t0, 0, f3 >> 1);
+            emit(dc, VIREO_OP_ADD, d, t0, b, 0);
+        } else if (f7 == 0x04 && f3 == 4 && has(dc, RV_EXT_ZBKB)) { /* packw */
+            emit(dc, VIREO_OP_ZEXT16, t0, a, 0, 0);
+            emit(dc, VIREO_OP_SHLIW, t1, b, 0, 16);
+            emit(dc, VIREO_OP_OR, d, t0, t1, 0);
+        } else if (f7 == 0x04 && f3 == 4 && b == 0 && has(dc, RV_EXT_ZBB)) { /* zext.h */
+            emit(dc, VIREO_OP_ZEXT16, d, a, 0, 0);
+        } else if (f7 == 0x30 && (f3 == 1 || f3 == 5) && has(dc, RV_EXT_ZBB | RV_EXT_ZBKB)) {
+            emit(dc, f3 == 1 ? VIREO_OP_ROLW : VIREO_OP_RORW, d, a, b, 0);
+        } else {
+            return false;
+        }
+        return true;
+    }
+    switch (f7) {
+    case 0x20: /* andn, orn, xnor */
+        if (!has(dc, RV_EXT_ZBB | RV_EXT_ZBKB) || (f3 != 4 && f3 != 6 && f3 != 7)) {
+            return false;
+        }
+        if (f3 == 4) {
+            emit(dc, VIREO_OP_XOR, d, a, b, 0);
+            emit(dc, VIREO_OP_XORI, d, d, 0, -1);
+        } else {
+            emit(dc, VIREO_OP_XORI, t0, b, 0, -1);
+            emit(dc, f3 == 6 ? VIREO_OP_OR : VIREO_OP_AND, d, a, t0, 0);
+        }
+        return true;
+    case 0x10: /* sh1add, sh2add, sh3add */
+        if (!has(dc, RV_EXT_ZBA) || (f3 != 2 && f3 != 4 && f3 != 6)) {
+            return false;
+        }
+        emit(dc, VIREO_OP_SHLI, t0, a, 0, f3 >> 1);
+        emit(dc, VIREO_OP_ADD, d, t0, b, 0);
+        return true;
+    case 0x05: {
+        static const VireoIrOp ops[8] = { VIREO_OP_COUNT,  VIREO_OP_CLMUL, VIREO_OP_CLMULR,
+                                          VIREO_OP_CLMULH, VIREO_OP_MIN,   VIREO_OP_MINU,
+                                          VIREO_OP_MAX,    VIREO_OP_MAXU };
+        uint32_t need = f3 >= 4 ? RV_EXT_ZBB : RV_EXT_ZBC;
+        if (ops[f3] == VIREO_OP_COUNT || !has(dc, need)) {
+            return false;
+        }
+        emit(dc, ops[f3], d, a, b, 0);
+        return true;
+    }
+    case 0x30: /* rol, ror */
+        if (!has(dc, RV_EXT_ZBB | RV_EXT_ZBKB) || (f3 != 1 && f3 != 5)) {
+            return false;
+        }
+        emit(dc, f3 == 1 ? VIREO_OP_ROL : VIREO_OP_ROR, d, a, b, 0);
+        return true;
+    case 0x14: /* bset */
+    case 0x24: /* bclr (funct3 1), bext (funct3 5) */
+    case 0x34: /* binv */
+        if (!has(dc, RV_EXT_ZBS) || !(f3 == 1 || (f3 == 5 && f7 == 0x24))) {
+            return false;
+        }
+        if (f3 == 5) {
+            emit(dc, VIREO_OP_SHR, d, a, b, 0);
+            emit(dc, VIREO_OP_ANDI, d, d, 0, 1);
+            return true;
+        }
+        emit(dc, VIREO_OP_MOVI, t0, 0, 0, 1);
+        emit(dc, VIREO_OP_SHL, t0, t0, b, 0);
+        if (f7 == 0x14) {
+            emit(dc, VIREO_OP_OR, d, a, t0, 0);
+        } else if (f7 == 0x34) {
+            emit(dc, VIREO_OP_XOR, d, a, t0, 0);
+        } else {
+            emit(dc, VIREO_OP_XORI, t0, t0, 0, -1);
+            emit(dc, VIREO_OP_AND, d, a, t0, 0);
+        }
+        return true;
+    case 0x04: /* pack, packh */
+        if (!has(dc, RV_EXT_ZBKB) || (f3 != 4 && f3 != 7)) {
+            return false;
+        }
+        if (f3 == 4) {
+            emit(dc, VIREO_OP_ZEXT32, t0, a, 0, 0);
+            emit(dc, VIREO_OP_SHLI, t1, b, 0, 32);
+        } else {
+            emit(dc, VIREO_OP_ZEXT8, t0, a, 0, 0);
+            emit(dc, VIREO_OP_ZEXT8, t1, b, 0, 0);
+            emit(dc, VIREO_OP_SHLI, t1, t1, 0, 8);
+        }
+        emit(dc, VIREO_OP_OR, d, t0, t1, 0);
+        return true;
+    case 0x07: /* czero.eqz, czero.nez */
+        if (!has(dc, RV_EXT_ZICOND) || (f3 != 5 && f3 != 7)) {
+            return false;
+        }
+        emit(dc, f3 == 5 ? VIREO_OP_CZEQZ : VIREO_OP_CZNEZ, d, a, b, 0);
+        return true;
+    default: return false;
     }
 }
 
@@ -379,7 +564,9 @@ static void op_reg(Dc *dc, uint32_t i, bool w)
         }
     }
     if (op == VIREO_OP_COUNT) {
-        illegal(dc);
+        if (!op_reg_ext(dc, i, w)) {
+            illegal(dc);
+        }
         return;
     }
     if (RD(i) != 0) {
@@ -814,6 +1001,7 @@ bool rv_decode(VireoCpu *cpu, VireoIrBlock *b)
         (e->flags & VIREO_TLB_SLOW) || vireo_cpu_debug_single(cpu) ? 1 : VIREO_IR_MAX_GUEST;
     uint32_t off = 0;
 
+    dc.ext = rv->ext;
     dc.fs = (unsigned)((rv->mstatus & MSTATUS_FS) >> 13);
     dc.fs_marked = dc.fs == FS_DIRTY;
     for (;;) {

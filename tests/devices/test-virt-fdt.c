@@ -116,6 +116,25 @@ static void check_irqs_extended(const void *fdt, int off, unsigned n_harts, cons
     }
 }
 
+/* riscv,isa, riscv,isa-base and riscv,isa-extensions of `model`. */
+static void check_isa(const void *fdt, int cpu, VireoRvCpuModel model)
+{
+    g_autofree char *isa = vireo_rv_isa_string(model);
+    g_auto(GStrv) exts = vireo_rv_isa_extensions(model);
+    int len;
+    const char *list = prop(fdt, cpu, "riscv,isa-extensions", &len);
+    int pos = 0;
+
+    g_assert_cmpstr(prop_str(fdt, cpu, "riscv,isa"), ==, isa);
+    g_assert_cmpstr(prop_str(fdt, cpu, "riscv,isa-base"), ==, "rv64i");
+    for (unsigned i = 0; exts[i] != NULL; i++) {
+        g_assert_cmpint(pos, <, len);
+        g_assert_cmpstr(list + pos, ==, exts[i]);
+        pos += (int)strlen(exts[i]) + 1;
+    }
+    g_assert_cmpint(pos, ==, len);
+}
+
 static void check_tree(unsigned n_harts)
 {
     static const char *const test_compat[] = { "sifive,test1", "sifive,test0", "syscon" };
@@ -163,7 +182,7 @@ static void check_tree(unsigned n_harts)
         g_assert_cmpuint(prop_u32(fdt, cpu, "reg"), ==, h);
         g_assert_cmpstr(prop_str(fdt, cpu, "status"), ==, "okay");
         check_compatible(fdt, cpu, riscv, 1);
-        g_assert_cmpstr(prop_str(fdt, cpu, "riscv,isa"), ==, VIREO_RV_ISA_STRING);
+        check_isa(fdt, cpu, VIREO_RV_CPU_DEFAULT);
         g_assert_cmpstr(prop_str(fdt, cpu, "mmu-type"), ==, VIREO_RV_MMU_TYPE);
         g_snprintf(path, sizeof path, "/cpus/cpu@%x/interrupt-controller", h);
         ic = node(fdt, path);

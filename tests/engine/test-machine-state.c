@@ -260,7 +260,7 @@ static Board *board_new(const Shape *shape)
     g_assert_true(vireo_bus_add_rom(bus, "mrom", ROM_BASE, ROM_SIZE, rom, sizeof rom, &error));
     b->machine = vireo_machine_new(bus, vireo_clock_new(TIMEBASE));
     for (unsigned h = 0; h < b->n_harts; h++) {
-        b->harts[h] = vireo_rv_cpu_new(b->machine, h, RAM_BASE);
+        b->harts[h] = vireo_rv_cpu_new(b->machine, h, RAM_BASE, VIREO_RV_CPU_DEFAULT);
         contexts[2 * h] = (VireoIrq){ hart_set_irq, b->harts[h], (unsigned)VIREO_RV_MIP_MEIP };
         contexts[2 * h + 1] = (VireoIrq){ hart_set_irq, b->harts[h], (unsigned)VIREO_RV_MIP_SEIP };
         msip[h] = (VireoIrq){ hart_set_irq, b->harts[h], (unsigned)VIREO_RV_MIP_MSIP };

@@ -30,7 +30,14 @@
  * Defined results where hardware differs: shift amounts are taken modulo the
  * operand width; DIV/DIVU by zero give all ones and REM/REMU by zero give the
  * dividend; DIV of the most negative value by -1 gives the dividend and REM
- * gives 0. Single-precision values live NaN-boxed in the upper half of a
+ * gives 0. Rotate amounts are taken modulo the width too (ROLW/RORW/RORIW
+ * rotate the low 32 bits and sign-extend); CLZ/CTZ of zero give the operand
+ * width (64, or 32 for the W forms, which look at the low 32 bits only).
+ * CLMUL/CLMULH/CLMULR are the low, high and bit-reversed middle 64 bits of
+ * the carry-less product; MIN/MAX compare signed, MINU/MAXU unsigned.
+ * Rotates, REV8, ORCB, BREV8, CLMUL/CLMULH/CLMULR and CZEQZ/CZNEZ take the
+ * same time whatever their operands (RISC-V's Zkt relies on it).
+ * Single-precision values live NaN-boxed in the upper half of a
  * 64-bit register: an operand that is not boxed reads as the canonical NaN.
  * F ops keep the raw guest instruction in `imm` (for the illegal-instruction
  * exception of an invalid dynamic rounding mode).
@@ -54,6 +61,13 @@
     X(ADDIW, I) X(SHLIW, I) X(SHRIW, I) X(SARIW, I)                                                \
     /* extensions */                                                                               \
     X(SEXT8, U) X(SEXT16, U) X(SEXT32, U) X(ZEXT8, U) X(ZEXT16, U) X(ZEXT32, U)                     \
+    /* bit manipulation: counts (W forms on the low 32 bits), byte and bit order, rotates */       \
+    X(CLZ, U) X(CTZ, U) X(CPOP, U) X(CLZW, U) X(CTZW, U) X(CPOPW, U)                                \
+    X(REV8, U) X(ORCB, U) X(BREV8, U)                                                              \
+    X(ROL, R) X(ROR, R) X(ROLW, R) X(RORW, R) X(RORI, I) X(RORIW, I)                                \
+    X(MIN, R) X(MAX, R) X(MINU, R) X(MAXU, R)                                                      \
+    X(CLMUL, R) X(CLMULH, R) X(CLMULR, R)                                                          \
+    X(CZEQZ, R) /* d = b == 0 ? 0 : a */ X(CZNEZ, R) /* d = b != 0 ? 0 : a */                       \
     /* memory: loads sign- or zero-extend, stores truncate */                                      \
     X(LD8S, LD) X(LD8U, LD) X(LD16S, LD) X(LD16U, LD) X(LD32S, LD) X(LD32U, LD) X(LD64, LD)        \
     X(ST8, ST) X(ST16, ST) X(ST32, ST) X(ST64, ST)                                                 \
