@@ -195,6 +195,15 @@ static void write_cpus(FdtWriter *w, const VireoVirtFdtParams *p)
         w_strings(w, "riscv,isa-extensions", (const char *const *)extensions,
                   g_strv_length(extensions));
         w_string(w, "mmu-type", VIREO_RV_MMU_TYPE);
+        if (vireo_rv_isa_has(p->cpu, "zicbom")) {
+            w_u32(w, "riscv,cbom-block-size", VIREO_RV_CACHE_BLOCK);
+        }
+        if (vireo_rv_isa_has(p->cpu, "zicbop")) {
+            w_u32(w, "riscv,cbop-block-size", VIREO_RV_CACHE_BLOCK);
+        }
+        if (vireo_rv_isa_has(p->cpu, "zicboz")) {
+            w_u32(w, "riscv,cboz-block-size", VIREO_RV_CACHE_BLOCK);
+        }
         w_begin(w, "interrupt-controller");
         w_u32(w, "#address-cells", 0);
         w_u32(w, "#interrupt-cells", 1);

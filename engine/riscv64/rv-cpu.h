@@ -82,7 +82,20 @@ enum {
     RV_EXT_ZBS = 1u << 3,
     RV_EXT_ZBKB = 1u << 4,
     RV_EXT_ZICOND = 1u << 5,
+    RV_EXT_ZICBOM = 1u << 6,
+    RV_EXT_ZICBOZ = 1u << 7,
 };
+
+/* menvcfg and senvcfg fields */
+#define ENVCFG_FIOM       (1ull << 0)
+#define ENVCFG_CBIE       (3ull << 4)
+#define ENVCFG_CBIE_FLUSH (1ull << 4)
+#define ENVCFG_CBIE_INVAL (3ull << 4)
+#define ENVCFG_CBCFE      (1ull << 6)
+#define ENVCFG_CBZE       (1ull << 7)
+
+/* The cache-block size of Zicbom and Zicboz (Zic64b). */
+#define RV_CACHE_BLOCK VIREO_RV_CACHE_BLOCK
 
 struct VireoRvCpu {
     VireoCpu base; /* first */
@@ -140,6 +153,7 @@ int rv_helper_sfence_vma(VireoCpu *cpu, const VireoIrInsn *insn);
 int rv_helper_wfi_check(VireoCpu *cpu, const VireoIrInsn *insn);
 int rv_helper_fence_i(VireoCpu *cpu, const VireoIrInsn *insn);
 int rv_helper_set_fs_dirty(VireoCpu *cpu, const VireoIrInsn *insn);
+int rv_helper_cbo(VireoCpu *cpu, const VireoIrInsn *insn);
 bool rv_csr_read(RvCpu *rv, unsigned csr, uint64_t *value, const VireoIrInsn *insn);
 
 /* rv-mmu.c */

@@ -227,6 +227,25 @@ bool rv_csr_read(RvCpu *rv, unsigned csr, uint64_t *value, const VireoIrInsn *in
     return true;
 }
 
+/* menvcfg (`machine`) or senvcfg: the fields of the hart's extensions are
+ * writable, the others read zero. CBIE's reserved value 2 keeps the old. */
+static uint64_t envcfg_write(const RvCpu *rv, uint64_t old, uint64_t v, bool machine)
+{
+    uint64_t mask = ENVCFG_FIOM;
+
+    (void)machine;
+    if (rv->ext & RV_EXT_ZICBOM) {
+        mask |= ENVCFG_CBIE | ENVCFG_CBCFE;
+        if ((v & ENVCFG_CBIE) == (2ull << 4)) {
+            v = (v & ~ENVCFG_CBIE) | (old & ENVCFG_CBIE);
+        }
+    }
+    if (rv->ext & RV_EXT_ZICBOZ) {
+        mask |= ENVCFG_CBZE;
+    }
+    return v & mask;
+}
+
 static bool pmp_locked(const RvCpu *rv, unsigned i)
 {
     return (rv->pmpcfg[i] & 0x80) != 0;
@@ -269,7 +288,7 @@ static bool csr_write(RvCpu *rv, unsigned csr, uint64_t v, const VireoIrInsn *in
     }
     case CSR_STVEC: rv->stvec = v & ~2ull; break;
     case CSR_SCOUNTEREN: rv->scounteren = (uint32_t)v; break;
-    case CSR_SENVCFG: rv->senvcfg = v & 1; break;
+    case CSR_SENVCFG: rv->senvcfg = envcfg_write(rv, rv->senvcfg, v, false); break;
     case CSR_SSCRATCH: rv->sscratch = v; break;
     case CSR_SEPC: rv->sepc = v & ~1ull; break;
     case CSR_SCAUSE: rv->scause = v; break;
@@ -300,7 +319,7 @@ static bool csr_write(RvCpu *rv, unsigned csr, uint64_t v, const VireoIrInsn *in
     case CSR_MIE: rv->mie = v & MIP_MASK_ALL; break;
     case CSR_MTVEC: rv->mtvec = v & ~2ull; break;
     case CSR_MCOUNTEREN: rv->mcounteren = (uint32_t)v; break;
-    case CSR_MENVCFG: rv->menvcfg = v & 1; break;
+    case CSR_MENVCFG: rv->menvcfg = envcfg_write(rv, rv->menvcfg, v, true); break;
     case CSR_MSCRATCH: rv->mscratch = v; break;
     case CSR_MEPC: rv->mepc = v & ~1ull; break;
     case CSR_MCAUSE: rv->mcause = v; break;
@@ -523,6 +542,40 @@ int rv_helper_fence_i(VireoCpu *cpu, const VireoIrInsn *insn)
      * ending the block here makes the next fetch look them up again. */
     cpu->pc = vireo_cpu_next_pc(cpu, insn);
     return VIREO_IR_EXIT;
+}
+
+/* Whether the envcfg field `bits` allows a cache-block operation at the
+ * current privilege: menvcfg below M, senvcfg too in U. */
+static bool cbo_enabled(const RvCpu *rv, uint64_t bits)
+{
+    return rv->priv == PRV_M ||
+           ((rv->menvcfg & bits) != 0 && (rv->priv == PRV_S || (rv->senvcfg & bits) != 0));
+}
+
+/* cbo.clean, cbo.flush, cbo.inval and cbo.zero on the block that holds
+ * x[a]. imm: the operation (0 inval, 1 clean, 2 flush, 4 zero) | the
+ * instruction bits << 32. Memory is coherent: clean, flush and invalidate
+ * (which is allowed to flush) only check that the block may be accessed. */
+int rv_helper_cbo(VireoCpu *cpu, const VireoIrInsn *insn)
+{
+    RvCpu *rv = rv_cpu(cpu);
+    unsigned op = (unsigned)(insn->imm & 0xfff);
+    uint64_t bits = (uint64_t)insn->imm >> 32;
+    uint64_t va = cpu->regs[insn->a];
+    uint64_t need = op == 4 ? ENVCFG_CBZE : op == 0 ? ENVCFG_CBIE : ENVCFG_CBCFE;
+    bool ok;
+
+    cpu->pc = vireo_cpu_insn_pc(cpu, insn);
+    if (!cbo_enabled(rv, need)) {
+        rv_raise(cpu, EXC_ILLEGAL, bits);
+        return VIREO_IR_TRAP;
+    }
+    if (op == 4) {
+        ok = vireo_cpu_zero_block(cpu, va, RV_CACHE_BLOCK);
+    } else {
+        ok = vireo_cpu_probe_block(cpu, va, RV_CACHE_BLOCK);
+    }
+    return ok ? 0 : VIREO_IR_TRAP;
 }
 
 int rv_helper_set_fs_dirty(VireoCpu *cpu, const VireoIrInsn *insn)

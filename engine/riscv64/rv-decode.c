@@ -972,6 +972,12 @@ static void decode32(Dc *dc, uint32_t i)
         } else if (FUNCT3(i) == 1) {
             helper(dc, rv_helper_fence_i, 0, 0, 0, 0, 0);
             exit_to(dc, next_pc(dc));
+        } else if (FUNCT3(i) == 2 && RD(i) == 0 &&
+                   (((i >> 20) <= 2 && has(dc, RV_EXT_ZICBOM)) ||
+                    ((i >> 20) == 4 && has(dc, RV_EXT_ZICBOZ)))) {
+            /* cbo.inval, cbo.clean, cbo.flush, cbo.zero */
+            helper(dc, rv_helper_cbo, 0, RS1(i), 0,
+                   (int64_t)((i >> 20) | ((uint64_t)dc->raw << 32)), 0);
         } else {
             illegal(dc);
         }

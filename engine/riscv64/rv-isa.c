@@ -27,6 +27,13 @@ static const RvIsaExt rv_isa_exts[] = {
     { "f", ALL, 0 },
     { "d", ALL, 0 },
     { "c", ALL, 0 },
+    /* Cache blocks are 64 bytes (the device tree says so too); memory is
+     * coherent, so the management operations only check their access. */
+    { "zic64b", A22 | MX, 0 },
+    { "zicbom", A22 | MX, RV_EXT_ZICBOM },
+    /* Prefetches are `ori x0, rs1, imm`: no-ops on every hart. */
+    { "zicbop", A22 | MX, 0 },
+    { "zicboz", A22 | MX, RV_EXT_ZICBOZ },
     { "zicond", MX, RV_EXT_ZICOND },
     { "zicsr", ALL, 0 },
     { "zifencei", ALL, 0 },

@@ -18,8 +18,8 @@ set -u
 #               cause of misaligned AMOs, mepc bit 0, ...) and behaviours
 #               the specifications require that QEMU 7.2 gets wrong.
 #   cpu-*:      Vireo's hart models refusing the extensions they lack.
-#   zicond:     QEMU 7.2 does not have Zicond.
-vireo_only="vireo-impl cpu-rv64gc cpu-rva22 zicond"
+#   zicond, zicbo: QEMU 7.2 does not have Zicond, Zicbom or Zicboz.
+vireo_only="vireo-impl cpu-rv64gc cpu-rva22 zicond zicbo"
 
 # The -cpu option of each program: the base hart, plus the extensions a
 # program needs beyond RV64GC (QEMU 7.2's property names).

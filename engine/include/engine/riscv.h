@@ -52,6 +52,9 @@ bool vireo_rv_isa_has(VireoRvCpuModel model, const char *name);
 #define VIREO_RV_MIP_SEIP (1ull << 9)
 #define VIREO_RV_MIP_MEIP (1ull << 11)
 
+/* The cache-block size of Zicbom, Zicbop and Zicboz, in bytes. */
+#define VIREO_RV_CACHE_BLOCK 64
+
 /* The MMU as the device tree names it (every model). */
 #define VIREO_RV_MMU_TYPE "riscv,sv57"
 

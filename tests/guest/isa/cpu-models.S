@@ -3,8 +3,9 @@
  * The hart models below `max` refuse what they do not implement: built with
  * -DMODEL_RV64GC it runs on `vireo-run --cpu rv64gc`, where every
  * instruction of the extensions beyond RV64GC is an illegal instruction
- * (mtval holding its bits); built with -DMODEL_RVA22 on `--cpu rva22`, which
- * has Zba, Zbb and Zbs but not Zbc, Zbkb's own instructions or Zicond.
+ * (mtval holding its bits) and the CSR fields of the extensions read zero;
+ * built with -DMODEL_RVA22 on `--cpu rva22`, which has Zba, Zbb, Zbs,
+ * Zicbom and Zicboz but not Zbc, Zbkb's own instructions or Zicond.
  * Vireo-only (the models are Vireo's).
  */
 #include "test-macros.inc"
@@ -94,4 +95,32 @@ TEST_MAIN
     ori x0, a1, 1  /* prefetch.r 0(a1) */
     ori x0, a1, 3  /* prefetch.w 0(a1) */
     CHECK_EQ a0, 5
+
+    /* Zicbom and Zicboz, and their menvcfg/senvcfg fields */
+    CASE 8
+    la a3, cbo_block
+    GC_ILLEGAL(.insn i 0x0f, 2, x0, a3, 4) /* cbo.zero */
+    GC_ILLEGAL(.insn i 0x0f, 2, x0, a3, 1) /* cbo.clean */
+    GC_ILLEGAL(.insn i 0x0f, 2, x0, a3, 2) /* cbo.flush */
+    GC_ILLEGAL(.insn i 0x0f, 2, x0, a3, 0) /* cbo.inval */
+    li t0, -1
+    csrw 0x30a, t0 /* menvcfg */
+    csrr a0, 0x30a
+    andi a0, a0, 0xff
+    csrw 0x10a, t0 /* senvcfg */
+    csrr a1, 0x10a
+#ifdef MODEL_RV64GC
+    CHECK_EQ a0, 1 /* FIOM only */
+    CHECK_EQ a1, 1
+#else
+    CHECK_EQ a0, 0xf1 /* FIOM, CBIE, CBCFE, CBZE */
+    CHECK_EQ a1, 0xf1
+#endif
+    csrw 0x30a, zero
+    csrw 0x10a, zero
     PASS
+
+    .data
+    .balign 64
+cbo_block:
+    .fill 64, 1, 0
