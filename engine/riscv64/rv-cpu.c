@@ -20,6 +20,51 @@ uint64_t rv_retired(RvCpu *rv, const VireoIrInsn *insn)
     return insn != NULL ? vireo_cpu_retired(&rv->base, insn) : vireo_cpu_icount(&rv->base);
 }
 
+/* The farthest the Sstc timer is armed ahead of time, in ticks (228 years at
+ * 10 MHz); a deadline beyond it is checked again when the timer fires. */
+#define SSTC_MAX_AHEAD (1ull << 56)
+
+/* With sstc_lock held: compares stimecmp with time, sets STIP and arms the
+ * timer for a deadline still ahead. */
+static void sstc_update_locked(RvCpu *rv)
+{
+    VireoClock *clock = vireo_machine_clock(rv->base.machine);
+    uint64_t now;
+
+    if (!(rv->menvcfg & ENVCFG_STCE)) {
+        vireo_timer_cancel(rv->stimer);
+        vireo_rv_cpu_set_irq(rv, VIREO_RV_MIP_STIP, false);
+        return;
+    }
+    now = vireo_clock_now(clock);
+    if (rv->stimecmp <= now) {
+        vireo_timer_cancel(rv->stimer);
+        vireo_rv_cpu_set_irq(rv, VIREO_RV_MIP_STIP, true);
+        return;
+    }
+    vireo_rv_cpu_set_irq(rv, VIREO_RV_MIP_STIP, false);
+    vireo_timer_arm(rv->stimer,
+                    rv->stimecmp - now > SSTC_MAX_AHEAD ? now + SSTC_MAX_AHEAD : rv->stimecmp);
+}
+
+void rv_sstc_update(RvCpu *rv)
+{
+    g_mutex_lock(&rv->sstc_lock);
+    sstc_update_locked(rv);
+    g_mutex_unlock(&rv->sstc_lock);
+}
+
+/* On the clock's thread: the deadline may have moved since the timer was
+ * armed, so the comparison is made again. */
+static void sstc_timer_fired(void *opaque)
+{
+    RvCpu *rv = opaque;
+
+    g_mutex_lock(&rv->sstc_lock);
+    sstc_update_locked(rv);
+    g_mutex_unlock(&rv->sstc_lock);
+}
+
 void rv_update_context(RvCpu *rv)
 {
     unsigned eff = rv->priv;
@@ -210,6 +255,8 @@ static void rv_reset(void *opaque)
     rv->satp = 0;
     rv->mcounteren = rv->scounteren = 0;
     rv->menvcfg = rv->senvcfg = 0;
+    rv->stimecmp = G_MAXUINT64;
+    rv_sstc_update(rv);
     rv->cycle_offset = rv->instret_offset = 0;
     memset(rv->pmpcfg, 0, sizeof rv->pmpcfg);
     memset(rv->pmpaddr, 0, sizeof rv->pmpaddr);
@@ -249,7 +296,9 @@ static void rv_free(void *opaque)
 {
     RvCpu *rv = opaque;
 
+    vireo_timer_free(rv->stimer);
     vireo_cpu_finalize(&rv->base);
+    g_mutex_clear(&rv->sstc_lock);
     g_mutex_clear(&rv->wfi_lock);
     g_cond_clear(&rv->wfi_cond);
     g_free(rv);
@@ -457,9 +506,10 @@ static const VireoVcpuOps rv_vcpu_ops = {
 VireoRvCpu *vireo_rv_cpu_new(VireoMachine *machine, unsigned hartid, uint64_t reset_pc,
                              VireoRvCpuModel model)
 {
-    RvCpu *rv = g_new0(RvCpu, 1);
+    RvCpu *rv;
 
     g_return_val_if_fail((unsigned)model < VIREO_RV_CPU_N_MODELS, NULL);
+    rv = g_new0(RvCpu, 1);
     vireo_cpu_init(&rv->base, &rv_class, machine, &rv->tlb);
     rv->hartid = hartid;
     rv->reset_pc = reset_pc;
@@ -468,6 +518,8 @@ VireoRvCpu *vireo_rv_cpu_new(VireoMachine *machine, unsigned hartid, uint64_t re
     atomic_init(&rv->mip_hw, 0);
     g_mutex_init(&rv->wfi_lock);
     g_cond_init(&rv->wfi_cond);
+    g_mutex_init(&rv->sstc_lock);
+    rv->stimer = vireo_timer_new(vireo_machine_clock(machine), sstc_timer_fired, rv);
     rv_reset(rv);
     vireo_machine_add_vcpu(machine, &rv_vcpu_ops, rv);
     return rv;

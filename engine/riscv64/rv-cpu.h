@@ -84,6 +84,7 @@ enum {
     RV_EXT_ZICOND = 1u << 5,
     RV_EXT_ZICBOM = 1u << 6,
     RV_EXT_ZICBOZ = 1u << 7,
+    RV_EXT_SSTC = 1u << 8,
 };
 
 /* menvcfg and senvcfg fields */
@@ -93,6 +94,7 @@ enum {
 #define ENVCFG_CBIE_INVAL (3ull << 4)
 #define ENVCFG_CBCFE      (1ull << 6)
 #define ENVCFG_CBZE       (1ull << 7)
+#define ENVCFG_STCE       (1ull << 63)
 
 /* The cache-block size of Zicbom and Zicboz (Zic64b). */
 #define RV_CACHE_BLOCK VIREO_RV_CACHE_BLOCK
@@ -116,6 +118,13 @@ struct VireoRvCpu {
     uint32_t mcounteren, scounteren;
     uint64_t menvcfg, senvcfg;
     uint64_t cycle_offset, instret_offset; /* counter = retired + offset */
+    /* Sstc: stimecmp drives STIP (a line in mip_hw) while menvcfg.STCE is
+     * set, through a timer on the machine's clock. The timer's callback
+     * runs on the clock's thread: stimecmp and menvcfg are read there under
+     * sstc_lock, which their writers hold too. */
+    uint64_t stimecmp;
+    VireoTimer *stimer;
+    GMutex sstc_lock;
     uint8_t pmpcfg[PMP_ENTRIES];
     uint64_t pmpaddr[PMP_ENTRIES];
     /* The active PMP entries in priority order, decoded from pmpcfg and
@@ -144,6 +153,9 @@ uint64_t rv_mip(RvCpu *rv);
  * at the current privilege). */
 bool rv_irq_pending(RvCpu *rv);
 uint64_t rv_retired(RvCpu *rv, const VireoIrInsn *insn);
+/* Sstc: after a change of stimecmp or menvcfg.STCE, sets STIP from the
+ * comparison with time and arms the timer for the deadline. */
+void rv_sstc_update(RvCpu *rv);
 
 /* rv-csr.c: CSR instruction helper and sret/mret/sfence/wfi helpers. */
 int rv_helper_csr(VireoCpu *cpu, const VireoIrInsn *insn);

@@ -19,6 +19,7 @@ enum {
     CSR_STVEC = 0x105,
     CSR_SCOUNTEREN = 0x106,
     CSR_SENVCFG = 0x10a,
+    CSR_STIMECMP = 0x14d,
     CSR_SSCRATCH = 0x140,
     CSR_SEPC = 0x141,
     CSR_SCAUSE = 0x142,
@@ -103,7 +104,7 @@ static bool is_fp_csr(unsigned csr)
 }
 
 /* Whether the hart has `csr` at all (independent of privilege). */
-static bool csr_exists(unsigned csr)
+static bool csr_exists(const RvCpu *rv, unsigned csr)
 {
     switch (csr) {
     case CSR_FFLAGS:
@@ -153,6 +154,9 @@ static bool csr_exists(unsigned csr)
     case CSR_TINFO: return true;
     default: break;
     }
+    if (csr == CSR_STIMECMP) {
+        return (rv->ext & RV_EXT_SSTC) != 0;
+    }
     if ((csr >= CSR_HPMCOUNTER3 && csr <= CSR_HPMCOUNTER31) ||
         (csr >= CSR_MHPMCOUNTER3 && csr <= CSR_MHPMCOUNTER31) ||
         (csr >= CSR_MHPMEVENT3 && csr <= CSR_MHPMEVENT31) ||
@@ -167,7 +171,7 @@ bool rv_csr_read(RvCpu *rv, unsigned csr, uint64_t *value, const VireoIrInsn *in
 {
     uint64_t v = 0;
 
-    if (!csr_exists(csr)) {
+    if (!csr_exists(rv, csr)) {
         return false;
     }
     switch (csr) {
@@ -184,6 +188,7 @@ bool rv_csr_read(RvCpu *rv, unsigned csr, uint64_t *value, const VireoIrInsn *in
     case CSR_STVEC: v = rv->stvec; break;
     case CSR_SCOUNTEREN: v = rv->scounteren; break;
     case CSR_SENVCFG: v = rv->senvcfg; break;
+    case CSR_STIMECMP: v = rv->stimecmp; break;
     case CSR_SSCRATCH: v = rv->sscratch; break;
     case CSR_SEPC: v = rv->sepc; break;
     case CSR_SCAUSE: v = rv->scause; break;
@@ -233,7 +238,9 @@ static uint64_t envcfg_write(const RvCpu *rv, uint64_t old, uint64_t v, bool mac
 {
     uint64_t mask = ENVCFG_FIOM;
 
-    (void)machine;
+    if (machine && (rv->ext & RV_EXT_SSTC)) {
+        mask |= ENVCFG_STCE;
+    }
     if (rv->ext & RV_EXT_ZICBOM) {
         mask |= ENVCFG_CBIE | ENVCFG_CBCFE;
         if ((v & ENVCFG_CBIE) == (2ull << 4)) {
@@ -289,6 +296,12 @@ static bool csr_write(RvCpu *rv, unsigned csr, uint64_t v, const VireoIrInsn *in
     case CSR_STVEC: rv->stvec = v & ~2ull; break;
     case CSR_SCOUNTEREN: rv->scounteren = (uint32_t)v; break;
     case CSR_SENVCFG: rv->senvcfg = envcfg_write(rv, rv->senvcfg, v, false); break;
+    case CSR_STIMECMP:
+        g_mutex_lock(&rv->sstc_lock);
+        rv->stimecmp = v;
+        g_mutex_unlock(&rv->sstc_lock);
+        rv_sstc_update(rv);
+        break;
     case CSR_SSCRATCH: rv->sscratch = v; break;
     case CSR_SEPC: rv->sepc = v & ~1ull; break;
     case CSR_SCAUSE: rv->scause = v; break;
@@ -319,12 +332,29 @@ static bool csr_write(RvCpu *rv, unsigned csr, uint64_t v, const VireoIrInsn *in
     case CSR_MIE: rv->mie = v & MIP_MASK_ALL; break;
     case CSR_MTVEC: rv->mtvec = v & ~2ull; break;
     case CSR_MCOUNTEREN: rv->mcounteren = (uint32_t)v; break;
-    case CSR_MENVCFG: rv->menvcfg = envcfg_write(rv, rv->menvcfg, v, true); break;
+    case CSR_MENVCFG: {
+        uint64_t old = rv->menvcfg;
+        uint64_t nv = envcfg_write(rv, old, v, true);
+        g_mutex_lock(&rv->sstc_lock); /* the Sstc timer reads STCE */
+        rv->menvcfg = nv;
+        g_mutex_unlock(&rv->sstc_lock);
+        if ((old ^ nv) & ENVCFG_STCE) {
+            /* STIP follows stimecmp from now on, or is software's again. */
+            rv->mip_sw &= ~(1ull << IRQ_S_TIMER);
+            rv_sstc_update(rv);
+        }
+        break;
+    }
     case CSR_MSCRATCH: rv->mscratch = v; break;
     case CSR_MEPC: rv->mepc = v & ~1ull; break;
     case CSR_MCAUSE: rv->mcause = v; break;
     case CSR_MTVAL: rv->mtval = v; break;
-    case CSR_MIP: rv->mip_sw = v & MIP_S_MASK; break;
+    case CSR_MIP: {
+        /* With Sstc enabled, STIP is stimecmp's and read-only. */
+        uint64_t mask = MIP_S_MASK & ~(rv->menvcfg & ENVCFG_STCE ? 1ull << IRQ_S_TIMER : 0);
+        rv->mip_sw = (rv->mip_sw & ~mask) | (v & mask);
+        break;
+    }
     default:
         if (csr >= CSR_PMPCFG0 && csr <= CSR_PMPCFG15) {
             unsigned first = (csr - CSR_PMPCFG0) * 4;
@@ -365,13 +395,18 @@ static bool csr_accessible(RvCpu *rv, unsigned csr)
 {
     unsigned min_priv = (csr >> 8) & 3;
 
-    if (!csr_exists(csr) || rv->priv < min_priv) {
+    if (!csr_exists(rv, csr) || rv->priv < min_priv) {
         return false;
     }
     if (is_fp_csr(csr) && (rv->mstatus & MSTATUS_FS) == 0) {
         return false;
     }
     if (csr == CSR_SATP && rv->priv == PRV_S && (rv->mstatus & MSTATUS_TVM)) {
+        return false;
+    }
+    /* stimecmp below M-mode: enabled by menvcfg.STCE and mcounteren.TM. */
+    if (csr == CSR_STIMECMP && rv->priv < PRV_M &&
+        (!(rv->menvcfg & ENVCFG_STCE) || !(rv->mcounteren & 2))) {
         return false;
     }
     if (csr >= CSR_CYCLE && csr <= CSR_HPMCOUNTER31) {

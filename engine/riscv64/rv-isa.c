@@ -46,6 +46,8 @@ static const RvIsaExt rv_isa_exts[] = {
     { "zbc", MX, RV_EXT_ZBC },
     { "zbkb", MX, RV_EXT_ZBKB },
     { "zbs", A22 | MX, RV_EXT_ZBS },
+    /* stimecmp, a timer of the hart's own on the machine's clock */
+    { "sstc", MX, RV_EXT_SSTC },
 };
 
 static const char *const model_names[VIREO_RV_CPU_N_MODELS] = {

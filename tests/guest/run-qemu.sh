@@ -25,7 +25,7 @@ vireo_only="vireo-impl cpu-rv64gc cpu-rva22 zicond zicbo"
 # program needs beyond RV64GC (QEMU 7.2's property names).
 qemu_cpu() {
     case $1 in
-    zba | zbb | zbc | zbs | zbkb) echo "rv64,h=false,$1=true" ;;
+    zba | zbb | zbc | zbs | zbkb | sstc) echo "rv64,h=false,$1=true" ;;
     *) echo "rv64,h=false" ;;
     esac
 }

@@ -5,7 +5,7 @@
  * instruction of the extensions beyond RV64GC is an illegal instruction
  * (mtval holding its bits) and the CSR fields of the extensions read zero;
  * built with -DMODEL_RVA22 on `--cpu rva22`, which has Zba, Zbb, Zbs,
- * Zicbom and Zicboz but not Zbc, Zbkb's own instructions or Zicond.
+ * Zicbom and Zicboz but not Zbc, Zbkb's own instructions, Zicond or Sstc.
  * Vireo-only (the models are Vireo's).
  */
 #include "test-macros.inc"
@@ -118,6 +118,16 @@ TEST_MAIN
 #endif
     csrw 0x30a, zero
     csrw 0x10a, zero
+
+    /* Sstc: only `max` has stimecmp and menvcfg.STCE */
+    CASE 9
+    ILLEGAL csrr a0, 0x14d
+    ILLEGAL csrw 0x14d, zero
+    li t0, -1
+    csrw 0x30a, t0
+    csrr a0, 0x30a
+    bltz a0, fail
+    csrw 0x30a, zero
     PASS
 
     .data
