@@ -536,6 +536,18 @@ bool vireo_cpu_fetch16(VireoCpu *cpu, uint64_t va, uint16_t *value)
     return true;
 }
 
+bool vireo_cpu_fetch32(VireoCpu *cpu, uint64_t va, uint32_t *value)
+{
+    VireoTlbEntry *e = tlb_get(cpu, va, 4, VIREO_ACCESS_FETCH);
+
+    g_assert((va & 3) == 0);
+    if (e == NULL) {
+        return false;
+    }
+    *value = __atomic_load_n((const uint32_t *)(uintptr_t)(va + e->addend), __ATOMIC_RELAXED);
+    return true;
+}
+
 /* ---- helpers' view of the current block ---- */
 
 uint64_t vireo_cpu_insn_pc(const VireoCpu *cpu, const VireoIrInsn *insn)

@@ -1026,8 +1026,18 @@ bool rv_decode(VireoCpu *cpu, VireoIrBlock *b)
             }
             break;
         }
-        if (!vireo_cpu_fetch16(cpu, pc, &lo)) {
-            return false; /* only possible for the first instruction */
+        /* An aligned 32-bit instruction is read in one access (Ziccif):
+         * code another hart rewrites is decoded old or new, never torn. */
+        bool have_hi = (pc & 3) == 0;
+        if (have_hi) {
+            uint32_t word;
+            if (!vireo_cpu_fetch32(cpu, pc, &word)) {
+                return false; /* only possible for the first instruction */
+            }
+            lo = (uint16_t)word;
+            hi = (uint16_t)(word >> 16);
+        } else if (!vireo_cpu_fetch16(cpu, pc, &lo)) {
+            return false;
         }
         dc.pc = pc;
         if ((lo & 3) != 3) {
@@ -1040,7 +1050,7 @@ bool rv_decode(VireoCpu *cpu, VireoIrBlock *b)
                 exit_to(&dc, pc);
                 break;
             }
-            if (!vireo_cpu_fetch16(cpu, pc + 2, &hi)) {
+            if (!have_hi && !vireo_cpu_fetch16(cpu, pc + 2, &hi)) {
                 return false;
             }
             dc.len = 4;

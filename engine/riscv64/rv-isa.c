@@ -34,6 +34,15 @@ static const RvIsaExt rv_isa_exts[] = {
     /* Prefetches are `ori x0, rs1, imm`: no-ops on every hart. */
     { "zicbop", A22 | MX, 0 },
     { "zicboz", A22 | MX, RV_EXT_ZICBOZ },
+    /* Main memory: AMOs of every kind (Ziccamoa), fetches, 32-bit aligned
+     * ones in one access (Ziccif), misaligned loads and stores of every
+     * size (Zicclsm), LR/SC that eventually succeed (Ziccrse). */
+    { "ziccamoa", A22 | MX, 0 },
+    { "ziccif", A22 | MX, 0 },
+    { "zicclsm", A22 | MX, 0 },
+    { "ziccrse", A22 | MX, 0 },
+    /* cycle, time, instret; hpmcounter3-31 read zero (no events) */
+    { "zicntr", A22 | MX, 0 },
     { "zicond", MX, RV_EXT_ZICOND },
     { "zicsr", ALL, 0 },
     { "zifencei", ALL, 0 },
@@ -41,13 +50,30 @@ static const RvIsaExt rv_isa_exts[] = {
      * every hart runs as no-ops (pause also yields in long spin loops). */
     { "zihintntl", MX, 0 },
     { "zihintpause", A22 | MX, 0 },
+    { "zihpm", A22 | MX, 0 },
+    /* A reservation is the one address LR loaded: within 64 bytes. */
+    { "za64rs", A22 | MX, 0 },
     { "zba", A22 | MX, RV_EXT_ZBA },
     { "zbb", A22 | MX, RV_EXT_ZBB },
     { "zbc", MX, RV_EXT_ZBC },
     { "zbkb", MX, RV_EXT_ZBKB },
     { "zbs", A22 | MX, RV_EXT_ZBS },
+    /* The data-independent timing of the Zkt list: no branch or table
+     * lookup in the interpreter depends on the operands of those ops. */
+    { "zkt", A22 | MX, 0 },
+    /* Page tables are read from RAM (Ssccptr); every counter's scounteren
+     * bit is writable (Sscounterenw). */
+    { "ssccptr", A22 | MX, 0 },
+    { "sscounterenw", A22 | MX, 0 },
     /* stimecmp, a timer of the hart's own on the machine's clock */
     { "sstc", MX, RV_EXT_SSTC },
+    /* stval gets the address of every faulting access and the bits of an
+     * illegal instruction (Sstvala); stvec's BASE takes any 4-byte aligned
+     * address in direct mode (Sstvecd); UXL is 64 (Ssu64xl). */
+    { "sstvala", A22 | MX, 0 },
+    { "sstvecd", A22 | MX, 0 },
+    { "ssu64xl", A22 | MX, 0 },
+    { "svbare", A22 | MX, 0 },
 };
 
 static const char *const model_names[VIREO_RV_CPU_N_MODELS] = {

@@ -272,6 +272,63 @@ static void test_fdt_max_harts(void)
     check_tree(VIREO_VIRT_MAX_HARTS);
 }
 
+/* Each model's cpu nodes: the ISA strings, and the cache-block sizes
+ * where the model has the cache-block extensions. */
+static void test_fdt_cpu_models(void)
+{
+    static const struct {
+        VireoRvCpuModel model;
+        const char *isa;
+        bool cbo;
+    } models[] = {
+        { VIREO_RV_CPU_RV64GC, "rv64imafdc_zicsr_zifencei", false },
+        { VIREO_RV_CPU_RVA22,
+          "rv64imafdc_zic64b_zicbom_zicbop_zicboz_ziccamoa_ziccif_zicclsm_ziccrse_zicntr_zicsr_"
+          "zifencei_zihintpause_zihpm_za64rs_zba_zbb_zbs_zkt_ssccptr_sscounterenw_sstvala_"
+          "sstvecd_ssu64xl_svbare",
+          true },
+        { VIREO_RV_CPU_MAX,
+          "rv64imafdc_zic64b_zicbom_zicbop_zicboz_ziccamoa_ziccif_zicclsm_ziccrse_zicntr_"
+          "zicond_zicsr_zifencei_zihintntl_zihintpause_zihpm_za64rs_zba_zbb_zbc_zbkb_zbs_zkt_"
+          "ssccptr_sscounterenw_sstc_sstvala_sstvecd_ssu64xl_svbare",
+          true },
+    };
+
+    for (unsigned i = 0; i < G_N_ELEMENTS(models); i++) {
+        g_autoptr(GError) error = NULL;
+        VireoVirtFdtParams p = { .n_harts = 2, .cpu = models[i].model, .ram_size = 1 << 28 };
+        g_autoptr(GBytes) bytes = vireo_virt_build_fdt(&p, &error);
+        const void *fdt;
+        g_auto(GStrv) parts = NULL;
+        g_auto(GStrv) exts = vireo_rv_isa_extensions(models[i].model);
+        g_autofree char *isa = vireo_rv_isa_string(models[i].model);
+        int cpu;
+
+        g_assert_no_error(error);
+        fdt = g_bytes_get_data(bytes, NULL);
+        g_assert_cmpstr(isa, ==, models[i].isa);
+        for (unsigned h = 0; h < 2; h++) {
+            cpu = node(fdt, h == 0 ? "/cpus/cpu@0" : "/cpus/cpu@1");
+            check_isa(fdt, cpu, models[i].model);
+            g_assert_cmpint(fdt_getprop(fdt, cpu, "riscv,cbom-block-size", NULL) != NULL, ==,
+                            models[i].cbo);
+            if (models[i].cbo) {
+                g_assert_cmpuint(prop_u32(fdt, cpu, "riscv,cbom-block-size"), ==, 64);
+                g_assert_cmpuint(prop_u32(fdt, cpu, "riscv,cbop-block-size"), ==, 64);
+                g_assert_cmpuint(prop_u32(fdt, cpu, "riscv,cboz-block-size"), ==, 64);
+            }
+        }
+        /* riscv,isa-extensions: the letters, then riscv,isa's parts */
+        parts = g_strsplit(models[i].isa + strlen("rv64imafdc_"), "_", -1);
+        g_assert_cmpstr(exts[0], ==, "i");
+        g_assert_cmpstr(exts[5], ==, "c");
+        g_assert_cmpuint(g_strv_length(exts), ==, 6 + g_strv_length(parts));
+        for (unsigned k = 0; parts[k] != NULL; k++) {
+            g_assert_cmpstr(exts[6 + k], ==, parts[k]);
+        }
+    }
+}
+
 static void test_fdt_chosen(void)
 {
     g_autoptr(GBytes) bytes = build(1, "console=ttyS0 earlycon", true);
@@ -501,6 +558,7 @@ int main(int argc, char *argv[])
     g_test_add_func("/virt/fdt/one-hart", test_fdt_one_hart);
     g_test_add_func("/virt/fdt/four-harts", test_fdt_four_harts);
     g_test_add_func("/virt/fdt/max-harts", test_fdt_max_harts);
+    g_test_add_func("/virt/fdt/cpu-models", test_fdt_cpu_models);
     g_test_add_func("/virt/fdt/chosen", test_fdt_chosen);
     g_test_add_func("/virt/fdt/seeds", test_fdt_seeds);
     g_test_add_func("/virt/fdt/long-cmdline", test_fdt_long_cmdline);

@@ -229,8 +229,11 @@ bool vireo_cpu_store(VireoCpu *cpu, uint64_t va, unsigned size, uint64_t value);
  * Zero: stores zeros to the block, which must be RAM. */
 bool vireo_cpu_probe_block(VireoCpu *cpu, uint64_t va, unsigned size);
 bool vireo_cpu_zero_block(VireoCpu *cpu, uint64_t va, unsigned size);
-/* Instruction fetch for decoders: two bytes at `va`. */
+/* Instruction fetch for decoders: two bytes at `va`, or four at an aligned
+ * `va` in one access (a store of another hart is seen whole or not at
+ * all). */
 bool vireo_cpu_fetch16(VireoCpu *cpu, uint64_t va, uint16_t *value);
+bool vireo_cpu_fetch32(VireoCpu *cpu, uint64_t va, uint32_t *value);
 
 /* For helpers: the guest pc of the instruction `insn` belongs to, and of the
  * one after it, in the block being executed. */

@@ -442,4 +442,18 @@ TEST_MAIN
     CHECK_EQ t0, 0
     li t0, -1
     csrw 0x14d, t0
+
+    /* every bit of mcounteren and scounteren is writable (Sscounterenw
+     * with the 29 hpmcounters, which read zero) */
+    CASE 40
+    li t0, -1
+    csrw mcounteren, t0
+    csrw scounteren, t0
+    csrr a0, mcounteren
+    csrr a1, scounteren
+    li t0, 0xffffffff
+    CHECK_EQR a0, t0
+    CHECK_EQR a1, t0
+    csrw mcounteren, zero
+    csrw scounteren, zero
     PASS
