@@ -85,6 +85,9 @@ enum {
     RV_EXT_ZICBOM = 1u << 6,
     RV_EXT_ZICBOZ = 1u << 7,
     RV_EXT_SSTC = 1u << 8,
+    RV_EXT_SVPBMT = 1u << 9,
+    RV_EXT_SVNAPOT = 1u << 10,
+    RV_EXT_SVINVAL = 1u << 11,
 };
 
 /* menvcfg and senvcfg fields */
@@ -94,6 +97,7 @@ enum {
 #define ENVCFG_CBIE_INVAL (3ull << 4)
 #define ENVCFG_CBCFE      (1ull << 6)
 #define ENVCFG_CBZE       (1ull << 7)
+#define ENVCFG_PBMTE      (1ull << 62)
 #define ENVCFG_STCE       (1ull << 63)
 
 /* The cache-block size of Zicbom and Zicboz (Zic64b). */
@@ -166,6 +170,7 @@ int rv_helper_wfi_check(VireoCpu *cpu, const VireoIrInsn *insn);
 int rv_helper_fence_i(VireoCpu *cpu, const VireoIrInsn *insn);
 int rv_helper_set_fs_dirty(VireoCpu *cpu, const VireoIrInsn *insn);
 int rv_helper_cbo(VireoCpu *cpu, const VireoIrInsn *insn);
+int rv_helper_sfence_inval(VireoCpu *cpu, const VireoIrInsn *insn);
 bool rv_csr_read(RvCpu *rv, unsigned csr, uint64_t *value, const VireoIrInsn *insn);
 
 /* rv-mmu.c */

@@ -241,6 +241,9 @@ static uint64_t envcfg_write(const RvCpu *rv, uint64_t old, uint64_t v, bool mac
     if (machine && (rv->ext & RV_EXT_SSTC)) {
         mask |= ENVCFG_STCE;
     }
+    if (machine && (rv->ext & RV_EXT_SVPBMT)) {
+        mask |= ENVCFG_PBMTE;
+    }
     if (rv->ext & RV_EXT_ZICBOM) {
         mask |= ENVCFG_CBIE | ENVCFG_CBCFE;
         if ((v & ENVCFG_CBIE) == (2ull << 4)) {
@@ -343,6 +346,10 @@ static bool csr_write(RvCpu *rv, unsigned csr, uint64_t v, const VireoIrInsn *in
             rv->mip_sw &= ~(1ull << IRQ_S_TIMER);
             rv_sstc_update(rv);
         }
+        if ((old ^ nv) & ENVCFG_PBMTE) {
+            /* Translations were checked with the old PBMTE. */
+            vireo_tlb_flush_all(cpu);
+        }
         break;
     }
     case CSR_MSCRATCH: rv->mscratch = v; break;
@@ -422,7 +429,7 @@ static bool csr_accessible(RvCpu *rv, unsigned csr)
 }
 
 /* After a write to `csr`: whether the rest of the block may no longer run
- * as decoded (a new translation or PMP, or a new FP state, which decoding
+ * as decoded (a new translation, PMP or menvcfg, or a new FP state, which decoding
  * depends on: FP instructions trap when it is off and mark it dirty unless
  * it is), or an interrupt must be taken before the next
  * instruction (the dispatcher is asked to look). Everything else, such as
@@ -430,7 +437,8 @@ static bool csr_accessible(RvCpu *rv, unsigned csr)
  * interpreter reloads the TLB context and decode key after every helper. */
 static bool write_ends_block(RvCpu *rv, unsigned csr, uint64_t fs_before)
 {
-    bool ends = csr == CSR_SATP || (csr >= CSR_PMPCFG0 && csr <= CSR_PMPADDR63) ||
+    bool ends = csr == CSR_SATP || csr == CSR_MENVCFG ||
+                (csr >= CSR_PMPCFG0 && csr <= CSR_PMPADDR63) ||
                 fs_before != (rv->mstatus & MSTATUS_FS);
 
     if (rv_irq_pending(rv)) {
@@ -559,6 +567,16 @@ int rv_helper_sfence_vma(VireoCpu *cpu, const VireoIrInsn *insn)
     vireo_tlb_flush(cpu, va, insn->b != 0, (uint16_t)cpu->regs[insn->b]);
     cpu->pc = vireo_cpu_next_pc(cpu, insn);
     return VIREO_IR_EXIT;
+}
+
+/* sfence.w.inval and sfence.inval.ir (Svinval): they only order the
+ * sinval.vma between them, which act at once; illegal in U-mode only. */
+int rv_helper_sfence_inval(VireoCpu *cpu, const VireoIrInsn *insn)
+{
+    if (rv_cpu(cpu)->priv == PRV_U) {
+        return illegal(cpu, insn);
+    }
+    return 0;
 }
 
 int rv_helper_wfi_check(VireoCpu *cpu, const VireoIrInsn *insn)

@@ -871,9 +871,14 @@ static void op_system(Dc *dc, uint32_t i)
             helper(dc, rv_helper_wfi_check, 0, 0, 0, dc->raw, 0);
             emit(dc, VIREO_OP_WFI, 0, 0, 0, (int64_t)next_pc(dc));
             dc->end = true;
-        } else if (FUNCT7(i) == 0x09 && RD(i) == 0) { /* sfence.vma */
+        } else if ((FUNCT7(i) == 0x09 || (FUNCT7(i) == 0x0b && has(dc, RV_EXT_SVINVAL))) &&
+                   RD(i) == 0) {
+            /* sfence.vma; sinval.vma does the same at once */
             helper(dc, rv_helper_sfence_vma, 0, RS1(i), RS2(i), dc->raw, 0);
             exit_to(dc, next_pc(dc));
+        } else if ((i == 0x18000073 || i == 0x18100073) && has(dc, RV_EXT_SVINVAL)) {
+            /* sfence.w.inval, sfence.inval.ir */
+            helper(dc, rv_helper_sfence_inval, 0, 0, 0, dc->raw, 0);
         } else {
             illegal(dc);
         }

@@ -74,6 +74,9 @@ static const RvIsaExt rv_isa_exts[] = {
     { "sstvecd", A22 | MX, 0 },
     { "ssu64xl", A22 | MX, 0 },
     { "svbare", A22 | MX, 0 },
+    { "svinval", A22 | MX, RV_EXT_SVINVAL },
+    { "svnapot", MX, RV_EXT_SVNAPOT },
+    { "svpbmt", A22 | MX, RV_EXT_SVPBMT },
 };
 
 static const char *const model_names[VIREO_RV_CPU_N_MODELS] = {

@@ -285,12 +285,12 @@ static void test_fdt_cpu_models(void)
         { VIREO_RV_CPU_RVA22,
           "rv64imafdc_zic64b_zicbom_zicbop_zicboz_ziccamoa_ziccif_zicclsm_ziccrse_zicntr_zicsr_"
           "zifencei_zihintpause_zihpm_za64rs_zba_zbb_zbs_zkt_ssccptr_sscounterenw_sstvala_"
-          "sstvecd_ssu64xl_svbare",
+          "sstvecd_ssu64xl_svbare_svinval_svpbmt",
           true },
         { VIREO_RV_CPU_MAX,
           "rv64imafdc_zic64b_zicbom_zicbop_zicboz_ziccamoa_ziccif_zicclsm_ziccrse_zicntr_"
           "zicond_zicsr_zifencei_zihintntl_zihintpause_zihpm_za64rs_zba_zbb_zbc_zbkb_zbs_zkt_"
-          "ssccptr_sscounterenw_sstc_sstvala_sstvecd_ssu64xl_svbare",
+          "ssccptr_sscounterenw_sstc_sstvala_sstvecd_ssu64xl_svbare_svinval_svnapot_svpbmt",
           true },
     };
 

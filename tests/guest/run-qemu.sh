@@ -19,13 +19,15 @@ set -u
 #               the specifications require that QEMU 7.2 gets wrong.
 #   cpu-*:      Vireo's hart models refusing the extensions they lack.
 #   zicond, zicbo: QEMU 7.2 does not have Zicond, Zicbom or Zicboz.
-vireo_only="vireo-impl cpu-rv64gc cpu-rva22 zicond zicbo"
+#   *-vireo:    builds with the checks QEMU 7.2 gets wrong (VIREO_ONLY).
+vireo_only="vireo-impl cpu-rv64gc cpu-rva22 zicond zicbo svinval-vireo vm-ext-vireo"
 
 # The -cpu option of each program: the base hart, plus the extensions a
 # program needs beyond RV64GC (QEMU 7.2's property names).
 qemu_cpu() {
     case $1 in
-    zba | zbb | zbc | zbs | zbkb | sstc) echo "rv64,h=false,$1=true" ;;
+    zba | zbb | zbc | zbs | zbkb | sstc | svinval) echo "rv64,h=false,$1=true" ;;
+    vm-ext-*) echo "rv64,h=false,svpbmt=true,svnapot=true,svinval=true" ;;
     *) echo "rv64,h=false" ;;
     esac
 }

@@ -5,7 +5,8 @@
  * instruction of the extensions beyond RV64GC is an illegal instruction
  * (mtval holding its bits) and the CSR fields of the extensions read zero;
  * built with -DMODEL_RVA22 on `--cpu rva22`, which has Zba, Zbb, Zbs,
- * Zicbom and Zicboz but not Zbc, Zbkb's own instructions, Zicond or Sstc.
+ * Zicbom, Zicboz, Svinval and Svpbmt but not Zbc, Zbkb's own instructions,
+ * Zicond or Sstc.
  * Vireo-only (the models are Vireo's).
  */
 #include "test-macros.inc"
@@ -127,6 +128,18 @@ TEST_MAIN
     csrw 0x30a, t0
     csrr a0, 0x30a
     bltz a0, fail
+
+    /* Svinval; Svpbmt's menvcfg.PBMTE */
+    CASE 10
+    GC_ILLEGAL(.insn i 0x73, 0, x0, x0, 0x180) /* sfence.w.inval */
+    GC_ILLEGAL(.insn r 0x73, 0, 0x0b, x0, x0, x0) /* sinval.vma */
+    GC_ILLEGAL(.insn i 0x73, 0, x0, x0, 0x181) /* sfence.inval.ir */
+    srli a0, a0, 62 /* menvcfg, all ones written: PBMTE */
+#ifdef MODEL_RV64GC
+    CHECK_EQ a0, 0
+#else
+    CHECK_EQ a0, 1
+#endif
     csrw 0x30a, zero
     PASS
 
