@@ -30,6 +30,16 @@ static inline uint64_t box32(uint32_t v)
     return 0xffffffff00000000ull | v;
 }
 
+static inline uint16_t unbox16(uint64_t v)
+{
+    return (v >> 16) == 0xffffffffffffull ? (uint16_t)v : VIREO_F16_CANONICAL_NAN;
+}
+
+static inline uint64_t box16(uint16_t v)
+{
+    return 0xffffffffffff0000ull | v;
+}
+
 static inline int64_t sext32(uint64_t v)
 {
     return (int64_t)(int32_t)(uint32_t)v;
@@ -330,6 +340,44 @@ static bool fp_op(VireoCpu *cpu, const VireoIrInsn *in)
     case VIREO_OP_FCVT_D_WU: r = vireo_u32_to_f64((uint32_t)a, &st); break;
     case VIREO_OP_FCVT_D_L: r = vireo_i64_to_f64((int64_t)a, &st); break;
     case VIREO_OP_FCVT_D_LU: r = vireo_u64_to_f64(a, &st); break;
+    case VIREO_OP_FADD_H: r = box16(vireo_f16_add(unbox16(a), unbox16(b), &st)); break;
+    case VIREO_OP_FSUB_H: r = box16(vireo_f16_sub(unbox16(a), unbox16(b), &st)); break;
+    case VIREO_OP_FMUL_H: r = box16(vireo_f16_mul(unbox16(a), unbox16(b), &st)); break;
+    case VIREO_OP_FDIV_H: r = box16(vireo_f16_div(unbox16(a), unbox16(b), &st)); break;
+    case VIREO_OP_FSQRT_H: r = box16(vireo_f16_sqrt(unbox16(a), &st)); break;
+    case VIREO_OP_FMADD_H:
+        r = box16(vireo_f16_muladd(unbox16(a), unbox16(b), unbox16(c), false, false, &st));
+        break;
+    case VIREO_OP_FMSUB_H:
+        r = box16(vireo_f16_muladd(unbox16(a), unbox16(b), unbox16(c), false, true, &st));
+        break;
+    case VIREO_OP_FNMSUB_H:
+        r = box16(vireo_f16_muladd(unbox16(a), unbox16(b), unbox16(c), true, false, &st));
+        break;
+    case VIREO_OP_FNMADD_H:
+        r = box16(vireo_f16_muladd(unbox16(a), unbox16(b), unbox16(c), true, true, &st));
+        break;
+    case VIREO_OP_FMIN_H: r = box16(vireo_f16_min(unbox16(a), unbox16(b), &st)); break;
+    case VIREO_OP_FMAX_H: r = box16(vireo_f16_max(unbox16(a), unbox16(b), &st)); break;
+    case VIREO_OP_FEQ_H: r = vireo_f16_eq(unbox16(a), unbox16(b), &st); break;
+    case VIREO_OP_FLT_H: r = vireo_f16_lt(unbox16(a), unbox16(b), &st); break;
+    case VIREO_OP_FLE_H: r = vireo_f16_le(unbox16(a), unbox16(b), &st); break;
+    case VIREO_OP_FCLASS_H: r = vireo_f16_classify(unbox16(a)); break;
+    case VIREO_OP_FSGNJ_H: r = box16((unbox16(a) & 0x7fffu) | (unbox16(b) & 0x8000u)); break;
+    case VIREO_OP_FSGNJN_H: r = box16((unbox16(a) & 0x7fffu) | (~unbox16(b) & 0x8000u)); break;
+    case VIREO_OP_FSGNJX_H: r = box16(unbox16(a) ^ (unbox16(b) & 0x8000u)); break;
+    case VIREO_OP_FCVT_S_H: r = box32(vireo_f16_to_f32(unbox16(a), &st)); break;
+    case VIREO_OP_FCVT_H_S: r = box16(vireo_f32_to_f16(unbox32(a), &st)); break;
+    case VIREO_OP_FCVT_D_H: r = vireo_f16_to_f64(unbox16(a), &st); break;
+    case VIREO_OP_FCVT_H_D: r = box16(vireo_f64_to_f16(a, &st)); break;
+    case VIREO_OP_FCVT_W_H: r = (uint64_t)vireo_f16_to_i32(unbox16(a), &st); break;
+    case VIREO_OP_FCVT_WU_H: r = (uint64_t)vireo_f16_to_u32(unbox16(a), &st); break;
+    case VIREO_OP_FCVT_L_H: r = (uint64_t)vireo_f16_to_i64(unbox16(a), &st); break;
+    case VIREO_OP_FCVT_LU_H: r = vireo_f16_to_u64(unbox16(a), &st); break;
+    case VIREO_OP_FCVT_H_W: r = box16(vireo_i32_to_f16((int32_t)a, &st)); break;
+    case VIREO_OP_FCVT_H_WU: r = box16(vireo_u32_to_f16((uint32_t)a, &st)); break;
+    case VIREO_OP_FCVT_H_L: r = box16(vireo_i64_to_f16((int64_t)a, &st)); break;
+    case VIREO_OP_FCVT_H_LU: r = box16(vireo_u64_to_f16(a, &st)); break;
     default: g_assert_not_reached();
     }
     R[in->d] = r;
@@ -568,6 +616,7 @@ op_MOV:
     ALU_U(ZEXT16, a & 0xffff)
     ALU_U(ZEXT32, a & 0xffffffffu)
     ALU_U(FBOX_S, a | 0xffffffff00000000ull)
+    ALU_U(FBOX_H, a | 0xffffffffffff0000ull)
     ALU_U(CLZ, count_lz(a, 64))
     ALU_U(CTZ, count_tz(a, 64))
     ALU_U(CPOP, (uint64_t)__builtin_popcountll(a))
@@ -740,6 +789,36 @@ op_FENCE:
     FP(FCVT_D_WU)
     FP(FCVT_D_L)
     FP(FCVT_D_LU)
+    FP(FADD_H)
+    FP(FSUB_H)
+    FP(FMUL_H)
+    FP(FDIV_H)
+    FP(FSQRT_H)
+    FP(FMADD_H)
+    FP(FMSUB_H)
+    FP(FNMSUB_H)
+    FP(FNMADD_H)
+    FP(FMIN_H)
+    FP(FMAX_H)
+    FP(FEQ_H)
+    FP(FLT_H)
+    FP(FLE_H)
+    FP(FCLASS_H)
+    FP(FSGNJ_H)
+    FP(FSGNJN_H)
+    FP(FSGNJX_H)
+    FP(FCVT_S_H)
+    FP(FCVT_H_S)
+    FP(FCVT_D_H)
+    FP(FCVT_H_D)
+    FP(FCVT_W_H)
+    FP(FCVT_WU_H)
+    FP(FCVT_L_H)
+    FP(FCVT_LU_H)
+    FP(FCVT_H_W)
+    FP(FCVT_H_WU)
+    FP(FCVT_H_L)
+    FP(FCVT_H_LU)
 op_HELPER : {
     int r;
     publish(cpu, &packed, &budget); /* instret must be exact for the helper */

@@ -88,6 +88,8 @@ enum {
     RV_EXT_SVPBMT = 1u << 9,
     RV_EXT_SVNAPOT = 1u << 10,
     RV_EXT_SVINVAL = 1u << 11,
+    RV_EXT_ZFHMIN = 1u << 12,
+    RV_EXT_ZFH = 1u << 13,
 };
 
 /* menvcfg and senvcfg fields */

@@ -680,11 +680,21 @@ static void fp_emit(Dc *dc, VireoIrOp op, unsigned d, unsigned a, unsigned b, un
     in->flags = (uint8_t)rm;
 }
 
+/* The fmt field of FP instructions: S, D, H (Zfh); Q is not implemented. */
+enum { FMT_S = 0, FMT_D = 1, FMT_H = 2, FMT_Q = 3 };
+
+/* Whether the hart computes in format `fmt` (half precision needs Zfh;
+ * Zfhmin only moves and converts it). */
+static bool fmt_arith(const Dc *dc, unsigned fmt)
+{
+    return fmt == FMT_S || fmt == FMT_D || (fmt == FMT_H && has(dc, RV_EXT_ZFH));
+}
+
 static void op_fp_load_store(Dc *dc, uint32_t i, bool store)
 {
     unsigned f3 = FUNCT3(i);
 
-    if (f3 != 2 && f3 != 3) {
+    if (f3 != 2 && f3 != 3 && !(f3 == 1 && has(dc, RV_EXT_ZFHMIN))) {
         illegal(dc);
         return;
     }
@@ -692,7 +702,12 @@ static void op_fp_load_store(Dc *dc, uint32_t i, bool store)
         return;
     }
     if (store) {
-        emit(dc, f3 == 2 ? VIREO_OP_ST32 : VIREO_OP_ST64, 0, RS1(i), RV_F(RS2(i)), imm_s(i));
+        static const VireoIrOp ops[4] = { VIREO_OP_COUNT, VIREO_OP_ST16, VIREO_OP_ST32,
+                                          VIREO_OP_ST64 };
+        emit(dc, ops[f3], 0, RS1(i), RV_F(RS2(i)), imm_s(i));
+    } else if (f3 == 1) { /* flh */
+        emit(dc, VIREO_OP_LD16U, RV_F(RD(i)), RS1(i), 0, imm_i(i));
+        emit(dc, VIREO_OP_FBOX_H, RV_F(RD(i)), RV_F(RD(i)), 0, 0);
     } else if (f3 == 2) {
         emit(dc, VIREO_OP_LD32U, RV_F(RD(i)), RS1(i), 0, imm_i(i));
         emit(dc, VIREO_OP_FBOX_S, RV_F(RD(i)), RV_F(RD(i)), 0, 0);
@@ -703,13 +718,14 @@ static void op_fp_load_store(Dc *dc, uint32_t i, bool store)
 
 static void op_fma(Dc *dc, uint32_t i, unsigned opc)
 {
-    static const VireoIrOp ops[2][4] = {
+    static const VireoIrOp ops[3][4] = {
         { VIREO_OP_FMADD_S, VIREO_OP_FMSUB_S, VIREO_OP_FNMSUB_S, VIREO_OP_FNMADD_S },
         { VIREO_OP_FMADD_D, VIREO_OP_FMSUB_D, VIREO_OP_FNMSUB_D, VIREO_OP_FNMADD_D },
+        { VIREO_OP_FMADD_H, VIREO_OP_FMSUB_H, VIREO_OP_FNMSUB_H, VIREO_OP_FNMADD_H },
     };
     unsigned fmt = (i >> 25) & 3;
 
-    if (fmt > 1 || !valid_rm(FUNCT3(i))) {
+    if (!fmt_arith(dc, fmt) || !valid_rm(FUNCT3(i))) {
         illegal(dc);
         return;
     }
@@ -720,117 +736,134 @@ static void op_fma(Dc *dc, uint32_t i, unsigned opc)
             FUNCT3(i));
 }
 
+/* OP-FP, by operation (funct7 >> 2) and format (funct7 & 3). */
 static void op_fp(Dc *dc, uint32_t i)
 {
+#define BY_FMT(name)                                                  \
+    {                                                                 \
+        VIREO_OP_##name##_S, VIREO_OP_##name##_D, VIREO_OP_##name##_H \
+    }
+    static const VireoIrOp arith[4][3] = { BY_FMT(FADD), BY_FMT(FSUB), BY_FMT(FMUL), BY_FMT(FDIV) };
+    static const VireoIrOp sgnj[3][3] = { BY_FMT(FSGNJ), BY_FMT(FSGNJN), BY_FMT(FSGNJX) };
+    static const VireoIrOp minmax[2][3] = { BY_FMT(FMIN), BY_FMT(FMAX) };
+    static const VireoIrOp cmp[3][3] = { BY_FMT(FLE), BY_FMT(FLT), BY_FMT(FEQ) };
+    static const VireoIrOp sqrt[3] = BY_FMT(FSQRT);
+    static const VireoIrOp fclass[3] = BY_FMT(FCLASS);
+#undef BY_FMT
+    /* fcvt.fmt.fmt by destination and source format */
+    static const VireoIrOp cvt[3][3] = {
+        { VIREO_OP_COUNT, VIREO_OP_FCVT_S_D, VIREO_OP_FCVT_S_H },
+        { VIREO_OP_FCVT_D_S, VIREO_OP_COUNT, VIREO_OP_FCVT_D_H },
+        { VIREO_OP_FCVT_H_S, VIREO_OP_FCVT_H_D, VIREO_OP_COUNT },
+    };
+    /* fcvt.{w,wu,l,lu}.fmt and fcvt.fmt.{w,wu,l,lu} */
+    static const VireoIrOp to_int[3][4] = {
+        { VIREO_OP_FCVT_W_S, VIREO_OP_FCVT_WU_S, VIREO_OP_FCVT_L_S, VIREO_OP_FCVT_LU_S },
+        { VIREO_OP_FCVT_W_D, VIREO_OP_FCVT_WU_D, VIREO_OP_FCVT_L_D, VIREO_OP_FCVT_LU_D },
+        { VIREO_OP_FCVT_W_H, VIREO_OP_FCVT_WU_H, VIREO_OP_FCVT_L_H, VIREO_OP_FCVT_LU_H },
+    };
+    static const VireoIrOp from_int[3][4] = {
+        { VIREO_OP_FCVT_S_W, VIREO_OP_FCVT_S_WU, VIREO_OP_FCVT_S_L, VIREO_OP_FCVT_S_LU },
+        { VIREO_OP_FCVT_D_W, VIREO_OP_FCVT_D_WU, VIREO_OP_FCVT_D_L, VIREO_OP_FCVT_D_LU },
+        { VIREO_OP_FCVT_H_W, VIREO_OP_FCVT_H_WU, VIREO_OP_FCVT_H_L, VIREO_OP_FCVT_H_LU },
+    };
     unsigned f7 = FUNCT7(i), f3 = FUNCT3(i), rs2 = RS2(i), rd = RD(i), rs1 = RS1(i);
-    bool dbl = f7 & 1;
+    unsigned fmt = f7 & 3;
     unsigned fd = RV_F(rd), fa = RV_F(rs1), fb = RV_F(rs2), xd = dest(rd);
     VireoIrOp op = VIREO_OP_COUNT;
     unsigned d = fd, a = fa, b = fb, rm = f3;
     bool uses_rm = true;
+    /* Zfhmin's moves and conversions need only it; the rest of half
+     * precision needs Zfh. */
+    bool ok = fmt_arith(dc, fmt);
 
+    if (fmt == FMT_Q) {
+        illegal(dc);
+        return;
+    }
     switch (f7 >> 2) {
-    case 0x00: op = dbl ? VIREO_OP_FADD_D : VIREO_OP_FADD_S; break;
-    case 0x01: op = dbl ? VIREO_OP_FSUB_D : VIREO_OP_FSUB_S; break;
-    case 0x02: op = dbl ? VIREO_OP_FMUL_D : VIREO_OP_FMUL_S; break;
-    case 0x03: op = dbl ? VIREO_OP_FDIV_D : VIREO_OP_FDIV_S; break;
+    case 0x00:
+    case 0x01:
+    case 0x02:
+    case 0x03: op = arith[f7 >> 2][fmt]; break;
     case 0x0b:
         if (rs2 == 0) {
-            op = dbl ? VIREO_OP_FSQRT_D : VIREO_OP_FSQRT_S;
+            op = sqrt[fmt];
         }
         break;
     case 0x04:
         uses_rm = false;
         if (f3 <= 2) {
-            static const VireoIrOp s[] = { VIREO_OP_FSGNJ_S, VIREO_OP_FSGNJN_S, VIREO_OP_FSGNJX_S };
-            static const VireoIrOp dd[] = { VIREO_OP_FSGNJ_D, VIREO_OP_FSGNJN_D,
-                                            VIREO_OP_FSGNJX_D };
-            op = dbl ? dd[f3] : s[f3];
+            op = sgnj[f3][fmt];
         }
         break;
     case 0x05:
         uses_rm = false;
-        if (f3 == 0) {
-            op = dbl ? VIREO_OP_FMIN_D : VIREO_OP_FMIN_S;
-        } else if (f3 == 1) {
-            op = dbl ? VIREO_OP_FMAX_D : VIREO_OP_FMAX_S;
+        if (f3 <= 1) {
+            op = minmax[f3][fmt];
         }
         break;
-    case 0x08: /* fcvt.s.d (f7 0x20), fcvt.d.s (f7 0x21) */
-        if (!dbl && rs2 == 1) {
-            op = VIREO_OP_FCVT_S_D;
-        } else if (dbl && rs2 == 0) {
-            op = VIREO_OP_FCVT_D_S;
+    case 0x08: /* fcvt.fmt.fmt: rs2 is the source format */
+        if (rs2 <= FMT_H) {
+            op = cvt[fmt][rs2];
+            ok = fmt != FMT_H && rs2 != FMT_H ? true : has(dc, RV_EXT_ZFHMIN);
         }
         break;
     case 0x14:
         uses_rm = false;
         d = xd;
-        if (f3 == 0) {
-            op = dbl ? VIREO_OP_FLE_D : VIREO_OP_FLE_S;
-        } else if (f3 == 1) {
-            op = dbl ? VIREO_OP_FLT_D : VIREO_OP_FLT_S;
-        } else if (f3 == 2) {
-            op = dbl ? VIREO_OP_FEQ_D : VIREO_OP_FEQ_S;
+        if (f3 <= 2) {
+            op = cmp[f3][fmt];
         }
         break;
-    case 0x18: { /* fcvt.{w,wu,l,lu}.{s,d} */
-        static const VireoIrOp s[] = { VIREO_OP_FCVT_W_S, VIREO_OP_FCVT_WU_S, VIREO_OP_FCVT_L_S,
-                                       VIREO_OP_FCVT_LU_S };
-        static const VireoIrOp dd[] = { VIREO_OP_FCVT_W_D, VIREO_OP_FCVT_WU_D, VIREO_OP_FCVT_L_D,
-                                        VIREO_OP_FCVT_LU_D };
+    case 0x18: /* fcvt.{w,wu,l,lu}.fmt */
         d = xd;
         if (rs2 <= 3) {
-            op = dbl ? dd[rs2] : s[rs2];
+            op = to_int[fmt][rs2];
         }
         break;
-    }
-    case 0x1a: { /* fcvt.{s,d}.{w,wu,l,lu} */
-        static const VireoIrOp s[] = { VIREO_OP_FCVT_S_W, VIREO_OP_FCVT_S_WU, VIREO_OP_FCVT_S_L,
-                                       VIREO_OP_FCVT_S_LU };
-        static const VireoIrOp dd[] = { VIREO_OP_FCVT_D_W, VIREO_OP_FCVT_D_WU, VIREO_OP_FCVT_D_L,
-                                        VIREO_OP_FCVT_D_LU };
+    case 0x1a: /* fcvt.fmt.{w,wu,l,lu} */
         a = rs1;
         if (rs2 <= 3) {
-            op = dbl ? dd[rs2] : s[rs2];
+            op = from_int[fmt][rs2];
         }
         break;
-    }
-    case 0x1c: /* fmv.x.{w,d}, fclass */
+    case 0x1c: /* fmv.x.fmt, fclass.fmt */
         uses_rm = false;
         if (rs2 != 0) {
             break;
         }
         if (f3 == 0) {
+            static const VireoIrOp mv[3] = { VIREO_OP_SEXT32, VIREO_OP_MOV, VIREO_OP_SEXT16 };
+            if (fmt == FMT_H && !has(dc, RV_EXT_ZFHMIN)) {
+                break;
+            }
             if (!fp_enter(dc)) {
                 return;
             }
             if (rd != 0) {
-                emit(dc, dbl ? VIREO_OP_MOV : VIREO_OP_SEXT32, rd, fa, 0, 0);
+                emit(dc, mv[fmt], rd, fa, 0, 0);
             }
             return;
         }
         if (f3 == 1) {
-            op = dbl ? VIREO_OP_FCLASS_D : VIREO_OP_FCLASS_S;
+            op = fclass[fmt];
             d = xd;
         }
         break;
-    case 0x1e: /* fmv.{w,d}.x */
-        if (rs2 == 0 && f3 == 0) {
+    case 0x1e: /* fmv.fmt.x */
+        if (rs2 == 0 && f3 == 0 && (fmt != FMT_H || has(dc, RV_EXT_ZFHMIN))) {
+            static const VireoIrOp box[3] = { VIREO_OP_FBOX_S, VIREO_OP_MOV, VIREO_OP_FBOX_H };
             if (!fp_enter(dc)) {
                 return;
             }
-            if (dbl) {
-                emit(dc, VIREO_OP_MOV, fd, rs1, 0, 0);
-            } else {
-                emit(dc, VIREO_OP_FBOX_S, fd, rs1, 0, 0);
-            }
+            emit(dc, box[fmt], fd, rs1, 0, 0);
             return;
         }
         break;
     default: break;
     }
-    if (op == VIREO_OP_COUNT || (uses_rm && !valid_rm(rm))) {
+    if (op == VIREO_OP_COUNT || !ok || (uses_rm && !valid_rm(rm))) {
         illegal(dc);
         return;
     }

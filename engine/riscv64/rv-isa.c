@@ -53,6 +53,10 @@ static const RvIsaExt rv_isa_exts[] = {
     { "zihpm", A22 | MX, 0 },
     /* A reservation is the one address LR loaded: within 64 bytes. */
     { "za64rs", A22 | MX, 0 },
+    /* Half precision: Zfh computes, Zfhmin (which it includes) moves and
+     * converts. */
+    { "zfh", MX, RV_EXT_ZFH | RV_EXT_ZFHMIN },
+    { "zfhmin", A22 | MX, RV_EXT_ZFHMIN },
     { "zba", A22 | MX, RV_EXT_ZBA },
     { "zbb", A22 | MX, RV_EXT_ZBB },
     { "zbc", MX, RV_EXT_ZBC },

@@ -284,12 +284,14 @@ static void test_fdt_cpu_models(void)
         { VIREO_RV_CPU_RV64GC, "rv64imafdc_zicsr_zifencei", false },
         { VIREO_RV_CPU_RVA22,
           "rv64imafdc_zic64b_zicbom_zicbop_zicboz_ziccamoa_ziccif_zicclsm_ziccrse_zicntr_zicsr_"
-          "zifencei_zihintpause_zihpm_za64rs_zba_zbb_zbs_zkt_ssccptr_sscounterenw_sstvala_"
+          "zifencei_zihintpause_zihpm_za64rs_zfhmin_zba_zbb_zbs_zkt_ssccptr_sscounterenw_sstvala_"
           "sstvecd_ssu64xl_svbare_svinval_svpbmt",
           true },
         { VIREO_RV_CPU_MAX,
           "rv64imafdc_zic64b_zicbom_zicbop_zicboz_ziccamoa_ziccif_zicclsm_ziccrse_zicntr_"
-          "zicond_zicsr_zifencei_zihintntl_zihintpause_zihpm_za64rs_zba_zbb_zbc_zbkb_zbs_zkt_"
+          "zicond_zicsr_zifencei_zihintntl_zihintpause_zihpm_za64rs_zfh_zfhmin_zba_zbb_zbc_zbkb_"
+          "zbs_"
+          "zkt_"
           "ssccptr_sscounterenw_sstc_sstvala_sstvecd_ssu64xl_svbare_svinval_svnapot_svpbmt",
           true },
     };

@@ -28,6 +28,8 @@ qemu_cpu() {
     case $1 in
     zba | zbb | zbc | zbs | zbkb | sstc | svinval) echo "rv64,h=false,$1=true" ;;
     vm-ext-*) echo "rv64,h=false,svpbmt=true,svnapot=true,svinval=true" ;;
+    zfhmin) echo "rv64,h=false,Zfhmin=true" ;;
+    zfh-*) echo "rv64,h=false,Zfh=true" ;;
     *) echo "rv64,h=false" ;;
     esac
 }

@@ -37,8 +37,9 @@
  * the carry-less product; MIN/MAX compare signed, MINU/MAXU unsigned.
  * Rotates, REV8, ORCB, BREV8, CLMUL/CLMULH/CLMULR and CZEQZ/CZNEZ take the
  * same time whatever their operands (RISC-V's Zkt relies on it).
- * Single-precision values live NaN-boxed in the upper half of a
- * 64-bit register: an operand that is not boxed reads as the canonical NaN.
+ * Single-precision values live NaN-boxed in the low half of a 64-bit
+ * register (the upper half all ones), half-precision ones in the low 16
+ * bits: an operand that is not boxed reads as the canonical NaN.
  * F ops keep the raw guest instruction in `imm` (for the illegal-instruction
  * exception of an invalid dynamic rounding mode).
  */
@@ -93,6 +94,15 @@
     X(FCVT_S_W, F) X(FCVT_S_WU, F) X(FCVT_S_L, F) X(FCVT_S_LU, F)                                  \
     X(FCVT_D_W, F) X(FCVT_D_WU, F) X(FCVT_D_L, F) X(FCVT_D_LU, F)                                  \
     X(FBOX_S, U) /* d = a with its upper 32 bits set (NaN-boxing) */                               \
+    /* IEEE binary16, NaN-boxed in 64 bits */                                                      \
+    X(FADD_H, F) X(FSUB_H, F) X(FMUL_H, F) X(FDIV_H, F) X(FSQRT_H, F)                              \
+    X(FMADD_H, F) X(FMSUB_H, F) X(FNMSUB_H, F) X(FNMADD_H, F)                                      \
+    X(FMIN_H, F) X(FMAX_H, F) X(FEQ_H, F) X(FLT_H, F) X(FLE_H, F) X(FCLASS_H, F)                    \
+    X(FSGNJ_H, F) X(FSGNJN_H, F) X(FSGNJX_H, F)                                                    \
+    X(FCVT_S_H, F) X(FCVT_H_S, F) X(FCVT_D_H, F) X(FCVT_H_D, F)                                    \
+    X(FCVT_W_H, F) X(FCVT_WU_H, F) X(FCVT_L_H, F) X(FCVT_LU_H, F)                                  \
+    X(FCVT_H_W, F) X(FCVT_H_WU, F) X(FCVT_H_L, F) X(FCVT_H_LU, F)                                  \
+    X(FBOX_H, U) /* d = a with its upper 48 bits set (NaN-boxing) */                               \
     /* side exits: conditional branches in the middle of a block */                              \
     X(XEQ, SX) X(XNE, SX) X(XLT, SX) X(XGE, SX) X(XLTU, SX) X(XGEU, SX)                                   \
     /* calls into the CPU (system instructions, CSRs): may trap or end the block */                \

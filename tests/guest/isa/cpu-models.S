@@ -5,8 +5,8 @@
  * instruction of the extensions beyond RV64GC is an illegal instruction
  * (mtval holding its bits) and the CSR fields of the extensions read zero;
  * built with -DMODEL_RVA22 on `--cpu rva22`, which has Zba, Zbb, Zbs,
- * Zicbom, Zicboz, Svinval and Svpbmt but not Zbc, Zbkb's own instructions,
- * Zicond or Sstc.
+ * Zicbom, Zicboz, Svinval, Svpbmt and Zfhmin but not Zbc, Zbkb's own
+ * instructions, Zicond, Sstc or Zfh.
  * Vireo-only (the models are Vireo's).
  */
 #include "test-macros.inc"
@@ -141,6 +141,37 @@ TEST_MAIN
     CHECK_EQ a0, 1
 #endif
     csrw 0x30a, zero
+
+    /* Zfhmin (RVA22) and Zfh (max only) */
+    CASE 11
+    FP_ENABLE
+    la a3, cbo_block
+    GC_ILLEGAL(flh f1, 0(a3))
+    GC_ILLEGAL(fsh f1, 0(a3))
+    GC_ILLEGAL(fmv.h.x f1, a1)
+    GC_ILLEGAL(fmv.x.h a0, f1)
+    GC_ILLEGAL(fcvt.s.h f2, f1)
+    GC_ILLEGAL(fcvt.h.s f2, f1)
+    GC_ILLEGAL(fcvt.d.h f2, f1)
+    GC_ILLEGAL(fcvt.h.d f2, f1)
+    GC_LEGAL(li t0, 0x3c00)
+    GC_LEGAL(fmv.h.x f1, t0)
+    GC_LEGAL(fcvt.s.h f2, f1)
+    GC_LEGAL(fmv.x.w a0, f2)
+    GC_LEGAL(CHECK_EQ a0, 0x3f800000)
+    CASE 12
+    ILLEGAL fadd.h f2, f1, f1
+    ILLEGAL fmul.h f2, f1, f1
+    ILLEGAL fsqrt.h f2, f1
+    ILLEGAL fmadd.h f2, f1, f1, f1
+    ILLEGAL fmin.h f2, f1, f1
+    ILLEGAL fsgnj.h f2, f1, f1
+    ILLEGAL feq.h a0, f1, f1
+    ILLEGAL fclass.h a0, f1
+    ILLEGAL fcvt.w.h a0, f1
+    ILLEGAL fcvt.h.lu f1, a0
+    /* the quad format does not exist on any hart */
+    ILLEGAL .insn r 0x53, 0, 0x03, f2, f1, f1 /* fadd.q */
     PASS
 
     .data
