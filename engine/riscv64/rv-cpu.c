@@ -304,9 +304,11 @@ static void rv_free(void *opaque)
     g_free(rv);
 }
 
-/* ---- machine state (docs/SNAPSHOTS.md, section "cpu" version 1) ---- */
+/* ---- machine state (docs/SNAPSHOTS.md, section "cpu" version 2) ---- */
 
-#define RV_STATE_VERSION 1
+/* Version 2 adds the hart's extensions and stimecmp; version 1 loads with
+ * those of RV64GC and stimecmp all ones. */
+#define RV_STATE_VERSION 2
 
 static bool rv_save(void *opaque, VireoSnapWriter *w, GError **error)
 {
@@ -358,6 +360,8 @@ static bool rv_save(void *opaque, VireoSnapWriter *w, GError **error)
     for (unsigned i = 0; i < PMP_ENTRIES; i++) {
         vireo_snap_put_u64(w, rv->pmpaddr[i]);
     }
+    vireo_snap_put_u32(w, rv->ext);
+    vireo_snap_put_u64(w, rv->stimecmp);
     return true;
 }
 
@@ -366,7 +370,9 @@ static bool rv_load(void *opaque, VireoSnapReader *r, GError **error)
     RvCpu *rv = opaque;
     VireoCpu *cpu = &rv->base;
     const VireoRegion *ram = vireo_bus_ram(cpu->bus);
-    uint64_t regs[64], pc, res_addr, res_value, icount, satp_mode;
+    uint64_t regs[64], pc, res_addr, res_value, icount, satp_mode, stimecmp = G_MAXUINT64;
+    unsigned version = vireo_snap_reader_version(r);
+    uint32_t ext = 0;
     uint8_t fp_rm, fp_flags, priv;
     bool halted, res;
     struct {
@@ -379,9 +385,8 @@ static bool rv_load(void *opaque, VireoSnapReader *r, GError **error)
         uint64_t pmpaddr[PMP_ENTRIES];
     } s; /* the CSRs, checked before any is applied */
 
-    if (vireo_snap_reader_version(r) != RV_STATE_VERSION) {
-        vireo_snap_fail(r, "layout version %u is not %u", vireo_snap_reader_version(r),
-                        RV_STATE_VERSION);
+    if (version != 1 && version != RV_STATE_VERSION) {
+        vireo_snap_fail(r, "layout version %u is not 1 or %u", version, RV_STATE_VERSION);
     }
     if (vireo_snap_get_u32(r) != rv->hartid) {
         vireo_snap_fail(r, "it belongs to another hart");
@@ -426,6 +431,10 @@ static bool rv_load(void *opaque, VireoSnapReader *r, GError **error)
     for (unsigned i = 0; i < PMP_ENTRIES; i++) {
         s.pmpaddr[i] = vireo_snap_get_u64(r);
     }
+    if (version >= 2) {
+        ext = vireo_snap_get_u32(r);
+        stimecmp = vireo_snap_get_u64(r);
+    }
 
     satp_mode = s.satp >> 60;
     if (priv != PRV_U && priv != PRV_S && priv != PRV_M) {
@@ -445,6 +454,12 @@ static bool rv_load(void *opaque, VireoSnapReader *r, GError **error)
                         res_addr);
     } else if ((pc & 1) != 0) {
         vireo_snap_fail(r, "the pc 0x%" G_GINT64_MODIFIER "x is misaligned", pc);
+    } else if ((ext & ~rv->ext) != 0) {
+        /* Software on it may use what this hart lacks. */
+        vireo_snap_fail(r, "it was saved on a hart with extensions this %s hart does not have",
+                        vireo_rv_cpu_model_name(rv->model));
+    } else if (!rv_envcfg_valid(rv, s.menvcfg, true) || !rv_envcfg_valid(rv, s.senvcfg, false)) {
+        vireo_snap_fail(r, "menvcfg or senvcfg holds fields this hart does not have");
     }
     if (!vireo_snap_reader_finish(r, error)) {
         return false;
@@ -482,6 +497,7 @@ static bool rv_load(void *opaque, VireoSnapReader *r, GError **error)
     rv->scounteren = s.scounteren;
     rv->menvcfg = s.menvcfg;
     rv->senvcfg = s.senvcfg;
+    rv->stimecmp = stimecmp;
     rv->cycle_offset = s.cycle_offset;
     rv->instret_offset = s.instret_offset;
     memcpy(rv->pmpcfg, s.pmpcfg, sizeof rv->pmpcfg);
@@ -490,12 +506,16 @@ static bool rv_load(void *opaque, VireoSnapReader *r, GError **error)
     vireo_tlb_flush_all(cpu);
     vireo_cpu_flush_code(cpu);
     rv_update_context(rv);
+    /* The clock holds its loaded time: STIP is what stimecmp makes of it,
+     * and a deadline still ahead is armed. */
+    rv_sstc_update(rv);
     return true;
 }
 
 static const VireoVcpuOps rv_vcpu_ops = {
     .save = rv_save,
     .load = rv_load,
+    .state_version = RV_STATE_VERSION,
     .run = rv_run,
     .kick = rv_kick,
     .reset = rv_reset,

@@ -174,6 +174,8 @@ int rv_helper_set_fs_dirty(VireoCpu *cpu, const VireoIrInsn *insn);
 int rv_helper_cbo(VireoCpu *cpu, const VireoIrInsn *insn);
 int rv_helper_sfence_inval(VireoCpu *cpu, const VireoIrInsn *insn);
 bool rv_csr_read(RvCpu *rv, unsigned csr, uint64_t *value, const VireoIrInsn *insn);
+/* Whether `v` is a value menvcfg (`machine`) or senvcfg may hold. */
+bool rv_envcfg_valid(const RvCpu *rv, uint64_t v, bool machine);
 
 /* rv-mmu.c */
 void rv_pmp_update(RvCpu *rv);

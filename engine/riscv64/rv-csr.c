@@ -232,9 +232,8 @@ bool rv_csr_read(RvCpu *rv, unsigned csr, uint64_t *value, const VireoIrInsn *in
     return true;
 }
 
-/* menvcfg (`machine`) or senvcfg: the fields of the hart's extensions are
- * writable, the others read zero. CBIE's reserved value 2 keeps the old. */
-static uint64_t envcfg_write(const RvCpu *rv, uint64_t old, uint64_t v, bool machine)
+/* The fields of menvcfg (`machine`) or senvcfg that the hart has. */
+static uint64_t envcfg_mask(const RvCpu *rv, bool machine)
 {
     uint64_t mask = ENVCFG_FIOM;
 
@@ -246,12 +245,26 @@ static uint64_t envcfg_write(const RvCpu *rv, uint64_t old, uint64_t v, bool mac
     }
     if (rv->ext & RV_EXT_ZICBOM) {
         mask |= ENVCFG_CBIE | ENVCFG_CBCFE;
-        if ((v & ENVCFG_CBIE) == (2ull << 4)) {
-            v = (v & ~ENVCFG_CBIE) | (old & ENVCFG_CBIE);
-        }
     }
     if (rv->ext & RV_EXT_ZICBOZ) {
         mask |= ENVCFG_CBZE;
+    }
+    return mask;
+}
+
+bool rv_envcfg_valid(const RvCpu *rv, uint64_t v, bool machine)
+{
+    return (v & ~envcfg_mask(rv, machine)) == 0 && (v & ENVCFG_CBIE) != (2ull << 4);
+}
+
+/* menvcfg (`machine`) or senvcfg: the fields of the hart's extensions are
+ * writable, the others read zero. CBIE's reserved value 2 keeps the old. */
+static uint64_t envcfg_write(const RvCpu *rv, uint64_t old, uint64_t v, bool machine)
+{
+    uint64_t mask = envcfg_mask(rv, machine);
+
+    if ((v & ENVCFG_CBIE) == (2ull << 4)) {
+        v = (v & ~ENVCFG_CBIE) | (old & ENVCFG_CBIE);
     }
     return v & mask;
 }
