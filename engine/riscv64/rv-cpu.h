@@ -90,6 +90,7 @@ enum {
     RV_EXT_SVINVAL = 1u << 11,
     RV_EXT_ZFHMIN = 1u << 12,
     RV_EXT_ZFH = 1u << 13,
+    RV_EXT_SVADE = 1u << 14,
 };
 
 /* menvcfg and senvcfg fields */

@@ -77,6 +77,9 @@ static const RvIsaExt rv_isa_exts[] = {
     { "sstvala", A22 | MX, 0 },
     { "sstvecd", A22 | MX, 0 },
     { "ssu64xl", A22 | MX, 0 },
+    /* RVA22S64 wants A and D left to software (a page fault where one is
+     * clear); max sets them in hardware, as the harts always did. */
+    { "svade", A22, RV_EXT_SVADE },
     { "svbare", A22 | MX, 0 },
     { "svinval", A22 | MX, RV_EXT_SVINVAL },
     { "svnapot", MX, RV_EXT_SVNAPOT },

@@ -209,8 +209,12 @@ static VireoXlateResult walk(RvCpu *rv, uint64_t va, VireoAccess access, unsigne
             (access == VIREO_ACCESS_FETCH && !can_x)) {
             return VIREO_XLATE_PAGE_FAULT;
         }
-        /* Hardware A/D update, atomically with respect to other harts. */
+        /* Hardware A/D update, atomically with respect to other harts; with
+         * Svade, a page fault for software to set them. */
         uint64_t want = pte | PTE_A | (access == VIREO_ACCESS_STORE ? PTE_D : 0);
+        if (want != pte && (rv->ext & RV_EXT_SVADE)) {
+            return VIREO_XLATE_PAGE_FAULT;
+        }
         if (want != pte) {
             uint64_t *whost;
             if (!pmp_allows(rv, pte_addr, 8, VIREO_ACCESS_STORE, PRV_S) ||

@@ -285,7 +285,7 @@ static void test_fdt_cpu_models(void)
         { VIREO_RV_CPU_RVA22,
           "rv64imafdc_zic64b_zicbom_zicbop_zicboz_ziccamoa_ziccif_zicclsm_ziccrse_zicntr_zicsr_"
           "zifencei_zihintpause_zihpm_za64rs_zfhmin_zba_zbb_zbs_zkt_ssccptr_sscounterenw_sstvala_"
-          "sstvecd_ssu64xl_svbare_svinval_svpbmt",
+          "sstvecd_ssu64xl_svade_svbare_svinval_svpbmt",
           true },
         { VIREO_RV_CPU_MAX,
           "rv64imafdc_zic64b_zicbom_zicbop_zicboz_ziccamoa_ziccif_zicclsm_ziccrse_zicntr_"

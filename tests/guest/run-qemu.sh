@@ -20,7 +20,7 @@ set -u
 #   cpu-*:      Vireo's hart models refusing the extensions they lack.
 #   zicond, zicbo: QEMU 7.2 does not have Zicond, Zicbom or Zicboz.
 #   *-vireo:    builds with the checks QEMU 7.2 gets wrong (VIREO_ONLY).
-vireo_only="vireo-impl cpu-rv64gc cpu-rva22 zicond zicbo svinval-vireo vm-ext-vireo"
+vireo_only="vireo-impl cpu-rv64gc cpu-rva22 zicond zicbo svinval-vireo vm-ext-vireo vm-ext-rva22"
 
 # The -cpu option of each program: the base hart, plus the extensions a
 # program needs beyond RV64GC (QEMU 7.2's property names).

@@ -12,7 +12,9 @@
  *  - Svinval: sfence.w.inval, sinval.vma and sfence.inval.ir make a new
  *    mapping visible as sfence.vma does (svinval.S checks who may run
  *    them).
- * Validated on QEMU 7.2 with svpbmt=true,svnapot=true,svinval=true, except
+ * Built with -DMODEL_RVA22 (vm-ext-rva22, run with --cpu rva22), N is
+ * reserved instead, and Svade's page faults for a clear A or D bit are
+ * checked. Validated on QEMU 7.2 with svpbmt=true,svnapot=true,svinval=true, except
  * the two PBMT faults QEMU 7.2 does not raise (PBMT while PBMTE is clear,
  * PBMT = 3), which only the VIREO_ONLY build (vm-ext-vireo) checks.
  */
@@ -161,6 +163,7 @@ int test_main(void)
     menvcfg_write(0);
     sfence_vma_all();
 
+#ifndef MODEL_RVA22
     CASE(4);
     /* NAPOT: each PTE of the 64 KiB range names the range with ppn[3:0] =
      * 1000; the page number supplies the low bits */
@@ -215,6 +218,33 @@ int test_main(void)
         sfence_vma_all();
     }
 
+#else
+    CASE(4);
+    /* rva22 has no Svnapot: N is reserved */
+    map(VA_NAPOT, (uint64_t)napot[0] | 0x8000, 0, PTE_RWAD | PTE_N);
+    sfence_vma_all();
+    s_fault(OP_LD, VA_NAPOT, CAUSE_LOAD_PAGE);
+
+    CASE(5);
+    /* Svade: A or D clear is a page fault, and the PTE stays as it was */
+    {
+        volatile uint64_t *pte = pte_slot(VA_NBAD, 0);
+        map(VA_NBAD, frame(1), 0, PTE_V | PTE_R | PTE_W);
+        sfence_vma_all();
+        s_fault(OP_LD, VA_NBAD, CAUSE_LOAD_PAGE);
+        s_fault(OP_SD, VA_NBAD + 8, CAUSE_STORE_PAGE);
+        CHECK((*pte & PTE_AD) == 0);
+        *pte |= PTE_A;
+        sfence_vma_all();
+        S_OK(OP_LD, VA_NBAD, 0, &v);
+        s_fault(OP_SD, VA_NBAD + 8, CAUSE_STORE_PAGE);
+        CHECK((*pte & PTE_AD) == PTE_A);
+        *pte |= PTE_D;
+        sfence_vma_all();
+        S_OK(OP_SD, VA_NBAD + 8, 0x77, 0);
+        CHECK(*(volatile uint64_t *)(frame(1) + 8) == 0x77);
+    }
+#endif
     CASE(8);
     /* Svinval: a mapping changed, then the three-instruction sequence */
     map(VA_INVAL, frame(2), 0, PTE_RWAD);
