@@ -54,6 +54,8 @@ typedef struct {
     char *loadvm;               /* --loadvm: the snapshot to start from */
     bool gdb_wait_flag;
     int cpus;
+    char *cpu; /* --cpu: the harts' model, NULL for the default */
+    VireoRvCpuModel cpu_model;
     int timeout;
     gboolean stats;
     gboolean version;
@@ -737,6 +739,7 @@ static int run(const Options *opt, uint64_t ram_size)
     VireoBoardConfig config = {
         .ram_size = ram_size,
         .n_cpus = (unsigned)opt->cpus,
+        .cpu = opt->cpu,
         .firmware = opt->firmware,
         .kernel = opt->kernel,
         .initrd = opt->initrd,
@@ -925,6 +928,7 @@ static int dump_dtb_only(const Options *opt, uint64_t ram_size)
     };
     VireoVirtFdtParams params = {
         .n_harts = (unsigned)opt->cpus,
+        .cpu = opt->cpu_model,
         .ram_size = ram_size,
         .cmdline = opt->append,
         .virtio_slots = vireo_virt_config_virtio_slots(&config),
@@ -1063,6 +1067,7 @@ static void options_clear(Options *o)
     g_free(o->gdb_wait);
     g_free(o->qmp);
     g_free(o->loadvm);
+    g_free(o->cpu);
     vireo_net_config_free(o->net_config);
     for (unsigned i = 0; i < o->n_disks; i++) {
         g_free((char *)o->disks[i].path);
@@ -1090,6 +1095,10 @@ int main(int argc, char *argv[])
           N_("RAM size, such as 256M or 2G (default 256M)"), N_("SIZE") },
         { "cpus", 0, 0, G_OPTION_ARG_INT, &opt.cpus, N_("Number of harts, 1 to 64 (default 1)"),
           N_("N") },
+        { "cpu", 0, 0, G_OPTION_ARG_STRING, &opt.cpu,
+          N_("What the harts implement: “max”, every extension Vireo has (default); “rva22”, the "
+             "RVA22U64 and RVA22S64 profiles; “rv64gc”, RV64GC alone"),
+          N_("max|rva22|rv64gc") },
         { "disk", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt.disk_args,
           N_("Disk image (raw or qcow2) for a virtio disk, with options “,ro” (read-only), "
              "“,rw” (the default) and “,format=raw” or “,format=qcow2” (else detected); “,,” is "
@@ -1199,6 +1208,11 @@ int main(int argc, char *argv[])
     if (opt.cpus < 1 || opt.cpus > VIREO_VIRT_MAX_HARTS) {
         status =
             bad_args(_("--cpus: %d is out of range (1 to %d)"), opt.cpus, VIREO_VIRT_MAX_HARTS);
+        goto out;
+    }
+    opt.cpu_model = VIREO_RV_CPU_DEFAULT;
+    if (opt.cpu != NULL && !vireo_rv_cpu_model_from_name(opt.cpu, &opt.cpu_model)) {
+        status = bad_args(_("--cpu: “%s” is not a CPU model (max, rva22 or rv64gc)"), opt.cpu);
         goto out;
     }
     opt.gdb_wait_flag = true;

@@ -30,6 +30,7 @@ struct _VireoVmConfig {
     VireoArch arch;
     VireoAccelKind accel;
     guint cpus;
+    char *cpu; /* the CPU model, NULL for the board's default */
     guint64 memory;
 
     char *firmware;
@@ -59,8 +60,8 @@ G_DEFINE_ENUM_TYPE(VireoDisplayDevice, vireo_display_device,
 
 /* Every group and key the file may hold; anything else is an error, so that a
  * misspelt key does not pass silently. Disks are groups "disk.N". */
-static const char *const core_keys[] = { "name", "architecture", "accelerator",
-                                         "cpus", "memory",       NULL };
+static const char *const core_keys[] = { "name", "architecture", "accelerator", "cpus",
+                                         "cpu",  "memory",       NULL };
 static const char *const boot_keys[] = { "firmware", "kernel", "initrd", "cmdline", NULL };
 static const char *const disk_keys[] = { "path", "read-only", "format", NULL };
 static const char *const network_keys[] = { "mode", "forwards", NULL };
@@ -88,6 +89,7 @@ static void vireo_vm_config_finalize(GObject *object)
     VireoVmConfig *self = VIREO_VM_CONFIG(object);
 
     g_free(self->name);
+    g_free(self->cpu);
     g_free(self->firmware);
     g_free(self->kernel);
     g_free(self->initrd);
@@ -262,6 +264,25 @@ gboolean vireo_vm_config_check_cpus(gint64 cpus, GError **error)
                             VIREO_VM_CONFIG_MAX_CPUS);
     }
     return TRUE;
+}
+
+gboolean vireo_vm_config_check_cpu(VireoArch arch, const char *cpu, GError **error)
+{
+    const VireoBoardOps *board = vireo_board_find(arch);
+    g_autofree char *list = NULL;
+
+    /* Without a board (an architecture that does not run yet), starting
+     * says what is wrong. */
+    if (board == NULL || board->cpus == NULL) {
+        return TRUE;
+    }
+    for (guint i = 0; board->cpus[i] != NULL; i++) {
+        if (strcmp(board->cpus[i], cpu) == 0) {
+            return TRUE;
+        }
+    }
+    list = g_strjoinv(", ", (char **)board->cpus);
+    return config_error(error, _("unknown CPU model (%s)"), list);
 }
 
 gboolean vireo_vm_config_check_memory(guint64 bytes, GError **error)
@@ -616,6 +637,9 @@ static gboolean validate_at(VireoVmConfig *self, GHashTable *lines, GError **err
     if (!vireo_vm_config_check_cpus(self->cpus, &cause)) {
         return key_error(error, lines, "core", "cpus", cause);
     }
+    if (self->cpu != NULL && !vireo_vm_config_check_cpu(self->arch, self->cpu, &cause)) {
+        return key_error(error, lines, "core", "cpu", cause);
+    }
     if (!vireo_vm_config_check_memory(self->memory, &cause)) {
         return key_error(error, lines, "core", "memory", cause);
     }
@@ -914,7 +938,8 @@ static gboolean parse_disk_index(const char *group, guint *index)
 
 static gboolean load_core(VireoVmConfig *self, Loader *ld, GError **error)
 {
-    g_autofree char *name = NULL, *arch = NULL, *accel = NULL, *cpus = NULL, *memory = NULL;
+    g_autofree char *name = NULL, *arch = NULL, *accel = NULL, *cpus = NULL, *cpu = NULL,
+                    *memory = NULL;
     GError *cause = NULL;
 
     if (!g_key_file_has_group(ld->kf, "core")) {
@@ -925,6 +950,7 @@ static gboolean load_core(VireoVmConfig *self, Loader *ld, GError **error)
         !get_string(ld, "core", "architecture", &arch, error) ||
         !get_string(ld, "core", "accelerator", &accel, error) ||
         !get_string(ld, "core", "cpus", &cpus, error) ||
+        !get_string(ld, "core", "cpu", &cpu, error) ||
         !get_string(ld, "core", "memory", &memory, error)) {
         return FALSE;
     }
@@ -952,6 +978,13 @@ static gboolean load_core(VireoVmConfig *self, Loader *ld, GError **error)
             return key_error(error, ld->lines, "core", "cpus", cause);
         }
         self->cpus = (guint)n;
+    }
+    if (cpu != NULL) {
+        if (!vireo_vm_config_check_cpu(self->arch, cpu, &cause)) {
+            return key_error(error, ld->lines, "core", "cpu", cause);
+        }
+        g_free(self->cpu);
+        self->cpu = g_steal_pointer(&cpu);
     }
     if (memory != NULL) {
         if (!vireo_vm_config_parse_memory(memory, &self->memory, &cause) ||
@@ -1212,6 +1245,7 @@ char *vireo_vm_config_to_data(VireoVmConfig *self, const char *base_dir, gsize *
     g_key_file_set_string(kf, "core", "architecture", vireo_arch_name(self->arch));
     g_key_file_set_string(kf, "core", "accelerator", vireo_accel_name(self->accel));
     g_key_file_set_integer(kf, "core", "cpus", (int)self->cpus);
+    set_optional(kf, "core", "cpu", self->cpu);
     g_key_file_set_string(kf, "core", "memory", memory);
 
     set_optional(kf, "boot", "firmware", self->firmware);
@@ -1292,6 +1326,7 @@ VireoVmConfig *vireo_vm_config_copy(VireoVmConfig *self)
     copy->arch = self->arch;
     copy->accel = self->accel;
     copy->cpus = self->cpus;
+    vireo_vm_config_set_cpu(copy, self->cpu);
     copy->memory = self->memory;
     vireo_vm_config_set_firmware(copy, self->firmware);
     vireo_vm_config_set_kernel(copy, self->kernel);
@@ -1378,6 +1413,19 @@ void vireo_vm_config_set_cpus(VireoVmConfig *self, guint cpus)
 {
     g_return_if_fail(VIREO_IS_VM_CONFIG(self));
     self->cpus = cpus;
+}
+
+const char *vireo_vm_config_get_cpu(VireoVmConfig *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(self), NULL);
+    return self->cpu;
+}
+
+void vireo_vm_config_set_cpu(VireoVmConfig *self, const char *cpu)
+{
+    g_return_if_fail(VIREO_IS_VM_CONFIG(self));
+    g_free(self->cpu);
+    self->cpu = cpu != NULL && cpu[0] != '\0' ? g_strdup(cpu) : NULL;
 }
 
 guint64 vireo_vm_config_get_memory(VireoVmConfig *self)

@@ -76,6 +76,9 @@ gboolean vireo_vm_config_parse_memory(const char *text, guint64 *bytes, GError *
 char *vireo_vm_config_format_memory(guint64 bytes);
 gboolean vireo_vm_config_check_name(const char *name, GError **error);
 gboolean vireo_vm_config_check_cpus(gint64 cpus, GError **error);
+/* [core] cpu: one of the CPU models of the board of `arch` (any name for an
+ * architecture without a board yet). */
+gboolean vireo_vm_config_check_cpu(VireoArch arch, const char *cpu, GError **error);
 gboolean vireo_vm_config_check_memory(guint64 bytes, GError **error);
 gboolean vireo_vm_config_check_cmdline(const char *cmdline, GError **error);
 gboolean vireo_vm_config_check_path(const char *path, GError **error);
@@ -121,6 +124,9 @@ VireoAccelKind vireo_vm_config_get_accel(VireoVmConfig *self);
 void vireo_vm_config_set_accel(VireoVmConfig *self, VireoAccelKind accel);
 guint vireo_vm_config_get_cpus(VireoVmConfig *self);
 void vireo_vm_config_set_cpus(VireoVmConfig *self, guint cpus);
+/* The CPU model by name, NULL (or "" when set) for the board's default. */
+const char *vireo_vm_config_get_cpu(VireoVmConfig *self);
+void vireo_vm_config_set_cpu(VireoVmConfig *self, const char *cpu);
 guint64 vireo_vm_config_get_memory(VireoVmConfig *self);
 void vireo_vm_config_set_memory(VireoVmConfig *self, guint64 bytes);
 

@@ -108,6 +108,7 @@ gboolean vireo_vm_machine_spec_init(VireoVmMachineSpec *spec, VireoVmConfig *con
     spec->config = (VireoBoardConfig){
         .ram_size = vireo_vm_config_get_memory(config),
         .n_cpus = vireo_vm_config_get_cpus(config),
+        .cpu = vireo_vm_config_get_cpu(config),
         .firmware = vireo_vm_config_get_firmware(config),
         .kernel = vireo_vm_config_get_kernel(config),
         .initrd = vireo_vm_config_get_initrd(config),

@@ -81,6 +81,9 @@ static unsigned virt_max_disks(bool net, VireoBoardDisplay display, bool input)
     return 0;
 }
 
+/* The models in VireoRvCpuModel's order: the default first. */
+static const char *const virt_cpus[] = { "max", "rva22", "rv64gc", NULL };
+
 static VireoMachine *virt_create(const VireoBoardConfig *config, void **impl, GError **error)
 {
     VireoVirtDisk disks[VIREO_VIRT_MAX_DISKS] = { { 0 } };
@@ -89,6 +92,13 @@ static VireoMachine *virt_create(const VireoBoardConfig *config, void **impl, GE
     VireoMachine *machine;
 
     virt_config(config, &vc, disks);
+    if (config->cpu != NULL && !vireo_rv_cpu_model_from_name(config->cpu, &vc.cpu)) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG,
+                    "The virt board has no CPU model “%s” (it has max, rva22 and rv64gc)",
+                    config->cpu);
+        *impl = NULL;
+        return NULL;
+    }
     machine = vireo_virt_new(&vc, &virt, error);
     *impl = virt;
     return machine;
@@ -141,6 +151,7 @@ static const VireoBoardOps virt_ops = {
     .disk_firmware_package = "opensbi",
     .disk_loader = VIREO_BOARD_VIRT_LOADER,
     .disk_loader_package = "u-boot-qemu",
+    .cpus = virt_cpus,
     .max_disks = virt_max_disks,
     .create = virt_create,
     .console_receive = virt_console_receive,

@@ -193,6 +193,11 @@ static bool check_config(const VireoVirtConfig *c, GError **error)
                     "The virt board takes 1 to %u harts, not %u", VIREO_VIRT_MAX_HARTS, c->n_harts);
         return false;
     }
+    if ((unsigned)c->cpu >= VIREO_RV_CPU_N_MODELS) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG, "The virt board has no CPU model %u",
+                    (unsigned)c->cpu);
+        return false;
+    }
     if (c->ram_size < VIREO_VIRT_MIN_RAM || c->ram_size > VIREO_VIRT_MAX_RAM ||
         c->ram_size % VIREO_PAGE_SIZE != 0) {
         g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG,
@@ -273,6 +278,7 @@ static GBytes *build_fdt(const VireoVirtConfig *c, const VireoVirtBoot *b, GErro
 {
     VireoVirtFdtParams p = {
         .n_harts = c->n_harts,
+        .cpu = c->cpu,
         .ram_size = c->ram_size,
         .cmdline = c->cmdline,
         .has_initrd = b->initrd != NULL,

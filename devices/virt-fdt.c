@@ -176,6 +176,9 @@ static void w_reg(FdtWriter *w, uint64_t base, uint64_t size)
 
 static void write_cpus(FdtWriter *w, const VireoVirtFdtParams *p)
 {
+    g_autofree char *isa = vireo_rv_isa_string(p->cpu);
+    g_auto(GStrv) extensions = vireo_rv_isa_extensions(p->cpu);
+
     w_begin(w, "cpus");
     w_u32(w, "#address-cells", 1);
     w_u32(w, "#size-cells", 0);
@@ -187,8 +190,20 @@ static void write_cpus(FdtWriter *w, const VireoVirtFdtParams *p)
         w_u32(w, "reg", i);
         w_string(w, "status", "okay");
         w_string(w, "compatible", "riscv");
-        w_string(w, "riscv,isa", VIREO_RV_ISA_STRING);
+        w_string(w, "riscv,isa", isa);
+        w_string(w, "riscv,isa-base", "rv64i");
+        w_strings(w, "riscv,isa-extensions", (const char *const *)extensions,
+                  g_strv_length(extensions));
         w_string(w, "mmu-type", VIREO_RV_MMU_TYPE);
+        if (vireo_rv_isa_has(p->cpu, "zicbom")) {
+            w_u32(w, "riscv,cbom-block-size", VIREO_RV_CACHE_BLOCK);
+        }
+        if (vireo_rv_isa_has(p->cpu, "zicbop")) {
+            w_u32(w, "riscv,cbop-block-size", VIREO_RV_CACHE_BLOCK);
+        }
+        if (vireo_rv_isa_has(p->cpu, "zicboz")) {
+            w_u32(w, "riscv,cboz-block-size", VIREO_RV_CACHE_BLOCK);
+        }
         w_begin(w, "interrupt-controller");
         w_u32(w, "#address-cells", 0);
         w_u32(w, "#interrupt-cells", 1);

@@ -359,7 +359,7 @@ VireoMachine *vireo_virt_new(const VireoVirtConfig *config, VireoVirt **board, G
     reset_pc = vireo_virt_boot_is_test(v->boot) ? vireo_virt_boot_get_entry(v->boot) : mrom->base;
     v->harts = g_new0(VireoRvCpu *, v->n_harts);
     for (unsigned h = 0; h < v->n_harts; h++) {
-        v->harts[h] = vireo_rv_cpu_new(machine, h, reset_pc);
+        v->harts[h] = vireo_rv_cpu_new(machine, h, reset_pc, config->cpu);
     }
 
     if (!build_devices(v, config, error) || !vireo_virt_boot_load(v->boot, bus, error)) {

@@ -249,8 +249,10 @@ void vireo_tlb_flush(VireoCpu *cpu, uint64_t va, bool match_asid, uint16_t asid)
 }
 
 /* Translate and install an entry for `va`. Returns NULL after taking the
- * exception. */
-static VireoTlbEntry *tlb_fill(VireoCpu *cpu, uint64_t va, unsigned size, VireoAccess access)
+ * exception, which is that of an access of kind `report` (cache-block
+ * operations check one kind of access and fault as another). */
+static VireoTlbEntry *tlb_fill_as(VireoCpu *cpu, uint64_t va, unsigned size, VireoAccess access,
+                                  VireoAccess report)
 {
     VireoTlbEntry tmp = { 0 };
     VireoXlateResult r;
@@ -269,7 +271,7 @@ static VireoTlbEntry *tlb_fill(VireoCpu *cpu, uint64_t va, unsigned size, VireoA
         }
     }
     if (r != VIREO_XLATE_OK) {
-        cpu->cls->raise_access(cpu, access, r, va);
+        cpu->cls->raise_access(cpu, report, r, va);
         return NULL;
     }
     tmp.vpage = vpage;
@@ -316,9 +318,15 @@ static VireoTlbEntry *tlb_fill(VireoCpu *cpu, uint64_t va, unsigned size, VireoA
     return e;
 }
 
+static VireoTlbEntry *tlb_fill(VireoCpu *cpu, uint64_t va, unsigned size, VireoAccess access)
+{
+    return tlb_fill_as(cpu, va, size, access, access);
+}
+
 /* The entry to use for `va`, filling it when the cached one lacks the
- * permission; NULL after an exception. */
-static VireoTlbEntry *tlb_get(VireoCpu *cpu, uint64_t va, unsigned size, VireoAccess access)
+ * permission; NULL after an exception (that of a `report` access). */
+static VireoTlbEntry *tlb_get_as(VireoCpu *cpu, uint64_t va, unsigned size, VireoAccess access,
+                                 VireoAccess report)
 {
     static const uint8_t need[] = { VIREO_TLB_PERM_R, VIREO_TLB_PERM_W, VIREO_TLB_PERM_X };
     VireoTlbEntry *e =
@@ -327,7 +335,12 @@ static VireoTlbEntry *tlb_get(VireoCpu *cpu, uint64_t va, unsigned size, VireoAc
     if (e->vpage == (va & PAGE_MASK) && (e->perms & need[access]) && !(e->flags & VIREO_TLB_SLOW)) {
         return e;
     }
-    return tlb_fill(cpu, va, size, access);
+    return tlb_fill_as(cpu, va, size, access, report);
+}
+
+static VireoTlbEntry *tlb_get(VireoCpu *cpu, uint64_t va, unsigned size, VireoAccess access)
+{
+    return tlb_get_as(cpu, va, size, access, access);
 }
 
 /* ---- memory slow paths ---- */
@@ -467,6 +480,51 @@ void *vireo_cpu_atomic_addr(VireoCpu *cpu, const VireoIrInsn *insn, uint64_t va,
     return (void *)(uintptr_t)(va + e->addend);
 }
 
+/* ---- cache-block operations ---- */
+
+bool vireo_cpu_probe_block(VireoCpu *cpu, uint64_t va, unsigned size)
+{
+    uint64_t block = va & ~(uint64_t)(size - 1);
+
+    g_assert(size <= VIREO_PAGE_SIZE && (size & (size - 1)) == 0);
+    /* Where a store may go, a load may too (a writable page or PMP region
+     * is readable); an entry whose permissions vary inside the page is
+     * checked again for the whole block. */
+    VireoTlbEntry *e = tlb_get_as(cpu, va, 1, VIREO_ACCESS_LOAD, VIREO_ACCESS_STORE);
+    if (e != NULL && (e->flags & VIREO_TLB_SLOW)) {
+        e = tlb_fill_as(cpu, block, size, VIREO_ACCESS_LOAD, VIREO_ACCESS_STORE);
+    }
+    return e != NULL;
+}
+
+bool vireo_cpu_zero_block(VireoCpu *cpu, uint64_t va, unsigned size)
+{
+    uint64_t block = va & ~(uint64_t)(size - 1);
+    VireoTlbEntry *e;
+
+    g_assert(size <= VIREO_PAGE_SIZE && (size & (size - 1)) == 0);
+    e = tlb_get(cpu, va, 1, VIREO_ACCESS_STORE);
+    if (e != NULL && (e->flags & VIREO_TLB_SLOW)) {
+        e = tlb_fill(cpu, block, size, VIREO_ACCESS_STORE);
+    }
+    if (e == NULL) {
+        return false;
+    }
+    /* RAM only: devices take no cache-block writes. */
+    if ((e->flags & VIREO_TLB_IO) || e->page_flags == &no_page_flags) {
+        cpu->cls->raise_access(cpu, VIREO_ACCESS_STORE, VIREO_XLATE_ACCESS_FAULT, va);
+        return false;
+    }
+    memset((void *)(uintptr_t)(block + e->addend), 0, size);
+    if (*e->page_flags != 0) {
+        vireo_bus_note_ram_write(cpu->bus, e->ppage + (block & ~PAGE_MASK), size);
+    }
+    if (e->flags & VIREO_TLB_WATCH) {
+        debug_check_watch(cpu, block, size, VIREO_WATCH_WRITE);
+    }
+    return true;
+}
+
 bool vireo_cpu_fetch16(VireoCpu *cpu, uint64_t va, uint16_t *value)
 {
     VireoTlbEntry *e = tlb_get(cpu, va, 2, VIREO_ACCESS_FETCH);
@@ -475,6 +533,18 @@ bool vireo_cpu_fetch16(VireoCpu *cpu, uint64_t va, uint16_t *value)
         return false;
     }
     memcpy(value, (const void *)(uintptr_t)(va + e->addend), 2);
+    return true;
+}
+
+bool vireo_cpu_fetch32(VireoCpu *cpu, uint64_t va, uint32_t *value)
+{
+    VireoTlbEntry *e = tlb_get(cpu, va, 4, VIREO_ACCESS_FETCH);
+
+    g_assert((va & 3) == 0);
+    if (e == NULL) {
+        return false;
+    }
+    *value = __atomic_load_n((const uint32_t *)(uintptr_t)(va + e->addend), __ATOMIC_RELAXED);
     return true;
 }
 

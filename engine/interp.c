@@ -30,6 +30,16 @@ static inline uint64_t box32(uint32_t v)
     return 0xffffffff00000000ull | v;
 }
 
+static inline uint16_t unbox16(uint64_t v)
+{
+    return (v >> 16) == 0xffffffffffffull ? (uint16_t)v : VIREO_F16_CANONICAL_NAN;
+}
+
+static inline uint64_t box16(uint16_t v)
+{
+    return 0xffffffffffff0000ull | v;
+}
+
 static inline int64_t sext32(uint64_t v)
 {
     return (int64_t)(int32_t)(uint32_t)v;
@@ -106,6 +116,94 @@ static uint64_t remuw(uint64_t x, uint64_t y)
 {
     uint32_t a = (uint32_t)x, b = (uint32_t)y;
     return b == 0 ? (uint64_t)sext32(a) : (uint64_t)sext32(a % b);
+}
+
+/* Bit manipulation. The operations on the Zkt list (rotates, byte and bit
+ * reversal, orc.b, carry-less products, conditional zero) take the same
+ * time whatever their operands: no branch or table lookup depends on them. */
+static inline uint64_t rol64(uint64_t a, uint64_t n)
+{
+    n &= 63;
+    return (a << n) | (a >> ((64 - n) & 63));
+}
+
+static inline uint64_t ror64(uint64_t a, uint64_t n)
+{
+    n &= 63;
+    return (a >> n) | (a << ((64 - n) & 63));
+}
+
+static inline uint64_t rolw(uint64_t a, uint64_t n)
+{
+    uint32_t x = (uint32_t)a;
+    n &= 31;
+    return (uint64_t)sext32((x << n) | (x >> ((32 - n) & 31)));
+}
+
+static inline uint64_t rorw(uint64_t a, uint64_t n)
+{
+    uint32_t x = (uint32_t)a;
+    n &= 31;
+    return (uint64_t)sext32((x >> n) | (x << ((32 - n) & 31)));
+}
+
+static inline uint64_t orc_b(uint64_t a)
+{
+    /* Bit 7 of each byte: set when any bit of the byte is (the low seven
+     * bits plus 0x7f carry into bit 7 without leaving the byte). */
+    uint64_t h =
+        (((a & 0x7f7f7f7f7f7f7f7full) + 0x7f7f7f7f7f7f7f7full) | a) & 0x8080808080808080ull;
+    return (h >> 7) * 0xff;
+}
+
+static inline uint64_t brev8(uint64_t a)
+{
+    a = ((a >> 1) & 0x5555555555555555ull) | ((a & 0x5555555555555555ull) << 1);
+    a = ((a >> 2) & 0x3333333333333333ull) | ((a & 0x3333333333333333ull) << 2);
+    return ((a >> 4) & 0x0f0f0f0f0f0f0f0full) | ((a & 0x0f0f0f0f0f0f0f0full) << 4);
+}
+
+/* All ones when bit i of b is set, else zero. */
+static inline uint64_t bit_mask(uint64_t b, unsigned i)
+{
+    return (uint64_t)0 - ((b >> i) & 1);
+}
+
+static uint64_t clmul(uint64_t a, uint64_t b)
+{
+    uint64_t r = 0;
+    for (unsigned i = 0; i < 64; i++) {
+        r ^= (a << i) & bit_mask(b, i);
+    }
+    return r;
+}
+
+static uint64_t clmulh(uint64_t a, uint64_t b)
+{
+    uint64_t r = 0;
+    for (unsigned i = 1; i < 64; i++) {
+        r ^= (a >> (64 - i)) & bit_mask(b, i);
+    }
+    return r;
+}
+
+static uint64_t clmulr(uint64_t a, uint64_t b)
+{
+    uint64_t r = 0;
+    for (unsigned i = 0; i < 64; i++) {
+        r ^= (a >> (63 - i)) & bit_mask(b, i);
+    }
+    return r;
+}
+
+static inline uint64_t count_lz(uint64_t a, unsigned width)
+{
+    return a == 0 ? width : (uint64_t)__builtin_clzll(a) - (64 - width);
+}
+
+static inline uint64_t count_tz(uint64_t a, unsigned width)
+{
+    return a == 0 ? width : (uint64_t)__builtin_ctzll(a);
 }
 
 /* Atomic read-modify-write on an aligned host word. Inlined into each
@@ -242,6 +340,44 @@ static bool fp_op(VireoCpu *cpu, const VireoIrInsn *in)
     case VIREO_OP_FCVT_D_WU: r = vireo_u32_to_f64((uint32_t)a, &st); break;
     case VIREO_OP_FCVT_D_L: r = vireo_i64_to_f64((int64_t)a, &st); break;
     case VIREO_OP_FCVT_D_LU: r = vireo_u64_to_f64(a, &st); break;
+    case VIREO_OP_FADD_H: r = box16(vireo_f16_add(unbox16(a), unbox16(b), &st)); break;
+    case VIREO_OP_FSUB_H: r = box16(vireo_f16_sub(unbox16(a), unbox16(b), &st)); break;
+    case VIREO_OP_FMUL_H: r = box16(vireo_f16_mul(unbox16(a), unbox16(b), &st)); break;
+    case VIREO_OP_FDIV_H: r = box16(vireo_f16_div(unbox16(a), unbox16(b), &st)); break;
+    case VIREO_OP_FSQRT_H: r = box16(vireo_f16_sqrt(unbox16(a), &st)); break;
+    case VIREO_OP_FMADD_H:
+        r = box16(vireo_f16_muladd(unbox16(a), unbox16(b), unbox16(c), false, false, &st));
+        break;
+    case VIREO_OP_FMSUB_H:
+        r = box16(vireo_f16_muladd(unbox16(a), unbox16(b), unbox16(c), false, true, &st));
+        break;
+    case VIREO_OP_FNMSUB_H:
+        r = box16(vireo_f16_muladd(unbox16(a), unbox16(b), unbox16(c), true, false, &st));
+        break;
+    case VIREO_OP_FNMADD_H:
+        r = box16(vireo_f16_muladd(unbox16(a), unbox16(b), unbox16(c), true, true, &st));
+        break;
+    case VIREO_OP_FMIN_H: r = box16(vireo_f16_min(unbox16(a), unbox16(b), &st)); break;
+    case VIREO_OP_FMAX_H: r = box16(vireo_f16_max(unbox16(a), unbox16(b), &st)); break;
+    case VIREO_OP_FEQ_H: r = vireo_f16_eq(unbox16(a), unbox16(b), &st); break;
+    case VIREO_OP_FLT_H: r = vireo_f16_lt(unbox16(a), unbox16(b), &st); break;
+    case VIREO_OP_FLE_H: r = vireo_f16_le(unbox16(a), unbox16(b), &st); break;
+    case VIREO_OP_FCLASS_H: r = vireo_f16_classify(unbox16(a)); break;
+    case VIREO_OP_FSGNJ_H: r = box16((unbox16(a) & 0x7fffu) | (unbox16(b) & 0x8000u)); break;
+    case VIREO_OP_FSGNJN_H: r = box16((unbox16(a) & 0x7fffu) | (~unbox16(b) & 0x8000u)); break;
+    case VIREO_OP_FSGNJX_H: r = box16(unbox16(a) ^ (unbox16(b) & 0x8000u)); break;
+    case VIREO_OP_FCVT_S_H: r = box32(vireo_f16_to_f32(unbox16(a), &st)); break;
+    case VIREO_OP_FCVT_H_S: r = box16(vireo_f32_to_f16(unbox32(a), &st)); break;
+    case VIREO_OP_FCVT_D_H: r = vireo_f16_to_f64(unbox16(a), &st); break;
+    case VIREO_OP_FCVT_H_D: r = box16(vireo_f64_to_f16(a, &st)); break;
+    case VIREO_OP_FCVT_W_H: r = (uint64_t)vireo_f16_to_i32(unbox16(a), &st); break;
+    case VIREO_OP_FCVT_WU_H: r = (uint64_t)vireo_f16_to_u32(unbox16(a), &st); break;
+    case VIREO_OP_FCVT_L_H: r = (uint64_t)vireo_f16_to_i64(unbox16(a), &st); break;
+    case VIREO_OP_FCVT_LU_H: r = vireo_f16_to_u64(unbox16(a), &st); break;
+    case VIREO_OP_FCVT_H_W: r = box16(vireo_i32_to_f16((int32_t)a, &st)); break;
+    case VIREO_OP_FCVT_H_WU: r = box16(vireo_u32_to_f16((uint32_t)a, &st)); break;
+    case VIREO_OP_FCVT_H_L: r = box16(vireo_i64_to_f16((int64_t)a, &st)); break;
+    case VIREO_OP_FCVT_H_LU: r = box16(vireo_u64_to_f16(a, &st)); break;
     default: g_assert_not_reached();
     }
     R[in->d] = r;
@@ -480,6 +616,31 @@ op_MOV:
     ALU_U(ZEXT16, a & 0xffff)
     ALU_U(ZEXT32, a & 0xffffffffu)
     ALU_U(FBOX_S, a | 0xffffffff00000000ull)
+    ALU_U(FBOX_H, a | 0xffffffffffff0000ull)
+    ALU_U(CLZ, count_lz(a, 64))
+    ALU_U(CTZ, count_tz(a, 64))
+    ALU_U(CPOP, (uint64_t)__builtin_popcountll(a))
+    ALU_U(CLZW, count_lz(a & 0xffffffffu, 32))
+    ALU_U(CTZW, count_tz(a & 0xffffffffu, 32))
+    ALU_U(CPOPW, (uint64_t)__builtin_popcountll(a & 0xffffffffu))
+    ALU_U(REV8, __builtin_bswap64(a))
+    ALU_U(ORCB, orc_b(a))
+    ALU_U(BREV8, brev8(a))
+    ALU_R(ROL, rol64(a, b))
+    ALU_R(ROR, ror64(a, b))
+    ALU_R(ROLW, rolw(a, b))
+    ALU_R(RORW, rorw(a, b))
+    ALU_I(RORI, ror64(a, b))
+    ALU_I(RORIW, rorw(a, b))
+    ALU_R(MIN, (int64_t)a < (int64_t)b ? a : b)
+    ALU_R(MAX, (int64_t)a > (int64_t)b ? a : b)
+    ALU_R(MINU, a < b ? a : b)
+    ALU_R(MAXU, a > b ? a : b)
+    ALU_R(CLMUL, clmul(a, b))
+    ALU_R(CLMULH, clmulh(a, b))
+    ALU_R(CLMULR, clmulr(a, b))
+    ALU_R(CZEQZ, a & ((uint64_t)0 - (b != 0)))
+    ALU_R(CZNEZ, a & ((uint64_t)0 - (b == 0)))
     LOAD(LD8S, int8_t, 1, (uint64_t)(int64_t))
     LOAD(LD8U, uint8_t, 1, (uint64_t))
     LOAD(LD16S, int16_t, 2, (uint64_t)(int64_t))
@@ -628,6 +789,36 @@ op_FENCE:
     FP(FCVT_D_WU)
     FP(FCVT_D_L)
     FP(FCVT_D_LU)
+    FP(FADD_H)
+    FP(FSUB_H)
+    FP(FMUL_H)
+    FP(FDIV_H)
+    FP(FSQRT_H)
+    FP(FMADD_H)
+    FP(FMSUB_H)
+    FP(FNMSUB_H)
+    FP(FNMADD_H)
+    FP(FMIN_H)
+    FP(FMAX_H)
+    FP(FEQ_H)
+    FP(FLT_H)
+    FP(FLE_H)
+    FP(FCLASS_H)
+    FP(FSGNJ_H)
+    FP(FSGNJN_H)
+    FP(FSGNJX_H)
+    FP(FCVT_S_H)
+    FP(FCVT_H_S)
+    FP(FCVT_D_H)
+    FP(FCVT_H_D)
+    FP(FCVT_W_H)
+    FP(FCVT_WU_H)
+    FP(FCVT_L_H)
+    FP(FCVT_LU_H)
+    FP(FCVT_H_W)
+    FP(FCVT_H_WU)
+    FP(FCVT_H_L)
+    FP(FCVT_H_LU)
 op_HELPER : {
     int r;
     publish(cpu, &packed, &budget); /* instret must be exact for the helper */

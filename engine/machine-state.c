@@ -154,7 +154,7 @@ static bool put_parts(VireoMachine *m, VireoSnapWriter *w, GError **error)
                         "This machine's vCPUs cannot be saved");
             return false;
         }
-        vireo_snap_begin_section(w, "cpu", i, 1);
+        vireo_snap_begin_section(w, "cpu", i, ops->state_version != 0 ? ops->state_version : 1);
         if (!ops->save(vireo_machine_vcpu(m, i), w, error) || !vireo_snap_end_section(w, error)) {
             return false;
         }

@@ -2,7 +2,7 @@
 #include "engine/softfloat.h"
 
 /*
- * Both formats share one set of algorithms. An operand is unpacked into a
+ * The three formats share one set of algorithms. An operand is unpacked into a
  * sign, an unbiased exponent and a 63-bit significand whose leading one sits
  * at bit 62, so that a finite value is sig * 2^(exp - 62). Every operation
  * computes its exact result in that form (or in 128 bits first), folding any
@@ -10,8 +10,9 @@
  * the information that the result is inexact and on which side of a halfway
  * point it lies), and then round_pack() rounds once into the destination
  * format. Bit 63 stays free for the carry of an addition. A binary64
- * significand leaves 10 bits below its precision, a binary32 one 39, so the
- * rounding position is always at least two bits above the sticky bit.
+ * significand leaves 10 bits below its precision, a binary32 one 39 and a
+ * binary16 one 52, so the rounding position is always at least two bits
+ * above the sticky bit.
  */
 
 typedef unsigned __int128 u128;
@@ -21,12 +22,13 @@ typedef unsigned __int128 u128;
 #define SF_INLINE static inline __attribute__((always_inline))
 
 typedef struct {
-    int frac_bits;   /* stored fraction bits: 23 or 52 */
-    int exp_bits;    /* exponent field width: 8 or 11 */
-    int bias;        /* 127 or 1023 */
+    int frac_bits;   /* stored fraction bits: 10, 23 or 52 */
+    int exp_bits;    /* exponent field width: 5, 8 or 11 */
+    int bias;        /* 15, 127 or 1023 */
     int exp_special; /* exponent field of infinities and NaNs */
 } FloatFormat;
 
+static const FloatFormat fmt16 = { 10, 5, 15, 31 };
 static const FloatFormat fmt32 = { 23, 8, 127, 255 };
 static const FloatFormat fmt64 = { 52, 11, 1023, 2047 };
 
@@ -367,7 +369,8 @@ SF_INLINE uint64_t fp_div(const FloatFormat *f, uint64_t a, uint64_t b, VireoFlo
     int exp = x.exp - y.exp;
     uint64_t sig;
     if (f->frac_bits <= 23) {
-        /* 24-bit significands: a 40-bit quotient fits 64-bit arithmetic. */
+        /* 24-bit significands (11-bit ones for binary16, padded with
+         * zeros): a 40-bit quotient fits 64-bit arithmetic. */
         uint64_t na = x.sig >> 39, nb = y.sig >> 39;
         uint64_t num;
         if (na >= nb) {
@@ -898,4 +901,128 @@ uint64_t vireo_i64_to_f64(int64_t a, VireoFloatStatus *s)
 uint64_t vireo_u64_to_f64(uint64_t a, VireoFloatStatus *s)
 {
     return int_to_fp(&fmt64, false, a, s);
+}
+
+/* ---- binary16 ---- */
+
+uint16_t vireo_f16_add(uint16_t a, uint16_t b, VireoFloatStatus *s)
+{
+    return (uint16_t)fp_add(&fmt16, a, b, false, s);
+}
+
+uint16_t vireo_f16_sub(uint16_t a, uint16_t b, VireoFloatStatus *s)
+{
+    return (uint16_t)fp_add(&fmt16, a, b, true, s);
+}
+
+uint16_t vireo_f16_mul(uint16_t a, uint16_t b, VireoFloatStatus *s)
+{
+    return (uint16_t)fp_mul(&fmt16, a, b, s);
+}
+
+uint16_t vireo_f16_div(uint16_t a, uint16_t b, VireoFloatStatus *s)
+{
+    return (uint16_t)fp_div(&fmt16, a, b, s);
+}
+
+uint16_t vireo_f16_sqrt(uint16_t a, VireoFloatStatus *s)
+{
+    return (uint16_t)fp_sqrt(&fmt16, a, s);
+}
+
+uint16_t vireo_f16_muladd(uint16_t a, uint16_t b, uint16_t c, bool negate_product,
+                          bool negate_addend, VireoFloatStatus *s)
+{
+    return (uint16_t)fp_muladd(&fmt16, a, b, c, negate_product, negate_addend, s);
+}
+
+uint16_t vireo_f16_min(uint16_t a, uint16_t b, VireoFloatStatus *s)
+{
+    return (uint16_t)fp_minmax(&fmt16, a, b, false, s);
+}
+
+uint16_t vireo_f16_max(uint16_t a, uint16_t b, VireoFloatStatus *s)
+{
+    return (uint16_t)fp_minmax(&fmt16, a, b, true, s);
+}
+
+bool vireo_f16_eq(uint16_t a, uint16_t b, VireoFloatStatus *s)
+{
+    return fp_compare(&fmt16, a, b, false, s) == 1;
+}
+
+bool vireo_f16_lt(uint16_t a, uint16_t b, VireoFloatStatus *s)
+{
+    return fp_compare(&fmt16, a, b, true, s) == 0;
+}
+
+bool vireo_f16_le(uint16_t a, uint16_t b, VireoFloatStatus *s)
+{
+    int r = fp_compare(&fmt16, a, b, true, s);
+    return r == 0 || r == 1;
+}
+
+unsigned vireo_f16_classify(uint16_t a)
+{
+    return fp_classify(&fmt16, a);
+}
+
+uint32_t vireo_f16_to_f32(uint16_t a, VireoFloatStatus *s)
+{
+    return (uint32_t)convert_format(&fmt32, &fmt16, a, s);
+}
+
+uint64_t vireo_f16_to_f64(uint16_t a, VireoFloatStatus *s)
+{
+    return convert_format(&fmt64, &fmt16, a, s);
+}
+
+uint16_t vireo_f32_to_f16(uint32_t a, VireoFloatStatus *s)
+{
+    return (uint16_t)convert_format(&fmt16, &fmt32, a, s);
+}
+
+uint16_t vireo_f64_to_f16(uint64_t a, VireoFloatStatus *s)
+{
+    return (uint16_t)convert_format(&fmt16, &fmt64, a, s);
+}
+
+int64_t vireo_f16_to_i32(uint16_t a, VireoFloatStatus *s)
+{
+    return (int32_t)(uint32_t)fp_to_int(&fmt16, a, 32, true, s);
+}
+
+int64_t vireo_f16_to_u32(uint16_t a, VireoFloatStatus *s)
+{
+    return (int32_t)(uint32_t)fp_to_int(&fmt16, a, 32, false, s);
+}
+
+int64_t vireo_f16_to_i64(uint16_t a, VireoFloatStatus *s)
+{
+    return (int64_t)fp_to_int(&fmt16, a, 64, true, s);
+}
+
+uint64_t vireo_f16_to_u64(uint16_t a, VireoFloatStatus *s)
+{
+    return fp_to_int(&fmt16, a, 64, false, s);
+}
+
+uint16_t vireo_i32_to_f16(int32_t a, VireoFloatStatus *s)
+{
+    return (uint16_t)int_to_fp(&fmt16, a < 0, magnitude(a), s);
+}
+
+uint16_t vireo_u32_to_f16(uint32_t a, VireoFloatStatus *s)
+{
+    return (uint16_t)int_to_fp(&fmt16, false, a, s);
+}
+
+uint16_t vireo_i64_to_f16(int64_t a, VireoFloatStatus *s)
+{
+    return (uint16_t)int_to_fp(&fmt16, a < 0, magnitude(a), s);
+}
+
+uint16_t vireo_u64_to_f16(uint64_t a, VireoFloatStatus *s)
+{
+    return (uint16_t)int_to_fp(&fmt16, false, a, s);
 }

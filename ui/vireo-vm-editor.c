@@ -42,6 +42,7 @@ struct _VireoVmEditor {
     AdwExpanderRow *arch_row;
     AdwExpanderRow *accel_row;
     GtkSpinButton *cpus_spin;
+    AdwComboRow *cpu_row;
     GtkWidget *memory_row;
     GtkEntry *memory_entry;
     GtkWidget *firmware_row;
@@ -443,6 +444,20 @@ static void validate(VireoVmEditor *self)
                                   g_hash_table_size(self->errors) == 0);
 }
 
+/* The CPU row's models, in its order (the riscv64 board's; the first is the
+ * default). */
+static const char *const cpu_models[] = { "max", "rva22", "rv64gc" };
+
+static guint cpu_model_index(const char *cpu)
+{
+    for (guint i = 0; cpu != NULL && i < G_N_ELEMENTS(cpu_models); i++) {
+        if (strcmp(cpu_models[i], cpu) == 0) {
+            return i;
+        }
+    }
+    return 0;
+}
+
 /* ---- Building and saving the configuration ------------------------------ */
 
 static VireoVmConfig *build_config(VireoVmEditor *self)
@@ -464,6 +479,9 @@ static VireoVmConfig *build_config(VireoVmEditor *self)
     vireo_vm_config_set_arch(config, self->arch);
     vireo_vm_config_set_accel(config, self->accel);
     vireo_vm_config_set_cpus(config, (guint)gtk_spin_button_get_value_as_int(self->cpus_spin));
+    vireo_vm_config_set_cpu(
+        config,
+        cpu_models[MIN(adw_combo_row_get_selected(self->cpu_row), G_N_ELEMENTS(cpu_models) - 1)]);
     vireo_vm_config_set_memory(config, bytes);
     vireo_vm_config_set_firmware(config, firmware);
     vireo_vm_config_set_kernel(config, kernel);
@@ -608,6 +626,7 @@ static void load_config(VireoVmEditor *self, VireoVmConfig *config)
     gtk_check_button_set_active(GTK_CHECK_BUTTON(self->accel_checks[self->accel]), TRUE);
     adw_expander_row_set_subtitle(self->arch_row, vireo_arch_name(self->arch));
     gtk_spin_button_set_value(self->cpus_spin, vireo_vm_config_get_cpus(config));
+    adw_combo_row_set_selected(self->cpu_row, cpu_model_index(vireo_vm_config_get_cpu(config)));
     set_entry(self->memory_entry, memory);
     set_entry(self->firmware_entry, vireo_vm_config_get_firmware(config));
     set_entry(self->kernel_entry, vireo_vm_config_get_kernel(config));
@@ -683,6 +702,7 @@ static void vireo_vm_editor_class_init(VireoVmEditorClass *klass)
     gtk_widget_class_bind_template_child(widget_class, VireoVmEditor, arch_row);
     gtk_widget_class_bind_template_child(widget_class, VireoVmEditor, accel_row);
     gtk_widget_class_bind_template_child(widget_class, VireoVmEditor, cpus_spin);
+    gtk_widget_class_bind_template_child(widget_class, VireoVmEditor, cpu_row);
     gtk_widget_class_bind_template_child(widget_class, VireoVmEditor, memory_row);
     gtk_widget_class_bind_template_child(widget_class, VireoVmEditor, memory_entry);
     gtk_widget_class_bind_template_child(widget_class, VireoVmEditor, firmware_row);
@@ -801,6 +821,7 @@ GtkWidget *vireo_vm_editor_get_field(VireoVmEditor *self, const char *name)
         { "name", G_STRUCT_OFFSET(VireoVmEditor, name_entry) },
         { "memory", G_STRUCT_OFFSET(VireoVmEditor, memory_entry) },
         { "cpus", G_STRUCT_OFFSET(VireoVmEditor, cpus_spin) },
+        { "cpu", G_STRUCT_OFFSET(VireoVmEditor, cpu_row) },
         { "firmware", G_STRUCT_OFFSET(VireoVmEditor, firmware_entry) },
         { "kernel", G_STRUCT_OFFSET(VireoVmEditor, kernel_entry) },
         { "initrd", G_STRUCT_OFFSET(VireoVmEditor, initrd_entry) },

@@ -20,6 +20,51 @@ uint64_t rv_retired(RvCpu *rv, const VireoIrInsn *insn)
     return insn != NULL ? vireo_cpu_retired(&rv->base, insn) : vireo_cpu_icount(&rv->base);
 }
 
+/* The farthest the Sstc timer is armed ahead of time, in ticks (228 years at
+ * 10 MHz); a deadline beyond it is checked again when the timer fires. */
+#define SSTC_MAX_AHEAD (1ull << 56)
+
+/* With sstc_lock held: compares stimecmp with time, sets STIP and arms the
+ * timer for a deadline still ahead. */
+static void sstc_update_locked(RvCpu *rv)
+{
+    VireoClock *clock = vireo_machine_clock(rv->base.machine);
+    uint64_t now;
+
+    if (!(rv->menvcfg & ENVCFG_STCE)) {
+        vireo_timer_cancel(rv->stimer);
+        vireo_rv_cpu_set_irq(rv, VIREO_RV_MIP_STIP, false);
+        return;
+    }
+    now = vireo_clock_now(clock);
+    if (rv->stimecmp <= now) {
+        vireo_timer_cancel(rv->stimer);
+        vireo_rv_cpu_set_irq(rv, VIREO_RV_MIP_STIP, true);
+        return;
+    }
+    vireo_rv_cpu_set_irq(rv, VIREO_RV_MIP_STIP, false);
+    vireo_timer_arm(rv->stimer,
+                    rv->stimecmp - now > SSTC_MAX_AHEAD ? now + SSTC_MAX_AHEAD : rv->stimecmp);
+}
+
+void rv_sstc_update(RvCpu *rv)
+{
+    g_mutex_lock(&rv->sstc_lock);
+    sstc_update_locked(rv);
+    g_mutex_unlock(&rv->sstc_lock);
+}
+
+/* On the clock's thread: the deadline may have moved since the timer was
+ * armed, so the comparison is made again. */
+static void sstc_timer_fired(void *opaque)
+{
+    RvCpu *rv = opaque;
+
+    g_mutex_lock(&rv->sstc_lock);
+    sstc_update_locked(rv);
+    g_mutex_unlock(&rv->sstc_lock);
+}
+
 void rv_update_context(RvCpu *rv)
 {
     unsigned eff = rv->priv;
@@ -210,6 +255,8 @@ static void rv_reset(void *opaque)
     rv->satp = 0;
     rv->mcounteren = rv->scounteren = 0;
     rv->menvcfg = rv->senvcfg = 0;
+    rv->stimecmp = G_MAXUINT64;
+    rv_sstc_update(rv);
     rv->cycle_offset = rv->instret_offset = 0;
     memset(rv->pmpcfg, 0, sizeof rv->pmpcfg);
     memset(rv->pmpaddr, 0, sizeof rv->pmpaddr);
@@ -249,15 +296,19 @@ static void rv_free(void *opaque)
 {
     RvCpu *rv = opaque;
 
+    vireo_timer_free(rv->stimer);
     vireo_cpu_finalize(&rv->base);
+    g_mutex_clear(&rv->sstc_lock);
     g_mutex_clear(&rv->wfi_lock);
     g_cond_clear(&rv->wfi_cond);
     g_free(rv);
 }
 
-/* ---- machine state (docs/SNAPSHOTS.md, section "cpu" version 1) ---- */
+/* ---- machine state (docs/SNAPSHOTS.md, section "cpu" version 2) ---- */
 
-#define RV_STATE_VERSION 1
+/* Version 2 adds the hart's extensions and stimecmp; version 1 loads with
+ * those of RV64GC and stimecmp all ones. */
+#define RV_STATE_VERSION 2
 
 static bool rv_save(void *opaque, VireoSnapWriter *w, GError **error)
 {
@@ -309,6 +360,8 @@ static bool rv_save(void *opaque, VireoSnapWriter *w, GError **error)
     for (unsigned i = 0; i < PMP_ENTRIES; i++) {
         vireo_snap_put_u64(w, rv->pmpaddr[i]);
     }
+    vireo_snap_put_u32(w, rv->ext);
+    vireo_snap_put_u64(w, rv->stimecmp);
     return true;
 }
 
@@ -317,7 +370,9 @@ static bool rv_load(void *opaque, VireoSnapReader *r, GError **error)
     RvCpu *rv = opaque;
     VireoCpu *cpu = &rv->base;
     const VireoRegion *ram = vireo_bus_ram(cpu->bus);
-    uint64_t regs[64], pc, res_addr, res_value, icount, satp_mode;
+    uint64_t regs[64], pc, res_addr, res_value, icount, satp_mode, stimecmp = G_MAXUINT64;
+    unsigned version = vireo_snap_reader_version(r);
+    uint32_t ext = 0;
     uint8_t fp_rm, fp_flags, priv;
     bool halted, res;
     struct {
@@ -330,9 +385,8 @@ static bool rv_load(void *opaque, VireoSnapReader *r, GError **error)
         uint64_t pmpaddr[PMP_ENTRIES];
     } s; /* the CSRs, checked before any is applied */
 
-    if (vireo_snap_reader_version(r) != RV_STATE_VERSION) {
-        vireo_snap_fail(r, "layout version %u is not %u", vireo_snap_reader_version(r),
-                        RV_STATE_VERSION);
+    if (version != 1 && version != RV_STATE_VERSION) {
+        vireo_snap_fail(r, "layout version %u is not 1 or %u", version, RV_STATE_VERSION);
     }
     if (vireo_snap_get_u32(r) != rv->hartid) {
         vireo_snap_fail(r, "it belongs to another hart");
@@ -377,6 +431,10 @@ static bool rv_load(void *opaque, VireoSnapReader *r, GError **error)
     for (unsigned i = 0; i < PMP_ENTRIES; i++) {
         s.pmpaddr[i] = vireo_snap_get_u64(r);
     }
+    if (version >= 2) {
+        ext = vireo_snap_get_u32(r);
+        stimecmp = vireo_snap_get_u64(r);
+    }
 
     satp_mode = s.satp >> 60;
     if (priv != PRV_U && priv != PRV_S && priv != PRV_M) {
@@ -396,6 +454,12 @@ static bool rv_load(void *opaque, VireoSnapReader *r, GError **error)
                         res_addr);
     } else if ((pc & 1) != 0) {
         vireo_snap_fail(r, "the pc 0x%" G_GINT64_MODIFIER "x is misaligned", pc);
+    } else if ((ext & ~rv->ext) != 0) {
+        /* Software on it may use what this hart lacks. */
+        vireo_snap_fail(r, "it was saved on a hart with extensions this %s hart does not have",
+                        vireo_rv_cpu_model_name(rv->model));
+    } else if (!rv_envcfg_valid(rv, s.menvcfg, true) || !rv_envcfg_valid(rv, s.senvcfg, false)) {
+        vireo_snap_fail(r, "menvcfg or senvcfg holds fields this hart does not have");
     }
     if (!vireo_snap_reader_finish(r, error)) {
         return false;
@@ -433,6 +497,7 @@ static bool rv_load(void *opaque, VireoSnapReader *r, GError **error)
     rv->scounteren = s.scounteren;
     rv->menvcfg = s.menvcfg;
     rv->senvcfg = s.senvcfg;
+    rv->stimecmp = stimecmp;
     rv->cycle_offset = s.cycle_offset;
     rv->instret_offset = s.instret_offset;
     memcpy(rv->pmpcfg, s.pmpcfg, sizeof rv->pmpcfg);
@@ -441,12 +506,16 @@ static bool rv_load(void *opaque, VireoSnapReader *r, GError **error)
     vireo_tlb_flush_all(cpu);
     vireo_cpu_flush_code(cpu);
     rv_update_context(rv);
+    /* The clock holds its loaded time: STIP is what stimecmp makes of it,
+     * and a deadline still ahead is armed. */
+    rv_sstc_update(rv);
     return true;
 }
 
 static const VireoVcpuOps rv_vcpu_ops = {
     .save = rv_save,
     .load = rv_load,
+    .state_version = RV_STATE_VERSION,
     .run = rv_run,
     .kick = rv_kick,
     .reset = rv_reset,
@@ -454,16 +523,23 @@ static const VireoVcpuOps rv_vcpu_ops = {
     .free = rv_free,
 };
 
-VireoRvCpu *vireo_rv_cpu_new(VireoMachine *machine, unsigned hartid, uint64_t reset_pc)
+VireoRvCpu *vireo_rv_cpu_new(VireoMachine *machine, unsigned hartid, uint64_t reset_pc,
+                             VireoRvCpuModel model)
 {
-    RvCpu *rv = g_new0(RvCpu, 1);
+    RvCpu *rv;
 
+    g_return_val_if_fail((unsigned)model < VIREO_RV_CPU_N_MODELS, NULL);
+    rv = g_new0(RvCpu, 1);
     vireo_cpu_init(&rv->base, &rv_class, machine, &rv->tlb);
     rv->hartid = hartid;
     rv->reset_pc = reset_pc;
+    rv->model = model;
+    rv->ext = rv_isa_ext_bits(model);
     atomic_init(&rv->mip_hw, 0);
     g_mutex_init(&rv->wfi_lock);
     g_cond_init(&rv->wfi_cond);
+    g_mutex_init(&rv->sstc_lock);
+    rv->stimer = vireo_timer_new(vireo_machine_clock(machine), sstc_timer_fired, rv);
     rv_reset(rv);
     vireo_machine_add_vcpu(machine, &rv_vcpu_ops, rv);
     return rv;

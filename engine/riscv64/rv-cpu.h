@@ -73,11 +73,46 @@ enum {
 
 #define PMP_ENTRIES 16
 
+/* Extensions beyond RV64GC that change what the hart does, one bit each in
+ * RvCpu.ext; the hart's model (rv-isa.c) sets them when it is created. */
+enum {
+    RV_EXT_ZBA = 1u << 0,
+    RV_EXT_ZBB = 1u << 1,
+    RV_EXT_ZBC = 1u << 2,
+    RV_EXT_ZBS = 1u << 3,
+    RV_EXT_ZBKB = 1u << 4,
+    RV_EXT_ZICOND = 1u << 5,
+    RV_EXT_ZICBOM = 1u << 6,
+    RV_EXT_ZICBOZ = 1u << 7,
+    RV_EXT_SSTC = 1u << 8,
+    RV_EXT_SVPBMT = 1u << 9,
+    RV_EXT_SVNAPOT = 1u << 10,
+    RV_EXT_SVINVAL = 1u << 11,
+    RV_EXT_ZFHMIN = 1u << 12,
+    RV_EXT_ZFH = 1u << 13,
+    RV_EXT_SVADE = 1u << 14,
+};
+
+/* menvcfg and senvcfg fields */
+#define ENVCFG_FIOM       (1ull << 0)
+#define ENVCFG_CBIE       (3ull << 4)
+#define ENVCFG_CBIE_FLUSH (1ull << 4)
+#define ENVCFG_CBIE_INVAL (3ull << 4)
+#define ENVCFG_CBCFE      (1ull << 6)
+#define ENVCFG_CBZE       (1ull << 7)
+#define ENVCFG_PBMTE      (1ull << 62)
+#define ENVCFG_STCE       (1ull << 63)
+
+/* The cache-block size of Zicbom and Zicboz (Zic64b). */
+#define RV_CACHE_BLOCK VIREO_RV_CACHE_BLOCK
+
 struct VireoRvCpu {
     VireoCpu base; /* first */
     VireoTlb tlb;
     unsigned hartid;
     uint64_t reset_pc;
+    VireoRvCpuModel model;
+    uint32_t ext; /* RV_EXT_* of the model */
 
     unsigned priv;
     uint64_t mstatus;
@@ -90,6 +125,13 @@ struct VireoRvCpu {
     uint32_t mcounteren, scounteren;
     uint64_t menvcfg, senvcfg;
     uint64_t cycle_offset, instret_offset; /* counter = retired + offset */
+    /* Sstc: stimecmp drives STIP (a line in mip_hw) while menvcfg.STCE is
+     * set, through a timer on the machine's clock. The timer's callback
+     * runs on the clock's thread: stimecmp and menvcfg are read there under
+     * sstc_lock, which their writers hold too. */
+    uint64_t stimecmp;
+    VireoTimer *stimer;
+    GMutex sstc_lock;
     uint8_t pmpcfg[PMP_ENTRIES];
     uint64_t pmpaddr[PMP_ENTRIES];
     /* The active PMP entries in priority order, decoded from pmpcfg and
@@ -118,6 +160,9 @@ uint64_t rv_mip(RvCpu *rv);
  * at the current privilege). */
 bool rv_irq_pending(RvCpu *rv);
 uint64_t rv_retired(RvCpu *rv, const VireoIrInsn *insn);
+/* Sstc: after a change of stimecmp or menvcfg.STCE, sets STIP from the
+ * comparison with time and arms the timer for the deadline. */
+void rv_sstc_update(RvCpu *rv);
 
 /* rv-csr.c: CSR instruction helper and sret/mret/sfence/wfi helpers. */
 int rv_helper_csr(VireoCpu *cpu, const VireoIrInsn *insn);
@@ -127,7 +172,11 @@ int rv_helper_sfence_vma(VireoCpu *cpu, const VireoIrInsn *insn);
 int rv_helper_wfi_check(VireoCpu *cpu, const VireoIrInsn *insn);
 int rv_helper_fence_i(VireoCpu *cpu, const VireoIrInsn *insn);
 int rv_helper_set_fs_dirty(VireoCpu *cpu, const VireoIrInsn *insn);
+int rv_helper_cbo(VireoCpu *cpu, const VireoIrInsn *insn);
+int rv_helper_sfence_inval(VireoCpu *cpu, const VireoIrInsn *insn);
 bool rv_csr_read(RvCpu *rv, unsigned csr, uint64_t *value, const VireoIrInsn *insn);
+/* Whether `v` is a value menvcfg (`machine`) or senvcfg may hold. */
+bool rv_envcfg_valid(const RvCpu *rv, uint64_t v, bool machine);
 
 /* rv-mmu.c */
 void rv_pmp_update(RvCpu *rv);
@@ -136,6 +185,9 @@ VireoXlateResult rv_translate(VireoCpu *cpu, uint64_t va, unsigned size, VireoAc
 /* A debugger's translation in the current data context: no permission or
  * PMP checks, no A/D updates, no TLB fill, no exception. */
 bool rv_debug_translate(RvCpu *rv, uint64_t va, uint64_t *pa);
+
+/* rv-isa.c: the RV_EXT_* bits of a model. */
+uint32_t rv_isa_ext_bits(VireoRvCpuModel model);
 
 /* rv-decode.c */
 bool rv_decode(VireoCpu *cpu, VireoIrBlock *block);

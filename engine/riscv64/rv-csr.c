@@ -19,6 +19,7 @@ enum {
     CSR_STVEC = 0x105,
     CSR_SCOUNTEREN = 0x106,
     CSR_SENVCFG = 0x10a,
+    CSR_STIMECMP = 0x14d,
     CSR_SSCRATCH = 0x140,
     CSR_SEPC = 0x141,
     CSR_SCAUSE = 0x142,
@@ -103,7 +104,7 @@ static bool is_fp_csr(unsigned csr)
 }
 
 /* Whether the hart has `csr` at all (independent of privilege). */
-static bool csr_exists(unsigned csr)
+static bool csr_exists(const RvCpu *rv, unsigned csr)
 {
     switch (csr) {
     case CSR_FFLAGS:
@@ -153,6 +154,9 @@ static bool csr_exists(unsigned csr)
     case CSR_TINFO: return true;
     default: break;
     }
+    if (csr == CSR_STIMECMP) {
+        return (rv->ext & RV_EXT_SSTC) != 0;
+    }
     if ((csr >= CSR_HPMCOUNTER3 && csr <= CSR_HPMCOUNTER31) ||
         (csr >= CSR_MHPMCOUNTER3 && csr <= CSR_MHPMCOUNTER31) ||
         (csr >= CSR_MHPMEVENT3 && csr <= CSR_MHPMEVENT31) ||
@@ -167,7 +171,7 @@ bool rv_csr_read(RvCpu *rv, unsigned csr, uint64_t *value, const VireoIrInsn *in
 {
     uint64_t v = 0;
 
-    if (!csr_exists(csr)) {
+    if (!csr_exists(rv, csr)) {
         return false;
     }
     switch (csr) {
@@ -184,6 +188,7 @@ bool rv_csr_read(RvCpu *rv, unsigned csr, uint64_t *value, const VireoIrInsn *in
     case CSR_STVEC: v = rv->stvec; break;
     case CSR_SCOUNTEREN: v = rv->scounteren; break;
     case CSR_SENVCFG: v = rv->senvcfg; break;
+    case CSR_STIMECMP: v = rv->stimecmp; break;
     case CSR_SSCRATCH: v = rv->sscratch; break;
     case CSR_SEPC: v = rv->sepc; break;
     case CSR_SCAUSE: v = rv->scause; break;
@@ -225,6 +230,43 @@ bool rv_csr_read(RvCpu *rv, unsigned csr, uint64_t *value, const VireoIrInsn *in
     }
     *value = v;
     return true;
+}
+
+/* The fields of menvcfg (`machine`) or senvcfg that the hart has. */
+static uint64_t envcfg_mask(const RvCpu *rv, bool machine)
+{
+    uint64_t mask = ENVCFG_FIOM;
+
+    if (machine && (rv->ext & RV_EXT_SSTC)) {
+        mask |= ENVCFG_STCE;
+    }
+    if (machine && (rv->ext & RV_EXT_SVPBMT)) {
+        mask |= ENVCFG_PBMTE;
+    }
+    if (rv->ext & RV_EXT_ZICBOM) {
+        mask |= ENVCFG_CBIE | ENVCFG_CBCFE;
+    }
+    if (rv->ext & RV_EXT_ZICBOZ) {
+        mask |= ENVCFG_CBZE;
+    }
+    return mask;
+}
+
+bool rv_envcfg_valid(const RvCpu *rv, uint64_t v, bool machine)
+{
+    return (v & ~envcfg_mask(rv, machine)) == 0 && (v & ENVCFG_CBIE) != (2ull << 4);
+}
+
+/* menvcfg (`machine`) or senvcfg: the fields of the hart's extensions are
+ * writable, the others read zero. CBIE's reserved value 2 keeps the old. */
+static uint64_t envcfg_write(const RvCpu *rv, uint64_t old, uint64_t v, bool machine)
+{
+    uint64_t mask = envcfg_mask(rv, machine);
+
+    if ((v & ENVCFG_CBIE) == (2ull << 4)) {
+        v = (v & ~ENVCFG_CBIE) | (old & ENVCFG_CBIE);
+    }
+    return v & mask;
 }
 
 static bool pmp_locked(const RvCpu *rv, unsigned i)
@@ -269,7 +311,13 @@ static bool csr_write(RvCpu *rv, unsigned csr, uint64_t v, const VireoIrInsn *in
     }
     case CSR_STVEC: rv->stvec = v & ~2ull; break;
     case CSR_SCOUNTEREN: rv->scounteren = (uint32_t)v; break;
-    case CSR_SENVCFG: rv->senvcfg = v & 1; break;
+    case CSR_SENVCFG: rv->senvcfg = envcfg_write(rv, rv->senvcfg, v, false); break;
+    case CSR_STIMECMP:
+        g_mutex_lock(&rv->sstc_lock);
+        rv->stimecmp = v;
+        g_mutex_unlock(&rv->sstc_lock);
+        rv_sstc_update(rv);
+        break;
     case CSR_SSCRATCH: rv->sscratch = v; break;
     case CSR_SEPC: rv->sepc = v & ~1ull; break;
     case CSR_SCAUSE: rv->scause = v; break;
@@ -300,12 +348,33 @@ static bool csr_write(RvCpu *rv, unsigned csr, uint64_t v, const VireoIrInsn *in
     case CSR_MIE: rv->mie = v & MIP_MASK_ALL; break;
     case CSR_MTVEC: rv->mtvec = v & ~2ull; break;
     case CSR_MCOUNTEREN: rv->mcounteren = (uint32_t)v; break;
-    case CSR_MENVCFG: rv->menvcfg = v & 1; break;
+    case CSR_MENVCFG: {
+        uint64_t old = rv->menvcfg;
+        uint64_t nv = envcfg_write(rv, old, v, true);
+        g_mutex_lock(&rv->sstc_lock); /* the Sstc timer reads STCE */
+        rv->menvcfg = nv;
+        g_mutex_unlock(&rv->sstc_lock);
+        if ((old ^ nv) & ENVCFG_STCE) {
+            /* STIP follows stimecmp from now on, or is software's again. */
+            rv->mip_sw &= ~(1ull << IRQ_S_TIMER);
+            rv_sstc_update(rv);
+        }
+        if ((old ^ nv) & ENVCFG_PBMTE) {
+            /* Translations were checked with the old PBMTE. */
+            vireo_tlb_flush_all(cpu);
+        }
+        break;
+    }
     case CSR_MSCRATCH: rv->mscratch = v; break;
     case CSR_MEPC: rv->mepc = v & ~1ull; break;
     case CSR_MCAUSE: rv->mcause = v; break;
     case CSR_MTVAL: rv->mtval = v; break;
-    case CSR_MIP: rv->mip_sw = v & MIP_S_MASK; break;
+    case CSR_MIP: {
+        /* With Sstc enabled, STIP is stimecmp's and read-only. */
+        uint64_t mask = MIP_S_MASK & ~(rv->menvcfg & ENVCFG_STCE ? 1ull << IRQ_S_TIMER : 0);
+        rv->mip_sw = (rv->mip_sw & ~mask) | (v & mask);
+        break;
+    }
     default:
         if (csr >= CSR_PMPCFG0 && csr <= CSR_PMPCFG15) {
             unsigned first = (csr - CSR_PMPCFG0) * 4;
@@ -346,13 +415,18 @@ static bool csr_accessible(RvCpu *rv, unsigned csr)
 {
     unsigned min_priv = (csr >> 8) & 3;
 
-    if (!csr_exists(csr) || rv->priv < min_priv) {
+    if (!csr_exists(rv, csr) || rv->priv < min_priv) {
         return false;
     }
     if (is_fp_csr(csr) && (rv->mstatus & MSTATUS_FS) == 0) {
         return false;
     }
     if (csr == CSR_SATP && rv->priv == PRV_S && (rv->mstatus & MSTATUS_TVM)) {
+        return false;
+    }
+    /* stimecmp below M-mode: enabled by menvcfg.STCE and mcounteren.TM. */
+    if (csr == CSR_STIMECMP && rv->priv < PRV_M &&
+        (!(rv->menvcfg & ENVCFG_STCE) || !(rv->mcounteren & 2))) {
         return false;
     }
     if (csr >= CSR_CYCLE && csr <= CSR_HPMCOUNTER31) {
@@ -368,7 +442,7 @@ static bool csr_accessible(RvCpu *rv, unsigned csr)
 }
 
 /* After a write to `csr`: whether the rest of the block may no longer run
- * as decoded (a new translation or PMP, or a new FP state, which decoding
+ * as decoded (a new translation, PMP or menvcfg, or a new FP state, which decoding
  * depends on: FP instructions trap when it is off and mark it dirty unless
  * it is), or an interrupt must be taken before the next
  * instruction (the dispatcher is asked to look). Everything else, such as
@@ -376,7 +450,8 @@ static bool csr_accessible(RvCpu *rv, unsigned csr)
  * interpreter reloads the TLB context and decode key after every helper. */
 static bool write_ends_block(RvCpu *rv, unsigned csr, uint64_t fs_before)
 {
-    bool ends = csr == CSR_SATP || (csr >= CSR_PMPCFG0 && csr <= CSR_PMPADDR63) ||
+    bool ends = csr == CSR_SATP || csr == CSR_MENVCFG ||
+                (csr >= CSR_PMPCFG0 && csr <= CSR_PMPADDR63) ||
                 fs_before != (rv->mstatus & MSTATUS_FS);
 
     if (rv_irq_pending(rv)) {
@@ -507,6 +582,16 @@ int rv_helper_sfence_vma(VireoCpu *cpu, const VireoIrInsn *insn)
     return VIREO_IR_EXIT;
 }
 
+/* sfence.w.inval and sfence.inval.ir (Svinval): they only order the
+ * sinval.vma between them, which act at once; illegal in U-mode only. */
+int rv_helper_sfence_inval(VireoCpu *cpu, const VireoIrInsn *insn)
+{
+    if (rv_cpu(cpu)->priv == PRV_U) {
+        return illegal(cpu, insn);
+    }
+    return 0;
+}
+
 int rv_helper_wfi_check(VireoCpu *cpu, const VireoIrInsn *insn)
 {
     RvCpu *rv = rv_cpu(cpu);
@@ -523,6 +608,40 @@ int rv_helper_fence_i(VireoCpu *cpu, const VireoIrInsn *insn)
      * ending the block here makes the next fetch look them up again. */
     cpu->pc = vireo_cpu_next_pc(cpu, insn);
     return VIREO_IR_EXIT;
+}
+
+/* Whether the envcfg field `bits` allows a cache-block operation at the
+ * current privilege: menvcfg below M, senvcfg too in U. */
+static bool cbo_enabled(const RvCpu *rv, uint64_t bits)
+{
+    return rv->priv == PRV_M ||
+           ((rv->menvcfg & bits) != 0 && (rv->priv == PRV_S || (rv->senvcfg & bits) != 0));
+}
+
+/* cbo.clean, cbo.flush, cbo.inval and cbo.zero on the block that holds
+ * x[a]. imm: the operation (0 inval, 1 clean, 2 flush, 4 zero) | the
+ * instruction bits << 32. Memory is coherent: clean, flush and invalidate
+ * (which is allowed to flush) only check that the block may be accessed. */
+int rv_helper_cbo(VireoCpu *cpu, const VireoIrInsn *insn)
+{
+    RvCpu *rv = rv_cpu(cpu);
+    unsigned op = (unsigned)(insn->imm & 0xfff);
+    uint64_t bits = (uint64_t)insn->imm >> 32;
+    uint64_t va = cpu->regs[insn->a];
+    uint64_t need = op == 4 ? ENVCFG_CBZE : op == 0 ? ENVCFG_CBIE : ENVCFG_CBCFE;
+    bool ok;
+
+    cpu->pc = vireo_cpu_insn_pc(cpu, insn);
+    if (!cbo_enabled(rv, need)) {
+        rv_raise(cpu, EXC_ILLEGAL, bits);
+        return VIREO_IR_TRAP;
+    }
+    if (op == 4) {
+        ok = vireo_cpu_zero_block(cpu, va, RV_CACHE_BLOCK);
+    } else {
+        ok = vireo_cpu_probe_block(cpu, va, RV_CACHE_BLOCK);
+    }
+    return ok ? 0 : VIREO_IR_TRAP;
 }
 
 int rv_helper_set_fs_dirty(VireoCpu *cpu, const VireoIrInsn *insn)

@@ -11,6 +11,7 @@ typedef struct {
     uint64_t pc;  /* of the instruction being decoded */
     unsigned len; /* 2 or 4 */
     uint32_t raw; /* the instruction as fetched (16 or 32 bits), for tval */
+    uint32_t ext; /* the hart's RV_EXT_* extensions */
     unsigned fs;  /* mstatus.FS when the block was decoded */
     bool fs_marked;
     bool end; /* the instruction ended the block */
@@ -51,6 +52,12 @@ static void exit_to(Dc *dc, uint64_t pc)
 {
     emit(dc, VIREO_OP_EXIT, 0, 0, 0, (int64_t)pc);
     dc->end = true;
+}
+
+/* Whether the hart has one of the extensions in `mask`. */
+static bool has(const Dc *dc, uint32_t mask)
+{
+    return (dc->ext & mask) != 0;
 }
 
 static unsigned dest(unsigned rd)
@@ -261,6 +268,52 @@ uint32_t rv_expand_compressed(uint16_t c)
 
 /* ---- 32-bit decoding ---- */
 
+/* OP-IMM with funct3 1 or 5 and a funct6 other than the shifts':
+ * Zbb's counts, sign extensions, rori, orc.b and rev8, Zbs's single-bit
+ * operations with an immediate index, Zbkb's brev8. Returns false for an
+ * encoding the hart does not have. */
+static bool op_imm_bitmanip(Dc *dc, uint32_t i)
+{
+    unsigned rd = RD(i), rs1 = RS1(i), d = dest(rd);
+    unsigned shamt = (i >> 20) & 63, f6 = i >> 26;
+    unsigned imm12 = i >> 20;
+    bool left = FUNCT3(i) == 1;
+
+    if (left && f6 == 0x18 && has(dc, RV_EXT_ZBB)) {
+        static const VireoIrOp unary[6] = { VIREO_OP_CLZ,   VIREO_OP_CTZ,   VIREO_OP_CPOP,
+                                            VIREO_OP_COUNT, VIREO_OP_SEXT8, VIREO_OP_SEXT16 };
+        if (shamt >= 6 || unary[shamt] == VIREO_OP_COUNT) {
+            return false;
+        }
+        emit(dc, unary[shamt], d, rs1, 0, 0);
+    } else if (left && (f6 == 0x0a || f6 == 0x12 || f6 == 0x1a) && has(dc, RV_EXT_ZBS)) {
+        /* bseti, bclri, binvi: one ALU op with the mask as immediate */
+        uint64_t bit = 1ull << shamt;
+        if (f6 == 0x0a) {
+            emit(dc, VIREO_OP_ORI, d, rs1, 0, (int64_t)bit);
+        } else if (f6 == 0x12) {
+            emit(dc, VIREO_OP_ANDI, d, rs1, 0, (int64_t)~bit);
+        } else {
+            emit(dc, VIREO_OP_XORI, d, rs1, 0, (int64_t)bit);
+        }
+    } else if (!left && f6 == 0x18 && has(dc, RV_EXT_ZBB | RV_EXT_ZBKB)) {
+        emit(dc, VIREO_OP_RORI, d, rs1, 0, shamt);
+    } else if (!left && f6 == 0x12 && has(dc, RV_EXT_ZBS)) {
+        /* bexti */
+        emit(dc, VIREO_OP_SHRI, d, rs1, 0, shamt);
+        emit(dc, VIREO_OP_ANDI, d, d, 0, 1);
+    } else if (!left && imm12 == 0x287 && has(dc, RV_EXT_ZBB)) {
+        emit(dc, VIREO_OP_ORCB, d, rs1, 0, 0);
+    } else if (!left && imm12 == 0x6b8 && has(dc, RV_EXT_ZBB | RV_EXT_ZBKB)) {
+        emit(dc, VIREO_OP_REV8, d, rs1, 0, 0);
+    } else if (!left && imm12 == 0x687 && has(dc, RV_EXT_ZBKB)) {
+        emit(dc, VIREO_OP_BREV8, d, rs1, 0, 0);
+    } else {
+        return false;
+    }
+    return true;
+}
+
 static void op_imm(Dc *dc, uint32_t i)
 {
     unsigned rd = RD(i), rs1 = RS1(i);
@@ -273,11 +326,13 @@ static void op_imm(Dc *dc, uint32_t i)
     case 2: op = VIREO_OP_SLTI; break;
     case 3: op = VIREO_OP_SLTIU; break;
     case 4: op = VIREO_OP_XORI; break;
-    case 6: op = VIREO_OP_ORI; break;
+    case 6: op = VIREO_OP_ORI; break; /* with rd = x0: Zicbop's prefetches, hints */
     case 7: op = VIREO_OP_ANDI; break;
     case 1:
         if ((i >> 26) != 0) {
-            illegal(dc);
+            if (!op_imm_bitmanip(dc, i)) {
+                illegal(dc);
+            }
             return;
         }
         op = VIREO_OP_SHLI;
@@ -289,7 +344,9 @@ static void op_imm(Dc *dc, uint32_t i)
         } else if ((i >> 26) == 0x10) {
             op = VIREO_OP_SARI;
         } else {
-            illegal(dc);
+            if (!op_imm_bitmanip(dc, i)) {
+                illegal(dc);
+            }
             return;
         }
         imm = shamt;
@@ -321,6 +378,18 @@ static void op_imm32(Dc *dc, uint32_t i)
         imm = imm_i(i);
         break;
     case 1:
+        if ((i >> 26) == 0x02 && has(dc, RV_EXT_ZBA)) {
+            /* slli.uw: a 6-bit shift of the zero-extended word */
+            unsigned d = dest(rd);
+            emit(dc, VIREO_OP_ZEXT32, d, rs1, 0, 0);
+            emit(dc, VIREO_OP_SHLI, d, d, 0, (i >> 20) & 63);
+            return;
+        }
+        if (f7 == 0x30 && shamt <= 2 && has(dc, RV_EXT_ZBB)) {
+            static const VireoIrOp counts[3] = { VIREO_OP_CLZW, VIREO_OP_CTZW, VIREO_OP_CPOPW };
+            emit(dc, counts[shamt], dest(rd), rs1, 0, 0);
+            return;
+        }
         if (f7 != 0) {
             illegal(dc);
             return;
@@ -333,6 +402,8 @@ static void op_imm32(Dc *dc, uint32_t i)
             op = VIREO_OP_SHRIW;
         } else if (f7 == 0x20) {
             op = VIREO_OP_SARIW;
+        } else if (f7 == 0x30 && has(dc, RV_EXT_ZBB | RV_EXT_ZBKB)) {
+            op = VIREO_OP_RORIW;
         } else {
             illegal(dc);
             return;
@@ -343,6 +414,120 @@ static void op_imm32(Dc *dc, uint32_t i)
     }
     if (rd != 0) {
         emit(dc, op, rd, rs1, 0, imm);
+    }
+}
+
+/* OP and OP-32 encodings of Zba, Zbb, Zbc, Zbs, Zbkb and Zicond. Returns
+ * false for an encoding the hart does not have. Sequences compute into
+ * temporaries until the last op, so rd may be a source. */
+static bool op_reg_ext(Dc *dc, uint32_t i, bool w)
+{
+    unsigned f3 = FUNCT3(i), f7 = FUNCT7(i);
+    unsigned d = dest(RD(i)), a = RS1(i), b = RS2(i);
+    const unsigned t0 = RV_TMP0, t1 = RV_TMP1;
+
+    if (w) {
+        if (f7 == 0x04 && f3 == 0 && has(dc, RV_EXT_ZBA)) { /* add.uw */
+            emit(dc, VIREO_OP_ZEXT32, t0, a, 0, 0);
+            emit(dc, VIREO_OP_ADD, d, t0, b, 0);
+        } else if (f7 == 0x10 && (f3 == 2 || f3 == 4 || f3 == 6) && has(dc, RV_EXT_ZBA)) {
+            /* sh1add.uw, sh2add.uw, sh3add.uw */
+            emit(dc, VIREO_OP_ZEXT32, t0, a, 0, 0);
+            emit(dc, VIREO_OP_SHLI, t0, t0, 0, f3 >> 1);
+            emit(dc, VIREO_OP_ADD, d, t0, b, 0);
+        } else if (f7 == 0x04 && f3 == 4 && has(dc, RV_EXT_ZBKB)) { /* packw */
+            emit(dc, VIREO_OP_ZEXT16, t0, a, 0, 0);
+            emit(dc, VIREO_OP_SHLIW, t1, b, 0, 16);
+            emit(dc, VIREO_OP_OR, d, t0, t1, 0);
+        } else if (f7 == 0x04 && f3 == 4 && b == 0 && has(dc, RV_EXT_ZBB)) { /* zext.h */
+            emit(dc, VIREO_OP_ZEXT16, d, a, 0, 0);
+        } else if (f7 == 0x30 && (f3 == 1 || f3 == 5) && has(dc, RV_EXT_ZBB | RV_EXT_ZBKB)) {
+            emit(dc, f3 == 1 ? VIREO_OP_ROLW : VIREO_OP_RORW, d, a, b, 0);
+        } else {
+            return false;
+        }
+        return true;
+    }
+    switch (f7) {
+    case 0x20: /* andn, orn, xnor */
+        if (!has(dc, RV_EXT_ZBB | RV_EXT_ZBKB) || (f3 != 4 && f3 != 6 && f3 != 7)) {
+            return false;
+        }
+        if (f3 == 4) {
+            emit(dc, VIREO_OP_XOR, d, a, b, 0);
+            emit(dc, VIREO_OP_XORI, d, d, 0, -1);
+        } else {
+            emit(dc, VIREO_OP_XORI, t0, b, 0, -1);
+            emit(dc, f3 == 6 ? VIREO_OP_OR : VIREO_OP_AND, d, a, t0, 0);
+        }
+        return true;
+    case 0x10: /* sh1add, sh2add, sh3add */
+        if (!has(dc, RV_EXT_ZBA) || (f3 != 2 && f3 != 4 && f3 != 6)) {
+            return false;
+        }
+        emit(dc, VIREO_OP_SHLI, t0, a, 0, f3 >> 1);
+        emit(dc, VIREO_OP_ADD, d, t0, b, 0);
+        return true;
+    case 0x05: {
+        static const VireoIrOp ops[8] = { VIREO_OP_COUNT,  VIREO_OP_CLMUL, VIREO_OP_CLMULR,
+                                          VIREO_OP_CLMULH, VIREO_OP_MIN,   VIREO_OP_MINU,
+                                          VIREO_OP_MAX,    VIREO_OP_MAXU };
+        uint32_t need = f3 >= 4 ? RV_EXT_ZBB : RV_EXT_ZBC;
+        if (ops[f3] == VIREO_OP_COUNT || !has(dc, need)) {
+            return false;
+        }
+        emit(dc, ops[f3], d, a, b, 0);
+        return true;
+    }
+    case 0x30: /* rol, ror */
+        if (!has(dc, RV_EXT_ZBB | RV_EXT_ZBKB) || (f3 != 1 && f3 != 5)) {
+            return false;
+        }
+        emit(dc, f3 == 1 ? VIREO_OP_ROL : VIREO_OP_ROR, d, a, b, 0);
+        return true;
+    case 0x14: /* bset */
+    case 0x24: /* bclr (funct3 1), bext (funct3 5) */
+    case 0x34: /* binv */
+        if (!has(dc, RV_EXT_ZBS) || !(f3 == 1 || (f3 == 5 && f7 == 0x24))) {
+            return false;
+        }
+        if (f3 == 5) {
+            emit(dc, VIREO_OP_SHR, d, a, b, 0);
+            emit(dc, VIREO_OP_ANDI, d, d, 0, 1);
+            return true;
+        }
+        emit(dc, VIREO_OP_MOVI, t0, 0, 0, 1);
+        emit(dc, VIREO_OP_SHL, t0, t0, b, 0);
+        if (f7 == 0x14) {
+            emit(dc, VIREO_OP_OR, d, a, t0, 0);
+        } else if (f7 == 0x34) {
+            emit(dc, VIREO_OP_XOR, d, a, t0, 0);
+        } else {
+            emit(dc, VIREO_OP_XORI, t0, t0, 0, -1);
+            emit(dc, VIREO_OP_AND, d, a, t0, 0);
+        }
+        return true;
+    case 0x04: /* pack, packh */
+        if (!has(dc, RV_EXT_ZBKB) || (f3 != 4 && f3 != 7)) {
+            return false;
+        }
+        if (f3 == 4) {
+            emit(dc, VIREO_OP_ZEXT32, t0, a, 0, 0);
+            emit(dc, VIREO_OP_SHLI, t1, b, 0, 32);
+        } else {
+            emit(dc, VIREO_OP_ZEXT8, t0, a, 0, 0);
+            emit(dc, VIREO_OP_ZEXT8, t1, b, 0, 0);
+            emit(dc, VIREO_OP_SHLI, t1, t1, 0, 8);
+        }
+        emit(dc, VIREO_OP_OR, d, t0, t1, 0);
+        return true;
+    case 0x07: /* czero.eqz, czero.nez */
+        if (!has(dc, RV_EXT_ZICOND) || (f3 != 5 && f3 != 7)) {
+            return false;
+        }
+        emit(dc, f3 == 5 ? VIREO_OP_CZEQZ : VIREO_OP_CZNEZ, d, a, b, 0);
+        return true;
+    default: return false;
     }
 }
 
@@ -379,7 +564,9 @@ static void op_reg(Dc *dc, uint32_t i, bool w)
         }
     }
     if (op == VIREO_OP_COUNT) {
-        illegal(dc);
+        if (!op_reg_ext(dc, i, w)) {
+            illegal(dc);
+        }
         return;
     }
     if (RD(i) != 0) {
@@ -493,11 +680,21 @@ static void fp_emit(Dc *dc, VireoIrOp op, unsigned d, unsigned a, unsigned b, un
     in->flags = (uint8_t)rm;
 }
 
+/* The fmt field of FP instructions: S, D, H (Zfh); Q is not implemented. */
+enum { FMT_S = 0, FMT_D = 1, FMT_H = 2, FMT_Q = 3 };
+
+/* Whether the hart computes in format `fmt` (half precision needs Zfh;
+ * Zfhmin only moves and converts it). */
+static bool fmt_arith(const Dc *dc, unsigned fmt)
+{
+    return fmt == FMT_S || fmt == FMT_D || (fmt == FMT_H && has(dc, RV_EXT_ZFH));
+}
+
 static void op_fp_load_store(Dc *dc, uint32_t i, bool store)
 {
     unsigned f3 = FUNCT3(i);
 
-    if (f3 != 2 && f3 != 3) {
+    if (f3 != 2 && f3 != 3 && !(f3 == 1 && has(dc, RV_EXT_ZFHMIN))) {
         illegal(dc);
         return;
     }
@@ -505,7 +702,12 @@ static void op_fp_load_store(Dc *dc, uint32_t i, bool store)
         return;
     }
     if (store) {
-        emit(dc, f3 == 2 ? VIREO_OP_ST32 : VIREO_OP_ST64, 0, RS1(i), RV_F(RS2(i)), imm_s(i));
+        static const VireoIrOp ops[4] = { VIREO_OP_COUNT, VIREO_OP_ST16, VIREO_OP_ST32,
+                                          VIREO_OP_ST64 };
+        emit(dc, ops[f3], 0, RS1(i), RV_F(RS2(i)), imm_s(i));
+    } else if (f3 == 1) { /* flh */
+        emit(dc, VIREO_OP_LD16U, RV_F(RD(i)), RS1(i), 0, imm_i(i));
+        emit(dc, VIREO_OP_FBOX_H, RV_F(RD(i)), RV_F(RD(i)), 0, 0);
     } else if (f3 == 2) {
         emit(dc, VIREO_OP_LD32U, RV_F(RD(i)), RS1(i), 0, imm_i(i));
         emit(dc, VIREO_OP_FBOX_S, RV_F(RD(i)), RV_F(RD(i)), 0, 0);
@@ -516,13 +718,14 @@ static void op_fp_load_store(Dc *dc, uint32_t i, bool store)
 
 static void op_fma(Dc *dc, uint32_t i, unsigned opc)
 {
-    static const VireoIrOp ops[2][4] = {
+    static const VireoIrOp ops[3][4] = {
         { VIREO_OP_FMADD_S, VIREO_OP_FMSUB_S, VIREO_OP_FNMSUB_S, VIREO_OP_FNMADD_S },
         { VIREO_OP_FMADD_D, VIREO_OP_FMSUB_D, VIREO_OP_FNMSUB_D, VIREO_OP_FNMADD_D },
+        { VIREO_OP_FMADD_H, VIREO_OP_FMSUB_H, VIREO_OP_FNMSUB_H, VIREO_OP_FNMADD_H },
     };
     unsigned fmt = (i >> 25) & 3;
 
-    if (fmt > 1 || !valid_rm(FUNCT3(i))) {
+    if (!fmt_arith(dc, fmt) || !valid_rm(FUNCT3(i))) {
         illegal(dc);
         return;
     }
@@ -533,117 +736,134 @@ static void op_fma(Dc *dc, uint32_t i, unsigned opc)
             FUNCT3(i));
 }
 
+/* OP-FP, by operation (funct7 >> 2) and format (funct7 & 3). */
 static void op_fp(Dc *dc, uint32_t i)
 {
+#define BY_FMT(name)                                                  \
+    {                                                                 \
+        VIREO_OP_##name##_S, VIREO_OP_##name##_D, VIREO_OP_##name##_H \
+    }
+    static const VireoIrOp arith[4][3] = { BY_FMT(FADD), BY_FMT(FSUB), BY_FMT(FMUL), BY_FMT(FDIV) };
+    static const VireoIrOp sgnj[3][3] = { BY_FMT(FSGNJ), BY_FMT(FSGNJN), BY_FMT(FSGNJX) };
+    static const VireoIrOp minmax[2][3] = { BY_FMT(FMIN), BY_FMT(FMAX) };
+    static const VireoIrOp cmp[3][3] = { BY_FMT(FLE), BY_FMT(FLT), BY_FMT(FEQ) };
+    static const VireoIrOp sqrt[3] = BY_FMT(FSQRT);
+    static const VireoIrOp fclass[3] = BY_FMT(FCLASS);
+#undef BY_FMT
+    /* fcvt.fmt.fmt by destination and source format */
+    static const VireoIrOp cvt[3][3] = {
+        { VIREO_OP_COUNT, VIREO_OP_FCVT_S_D, VIREO_OP_FCVT_S_H },
+        { VIREO_OP_FCVT_D_S, VIREO_OP_COUNT, VIREO_OP_FCVT_D_H },
+        { VIREO_OP_FCVT_H_S, VIREO_OP_FCVT_H_D, VIREO_OP_COUNT },
+    };
+    /* fcvt.{w,wu,l,lu}.fmt and fcvt.fmt.{w,wu,l,lu} */
+    static const VireoIrOp to_int[3][4] = {
+        { VIREO_OP_FCVT_W_S, VIREO_OP_FCVT_WU_S, VIREO_OP_FCVT_L_S, VIREO_OP_FCVT_LU_S },
+        { VIREO_OP_FCVT_W_D, VIREO_OP_FCVT_WU_D, VIREO_OP_FCVT_L_D, VIREO_OP_FCVT_LU_D },
+        { VIREO_OP_FCVT_W_H, VIREO_OP_FCVT_WU_H, VIREO_OP_FCVT_L_H, VIREO_OP_FCVT_LU_H },
+    };
+    static const VireoIrOp from_int[3][4] = {
+        { VIREO_OP_FCVT_S_W, VIREO_OP_FCVT_S_WU, VIREO_OP_FCVT_S_L, VIREO_OP_FCVT_S_LU },
+        { VIREO_OP_FCVT_D_W, VIREO_OP_FCVT_D_WU, VIREO_OP_FCVT_D_L, VIREO_OP_FCVT_D_LU },
+        { VIREO_OP_FCVT_H_W, VIREO_OP_FCVT_H_WU, VIREO_OP_FCVT_H_L, VIREO_OP_FCVT_H_LU },
+    };
     unsigned f7 = FUNCT7(i), f3 = FUNCT3(i), rs2 = RS2(i), rd = RD(i), rs1 = RS1(i);
-    bool dbl = f7 & 1;
+    unsigned fmt = f7 & 3;
     unsigned fd = RV_F(rd), fa = RV_F(rs1), fb = RV_F(rs2), xd = dest(rd);
     VireoIrOp op = VIREO_OP_COUNT;
     unsigned d = fd, a = fa, b = fb, rm = f3;
     bool uses_rm = true;
+    /* Zfhmin's moves and conversions need only it; the rest of half
+     * precision needs Zfh. */
+    bool ok = fmt_arith(dc, fmt);
 
+    if (fmt == FMT_Q) {
+        illegal(dc);
+        return;
+    }
     switch (f7 >> 2) {
-    case 0x00: op = dbl ? VIREO_OP_FADD_D : VIREO_OP_FADD_S; break;
-    case 0x01: op = dbl ? VIREO_OP_FSUB_D : VIREO_OP_FSUB_S; break;
-    case 0x02: op = dbl ? VIREO_OP_FMUL_D : VIREO_OP_FMUL_S; break;
-    case 0x03: op = dbl ? VIREO_OP_FDIV_D : VIREO_OP_FDIV_S; break;
+    case 0x00:
+    case 0x01:
+    case 0x02:
+    case 0x03: op = arith[f7 >> 2][fmt]; break;
     case 0x0b:
         if (rs2 == 0) {
-            op = dbl ? VIREO_OP_FSQRT_D : VIREO_OP_FSQRT_S;
+            op = sqrt[fmt];
         }
         break;
     case 0x04:
         uses_rm = false;
         if (f3 <= 2) {
-            static const VireoIrOp s[] = { VIREO_OP_FSGNJ_S, VIREO_OP_FSGNJN_S, VIREO_OP_FSGNJX_S };
-            static const VireoIrOp dd[] = { VIREO_OP_FSGNJ_D, VIREO_OP_FSGNJN_D,
-                                            VIREO_OP_FSGNJX_D };
-            op = dbl ? dd[f3] : s[f3];
+            op = sgnj[f3][fmt];
         }
         break;
     case 0x05:
         uses_rm = false;
-        if (f3 == 0) {
-            op = dbl ? VIREO_OP_FMIN_D : VIREO_OP_FMIN_S;
-        } else if (f3 == 1) {
-            op = dbl ? VIREO_OP_FMAX_D : VIREO_OP_FMAX_S;
+        if (f3 <= 1) {
+            op = minmax[f3][fmt];
         }
         break;
-    case 0x08: /* fcvt.s.d (f7 0x20), fcvt.d.s (f7 0x21) */
-        if (!dbl && rs2 == 1) {
-            op = VIREO_OP_FCVT_S_D;
-        } else if (dbl && rs2 == 0) {
-            op = VIREO_OP_FCVT_D_S;
+    case 0x08: /* fcvt.fmt.fmt: rs2 is the source format */
+        if (rs2 <= FMT_H) {
+            op = cvt[fmt][rs2];
+            ok = fmt != FMT_H && rs2 != FMT_H ? true : has(dc, RV_EXT_ZFHMIN);
         }
         break;
     case 0x14:
         uses_rm = false;
         d = xd;
-        if (f3 == 0) {
-            op = dbl ? VIREO_OP_FLE_D : VIREO_OP_FLE_S;
-        } else if (f3 == 1) {
-            op = dbl ? VIREO_OP_FLT_D : VIREO_OP_FLT_S;
-        } else if (f3 == 2) {
-            op = dbl ? VIREO_OP_FEQ_D : VIREO_OP_FEQ_S;
+        if (f3 <= 2) {
+            op = cmp[f3][fmt];
         }
         break;
-    case 0x18: { /* fcvt.{w,wu,l,lu}.{s,d} */
-        static const VireoIrOp s[] = { VIREO_OP_FCVT_W_S, VIREO_OP_FCVT_WU_S, VIREO_OP_FCVT_L_S,
-                                       VIREO_OP_FCVT_LU_S };
-        static const VireoIrOp dd[] = { VIREO_OP_FCVT_W_D, VIREO_OP_FCVT_WU_D, VIREO_OP_FCVT_L_D,
-                                        VIREO_OP_FCVT_LU_D };
+    case 0x18: /* fcvt.{w,wu,l,lu}.fmt */
         d = xd;
         if (rs2 <= 3) {
-            op = dbl ? dd[rs2] : s[rs2];
+            op = to_int[fmt][rs2];
         }
         break;
-    }
-    case 0x1a: { /* fcvt.{s,d}.{w,wu,l,lu} */
-        static const VireoIrOp s[] = { VIREO_OP_FCVT_S_W, VIREO_OP_FCVT_S_WU, VIREO_OP_FCVT_S_L,
-                                       VIREO_OP_FCVT_S_LU };
-        static const VireoIrOp dd[] = { VIREO_OP_FCVT_D_W, VIREO_OP_FCVT_D_WU, VIREO_OP_FCVT_D_L,
-                                        VIREO_OP_FCVT_D_LU };
+    case 0x1a: /* fcvt.fmt.{w,wu,l,lu} */
         a = rs1;
         if (rs2 <= 3) {
-            op = dbl ? dd[rs2] : s[rs2];
+            op = from_int[fmt][rs2];
         }
         break;
-    }
-    case 0x1c: /* fmv.x.{w,d}, fclass */
+    case 0x1c: /* fmv.x.fmt, fclass.fmt */
         uses_rm = false;
         if (rs2 != 0) {
             break;
         }
         if (f3 == 0) {
+            static const VireoIrOp mv[3] = { VIREO_OP_SEXT32, VIREO_OP_MOV, VIREO_OP_SEXT16 };
+            if (fmt == FMT_H && !has(dc, RV_EXT_ZFHMIN)) {
+                break;
+            }
             if (!fp_enter(dc)) {
                 return;
             }
             if (rd != 0) {
-                emit(dc, dbl ? VIREO_OP_MOV : VIREO_OP_SEXT32, rd, fa, 0, 0);
+                emit(dc, mv[fmt], rd, fa, 0, 0);
             }
             return;
         }
         if (f3 == 1) {
-            op = dbl ? VIREO_OP_FCLASS_D : VIREO_OP_FCLASS_S;
+            op = fclass[fmt];
             d = xd;
         }
         break;
-    case 0x1e: /* fmv.{w,d}.x */
-        if (rs2 == 0 && f3 == 0) {
+    case 0x1e: /* fmv.fmt.x */
+        if (rs2 == 0 && f3 == 0 && (fmt != FMT_H || has(dc, RV_EXT_ZFHMIN))) {
+            static const VireoIrOp box[3] = { VIREO_OP_FBOX_S, VIREO_OP_MOV, VIREO_OP_FBOX_H };
             if (!fp_enter(dc)) {
                 return;
             }
-            if (dbl) {
-                emit(dc, VIREO_OP_MOV, fd, rs1, 0, 0);
-            } else {
-                emit(dc, VIREO_OP_FBOX_S, fd, rs1, 0, 0);
-            }
+            emit(dc, box[fmt], fd, rs1, 0, 0);
             return;
         }
         break;
     default: break;
     }
-    if (op == VIREO_OP_COUNT || (uses_rm && !valid_rm(rm))) {
+    if (op == VIREO_OP_COUNT || !ok || (uses_rm && !valid_rm(rm))) {
         illegal(dc);
         return;
     }
@@ -684,9 +904,14 @@ static void op_system(Dc *dc, uint32_t i)
             helper(dc, rv_helper_wfi_check, 0, 0, 0, dc->raw, 0);
             emit(dc, VIREO_OP_WFI, 0, 0, 0, (int64_t)next_pc(dc));
             dc->end = true;
-        } else if (FUNCT7(i) == 0x09 && RD(i) == 0) { /* sfence.vma */
+        } else if ((FUNCT7(i) == 0x09 || (FUNCT7(i) == 0x0b && has(dc, RV_EXT_SVINVAL))) &&
+                   RD(i) == 0) {
+            /* sfence.vma; sinval.vma does the same at once */
             helper(dc, rv_helper_sfence_vma, 0, RS1(i), RS2(i), dc->raw, 0);
             exit_to(dc, next_pc(dc));
+        } else if ((i == 0x18000073 || i == 0x18100073) && has(dc, RV_EXT_SVINVAL)) {
+            /* sfence.w.inval, sfence.inval.ir */
+            helper(dc, rv_helper_sfence_inval, 0, 0, 0, dc->raw, 0);
         } else {
             illegal(dc);
         }
@@ -785,6 +1010,12 @@ static void decode32(Dc *dc, uint32_t i)
         } else if (FUNCT3(i) == 1) {
             helper(dc, rv_helper_fence_i, 0, 0, 0, 0, 0);
             exit_to(dc, next_pc(dc));
+        } else if (FUNCT3(i) == 2 && RD(i) == 0 &&
+                   (((i >> 20) <= 2 && has(dc, RV_EXT_ZICBOM)) ||
+                    ((i >> 20) == 4 && has(dc, RV_EXT_ZICBOZ)))) {
+            /* cbo.inval, cbo.clean, cbo.flush, cbo.zero */
+            helper(dc, rv_helper_cbo, 0, RS1(i), 0,
+                   (int64_t)((i >> 20) | ((uint64_t)dc->raw << 32)), 0);
         } else {
             illegal(dc);
         }
@@ -814,6 +1045,7 @@ bool rv_decode(VireoCpu *cpu, VireoIrBlock *b)
         (e->flags & VIREO_TLB_SLOW) || vireo_cpu_debug_single(cpu) ? 1 : VIREO_IR_MAX_GUEST;
     uint32_t off = 0;
 
+    dc.ext = rv->ext;
     dc.fs = (unsigned)((rv->mstatus & MSTATUS_FS) >> 13);
     dc.fs_marked = dc.fs == FS_DIRTY;
     for (;;) {
@@ -832,8 +1064,18 @@ bool rv_decode(VireoCpu *cpu, VireoIrBlock *b)
             }
             break;
         }
-        if (!vireo_cpu_fetch16(cpu, pc, &lo)) {
-            return false; /* only possible for the first instruction */
+        /* An aligned 32-bit instruction is read in one access (Ziccif):
+         * code another hart rewrites is decoded old or new, never torn. */
+        bool have_hi = (pc & 3) == 0;
+        if (have_hi) {
+            uint32_t word;
+            if (!vireo_cpu_fetch32(cpu, pc, &word)) {
+                return false; /* only possible for the first instruction */
+            }
+            lo = (uint16_t)word;
+            hi = (uint16_t)(word >> 16);
+        } else if (!vireo_cpu_fetch16(cpu, pc, &lo)) {
+            return false;
         }
         dc.pc = pc;
         if ((lo & 3) != 3) {
@@ -846,7 +1088,7 @@ bool rv_decode(VireoCpu *cpu, VireoIrBlock *b)
                 exit_to(&dc, pc);
                 break;
             }
-            if (!vireo_cpu_fetch16(cpu, pc + 2, &hi)) {
+            if (!have_hi && !vireo_cpu_fetch16(cpu, pc + 2, &hi)) {
                 return false;
             }
             dc.len = 4;

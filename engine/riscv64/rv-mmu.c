@@ -16,7 +16,9 @@
 #define PTE_G         (1ull << 5)
 #define PTE_A         (1ull << 6)
 #define PTE_D         (1ull << 7)
-#define PTE_RESERVED  (0x3ffull << 54) /* N, PBMT and reserved bits: none implemented */
+#define PTE_RESERVED  (0x7full << 54) /* bits 60-54 */
+#define PTE_PBMT      (3ull << 61)    /* Svpbmt's memory type */
+#define PTE_N         (1ull << 63)    /* Svnapot */
 #define PTE_PPN_SHIFT 10
 #define PTE_PPN_MASK  ((1ull << 44) - 1)
 #define PA_BITS       56
@@ -127,6 +129,11 @@ static VireoXlateResult walk(RvCpu *rv, uint64_t va, VireoAccess access, unsigne
     bool sum = (rv->mstatus & MSTATUS_SUM) != 0;
     bool mxr = (rv->mstatus & MSTATUS_MXR) != 0;
     bool is_global = false;
+    /* What a leaf may hold beyond the base PTE: a memory type (which
+     * changes nothing here: all memory is coherent) while menvcfg.PBMTE
+     * enables Svpbmt, and the N bit of Svnapot. */
+    uint64_t leaf_ext = ((rv->ext & RV_EXT_SVPBMT) && (rv->menvcfg & ENVCFG_PBMTE) ? PTE_PBMT : 0) |
+                        (rv->ext & RV_EXT_SVNAPOT ? PTE_N : 0);
 
     /* The address must be the sign extension of its low va_bits. */
     if ((uint64_t)((int64_t)(va << (64 - va_bits)) >> (64 - va_bits)) != va) {
@@ -154,18 +161,33 @@ static VireoXlateResult walk(RvCpu *rv, uint64_t va, VireoAccess access, unsigne
             is_global = true;
         }
         if (!(pte & (PTE_R | PTE_X))) {
-            /* Pointer to the next level. A, D and U are reserved here. */
-            if (level == 0 || (pte & (PTE_A | PTE_D | PTE_U))) {
+            /* Pointer to the next level. A, D, U, N and PBMT are reserved
+             * here. */
+            if (level == 0 || (pte & (PTE_A | PTE_D | PTE_U | PTE_N | PTE_PBMT))) {
                 return VIREO_XLATE_PAGE_FAULT;
             }
             table = ((pte >> PTE_PPN_SHIFT) & PTE_PPN_MASK) << 12;
             continue;
         }
 
-        /* Leaf. */
+        /* Leaf. PBMT 3 is reserved. */
         uint64_t ppn = (pte >> PTE_PPN_SHIFT) & PTE_PPN_MASK;
+        if ((pte & (PTE_N | PTE_PBMT) & ~leaf_ext) || (pte & PTE_PBMT) == PTE_PBMT) {
+            return VIREO_XLATE_PAGE_FAULT;
+        }
         if (level > 0 && (ppn & ((1ull << (9 * level)) - 1)) != 0) {
             return VIREO_XLATE_PAGE_FAULT; /* misaligned superpage */
+        }
+        unsigned map_shift = 12 + 9 * (unsigned)level;
+        if (pte & PTE_N) {
+            /* A 64 KiB NAPOT range (ppn[3:0] = 1000) of 4 KiB pages, the
+             * only size defined; elsewhere N is reserved. The page's own
+             * number replaces ppn[3:0]. */
+            if (level != 0 || (ppn & 0xf) != 0x8) {
+                return VIREO_XLATE_PAGE_FAULT;
+            }
+            ppn = (ppn & ~0xfull) | ((va >> 12) & 0xf);
+            map_shift = 16;
         }
         bool user_page = (pte & PTE_U) != 0;
         bool can_r, can_w, can_x;
@@ -187,8 +209,12 @@ static VireoXlateResult walk(RvCpu *rv, uint64_t va, VireoAccess access, unsigne
             (access == VIREO_ACCESS_FETCH && !can_x)) {
             return VIREO_XLATE_PAGE_FAULT;
         }
-        /* Hardware A/D update, atomically with respect to other harts. */
+        /* Hardware A/D update, atomically with respect to other harts; with
+         * Svade, a page fault for software to set them. */
         uint64_t want = pte | PTE_A | (access == VIREO_ACCESS_STORE ? PTE_D : 0);
+        if (want != pte && (rv->ext & RV_EXT_SVADE)) {
+            return VIREO_XLATE_PAGE_FAULT;
+        }
         if (want != pte) {
             uint64_t *whost;
             if (!pmp_allows(rv, pte_addr, 8, VIREO_ACCESS_STORE, PRV_S) ||
@@ -209,7 +235,7 @@ static VireoXlateResult walk(RvCpu *rv, uint64_t va, VireoAccess access, unsigne
                            (can_w && (pte & PTE_D) ? VIREO_TLB_PERM_W : 0) |
                            (can_x ? VIREO_TLB_PERM_X : 0));
         *global = is_global;
-        *shift = 12 + 9 * (unsigned)level;
+        *shift = map_shift;
         return VIREO_XLATE_OK;
     }
     return VIREO_XLATE_PAGE_FAULT;

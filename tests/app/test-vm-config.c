@@ -29,6 +29,7 @@ static VireoVmConfig *full_config(const char *dir)
     vireo_vm_config_set_arch(c, VIREO_ARCH_ARM64);
     vireo_vm_config_set_accel(c, VIREO_ACCEL_KVM);
     vireo_vm_config_set_cpus(c, 4);
+    vireo_vm_config_set_cpu(c, "rva22");
     vireo_vm_config_set_memory(c, 3ull << 30);
     vireo_vm_config_set_firmware(c, "/boot/fw.bin");
     vireo_vm_config_set_kernel(c, "/boot/kernel");
@@ -53,6 +54,7 @@ static void check_full(VireoVmConfig *c, const char *dir)
     g_assert_cmpint(vireo_vm_config_get_arch(c), ==, VIREO_ARCH_ARM64);
     g_assert_cmpint(vireo_vm_config_get_accel(c), ==, VIREO_ACCEL_KVM);
     g_assert_cmpuint(vireo_vm_config_get_cpus(c), ==, 4);
+    g_assert_cmpstr(vireo_vm_config_get_cpu(c), ==, "rva22");
     g_assert_cmpuint(vireo_vm_config_get_memory(c), ==, 3ull << 30);
     g_assert_cmpstr(vireo_vm_config_get_firmware(c), ==, "/boot/fw.bin");
     g_assert_cmpstr(vireo_vm_config_get_kernel(c), ==, "/boot/kernel");
@@ -85,6 +87,7 @@ static void test_defaults(void)
     g_assert_cmpint(vireo_vm_config_get_arch(loaded), ==, VIREO_ARCH_RISCV64);
     g_assert_cmpint(vireo_vm_config_get_accel(loaded), ==, VIREO_ACCEL_SOFT);
     g_assert_cmpuint(vireo_vm_config_get_cpus(loaded), ==, 1);
+    g_assert_null(vireo_vm_config_get_cpu(loaded));
     g_assert_cmpuint(vireo_vm_config_get_memory(loaded), ==, 256ull << 20);
     g_assert_null(vireo_vm_config_get_firmware(loaded));
     g_assert_null(vireo_vm_config_get_initrd(loaded));
@@ -218,6 +221,8 @@ static const struct {
     { "[core]\nname=a\ncpus=0\n[boot]\nkernel=/k\n",
       "[core] cpus (line 3): 0 is out of range (1 to 64)" },
     { "[core]\nname=a\ncpus=65\n[boot]\nkernel=/k\n", "[core] cpus (line 3): 65 is out of range" },
+    { "[core]\nname=a\ncpu=rv32gc\n[boot]\nkernel=/k\n",
+      "[core] cpu (line 3): unknown CPU model (max, rva22, rv64gc)" },
     { "[core]\nname=a\ncolour=blue\n[boot]\nkernel=/k\n", "[core] colour (line 3): unknown key" },
     { "[boot]\nkernel=/k\n", "[core]: the group is missing" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n[extras]\nx=1\n", "[extras] (line 5): unknown group" },

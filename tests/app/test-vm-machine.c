@@ -124,6 +124,42 @@ static void test_network(void)
     g_assert_false(port_taken(port));
 }
 
+/* [core] cpu: the harts' model, which the device tree describes; the
+ * board's default without it. */
+static void test_cpu_model(void)
+{
+    static const struct {
+        const char *cpu;
+        const char *isa_start;
+        bool zicbom;
+    } models[] = {
+        { NULL, "rv64imafdc_zic64b_zicbom_", true },
+        { "rva22", "rv64imafdc_zic64b_zicbom_", true },
+        { "rv64gc", "rv64imafdc_zicsr_zifencei", false },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(models); i++) {
+        g_autoptr(VireoVmConfig) config = plain_config();
+        const void *fdt;
+        const char *isa, *exts;
+        int cpu, len;
+        Built b;
+
+        vireo_vm_config_set_cpu(config, models[i].cpu);
+        build(&b, config);
+        fdt = g_bytes_get_data(vireo_board_get_fdt(b.board), NULL);
+        cpu = fdt_path_offset(fdt, "/cpus/cpu@1");
+        g_assert_cmpint(cpu, >=, 0);
+        isa = fdt_getprop(fdt, cpu, "riscv,isa", NULL);
+        g_assert_true(g_str_has_prefix(isa, models[i].isa_start));
+        g_assert_cmpint(strstr(isa, "sstc") != NULL, ==, models[i].cpu == NULL);
+        exts = fdt_getprop(fdt, cpu, "riscv,isa-extensions", &len);
+        g_assert_nonnull(exts);
+        g_assert_cmpint(fdt_stringlist_contains(exts, len, "zicbom"), ==, models[i].zicbom);
+        built_clear(&b);
+    }
+}
+
 static void test_no_network(void)
 {
     g_autoptr(VireoVmConfig) config = plain_config();
@@ -297,6 +333,7 @@ int main(int argc, char *argv[])
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/machine/network", test_network);
     g_test_add_func("/machine/no-network", test_no_network);
+    g_test_add_func("/machine/cpu-model", test_cpu_model);
     g_test_add_func("/machine/net-config", test_net_config);
     g_test_add_func("/machine/display", test_display);
     g_test_add_func("/machine/disks", test_disks);

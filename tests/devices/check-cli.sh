@@ -100,6 +100,8 @@ expect 2 "is not a regular file" --initrd /dev/zero --kernel "$tmp/small.bin"
 expect 2 "--cpus: 0 is out of range" --cpus 0 --kernel "$tmp/small.bin"
 expect 2 "--cpus: 65 is out of range" --cpus 65 --kernel "$tmp/small.bin"
 expect 2 "--cpus" --cpus many --kernel "$tmp/small.bin"
+expect 2 "--cpu: “rv32gc” is not a CPU model" --cpu rv32gc --kernel "$tmp/small.bin"
+expect 2 "--cpu: “” is not a CPU model" --cpu "" --kernel "$tmp/small.bin"
 expect 2 "--timeout" --timeout -1 --test "$tmp/small.bin"
 
 # Too little RAM for the images.

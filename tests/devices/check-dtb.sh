@@ -51,4 +51,30 @@ if [ -f "$tmp/disks.dts" ]; then
         status=1
     fi
 fi
+# Each CPU model: the ISA the tree gives its harts.
+for cpu in max rva22 rv64gc; do
+    check "cpu-$cpu" --cpu "$cpu" --cpus 2
+done
+if [ -f "$tmp/cpu-rv64gc.dts" ]; then
+    if ! grep -q 'riscv,isa = "rv64imafdc_zicsr_zifencei";' "$tmp/cpu-rv64gc.dts" ||
+        grep -q 'cbom-block-size' "$tmp/cpu-rv64gc.dts"; then
+        echo "FAIL: --cpu rv64gc: the harts are not RV64GC alone"
+        status=1
+    fi
+fi
+if [ -f "$tmp/cpu-rva22.dts" ]; then
+    # (dtc shows the list as one string with \0 between the names)
+    if ! grep -q 'riscv,isa-extensions = .*zba' "$tmp/cpu-rva22.dts" ||
+        ! grep -q 'riscv,cboz-block-size = <0x40>;' "$tmp/cpu-rva22.dts" ||
+        grep -q 'sstc' "$tmp/cpu-rva22.dts"; then
+        echo "FAIL: --cpu rva22: the tree does not describe the profile"
+        status=1
+    fi
+fi
+# The default is max.
+if [ -f "$tmp/cpu-max.dts" ] && [ -f "$tmp/one.dts" ] &&
+    [ "$(grep 'riscv,isa' "$tmp/one.dts")" != "$(grep -m3 'riscv,isa' "$tmp/cpu-max.dts")" ]; then
+    echo "FAIL: the default model is not max"
+    status=1
+fi
 exit $status

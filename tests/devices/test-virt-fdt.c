@@ -116,6 +116,25 @@ static void check_irqs_extended(const void *fdt, int off, unsigned n_harts, cons
     }
 }
 
+/* riscv,isa, riscv,isa-base and riscv,isa-extensions of `model`. */
+static void check_isa(const void *fdt, int cpu, VireoRvCpuModel model)
+{
+    g_autofree char *isa = vireo_rv_isa_string(model);
+    g_auto(GStrv) exts = vireo_rv_isa_extensions(model);
+    int len;
+    const char *list = prop(fdt, cpu, "riscv,isa-extensions", &len);
+    int pos = 0;
+
+    g_assert_cmpstr(prop_str(fdt, cpu, "riscv,isa"), ==, isa);
+    g_assert_cmpstr(prop_str(fdt, cpu, "riscv,isa-base"), ==, "rv64i");
+    for (unsigned i = 0; exts[i] != NULL; i++) {
+        g_assert_cmpint(pos, <, len);
+        g_assert_cmpstr(list + pos, ==, exts[i]);
+        pos += (int)strlen(exts[i]) + 1;
+    }
+    g_assert_cmpint(pos, ==, len);
+}
+
 static void check_tree(unsigned n_harts)
 {
     static const char *const test_compat[] = { "sifive,test1", "sifive,test0", "syscon" };
@@ -163,7 +182,7 @@ static void check_tree(unsigned n_harts)
         g_assert_cmpuint(prop_u32(fdt, cpu, "reg"), ==, h);
         g_assert_cmpstr(prop_str(fdt, cpu, "status"), ==, "okay");
         check_compatible(fdt, cpu, riscv, 1);
-        g_assert_cmpstr(prop_str(fdt, cpu, "riscv,isa"), ==, VIREO_RV_ISA_STRING);
+        check_isa(fdt, cpu, VIREO_RV_CPU_DEFAULT);
         g_assert_cmpstr(prop_str(fdt, cpu, "mmu-type"), ==, VIREO_RV_MMU_TYPE);
         g_snprintf(path, sizeof path, "/cpus/cpu@%x/interrupt-controller", h);
         ic = node(fdt, path);
@@ -251,6 +270,65 @@ static void test_fdt_four_harts(void)
 static void test_fdt_max_harts(void)
 {
     check_tree(VIREO_VIRT_MAX_HARTS);
+}
+
+/* Each model's cpu nodes: the ISA strings, and the cache-block sizes
+ * where the model has the cache-block extensions. */
+static void test_fdt_cpu_models(void)
+{
+    static const struct {
+        VireoRvCpuModel model;
+        const char *isa;
+        bool cbo;
+    } models[] = {
+        { VIREO_RV_CPU_RV64GC, "rv64imafdc_zicsr_zifencei", false },
+        { VIREO_RV_CPU_RVA22,
+          "rv64imafdc_zic64b_zicbom_zicbop_zicboz_ziccamoa_ziccif_zicclsm_ziccrse_zicntr_zicsr_"
+          "zifencei_zihintpause_zihpm_za64rs_zfhmin_zba_zbb_zbs_zkt_ssccptr_sscounterenw_sstvala_"
+          "sstvecd_ssu64xl_svade_svbare_svinval_svpbmt",
+          true },
+        { VIREO_RV_CPU_MAX,
+          "rv64imafdc_zic64b_zicbom_zicbop_zicboz_ziccamoa_ziccif_zicclsm_ziccrse_zicntr_"
+          "zicond_zicsr_zifencei_zihintntl_zihintpause_zihpm_za64rs_zfh_zfhmin_zba_zbb_zbc_zbkb_"
+          "zbs_"
+          "zkt_"
+          "ssccptr_sscounterenw_sstc_sstvala_sstvecd_ssu64xl_svbare_svinval_svnapot_svpbmt",
+          true },
+    };
+
+    for (unsigned i = 0; i < G_N_ELEMENTS(models); i++) {
+        g_autoptr(GError) error = NULL;
+        VireoVirtFdtParams p = { .n_harts = 2, .cpu = models[i].model, .ram_size = 1 << 28 };
+        g_autoptr(GBytes) bytes = vireo_virt_build_fdt(&p, &error);
+        const void *fdt;
+        g_auto(GStrv) parts = NULL;
+        g_auto(GStrv) exts = vireo_rv_isa_extensions(models[i].model);
+        g_autofree char *isa = vireo_rv_isa_string(models[i].model);
+        int cpu;
+
+        g_assert_no_error(error);
+        fdt = g_bytes_get_data(bytes, NULL);
+        g_assert_cmpstr(isa, ==, models[i].isa);
+        for (unsigned h = 0; h < 2; h++) {
+            cpu = node(fdt, h == 0 ? "/cpus/cpu@0" : "/cpus/cpu@1");
+            check_isa(fdt, cpu, models[i].model);
+            g_assert_cmpint(fdt_getprop(fdt, cpu, "riscv,cbom-block-size", NULL) != NULL, ==,
+                            models[i].cbo);
+            if (models[i].cbo) {
+                g_assert_cmpuint(prop_u32(fdt, cpu, "riscv,cbom-block-size"), ==, 64);
+                g_assert_cmpuint(prop_u32(fdt, cpu, "riscv,cbop-block-size"), ==, 64);
+                g_assert_cmpuint(prop_u32(fdt, cpu, "riscv,cboz-block-size"), ==, 64);
+            }
+        }
+        /* riscv,isa-extensions: the letters, then riscv,isa's parts */
+        parts = g_strsplit(models[i].isa + strlen("rv64imafdc_"), "_", -1);
+        g_assert_cmpstr(exts[0], ==, "i");
+        g_assert_cmpstr(exts[5], ==, "c");
+        g_assert_cmpuint(g_strv_length(exts), ==, 6 + g_strv_length(parts));
+        for (unsigned k = 0; parts[k] != NULL; k++) {
+            g_assert_cmpstr(exts[6 + k], ==, parts[k]);
+        }
+    }
 }
 
 static void test_fdt_chosen(void)
@@ -482,6 +560,7 @@ int main(int argc, char *argv[])
     g_test_add_func("/virt/fdt/one-hart", test_fdt_one_hart);
     g_test_add_func("/virt/fdt/four-harts", test_fdt_four_harts);
     g_test_add_func("/virt/fdt/max-harts", test_fdt_max_harts);
+    g_test_add_func("/virt/fdt/cpu-models", test_fdt_cpu_models);
     g_test_add_func("/virt/fdt/chosen", test_fdt_chosen);
     g_test_add_func("/virt/fdt/seeds", test_fdt_seeds);
     g_test_add_func("/virt/fdt/long-cmdline", test_fdt_long_cmdline);

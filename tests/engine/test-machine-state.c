@@ -210,6 +210,7 @@ typedef struct {
     unsigned n_harts;
     uint64_t ram_size;
     bool rtc;
+    VireoRvCpuModel cpu;
 } Shape;
 
 typedef struct {
@@ -260,7 +261,7 @@ static Board *board_new(const Shape *shape)
     g_assert_true(vireo_bus_add_rom(bus, "mrom", ROM_BASE, ROM_SIZE, rom, sizeof rom, &error));
     b->machine = vireo_machine_new(bus, vireo_clock_new(TIMEBASE));
     for (unsigned h = 0; h < b->n_harts; h++) {
-        b->harts[h] = vireo_rv_cpu_new(b->machine, h, RAM_BASE);
+        b->harts[h] = vireo_rv_cpu_new(b->machine, h, RAM_BASE, shape->cpu);
         contexts[2 * h] = (VireoIrq){ hart_set_irq, b->harts[h], (unsigned)VIREO_RV_MIP_MEIP };
         contexts[2 * h + 1] = (VireoIrq){ hart_set_irq, b->harts[h], (unsigned)VIREO_RV_MIP_SEIP };
         msip[h] = (VireoIrq){ hart_set_irq, b->harts[h], (unsigned)VIREO_RV_MIP_MSIP };
@@ -441,9 +442,11 @@ static void assert_refused(Board *b, const guint8 *stream, gsize len, gint code,
 }
 
 /* `stream` with the payload of section (name, instance) replaced by
- * `payload` (NULL: the section left out). */
-static GByteArray *with_section(const GByteArray *stream, const char *name, uint64_t instance,
-                                const GByteArray *payload)
+ * `payload` (NULL: the section left out) and, unless `version` is 0, its
+ * layout version. */
+static GByteArray *with_section_version(const GByteArray *stream, const char *name,
+                                        uint64_t instance, const GByteArray *payload,
+                                        unsigned version)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(GArray) sections = vireo_snap_parse(stream->data, stream->len, &error);
@@ -456,6 +459,7 @@ static GByteArray *with_section(const GByteArray *stream, const char *name, uint
         const VireoSnapSection *s = &g_array_index(sections, VireoSnapSection, i);
         const void *data = s->data;
         gsize len = s->len;
+        unsigned v = s->version;
 
         if (strcmp(s->name, name) == 0 && s->instance == instance) {
             found = true;
@@ -464,9 +468,9 @@ static GByteArray *with_section(const GByteArray *stream, const char *name, uint
             }
             data = payload->data;
             len = payload->len;
+            v = version != 0 ? version : v;
         }
-        g_assert_true(
-            vireo_snap_write_section(w, s->name, s->instance, s->version, data, len, &error));
+        g_assert_true(vireo_snap_write_section(w, s->name, s->instance, v, data, len, &error));
     }
     g_assert_true(found);
     g_assert_true(vireo_snap_writer_finish(w, &error));
@@ -475,6 +479,12 @@ static GByteArray *with_section(const GByteArray *stream, const char *name, uint
 }
 
 /* A copy of the payload of section (name, instance). */
+static GByteArray *with_section(const GByteArray *stream, const char *name, uint64_t instance,
+                                const GByteArray *payload)
+{
+    return with_section_version(stream, name, instance, payload, 0);
+}
+
 static GByteArray *section_payload(const GByteArray *stream, const char *name, uint64_t instance)
 {
     g_autoptr(GError) error = NULL;
@@ -727,6 +737,98 @@ static void test_corrupt(void)
     board_free(b);
 }
 
+/* Offsets in the payload of a "cpu" section (docs/SNAPSHOTS.md), version
+ * 2: menvcfg, and from the end the hart's extensions and stimecmp. */
+#define CPU_MENVCFG   697
+#define CPU_V2_EXTRA  12
+#define CSR_STIMECMP  0x14d
+#define MENVCFG_STCE  (1ull << 63)
+#define MENVCFG_PBMTE (1ull << 62)
+#define MIP_STIP      0x20ull
+
+static void put_le64(guint8 *p, uint64_t v)
+{
+    v = GUINT64_TO_LE(v);
+    memcpy(p, &v, 8);
+}
+
+static uint64_t hart_csr(Board *b, unsigned csr)
+{
+    uint64_t v = 0;
+
+    g_assert_true(vireo_rv_cpu_get_csr(b->harts[0], csr, &v));
+    return v;
+}
+
+/* The hart's layout versions: version 2 carries stimecmp, which a load puts
+ * back with STIP and the timer that raises it; version 1 (without it) still
+ * loads, with stimecmp all ones; a stream from a hart with extensions this
+ * one lacks, or with envcfg fields it does not have, is refused. */
+static void test_cpu_versions(void)
+{
+    static const Shape rv64gc = { 1, 4ull << 20, true, VIREO_RV_CPU_RV64GC };
+    Board *b = board_new(&one_hart);
+    Board *gc = board_new(&rv64gc);
+    g_autoptr(GByteArray) saved = NULL;
+    g_autoptr(GByteArray) payload = NULL;
+    g_autoptr(GByteArray) v1 = NULL;
+    g_autoptr(GByteArray) bad = NULL;
+    uint64_t now;
+
+    board_run_program(b);
+    saved = save(b);
+    payload = section_payload(saved, "cpu", 0);
+    g_assert_cmpuint(payload->len, ==, CPU_MENVCFG + 8 * 4 + 16 + 16 * 8 + CPU_V2_EXTRA);
+
+    /* stimecmp already passed, with STCE: STIP is up after the load. */
+    put_le64(payload->data + CPU_MENVCFG, MENVCFG_STCE);
+    put_le64(payload->data + payload->len - 8, 1);
+    bad = with_section(saved, "cpu", 0, payload);
+    load(b, bad);
+    g_assert_cmphex(hart_csr(b, CSR_STIMECMP), ==, 1);
+    g_assert_cmphex(hart_csr(b, CSR_MIP) & MIP_STIP, ==, MIP_STIP);
+    g_clear_pointer(&bad, g_byte_array_unref);
+    /* Ahead by 20 ms: down after the load, up once the clock gets there. */
+    now = vireo_clock_now(vireo_machine_clock(b->machine));
+    put_le64(payload->data + payload->len - 8, now + TIMEBASE / 50);
+    bad = with_section(saved, "cpu", 0, payload);
+    load(b, bad);
+    g_assert_cmphex(hart_csr(b, CSR_MIP) & MIP_STIP, ==, 0);
+    vireo_machine_resume(b->machine);
+    for (int i = 0; i < 500 && !(hart_csr(b, CSR_MIP) & MIP_STIP); i++) {
+        g_usleep(10000);
+    }
+    vireo_machine_pause(b->machine);
+    g_assert_cmphex(hart_csr(b, CSR_MIP) & MIP_STIP, ==, MIP_STIP);
+    g_assert_cmpuint(vireo_clock_now(vireo_machine_clock(b->machine)), >=, now + TIMEBASE / 50);
+    g_clear_pointer(&bad, g_byte_array_unref);
+
+    /* Version 1: what an RV64GC hart had. It loads on every model. */
+    g_byte_array_set_size(payload, payload->len - CPU_V2_EXTRA);
+    put_le64(payload->data + CPU_MENVCFG, 0);
+    v1 = with_section_version(saved, "cpu", 0, payload, 1);
+    load(b, v1);
+    g_assert_cmphex(hart_csr(b, CSR_STIMECMP), ==, G_MAXUINT64);
+    g_assert_cmphex(hart_csr(b, CSR_MIP) & MIP_STIP, ==, 0);
+    load(gc, v1);
+
+    /* The max hart's stream on an rv64gc hart; envcfg fields it lacks. */
+    assert_refused(gc, saved->data, saved->len, VIREO_ERROR_FORMAT,
+                   "saved on a hart with extensions this rv64gc hart does not have", NULL);
+    put_le64(payload->data + CPU_MENVCFG, MENVCFG_PBMTE);
+    bad = with_section_version(saved, "cpu", 0, payload, 1);
+    assert_refused(gc, bad->data, bad->len, VIREO_ERROR_FORMAT, "menvcfg or senvcfg", NULL);
+    load(b, bad);
+    g_assert_cmphex(hart_csr(b, 0x30a), ==, MENVCFG_PBMTE);
+    g_clear_pointer(&bad, g_byte_array_unref);
+    /* CBIE's reserved value */
+    put_le64(payload->data + CPU_MENVCFG, 2 << 4);
+    bad = with_section_version(saved, "cpu", 0, payload, 1);
+    assert_refused(b, bad->data, bad->len, VIREO_ERROR_FORMAT, "menvcfg or senvcfg", NULL);
+    board_free(gc);
+    board_free(b);
+}
+
 /* Sections a part refuses (well framed, so the parser lets them through):
  * the parts loaded before it go back to their earlier state, and the
  * machine is exactly as before. */
@@ -832,6 +934,7 @@ int main(int argc, char *argv[])
     g_test_add_func("/engine/machine-state/other-shape", test_other_shape);
     g_test_add_func("/engine/machine-state/corrupt", test_corrupt);
     g_test_add_func("/engine/machine-state/refused", test_refused);
+    g_test_add_func("/engine/machine-state/cpu-versions", test_cpu_versions);
     g_test_add_func("/engine/machine-state/paused-input", test_paused_input);
     return g_test_run();
 }

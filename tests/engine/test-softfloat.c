@@ -92,6 +92,7 @@ typedef struct {
     guint64 sign;
 } TestFormat;
 
+static const TestFormat tf16 = { 10, 31, 15, 1ull << 15 };
 static const TestFormat tf32 = { 23, 255, 127, 1ull << 31 };
 static const TestFormat tf64 = { 52, 2047, 1023, 1ull << 63 };
 
@@ -155,6 +156,34 @@ static guint64 bits_f32(float x)
     guint32 w;
     memcpy(&w, &x, sizeof w);
     return w;
+}
+
+/* A binary16 value in extended precision, exactly (a signaling NaN stays
+ * signaling, so that arithmetic on it raises invalid). */
+static long double ld_from_f16(guint64 v)
+{
+    int e = (int)((v >> 10) & 31);
+    guint64 frac = v & 0x3ff;
+    long double x;
+
+    if (e == 31 && frac != 0) {
+        /* x87 extended: the integer bit, then the quiet bit. */
+        unsigned char raw[sizeof(long double)] = { 0 };
+        guint64 mant = (1ull << 63) | ((frac & 0x200) ? 1ull << 62 : 0) | (frac & 0x1ff) | 1;
+        guint16 se = (guint16)(0x7fff | ((v >> 15) << 15));
+        memcpy(raw, &mant, 8);
+        memcpy(raw + 8, &se, 2);
+        memcpy(&x, raw, sizeof x);
+        return x;
+    }
+    if (e == 31) {
+        x = INFINITY;
+    } else if (e == 0) {
+        x = ldexpl((long double)frac, -24);
+    } else {
+        x = ldexpl((long double)(frac | 0x400), e - 25);
+    }
+    return (v >> 15) & 1 ? -x : x;
 }
 
 static double f64_from(guint64 v)
@@ -363,9 +392,9 @@ static void check_minmax(const TestFormat *f, guint64 a, guint64 b)
     bool an = is_nan_bits(f, a), bn = is_nan_bits(f, b);
     unsigned want_flags = is_snan_bits(f, a) || is_snan_bits(f, b) ? NV : 0;
     guint64 want_min, want_max;
-    bool f64 = f == &tf64;
-    double x = f64 ? f64_from(a) : f32_from(a);
-    double y = f64 ? f64_from(b) : f32_from(b);
+    bool f64 = f == &tf64, f16 = f == &tf16;
+    double x = f64 ? f64_from(a) : f16 ? (double)ld_from_f16(a) : f32_from(a);
+    double y = f64 ? f64_from(b) : f16 ? (double)ld_from_f16(b) : f32_from(b);
 
     if (an && bn) {
         want_min = want_max = canonical(f);
@@ -389,21 +418,31 @@ static void check_minmax(const TestFormat *f, guint64 a, guint64 b)
 
     guint64 o[2] = { a, b };
     VireoFloatStatus st = { .rm = RNE, .flags = 0 };
-    guint64 got = f64 ? vireo_f64_min(a, b, &st) : vireo_f32_min((guint32)a, (guint32)b, &st);
+    guint64 got = f64   ? vireo_f64_min(a, b, &st)
+                  : f16 ? vireo_f16_min((guint16)a, (guint16)b, &st)
+                        : vireo_f32_min((guint32)a, (guint32)b, &st);
     if (got != want_min || st.flags != want_flags) {
-        report(f64 ? "f64_min" : "f32_min", RNE, o, 2, want_min, want_flags, got, st.flags);
+        report(f64   ? "f64_min"
+               : f16 ? "f16_min"
+                     : "f32_min",
+               RNE, o, 2, want_min, want_flags, got, st.flags);
     }
     st.flags = 0;
-    got = f64 ? vireo_f64_max(a, b, &st) : vireo_f32_max((guint32)a, (guint32)b, &st);
+    got = f64   ? vireo_f64_max(a, b, &st)
+          : f16 ? vireo_f16_max((guint16)a, (guint16)b, &st)
+                : vireo_f32_max((guint32)a, (guint32)b, &st);
     if (got != want_max || st.flags != want_flags) {
-        report(f64 ? "f64_max" : "f32_max", RNE, o, 2, want_max, want_flags, got, st.flags);
+        report(f64   ? "f64_max"
+               : f16 ? "f16_max"
+                     : "f32_max",
+               RNE, o, 2, want_max, want_flags, got, st.flags);
     }
 }
 
 static void check_classify(const TestFormat *f, guint64 a)
 {
-    bool f64 = f == &tf64;
-    double x = f64 ? f64_from(a) : f32_from(a);
+    bool f64 = f == &tf64, f16 = f == &tf16;
+    double x = f64 ? f64_from(a) : f16 ? (double)ld_from_f16(a) : f32_from(a);
     bool neg = signbit(x);
     unsigned want;
 
@@ -414,13 +453,18 @@ static void check_classify(const TestFormat *f, guint64 a)
     case FP_SUBNORMAL: want = neg ? 1u << 2 : 1u << 5; break;
     default: want = is_snan_bits(f, a) ? 1u << 8 : 1u << 9; break;
     }
-    /* A binary32 subnormal is a normal double. */
+    /* A binary32 or binary16 subnormal is a normal double. */
     if (!f64 && field_of(f, a) == 0 && (a & frac_mask(f))) {
         want = neg ? 1u << 2 : 1u << 5;
     }
-    unsigned got = f64 ? vireo_f64_classify(a) : vireo_f32_classify((guint32)a);
+    unsigned got = f64   ? vireo_f64_classify(a)
+                   : f16 ? vireo_f16_classify((guint16)a)
+                         : vireo_f32_classify((guint32)a);
     if (got != want) {
-        report(f64 ? "f64_classify" : "f32_classify", RNE, &a, 1, want, 0, got, 0);
+        report(f64   ? "f64_classify"
+               : f16 ? "f16_classify"
+                     : "f32_classify",
+               RNE, &a, 1, want, 0, got, 0);
     }
 }
 
@@ -430,7 +474,7 @@ static void test_minmax_random(gconstpointer data)
     guint64 a, b;
 
     g_test_message("seed %#" G_GINT64_MODIFIER "x", base_seed);
-    seed_for(f == &tf64 ? "minmax64" : "minmax32", 0);
+    seed_for(f == &tf64 ? "minmax64" : f == &tf16 ? "minmax16" : "minmax32", 0);
     for (guint i = 0; i < COUNT_MINMAX; i++) {
         gen_pair(f, KIND_ADD, &a, &b);
         check_minmax(f, a, b);
@@ -944,7 +988,11 @@ static void gen_triple(const TestFormat *f, guint64 *o)
     default: {
         /* The addend nearly cancels the product. */
         guint64 prod;
-        if (f == &tf32) {
+        if (f == &tf16) {
+            VireoFloatStatus st = { RNE, 0 };
+            prod = vireo_f64_to_f16(
+                (guint64)bits_f64((double)(ld_from_f16(o[0]) * ld_from_f16(o[1]))), &st);
+        } else if (f == &tf32) {
             volatile float x = f32_from(o[0]), y = f32_from(o[1]);
             volatile float r = (float)((double)x * (double)y);
             prod = bits_f32(r);
@@ -975,7 +1023,11 @@ static guint64 gen_sqrt_operand(const TestFormat *f)
         guint64 fr = (rnd() & ~(m >> (n - 1))) & m;
         guint64 r = make_value(f, false, f->bias + rnd_below(f->bias) - f->bias / 2, fr);
         guint64 sq;
-        if (f == &tf32) {
+        if (f == &tf16) {
+            VireoFloatStatus st = { RNE, 0 };
+            long double x = ld_from_f16(r);
+            sq = vireo_f64_to_f16(bits_f64((double)(x * x)), &st);
+        } else if (f == &tf32) {
             volatile float x = f32_from(r);
             volatile float y = x * x;
             sq = bits_f32(y);
@@ -1301,7 +1353,7 @@ static void test_diff(gconstpointer data)
     g_test_message("seed %#" G_GINT64_MODIFIER "x", base_seed);
     g_assert_cmpuint(_mm_getcsr() & 0x8040u, ==, 0); /* no flush-to-zero */
 
-    for (int mode = 0; mode < 4; mode++) {
+    for (int mode = 0; op->host != NULL && mode < 4; mode++) {
         g_assert_cmpint(fesetround(host_modes[mode]), ==, 0);
         seed_for(op->path, mode);
         for (guint i = 0; i < COUNT_HOST; i++) {
@@ -1633,6 +1685,75 @@ static RefVal ref_f64_fma(const guint64 *o)
     return refval_from_f128(r);
 }
 
+/* binary16: the operands are exact in extended precision, and so are sums
+ * and products of two of them; one rounding towards zero gives the
+ * round-to-odd reference of the rest. */
+#define F16(i) ld_from_f16(o[i])
+
+static RefVal ref_f16_add(const guint64 *o)
+{
+    volatile long double x = F16(0), y = F16(1);
+    volatile long double r = x + y;
+    return refval_from_ld(r);
+}
+
+static RefVal ref_f16_sub(const guint64 *o)
+{
+    volatile long double x = F16(0), y = F16(1);
+    volatile long double r = x - y;
+    return refval_from_ld(r);
+}
+
+static RefVal ref_f16_mul(const guint64 *o)
+{
+    volatile long double x = F16(0), y = F16(1);
+    volatile long double r = x * y;
+    return refval_from_ld(r);
+}
+
+static RefVal ref_f16_div(const guint64 *o)
+{
+    volatile long double x = F16(0), y = F16(1);
+    volatile long double r = x / y;
+    return refval_from_ld(r);
+}
+
+static RefVal ref_f16_sqrt(const guint64 *o)
+{
+    volatile long double x = F16(0);
+    volatile long double r = sqrtl(x);
+    return refval_from_ld(r);
+}
+
+static RefVal ref_f16_fma(const guint64 *o)
+{
+    volatile long double x = F16(0), y = F16(1), z = F16(2);
+    volatile long double prod = ((o[3] & 1) ? -x : x) * y;
+    volatile long double r = prod + ((o[3] & 2) ? -z : z);
+    return refval_from_ld(r);
+}
+
+static RefVal ref_f16_widen(const guint64 *o)
+{
+    /* Multiplied by one, exactly, so that a signaling NaN raises invalid
+     * as the conversion does. */
+    volatile long double x = F16(0), one = 1.0L;
+    volatile long double r = x * one;
+    return refval_from_ld(r);
+}
+
+static RefVal ref_f32_to_f16(const guint64 *o)
+{
+    volatile long double r = F32(0);
+    return refval_from_ld(r);
+}
+
+static RefVal ref_f64_to_f16(const guint64 *o)
+{
+    volatile long double r = F64(0);
+    return refval_from_ld(r);
+}
+
 static RefVal ref_f32_to_f64(const guint64 *o)
 {
     volatile long double r = F32(0);
@@ -1749,6 +1870,76 @@ static guint64 soft_f64_le(const guint64 *o, VireoFloatStatus *s)
     return vireo_f64_le(o[0], o[1], s);
 }
 
+static guint64 soft_f16_add(const guint64 *o, VireoFloatStatus *s)
+{
+    return vireo_f16_add((guint16)o[0], (guint16)o[1], s);
+}
+
+static guint64 soft_f16_sub(const guint64 *o, VireoFloatStatus *s)
+{
+    return vireo_f16_sub((guint16)o[0], (guint16)o[1], s);
+}
+
+static guint64 soft_f16_mul(const guint64 *o, VireoFloatStatus *s)
+{
+    return vireo_f16_mul((guint16)o[0], (guint16)o[1], s);
+}
+
+static guint64 soft_f16_div(const guint64 *o, VireoFloatStatus *s)
+{
+    return vireo_f16_div((guint16)o[0], (guint16)o[1], s);
+}
+
+static guint64 soft_f16_sqrt(const guint64 *o, VireoFloatStatus *s)
+{
+    return vireo_f16_sqrt((guint16)o[0], s);
+}
+
+static guint64 soft_f16_fma(const guint64 *o, VireoFloatStatus *s)
+{
+    return vireo_f16_muladd((guint16)o[0], (guint16)o[1], (guint16)o[2], o[3] & 1, o[3] & 2, s);
+}
+
+static guint64 soft_f16_to_f32(const guint64 *o, VireoFloatStatus *s)
+{
+    return vireo_f16_to_f32((guint16)o[0], s);
+}
+
+static guint64 soft_f16_to_f64(const guint64 *o, VireoFloatStatus *s)
+{
+    return vireo_f16_to_f64((guint16)o[0], s);
+}
+
+static guint64 soft_f32_to_f16(const guint64 *o, VireoFloatStatus *s)
+{
+    return vireo_f32_to_f16((guint32)o[0], s);
+}
+
+static guint64 soft_f64_to_f16(const guint64 *o, VireoFloatStatus *s)
+{
+    return vireo_f64_to_f16(o[0], s);
+}
+
+static guint64 soft_i32_to_f16(const guint64 *o, VireoFloatStatus *s)
+{
+    return vireo_i32_to_f16((gint32)o[0], s);
+}
+
+static guint64 soft_u32_to_f16(const guint64 *o, VireoFloatStatus *s)
+{
+    return vireo_u32_to_f16((guint32)o[0], s);
+}
+
+static guint64 soft_i64_to_f16(const guint64 *o, VireoFloatStatus *s)
+{
+    return vireo_i64_to_f16((gint64)o[0], s);
+}
+
+static guint64 soft_u64_to_f16(const guint64 *o, VireoFloatStatus *s)
+{
+    return vireo_u64_to_f16(o[0], s);
+}
+
 static guint64 soft_f32_to_f64(const guint64 *o, VireoFloatStatus *s)
 {
     return vireo_f32_to_f64((guint32)o[0], s);
@@ -1850,6 +2041,29 @@ static const DiffOp diff_ops[] = {
       soft_i64_to_f64, ref_i64 },
     { "/engine/softfloat/convert/u64-to-f64", NULL, &tf64, GEN_INT64, 1, host_u64_to_f64,
       soft_u64_to_f64, ref_u64 },
+    /* binary16, which the host's SSE unit does not have: the reference only */
+    { "/engine/softfloat/f16/add", &tf16, &tf16, GEN_ADD, 2, NULL, soft_f16_add, ref_f16_add },
+    { "/engine/softfloat/f16/sub", &tf16, &tf16, GEN_ADD, 2, NULL, soft_f16_sub, ref_f16_sub },
+    { "/engine/softfloat/f16/mul", &tf16, &tf16, GEN_MUL, 2, NULL, soft_f16_mul, ref_f16_mul },
+    { "/engine/softfloat/f16/div", &tf16, &tf16, GEN_DIV, 2, NULL, soft_f16_div, ref_f16_div },
+    { "/engine/softfloat/f16/sqrt", &tf16, &tf16, GEN_SQRT, 1, NULL, soft_f16_sqrt, ref_f16_sqrt },
+    { "/engine/softfloat/f16/muladd", &tf16, &tf16, GEN_FMA, 3, NULL, soft_f16_fma, ref_f16_fma },
+    { "/engine/softfloat/convert/f16-to-f32", &tf16, &tf32, GEN_FLOAT, 1, NULL, soft_f16_to_f32,
+      ref_f16_widen },
+    { "/engine/softfloat/convert/f16-to-f64", &tf16, &tf64, GEN_FLOAT, 1, NULL, soft_f16_to_f64,
+      ref_f16_widen },
+    { "/engine/softfloat/convert/f32-to-f16", &tf32, &tf16, GEN_FLOAT, 1, NULL, soft_f32_to_f16,
+      ref_f32_to_f16 },
+    { "/engine/softfloat/convert/f64-to-f16", &tf64, &tf16, GEN_FLOAT, 1, NULL, soft_f64_to_f16,
+      ref_f64_to_f16 },
+    { "/engine/softfloat/convert/i32-to-f16", NULL, &tf16, GEN_INT32, 1, NULL, soft_i32_to_f16,
+      ref_i32 },
+    { "/engine/softfloat/convert/u32-to-f16", NULL, &tf16, GEN_INT32, 1, NULL, soft_u32_to_f16,
+      ref_u32 },
+    { "/engine/softfloat/convert/i64-to-f16", NULL, &tf16, GEN_INT64, 1, NULL, soft_i64_to_f16,
+      ref_i64 },
+    { "/engine/softfloat/convert/u64-to-f16", NULL, &tf16, GEN_INT64, 1, NULL, soft_u64_to_f16,
+      ref_u64 },
 };
 
 /* ---- float to integer, against nearbyint()/round() and range checks ---- */
@@ -2042,6 +2256,7 @@ int main(int argc, char **argv)
     g_test_add_func("/engine/softfloat/special/vectors", test_special_vectors);
     g_test_add_data_func("/engine/softfloat/f32/minmax-classify", &tf32, test_minmax_random);
     g_test_add_data_func("/engine/softfloat/f64/minmax-classify", &tf64, test_minmax_random);
+    g_test_add_data_func("/engine/softfloat/f16/minmax-classify", &tf16, test_minmax_random);
 #if HOST_REFERENCE
     for (gsize i = 0; i < G_N_ELEMENTS(diff_ops); i++) {
         g_test_add_data_func(diff_ops[i].path, &diff_ops[i], test_diff);

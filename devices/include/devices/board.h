@@ -44,6 +44,7 @@ typedef enum {
 typedef struct {
     uint64_t ram_size; /* bytes, a multiple of 4 KiB */
     unsigned n_cpus;
+    const char *cpu;      /* the CPU model, one of the board's `cpus`; NULL: its default */
     const char *firmware; /* started first, in the most privileged mode */
     const char *kernel;   /* the next stage: a kernel or a boot loader */
     const char *initrd;
@@ -76,6 +77,9 @@ typedef struct {
     const char *disk_firmware_package;
     const char *disk_loader;
     const char *disk_loader_package;
+    /* The CPU models the board offers, NULL-terminated; the first is the
+     * default. */
+    const char *const *cpus;
     /* How many disks fit beside the other devices. */
     unsigned (*max_disks)(bool net, VireoBoardDisplay display, bool input);
     /* Builds the machine, ready to start; `impl` receives the board's own

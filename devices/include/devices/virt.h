@@ -8,6 +8,7 @@
 #include "devices/virtio-input.h"
 #include "devices/virtio.h"
 #include "engine/machine.h"
+#include "engine/riscv.h"
 #include "engine/ring.h"
 
 #include <glib.h>
@@ -108,6 +109,7 @@ typedef struct {
 typedef struct {
     uint64_t ram_size;          /* bytes, a multiple of 4 KiB */
     unsigned n_harts;           /* 1 to VIREO_VIRT_MAX_HARTS */
+    VireoRvCpuModel cpu;        /* every hart's model (zero: VIREO_RV_CPU_MAX) */
     const char *firmware;       /* loaded at 0x80000000 (raw) or its ELF addresses */
     const char *kernel;         /* the next stage: 0x80200000 or after the firmware */
     const char *initrd;         /* high in RAM, below the device tree */
@@ -149,6 +151,7 @@ bool vireo_virt_config_input_slots(const VireoVirtConfig *config, unsigned *keyb
  */
 typedef struct {
     unsigned n_harts;
+    VireoRvCpuModel cpu; /* what the cpu nodes' ISA properties describe */
     uint64_t ram_size;
     const char *cmdline; /* NULL: no bootargs */
     bool has_initrd;

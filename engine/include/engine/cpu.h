@@ -222,8 +222,18 @@ static inline uint64_t vireo_cpu_icount(const VireoCpu *cpu)
  * fault the architecture's exception has been taken and false returned. */
 bool vireo_cpu_load(VireoCpu *cpu, uint64_t va, unsigned size, uint64_t *value);
 bool vireo_cpu_store(VireoCpu *cpu, uint64_t va, unsigned size, uint64_t value);
-/* Instruction fetch for decoders: two bytes at `va`. */
+/* Cache-block operations on the naturally aligned block of `size` bytes (a
+ * power of two, at most a page) that holds `va`; a fault is taken as a
+ * store's at `va`. Probe: whether a load or a store may access the block
+ * (a clean, flush or invalidate of memory that is always coherent).
+ * Zero: stores zeros to the block, which must be RAM. */
+bool vireo_cpu_probe_block(VireoCpu *cpu, uint64_t va, unsigned size);
+bool vireo_cpu_zero_block(VireoCpu *cpu, uint64_t va, unsigned size);
+/* Instruction fetch for decoders: two bytes at `va`, or four at an aligned
+ * `va` in one access (a store of another hart is seen whole or not at
+ * all). */
 bool vireo_cpu_fetch16(VireoCpu *cpu, uint64_t va, uint16_t *value);
+bool vireo_cpu_fetch32(VireoCpu *cpu, uint64_t va, uint32_t *value);
 
 /* For helpers: the guest pc of the instruction `insn` belongs to, and of the
  * one after it, in the block being executed. */

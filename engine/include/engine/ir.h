@@ -30,8 +30,16 @@
  * Defined results where hardware differs: shift amounts are taken modulo the
  * operand width; DIV/DIVU by zero give all ones and REM/REMU by zero give the
  * dividend; DIV of the most negative value by -1 gives the dividend and REM
- * gives 0. Single-precision values live NaN-boxed in the upper half of a
- * 64-bit register: an operand that is not boxed reads as the canonical NaN.
+ * gives 0. Rotate amounts are taken modulo the width too (ROLW/RORW/RORIW
+ * rotate the low 32 bits and sign-extend); CLZ/CTZ of zero give the operand
+ * width (64, or 32 for the W forms, which look at the low 32 bits only).
+ * CLMUL/CLMULH/CLMULR are the low, high and bit-reversed middle 64 bits of
+ * the carry-less product; MIN/MAX compare signed, MINU/MAXU unsigned.
+ * Rotates, REV8, ORCB, BREV8, CLMUL/CLMULH/CLMULR and CZEQZ/CZNEZ take the
+ * same time whatever their operands (RISC-V's Zkt relies on it).
+ * Single-precision values live NaN-boxed in the low half of a 64-bit
+ * register (the upper half all ones), half-precision ones in the low 16
+ * bits: an operand that is not boxed reads as the canonical NaN.
  * F ops keep the raw guest instruction in `imm` (for the illegal-instruction
  * exception of an invalid dynamic rounding mode).
  */
@@ -54,6 +62,13 @@
     X(ADDIW, I) X(SHLIW, I) X(SHRIW, I) X(SARIW, I)                                                \
     /* extensions */                                                                               \
     X(SEXT8, U) X(SEXT16, U) X(SEXT32, U) X(ZEXT8, U) X(ZEXT16, U) X(ZEXT32, U)                     \
+    /* bit manipulation: counts (W forms on the low 32 bits), byte and bit order, rotates */       \
+    X(CLZ, U) X(CTZ, U) X(CPOP, U) X(CLZW, U) X(CTZW, U) X(CPOPW, U)                                \
+    X(REV8, U) X(ORCB, U) X(BREV8, U)                                                              \
+    X(ROL, R) X(ROR, R) X(ROLW, R) X(RORW, R) X(RORI, I) X(RORIW, I)                                \
+    X(MIN, R) X(MAX, R) X(MINU, R) X(MAXU, R)                                                      \
+    X(CLMUL, R) X(CLMULH, R) X(CLMULR, R)                                                          \
+    X(CZEQZ, R) /* d = b == 0 ? 0 : a */ X(CZNEZ, R) /* d = b != 0 ? 0 : a */                       \
     /* memory: loads sign- or zero-extend, stores truncate */                                      \
     X(LD8S, LD) X(LD8U, LD) X(LD16S, LD) X(LD16U, LD) X(LD32S, LD) X(LD32U, LD) X(LD64, LD)        \
     X(ST8, ST) X(ST16, ST) X(ST32, ST) X(ST64, ST)                                                 \
@@ -79,6 +94,15 @@
     X(FCVT_S_W, F) X(FCVT_S_WU, F) X(FCVT_S_L, F) X(FCVT_S_LU, F)                                  \
     X(FCVT_D_W, F) X(FCVT_D_WU, F) X(FCVT_D_L, F) X(FCVT_D_LU, F)                                  \
     X(FBOX_S, U) /* d = a with its upper 32 bits set (NaN-boxing) */                               \
+    /* IEEE binary16, NaN-boxed in 64 bits */                                                      \
+    X(FADD_H, F) X(FSUB_H, F) X(FMUL_H, F) X(FDIV_H, F) X(FSQRT_H, F)                              \
+    X(FMADD_H, F) X(FMSUB_H, F) X(FNMSUB_H, F) X(FNMADD_H, F)                                      \
+    X(FMIN_H, F) X(FMAX_H, F) X(FEQ_H, F) X(FLT_H, F) X(FLE_H, F) X(FCLASS_H, F)                    \
+    X(FSGNJ_H, F) X(FSGNJN_H, F) X(FSGNJX_H, F)                                                    \
+    X(FCVT_S_H, F) X(FCVT_H_S, F) X(FCVT_D_H, F) X(FCVT_H_D, F)                                    \
+    X(FCVT_W_H, F) X(FCVT_WU_H, F) X(FCVT_L_H, F) X(FCVT_LU_H, F)                                  \
+    X(FCVT_H_W, F) X(FCVT_H_WU, F) X(FCVT_H_L, F) X(FCVT_H_LU, F)                                  \
+    X(FBOX_H, U) /* d = a with its upper 48 bits set (NaN-boxing) */                               \
     /* side exits: conditional branches in the middle of a block */                              \
     X(XEQ, SX) X(XNE, SX) X(XLT, SX) X(XGE, SX) X(XLTU, SX) X(XGEU, SX)                                   \
     /* calls into the CPU (system instructions, CSRs): may trap or end the block */                \

@@ -34,6 +34,9 @@ typedef struct VireoVcpuOps {
      * whatever the vCPU derived from its old state (TLBs, reservations). */
     bool (*save)(void *vcpu, VireoSnapWriter *w, GError **error);
     bool (*load)(void *vcpu, VireoSnapReader *r, GError **error);
+    /* The layout version of what save() writes (the section's version,
+     * which load() sees); 0 means 1. */
+    unsigned state_version;
 } VireoVcpuOps;
 
 typedef enum {

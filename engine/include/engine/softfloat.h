@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 /*
- * IEEE 754 binary32 and binary64 arithmetic in software, bit-exact and
+ * IEEE 754 binary16, binary32 and binary64 arithmetic in software, bit-exact and
  * independent of the host's floating-point unit: results, the five rounding
  * modes and the exception flags follow IEEE 754-2008 as RISC-V specifies it
  * (tininess is detected after rounding; every NaN result is the canonical
@@ -28,6 +28,7 @@ typedef enum {
 #define VIREO_FFLAG_DZ 0x08 /* divide by zero */
 #define VIREO_FFLAG_NV 0x10 /* invalid operation */
 
+#define VIREO_F16_CANONICAL_NAN 0x7e00u
 #define VIREO_F32_CANONICAL_NAN 0x7fc00000u
 #define VIREO_F64_CANONICAL_NAN 0x7ff8000000000000ull
 
@@ -73,9 +74,28 @@ bool vireo_f64_lt(uint64_t a, uint64_t b, VireoFloatStatus *s);
 bool vireo_f64_le(uint64_t a, uint64_t b, VireoFloatStatus *s);
 unsigned vireo_f64_classify(uint64_t a);
 
+/* binary16 (RISC-V's Zfh), the same operations. */
+uint16_t vireo_f16_add(uint16_t a, uint16_t b, VireoFloatStatus *s);
+uint16_t vireo_f16_sub(uint16_t a, uint16_t b, VireoFloatStatus *s);
+uint16_t vireo_f16_mul(uint16_t a, uint16_t b, VireoFloatStatus *s);
+uint16_t vireo_f16_div(uint16_t a, uint16_t b, VireoFloatStatus *s);
+uint16_t vireo_f16_sqrt(uint16_t a, VireoFloatStatus *s);
+uint16_t vireo_f16_muladd(uint16_t a, uint16_t b, uint16_t c, bool negate_product,
+                          bool negate_addend, VireoFloatStatus *s);
+uint16_t vireo_f16_min(uint16_t a, uint16_t b, VireoFloatStatus *s);
+uint16_t vireo_f16_max(uint16_t a, uint16_t b, VireoFloatStatus *s);
+bool vireo_f16_eq(uint16_t a, uint16_t b, VireoFloatStatus *s);
+bool vireo_f16_lt(uint16_t a, uint16_t b, VireoFloatStatus *s);
+bool vireo_f16_le(uint16_t a, uint16_t b, VireoFloatStatus *s);
+unsigned vireo_f16_classify(uint16_t a);
+
 /* Conversions between the formats. */
 uint64_t vireo_f32_to_f64(uint32_t a, VireoFloatStatus *s);
 uint32_t vireo_f64_to_f32(uint64_t a, VireoFloatStatus *s);
+uint32_t vireo_f16_to_f32(uint16_t a, VireoFloatStatus *s);
+uint64_t vireo_f16_to_f64(uint16_t a, VireoFloatStatus *s);
+uint16_t vireo_f32_to_f16(uint32_t a, VireoFloatStatus *s);
+uint16_t vireo_f64_to_f16(uint64_t a, VireoFloatStatus *s);
 
 /* Float to integer, rounding with s->rm. Out-of-range values and NaNs raise
  * NV and saturate (NaN and +inf give the largest value, -inf the smallest);
@@ -89,6 +109,10 @@ int64_t vireo_f64_to_i32(uint64_t a, VireoFloatStatus *s);
 int64_t vireo_f64_to_u32(uint64_t a, VireoFloatStatus *s);
 int64_t vireo_f64_to_i64(uint64_t a, VireoFloatStatus *s);
 uint64_t vireo_f64_to_u64(uint64_t a, VireoFloatStatus *s);
+int64_t vireo_f16_to_i32(uint16_t a, VireoFloatStatus *s);
+int64_t vireo_f16_to_u32(uint16_t a, VireoFloatStatus *s);
+int64_t vireo_f16_to_i64(uint16_t a, VireoFloatStatus *s);
+uint64_t vireo_f16_to_u64(uint16_t a, VireoFloatStatus *s);
 
 /* Integer to float, rounding with s->rm (NX when inexact). */
 uint32_t vireo_i32_to_f32(int32_t a, VireoFloatStatus *s);
@@ -99,3 +123,7 @@ uint64_t vireo_i32_to_f64(int32_t a, VireoFloatStatus *s);
 uint64_t vireo_u32_to_f64(uint32_t a, VireoFloatStatus *s);
 uint64_t vireo_i64_to_f64(int64_t a, VireoFloatStatus *s);
 uint64_t vireo_u64_to_f64(uint64_t a, VireoFloatStatus *s);
+uint16_t vireo_i32_to_f16(int32_t a, VireoFloatStatus *s);
+uint16_t vireo_u32_to_f16(uint32_t a, VireoFloatStatus *s);
+uint16_t vireo_i64_to_f16(int64_t a, VireoFloatStatus *s);
+uint16_t vireo_u64_to_f16(uint64_t a, VireoFloatStatus *s);

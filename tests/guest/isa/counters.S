@@ -3,7 +3,8 @@
  * Counters: mcycle and minstret advance (and their user aliases cycle and
  * instret agree with them), time reads the CLINT's mtime and advances,
  * mcycle is writable from M-mode, and mcounteren/scounteren gate cycle,
- * time, instret and hpmcounter3 in S-mode and U-mode. (The exact instret
+ * time, instret and the hpmcounters in S-mode and U-mode, every bit of
+ * both being writable (Zicntr, Zihpm, Sscounterenw). (The exact instret
  * count is checked in vireo-impl.S.)
  */
 #include "test-macros.inc"
@@ -176,4 +177,30 @@ TEST_MAIN
     NO_COUNTER PRV_S, mcounteren
     CASE 30
     ILLEGAL_IN PRV_U, csrr a0, scounteren
+
+    /* Zihpm and Sscounterenw: every counter's bit of mcounteren and of
+     * scounteren is writable, and opens its hpmcounter to S and U */
+    CASE 31
+    li t0, -1
+    csrw mcounteren, t0
+    csrw scounteren, t0
+    csrr a0, mcounteren
+    csrr a1, scounteren
+    li t0, 0x7ffff /* cycle, time, instret and hpmcounter3-18 */
+    and a0, a0, t0
+    and a1, a1, t0
+    CHECK_EQR a0, t0
+    CHECK_EQR a1, t0
+    COUNTER_OK PRV_U, hpmcounter4
+    COUNTER_OK PRV_U, hpmcounter18
+    COUNTER_OK PRV_S, hpmcounter17
+    CASE 32
+    li t0, 1 << 18
+    csrc scounteren, t0
+    NO_COUNTER PRV_U, hpmcounter18
+    COUNTER_OK PRV_S, hpmcounter18
+    csrc mcounteren, t0
+    NO_COUNTER PRV_S, hpmcounter18
+    csrw mcounteren, zero
+    csrw scounteren, zero
     PASS

@@ -16,7 +16,8 @@
  * mstatus.FS Dirty; simultaneous interrupts are taken in priority order
  * (MEI, MSI, MTI, SEI, SSI, STI); minstret counts exactly and a written
  * value is what the next instruction reads; an AMO denied by PMP or to a
- * vacant address raises a store/AMO access fault.
+ * vacant address raises a store/AMO access fault; with menvcfg.STCE clear,
+ * mip.STIP does not follow stimecmp.
  */
 #include "test-macros.inc"
 
@@ -416,4 +417,43 @@ TEST_MAIN
     amoadd.w a0, a0, (a4)
 1:  CHECK_TRAP CAUSE_STORE_ACCESS
     CHECK_TF_REG TF_MTVAL, a4
+
+    /* Sstc with menvcfg.STCE clear: STIP does not follow stimecmp, it is
+     * M-mode software's (QEMU 7.2 raises it from stimecmp all the same) */
+    CASE 38
+    QUIESCE
+    li t0, -1
+    csrw 0x14d, t0 /* stimecmp */
+    csrw 0x14d, zero
+    csrr t0, mip
+    andi t0, t0, MIP_STIP
+    CHECK_EQ t0, 0
+    CASE 39
+    /* STCE set: STIP is the comparison; cleared again: it no longer is */
+    li t1, 1
+    slli t1, t1, 63
+    csrs 0x30a, t1 /* menvcfg.STCE */
+    csrr t0, mip
+    andi t0, t0, MIP_STIP
+    CHECK_EQ t0, MIP_STIP
+    csrc 0x30a, t1
+    csrr t0, mip
+    andi t0, t0, MIP_STIP
+    CHECK_EQ t0, 0
+    li t0, -1
+    csrw 0x14d, t0
+
+    /* every bit of mcounteren and scounteren is writable (Sscounterenw
+     * with the 29 hpmcounters, which read zero) */
+    CASE 40
+    li t0, -1
+    csrw mcounteren, t0
+    csrw scounteren, t0
+    csrr a0, mcounteren
+    csrr a1, scounteren
+    li t0, 0xffffffff
+    CHECK_EQR a0, t0
+    CHECK_EQR a1, t0
+    csrw mcounteren, zero
+    csrw scounteren, zero
     PASS

@@ -7,6 +7,8 @@
  * Operations (a1 / op):
  *   0 ld   1 sd   2 jump to va (the code there ends with an ecall)
  *   3 lbu  4 sb   5 amoadd.d   6 lr.d   7 lw   8 sw
+ *   9 cbo.zero   10 cbo.clean   11 cbo.flush   12 cbo.inval (Zicbom, Zicboz;
+ *   written with .insn, for any -march)
  * A loaded value lands in a6 and is stored through the `out` pointer.
  */
 #include "test-macros.inc"
@@ -36,6 +38,14 @@ vm_stub:
     beq a1, t0, 17f
     li t0, 8
     beq a1, t0, 18f
+    li t0, 9
+    beq a1, t0, 19f
+    li t0, 10
+    beq a1, t0, 20f
+    li t0, 11
+    beq a1, t0, 21f
+    li t0, 12
+    beq a1, t0, 22f
     ecall
 10: ld a6, 0(a2)
     ecall
@@ -54,6 +64,14 @@ vm_stub:
 17: lw a6, 0(a2)
     ecall
 18: sw a3, 0(a2)
+    ecall
+19: .insn i 0x0f, 2, x0, a2, 4 /* cbo.zero (a2) */
+    ecall
+20: .insn i 0x0f, 2, x0, a2, 1 /* cbo.clean (a2) */
+    ecall
+21: .insn i 0x0f, 2, x0, a2, 2 /* cbo.flush (a2) */
+    ecall
+22: .insn i 0x0f, 2, x0, a2, 0 /* cbo.inval (a2) */
     ecall
     .balign 4096
 
