@@ -31,7 +31,7 @@ static void setup(Fixture *f, gconstpointer data)
     f->ram = vireo_bus_add_ram(bus, RAM_BASE, RAM_SIZE, &error);
     g_assert_no_error(error);
     f->machine = vireo_machine_new(bus, vireo_clock_new(10000000));
-    f->hart = vireo_rv_cpu_new(f->machine, 0, RAM_BASE);
+    f->hart = vireo_rv_cpu_new(f->machine, 0, RAM_BASE, VIREO_RV_CPU_DEFAULT);
     f->stub = vireo_gdb_stub_new_session(f->machine, vireo_rv_gdb_arch());
     f->out = g_string_new(NULL);
     f->alive = true;

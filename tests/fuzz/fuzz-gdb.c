@@ -97,7 +97,7 @@ static void machine_new(void)
         fail("%s", error->message);
     }
     machine = vireo_machine_new(bus, vireo_clock_new(10000000));
-    hart = vireo_rv_cpu_new(machine, 0, RAM_BASE);
+    hart = vireo_rv_cpu_new(machine, 0, RAM_BASE, VIREO_RV_CPU_DEFAULT);
 }
 
 /* Page table entries: a leaf for every access, and a pointer. */
