@@ -7,6 +7,8 @@
 
 #include "vireo-demo.h"
 
+#include "devices/block.h"
+
 /* Set by app/meson.build: whether this build compiled the demo program
  * (it needs riscv64-unknown-elf-gcc). */
 #ifndef VIREO_DEMO_PROGRAM_BUILT
@@ -91,14 +93,46 @@ VireoVmConfig *vireo_demo_config_new(void)
     return config;
 }
 
+/* The graphical demo gets an empty qcow2 disk in its folder, which the demo
+ * program does not use but which keeps its snapshots (docs/SNAPSHOTS.md), so
+ * that the camera button works on the first start. */
+static gboolean add_snapshot_disk(VireoVmLibrary *library, VireoVmEntry *entry, GError **error)
+{
+    VireoVmConfig *current = vireo_vm_entry_get_config(entry);
+    g_autoptr(VireoVmConfig) config = NULL;
+    g_autofree char *path = NULL;
+
+    if (current == NULL || vireo_vm_config_get_display(current) == VIREO_DISPLAY_NONE) {
+        return TRUE;
+    }
+    path = g_build_filename(vireo_vm_entry_get_dir(entry), VIREO_DEMO_DISK, NULL);
+    if (!vireo_qcow2_create(path, VIREO_DEMO_DISK_SIZE, NULL, error)) {
+        return FALSE;
+    }
+    config = vireo_vm_config_copy(current);
+    vireo_vm_config_add_disk(config, path, FALSE);
+    vireo_vm_config_set_disk_format(config, vireo_vm_config_get_n_disks(config) - 1,
+                                    VIREO_BLOCK_FORMAT_QCOW2);
+    return vireo_vm_library_save(library, entry, config, error);
+}
+
 VireoVmEntry *vireo_demo_create(VireoVmLibrary *library, GError **error)
 {
     g_autoptr(VireoVmConfig) config = NULL;
+    VireoVmEntry *entry;
 
     g_return_val_if_fail(VIREO_IS_VM_LIBRARY(library), NULL);
 
     config = vireo_demo_config_new();
-    return vireo_vm_library_create(library, config, error);
+    entry = vireo_vm_library_create(library, config, error);
+    if (entry != NULL) {
+        g_autoptr(GError) disk_error = NULL;
+        /* The demo runs without it; the camera then says why it cannot. */
+        if (!add_snapshot_disk(library, entry, &disk_error)) {
+            g_message(_("The demo VM has no disk for its snapshots: %s"), disk_error->message);
+        }
+    }
+    return entry;
 }
 
 VireoVmEntry *vireo_demo_create_firmware(VireoVmLibrary *library, GError **error)

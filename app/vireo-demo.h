@@ -18,6 +18,9 @@ G_BEGIN_DECLS
 /* Names the folder holding the demo program instead of the installed one
  * (scripts/run points it at the build tree); empty: no demo program. */
 #define VIREO_DEMO_DIR_ENV "VIREO_DEMO_DIR"
+/* The graphical demo's empty qcow2 disk, in its folder, for its snapshots. */
+#define VIREO_DEMO_DISK      "disk.qcow2"
+#define VIREO_DEMO_DISK_SIZE (64ull << 20)
 
 /* The demo program's path, or NULL with the reason (translated) when this
  * build or installation has none. */
