@@ -103,6 +103,21 @@ static bool migrated(VireoQmpMachine *b)
            vireo_migration_get_status(b->config.migration) == VIREO_MIGRATION_COMPLETED;
 }
 
+/* While a migration sends the machine, nothing may change it. */
+static bool refuse_while_migrating(VireoQmpMachine *b, GError **error)
+{
+    VireoMigrationStatus status = b->config.migration != NULL
+                                      ? vireo_migration_get_status(b->config.migration)
+                                      : VIREO_MIGRATION_NONE;
+
+    if (status == VIREO_MIGRATION_SETUP || status == VIREO_MIGRATION_ACTIVE) {
+        g_set_error(error, VIREO_QMP_ERROR, VIREO_QMP_ERROR_GENERIC,
+                    "The machine is migrating; wait until query-migrate says it is done");
+        return true;
+    }
+    return false;
+}
+
 static VireoQmpStatus machine_get_status(void *host)
 {
     VireoQmpMachine *b = host;
@@ -144,6 +159,9 @@ static bool machine_cont(void *host, GError **error)
                     "The machine has migrated; it runs on the destination now");
         return false;
     }
+    if (refuse_while_migrating(b, error)) {
+        return false;
+    }
     vireo_machine_resume(b->machine);
     return true;
 }
@@ -162,6 +180,9 @@ static bool machine_system_reset(void *host, GError **error)
         g_set_error(error, VIREO_QMP_ERROR, VIREO_QMP_ERROR_GENERIC,
                     "The machine is not running (it is %s)",
                     vireo_qmp_status_name(machine_get_status(b)));
+        return false;
+    }
+    if (refuse_while_migrating(b, error)) {
         return false;
     }
     g_mutex_lock(&b->lock);
@@ -224,18 +245,27 @@ static VireoScanout *machine_get_scanout(void *host)
 static bool snap_savevm(void *host, const char *name, GError **error)
 {
     VireoQmpMachine *b = host;
+    if (refuse_while_migrating(b, error)) {
+        return false;
+    }
     return b->config.snapshot_ops->savevm(b->config.snapshot_host, name, error);
 }
 
 static bool snap_loadvm(void *host, const char *name, GError **error)
 {
     VireoQmpMachine *b = host;
+    if (refuse_while_migrating(b, error)) {
+        return false;
+    }
     return b->config.snapshot_ops->loadvm(b->config.snapshot_host, name, error);
 }
 
 static bool snap_delvm(void *host, const char *name, GError **error)
 {
     VireoQmpMachine *b = host;
+    if (refuse_while_migrating(b, error)) {
+        return false;
+    }
     return b->config.snapshot_ops->delvm(b->config.snapshot_host, name, error);
 }
 

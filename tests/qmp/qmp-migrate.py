@@ -125,6 +125,32 @@ def check_failures(vireo_run, elf, tmp, disk):
                 "no destination: failed, with why: %s" % m)
         r = ask(c, {"execute": "migrate", "arguments": {"uri": "ftp:x"}})
         F.check(r.get("error", {}).get("class") == "GenericError", "a foreign URI is refused")
+        # A destination that takes nothing: the migration stays active, and
+        # nothing may change the machine meanwhile.
+        path = os.path.join(tmp, "stall.sock")
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(path)
+        srv.listen(1)
+        ask(c, {"execute": "migrate", "arguments": {"uri": "unix:" + path}})
+        srv.settimeout(10)
+        conn, _ = srv.accept()
+        F.check(qp.wait_for(lambda: ask(c, {"execute": "query-migrate"})["return"].get("status")
+                            == "active"), "a stalled destination: active")
+        for cmd in ("cont", "system_reset"):
+            r = ask(c, {"execute": cmd})
+            F.check("migrating" in r.get("error", {}).get("desc", ""),
+                    "%s is refused while migrating: %s" % (cmd, r))
+        r = ask(c, {"execute": "human-monitor-command",
+                    "arguments": {"command-line": "loadvm x"}})
+        F.check("migrating" in r.get("return", ""), "loadvm is refused while migrating: %s" % r)
+        r = ask(c, {"execute": "migrate", "arguments": {"uri": "unix:" + path}})
+        F.check("in progress" in r.get("error", {}).get("desc", ""), "one migration at a time")
+        conn.close()
+        srv.close()
+        m = wait_migration(c)
+        F.check(m.get("status") == "failed", "the stalled destination hangs up: failed: %s" % m)
+        st = ask(c, {"execute": "query-status"}).get("return", {})
+        F.check(st.get("status") == "running", "the source runs on: %s" % st)
         for behaviour, words in (("hang-up", "connection"), ("refuse", "not?today"),
                                  ("refuse-late", "late")):
             path = os.path.join(tmp, behaviour + ".sock")
