@@ -97,9 +97,34 @@ void vireo_qmp_machine_set_stop_cause(VireoQmpMachine *binding, VireoQmpShutdown
 
 /* ---- host operations ---- */
 
+static bool migrated(VireoQmpMachine *b)
+{
+    return b->config.migration != NULL &&
+           vireo_migration_get_status(b->config.migration) == VIREO_MIGRATION_COMPLETED;
+}
+
+/* While a migration sends the machine, nothing may change it. */
+static bool refuse_while_migrating(VireoQmpMachine *b, GError **error)
+{
+    VireoMigrationStatus status = b->config.migration != NULL
+                                      ? vireo_migration_get_status(b->config.migration)
+                                      : VIREO_MIGRATION_NONE;
+
+    if (status == VIREO_MIGRATION_SETUP || status == VIREO_MIGRATION_ACTIVE) {
+        g_set_error(error, VIREO_QMP_ERROR, VIREO_QMP_ERROR_GENERIC,
+                    "The machine is migrating; wait until query-migrate says it is done");
+        return true;
+    }
+    return false;
+}
+
 static VireoQmpStatus machine_get_status(void *host)
 {
     VireoQmpMachine *b = host;
+
+    if (migrated(b) && vireo_machine_state(b->machine) == VIREO_MACHINE_PAUSED) {
+        return VIREO_QMP_STATUS_POSTMIGRATE;
+    }
 
     switch (vireo_machine_state(b->machine)) {
     case VIREO_MACHINE_CREATED: return VIREO_QMP_STATUS_PRELAUNCH;
@@ -129,6 +154,14 @@ static bool machine_cont(void *host, GError **error)
                     "The machine has shut down and cannot run again");
         return false;
     }
+    if (migrated(b)) {
+        g_set_error(error, VIREO_QMP_ERROR, VIREO_QMP_ERROR_GENERIC,
+                    "The machine has migrated; it runs on the destination now");
+        return false;
+    }
+    if (refuse_while_migrating(b, error)) {
+        return false;
+    }
     vireo_machine_resume(b->machine);
     return true;
 }
@@ -147,6 +180,9 @@ static bool machine_system_reset(void *host, GError **error)
         g_set_error(error, VIREO_QMP_ERROR, VIREO_QMP_ERROR_GENERIC,
                     "The machine is not running (it is %s)",
                     vireo_qmp_status_name(machine_get_status(b)));
+        return false;
+    }
+    if (refuse_while_migrating(b, error)) {
         return false;
     }
     g_mutex_lock(&b->lock);
@@ -209,18 +245,27 @@ static VireoScanout *machine_get_scanout(void *host)
 static bool snap_savevm(void *host, const char *name, GError **error)
 {
     VireoQmpMachine *b = host;
+    if (refuse_while_migrating(b, error)) {
+        return false;
+    }
     return b->config.snapshot_ops->savevm(b->config.snapshot_host, name, error);
 }
 
 static bool snap_loadvm(void *host, const char *name, GError **error)
 {
     VireoQmpMachine *b = host;
+    if (refuse_while_migrating(b, error)) {
+        return false;
+    }
     return b->config.snapshot_ops->loadvm(b->config.snapshot_host, name, error);
 }
 
 static bool snap_delvm(void *host, const char *name, GError **error)
 {
     VireoQmpMachine *b = host;
+    if (refuse_while_migrating(b, error)) {
+        return false;
+    }
     return b->config.snapshot_ops->delvm(b->config.snapshot_host, name, error);
 }
 
@@ -228,6 +273,25 @@ static GPtrArray *snap_list(void *host, GError **error)
 {
     VireoQmpMachine *b = host;
     return b->config.snapshot_ops->list_snapshots(b->config.snapshot_host, error);
+}
+
+static bool machine_migrate(void *host, const char *uri, GError **error)
+{
+    VireoQmpMachine *b = host;
+    VireoMachineState state = vireo_machine_state(b->machine);
+
+    if (state != VIREO_MACHINE_RUNNING && state != VIREO_MACHINE_PAUSED) {
+        g_set_error(error, VIREO_QMP_ERROR, VIREO_QMP_ERROR_GENERIC,
+                    "The machine is not running (it is %s)",
+                    vireo_qmp_status_name(machine_get_status(b)));
+        return false;
+    }
+    return vireo_migration_start(b->config.migration, uri, error);
+}
+
+static VireoJson *machine_query_migrate(void *host)
+{
+    return vireo_migration_query(((VireoQmpMachine *)host)->config.migration);
 }
 
 static const VireoQmpHostOps machine_ops = {
@@ -259,6 +323,10 @@ VireoQmpMachine *vireo_qmp_machine_new(VireoMachine *machine, const VireoQmpMach
         b->ops.loadvm = snap_loadvm;
         b->ops.delvm = snap_delvm;
         b->ops.list_snapshots = snap_list;
+    }
+    if (b->config.migration != NULL) {
+        b->ops.migrate = machine_migrate;
+        b->ops.query_migrate = machine_query_migrate;
     }
     g_mutex_init(&b->lock);
     g_cond_init(&b->cond);

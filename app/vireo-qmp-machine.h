@@ -3,6 +3,7 @@
 
 #include "devices/virtio-input.h"
 #include "engine/machine.h"
+#include "vireo-migrate.h"
 #include "vireo-qmp.h"
 
 G_BEGIN_DECLS
@@ -43,6 +44,9 @@ typedef struct {
     void *snapshot_host;
     /* query-name; NULL for none. */
     const char *name;
+    /* migrate and query-migrate on it; NULL: not available. Once it has
+     * completed, the machine's status is "postmigrate" and cont refuses. */
+    VireoMigration *migration;
 } VireoQmpMachineConfig;
 
 /* Snapshot operations on a board's disks (devices/snapshot.h), for

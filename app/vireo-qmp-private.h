@@ -21,6 +21,8 @@ struct VireoQmp {
     guint64 next_seq;
     VireoQmpNotifyFunc notify;
     void *notify_opaque;
+
+    gint64 downtime_limit; /* migrate-set-parameters, in ms; run_lock */
 };
 
 /* The operations both kinds of command run; errors are for the client. */

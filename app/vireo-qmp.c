@@ -48,6 +48,7 @@ const char *vireo_qmp_status_name(VireoQmpStatus status)
     case VIREO_QMP_STATUS_PAUSED: return "paused";
     case VIREO_QMP_STATUS_SHUTDOWN: return "shutdown";
     case VIREO_QMP_STATUS_INTERNAL_ERROR: return "internal-error";
+    case VIREO_QMP_STATUS_POSTMIGRATE: return "postmigrate";
     }
     return "paused";
 }
@@ -83,6 +84,7 @@ VireoQmp *vireo_qmp_new(const VireoQmpHostOps *ops, void *host)
     qmp->ops = ops;
     qmp->host = host;
     qmp->sessions = g_ptr_array_new();
+    qmp->downtime_limit = 300; /* QEMU's default, ms */
     g_mutex_init(&qmp->run_lock);
     g_mutex_init(&qmp->lock);
     g_queue_init(&qmp->events);
@@ -673,6 +675,63 @@ static VireoJson *cmd_human_monitor_command(Call *c, GError **error)
     return vireo_json_new_string(out);
 }
 
+static bool have_migration(Call *c, GError **error)
+{
+    if (c->qmp->ops->migrate == NULL || c->qmp->ops->query_migrate == NULL) {
+        g_set_error(error, VIREO_QMP_ERROR, VIREO_QMP_ERROR_GENERIC,
+                    "Migration is not available on this machine");
+        return false;
+    }
+    return true;
+}
+
+static VireoJson *cmd_migrate(Call *c, GError **error)
+{
+    return ok_or_null(have_migration(c, error) &&
+                      c->qmp->ops->migrate(c->qmp->host, arg_string(c, "uri"), error));
+}
+
+static VireoJson *cmd_query_migrate(Call *c, GError **error)
+{
+    return have_migration(c, error) ? c->qmp->ops->query_migrate(c->qmp->host) : NULL;
+}
+
+/* QEMU's bounds: up to 2000 seconds. */
+#define MAX_DOWNTIME_LIMIT 2000000
+
+static VireoJson *cmd_migrate_set_parameters(Call *c, GError **error)
+{
+    VireoJson *limit = vireo_json_object_get(c->args, "downtime-limit");
+
+    if (!have_migration(c, error)) {
+        return NULL;
+    }
+    if (limit != NULL) {
+        gint64 value = vireo_json_get_int(limit);
+        if (value < 0 || value > MAX_DOWNTIME_LIMIT) {
+            g_set_error(error, VIREO_QMP_ERROR, VIREO_QMP_ERROR_GENERIC,
+                        "Parameter 'downtime_limit' expects an integer in the range of 0 to %d "
+                        "milliseconds",
+                        MAX_DOWNTIME_LIMIT);
+            return NULL;
+        }
+        c->qmp->downtime_limit = value;
+    }
+    return vireo_json_new_object();
+}
+
+static VireoJson *cmd_query_migrate_parameters(Call *c, GError **error)
+{
+    VireoJson *r;
+
+    if (!have_migration(c, error)) {
+        return NULL;
+    }
+    r = vireo_json_new_object();
+    vireo_json_object_set(r, "downtime-limit", vireo_json_new_int(c->qmp->downtime_limit));
+    return r;
+}
+
 static const char *const capability_values[] = { "oob", NULL };
 static const char *const image_formats[] = { "ppm", "png", NULL };
 
@@ -695,6 +754,16 @@ static const ArgSpec hmp_args[] = {
     { NULL },
 };
 
+static const ArgSpec migrate_args[] = {
+    { "uri", ARG_STRING, false, NULL },
+    { NULL },
+};
+
+static const ArgSpec migrate_parameters_args[] = {
+    { "downtime-limit", ARG_INT, true, NULL },
+    { NULL },
+};
+
 static const Command commands[] = {
     { "qmp_capabilities", capabilities_args, cmd_qmp_capabilities },
     { "query-status", NULL, cmd_query_status },
@@ -709,6 +778,10 @@ static const Command commands[] = {
     { "query-commands", NULL, cmd_query_commands },
     { "query-name", NULL, cmd_query_name },
     { "human-monitor-command", hmp_args, cmd_human_monitor_command },
+    { "migrate", migrate_args, cmd_migrate },
+    { "query-migrate", NULL, cmd_query_migrate },
+    { "migrate-set-parameters", migrate_parameters_args, cmd_migrate_set_parameters },
+    { "query-migrate-parameters", NULL, cmd_query_migrate_parameters },
 };
 
 static VireoJson *cmd_query_commands(Call *c, GError **error)

@@ -53,6 +53,7 @@ typedef enum {
     VIREO_QMP_STATUS_PAUSED,
     VIREO_QMP_STATUS_SHUTDOWN,       /* stopped for good (power-off, quit) */
     VIREO_QMP_STATUS_INTERNAL_ERROR, /* stopped by a fault */
+    VIREO_QMP_STATUS_POSTMIGRATE,    /* paused for good: the machine migrated */
 } VireoQmpStatus;
 
 const char *vireo_qmp_status_name(VireoQmpStatus status);
@@ -103,6 +104,11 @@ typedef struct {
     /* The snapshots (VireoQmpSnapshot, freed by the monitor), or NULL and
      * an error. */
     GPtrArray *(*list_snapshots)(void *host, GError **error);
+    /* Live migration (optional, both or none; docs/MIGRATION.md): start one
+     * to `uri` (it goes on in the background), and query-migrate's reply
+     * object. */
+    bool (*migrate)(void *host, const char *uri, GError **error);
+    VireoJson *(*query_migrate)(void *host);
 } VireoQmpHostOps;
 
 typedef struct VireoQmp VireoQmp;

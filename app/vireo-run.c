@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -29,7 +30,10 @@
 #include "engine/bus.h"
 #include "engine/error.h"
 #include "engine/gdbstub.h"
+#include "engine/listen.h"
 #include "engine/riscv.h"
+#include "engine/snap.h"
+#include "vireo-migrate.h"
 #include "vireo-qmp-machine.h"
 #include "vireo-qmp-server.h"
 
@@ -52,6 +56,7 @@ typedef struct {
     char *gdb_wait;             /* --gdb-wait: yes (default) or no */
     char *qmp;                  /* --qmp: where QMP clients connect */
     char *loadvm;               /* --loadvm: the snapshot to start from */
+    char *incoming;             /* --incoming: where a migrating machine arrives */
     bool gdb_wait_flag;
     int cpus;
     char *cpu; /* --cpu: the harts' model, NULL for the default */
@@ -379,6 +384,7 @@ typedef struct {
     VireoGdbStub *gdb;
     VireoQmpMachine *qmp_machine; /* --qmp: the monitor on the machine */
     VireoQmpServer *qmp;          /* and on its socket */
+    VireoMigration *migration;    /* --qmp: the monitor's migrate */
 } RunState;
 
 /* The --display window, on the main thread; the console then runs on a
@@ -692,6 +698,7 @@ static void run_free(VireoMachine *machine, VireoRing *ring, VireoRing *hvc_ring
     if (machine != NULL) {
         vireo_machine_stop(machine);
     }
+    g_clear_pointer(&rs->migration, vireo_migration_free);
     g_clear_pointer(&rs->qmp, vireo_qmp_server_free);
     g_clear_pointer(&rs->qmp_machine, vireo_qmp_machine_free);
     vireo_machine_free(machine);
@@ -701,6 +708,20 @@ static void run_free(VireoMachine *machine, VireoRing *ring, VireoRing *hvc_ring
         if (fds[i] >= 0) {
             close(fds[i]);
         }
+    }
+}
+
+/* A migration's new status as QEMU's MIGRATION event. */
+static void on_migration_status(void *opaque, VireoMigrationStatus status)
+{
+    RunState *rs = opaque;
+    VireoJson *data = vireo_json_new_object();
+
+    vireo_json_object_set(data, "status",
+                          vireo_json_new_string(vireo_migration_status_name(status)));
+    vireo_qmp_emit_event(vireo_qmp_machine_get_qmp(rs->qmp_machine), "MIGRATION", data);
+    if (status == VIREO_MIGRATION_COMPLETED) {
+        g_printerr(_("vireo-run: the machine migrated; it runs on the destination now\n"));
     }
 }
 
@@ -717,6 +738,8 @@ static bool qmp_start(const Options *opt, VireoMachine *machine, VireoBoard *boa
         .snapshot_host = board,
     };
 
+    rs->migration = vireo_migration_new(board, on_migration_status, rs);
+    config.migration = rs->migration;
     rs->qmp_machine = vireo_qmp_machine_new(machine, &config);
     rs->qmp = vireo_qmp_server_new(vireo_qmp_machine_get_qmp(rs->qmp_machine), opt->qmp, &error);
     if (rs->qmp == NULL) {
@@ -728,6 +751,97 @@ static bool qmp_start(const Options *opt, VireoMachine *machine, VireoBoard *boa
         return false;
     }
     g_printerr(_("vireo-run: QMP monitor on %s\n"), vireo_qmp_server_address(rs->qmp));
+    return true;
+}
+
+/* Closes a refused connection after a short look at what the peer still
+ * sends, so that the reply is not lost to a reset (a close with unread
+ * bytes resets the connection). */
+static void drain_and_close(int c)
+{
+    struct timeval tv = { .tv_usec = 200000 };
+    guint8 buf[4096];
+
+    shutdown(c, SHUT_WR);
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    for (unsigned i = 0; i < 256 && recv(c, buf, sizeof buf, 0) > 0; i++) {}
+    close(c);
+}
+
+/* --incoming: waits for a source to send a machine whole (checked for its
+ * framing), and for its word that it gave up its disks. A connection that
+ * breaks or sends anything else is refused, and the next one awaited.
+ * Returns the stream and the connection, or NULL with the exit status. */
+static GBytes *receive_incoming(const Options *opt, uint64_t ram_size, int *conn, int *status)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *address = NULL, *unix_path = NULL;
+    /* Compressed RAM, never much more than RAM itself, and the rest. */
+    gsize max_len = (gsize)(ram_size + ram_size / 16 + (64u << 20));
+    GBytes *stream = NULL;
+    int fd;
+
+    fd = vireo_listen(opt->incoming, 1, &address, &unix_path, &error);
+    if (fd < 0) {
+        g_printerr("vireo-run: --incoming: %s\n", error->message);
+        *status =
+            g_error_matches(error, VIREO_ERROR, VIREO_ERROR_CONFIG) ? EXIT_BAD_ARGS : EXIT_FAULT;
+        return NULL;
+    }
+    g_printerr(_("vireo-run: waiting for a migration on %s\n"), address);
+    while (stream == NULL) {
+        int c = accept(fd, NULL, NULL);
+        if (c < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) {
+                continue;
+            }
+            g_printerr(_("vireo-run: --incoming: cannot accept a connection: %s\n"),
+                       g_strerror(errno));
+            *status = EXIT_FAULT;
+            break;
+        }
+        g_clear_error(&error);
+        stream = vireo_migrate_recv_stream(c, max_len, &error);
+        if (stream != NULL &&
+            (!vireo_migrate_send_reply(c, VIREO_MIGRATE_REPLY_RECEIVED, NULL, &error) ||
+             !vireo_migrate_recv_unlocked(c, &error))) {
+            g_clear_pointer(&stream, g_bytes_unref);
+        }
+        if (stream == NULL) {
+            /* Tell a source that still listens why, then wait for another. */
+            vireo_migrate_send_reply(c, VIREO_MIGRATE_REPLY_ERROR, error->message, NULL);
+            g_printerr(_("vireo-run: --incoming: refused a migration: %s\n"), error->message);
+            drain_and_close(c);
+            continue;
+        }
+        *conn = c;
+    }
+    close(fd);
+    if (unix_path != NULL) {
+        g_unlink(unix_path);
+    }
+    return stream;
+}
+
+/* --incoming, once the board is built: loads the stream and tells the
+ * source, which stops then. */
+static bool load_incoming(VireoMachine *machine, GBytes *stream, int conn)
+{
+    g_autoptr(GError) error = NULL;
+    gsize len;
+    const guint8 *data = g_bytes_get_data(stream, &len);
+
+    if (!vireo_machine_load_state(machine, data, len, &error)) {
+        vireo_migrate_send_reply(conn, VIREO_MIGRATE_REPLY_ERROR, error->message, NULL);
+        g_printerr(_("vireo-run: --incoming: refused the machine: %s\n"), error->message);
+        return false;
+    }
+    /* This machine holds the disks now: the source cannot take them back,
+     * so it never runs again even when this word is lost. */
+    if (!vireo_migrate_send_reply(conn, VIREO_MIGRATE_REPLY_LOADED, NULL, &error)) {
+        g_printerr(_("vireo-run: --incoming: %s\n"), error->message);
+    }
+    g_printerr(_("vireo-run: the machine arrived (%zu bytes)\n"), len);
     return true;
 }
 
@@ -769,10 +883,26 @@ static int run(const Options *opt, uint64_t ram_size)
     gint64 started, deadline = 0;
     LoopResult result;
     int code = 0, status = 0;
+    g_autoptr(GBytes) incoming = NULL;
+    int conn = -1;
 
+    /* The board is built once the machine has arrived, so that the source
+     * keeps its disks until then (docs/MIGRATION.md). */
+    if (opt->incoming != NULL) {
+        incoming = receive_incoming(opt, ram_size, &conn, &status);
+        if (incoming == NULL) {
+            vireo_ring_free(ring);
+            vireo_ring_free(hvc_ring);
+            return status;
+        }
+    }
     machine = vireo_board_new(vireo_board_find(VIREO_ARCH_RISCV64), &config, &board, &error);
     if (machine == NULL) {
         g_printerr("vireo-run: %s\n", error->message);
+        if (conn >= 0) {
+            vireo_migrate_send_reply(conn, VIREO_MIGRATE_REPLY_ERROR, error->message, NULL);
+            close(conn);
+        }
         vireo_ring_free(ring);
         vireo_ring_free(hvc_ring);
         /* Configuration errors (not enough RAM, ...) and images that are not
@@ -824,6 +954,14 @@ static int run(const Options *opt, uint64_t ram_size)
         g_printerr("vireo-run: --loadvm: %s\n", error->message);
         run_free(machine, ring, hvc_ring, &rs, &out);
         return g_error_matches(error, VIREO_ERROR, VIREO_ERROR_CONFIG) ? EXIT_BAD_ARGS : EXIT_FAULT;
+    }
+    if (incoming != NULL) {
+        bool loaded = load_incoming(machine, incoming, conn);
+        close(conn);
+        if (!loaded) {
+            run_free(machine, ring, hvc_ring, &rs, &out);
+            return EXIT_FAULT;
+        }
     }
     if (opt->qmp != NULL && !qmp_start(opt, machine, board, &rs, &status)) {
         run_free(machine, ring, hvc_ring, &rs, &out);
@@ -1068,6 +1206,7 @@ static void options_clear(Options *o)
     g_free(o->qmp);
     g_free(o->loadvm);
     g_free(o->cpu);
+    g_free(o->incoming);
     vireo_net_config_free(o->net_config);
     for (unsigned i = 0; i < o->n_disks; i++) {
         g_free((char *)o->disks[i].path);
@@ -1150,6 +1289,10 @@ int main(int argc, char *argv[])
           N_("Start from the snapshot NAME (its name or id) kept in the qcow2 disks "
              "(docs/SNAPSHOTS.md)"),
           N_("NAME") },
+        { "incoming", 0, 0, G_OPTION_ARG_STRING, &opt.incoming,
+          N_("Wait for a machine migrating from another vireo-run on “tcp:[HOST]:PORT” or "
+             "“unix:PATH”, and run it (the same options as the source's; docs/MIGRATION.md)"),
+          N_("tcp:[HOST]:PORT|unix:PATH") },
         { "version", 'V', 0, G_OPTION_ARG_NONE, &opt.version, N_("Print the version and exit"),
           NULL },
         { NULL },
@@ -1237,6 +1380,17 @@ int main(int argc, char *argv[])
         g_autoptr(GError) qmp_error = NULL;
         if (!vireo_qmp_server_parse(opt.qmp, NULL, NULL, &qmp_error)) {
             status = bad_args(_("--qmp: %s"), qmp_error->message);
+            goto out;
+        }
+    }
+    if (opt.incoming != NULL) {
+        g_autoptr(GError) uri_error = NULL;
+        if (!vireo_migrate_parse_uri(opt.incoming, false, &uri_error)) {
+            status = bad_args(_("--incoming: %s"), uri_error->message);
+            goto out;
+        }
+        if (opt.loadvm != NULL) {
+            status = bad_args(_("--incoming and --loadvm both say where the machine comes from"));
             goto out;
         }
     }

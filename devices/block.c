@@ -115,6 +115,42 @@ int vireo_block_flush(VireoBlock *block)
     return block->ops->flush != NULL ? block->ops->flush(block->opaque) : 0;
 }
 
+static bool set_lock(VireoBlock *block, short type, GError **error)
+{
+    struct flock lock = { .l_whence = SEEK_SET, .l_type = type };
+    int fd, err;
+
+    if ((block->flags & VIREO_BLOCK_READ_ONLY) || block->ops->lock_fd == NULL) {
+        return true;
+    }
+    fd = block->ops->lock_fd(block->opaque);
+    if (fd < 0) {
+        return true;
+    }
+    if (fcntl(fd, F_OFD_SETLK, &lock) != 0) {
+        err = errno;
+        if (err == EAGAIN || err == EACCES) {
+            g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO,
+                        "The disk image “%s” is in use by another program", block->name);
+        } else {
+            g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO, "Cannot lock the disk image “%s”: %s",
+                        block->name, g_strerror(err));
+        }
+        return false;
+    }
+    return true;
+}
+
+bool vireo_block_unlock(VireoBlock *block, GError **error)
+{
+    return set_lock(block, F_UNLCK, error);
+}
+
+bool vireo_block_relock(VireoBlock *block, GError **error)
+{
+    return set_lock(block, F_WRLCK, error);
+}
+
 int vireo_block_discard(VireoBlock *block, uint64_t offset, uint64_t len)
 {
     if (!(block->flags & VIREO_BLOCK_DISCARD)) {
@@ -307,6 +343,11 @@ static void raw_close(void *opaque)
     g_free(f);
 }
 
+static int raw_lock_fd(void *opaque)
+{
+    return ((RawFile *)opaque)->fd;
+}
+
 static const VireoBlockOps raw_ops = {
     .preadv = raw_preadv,
     .pwritev = raw_pwritev,
@@ -314,6 +355,7 @@ static const VireoBlockOps raw_ops = {
     .discard = raw_discard,
     .write_zeroes = raw_write_zeroes,
     .close = raw_close,
+    .lock_fd = raw_lock_fd,
 };
 
 /* Which of hole punching and range zeroing work on this file, tried on a

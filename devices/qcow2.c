@@ -914,6 +914,11 @@ static void q_close(void *opaque)
     q_free(q);
 }
 
+static int q_lock_fd(void *opaque)
+{
+    return ((Qcow2 *)opaque)->fd;
+}
+
 static const VireoBlockOps qcow2_ops = {
     .preadv = q_preadv,
     .pwritev = q_pwritev,
@@ -927,6 +932,7 @@ static const VireoBlockOps qcow2_ops = {
     .snapshot_read_vmstate = qcow2_snapshot_read_vmstate,
     .snapshot_goto = qcow2_snapshot_goto,
     .snapshot_delete = qcow2_snapshot_delete,
+    .lock_fd = q_lock_fd,
 };
 
 /* ---- Opening ------------------------------------------------------------------------------ */

@@ -811,6 +811,27 @@ static void test_formats_and_locks(void)
     g_clear_error(&error);
     vireo_block_free(a);
 
+    /* Migration's switch-over, on qcow2 and raw: the lock given up lets
+     * another writer in; taking it back fails while that one holds it. */
+    for (unsigned i = 0; i < 2; i++) {
+        const char *path = i == 0 ? img : raw;
+        a = open_or_die(path, VIREO_BLOCK_FORMAT_AUTO, false);
+        g_assert_true(vireo_block_unlock(a, &error));
+        g_assert_no_error(error);
+        b = open_or_die(path, VIREO_BLOCK_FORMAT_AUTO, false);
+        g_assert_false(vireo_block_relock(a, &error));
+        g_assert_error(error, VIREO_ERROR, VIREO_ERROR_IO);
+        g_assert_nonnull(strstr(error->message, "in use"));
+        g_clear_error(&error);
+        vireo_block_free(b);
+        g_assert_true(vireo_block_relock(a, &error));
+        g_assert_no_error(error);
+        g_assert_null(vireo_block_open(path, false, &error));
+        g_assert_nonnull(strstr(error->message, "in use"));
+        g_clear_error(&error);
+        vireo_block_free(a);
+    }
+
     /* Two images on one backing file, which is opened read-only by both;
      * while they are open it cannot be opened for writing. */
     g_assert_true(vireo_qcow2_create(top1, 0, "disk.qcow2", &error));

@@ -54,6 +54,9 @@ typedef struct {
                                   gsize len, GError **error);
     bool (*snapshot_goto)(void *opaque, const char *id_or_name, GError **error);
     bool (*snapshot_delete)(void *opaque, const char *id_or_name, GError **error);
+    /* The descriptor of the image file that holds its lock (optional: -1 or
+     * NULL for a back end without one). */
+    int (*lock_fd)(void *opaque);
 } VireoBlockOps;
 
 /* Image file formats. */
@@ -97,6 +100,14 @@ bool vireo_block_format_from_name(const char *name, VireoBlockFormat *format);
 int vireo_block_preadv(VireoBlock *block, const struct iovec *iov, int iovcnt, uint64_t offset);
 int vireo_block_pwritev(VireoBlock *block, const struct iovec *iov, int iovcnt, uint64_t offset);
 int vireo_block_flush(VireoBlock *block);
+/* Live migration's switch-over (docs/MIGRATION.md): gives up the lock of a
+ * writable image file, so that another process may open it for writing, and
+ * takes it back. Nothing may be written between the two. A block without a
+ * file, or a read-only one (whose read lock other readers share), does
+ * nothing. Taking the lock back fails, as opening would, when another
+ * program holds it now. */
+bool vireo_block_unlock(VireoBlock *block, GError **error);
+bool vireo_block_relock(VireoBlock *block, GError **error);
 int vireo_block_discard(VireoBlock *block, uint64_t offset, uint64_t len);
 int vireo_block_write_zeroes(VireoBlock *block, uint64_t offset, uint64_t len);
 
