@@ -14,7 +14,6 @@ usage: bench-snapshot.py VIREO_RUN [--kit DIR] [--debian-kit DIR] [--debian]
 """
 import argparse
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -25,9 +24,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "guests"))
 import debiankit  # noqa: E402
 import guestkit  # noqa: E402
-
-COUNT = re.compile(r"^VIREO-INIT: count (\d+)", re.M)
-
 
 def vm_state_size(disk, name):
     """The snapshot's VM state size in bytes, from qemu-img info."""
@@ -78,7 +74,7 @@ def kit_machine(which, vireo_run, kit, disk, sock):
     con = guestkit.Console(argv)
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline and con.poll(0.2):
-        counts = [int(m) for m in COUNT.findall(con.text)]
+        counts = guestkit.counter_counts(con)
         if counts and counts[-1] >= 20:
             return con
     con.kill()

@@ -524,3 +524,30 @@ class Qmp:
 
     def close(self):
         self.sock.close()
+
+
+# ---- The kit's `counter` check (snapshot and migration tests) ---------------
+
+COUNTER_LINE = re.compile(r"^VIREO-INIT: count (\d+)", re.M)
+
+
+def counter_counts(con, since=0):
+    """The counts the `counter` check printed after byte `since` of the
+    console."""
+    return [int(m.group(1)) for m in COUNTER_LINE.finditer(con.text, since)]
+
+
+def wait_counter(con, since, at_least, timeout):
+    """Reads until the counter printed `at_least` after byte `since`; returns
+    the counts since then. RuntimeError when it fails, stops or times out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not con.poll(0.2):
+            break
+        if "VIREO-CHECK counter FAIL" in con.text or "VIREO-INIT: FAIL" in con.text:
+            break
+        seen = counter_counts(con, since)
+        if seen and seen[-1] >= at_least:
+            return seen
+    raise RuntimeError(f"no count {at_least} after byte {since}:\n{con.tail(30)}\n"
+                       f"{con.errtext[-2000:]}")

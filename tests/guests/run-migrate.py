@@ -24,7 +24,6 @@ missing.
 
 import argparse
 import os
-import re
 import shutil
 import signal
 import socket
@@ -36,27 +35,6 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import guestkit  # noqa: E402
-
-COUNT = re.compile(r"^VIREO-INIT: count (\d+)", re.M)
-
-
-def counts(con, since=0):
-    return [int(m.group(1)) for m in COUNT.finditer(con.text, since)]
-
-
-def wait_count(con, since, at_least, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not con.poll(0.2):
-            break
-        if "VIREO-CHECK counter FAIL" in con.text or "VIREO-INIT: FAIL" in con.text:
-            break
-        seen = counts(con, since)
-        if seen and seen[-1] >= at_least:
-            return seen
-    raise RuntimeError(f"no count {at_least} after byte {since}:\n{con.tail(30)}\n"
-                       f"{con.errtext[-2000:]}")
-
 
 def argv(args, disk, extra):
     image, initrd = guestkit.kit_files(args.kit)
@@ -104,7 +82,7 @@ def main():
         src = guestkit.Console(argv(args, disk, ["--qmp", f"unix:{qsock}"]))
         dst = None
         try:
-            wait_count(src, 0, 20, args.timeout)
+            guestkit.wait_counter(src, 0, 20, args.timeout)
             qmp = guestkit.Qmp(qsock)
 
             # A destination killed mid-transfer: stopped, so that the source
@@ -125,8 +103,8 @@ def main():
             if status != "running":
                 raise RuntimeError(f"the source is {status} after a failed migration")
             mark = len(src.out)
-            last = counts(src)[-1]
-            wait_count(src, mark, last + 10, args.timeout)
+            last = guestkit.counter_counts(src)[-1]
+            guestkit.wait_counter(src, mark, last + 10, args.timeout)
             print(f"a killed destination: failed ({info.get('error-desc')}); the source "
                   f"counted on past {last + 10}")
 
@@ -154,7 +132,7 @@ def main():
             if info.get("status") != "completed":
                 raise RuntimeError(f"the migration: {info}")
             src.poll(0.5)
-            last = counts(src)[-1]
+            last = guestkit.counter_counts(src)[-1]
             status = qmp.execute("query-status")["status"]
             if status != "postmigrate":
                 raise RuntimeError(f"the source is {status} after the migration")
@@ -162,10 +140,10 @@ def main():
             print(f"migrated: total-time {info.get('total-time')} ms, downtime "
                   f"{info.get('downtime')} ms, {ram.get('transferred')} bytes of "
                   f"{ram.get('total')}; the source's last count {last}")
-            wait_count(dst, 0, last + 20, args.timeout)
+            guestkit.wait_counter(dst, 0, last + 20, args.timeout)
             # The console's bytes go on where the source's stopped: a line in
             # flight may be cut between the two.
-            whole = [int(n) for n in COUNT.findall(src.text + dst.text)]
+            whole = [int(n) for n in guestkit.COUNTER_LINE.findall(src.text + dst.text)]
             after = [n for n in whole if n > last]
             if whole != list(range(whole[0], whole[0] + len(whole))):
                 raise RuntimeError(f"the count across the migration has gaps or repeats: {whole}")

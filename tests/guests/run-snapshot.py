@@ -32,28 +32,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import guestkit  # noqa: E402
 
-COUNT = re.compile(r"^VIREO-INIT: count (\d+)", re.M)
-
-
-def counts(con, since=0):
-    """The counts printed after byte `since` of the console."""
-    return [int(m.group(1)) for m in COUNT.finditer(con.text, since)]
-
-
-def wait_count(con, since, at_least, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not con.poll(0.2):
-            break
-        if "VIREO-CHECK counter FAIL" in con.text or "VIREO-INIT: FAIL" in con.text:
-            break
-        seen = counts(con, since)
-        if seen and seen[-1] >= at_least:
-            return seen
-    raise RuntimeError(f"no count {at_least} after byte {since}:\n{con.tail(30)}\n"
-                       f"{con.errtext[-2000:]}")
-
-
 def machine(args, kit, disk, sock, extra=()):
     image, initrd = guestkit.kit_files(kit)
     guest = guestkit.Guest(image, initrd, guestkit.firmware(), cpus=2, memory="256M",
@@ -89,29 +67,29 @@ def main():
 
         con = machine(args, args.kit, disk, sock)
         try:
-            wait_count(con, 0, 20, args.timeout)
+            guestkit.wait_counter(con, 0, 20, args.timeout)
             qmp = guestkit.Qmp(sock)
-            before = counts(con)[-1]
+            before = guestkit.counter_counts(con)[-1]
             t = time.monotonic()
             out = qmp.hmp("savevm s1")
             save_s = time.monotonic() - t
             if out.strip():
                 raise RuntimeError(f"savevm: {out}")
             con.poll(0.1)
-            saved = counts(con)[-1]
+            saved = guestkit.counter_counts(con)[-1]
             if saved not in (before, before + 1):
                 raise RuntimeError(f"the guest counted from {before} to {saved} during savevm")
             print(f"savevm at count {saved} took {save_s:.2f} s")
 
             mark = len(con.out)
-            wait_count(con, mark, saved + 30, args.timeout)
+            guestkit.wait_counter(con, mark, saved + 30, args.timeout)
             t = time.monotonic()
             out = qmp.hmp("loadvm s1")
             load_s = time.monotonic() - t
             if out.strip():
                 raise RuntimeError(f"loadvm: {out}")
             mark = len(con.out)
-            after = wait_count(con, mark, saved + 20, args.timeout)
+            after = guestkit.wait_counter(con, mark, saved + 20, args.timeout)
             if not saved <= after[0] <= saved + 2:
                 raise RuntimeError(f"after loadvm the guest counted {after[0]}, not from {saved}")
             if after != list(range(after[0], after[0] + len(after))):
@@ -141,7 +119,7 @@ def main():
 
         con = machine(args, args.kit, disk, sock, ["--loadvm", "s1"])
         try:
-            after = wait_count(con, 0, saved + 10, args.timeout)
+            after = guestkit.wait_counter(con, 0, saved + 10, args.timeout)
             if not saved <= after[0] <= saved + 2:
                 raise RuntimeError(f"vireo-run --loadvm s1 counted from {after[0]}, "
                                    f"not from {saved}")
