@@ -551,3 +551,24 @@ def wait_counter(con, since, at_least, timeout):
             return seen
     raise RuntimeError(f"no count {at_least} after byte {since}:\n{con.tail(30)}\n"
                        f"{con.errtext[-2000:]}")
+
+
+def counter_prerequisites(kit, build):
+    """Why a `counter` test on a qcow2 disk cannot run here (the kit, the
+    firmware or qemu-img missing), or None. Builds the kit when `build`."""
+    try:
+        if build:
+            build_kit(kit)
+        kit_files(kit)
+        firmware()
+    except Unavailable as e:
+        return str(e)
+    if shutil.which("qemu-img") is None:
+        return "qemu-img is not installed (package qemu-utils)"
+    return None
+
+
+def qcow2_disk(path, size="64M"):
+    """An empty qcow2 image made by qemu-img."""
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", path, size], check=True)
+    return path

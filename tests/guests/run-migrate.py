@@ -24,10 +24,8 @@ missing.
 
 import argparse
 import os
-import shutil
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -61,23 +59,16 @@ def main():
     ap.add_argument("--timeout", type=float, default=300)
     args = ap.parse_args()
 
-    try:
-        if args.build:
-            guestkit.build_kit(args.kit)
-        guestkit.kit_files(args.kit)
-        guestkit.firmware()
-    except guestkit.Unavailable as e:
-        print(f"SKIP: {e}")
-        return guestkit.SKIP
-    if shutil.which("qemu-img") is None:
-        print("SKIP: qemu-img is not installed (package qemu-utils)")
+    reason = guestkit.counter_prerequisites(args.kit, args.build)
+    if reason is not None:
+        print(f"SKIP: {reason}")
         return guestkit.SKIP
 
     with tempfile.TemporaryDirectory() as tmp:
         disk = os.path.join(tmp, "disk.qcow2")
         qsock = os.path.join(tmp, "qmp.sock")
         msock = os.path.join(tmp, "mig.sock")
-        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", disk, "64M"], check=True)
+        guestkit.qcow2_disk(disk)
 
         src = guestkit.Console(argv(args, disk, ["--qmp", f"unix:{qsock}"]))
         dst = None

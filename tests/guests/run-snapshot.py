@@ -22,7 +22,6 @@ missing.
 import argparse
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -48,22 +47,15 @@ def main():
     ap.add_argument("--timeout", type=float, default=300)
     args = ap.parse_args()
 
-    try:
-        if args.build:
-            guestkit.build_kit(args.kit)
-        guestkit.kit_files(args.kit)
-        guestkit.firmware()
-    except guestkit.Unavailable as e:
-        print(f"SKIP: {e}")
-        return guestkit.SKIP
-    if shutil.which("qemu-img") is None:
-        print("SKIP: qemu-img is not installed (package qemu-utils)")
+    reason = guestkit.counter_prerequisites(args.kit, args.build)
+    if reason is not None:
+        print(f"SKIP: {reason}")
         return guestkit.SKIP
 
     with tempfile.TemporaryDirectory() as tmp:
         disk = os.path.join(tmp, "disk.qcow2")
         sock = os.path.join(tmp, "qmp.sock")
-        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", disk, "64M"], check=True)
+        guestkit.qcow2_disk(disk)
 
         con = machine(args, args.kit, disk, sock)
         try:
