@@ -80,9 +80,9 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_insn(uint32_t crc, cons
     }
     return ~(uint32_t)c;
 }
-#endif
 
 static bool use_insn;
+#endif
 
 uint32_t vireo_crc32c(uint32_t crc, const void *data, gsize len)
 {
