@@ -110,7 +110,8 @@ static bool refuse_while_migrating(VireoQmpMachine *b, GError **error)
                                       ? vireo_migration_get_status(b->config.migration)
                                       : VIREO_MIGRATION_NONE;
 
-    if (status == VIREO_MIGRATION_SETUP || status == VIREO_MIGRATION_ACTIVE) {
+    if (status == VIREO_MIGRATION_SETUP || status == VIREO_MIGRATION_ACTIVE ||
+        status == VIREO_MIGRATION_CANCELLING) {
         g_set_error(error, VIREO_QMP_ERROR, VIREO_QMP_ERROR_GENERIC,
                     "The machine is migrating; wait until query-migrate says it is done");
         return true;
@@ -294,6 +295,21 @@ static VireoJson *machine_query_migrate(void *host)
     return vireo_migration_query(((VireoQmpMachine *)host)->config.migration);
 }
 
+static void machine_migrate_cancel(void *host)
+{
+    vireo_migration_cancel(((VireoQmpMachine *)host)->config.migration);
+}
+
+static void machine_migrate_set_downtime_limit(void *host, gint64 ms)
+{
+    vireo_migration_set_downtime_limit(((VireoQmpMachine *)host)->config.migration, (guint64)ms);
+}
+
+static bool machine_busy(void *host, GError **error)
+{
+    return refuse_while_migrating(host, error);
+}
+
 static const VireoQmpHostOps machine_ops = {
     .get_status = machine_get_status,
     .stop = machine_stop,
@@ -323,10 +339,13 @@ VireoQmpMachine *vireo_qmp_machine_new(VireoMachine *machine, const VireoQmpMach
         b->ops.loadvm = snap_loadvm;
         b->ops.delvm = snap_delvm;
         b->ops.list_snapshots = snap_list;
+        b->ops.busy = machine_busy;
     }
     if (b->config.migration != NULL) {
         b->ops.migrate = machine_migrate;
         b->ops.query_migrate = machine_query_migrate;
+        b->ops.migrate_cancel = machine_migrate_cancel;
+        b->ops.migrate_set_downtime_limit = machine_migrate_set_downtime_limit;
     }
     g_mutex_init(&b->lock);
     g_cond_init(&b->cond);

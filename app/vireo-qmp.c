@@ -320,7 +320,8 @@ bool _vireo_qmp_savevm(VireoQmp *qmp, const char *name, GError **error)
         made = g_date_time_format(now, "vm-%Y%m%d%H%M%S");
         name = made;
     }
-    if (!check_snapshot_name(name, error)) {
+    if (!check_snapshot_name(name, error) ||
+        (qmp->ops->busy != NULL && qmp->ops->busy(qmp->host, error))) {
         return false;
     }
     was_running = qmp->ops->get_status(qmp->host) == VIREO_QMP_STATUS_RUNNING;
@@ -343,7 +344,8 @@ bool _vireo_qmp_loadvm(VireoQmp *qmp, const char *name, GError **error)
 {
     bool was_running;
 
-    if (!has_snapshots(qmp, error) || !check_snapshot_name(name, error)) {
+    if (!has_snapshots(qmp, error) || !check_snapshot_name(name, error) ||
+        (qmp->ops->busy != NULL && qmp->ops->busy(qmp->host, error))) {
         return false;
     }
     was_running = qmp->ops->get_status(qmp->host) == VIREO_QMP_STATUS_RUNNING;
@@ -677,7 +679,8 @@ static VireoJson *cmd_human_monitor_command(Call *c, GError **error)
 
 static bool have_migration(Call *c, GError **error)
 {
-    if (c->qmp->ops->migrate == NULL || c->qmp->ops->query_migrate == NULL) {
+    if (c->qmp->ops->migrate == NULL || c->qmp->ops->query_migrate == NULL ||
+        c->qmp->ops->migrate_cancel == NULL || c->qmp->ops->migrate_set_downtime_limit == NULL) {
         g_set_error(error, VIREO_QMP_ERROR, VIREO_QMP_ERROR_GENERIC,
                     "Migration is not available on this machine");
         return false;
@@ -689,6 +692,15 @@ static VireoJson *cmd_migrate(Call *c, GError **error)
 {
     return ok_or_null(have_migration(c, error) &&
                       c->qmp->ops->migrate(c->qmp->host, arg_string(c, "uri"), error));
+}
+
+static VireoJson *cmd_migrate_cancel(Call *c, GError **error)
+{
+    if (!have_migration(c, error)) {
+        return NULL;
+    }
+    c->qmp->ops->migrate_cancel(c->qmp->host);
+    return vireo_json_new_object();
 }
 
 static VireoJson *cmd_query_migrate(Call *c, GError **error)
@@ -716,6 +728,7 @@ static VireoJson *cmd_migrate_set_parameters(Call *c, GError **error)
             return NULL;
         }
         c->qmp->downtime_limit = value;
+        c->qmp->ops->migrate_set_downtime_limit(c->qmp->host, value);
     }
     return vireo_json_new_object();
 }
@@ -779,6 +792,7 @@ static const Command commands[] = {
     { "query-name", NULL, cmd_query_name },
     { "human-monitor-command", hmp_args, cmd_human_monitor_command },
     { "migrate", migrate_args, cmd_migrate },
+    { "migrate_cancel", NULL, cmd_migrate_cancel },
     { "query-migrate", NULL, cmd_query_migrate },
     { "migrate-set-parameters", migrate_parameters_args, cmd_migrate_set_parameters },
     { "query-migrate-parameters", NULL, cmd_query_migrate_parameters },

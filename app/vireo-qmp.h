@@ -101,14 +101,20 @@ typedef struct {
     bool (*savevm)(void *host, const char *name, GError **error);
     bool (*loadvm)(void *host, const char *name, GError **error);
     bool (*delvm)(void *host, const char *name, GError **error);
+    /* Optional: true, with the reason, while the machine must not change
+     * (a migration sends it); savevm and loadvm check it before they pause
+     * the machine. */
+    bool (*busy)(void *host, GError **error);
     /* The snapshots (VireoQmpSnapshot, freed by the monitor), or NULL and
      * an error. */
     GPtrArray *(*list_snapshots)(void *host, GError **error);
-    /* Live migration (optional, both or none; docs/MIGRATION.md): start one
-     * to `uri` (it goes on in the background), and query-migrate's reply
-     * object. */
+    /* Live migration (optional, all or none; docs/MIGRATION.md): start one
+     * to `uri` (it goes on in the background), query-migrate's reply
+     * object, cancel the one under way, and the downtime it aims for. */
     bool (*migrate)(void *host, const char *uri, GError **error);
     VireoJson *(*query_migrate)(void *host);
+    void (*migrate_cancel)(void *host);
+    void (*migrate_set_downtime_limit)(void *host, gint64 ms);
 } VireoQmpHostOps;
 
 typedef struct VireoQmp VireoQmp;

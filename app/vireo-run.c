@@ -768,11 +768,13 @@ static void drain_and_close(int c)
     close(c);
 }
 
-/* --incoming: waits for a source to send a machine whole (checked for its
- * framing), and for its word that it gave up its disks. A connection that
- * breaks or sends anything else is refused, and the next one awaited.
- * Returns the stream and the connection, or NULL with the exit status. */
-static GBytes *receive_incoming(const Options *opt, uint64_t ram_size, int *conn, int *status)
+/* --incoming: waits for a source to send a machine whole (RAM gathered in
+ * an image, the rest checked for its framing), and for its word that it
+ * gave up its disks. A connection that breaks or sends anything else is
+ * refused, and the next one awaited with a new image. Returns the final
+ * stream, the image and the connection, or NULL with the exit status. */
+static GBytes *receive_incoming(const Options *opt, uint64_t ram_size, VireoRamImage **image,
+                                int *conn, int *status)
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *address = NULL, *unix_path = NULL;
@@ -801,7 +803,15 @@ static GBytes *receive_incoming(const Options *opt, uint64_t ram_size, int *conn
             break;
         }
         g_clear_error(&error);
-        stream = vireo_migrate_recv_stream(c, max_len, &error);
+        *image = vireo_ram_image_new(ram_size, &error);
+        if (*image == NULL) {
+            g_printerr("vireo-run: --incoming: %s\n", error->message);
+            vireo_migrate_send_reply(c, VIREO_MIGRATE_REPLY_ERROR, error->message, NULL);
+            close(c);
+            *status = EXIT_FAULT;
+            break;
+        }
+        stream = vireo_migrate_recv_machine(c, *image, max_len, &error);
         if (stream != NULL &&
             (!vireo_migrate_send_reply(c, VIREO_MIGRATE_REPLY_RECEIVED, NULL, &error) ||
              !vireo_migrate_recv_unlocked(c, &error))) {
@@ -811,6 +821,7 @@ static GBytes *receive_incoming(const Options *opt, uint64_t ram_size, int *conn
             /* Tell a source that still listens why, then wait for another. */
             vireo_migrate_send_reply(c, VIREO_MIGRATE_REPLY_ERROR, error->message, NULL);
             g_printerr(_("vireo-run: --incoming: refused a migration: %s\n"), error->message);
+            g_clear_pointer(image, vireo_ram_image_free);
             drain_and_close(c);
             continue;
         }
@@ -823,15 +834,15 @@ static GBytes *receive_incoming(const Options *opt, uint64_t ram_size, int *conn
     return stream;
 }
 
-/* --incoming, once the board is built: loads the stream and tells the
- * source, which stops then. */
-static bool load_incoming(VireoMachine *machine, GBytes *stream, int conn)
+/* --incoming, once the board is built: loads the stream and the RAM image
+ * and tells the source, which stops then. */
+static bool load_incoming(VireoMachine *machine, GBytes *stream, VireoRamImage *image, int conn)
 {
     g_autoptr(GError) error = NULL;
     gsize len;
     const guint8 *data = g_bytes_get_data(stream, &len);
 
-    if (!vireo_machine_load_state(machine, data, len, &error)) {
+    if (!vireo_machine_load_state_with_ram(machine, data, len, image, &error)) {
         vireo_migrate_send_reply(conn, VIREO_MIGRATE_REPLY_ERROR, error->message, NULL);
         g_printerr(_("vireo-run: --incoming: refused the machine: %s\n"), error->message);
         return false;
@@ -841,7 +852,7 @@ static bool load_incoming(VireoMachine *machine, GBytes *stream, int conn)
     if (!vireo_migrate_send_reply(conn, VIREO_MIGRATE_REPLY_LOADED, NULL, &error)) {
         g_printerr(_("vireo-run: --incoming: %s\n"), error->message);
     }
-    g_printerr(_("vireo-run: the machine arrived (%zu bytes)\n"), len);
+    g_printerr(_("vireo-run: the machine arrived\n"));
     return true;
 }
 
@@ -884,12 +895,13 @@ static int run(const Options *opt, uint64_t ram_size)
     LoopResult result;
     int code = 0, status = 0;
     g_autoptr(GBytes) incoming = NULL;
+    g_autoptr(VireoRamImage) incoming_ram = NULL;
     int conn = -1;
 
     /* The board is built once the machine has arrived, so that the source
      * keeps its disks until then (docs/MIGRATION.md). */
     if (opt->incoming != NULL) {
-        incoming = receive_incoming(opt, ram_size, &conn, &status);
+        incoming = receive_incoming(opt, ram_size, &incoming_ram, &conn, &status);
         if (incoming == NULL) {
             vireo_ring_free(ring);
             vireo_ring_free(hvc_ring);
@@ -956,8 +968,9 @@ static int run(const Options *opt, uint64_t ram_size)
         return g_error_matches(error, VIREO_ERROR, VIREO_ERROR_CONFIG) ? EXIT_BAD_ARGS : EXIT_FAULT;
     }
     if (incoming != NULL) {
-        bool loaded = load_incoming(machine, incoming, conn);
+        bool loaded = load_incoming(machine, incoming, incoming_ram, conn);
         close(conn);
+        g_clear_pointer(&incoming_ram, vireo_ram_image_free);
         if (!loaded) {
             run_free(machine, ring, hvc_ring, &rs, &out);
             return EXIT_FAULT;

@@ -7,6 +7,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#endif
 
 struct VireoBus {
     GArray *regions; /* VireoRegion, sorted by base */
@@ -15,6 +19,8 @@ struct VireoBus {
     guint8 *ram_host;
     guint8 *page_flags;         /* one byte per RAM page */
     _Atomic uint32_t *code_gen; /* one counter per RAM page */
+    _Atomic uint64_t *dirty;    /* one bit per RAM page, while logging */
+    atomic_bool dirty_logging;
     uint64_t watch_addr, watch_len;
     VireoWatchFunc watch_func;
     void *watch_opaque;
@@ -39,6 +45,7 @@ void vireo_bus_free(VireoBus *bus)
             munmap(r->host, r->size);
             g_free(bus->page_flags);
             g_free((void *)bus->code_gen);
+            g_free((void *)bus->dirty);
         } else if (r->kind == VIREO_REGION_ROM) {
             g_free(r->host);
         }
@@ -105,20 +112,10 @@ bool vireo_bus_check_ram_size(uint64_t size, GError **error)
     return true;
 }
 
-guint8 *vireo_bus_add_ram(VireoBus *bus, uint64_t base, uint64_t size, GError **error)
+guint8 *vireo_bus_map_ram(uint64_t size, GError **error)
 {
-    VireoRegion r = { .kind = VIREO_REGION_RAM, .base = base, .size = size };
     void *host;
 
-    if (bus->ram_index >= 0) {
-        g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG, "The machine already has RAM");
-        return NULL;
-    }
-    if (size == 0 || (size & 0xfff) != 0) {
-        g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG,
-                    "RAM size must be a non-zero multiple of 4 KiB");
-        return NULL;
-    }
     if (!vireo_bus_check_ram_size(size, error)) {
         return NULL;
     }
@@ -135,6 +132,46 @@ guint8 *vireo_bus_add_ram(VireoBus *bus, uint64_t base, uint64_t size, GError **
 #ifdef MADV_HUGEPAGE
     madvise(host, size, MADV_HUGEPAGE);
 #endif
+    return host;
+}
+
+void vireo_bus_unmap_ram(guint8 *host, uint64_t size)
+{
+    munmap(host, size);
+}
+
+void vireo_bus_replace_ram(VireoBus *bus, guint8 *mapping)
+{
+    g_return_if_fail(bus->ram_host != NULL && mapping != NULL);
+#ifdef MREMAP_FIXED
+    /* The mapping's pages move to RAM's addresses, and RAM's old pages go. */
+    if (mremap(mapping, bus->ram_size, bus->ram_size, MREMAP_MAYMOVE | MREMAP_FIXED,
+               bus->ram_host) != MAP_FAILED) {
+        return;
+    }
+#endif
+    memcpy(bus->ram_host, mapping, bus->ram_size);
+    munmap(mapping, bus->ram_size);
+}
+
+guint8 *vireo_bus_add_ram(VireoBus *bus, uint64_t base, uint64_t size, GError **error)
+{
+    VireoRegion r = { .kind = VIREO_REGION_RAM, .base = base, .size = size };
+    void *host;
+
+    if (bus->ram_index >= 0) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG, "The machine already has RAM");
+        return NULL;
+    }
+    if (size == 0 || (size & 0xfff) != 0) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_CONFIG,
+                    "RAM size must be a non-zero multiple of 4 KiB");
+        return NULL;
+    }
+    host = vireo_bus_map_ram(size, error);
+    if (host == NULL) {
+        return NULL;
+    }
     r.host = host;
     r.name = g_strdup("ram");
     if (!insert_region(bus, &r, error)) {
@@ -430,6 +467,7 @@ uint32_t vireo_bus_mark_code(VireoBus *bus, uint64_t addr)
 void vireo_bus_note_ram_write(VireoBus *bus, uint64_t addr, uint64_t len)
 {
     uint64_t first, last;
+    bool logging;
 
     if (len == 0 || bus->ram_host == NULL) {
         return;
@@ -448,6 +486,7 @@ void vireo_bus_note_ram_write(VireoBus *bus, uint64_t addr, uint64_t len)
     len = MIN(len, bus->ram_size - (addr - bus->ram_base));
     first = ram_page(bus, addr);
     last = ram_page(bus, addr + len - 1);
+    logging = atomic_load_explicit(&bus->dirty_logging, memory_order_seq_cst);
     for (uint64_t p = first; p <= last; p++) {
         guint8 f = __atomic_load_n(&bus->page_flags[p], __ATOMIC_ACQUIRE);
         if (f & VIREO_PAGE_CODE) {
@@ -461,7 +500,114 @@ void vireo_bus_note_ram_write(VireoBus *bus, uint64_t addr, uint64_t len)
                 bus->watch_func(bus->watch_opaque, lo, (unsigned)(hi - lo));
             }
         }
+        /* Disarm, then mark: a page found disarmed is always marked (or
+         * about to be), so a sync that re-arms it has seen the mark. */
+        if (f & VIREO_PAGE_DIRTY_LOG) {
+            __atomic_fetch_and(&bus->page_flags[p], (guint8)~VIREO_PAGE_DIRTY_LOG,
+                               __ATOMIC_SEQ_CST);
+        }
+        if (logging || (f & VIREO_PAGE_DIRTY_LOG)) {
+            atomic_fetch_or_explicit(&bus->dirty[p / 64], (uint64_t)1 << (p % 64),
+                                     memory_order_seq_cst);
+        }
     }
+}
+
+/*
+ * Dirty-page logging. A vCPU stores to RAM and then reads the page's flag
+ * byte; the sync re-arms a page and then reads it. Each side's store may
+ * pass its own later load (x86's store buffer), so the sync makes every
+ * thread of the process run a full memory barrier (membarrier(2)) between
+ * the two: a store whose flag read came before that barrier is visible to
+ * the sync's caller, and a flag read after it sees the page armed.
+ */
+static bool process_barrier(void)
+{
+#if defined(__linux__) && defined(__NR_membarrier)
+    return syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0 ||
+           syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0;
+#else
+    return false;
+#endif
+}
+
+gsize vireo_bus_dirty_words(const VireoBus *bus)
+{
+    return (gsize)(((bus->ram_size >> VIREO_PAGE_SHIFT) + 63) / 64);
+}
+
+bool vireo_bus_dirty_log_start(VireoBus *bus, GError **error)
+{
+    uint64_t n_pages = bus->ram_size >> VIREO_PAGE_SHIFT;
+
+    if (bus->ram_host == NULL) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_UNSUPPORTED, "The machine has no RAM");
+        return false;
+    }
+#if defined(__linux__) && defined(__NR_membarrier)
+    syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0);
+#endif
+    if (!process_barrier()) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_UNSUPPORTED,
+                    "This host cannot track which pages the guest writes (no membarrier)");
+        return false;
+    }
+    if (bus->dirty == NULL) {
+        bus->dirty = g_new0(_Atomic uint64_t, vireo_bus_dirty_words(bus));
+    }
+    for (gsize w = 0; w < vireo_bus_dirty_words(bus); w++) {
+        atomic_store_explicit(&bus->dirty[w], 0, memory_order_relaxed);
+    }
+    atomic_store_explicit(&bus->dirty_logging, true, memory_order_seq_cst);
+    for (uint64_t p = 0; p < n_pages; p++) {
+        __atomic_fetch_or(&bus->page_flags[p], VIREO_PAGE_DIRTY_LOG, __ATOMIC_SEQ_CST);
+    }
+    process_barrier();
+    return true;
+}
+
+uint64_t vireo_bus_dirty_log_sync(VireoBus *bus, uint64_t *bitmap)
+{
+    uint64_t count = 0;
+
+    if (bus->dirty == NULL) {
+        return 0;
+    }
+    for (gsize w = 0; w < vireo_bus_dirty_words(bus); w++) {
+        uint64_t bits;
+
+        if (atomic_load_explicit(&bus->dirty[w], memory_order_relaxed) == 0) {
+            continue;
+        }
+        bits = atomic_exchange_explicit(&bus->dirty[w], 0, memory_order_seq_cst);
+        bitmap[w] |= bits;
+        count += (uint64_t)__builtin_popcountll(bits);
+        if (atomic_load_explicit(&bus->dirty_logging, memory_order_relaxed)) {
+            for (uint64_t b = bits; b != 0; b &= b - 1) {
+                uint64_t p = (uint64_t)w * 64 + (uint64_t)__builtin_ctzll(b);
+                __atomic_fetch_or(&bus->page_flags[p], VIREO_PAGE_DIRTY_LOG, __ATOMIC_SEQ_CST);
+            }
+        }
+    }
+    process_barrier();
+    return count;
+}
+
+void vireo_bus_dirty_log_stop(VireoBus *bus)
+{
+    uint64_t n_pages = bus->ram_size >> VIREO_PAGE_SHIFT;
+
+    if (!atomic_exchange_explicit(&bus->dirty_logging, false, memory_order_seq_cst)) {
+        return;
+    }
+    for (uint64_t p = 0; p < n_pages; p++) {
+        __atomic_fetch_and(&bus->page_flags[p], (guint8)~VIREO_PAGE_DIRTY_LOG, __ATOMIC_SEQ_CST);
+    }
+}
+
+bool vireo_bus_dirty_logging(const VireoBus *bus)
+{
+    return atomic_load_explicit(&bus->dirty_logging, memory_order_relaxed);
 }
 
 bool vireo_bus_set_watch(VireoBus *bus, uint64_t addr, uint64_t len, VireoWatchFunc func,

@@ -25,6 +25,9 @@
 #define SHAPE_VERSION   1
 #define CLOCK_VERSION   1
 #define RAM_VERSION     1
+#define RAM_NAME        "ram"       /* a chunk of RAM: pages not stored are zero */
+#define RAM_DIRTY_NAME  "ram-dirty" /* pages of a chunk written since the last copy */
+#define MASK_WORDS      (PAGES_PER_CHUNK / 64)
 #define ROM_VERSION     1
 #define MAX_REGION_NAME 256
 #define MAX_WORKERS     8
@@ -130,6 +133,11 @@ static bool check_shape(VireoMachine *m, const VireoSnapSection *section, GError
 static bool is_note(const VireoSnapSection *s)
 {
     return g_str_has_prefix(s->name, VIREO_SNAP_NOTE_PREFIX);
+}
+
+static bool is_ram(const VireoSnapSection *s)
+{
+    return strcmp(s->name, RAM_NAME) == 0 || strcmp(s->name, RAM_DIRTY_NAME) == 0;
 }
 
 static bool is_saved_device(const VireoRegion *r)
@@ -279,7 +287,7 @@ static bool check_parts(VireoMachine *m, GArray *sections, GError **error)
     }
     for (guint i = 0; i < sections->len; i++) {
         const VireoSnapSection *s = &g_array_index(sections, VireoSnapSection, i);
-        if (strcmp(s->name, "ram") != 0 && strcmp(s->name, "machine") != 0 && !is_note(s)) {
+        if (!is_ram(s) && strcmp(s->name, "machine") != 0 && !is_note(s)) {
             n_other++;
         }
     }
@@ -326,7 +334,9 @@ typedef struct {
     guint written; /* chunks the writer is done with */
     guint window;  /* chunks compressed ahead of the writer, at most */
     bool stop;
-    int pagemap; /* /proc/self/pagemap, or -1 */
+    int pagemap;          /* /proc/self/pagemap, or -1 */
+    const uint64_t *mask; /* the pages to store (ram-dirty), or NULL (ram) */
+    uint64_t n_stored, n_zero;
     RamSlot *slots;
     char *error;
 } RamSave;
@@ -361,8 +371,11 @@ static void touched_pages(int pagemap, const guint8 *chunk, guint n_pages, bool 
     }
 }
 
+/* `mask`: the chunk's pages to store, zero or not (MASK_WORDS words); NULL
+ * for every page that is not zero. */
 static GByteArray *compress_chunk(ZSTD_CCtx *cctx, guint8 *staging, int pagemap,
-                                  const guint8 *chunk, guint n_pages, char **error)
+                                  const guint8 *chunk, guint n_pages, const uint64_t *mask,
+                                  guint *n_stored, guint *n_zero, char **error)
 {
     guint8 bitmap[PAGES_PER_CHUNK / 8] = { 0 };
     bool touched[PAGES_PER_CHUNK];
@@ -370,14 +383,22 @@ static GByteArray *compress_chunk(ZSTD_CCtx *cctx, guint8 *staging, int pagemap,
     GByteArray *payload;
     uint32_t v;
 
-    touched_pages(pagemap, chunk, n_pages, touched);
+    if (mask == NULL) {
+        touched_pages(pagemap, chunk, n_pages, touched);
+    }
     for (guint p = 0; p < n_pages; p++) {
-        if (touched[p] && !page_is_zero(chunk + (gsize)p * RAM_PAGE)) {
+        bool store = mask != NULL ? (mask[p / 64] >> (p % 64)) & 1 : touched[p];
+        if (store && mask == NULL && page_is_zero(chunk + (gsize)p * RAM_PAGE)) {
+            (*n_zero)++;
+            store = false;
+        }
+        if (store) {
             bitmap[p / 8] |= (guint8)(1u << (p % 8));
             memcpy(staging + stored, chunk + (gsize)p * RAM_PAGE, RAM_PAGE);
             stored += RAM_PAGE;
         }
     }
+    *n_stored = (guint)(stored / RAM_PAGE);
     if (stored == 0) {
         return NULL;
     }
@@ -400,6 +421,16 @@ static GByteArray *compress_chunk(ZSTD_CCtx *cctx, guint8 *staging, int pagemap,
     return payload;
 }
 
+static bool mask_empty(const uint64_t *mask, guint n_pages)
+{
+    for (guint w = 0; w < (n_pages + 63) / 64; w++) {
+        if (mask[w] != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static gpointer ram_save_worker(gpointer data)
 {
     RamSave *rs = data;
@@ -412,6 +443,7 @@ static gpointer ram_save_worker(gpointer data)
         GByteArray *payload;
         char *error = NULL;
         uint64_t offset;
+        guint n_stored = 0, n_zero = 0;
 
         while (!rs->stop && rs->next < rs->n_chunks && rs->next >= rs->written + rs->window) {
             g_cond_wait(&rs->cond, &rs->lock);
@@ -422,11 +454,19 @@ static gpointer ram_save_worker(gpointer data)
         i = rs->next++;
         g_mutex_unlock(&rs->lock);
         offset = (uint64_t)i * RAM_CHUNK;
-        payload = compress_chunk(cctx, staging, rs->pagemap, rs->ram + offset,
-                                 chunk_pages(rs->size, offset), &error);
+        payload = NULL;
+        if (rs->mask == NULL ||
+            !mask_empty(rs->mask + (gsize)i * MASK_WORDS, chunk_pages(rs->size, offset))) {
+            payload = compress_chunk(cctx, staging, rs->pagemap, rs->ram + offset,
+                                     chunk_pages(rs->size, offset),
+                                     rs->mask != NULL ? rs->mask + (gsize)i * MASK_WORDS : NULL,
+                                     &n_stored, &n_zero, &error);
+        }
         g_mutex_lock(&rs->lock);
         rs->slots[i].payload = payload;
         rs->slots[i].done = true;
+        rs->n_stored += n_stored;
+        rs->n_zero += n_zero;
         if (error != NULL) {
             if (rs->error == NULL) {
                 rs->error = error;
@@ -443,7 +483,10 @@ static gpointer ram_save_worker(gpointer data)
     return NULL;
 }
 
-static bool put_ram(VireoMachine *m, VireoSnapWriter *w, GError **error)
+/* RAM's chunks as sections: RAM_NAME ones for every page (`mask` NULL), or
+ * RAM_DIRTY_NAME ones for the pages set in `mask` (one bit per page). */
+static bool put_ram(VireoMachine *m, VireoSnapWriter *w, const uint64_t *mask,
+                    VireoRamSaveStats *stats, GError **error)
 {
     const VireoRegion *ram = vireo_bus_ram(vireo_machine_bus(m));
     RamSave rs = { 0 };
@@ -458,6 +501,7 @@ static bool put_ram(VireoMachine *m, VireoSnapWriter *w, GError **error)
     rs.size = ram->size;
     rs.n_chunks = (guint)((ram->size + RAM_CHUNK - 1) / RAM_CHUNK);
     rs.window = 2 * n + 2;
+    rs.mask = mask;
     rs.slots = g_new0(RamSlot, rs.n_chunks);
     rs.pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
     g_mutex_init(&rs.lock);
@@ -481,8 +525,9 @@ static bool put_ram(VireoMachine *m, VireoSnapWriter *w, GError **error)
         payload = g_steal_pointer(&rs.slots[i].payload);
         g_mutex_unlock(&rs.lock);
         if (payload != NULL) {
-            ok = vireo_snap_write_section(w, "ram", (uint64_t)i * RAM_CHUNK, RAM_VERSION,
-                                          payload->data, payload->len, error);
+            ok = vireo_snap_write_section(w, mask != NULL ? RAM_DIRTY_NAME : RAM_NAME,
+                                          (uint64_t)i * RAM_CHUNK, RAM_VERSION, payload->data,
+                                          payload->len, error);
             g_byte_array_unref(payload);
         }
         g_mutex_lock(&rs.lock);
@@ -504,6 +549,10 @@ static bool put_ram(VireoMachine *m, VireoSnapWriter *w, GError **error)
         if (rs.slots[i].payload != NULL) {
             g_byte_array_unref(rs.slots[i].payload);
         }
+    }
+    if (stats != NULL) {
+        stats->pages += rs.n_stored;
+        stats->zero_pages += rs.n_zero;
     }
     g_free(rs.slots);
     g_free(rs.error);
@@ -531,6 +580,7 @@ typedef struct {
     const VireoSnapSection **by_chunk; /* per RAM chunk: its section or NULL */
     guint n_chunks;
     bool write;  /* the second pass */
+    bool dirty;  /* RAM_DIRTY_NAME sections: pages not stored stay as they are */
     int pagemap; /* /proc/self/pagemap, or -1 */
     gint next;
     GMutex lock;
@@ -613,7 +663,7 @@ static char *load_chunk(RamLoad *rl, ZSTD_DCtx *dctx, guint index)
     char *why;
 
     if (s == NULL) {
-        if (rl->write) {
+        if (rl->write && !rl->dirty) {
             zero_pages(rl->pagemap, rl->ram + offset, n_pages);
         }
         return NULL;
@@ -641,7 +691,9 @@ static char *load_chunk(RamLoad *rl, ZSTD_DCtx *dctx, guint index)
             run++;
         }
         if (!stored) {
-            zero_pages(rl->pagemap, rl->ram + offset + (gsize)p * RAM_PAGE, run);
+            if (!rl->dirty) {
+                zero_pages(rl->pagemap, rl->ram + offset + (gsize)p * RAM_PAGE, run);
+            }
             p += run;
             continue;
         }
@@ -720,30 +772,46 @@ static bool ram_pass(RamLoad *rl, bool write, GError **error)
     return true;
 }
 
-/* Sets up the RAM load and checks every chunk. */
-static bool ram_check(VireoMachine *m, GArray *sections, RamLoad *rl, GError **error)
+/* Sets up a RAM load into [ram, ram + size) and checks every chunk. The
+ * stream's RAM sections are all RAM_NAME ones or, where `dirty_ok`, all
+ * RAM_DIRTY_NAME ones, one per chunk at most. */
+static bool ram_check(GArray *sections, guint8 *ram, uint64_t size, bool dirty_ok, RamLoad *rl,
+                      GError **error)
 {
-    const VireoRegion *ram = vireo_bus_ram(vireo_machine_bus(m));
+    bool seen = false;
 
-    rl->ram = ram->host;
-    rl->size = ram->size;
-    rl->n_chunks = (guint)((ram->size + RAM_CHUNK - 1) / RAM_CHUNK);
+    rl->ram = ram;
+    rl->size = size;
+    rl->n_chunks = (guint)((size + RAM_CHUNK - 1) / RAM_CHUNK);
     rl->by_chunk = g_new0(const VireoSnapSection *, rl->n_chunks);
     rl->pagemap = -1;
     g_mutex_init(&rl->lock);
     for (guint i = 0; i < sections->len; i++) {
         const VireoSnapSection *s = &g_array_index(sections, VireoSnapSection, i);
-        if (strcmp(s->name, "ram") != 0) {
+        bool dirty = strcmp(s->name, RAM_DIRTY_NAME) == 0;
+
+        if (!is_ram(s)) {
             continue;
         }
-        if (s->instance % RAM_CHUNK != 0 || s->instance >= ram->size ||
-            rl->by_chunk[s->instance / RAM_CHUNK] != NULL) {
+        if (dirty && !dirty_ok) {
             g_set_error(error, VIREO_ERROR, VIREO_ERROR_FORMAT,
-                        "The machine state has a RAM chunk at 0x%" G_GINT64_MODIFIER
-                        "x, which is %s",
-                        s->instance,
-                        s->instance < ram->size && s->instance % RAM_CHUNK == 0 ? "repeated"
-                                                                                : "out of RAM");
+                        "The machine state holds changes to RAM without the RAM they change");
+            return false;
+        }
+        if (seen && dirty != rl->dirty) {
+            g_set_error(error, VIREO_ERROR, VIREO_ERROR_FORMAT,
+                        "The machine state holds both RAM and changes to it");
+            return false;
+        }
+        seen = true;
+        rl->dirty = dirty;
+        if (s->instance % RAM_CHUNK != 0 || s->instance >= size ||
+            rl->by_chunk[s->instance / RAM_CHUNK] != NULL) {
+            g_set_error(
+                error, VIREO_ERROR, VIREO_ERROR_FORMAT,
+                "The machine state has a RAM chunk at 0x%" G_GINT64_MODIFIER "x, which is %s",
+                s->instance,
+                s->instance < size && s->instance % RAM_CHUNK == 0 ? "repeated" : "out of RAM");
             return false;
         }
         rl->by_chunk[s->instance / RAM_CHUNK] = s;
@@ -766,11 +834,24 @@ static void ram_load_clear(RamLoad *rl)
  * The whole machine.
  */
 
-bool vireo_machine_state_write(VireoMachine *m, VireoSnapWriter *w, GError **error)
+/* RAM arriving ahead of its machine (live migration). */
+struct VireoRamImage {
+    guint8 *host;
+    uint64_t size;
+};
+
+bool vireo_machine_state_write(VireoMachine *m, VireoSnapWriter *w, const uint64_t *dirty,
+                               GError **error)
 {
     put_shape(m, w);
-    return vireo_snap_end_section(w, error) && put_parts(m, w, error) && put_ram(m, w, error) &&
-           vireo_snap_writer_finish(w, error);
+    return vireo_snap_end_section(w, error) && put_parts(m, w, error) &&
+           put_ram(m, w, dirty, NULL, error) && vireo_snap_writer_finish(w, error);
+}
+
+bool vireo_machine_ram_write(VireoMachine *m, VireoSnapWriter *w, const uint64_t *dirty,
+                             VireoRamSaveStats *stats, GError **error)
+{
+    return put_ram(m, w, dirty, stats, error) && vireo_snap_writer_finish(w, error);
 }
 
 static bool to_bytes(void *opaque, const void *data, gsize len, GError **error)
@@ -780,7 +861,8 @@ static bool to_bytes(void *opaque, const void *data, gsize len, GError **error)
     return true;
 }
 
-bool vireo_machine_state_read(VireoMachine *m, const guint8 *stream, gsize len, GError **error)
+bool vireo_machine_state_read(VireoMachine *m, const guint8 *stream, gsize len,
+                              VireoRamImage *image, GError **error)
 {
     const VireoRegion *ram = vireo_bus_ram(vireo_machine_bus(m));
     g_autoptr(GArray) sections = vireo_snap_parse(stream, len, error);
@@ -808,7 +890,13 @@ bool vireo_machine_state_read(VireoMachine *m, const guint8 *stream, gsize len, 
         !check_parts(m, sections, error)) {
         return false;
     }
-    if (ram != NULL && !ram_check(m, sections, &rl, error)) {
+    if (image != NULL && (ram == NULL || image->host == NULL || image->size != ram->size)) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_FORMAT,
+                    "The machine's RAM arrived in another size");
+        return false;
+    }
+    if (image == NULL && ram != NULL &&
+        !ram_check(sections, ram->host, ram->size, false, &rl, error)) {
         ram_load_clear(&rl);
         return false;
     }
@@ -835,7 +923,11 @@ bool vireo_machine_state_read(VireoMachine *m, const guint8 *stream, gsize len, 
         g_propagate_error(error, apply_error);
         return false;
     }
-    if (ram != NULL) {
+    if (image != NULL) {
+        vireo_bus_replace_ram(vireo_machine_bus(m), image->host);
+        image->host = NULL;
+        vireo_bus_note_ram_write(vireo_machine_bus(m), ram->base, ram->size);
+    } else if (ram != NULL) {
         GError *ram_error = NULL;
         bool ok;
         rl.pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
@@ -851,4 +943,66 @@ bool vireo_machine_state_read(VireoMachine *m, const guint8 *stream, gsize len, 
         }
     }
     return true;
+}
+
+VireoRamImage *vireo_ram_image_new(uint64_t size, GError **error)
+{
+    VireoRamImage *image;
+    guint8 *host = vireo_bus_map_ram(size, error);
+
+    if (host == NULL) {
+        return NULL;
+    }
+    image = g_new0(VireoRamImage, 1);
+    image->host = host;
+    image->size = size;
+    return image;
+}
+
+void vireo_ram_image_free(VireoRamImage *image)
+{
+    if (image == NULL) {
+        return;
+    }
+    if (image->host != NULL) {
+        vireo_bus_unmap_ram(image->host, image->size);
+    }
+    g_free(image);
+}
+
+bool vireo_ram_image_apply(VireoRamImage *image, const guint8 *stream, gsize len, bool ram_only,
+                           GError **error)
+{
+    g_autoptr(GArray) sections = vireo_snap_parse(stream, len, error);
+    RamLoad rl = { 0 };
+    bool ok;
+
+    if (sections == NULL) {
+        return false;
+    }
+    if (image->host == NULL) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_FORMAT, "The RAM was given to a machine");
+        return false;
+    }
+    ok = false;
+    for (guint i = 0; i < sections->len; i++) {
+        const VireoSnapSection *s = &g_array_index(sections, VireoSnapSection, i);
+        if (is_ram(s)) {
+            ok = true;
+        } else if (ram_only) {
+            g_set_error(error, VIREO_ERROR, VIREO_ERROR_FORMAT,
+                        "The RAM stream holds a section “%s”, which is not RAM", s->name);
+            return false;
+        }
+    }
+    if (!ok) {
+        return true; /* no RAM in it: nothing to change */
+    }
+    ok = ram_check(sections, image->host, image->size, true, &rl, error);
+    if (ok) {
+        rl.pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+        ok = ram_pass(&rl, true, error);
+    }
+    ram_load_clear(&rl);
+    return ok;
 }

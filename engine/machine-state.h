@@ -7,6 +7,12 @@
 #include "engine/machine.h"
 
 const VireoVcpuOps *vireo_machine_vcpu_ops(VireoMachine *machine, unsigned index);
-bool vireo_machine_state_write(VireoMachine *machine, VireoSnapWriter *w, GError **error);
+/* `dirty`: RAM as the pages it sets, or NULL for all of it. */
+bool vireo_machine_state_write(VireoMachine *machine, VireoSnapWriter *w, const uint64_t *dirty,
+                               GError **error);
+/* RAM alone (vireo_machine_save_ram()). */
+bool vireo_machine_ram_write(VireoMachine *machine, VireoSnapWriter *w, const uint64_t *dirty,
+                             VireoRamSaveStats *stats, GError **error);
+/* `image`: RAM from there rather than the stream. */
 bool vireo_machine_state_read(VireoMachine *machine, const guint8 *stream, gsize len,
-                              GError **error);
+                              VireoRamImage *image, GError **error);

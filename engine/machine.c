@@ -561,14 +561,50 @@ static bool hold_devices_locked(VireoMachine *m)
     return true;
 }
 
-bool vireo_machine_save_state(VireoMachine *machine, VireoSnapWriter *w, GError **error)
+static bool save_state(VireoMachine *machine, VireoSnapWriter *w, const uint64_t *dirty,
+                       GError **error)
 {
     bool ok = false;
 
     g_mutex_lock(&machine->control);
     if (still_locked(machine, error)) {
         bool held = hold_devices_locked(machine);
-        ok = vireo_machine_state_write(machine, w, error);
+        ok = vireo_machine_state_write(machine, w, dirty, error);
+        if (held) {
+            vireo_bus_resume_devices(machine->bus);
+        }
+    }
+    g_mutex_unlock(&machine->control);
+    return ok;
+}
+
+bool vireo_machine_save_state(VireoMachine *machine, VireoSnapWriter *w, GError **error)
+{
+    return save_state(machine, w, NULL, error);
+}
+
+bool vireo_machine_save_state_dirty(VireoMachine *machine, VireoSnapWriter *w,
+                                    const uint64_t *dirty, GError **error)
+{
+    g_return_val_if_fail(dirty != NULL, false);
+    return save_state(machine, w, dirty, error);
+}
+
+bool vireo_machine_save_ram(VireoMachine *machine, VireoSnapWriter *w, const uint64_t *dirty,
+                            VireoRamSaveStats *stats, GError **error)
+{
+    return vireo_machine_ram_write(machine, w, dirty, stats, error);
+}
+
+static bool load_state(VireoMachine *machine, const guint8 *stream, gsize len, VireoRamImage *image,
+                       GError **error)
+{
+    bool ok = false;
+
+    g_mutex_lock(&machine->control);
+    if (still_locked(machine, error)) {
+        bool held = hold_devices_locked(machine);
+        ok = vireo_machine_state_read(machine, stream, len, image, error);
         if (held) {
             vireo_bus_resume_devices(machine->bus);
         }
@@ -580,18 +616,14 @@ bool vireo_machine_save_state(VireoMachine *machine, VireoSnapWriter *w, GError 
 bool vireo_machine_load_state(VireoMachine *machine, const guint8 *stream, gsize len,
                               GError **error)
 {
-    bool ok = false;
+    return load_state(machine, stream, len, NULL, error);
+}
 
-    g_mutex_lock(&machine->control);
-    if (still_locked(machine, error)) {
-        bool held = hold_devices_locked(machine);
-        ok = vireo_machine_state_read(machine, stream, len, error);
-        if (held) {
-            vireo_bus_resume_devices(machine->bus);
-        }
-    }
-    g_mutex_unlock(&machine->control);
-    return ok;
+bool vireo_machine_load_state_with_ram(VireoMachine *machine, const guint8 *stream, gsize len,
+                                       VireoRamImage *image, GError **error)
+{
+    g_return_val_if_fail(image != NULL, false);
+    return load_state(machine, stream, len, image, error);
 }
 
 /* Guest-side requests must not block: vCPU threads call them with the

@@ -73,10 +73,11 @@ static void pair(int fds[2])
     g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
 }
 
-/* Sends `stream` as the source does, in chunks of `chunk` bytes. */
+/* Sends `stream` as the source's final one, in chunks of `chunk` bytes. */
 static void send_stream(int fd, const GByteArray *stream, gsize chunk)
 {
     g_assert_true(vireo_migrate_send_header(fd, NULL));
+    g_assert_true(vireo_migrate_send_kind(fd, VIREO_MIGRATE_STREAM_STATE, NULL));
     for (gsize off = 0; off < stream->len; off += chunk) {
         g_assert_true(
             vireo_migrate_send_chunk(fd, stream->data + off, MIN(chunk, stream->len - off), NULL));
@@ -89,11 +90,13 @@ static void test_handshake(void)
     g_autoptr(GByteArray) stream = sample_stream();
     g_autoptr(GBytes) got = NULL;
     g_autoptr(GError) error = NULL;
+    g_autoptr(VireoRamImage) image = NULL;
     int fds[2];
 
     pair(fds);
     send_stream(fds[0], stream, 100);
-    got = vireo_migrate_recv_stream(fds[1], 1 << 20, &error);
+    image = vireo_ram_image_new(1 << 20, &error);
+    got = vireo_migrate_recv_machine(fds[1], image, 1 << 20, &error);
     g_assert_no_error(error);
     g_assert_cmpmem(g_bytes_get_data(got, NULL), g_bytes_get_size(got), stream->data, stream->len);
     /* Received; the source gives up its disks; loaded. */
@@ -117,13 +120,14 @@ static void test_handshake(void)
 static void recv_fails(const void *bytes, gsize len, gsize max_len, const char *part)
 {
     g_autoptr(GError) error = NULL;
+    g_autoptr(VireoRamImage) image = vireo_ram_image_new(1 << 20, NULL);
     GBytes *got;
     int fds[2];
 
     pair(fds);
     g_assert_cmpint(write(fds[0], bytes, len), ==, (gssize)len);
     close(fds[0]);
-    got = vireo_migrate_recv_stream(fds[1], max_len, &error);
+    got = vireo_migrate_recv_machine(fds[1], image, max_len, &error);
     close(fds[1]);
     g_assert_null(got);
     g_assert_nonnull(error);
@@ -136,15 +140,19 @@ static void test_hostile_source(void)
 {
     g_autoptr(GByteArray) stream = sample_stream();
     g_autoptr(GByteArray) wire = g_byte_array_new();
-    guint8 header[12] = "VIREOMIG\x01";
+    guint8 header[13] = "VIREOMIG\x02\0\0\0S";
     guint8 chunk_header[4];
     guint32 le;
 
     recv_fails("", 0, 1 << 20, "closed the connection");
     recv_fails("GET / HTTP/1.1\r\n\r\n", 18, 1 << 20, "does not speak");
-    header[8] = 2;
-    recv_fails(header, sizeof header, 1 << 20, "version 2");
     header[8] = 1;
+    recv_fails(header, sizeof header, 1 << 20, "version 1");
+    header[8] = 2;
+    /* A stream of a kind the protocol does not have. */
+    header[12] = 'X';
+    recv_fails(header, sizeof header, 1 << 20, "not the protocol's");
+    header[12] = 'S';
     /* A chunk over the protocol's size, or over what the machine holds. */
     g_byte_array_append(wire, header, sizeof header);
     le = GUINT32_TO_LE(VIREO_MIGRATE_MAX_CHUNK + 1);
@@ -160,6 +168,12 @@ static void test_hostile_source(void)
     /* Cut before the end chunk, and in a chunk. */
     recv_fails(wire->data, wire->len, 1 << 20, "closed the connection");
     recv_fails(wire->data, wire->len - 10, 1 << 20, "closed the connection");
+    /* A round of RAM holding something else. */
+    wire->data[12] = 'P';
+    g_byte_array_append(wire, (const guint8 *)"\0\0\0\0", 4);
+    recv_fails(wire->data, wire->len, 1 << 20, "which is not RAM");
+    wire->data[12] = 'S';
+    g_byte_array_set_size(wire, wire->len - 4);
     /* Framed right, but the stream inside is corrupt. */
     wire->data[wire->len - 20] ^= 0x40;
     g_byte_array_append(wire, (const guint8 *)"\0\0\0\0", 4);

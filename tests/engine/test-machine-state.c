@@ -926,6 +926,224 @@ static void test_paused_input(void)
     board_free(b);
 }
 
+/*
+ * Pre-copy (live migration): RAM copied while the harts write it.
+ */
+
+static uint32_t enc_slli(unsigned rd, unsigned rs1, unsigned shamt)
+{
+    return i_type(0x13, 1, rd, rs1, (int32_t)shamt);
+}
+
+static uint32_t enc_and(unsigned rd, unsigned rs1, unsigned rs2)
+{
+    return (rs2 << 20) | (rs1 << 15) | (7u << 12) | (rd << 7) | 0x33;
+}
+
+#define SCRIBBLE      (RAM_BASE + 0x200000) /* each hart's MiB after it */
+#define SCRIBBLE_SIZE 0x100000
+
+/* Every hart counts in s1 and stores the count at a place that moves by
+ * 32776 bytes a step through its own MiB at SCRIBBLE: 32 pages a lap. */
+static void write_scribbler(Board *b)
+{
+    g_autoptr(GError) error = NULL;
+    uint32_t p[16];
+    gsize n = 0, loop;
+
+    p[n++] = enc_csrr(T5, 0xf14);  /* mhartid */
+    p[n++] = enc_auipc(S0, 0x200); /* s0 = SCRIBBLE */
+    p[n++] = enc_slli(T5, T5, 20);
+    p[n++] = enc_add(S0, S0, T5);
+    p[n++] = enc_lui(T3, 0x100);
+    p[n++] = enc_addi(T3, T3, -8); /* t3 = 0xffff8 */
+    loop = n;
+    p[n++] = enc_addi(S1, S1, 1);
+    p[n++] = enc_slli(T0, S1, 12);
+    p[n++] = enc_add(T0, T0, S1);
+    p[n++] = enc_slli(T0, T0, 3);
+    p[n++] = enc_and(T0, T0, T3);
+    p[n++] = enc_add(T0, T0, S0);
+    p[n++] = enc_sd(S1, T0, 0);
+    p[n] = enc_jal(0, -(int32_t)((n - loop) * 4));
+    n++;
+    for (gsize i = 0; i < n; i++) {
+        p[i] = GUINT32_TO_LE(p[i]);
+    }
+    g_assert_true(vireo_bus_write_block(board_bus(b), RAM_BASE, p, n * 4, &error));
+    g_assert_no_error(error);
+}
+
+static GByteArray *save_ram(Board *b, const uint64_t *dirty)
+{
+    GByteArray *stream = g_byte_array_new();
+    g_autoptr(VireoSnapWriter) w = vireo_snap_writer_new(to_bytes, stream);
+    g_autoptr(GError) error = NULL;
+    VireoRamSaveStats stats = { 0 };
+
+    g_assert_true(vireo_machine_save_ram(b->machine, w, dirty, &stats, &error));
+    g_assert_no_error(error);
+    if (dirty != NULL) {
+        uint64_t set = 0;
+        for (gsize i = 0; i < vireo_bus_dirty_words(board_bus(b)); i++) {
+            set += (uint64_t)__builtin_popcountll(dirty[i]);
+        }
+        g_assert_cmpuint(stats.pages, ==, set);
+    }
+    return stream;
+}
+
+static bool dirty_bit(const uint64_t *dirty, uint64_t addr)
+{
+    uint64_t page = (addr - RAM_BASE) / VIREO_PAGE_SIZE;
+    return (dirty[page / 64] >> (page % 64)) & 1;
+}
+
+/* Two harts write RAM all along while it goes out in rounds into an image;
+ * a device writes too (DMA). With the machine paused, the pages written
+ * since the last round and the rest of the state go out; a fresh machine
+ * loaded from the image and that stream holds exactly what the paused one
+ * does. */
+static void test_precopy(void)
+{
+    static const Shape two_harts = { 2, 8ull << 20, true };
+    Board *b = board_new(&two_harts);
+    Board *fresh = board_new(&two_harts);
+    VireoBus *bus = board_bus(b);
+    gsize words = vireo_bus_dirty_words(bus);
+    g_autofree uint64_t *dirty = g_new0(uint64_t, words);
+    g_autoptr(VireoRamImage) image = NULL;
+    g_autoptr(GByteArray) stream = NULL;
+    g_autoptr(GError) error = NULL;
+    guint8 dma[100];
+    Seen before, after;
+
+    g_assert_cmpuint(words, ==, (8u << 20) / VIREO_PAGE_SIZE / 64);
+    write_scribbler(b);
+    g_assert_true(vireo_machine_start(b->machine, &error));
+    g_assert_no_error(error);
+    g_usleep(20000);
+
+    g_assert_true(vireo_bus_dirty_log_start(bus, &error));
+    g_assert_no_error(error);
+    g_assert_true(vireo_bus_dirty_logging(bus));
+    image = vireo_ram_image_new(two_harts.ram_size, &error);
+    g_assert_no_error(error);
+    stream = save_ram(b, NULL);
+    g_assert_true(vireo_ram_image_apply(image, stream->data, stream->len, true, &error));
+    g_assert_no_error(error);
+    for (unsigned round = 0; round < 5; round++) {
+        uint64_t n, where = NOISE + round * 3 * VIREO_PAGE_SIZE - 50;
+
+        /* A device writes across a page boundary the harts never touch. */
+        memset(dma, 0x30 + round, sizeof dma);
+        g_assert_true(vireo_bus_dma_write(bus, where, dma, sizeof dma));
+        g_usleep(10000);
+        memset(dirty, 0, words * sizeof *dirty);
+        n = vireo_bus_dirty_log_sync(bus, dirty);
+        g_test_message("round %u: %" G_GUINT64_FORMAT " pages written", round + 1, n);
+        /* The harts' 64 pages, the device's two, and never the program. */
+        g_assert_cmpuint(n, >=, 2);
+        g_assert_true(dirty_bit(dirty, where));
+        g_assert_true(dirty_bit(dirty, where + sizeof dma - 1));
+        g_assert_false(dirty_bit(dirty, RAM_BASE));
+        g_clear_pointer(&stream, g_byte_array_unref);
+        stream = save_ram(b, dirty);
+        g_assert_true(vireo_ram_image_apply(image, stream->data, stream->len, true, &error));
+        g_assert_no_error(error);
+    }
+    /* The pages a vCPU stores to are armed again after each look: the
+     * harts' pages come back round after round. */
+    g_assert_true(dirty_bit(dirty, SCRIBBLE) || dirty_bit(dirty, SCRIBBLE + 8 * 32776) ||
+                  vireo_bus_dirty_log_sync(bus, dirty) > 0);
+
+    vireo_machine_pause(b->machine);
+    memset(dirty, 0, words * sizeof *dirty);
+    vireo_bus_dirty_log_sync(bus, dirty);
+    g_clear_pointer(&stream, g_byte_array_unref);
+    stream = g_byte_array_new();
+    {
+        g_autoptr(VireoSnapWriter) w = vireo_snap_writer_new(to_bytes, stream);
+        g_assert_true(vireo_machine_save_state_dirty(b->machine, w, dirty, &error));
+        g_assert_no_error(error);
+    }
+    vireo_bus_dirty_log_stop(bus);
+    g_assert_false(vireo_bus_dirty_logging(bus));
+    for (uint64_t a = RAM_BASE; a < RAM_BASE + two_harts.ram_size; a += VIREO_PAGE_SIZE) {
+        g_assert_cmphex(*vireo_bus_page_flags(bus, a) & VIREO_PAGE_DIRTY_LOG, ==, 0);
+    }
+    /* The final stream is not a whole machine: RAM changes without RAM. */
+    assert_refused(fresh, stream->data, stream->len, VIREO_ERROR_FORMAT,
+                   "changes to RAM without the RAM", NULL);
+    g_assert_true(vireo_ram_image_apply(image, stream->data, stream->len, false, &error));
+    g_assert_no_error(error);
+    g_assert_true(vireo_machine_load_state_with_ram(fresh->machine, stream->data, stream->len,
+                                                    image, &error));
+    g_assert_no_error(error);
+    seen_take(&before, b);
+    seen_take(&after, fresh);
+    seen_assert_same(&before, &after, two_harts.ram_size);
+    g_assert_cmphex(vireo_rv_cpu_get_reg(fresh->harts[1], S1), ==,
+                    vireo_rv_cpu_get_reg(b->harts[1], S1));
+    g_assert_cmpuint(vireo_rv_cpu_get_reg(fresh->harts[0], S1), >, 1000);
+    /* The image gave its RAM away. */
+    g_assert_false(vireo_ram_image_apply(image, stream->data, stream->len, false, &error));
+    g_clear_error(&error);
+    seen_clear(&before);
+    seen_clear(&after);
+    board_free(b);
+    board_free(fresh);
+}
+
+/* An image of the wrong size, or RAM sections of both kinds, are refused
+ * and change nothing. */
+static void test_precopy_refused(void)
+{
+    Board *b = board_new(&one_hart);
+    g_autoptr(GByteArray) saved = NULL;
+    g_autoptr(GByteArray) ram = NULL;
+    g_autoptr(GByteArray) mixed = NULL;
+    g_autoptr(VireoRamImage) small = vireo_ram_image_new(2u << 20, NULL);
+    g_autoptr(VireoRamImage) image = vireo_ram_image_new(one_hart.ram_size, NULL);
+    g_autoptr(GError) error = NULL;
+    g_autofree uint64_t *all = NULL;
+    Seen seen_before, seen_after;
+
+    board_run_program(b);
+    saved = save(b);
+    seen_take(&seen_before, b);
+    g_assert_false(
+        vireo_machine_load_state_with_ram(b->machine, saved->data, saved->len, small, &error));
+    g_assert_error(error, VIREO_ERROR, VIREO_ERROR_FORMAT);
+    g_clear_error(&error);
+    seen_take(&seen_after, b);
+    seen_assert_same(&seen_before, &seen_after, b->ram_size);
+    /* A stream with "ram" and "ram-dirty" sections. */
+    all = g_new0(uint64_t, vireo_bus_dirty_words(board_bus(b)));
+    all[0] = 1;
+    ram = save_ram(b, all);
+    mixed = g_byte_array_new();
+    {
+        g_autoptr(GArray) sections = vireo_snap_parse(saved->data, saved->len, NULL);
+        g_autoptr(GByteArray) payload = section_payload(ram, "ram-dirty", 0);
+        g_autoptr(VireoSnapWriter) w = vireo_snap_writer_new(to_bytes, mixed);
+        for (guint i = 0; i < sections->len; i++) {
+            const VireoSnapSection *s = &g_array_index(sections, VireoSnapSection, i);
+            g_assert_true(vireo_snap_write_section(w, s->name, s->instance, s->version, s->data,
+                                                   s->len, NULL));
+        }
+        g_assert_true(
+            vireo_snap_write_section(w, "ram-dirty", 0, 1, payload->data, payload->len, NULL));
+        g_assert_true(vireo_snap_writer_finish(w, NULL));
+    }
+    g_assert_false(vireo_ram_image_apply(image, mixed->data, mixed->len, false, &error));
+    g_assert_error(error, VIREO_ERROR, VIREO_ERROR_FORMAT);
+    g_assert_nonnull(strstr(error->message, "both RAM and changes"));
+    seen_clear(&seen_before);
+    seen_clear(&seen_after);
+    board_free(b);
+}
+
 int main(int argc, char *argv[])
 {
     g_test_init(&argc, &argv, NULL);
@@ -936,5 +1154,7 @@ int main(int argc, char *argv[])
     g_test_add_func("/engine/machine-state/refused", test_refused);
     g_test_add_func("/engine/machine-state/cpu-versions", test_cpu_versions);
     g_test_add_func("/engine/machine-state/paused-input", test_paused_input);
+    g_test_add_func("/engine/machine-state/precopy", test_precopy);
+    g_test_add_func("/engine/machine-state/precopy-refused", test_precopy_refused);
     return g_test_run();
 }

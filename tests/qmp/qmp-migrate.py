@@ -12,7 +12,9 @@ its UART: "f" powers it off with status 3.
     quit;
   - a destination that is not there, hangs up mid-stream, refuses the
     stream, or refuses it after the switch-over (the source then takes its
-    disk's lock back): the source says "failed" with the reason and runs on.
+    disk's lock back): the source says "failed" with the reason and runs on;
+  - migrate_cancel while the destination takes nothing: "cancelled", and
+    the source runs on.
 
 Usage: qmp-migrate.py VIREO_RUN GUEST_ELF
 """
@@ -59,7 +61,7 @@ def wait_migration(c, seconds=30):
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         r = ask(c, {"execute": "query-migrate"}).get("return", {})
-        if r.get("status") in ("completed", "failed"):
+        if r.get("status") in ("completed", "failed", "cancelled"):
             return r
         time.sleep(0.05)
     return {}
@@ -89,11 +91,16 @@ def fake_destination(path, behaviour):
                 return
             f = conn.makefile("rb")
             f.read(12)
+            # Rounds of RAM ("P"), then the final state ("S").
             while True:
-                (n,) = struct.unpack("<I", f.read(4))
-                if n == 0:
+                kind = f.read(1)
+                while True:
+                    (n,) = struct.unpack("<I", f.read(4))
+                    if n == 0:
+                        break
+                    f.read(n)
+                if kind != b"P":
                     break
-                f.read(n)
             if behaviour == "refuse":
                 msg = b"not\x01today"
                 conn.sendall(b"E" + struct.pack("<I", len(msg)) + msg)
@@ -151,6 +158,25 @@ def check_failures(vireo_run, elf, tmp, disk):
         F.check(m.get("status") == "failed", "the stalled destination hangs up: failed: %s" % m)
         st = ask(c, {"execute": "query-status"}).get("return", {})
         F.check(st.get("status") == "running", "the source runs on: %s" % st)
+        # migrate_cancel while a destination takes nothing: cancelled, and
+        # the machine runs on.
+        os.unlink(path)
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(path)
+        srv.listen(1)
+        ask(c, {"execute": "migrate", "arguments": {"uri": "unix:" + path}})
+        conn, _ = srv.accept()
+        F.check(qp.wait_for(lambda: ask(c, {"execute": "query-migrate"})["return"].get("status")
+                            == "active"), "a second stalled destination: active")
+        r = ask(c, {"execute": "migrate_cancel"})
+        F.check(r.get("return") == {}, "migrate_cancel: %s" % r)
+        # Without waiting for the silent destination.
+        m = wait_migration(c, 5)
+        F.check(m.get("status") == "cancelled", "cancelled: %s" % m)
+        conn.close()
+        st = ask(c, {"execute": "query-status"}).get("return", {})
+        F.check(st.get("status") == "running", "the source runs on after a cancel: %s" % st)
+        srv.close()
         for behaviour, words in (("hang-up", "connection"), ("refuse", "not?today"),
                                  ("refuse-late", "late")):
             path = os.path.join(tmp, behaviour + ".sock")
@@ -197,7 +223,7 @@ def check_migration(vireo_run, elf, tmp, disk):
         # A stream that claims far more than the machine holds.
         g = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         g.connect(msock)
-        g.sendall(b"VIREOMIG\x01\x00\x00\x00" + struct.pack("<I", 0xFFFFFFFF))
+        g.sendall(b"VIREOMIG\x02\x00\x00\x00P" + struct.pack("<I", 0xFFFFFFFF))
         reply = read_all(g)
         g.close()
         F.check(b"larger" in reply, "an oversized chunk is refused: %r" % reply)
@@ -222,6 +248,10 @@ def check_migration(vireo_run, elf, tmp, disk):
                 "ram figures: %s" % ram)
         F.check(isinstance(m.get("total-time"), int) and isinstance(m.get("downtime"), int),
                 "total-time and downtime: %s" % m)
+        # Pre-copy: RAM went out while the guest ran, then the dirty log was
+        # looked at once more with the machine paused.
+        F.check(ram.get("dirty-sync-count", 0) >= 2 and ram.get("normal", 0) > 0 and
+                ram.get("page-size") == 4096, "pre-copy's figures: %s" % ram)
         print("info  migration: total-time %s ms, downtime %s ms, %s bytes" %
               (m.get("total-time"), m.get("downtime"), ram.get("transferred")))
         st = ask(c, {"execute": "query-status"}).get("return", {})

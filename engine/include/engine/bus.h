@@ -71,6 +71,16 @@ bool vireo_bus_check_ram_size(uint64_t size, GError **error);
  * provide fails here (VIREO_ERROR_MEMORY), not later in the guest; so does a
  * size above vireo_bus_check_ram_size()'s limit. */
 guint8 *vireo_bus_add_ram(VireoBus *bus, uint64_t base, uint64_t size, GError **error);
+/* A mapping for `size` bytes of guest RAM, as vireo_bus_add_ram() makes
+ * it, outside any bus (RAM that arrives before its machine); NULL with
+ * VIREO_ERROR_MEMORY. */
+guint8 *vireo_bus_map_ram(uint64_t size, GError **error);
+void vireo_bus_unmap_ram(guint8 *host, uint64_t size);
+/* Replaces the contents of the bus's RAM with those of `mapping` (from
+ * vireo_bus_map_ram() with RAM's size), which it takes: moved where the
+ * host can, copied otherwise. The host address of RAM stays the same.
+ * Only while no vCPU or device touches RAM. */
+void vireo_bus_replace_ram(VireoBus *bus, guint8 *mapping);
 /* A read-only region holding a copy of `data`, padded with zeros to `size`. */
 bool vireo_bus_add_rom(VireoBus *bus, const char *name, uint64_t base, uint64_t size,
                        const void *data, gsize len, GError **error);
@@ -107,10 +117,11 @@ bool vireo_bus_read_block(const VireoBus *bus, uint64_t addr, void *data, gsize 
  * to RAM that does not come from a vCPU (DMA, loaders) must be reported with
  * vireo_bus_note_ram_write() so that decoded code on those pages is dropped.
  */
-#define VIREO_PAGE_SHIFT 12
-#define VIREO_PAGE_SIZE  (1u << VIREO_PAGE_SHIFT)
-#define VIREO_PAGE_CODE  0x01 /* code was decoded from the page */
-#define VIREO_PAGE_WATCH 0x02 /* stores call the watch function */
+#define VIREO_PAGE_SHIFT     12
+#define VIREO_PAGE_SIZE      (1u << VIREO_PAGE_SHIFT)
+#define VIREO_PAGE_CODE      0x01 /* code was decoded from the page */
+#define VIREO_PAGE_WATCH     0x02 /* stores call the watch function */
+#define VIREO_PAGE_DIRTY_LOG 0x04 /* the next store marks the page dirty (migration) */
 
 typedef void (*VireoWatchFunc)(void *opaque, uint64_t addr, unsigned size);
 
@@ -131,6 +142,30 @@ void vireo_bus_note_ram_write(VireoBus *bus, uint64_t addr, uint64_t len);
  * bus; used by the ISA test mode for its `tohost` word. */
 bool vireo_bus_set_watch(VireoBus *bus, uint64_t addr, uint64_t len, VireoWatchFunc func,
                          void *opaque, GError **error);
+/*
+ * Dirty-page logging, for live migration (docs/MIGRATION.md): which RAM
+ * pages were written since the last look. A page's first vCPU store after
+ * it was armed (VIREO_PAGE_DIRTY_LOG) takes the slow path, which marks the
+ * page and disarms it; every write reported with vireo_bus_note_ram_write()
+ * marks its pages. The bitmap has one bit per RAM page, in 64-bit words
+ * (vireo_bus_dirty_words() of them), bit p % 64 of word p / 64.
+ */
+gsize vireo_bus_dirty_words(const VireoBus *bus);
+/* Arms every page. Once it returns, every write to RAM not yet visible to
+ * this thread is marked by a later vireo_bus_dirty_log_sync(). Fails with
+ * VIREO_ERROR_UNSUPPORTED where the host cannot order other threads' stores
+ * (Linux's membarrier(2)), and on a bus without RAM. */
+bool vireo_bus_dirty_log_start(VireoBus *bus, GError **error);
+/* ORs the pages marked since the start or the last sync into `bitmap`,
+ * clears their marks, re-arms them and returns how many there were. Once it
+ * returns, a page it did not report reads as every write made to it before
+ * the call (or that write is reported by the next call). Several threads
+ * may not sync at once. */
+uint64_t vireo_bus_dirty_log_sync(VireoBus *bus, uint64_t *bitmap);
+/* Stops logging and disarms every page. */
+void vireo_bus_dirty_log_stop(VireoBus *bus);
+bool vireo_bus_dirty_logging(const VireoBus *bus);
+
 /* DMA: copy into or out of guest RAM (ROM too for reads); false, with
  * nothing copied, unless the whole range is memory. Writes are reported. */
 bool vireo_bus_dma_write(VireoBus *bus, uint64_t addr, const void *data, gsize len);

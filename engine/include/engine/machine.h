@@ -126,6 +126,48 @@ bool vireo_machine_save_state(VireoMachine *machine, VireoSnapWriter *w, GError 
 bool vireo_machine_load_state(VireoMachine *machine, const guint8 *stream, gsize len,
                               GError **error);
 
+/*
+ * Live migration's pre-copy (docs/MIGRATION.md): RAM goes out while the
+ * machine runs, in rounds, as streams of RAM sections alone; the
+ * destination gathers it in a RAM image, and the final stream (the machine
+ * paused) holds everything else and the pages written since the last round.
+ * Which pages those are comes from the bus's dirty log (engine/bus.h).
+ */
+typedef struct VireoRamImage VireoRamImage;
+
+/* A stream holding RAM alone: every page (`dirty` NULL: "ram" sections,
+ * pages that are zero left out) or the pages `dirty` sets (one bit per RAM
+ * page: "ram-dirty" sections, zero pages included). The machine may run;
+ * a page written meanwhile goes out as it was at some moment, and the dirty
+ * log reports it. */
+typedef struct {
+    uint64_t pages;      /* pages stored */
+    uint64_t zero_pages; /* pages found zero and left out (every page only) */
+} VireoRamSaveStats;
+/* `stats`, when not NULL, gets the figures added. */
+bool vireo_machine_save_ram(VireoMachine *machine, VireoSnapWriter *w, const uint64_t *dirty,
+                            VireoRamSaveStats *stats, GError **error);
+/* As vireo_machine_save_state(), with RAM as the pages `dirty` sets. */
+bool vireo_machine_save_state_dirty(VireoMachine *machine, VireoSnapWriter *w,
+                                    const uint64_t *dirty, GError **error);
+
+/* An empty (all zero) image of `size` bytes of RAM. */
+VireoRamImage *vireo_ram_image_new(uint64_t size, GError **error);
+void vireo_ram_image_free(VireoRamImage *image);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VireoRamImage, vireo_ram_image_free)
+/* Applies a stream's RAM sections, all "ram" or all "ram-dirty" ones, and
+ * skips its other sections (refuses them with `ram_only`). The stream is checked whole first
+ * (framing, checksums, every RAM chunk's framing); a frame that passes those checks and still fails
+ * to decompress leaves the image written in part, and the image must then be thrown away. */
+bool vireo_ram_image_apply(VireoRamImage *image, const guint8 *stream, gsize len, bool ram_only,
+                           GError **error);
+/* As vireo_machine_load_state(), but RAM becomes `image`'s (moved, not
+ * copied: the image holds nothing afterwards) and the stream's RAM sections
+ * are skipped: the caller applied them to the image. On a failure the
+ * machine and the image stay as they were. */
+bool vireo_machine_load_state_with_ram(VireoMachine *machine, const guint8 *stream, gsize len,
+                                       VireoRamImage *image, GError **error);
+
 /* Requests from the guest side (devices, vCPUs); any thread, never blocks. */
 void vireo_machine_request_poweroff(VireoMachine *machine, int code);
 void vireo_machine_request_reset(VireoMachine *machine);
