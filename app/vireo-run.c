@@ -902,6 +902,7 @@ static int run(const Options *opt, uint64_t ram_size)
      * keeps its disks until then (docs/MIGRATION.md). */
     if (opt->incoming != NULL) {
         incoming = receive_incoming(opt, ram_size, &incoming_ram, &conn, &status);
+        config.state_follows = incoming != NULL;
         if (incoming == NULL) {
             vireo_ring_free(ring);
             vireo_ring_free(hvc_ring);

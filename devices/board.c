@@ -48,6 +48,7 @@ static void virt_config(const VireoBoardConfig *c, VireoVirtConfig *vc,
         .display_height = c->display_height,
         .gl = c->gl,
         .gl_error = c->gl_error,
+        .state_follows = c->state_follows,
     };
 }
 

@@ -362,7 +362,8 @@ VireoMachine *vireo_virt_new(const VireoVirtConfig *config, VireoVirt **board, G
         v->harts[h] = vireo_rv_cpu_new(machine, h, reset_pc, config->cpu);
     }
 
-    if (!build_devices(v, config, error) || !vireo_virt_boot_load(v->boot, bus, error)) {
+    if (!build_devices(v, config, error) ||
+        (!config->state_follows && !vireo_virt_boot_load(v->boot, bus, error))) {
         goto fail;
     }
     if (vireo_virt_boot_is_test(v->boot)) {

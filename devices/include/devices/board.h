@@ -62,6 +62,9 @@ typedef struct {
     int display_height;
     VireoGlProvider *gl;  /* OpenGL contexts for VIREO_BOARD_DISPLAY_VIRGL */
     const char *gl_error; /* without `gl`, why there is none */
+    /* The machine's state will be loaded (a migration arriving): the boot
+     * images are read, for a later reset, but not copied into memory. */
+    bool state_follows;
 } VireoBoardConfig;
 
 /* A built board; it lives as long as its machine. */

@@ -132,6 +132,8 @@ typedef struct {
     VireoGlProvider *gl;       /* OpenGL contexts for VIREO_VIRT_GPU_VIRGL (display/egl-context.h);
                                   not owned, must outlive the machine */
     const char *gl_error;      /* without `gl`, why there is none */
+    bool state_follows;        /* the machine's state will be loaded: the boot images are not
+                                  copied into memory until a reset */
 } VireoVirtConfig;
 
 /* Whether `config` has a network card. */

@@ -8,6 +8,11 @@
  * different moments is caught. Prints "VIREO-INIT: count N" after each step,
  * every vireo.counter_ms= milliseconds (default 100); returns only when RAM
  * and disk disagree or the disk fails.
+ *
+ * With vireo.counter_dirty_mb=N, a child process fills N MiB of its memory
+ * with pseudo-random words, over and over, as fast as it can: a guest that
+ * dirties memory faster than a migration can send it, with pages that do
+ * not compress.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -19,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +46,40 @@ static bool get(int fd, char *buf, off_t off, unsigned long long *n)
     return true;
 }
 
+/* The child that dirties `mb` MiB for ever. */
+static void dirty_memory(struct check *c, long mb)
+{
+    size_t size = (size_t)mb << 20;
+    volatile unsigned long *p;
+    pid_t pid;
+
+    if (mb <= 0)
+        return;
+    p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        check_info(c, "cannot map %ld MiB to dirty: %s", mb, strerror(errno));
+        return;
+    }
+    pid = fork();
+    if (pid < 0) {
+        check_info(c, "cannot start the dirtying process: %s", strerror(errno));
+        return;
+    }
+    if (pid > 0) {
+        check_info(c, "dirtying %ld MiB", mb);
+        return;
+    }
+    for (unsigned long x = 0x9e3779b97f4a7c15ul;;) {
+        for (size_t i = 0; i < size / sizeof *p; i++) {
+            /* xorshift64 */
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            p[i] = x;
+        }
+    }
+}
+
 enum result check_counter(struct check *c)
 {
     const char *dev = param("disk_dev");
@@ -59,6 +99,7 @@ enum result check_counter(struct check *c)
         return check_fail(c, "open %s: %s", dev, strerror(errno));
     if (posix_memalign((void **)&buf, BLOCK, BLOCK) != 0)
         return check_fail(c, "no memory");
+    dirty_memory(c, param_long("counter_dirty_mb", 0));
     count = 0;
     if (!put(fd, buf, off, count))
         return check_fail(c, "write at %lld: %s", (long long)off, strerror(errno));
