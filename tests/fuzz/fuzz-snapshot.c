@@ -17,6 +17,7 @@
 #include "devices/virt.h"
 #include "engine/error.h"
 #include "engine/snap.h"
+#include "snap-fix-up.h"
 
 #include <glib/gstdio.h>
 #include <stdlib.h>
@@ -99,49 +100,6 @@ static void set_up(void)
     }
 }
 
-static void put_le32(guint8 *p, uint32_t v)
-{
-    v = GUINT32_TO_LE(v);
-    memcpy(p, &v, 4);
-}
-
-static uint64_t get_le64(const guint8 *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return GUINT64_FROM_LE(v);
-}
-
-/* Makes every whole section's CRC right and the end section's count match,
- * as far as the framing can be followed. */
-static void fix_up(guint8 *s, gsize len)
-{
-    gsize pos = 16;
-    uint64_t n = 0;
-
-    while (pos < len) {
-        gsize name_len = s[pos], start = pos;
-        uint64_t payload;
-
-        if (name_len == 0 || name_len > VIREO_SNAP_MAX_NAME || len - pos < 1 + name_len + 20) {
-            return;
-        }
-        payload = get_le64(s + pos + 1 + name_len + 12);
-        pos += 1 + name_len + 20;
-        if (payload > len - pos || len - pos - payload < 4) {
-            return;
-        }
-        if (name_len == 3 && memcmp(s + start + 1, "end", 3) == 0 && payload == 8) {
-            uint64_t v = GUINT64_TO_LE(n);
-            memcpy(s + pos, &v, 8);
-        }
-        pos += payload;
-        put_le32(s + pos, vireo_crc32c(0, s + start, pos - start));
-        pos += 4;
-        n++;
-    }
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     g_autoptr(GError) error = NULL;
@@ -156,7 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     stream = g_memdup2(data, size);
-    fix_up(stream, size);
+    vireo_fuzz_snap_fix_up(stream, size);
     ok = vireo_machine_load_state(machine, stream, size, &error);
     if (!ok && (error == NULL || error->message == NULL || error->message[0] == '\0')) {
         abort(); /* a refusal says why */
