@@ -45,7 +45,8 @@ struct _VireoVmConfig {
 
     VireoDisplayDevice display;
 
-    guint gdb_port; /* 0: no debugger */
+    guint gdb_port;   /* 0: no debugger */
+    char *qmp_socket; /* NULL: no monitor */
 };
 
 G_DEFINE_FINAL_TYPE(VireoVmConfig, vireo_vm_config, G_TYPE_OBJECT)
@@ -66,7 +67,7 @@ static const char *const boot_keys[] = { "firmware", "kernel", "initrd", "cmdlin
 static const char *const disk_keys[] = { "path", "read-only", "format", NULL };
 static const char *const network_keys[] = { "mode", "forwards", NULL };
 static const char *const display_keys[] = { "device", NULL };
-static const char *const debug_keys[] = { "gdb", NULL };
+static const char *const debug_keys[] = { "gdb", "qmp", NULL };
 
 /* Packages that ship firmware found at these places, for a hint when a file
  * is missing. */
@@ -94,6 +95,7 @@ static void vireo_vm_config_finalize(GObject *object)
     g_free(self->kernel);
     g_free(self->initrd);
     g_free(self->cmdline);
+    g_free(self->qmp_socket);
     g_array_unref(self->disks);
     g_strfreev(self->forwards);
     G_OBJECT_CLASS(vireo_vm_config_parent_class)->finalize(object);
@@ -409,6 +411,21 @@ gboolean vireo_vm_config_check_gdb_port(gint64 port, GError **error)
     return TRUE;
 }
 
+gboolean vireo_vm_config_check_qmp_socket(const char *path, GError **error)
+{
+    if (path == NULL) {
+        return TRUE;
+    }
+    if (!g_path_is_absolute(path)) {
+        return config_error(error, _("“%s” is not an absolute path"), path);
+    }
+    /* What a Unix socket's address holds, less its terminating zero. */
+    if (strlen(path) > 107) {
+        return config_error(error, _("A socket path has at most 107 bytes"));
+    }
+    return TRUE;
+}
+
 gboolean vireo_vm_config_parse_gdb_port(const char *text, guint *port, GError **error)
 {
     gint64 value;
@@ -685,6 +702,9 @@ static gboolean validate_at(VireoVmConfig *self, GHashTable *lines, GError **err
     }
     if (!vireo_vm_config_check_gdb_port(self->gdb_port, &cause)) {
         return key_error(error, lines, "debug", "gdb", cause);
+    }
+    if (!vireo_vm_config_check_qmp_socket(self->qmp_socket, &cause)) {
+        return key_error(error, lines, "debug", "qmp", cause);
     }
     return TRUE;
 }
@@ -1154,17 +1174,25 @@ static gboolean load_display(VireoVmConfig *self, Loader *ld, GError **error)
 static gboolean load_debug(VireoVmConfig *self, Loader *ld, GError **error)
 {
     g_autofree char *gdb = NULL;
+    g_autofree char *qmp = NULL;
     GError *cause = NULL;
 
     if (!g_key_file_has_group(ld->kf, "debug")) {
         return TRUE;
     }
     if (!check_keys(ld, "debug", debug_keys, error) ||
-        !get_string(ld, "debug", "gdb", &gdb, error)) {
+        !get_string(ld, "debug", "gdb", &gdb, error) ||
+        !get_string(ld, "debug", "qmp", &qmp, error)) {
         return FALSE;
     }
     if (gdb != NULL && !vireo_vm_config_parse_gdb_port(g_strstrip(gdb), &self->gdb_port, &cause)) {
         return key_error(error, ld->lines, "debug", "gdb", cause);
+    }
+    if (qmp != NULL && g_strstrip(qmp)[0] != '\0') {
+        if (!vireo_vm_config_check_qmp_socket(qmp, &cause)) {
+            return key_error(error, ld->lines, "debug", "qmp", cause);
+        }
+        self->qmp_socket = g_steal_pointer(&qmp);
     }
     return TRUE;
 }
@@ -1280,6 +1308,9 @@ char *vireo_vm_config_to_data(VireoVmConfig *self, const char *base_dir, gsize *
     if (self->gdb_port != 0) {
         g_key_file_set_integer(kf, "debug", "gdb", (int)self->gdb_port);
     }
+    if (self->qmp_socket != NULL) {
+        g_key_file_set_string(kf, "debug", "qmp", self->qmp_socket);
+    }
     return g_key_file_to_data(kf, length, NULL);
 }
 
@@ -1341,6 +1372,7 @@ VireoVmConfig *vireo_vm_config_copy(VireoVmConfig *self)
     vireo_vm_config_set_forwards(copy, (const char *const *)self->forwards);
     copy->display = self->display;
     copy->gdb_port = self->gdb_port;
+    copy->qmp_socket = g_strdup(self->qmp_socket);
     return copy;
 }
 
@@ -1604,4 +1636,17 @@ void vireo_vm_config_set_gdb_port(VireoVmConfig *self, guint port)
 {
     g_return_if_fail(VIREO_IS_VM_CONFIG(self));
     self->gdb_port = port;
+}
+
+const char *vireo_vm_config_get_qmp_socket(VireoVmConfig *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(self), NULL);
+    return self->qmp_socket;
+}
+
+void vireo_vm_config_set_qmp_socket(VireoVmConfig *self, const char *path)
+{
+    g_return_if_fail(VIREO_IS_VM_CONFIG(self));
+    g_free(self->qmp_socket);
+    self->qmp_socket = path != NULL && path[0] != '\0' ? g_strdup(path) : NULL;
 }

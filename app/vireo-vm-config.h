@@ -92,6 +92,8 @@ gboolean vireo_vm_config_parse_forward(const char *forward, gboolean *udp, guint
  * 65535; 0 is off. */
 gboolean vireo_vm_config_check_gdb_port(gint64 port, GError **error);
 gboolean vireo_vm_config_parse_gdb_port(const char *text, guint *port, GError **error);
+/* [debug] qmp: an absolute path of at most 107 bytes, or NULL (none). */
+gboolean vireo_vm_config_check_qmp_socket(const char *path, GError **error);
 
 /* Rules between fields, shared by the loader and the editor like the field
  * checks. Each error belongs to the first key named. */
@@ -165,5 +167,10 @@ void vireo_vm_config_set_display(VireoVmConfig *self, VireoDisplayDevice device)
 /* The port of the GDB stub on 127.0.0.1, 0 without one. */
 guint vireo_vm_config_get_gdb_port(VireoVmConfig *self);
 void vireo_vm_config_set_gdb_port(VireoVmConfig *self, guint port);
+
+/* The Unix socket where the VM's QMP monitor listens while it runs
+ * (docs/QMP.md), NULL without one; NULL or "" sets none. */
+const char *vireo_vm_config_get_qmp_socket(VireoVmConfig *self);
+void vireo_vm_config_set_qmp_socket(VireoVmConfig *self, const char *path);
 
 G_END_DECLS

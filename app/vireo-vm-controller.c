@@ -68,6 +68,7 @@ struct _VireoVmController {
     GObject parent_instance;
 
     VireoVmConfig *config;
+    VireoMigration *migration; /* the machine's, with [debug] qmp; it lives as long */
     GMainContext *context;
     EventSink *sink;
 
@@ -802,6 +803,7 @@ typedef struct {
     VireoMachine *old_machine;
     VireoMachine *machine;
     VireoBoard *board;
+    VireoMigration *migration;
     DisplayWatch *display_watch;
     char *snapshot; /* the id of the snapshot to start from, or NULL */
     char *snapshot_name;
@@ -869,6 +871,7 @@ static void start_thread(GTask *task, gpointer source, gpointer task_data,
         .snapshot = d->snapshot,
         .snapshot_progress = d->progress != NULL ? report_progress : NULL,
         .snapshot_progress_data = d->progress,
+        .migration = &d->migration,
     };
     g_autoptr(GError) unsupported = NULL;
 
@@ -1228,6 +1231,7 @@ static void vireo_vm_controller_dispose(GObject *object)
         t->ring = g_steal_pointer(&self->ring);
         t->sink = g_steal_pointer(&self->sink);
         self->board = NULL;
+        self->migration = NULL;
         if (t->machine != NULL && vireo_machine_state(t->machine) != VIREO_MACHINE_STOPPED) {
             /* Stopping waits for the vCPU threads: not on this thread. */
             g_thread_unref(g_thread_new("vireo-teardown", teardown_thread, t));
@@ -1442,6 +1446,7 @@ static void start_done(GObject *source, GAsyncResult *result, gpointer user_data
     }
     self->machine = g_steal_pointer(&d->machine);
     self->board = d->board;
+    self->migration = d->migration;
     self->display_watch = d->display_watch;
     self->exit_reported = FALSE;
     g_free(self->machine_snapshot_reason);
@@ -1465,6 +1470,7 @@ static VireoMachine *steal_machine(VireoVmController *self)
     self->display_watch = NULL;
     sync_display(self);
     self->board = NULL;
+    self->migration = NULL;
     g_clear_pointer(&self->machine_snapshot_reason, g_free);
     return g_steal_pointer(&self->machine);
 }
@@ -1547,6 +1553,12 @@ void vireo_vm_controller_resume(VireoVmController *self)
     g_return_if_fail(VIREO_IS_VM_CONTROLLER(self));
 
     if (self->busy || self->machine == NULL || self->state != VIREO_VM_STATE_PAUSED) {
+        return;
+    }
+    /* A machine that migrated runs elsewhere now, on the same disks. */
+    if (vireo_vm_controller_has_migrated(self)) {
+        report_error(self, _("The virtual machine moved to another Vireo; it cannot run here "
+                             "again"));
         return;
     }
     /* Resuming only wakes the vCPUs; it does not wait for them. */
@@ -1870,4 +1882,26 @@ gboolean vireo_vm_controller_get_has_raw_disk(VireoVmController *self)
 {
     g_return_val_if_fail(VIREO_IS_VM_CONTROLLER(self), FALSE);
     return self->has_raw_disk;
+}
+
+VireoJson *vireo_vm_controller_query_migration(VireoVmController *self)
+{
+    VireoJson *r;
+
+    g_return_val_if_fail(VIREO_IS_VM_CONTROLLER(self), NULL);
+
+    if (self->migration == NULL ||
+        vireo_migration_get_status(self->migration) == VIREO_MIGRATION_NONE) {
+        return NULL;
+    }
+    r = vireo_migration_query(self->migration);
+    return r;
+}
+
+gboolean vireo_vm_controller_has_migrated(VireoVmController *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONTROLLER(self), FALSE);
+
+    return self->migration != NULL &&
+           vireo_migration_get_status(self->migration) == VIREO_MIGRATION_COMPLETED;
 }

@@ -6,6 +6,7 @@
 #include "engine/input.h"
 #include "engine/scanout.h"
 #include "engine/stats.h"
+#include "vireo-json.h"
 #include "vireo-vm-config.h"
 
 G_BEGIN_DECLS
@@ -111,6 +112,15 @@ const VireoInputOps *vireo_vm_controller_get_input_ops(void);
  * -1. Returns FALSE (and zeros) when no machine was built yet. */
 guint vireo_vm_controller_get_n_vcpus(VireoVmController *self);
 gboolean vireo_vm_controller_get_stats(VireoVmController *self, int index, VireoVcpuStats *stats);
+
+/* Live migration of a VM with a QMP monitor ([debug] qmp), started by a
+ * client of the monitor (docs/MIGRATION.md): query-migrate's reply, or NULL
+ * when none was started on the running machine; free it with
+ * vireo_json_free. Main thread. */
+VireoJson *vireo_vm_controller_query_migration(VireoVmController *self);
+/* Whether the running machine migrated: it stays paused for good (resume
+ * is refused) until it is stopped. */
+gboolean vireo_vm_controller_has_migrated(VireoVmController *self);
 
 /*
  * Snapshots, kept in the VM's qcow2 disk images. Taking, restoring,

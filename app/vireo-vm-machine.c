@@ -11,6 +11,8 @@
 #include "engine/error.h"
 #include "engine/gdbstub.h"
 #include "engine/riscv.h"
+#include "vireo-qmp-machine.h"
+#include "vireo-qmp-server.h"
 
 /* A configuration's forwards all fit one user network. */
 G_STATIC_ASSERT(VIREO_VM_CONFIG_MAX_FORWARDS == VIREO_NET_MAX_FWD);
@@ -133,42 +135,73 @@ void vireo_vm_machine_spec_clear(VireoVmMachineSpec *spec)
     memset(spec, 0, sizeof *spec);
 }
 
-/* The debugger of a machine with [debug] gdb, and the host's event function,
- * which it passes the machine's events on to. */
+/* What listens beside a machine: the debugger of [debug] gdb, the monitor
+ * of [debug] qmp with its migration; and the host's event function, which
+ * the machine's events go on to. */
 typedef struct {
     VireoGdbStub *stub;
+    VireoQmpMachine *qmp_machine;
+    VireoQmpServer *qmp_server;
+    VireoMigration *migration;
     VireoMachineEventFunc event;
     void *event_data;
-} DebugLink;
+} Link;
 
-static void debug_link_event(VireoMachine *machine, VireoMachineState state, void *user_data)
+static void link_event(VireoMachine *machine, VireoMachineState state, void *user_data)
 {
-    DebugLink *link = user_data;
+    Link *link = user_data;
 
     if (state == VIREO_MACHINE_STOPPED && link->stub != NULL) {
         int code = 0;
         vireo_machine_exit_reason(machine, &code, NULL);
         vireo_gdb_stub_machine_stopped(link->stub, code);
     }
+    if (link->qmp_machine != NULL) {
+        vireo_qmp_machine_state_changed(link->qmp_machine, state);
+    }
     if (link->event != NULL) {
         link->event(machine, state, link->event_data);
     }
 }
 
-static void debug_link_free_stub(gpointer data)
+/* Before the vCPUs go: the monitor first (no more commands), then a
+ * migration still under way, then the debugger. */
+static void link_free_listeners(gpointer data)
 {
-    DebugLink *link = data;
+    Link *link = data;
+
+    g_clear_pointer(&link->qmp_server, vireo_qmp_server_free);
+    if (link->migration != NULL) {
+        vireo_migration_cancel(link->migration);
+        g_clear_pointer(&link->migration, vireo_migration_free);
+    }
+    g_clear_pointer(&link->qmp_machine, vireo_qmp_machine_free);
     g_clear_pointer(&link->stub, vireo_gdb_stub_free);
+}
+
+/* The machine's link, made on first use. */
+static Link *machine_link(VireoMachine *machine, const VireoVmMachineHost *host, Link **link)
+{
+    if (*link == NULL) {
+        *link = g_new0(Link, 1);
+        (*link)->event = host->event;
+        (*link)->event_data = host->event_data;
+        /* The listeners go before the vCPUs they use, the link after the
+         * machine's last event. */
+        vireo_machine_add_cleanup(machine, g_free, *link);
+        vireo_machine_add_stop_cleanup(machine, link_free_listeners, *link);
+        vireo_machine_set_event_func(machine, link_event, *link);
+    }
+    return *link;
 }
 
 /* Listens for a debugger on 127.0.0.1:`port`; the machine runs without
  * waiting for one (a debugger that connects stops it). */
 static gboolean attach_debugger(VireoMachine *machine, const VireoVmMachineHost *host, guint port,
-                                GError **error)
+                                Link **link, GError **error)
 {
     g_autofree char *spec = g_strdup_printf("tcp:127.0.0.1:%u", port);
     g_autoptr(GError) cause = NULL;
-    DebugLink *link;
     VireoGdbStub *stub;
 
     vireo_machine_set_start_paused(machine, false);
@@ -178,15 +211,38 @@ static gboolean attach_debugger(VireoMachine *machine, const VireoVmMachineHost 
                     _("Cannot allow debugger connections on port %u: %s"), port, cause->message);
         return FALSE;
     }
-    link = g_new0(DebugLink, 1);
-    link->stub = stub;
-    link->event = host->event;
-    link->event_data = host->event_data;
-    /* The stub goes before the vCPUs it uses, the link after the machine's
-     * last event. */
-    vireo_machine_add_cleanup(machine, g_free, link);
-    vireo_machine_add_stop_cleanup(machine, debug_link_free_stub, link);
-    vireo_machine_set_event_func(machine, debug_link_event, link);
+    machine_link(machine, host, link)->stub = stub;
+    return TRUE;
+}
+
+/* A QMP monitor on the Unix socket `path`, with snapshots and migration
+ * (docs/QMP.md). */
+static gboolean attach_monitor(VireoMachine *machine, VireoBoard *board, const char *name,
+                               const VireoVmMachineHost *host, const char *path, Link **link,
+                               GError **error)
+{
+    g_autofree char *spec = g_strdup_printf("unix:%s", path);
+    g_autoptr(GError) cause = NULL;
+    Link *l = machine_link(machine, host, link);
+    VireoQmpMachineConfig config = {
+        .input = vireo_board_get_input(board),
+        .snapshot_ops = vireo_qmp_board_snapshot_ops(),
+        .snapshot_host = board,
+        .name = name,
+    };
+
+    l->migration = vireo_migration_new(board, NULL, NULL);
+    config.migration = l->migration;
+    l->qmp_machine = vireo_qmp_machine_new(machine, &config);
+    l->qmp_server = vireo_qmp_server_new(vireo_qmp_machine_get_qmp(l->qmp_machine), spec, &cause);
+    if (l->qmp_server == NULL) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_IO, _("Cannot open the QMP monitor on %s: %s"),
+                    path, cause->message);
+        return FALSE;
+    }
+    if (host->migration != NULL) {
+        *host->migration = l->migration;
+    }
     return TRUE;
 }
 
@@ -195,6 +251,8 @@ VireoMachine *vireo_vm_machine_new(VireoVmConfig *config, const VireoVmMachineHo
 {
     VireoVmMachineSpec spec;
     VireoMachine *machine;
+    VireoBoard *built = NULL;
+    Link *link = NULL;
 
     g_return_val_if_fail(VIREO_IS_VM_CONFIG(config), NULL);
     g_return_val_if_fail(host != NULL, NULL);
@@ -210,7 +268,7 @@ VireoMachine *vireo_vm_machine_new(VireoVmConfig *config, const VireoVmMachineHo
     }
     spec.config.console = host->console;
     spec.config.hvc = host->hvc;
-    machine = vireo_board_new(spec.board, &spec.config, board, error);
+    machine = vireo_board_new(spec.board, &spec.config, &built, error);
     vireo_vm_machine_spec_clear(&spec);
     if (machine == NULL) {
         return NULL;
@@ -218,10 +276,19 @@ VireoMachine *vireo_vm_machine_new(VireoVmConfig *config, const VireoVmMachineHo
     if (host->event != NULL) {
         vireo_machine_set_event_func(machine, host->event, host->event_data);
     }
-    if (vireo_vm_config_get_gdb_port(config) != 0 &&
-        !attach_debugger(machine, host, vireo_vm_config_get_gdb_port(config), error)) {
+    if ((vireo_vm_config_get_gdb_port(config) != 0 &&
+         !attach_debugger(machine, host, vireo_vm_config_get_gdb_port(config), &link, error)) ||
+        (vireo_vm_config_get_qmp_socket(config) != NULL &&
+         !attach_monitor(machine, built, vireo_vm_config_get_name(config), host,
+                         vireo_vm_config_get_qmp_socket(config), &link, error))) {
+        if (host->migration != NULL) {
+            *host->migration = NULL;
+        }
         vireo_machine_free(machine);
         return NULL;
+    }
+    if (board != NULL) {
+        *board = built;
     }
     return machine;
 }

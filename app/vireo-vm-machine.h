@@ -3,6 +3,7 @@
 
 #include "devices/board.h"
 #include "devices/snapshot.h"
+#include "vireo-migrate.h"
 #include "vireo-vm-config.h"
 
 G_BEGIN_DECLS
@@ -14,7 +15,8 @@ G_BEGIN_DECLS
  * (devices/board.h); describes the machine to it (CPUs, memory, boot
  * images, disks, the network card with its port forwards, the display);
  * and builds the machine, ready to start or started, with a GDB stub on
- * 127.0.0.1 when [debug] gdb is set (freed with the machine).
+ * 127.0.0.1 when [debug] gdb is set and a QMP monitor (with migration) on
+ * the Unix socket [debug] qmp names (both freed with the machine).
  */
 
 /* The host's side of a machine. */
@@ -34,6 +36,10 @@ typedef struct {
     const char *snapshot;
     VireoSnapshotProgressFunc snapshot_progress; /* may be NULL */
     void *snapshot_progress_data;
+    /* With [debug] qmp: where the machine's migration (what its monitor's
+     * migrate starts) is stored; it lives as long as the machine. May be
+     * NULL. */
+    VireoMigration **migration;
 } VireoVmMachineHost;
 
 /* What the board is given for a configuration. `config` points into the VM's

@@ -37,6 +37,14 @@ struct _VireoStatsView {
     VireoSeries *interrupts;
 
     /* Template widgets */
+    GtkWidget *migration_group;
+    GtkLabel *migration_status_label;
+    GtkLabel *migration_sent_label;
+    GtkLabel *migration_remaining_label;
+    AdwActionRow *migration_downtime_row;
+    GtkLabel *migration_downtime_label;
+    AdwActionRow *migration_time_row;
+    GtkLabel *migration_time_label;
     VireoChart *mips_chart;
     GtkFlowBox *mips_legend;
     GtkLabel *mips_label;
@@ -178,6 +186,62 @@ static void show_jit(VireoStatsView *self, const VireoVcpuStats *s)
     }
 }
 
+static gint64 json_int(const VireoJson *object, const char *key)
+{
+    const VireoJson *v = object != NULL ? vireo_json_object_get(object, key) : NULL;
+    return v != NULL ? vireo_json_get_int(v) : 0;
+}
+
+/* A migration through the VM's monitor, as query-migrate tells it. */
+static void show_migration(VireoStatsView *self)
+{
+    g_autoptr(VireoJson) info = vireo_vm_controller_query_migration(self->controller);
+    const VireoJson *status_json, *ram;
+    const char *status, *text;
+    g_autofree char *sent = NULL, *left = NULL, *time = NULL, *down = NULL;
+    gboolean completed;
+
+    gtk_widget_set_visible(self->migration_group, info != NULL);
+    if (info == NULL) {
+        return;
+    }
+    status_json = vireo_json_object_get(info, "status");
+    status = status_json != NULL ? vireo_json_get_string(status_json, NULL) : "";
+    ram = vireo_json_object_get(info, "ram");
+    completed = g_strcmp0(status, "completed") == 0;
+    if (g_strcmp0(status, "setup") == 0) {
+        text = _("Connecting");
+    } else if (g_strcmp0(status, "active") == 0) {
+        text = _("Sending memory while the guest runs");
+    } else if (completed) {
+        text = _("Completed: the virtual machine runs on the destination");
+    } else if (g_strcmp0(status, "failed") == 0) {
+        text = _("Failed: the virtual machine runs on here");
+    } else if (g_strcmp0(status, "cancelling") == 0) {
+        text = _("Cancelling");
+    } else {
+        text = _("Cancelled: the virtual machine runs on here");
+    }
+    gtk_label_set_label(self->migration_status_label, text);
+    sent = g_format_size((guint64)json_int(ram, "transferred"));
+    gtk_label_set_label(self->migration_sent_label, sent);
+    left = g_format_size_full((guint64)json_int(ram, "remaining"), G_FORMAT_SIZE_IEC_UNITS);
+    gtk_label_set_label(self->migration_remaining_label, left);
+    /* Translators: a duration in milliseconds. */
+    time = g_strdup_printf(_("%d ms"), (int)MIN(json_int(info, "total-time"), G_MAXINT));
+    gtk_label_set_label(self->migration_time_label, time);
+    adw_preferences_row_set_title(ADW_PREFERENCES_ROW(self->migration_time_row),
+                                  completed ? _("Total time") : _("Time so far"));
+    adw_preferences_row_set_title(ADW_PREFERENCES_ROW(self->migration_downtime_row),
+                                  completed ? _("Downtime") : _("Expected downtime"));
+    if (completed || vireo_json_object_get(info, "expected-downtime") != NULL) {
+        down = g_strdup_printf(
+            _("%d ms"),
+            (int)MIN(json_int(info, completed ? "downtime" : "expected-downtime"), G_MAXINT));
+    }
+    gtk_label_set_label(self->migration_downtime_label, down != NULL ? down : "—");
+}
+
 static void sample(VireoStatsView *self)
 {
     gint64 now = g_get_monotonic_time();
@@ -223,6 +287,7 @@ static void sample(VireoStatsView *self)
     show_rate(self->exc_label, exc_rate, s.exceptions);
     show_rate(self->irq_label, irq_rate, s.interrupts);
     show_jit(self, &s);
+    show_migration(self);
 
     for (guint i = 0; i < n; i++) {
         VireoVcpuStats v;
@@ -329,6 +394,14 @@ static void vireo_stats_view_class_init(VireoStatsViewClass *klass)
     gtk_widget_class_set_layout_manager_type(widget_class, GTK_TYPE_BIN_LAYOUT);
     gtk_widget_class_set_template_from_resource(widget_class,
                                                 "/io/github/vireo/Vireo/vireo-stats-view.ui");
+    gtk_widget_class_bind_template_child(widget_class, VireoStatsView, migration_group);
+    gtk_widget_class_bind_template_child(widget_class, VireoStatsView, migration_status_label);
+    gtk_widget_class_bind_template_child(widget_class, VireoStatsView, migration_sent_label);
+    gtk_widget_class_bind_template_child(widget_class, VireoStatsView, migration_remaining_label);
+    gtk_widget_class_bind_template_child(widget_class, VireoStatsView, migration_downtime_row);
+    gtk_widget_class_bind_template_child(widget_class, VireoStatsView, migration_downtime_label);
+    gtk_widget_class_bind_template_child(widget_class, VireoStatsView, migration_time_row);
+    gtk_widget_class_bind_template_child(widget_class, VireoStatsView, migration_time_label);
     gtk_widget_class_bind_template_child(widget_class, VireoStatsView, mips_chart);
     gtk_widget_class_bind_template_child(widget_class, VireoStatsView, mips_legend);
     gtk_widget_class_bind_template_child(widget_class, VireoStatsView, mips_label);

@@ -42,6 +42,7 @@ static VireoVmConfig *full_config(const char *dir)
     vireo_vm_config_set_forwards(c, forwards);
     vireo_vm_config_set_display(c, VIREO_DISPLAY_VIRTIO_GPU);
     vireo_vm_config_set_gdb_port(c, 1234);
+    vireo_vm_config_set_qmp_socket(c, "/run/user/1000/vireo-a.qmp");
     return c;
 }
 
@@ -73,6 +74,7 @@ static void check_full(VireoVmConfig *c, const char *dir)
     g_assert_cmpstr(forwards[1], ==, "udp:5353:53");
     g_assert_cmpint(vireo_vm_config_get_display(c), ==, VIREO_DISPLAY_VIRTIO_GPU);
     g_assert_cmpuint(vireo_vm_config_get_gdb_port(c), ==, 1234);
+    g_assert_cmpstr(vireo_vm_config_get_qmp_socket(c), ==, "/run/user/1000/vireo-a.qmp");
 }
 
 static void test_defaults(void)
@@ -117,7 +119,7 @@ static void test_round_trip(void)
     g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
     g_assert_nonnull(strstr(text, "path=disk0.img\n"));
     g_assert_nonnull(strstr(text, "memory=3G\n"));
-    g_assert_nonnull(strstr(text, "[debug]\ngdb=1234\n"));
+    g_assert_nonnull(strstr(text, "[debug]\ngdb=1234\nqmp=/run/user/1000/vireo-a.qmp\n"));
 
     loaded = vireo_vm_config_load_from_file(path, &error);
     g_assert_no_error(error);
@@ -286,6 +288,12 @@ static const struct {
       "[debug] gdb (line 6): -1 is not a port (1 to 65535, or 0 for off)" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n[debug]\ngdb=tcp::1234\n",
       "[debug] gdb (line 6): “tcp::1234” is not a port (1 to 65535, or 0 for off)" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\n[debug]\nqmp=vm.qmp\n",
+      "[debug] qmp (line 6): “vm.qmp” is not an absolute path" },
+    { "[core]\nname=a\n[boot]\nkernel=/k\n[debug]\nqmp=/"
+      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+      "aaaaaaaaaaaaaaaa\n",
+      "[debug] qmp (line 6): A socket path has at most 107 bytes" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n\n[debug]\ngdb=1234\nwait=yes\n",
       "[debug] wait (line 8): unknown key" },
     { "this is not a key file\n", "line 1: not a [group], a key=value line or a # comment" },
