@@ -116,6 +116,12 @@ static bool refuse_while_migrating(VireoQmpMachine *b, GError **error)
                     "The machine is migrating; wait until query-migrate says it is done");
         return true;
     }
+    /* Its disks belong to the destination now. */
+    if (status == VIREO_MIGRATION_COMPLETED) {
+        g_set_error(error, VIREO_QMP_ERROR, VIREO_QMP_ERROR_GENERIC,
+                    "The machine has migrated; it runs on the destination now");
+        return true;
+    }
     return false;
 }
 

@@ -69,6 +69,7 @@ struct _VireoVmController {
 
     VireoVmConfig *config;
     VireoMigration *migration; /* the machine's, with [debug] qmp; it lives as long */
+    gboolean migrated;         /* as last told: the machine runs elsewhere now */
     GMainContext *context;
     EventSink *sink;
 
@@ -227,6 +228,7 @@ enum {
     PROP_HAS_RAW_DISK,
     PROP_SNAPSHOT_OP,
     PROP_SNAPSHOT_PROGRESS,
+    PROP_MIGRATED,
     N_PROPS,
 };
 
@@ -268,6 +270,8 @@ static void event_sink_unref(EventSink *sink)
 static void sync_state(VireoVmController *self);
 static void sync_display(VireoVmController *self);
 
+static void sync_migrated(VireoVmController *self);
+
 static gboolean deliver_event(gpointer data)
 {
     EventSink *sink = data;
@@ -278,6 +282,7 @@ static gboolean deliver_event(gpointer data)
     if (self != NULL) {
         sync_state(self);
         sync_display(self);
+        sync_migrated(self);
     }
     return G_SOURCE_REMOVE;
 }
@@ -299,6 +304,12 @@ static void post_event(EventSink *sink)
 static void on_machine_event(VireoMachine *machine, VireoMachineState state, void *user_data)
 {
     post_event(user_data);
+}
+
+/* On the migration's thread. */
+static void on_migration_status(void *opaque, VireoMigrationStatus status)
+{
+    post_event(opaque);
 }
 
 /* ---- The guest's display ------------------------------------------------ */
@@ -872,6 +883,8 @@ static void start_thread(GTask *task, gpointer source, gpointer task_data,
         .snapshot_progress = d->progress != NULL ? report_progress : NULL,
         .snapshot_progress_data = d->progress,
         .migration = &d->migration,
+        .migration_notify = on_migration_status,
+        .migration_notify_data = d->sink,
     };
     g_autoptr(GError) unsupported = NULL;
 
@@ -1267,6 +1280,7 @@ static void vireo_vm_controller_get_property(GObject *object, guint prop_id, GVa
     case PROP_CONFIG: g_value_set_object(value, self->config); break;
     case PROP_STATE: g_value_set_enum(value, self->state); break;
     case PROP_BUSY: g_value_set_boolean(value, self->busy); break;
+    case PROP_MIGRATED: g_value_set_boolean(value, self->migrated); break;
     case PROP_LAST_ERROR: g_value_set_string(value, self->last_error); break;
     case PROP_SCANOUT: g_value_set_pointer(value, self->scanout); break;
     case PROP_DISPLAY_ACTIVE: g_value_set_boolean(value, self->display_active); break;
@@ -1309,6 +1323,10 @@ static void vireo_vm_controller_class_init(VireoVmControllerClass *klass)
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
     properties[PROP_BUSY] =
         g_param_spec_boolean("busy", NULL, NULL, FALSE,
+                             G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    /* The running machine migrated (vireo_vm_controller_has_migrated). */
+    properties[PROP_MIGRATED] =
+        g_param_spec_boolean("migrated", NULL, NULL, FALSE,
                              G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
     properties[PROP_LAST_ERROR] =
         g_param_spec_string("last-error", NULL, NULL, NULL,
@@ -1471,6 +1489,7 @@ static VireoMachine *steal_machine(VireoVmController *self)
     sync_display(self);
     self->board = NULL;
     self->migration = NULL;
+    sync_migrated(self);
     g_clear_pointer(&self->machine_snapshot_reason, g_free);
     return g_steal_pointer(&self->machine);
 }
@@ -1569,7 +1588,8 @@ void vireo_vm_controller_reset(VireoVmController *self)
 {
     g_return_if_fail(VIREO_IS_VM_CONTROLLER(self));
 
-    if (self->busy || self->machine == NULL || self->state == VIREO_VM_STATE_STOPPED) {
+    if (self->busy || self->machine == NULL || self->state == VIREO_VM_STATE_STOPPED ||
+        vireo_vm_controller_has_migrated(self)) {
         return;
     }
     vireo_machine_request_reset(self->machine);
@@ -1696,11 +1716,33 @@ static void snapshot_done(GObject *source, GAsyncResult *result, gpointer user_d
 
 /* Runs `op` on a worker: on the machine while it runs or is paused, on the
  * disk images otherwise. */
+/* Whether a migration sends the running machine, or sent it: its disks
+ * must not change here. */
+static gboolean migration_holds_disks(VireoVmController *self)
+{
+    VireoMigrationStatus status = self->migration != NULL
+                                      ? vireo_migration_get_status(self->migration)
+                                      : VIREO_MIGRATION_NONE;
+
+    return status == VIREO_MIGRATION_SETUP || status == VIREO_MIGRATION_ACTIVE ||
+           status == VIREO_MIGRATION_CANCELLING || status == VIREO_MIGRATION_COMPLETED;
+}
+
 static void run_snapshot_op(VireoVmController *self, VireoSnapshotOp op, const char *name,
                             const char *id, GBytes *thumbnail)
 {
     g_autoptr(GTask) task = NULL;
-    SnapshotData *d = g_new0(SnapshotData, 1);
+    SnapshotData *d;
+
+    if (migration_holds_disks(self)) {
+        report_error(self, vireo_vm_controller_has_migrated(self)
+                               ? _("The virtual machine moved to another Vireo; it cannot run "
+                                   "here again")
+                               : _("The virtual machine is migrating; snapshots wait until it is "
+                                   "done"));
+        return;
+    }
+    d = g_new0(SnapshotData, 1);
 
     d->op = op;
     d->name = g_strdup(name);
@@ -1738,6 +1780,12 @@ gboolean vireo_vm_controller_get_can_snapshot(VireoVmController *self, const cha
 {
     g_return_val_if_fail(VIREO_IS_VM_CONTROLLER(self), FALSE);
 
+    if (self->migrated) {
+        if (reason != NULL) {
+            *reason = _("The virtual machine moved to another Vireo");
+        }
+        return FALSE;
+    }
     if (reason != NULL) {
         *reason = self->snapshot_reason;
     }
@@ -1904,4 +1952,14 @@ gboolean vireo_vm_controller_has_migrated(VireoVmController *self)
 
     return self->migration != NULL &&
            vireo_migration_get_status(self->migration) == VIREO_MIGRATION_COMPLETED;
+}
+
+static void sync_migrated(VireoVmController *self)
+{
+    gboolean migrated = vireo_vm_controller_has_migrated(self);
+
+    if (migrated != self->migrated) {
+        self->migrated = migrated;
+        g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_MIGRATED]);
+    }
 }

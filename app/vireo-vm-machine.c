@@ -231,7 +231,7 @@ static gboolean attach_monitor(VireoMachine *machine, VireoBoard *board, const c
         .name = name,
     };
 
-    l->migration = vireo_migration_new(board, NULL, NULL);
+    l->migration = vireo_migration_new(board, host->migration_notify, host->migration_notify_data);
     config.migration = l->migration;
     l->qmp_machine = vireo_qmp_machine_new(machine, &config);
     l->qmp_server = vireo_qmp_server_new(vireo_qmp_machine_get_qmp(l->qmp_machine), spec, &cause);

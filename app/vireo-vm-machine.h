@@ -40,6 +40,9 @@ typedef struct {
      * migrate starts) is stored; it lives as long as the machine. May be
      * NULL. */
     VireoMigration **migration;
+    /* Called on the migration's thread with each change of its status. */
+    VireoMigrationNotify migration_notify;
+    void *migration_notify_data;
 } VireoVmMachineHost;
 
 /* What the board is given for a configuration. `config` points into the VM's

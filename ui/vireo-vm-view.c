@@ -186,6 +186,8 @@ static void update(VireoVmView *self)
     VireoVmState state = vireo_vm_entry_get_state(self->entry);
     gboolean busy = self->controller != NULL && vireo_vm_controller_get_busy(self->controller);
     gboolean live = state != VIREO_VM_STATE_STOPPED;
+    gboolean migrated =
+        self->controller != NULL && vireo_vm_controller_has_migrated(self->controller);
     GtkWidget *widget = GTK_WIDGET(self);
 
     adw_view_switcher_title_set_title(self->switcher_title, vireo_vm_entry_get_name(self->entry));
@@ -203,8 +205,9 @@ static void update(VireoVmView *self)
     adw_view_switcher_title_set_view_switcher_enabled(self->switcher_title, config != NULL);
 
     gtk_widget_action_set_enabled(widget, "vm.start", config != NULL && !live && !busy);
-    gtk_widget_action_set_enabled(widget, "vm.pause", live && !busy);
-    gtk_widget_action_set_enabled(widget, "vm.reset", live && !busy);
+    /* A VM that migrated runs elsewhere: it may only be powered off here. */
+    gtk_widget_action_set_enabled(widget, "vm.pause", live && !busy && !migrated);
+    gtk_widget_action_set_enabled(widget, "vm.reset", live && !busy && !migrated);
     gtk_widget_action_set_enabled(widget, "vm.power-off", live && !busy);
     gtk_widget_action_set_enabled(widget, "vm.edit", config != NULL && !live && !busy);
     gtk_widget_action_set_enabled(widget, "vm.clone", config != NULL && !busy);
@@ -246,6 +249,7 @@ static void attach_controller(VireoVmView *self)
     if (controller != NULL) {
         g_signal_connect_swapped(controller, "notify::busy", G_CALLBACK(update), self);
         g_signal_connect_swapped(controller, "notify::state", G_CALLBACK(update), self);
+        g_signal_connect_swapped(controller, "notify::migrated", G_CALLBACK(update), self);
         g_signal_connect_swapped(controller, "error", G_CALLBACK(on_controller_error), self);
         g_signal_connect_swapped(controller, "notify::can-snapshot", G_CALLBACK(update), self);
         g_signal_connect_swapped(controller, "notify::snapshot-reason", G_CALLBACK(update), self);

@@ -4,8 +4,9 @@
  * (tests/with-display.sh): the VM has a QMP monitor ([debug] qmp), a client
  * of it starts a migration to a real vireo-run --incoming, and the
  * Statistics view shows the migration: hidden before, then completed with
- * its figures; resuming the VM is refused afterwards (it runs on the
- * destination, on the same disk), and the destination has the machine.
+ * its figures; afterwards the window offers only to power the VM off
+ * (resuming, resetting and snapshots would touch what runs on the
+ * destination now, on the same disk), and the destination has the machine.
  */
 #include "config.h"
 
@@ -116,6 +117,39 @@ static gboolean path_exists(gpointer data)
     return g_file_test(data, G_FILE_TEST_EXISTS);
 }
 
+static gboolean migrated_notified(gpointer data)
+{
+    gboolean migrated = FALSE;
+
+    g_object_get(data, "migrated", &migrated, NULL);
+    return migrated;
+}
+
+/* The button that activates `action`. */
+static GtkWidget *find_button(GtkWidget *widget, const char *action)
+{
+    if (GTK_IS_BUTTON(widget) &&
+        g_strcmp0(gtk_actionable_get_action_name(GTK_ACTIONABLE(widget)), action) == 0) {
+        return widget;
+    }
+    for (GtkWidget *c = gtk_widget_get_first_child(widget); c != NULL;
+         c = gtk_widget_get_next_sibling(c)) {
+        GtkWidget *found = find_button(c, action);
+        if (found != NULL) {
+            return found;
+        }
+    }
+    return NULL;
+}
+
+static gboolean button_sensitive(GtkWidget *top, const char *action)
+{
+    GtkWidget *button = find_button(top, action);
+
+    g_assert_nonnull(button);
+    return gtk_widget_is_sensitive(button);
+}
+
 static gboolean error_reported(gpointer data)
 {
     return vireo_vm_controller_get_last_error(data) != NULL;
@@ -215,10 +249,16 @@ static void test_migrate_from_command_line(void)
     g_assert_true(ui_shows_text(stats, "Migration"));
     g_assert_true(ui_shows_text(stats, "Downtime"));
     g_assert_true(vireo_vm_controller_has_migrated(controller));
-    ui_screenshot("migration");
 
-    /* The VM is paused for good: resuming it here is refused. */
+    /* The VM is paused for good: the window offers only to power it off,
+     * and resuming it here is refused. */
     wait_state(entry, VIREO_VM_STATE_PAUSED, "the migrated VM to be paused");
+    ui_wait(migrated_notified, controller, "the controller to say the VM migrated");
+    g_assert_false(button_sensitive(GTK_WIDGET(view), "vm.pause"));
+    g_assert_false(button_sensitive(GTK_WIDGET(view), "vm.reset"));
+    g_assert_false(button_sensitive(GTK_WIDGET(view), "vm.snapshot"));
+    g_assert_true(button_sensitive(GTK_WIDGET(view), "vm.power-off"));
+    ui_screenshot("migration");
     vireo_vm_controller_resume(controller);
     ui_wait(error_reported, controller, "the refusal to resume");
     g_assert_nonnull(strstr(vireo_vm_controller_get_last_error(controller), "moved"));
