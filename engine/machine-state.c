@@ -754,9 +754,19 @@ static bool ram_pass(RamLoad *rl, bool write, GError **error)
 {
     unsigned n = MIN(n_workers(), MAX(rl->n_chunks, 1));
     GThread *threads[MAX_WORKERS];
+    guint work = 0;
 
     rl->write = write;
     rl->next = 0;
+    /* Chunks with something to do: every one, unless pages not stored stay
+     * as they are (a few pages of a migration's last round). */
+    for (guint i = 0; i < rl->n_chunks && work <= 1; i++) {
+        work += !rl->dirty || rl->by_chunk[i] != NULL;
+    }
+    if (work <= 1) {
+        ram_load_worker(rl); /* not worth a thread */
+        n = 0;
+    }
     for (unsigned t = 0; t < n; t++) {
         threads[t] = g_thread_new("vireo-load", ram_load_worker, rl);
     }
