@@ -6,7 +6,7 @@
  * central switch to mispredict. Loads and stores try the TLB fast path inline
  * and call out only on a miss.
  */
-#include "interp.h"
+#include "tb.h"
 #include "engine/softfloat.h"
 
 #include <string.h>
@@ -385,26 +385,16 @@ static bool fp_op(VireoCpu *cpu, const VireoIrInsn *in)
     return true;
 }
 
-/* Counters are kept in a register while blocks run: `packed` adds up, per
- * block, the retired instructions (bits 0-23), memory ops (bits 24-47) and
- * one block (bits 48-63). They are published to the vCPU's statistics on the
- * way out, before helpers (which may read instret), and at least every
- * CHECK_PERIOD blocks, so no field can overflow in between. The vCPU looks
- * at its exit_request at every block boundary: an interrupt from another
- * hart (an IPI that the sender's firmware spins waiting on) or a device is
- * taken after one block, not hundreds. */
-#define CHECK_PERIOD 256
-#define PACK_INSNS   0xffffffull
-#define PACK_MEM     (0xffffffull << 24)
-#define PACK_BLOCK   (1ull << 48)
+#define CHECK_PERIOD VIREO_RUN_CHECK_PERIOD
+#define PACK_INSNS   VIREO_PACK_INSNS
+#define publish      vireo_run_publish
 
-static inline void publish(VireoCpu *cpu, uint64_t *packed, unsigned *budget)
+/* Whether the interpreter runs `tb` (and so may go on to it without the run
+ * loop). */
+static inline bool interp_runs(const VireoTb *tb)
 {
-    VIREO_STAT_ADD(cpu, insns, *packed & PACK_INSNS);
-    VIREO_STAT_ADD(cpu, dtlb_hits, (*packed & PACK_MEM) >> 24);
-    VIREO_STAT_ADD(cpu, blocks, *packed >> 48);
-    *packed = 0;
-    *budget = CHECK_PERIOD;
+    (void)tb;
+    return true;
 }
 
 void vireo_interp_exec(VireoCpu *cpu, VireoTb *tb, bool chain)
@@ -431,7 +421,7 @@ void vireo_interp_exec(VireoCpu *cpu, VireoTb *tb, bool chain)
     }
     R = cpu->regs;
     dtlb = cpu->dtlb;
-    key = chain ? cpu->exec_key : 1;
+    key = vireo_run_key(cpu, chain);
 enter:
     cpu->cur_tb = tb;
     ip = tb->code;
@@ -825,7 +815,7 @@ op_HELPER : {
     r = IN.helper(cpu, &IN);
     if (likely(r == 0)) {
         dtlb = cpu->dtlb;
-        key = chain ? cpu->exec_key : 1;
+        key = vireo_run_key(cpu, chain);
         NEXT();
     }
     if (r == VIREO_IR_TRAP) {
@@ -834,16 +824,10 @@ op_HELPER : {
     /* The instruction retired and set the pc. Helpers that change state the
      * dispatcher must see also raise exit_request. */
     packed += (IN.gidx + 1u) | (tb->acc_full & ~PACK_INSNS);
-    if (--budget == 0) {
-        publish(cpu, &packed, &budget);
-    }
-    if (!chain || atomic_load_explicit(&cpu->exit_request, memory_order_relaxed)) {
-        goto out;
-    }
     /* The helper may have changed privilege (sret, mret): the next block
      * runs in the context it left. */
     dtlb = cpu->dtlb;
-    key = cpu->exec_key;
+    key = vireo_run_key(cpu, chain);
     goto lookup;
 }
     BRANCH(BEQ, a == b)
@@ -866,12 +850,6 @@ op_EXIT:
 op_JMPR:
     cpu->pc = (R[IN.a] + (uint64_t)IN.imm) & ~(uint64_t)IN.flags;
     packed += tb->acc_full;
-    if (unlikely(--budget == 0)) {
-        publish(cpu, &packed, &budget);
-    }
-    if (unlikely(atomic_load_explicit(&cpu->exit_request, memory_order_relaxed))) {
-        goto out;
-    }
     goto lookup;
 op_WFI:
     cpu->pc = (uint64_t)IN.imm;
@@ -895,43 +873,17 @@ linked:
     /* The whole block ran; it leaves for `target` through link `slot`. */
     packed += tb->acc_full;
 counted:
-    if (unlikely(--budget == 0)) {
-        publish(cpu, &packed, &budget);
+    tb = vireo_run_follow(cpu, tb, slot, target, key, &packed, &budget, interp_runs);
+    if (likely(tb != NULL)) {
+        goto enter;
     }
-    if (unlikely(atomic_load_explicit(&cpu->exit_request, memory_order_relaxed))) {
-        cpu->pc = target;
-        goto out;
-    }
-    {
-        /* Follow the block's own link when it is current: no lookup. */
-        VireoTbLink *l = &tb->links[slot];
-        VireoTb *next = l->tb;
-        if (likely(l->key == key && vireo_tb_current(cpu, next))) {
-            tb = next;
-            goto enter;
-        }
-        cpu->pc = target;
-        if (key == 1) {
-            goto out; /* one block only */
-        }
-        next = vireo_jc_lookup(cpu);
-        if (next != NULL) {
-            l->tb = next;
-            l->key = key;
-            tb = next;
-            goto enter;
-        }
-        goto out;
-    }
+    goto out;
 
 lookup:
     /* A computed target: through the jump cache. */
-    if (key != 1) {
-        VireoTb *next = vireo_jc_lookup(cpu);
-        if (likely(next != NULL)) {
-            tb = next;
-            goto enter;
-        }
+    tb = vireo_run_lookup(cpu, key, &packed, &budget, interp_runs);
+    if (likely(tb != NULL)) {
+        goto enter;
     }
     goto out;
 
@@ -992,7 +944,7 @@ VireoTb *vireo_interp_compile(const VireoIrBlock *block, void *mem)
     tb->n_guest = block->n_guest;
     tb->n_mem = block->n_mem;
     tb->n_links = n_links;
-    tb->acc_full = block->n_guest | ((uint64_t)block->n_mem << 24) | PACK_BLOCK;
+    tb->acc_full = vireo_tb_pack(block);
     tb->links = (VireoTbLink *)(void *)((char *)tb->code + code_bytes);
     memset(tb->links, 0, link_bytes);
     n_links = 0;
@@ -1012,3 +964,26 @@ VireoTb *vireo_interp_compile(const VireoIrBlock *block, void *mem)
     memcpy(tb->pc_off, block->pc_off, sizeof(uint16_t) * (block->n_guest + 1));
     return tb;
 }
+
+static size_t interp_size(VireoCpu *cpu, const VireoIrBlock *block)
+{
+    (void)cpu;
+    return vireo_interp_tb_bytes(block);
+}
+
+static VireoTb *interp_compile(VireoCpu *cpu, const VireoIrBlock *block, void *mem, size_t *used)
+{
+    (void)cpu;
+    *used = vireo_interp_tb_bytes(block);
+    return vireo_interp_compile(block, mem);
+}
+
+/* Blocks live in the core's code buffer and hold nothing else: dropping
+ * them needs no work (invalidate and free are NULL). */
+const VireoBackendOps vireo_interp_backend = {
+    .name = "interp",
+    .executable = false,
+    .size = interp_size,
+    .compile = interp_compile,
+    .execute = vireo_interp_exec,
+};
