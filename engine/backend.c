@@ -36,6 +36,9 @@ const VireoBackendOps *vireo_engine_backend(VireoEngineKind kind)
 {
     switch (kind) {
     case VIREO_ENGINE_INTERP: return &vireo_interp_backend;
+#ifdef VIREO_HAVE_JIT
+    case VIREO_ENGINE_JIT: return &vireo_jit_backend;
+#endif
     default: return NULL;
     }
 }

@@ -32,6 +32,12 @@ struct VireoTb {
     uint32_t flags;          /* decode flags */
     uint32_t n_ops, n_guest, n_mem, n_links;
     uint64_t acc_full; /* instructions, memory ops and one block, packed (interp.c) */
+    /* The JIT's code for the block (a VireoJitFn), NULL where the
+     * interpreter runs it. */
+    const void *native;
+    /* The counters must be published before the block runs (it calls
+     * helpers, which may read instret): for the JIT's code. */
+    bool publish_first;
     /* Direct links to the blocks that follow at each static exit (side
      * exits, both sides of a final branch, a jump's target); an exit op's
      * `c` field holds its first slot. After code[]. */
@@ -189,7 +195,13 @@ size_t vireo_interp_tb_bytes(const VireoIrBlock *block);
 VireoTb *vireo_interp_compile(const VireoIrBlock *block, void *mem);
 /* Run `tb` and the blocks it leads to (see VireoBackendOps.execute). */
 void vireo_interp_exec(VireoCpu *cpu, VireoTb *tb, bool chain);
+/* An F op on cpu->regs, the flags into cpu->fp_flags. False after raising
+ * illegal instruction for an invalid dynamic rounding mode. */
+bool vireo_interp_fp(VireoCpu *cpu, const VireoIrInsn *in);
 extern const VireoBackendOps vireo_interp_backend;
+
+/* The JIT (engine/jit/), on x86-64 hosts. */
+extern const VireoBackendOps vireo_jit_backend;
 
 /* The backend of `kind`, or NULL when it is not available here. */
 const VireoBackendOps *vireo_engine_backend(VireoEngineKind kind);

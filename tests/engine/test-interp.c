@@ -172,6 +172,7 @@ static void fixture_setup(Fixture *f, gconstpointer data)
     for (unsigned i = 0; i < f->n_cpus; i++) {
         TestCpu *t = g_new0(TestCpu, 1);
         vireo_cpu_init(&t->cpu, &test_class, f->machine, &t->tlb);
+        g_assert_true(vireo_cpu_set_engine(&t->cpu, (VireoEngineKind)GPOINTER_TO_INT(data)));
         t->blocks = g_hash_table_new_full(NULL, NULL, NULL, g_free);
         t->pages = g_hash_table_new(NULL, NULL);
         t->identity = true;
@@ -767,7 +768,18 @@ int main(int argc, char *argv[])
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/engine/ir/check", test_ir_check);
-#define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+    /* Every test on the interpreter, and again on the JIT where there is
+     * one (its paths start with /jit). */
+#define ADD(path, fn)                                                                              \
+    do {                                                                                           \
+        g_test_add(path, Fixture, GINT_TO_POINTER(VIREO_ENGINE_INTERP), fixture_setup, fn,         \
+                   fixture_teardown);                                                              \
+        if (jit) {                                                                                 \
+            g_test_add("/jit" path, Fixture, GINT_TO_POINTER(VIREO_ENGINE_JIT), fixture_setup, fn, \
+                       fixture_teardown);                                                          \
+        }                                                                                          \
+    } while (0)
+    bool jit = vireo_engine_available(VIREO_ENGINE_JIT, NULL);
     ADD("/engine/interp/alu", test_interp_alu);
     ADD("/engine/interp/branches", test_interp_branches);
     ADD("/engine/interp/memory", test_interp_memory);

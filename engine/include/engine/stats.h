@@ -19,8 +19,9 @@ typedef struct VireoVcpuStats {
     uint64_t interrupts; /* asynchronous traps taken */
     uint64_t jit_blocks; /* blocks compiled to native code (0 without a JIT) */
     uint64_t jit_code_bytes;
-    uint64_t jit_insns; /* guest instructions run as native code */
-    uint64_t halted_ns; /* host time spent waiting for an interrupt */
+    uint64_t jit_insns;     /* guest instructions run as native code */
+    uint64_t jit_fallbacks; /* blocks the JIT left to the interpreter (ops it lacks) */
+    uint64_t halted_ns;     /* host time spent waiting for an interrupt */
 } VireoVcpuStats;
 
 /* Adds every counter of `b` to `a`. */
