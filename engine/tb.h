@@ -35,6 +35,7 @@ struct VireoTb {
     /* The JIT's code for the block (a VireoJitFn), NULL where the
      * interpreter runs it. */
     const void *native;
+    const void *native_body; /* where code of a linked block jumps in */
     /* The counters must be published before the block runs (it calls
      * helpers, which may read instret): for the JIT's code. */
     bool publish_first;

@@ -31,10 +31,18 @@
 #include <stddef.h>
 #include <string.h>
 
-typedef uint64_t (*VireoJitFn)(VireoCpu *cpu);
+/* What compiled code returns: how the last block it ran left (`code`) and
+ * the packed counters (tb.h) with every block it ran added. */
+typedef struct {
+    uint64_t code;
+    uint64_t packed;
+} VireoJitResult;
+/* Runs the block and the compiled blocks it leads to, at most `budget` of
+ * them, adding their counters to `packed`. */
+typedef VireoJitResult (*VireoJitFn)(VireoCpu *cpu, uint64_t packed, uint64_t budget);
 
-/* How a block's code left, in bits 16-23 of its return value; bits 0-15
- * hold the link slot, bits 32-63 the instructions that retired. */
+/* How the last block left, in bits 16-23 of `code`; bits 0-15 hold the link
+ * slot, bits 32-63 what is left of the budget. */
 enum {
     JIT_LINK = 0,        /* through its static exit `slot`, cpu->pc set */
     JIT_LOOKUP = 1,      /* a computed jump to cpu->pc */
@@ -43,15 +51,12 @@ enum {
     JIT_WFI = 4,         /* wait for an interrupt, then go on at cpu->pc */
 };
 
-static inline uint64_t jit_ret(unsigned kind, unsigned slot, unsigned insns)
-{
-    return ((uint64_t)insns << 32) | ((uint64_t)kind << 16) | slot;
-}
+G_STATIC_ASSERT(sizeof(VireoTbLink) == 16);
 
 /* The most bytes one op's code takes, inline and out of line together; the
  * buffer check makes a block that would take more fail cleanly instead. */
-#define JIT_OP_BYTES    192
-#define JIT_FRAME_BYTES 64
+#define JIT_OP_BYTES    256
+#define JIT_FRAME_BYTES 512
 #define REGS_BIAS       128 /* rbx = (char *)cpu->regs + REGS_BIAS */
 
 static inline int32_t reg_disp(unsigned r)
@@ -94,6 +99,11 @@ typedef struct {
     const VireoTb *tb;
     Stub stubs[VIREO_IR_MAX_OPS];
     unsigned n_stubs;
+    /* jumps to the block's epilogue and to its link-following code */
+    uint8_t *to_epilogue[2 * VIREO_IR_MAX_OPS + 4];
+    unsigned n_epilogue;
+    uint8_t *to_chain[2 * VIREO_IR_MAX_OPS + 4];
+    unsigned n_chain;
 } Gen;
 
 static void add_stub(Gen *g, StubKind kind, uint8_t *jump, const uint8_t *resume,
@@ -117,12 +127,114 @@ static void store_reg(Gen *g, int host, unsigned r)
     x_store64(&g->a, host, X_RBX, reg_disp(r));
 }
 
-/* The block's epilogue with `ret` in rax. */
-static void emit_return(Gen *g, uint64_t ret)
+/* Counts the block (`insns` of its instructions retired) into r15, and
+ * one block of the budget off r14d, which sets ZF when it runs out. */
+static void emit_count(Gen *g, unsigned insns)
 {
     X86Asm *a = &g->a;
 
-    x_mov_imm(a, X_RAX, ret);
+    x_mov_imm(a, X_RAX, insns | (g->tb->acc_full & ~VIREO_PACK_INSNS));
+    x_alu_rr(a, true, X_ADD, X_R15, X_RAX);
+    x_op_reg(a, false, X_OPC(0xff), 1, X_R14); /* dec r14d */
+}
+
+/* Leaves the compiled code: the block is counted, and returns `kind`. */
+static void emit_leave(Gen *g, unsigned kind, unsigned insns)
+{
+    emit_count(g, insns);
+    x_mov_imm(&g->a, X_RAX, (uint64_t)kind << 16);
+    g_assert(g->n_epilogue < G_N_ELEMENTS(g->to_epilogue));
+    g->to_epilogue[g->n_epilogue++] = x_jmp(&g->a);
+}
+
+static void set_pc(Gen *g, uint64_t pc);
+
+/* Leaves the block through its static exit `slot` for `target`, with
+ * `insns` of its instructions retired: on to the linked block when the
+ * chain code finds it current, else back to the run loop. */
+static void emit_link(Gen *g, unsigned slot, unsigned insns, uint64_t target)
+{
+    set_pc(g, target);
+    emit_count(g, insns);
+    x_mov_imm(&g->a, X_RDI, slot); /* keeps ZF */
+    g_assert(g->n_chain < G_N_ELEMENTS(g->to_chain));
+    g->to_chain[g->n_chain++] = x_jmp(&g->a);
+}
+
+/* The code every static exit of the block goes through (edi = the slot,
+ * ZF = the budget ran out), then the epilogue (eax = the exit's code):
+ * what vireo_run_follow() does, inline. The next block runs in the same
+ * frame from its body. */
+static void emit_chain_and_epilogue(Gen *g)
+{
+    X86Asm *a = &g->a;
+    uint8_t *leave[8];
+    unsigned n = 0;
+    const uint8_t *epilogue;
+
+    if (g->n_chain > 0) {
+        for (unsigned i = 0; i < g->n_chain; i++) {
+            x_patch(a, g->to_chain[i], a->p);
+        }
+        leave[n++] = x_jcc(a, X_CC_E); /* the budget ran out */
+        x_op_mem(a, false, false, X_OPC(0x83), X_CMP, X_R13,
+                 (int32_t)offsetof(VireoCpu, exit_request));
+        x_byte(a, 0);
+        leave[n++] = x_jcc(a, X_CC_NE);
+        /* rax = &tb->links[slot]: rcx = the linked block, if its key is
+         * the current exec_key */
+        x_op_reg(a, false, X_OPC(0x89), X_RDI, X_RAX); /* mov eax, edi */
+        x_shift_imm(a, false, X_SHL, X_RAX, 4);
+        x_mov_imm(a, X_RCX, (uint64_t)(uintptr_t)g->tb->links);
+        x_alu_rr(a, true, X_ADD, X_RAX, X_RCX);
+        x_load64(a, X_RCX, X_RAX, (int32_t)offsetof(VireoTbLink, tb));
+        x_load64(a, X_RDX, X_RAX, (int32_t)offsetof(VireoTbLink, key));
+        x_alu_mem(a, true, X_CMP, X_RDX, X_R13, (int32_t)offsetof(VireoCpu, exec_key));
+        leave[n++] = x_jcc(a, X_CC_NE);
+        /* vireo_tb_current(): the instruction TLB maps its page to the
+         * physical page it was decoded from, unwritten since */
+        x_load64(a, X_RAX, X_RCX, (int32_t)offsetof(VireoTb, vpc));
+        x_mov_rr(a, X_RDX, X_RAX);
+        x_shift_imm(a, true, X_SHR, X_RDX, VIREO_PAGE_SHIFT);
+        x_alu_imm(a, false, X_AND, X_RDX, VIREO_TLB_SIZE - 1);
+        x_op_reg(a, false, X_OPC(0x69), X_RDX, X_RDX); /* imul edx, edx, imm32 */
+        x_u32(a, (uint32_t)sizeof(VireoTlbEntry));
+        x_alu_mem(a, true, X_ADD, X_RDX, X_R13, (int32_t)offsetof(VireoCpu, itlb));
+        x_alu_imm(a, true, X_AND, X_RAX, -(int32_t)VIREO_PAGE_SIZE);
+        x_alu_mem(a, true, X_CMP, X_RAX, X_RDX, (int32_t)offsetof(VireoTlbEntry, tag_x));
+        leave[n++] = x_jcc(a, X_CC_NE);
+        x_load64(a, X_RAX, X_RCX, (int32_t)offsetof(VireoTb, ppc));
+        x_alu_imm(a, true, X_AND, X_RAX, -(int32_t)VIREO_PAGE_SIZE);
+        x_alu_mem(a, true, X_CMP, X_RAX, X_RDX, (int32_t)offsetof(VireoTlbEntry, ppage));
+        leave[n++] = x_jcc(a, X_CC_NE);
+        x_load64(a, X_RAX, X_RCX, (int32_t)offsetof(VireoTb, gen_ptr));
+        x_load32(a, X_RAX, X_RAX, 0);
+        x_alu_mem(a, false, X_CMP, X_RAX, X_RCX, (int32_t)offsetof(VireoTb, gen));
+        leave[n++] = x_jcc(a, X_CC_NE);
+        /* compiled, and without helpers (before which the run loop
+         * publishes the counters) */
+        x_cmp_mem_imm8(a, true, X_RCX, (int32_t)offsetof(VireoTb, publish_first), 0);
+        leave[n++] = x_jcc(a, X_CC_NE);
+        x_load64(a, X_RAX, X_RCX, (int32_t)offsetof(VireoTb, native_body));
+        x_op_reg(a, true, X_OPC(0x85), X_RAX, X_RAX); /* test rax, rax */
+        leave[n++] = x_jcc(a, X_CC_E);
+        x_store64(a, X_RCX, X_R13, (int32_t)offsetof(VireoCpu, cur_tb));
+        x_byte(a, 0xff); /* jmp rax */
+        x_byte(a, 0xe0);
+        for (unsigned i = 0; i < n; i++) {
+            x_patch(a, leave[i], a->p);
+        }
+        x_op_reg(a, false, X_OPC(0x89), X_RDI, X_RAX); /* mov eax, edi: JIT_LINK, slot */
+    }
+    epilogue = a->p;
+    for (unsigned i = 0; i < g->n_epilogue; i++) {
+        x_patch(a, g->to_epilogue[i], epilogue);
+    }
+    /* code = eax | budget << 32, packed = r15 */
+    x_mov_rr(a, X_RDX, X_R15);
+    x_mov_rr(a, X_RCX, X_R14);
+    x_shift_imm(a, true, X_SHL, X_RCX, 32);
+    x_alu_rr(a, true, X_OR, X_RAX, X_RCX);
     x_alu_imm(a, true, X_ADD, X_RSP, 16);
     x_pop(a, X_R15);
     x_pop(a, X_R14);
@@ -145,6 +257,8 @@ static void emit_prologue(Gen *g)
     x_mov_rr(a, X_R13, X_RDI);
     x_op_mem(a, true, false, X_OPC(0x8d), X_RBX, X_RDI, REGS_BIAS); /* lea rbx, [rdi + bias] */
     x_load64(a, X_R12, X_R13, (int32_t)offsetof(VireoCpu, dtlb));
+    x_mov_rr(a, X_R15, X_RSI);
+    x_mov_rr(a, X_R14, X_RDX);
 }
 
 static void set_pc(Gen *g, uint64_t pc)
@@ -531,13 +645,10 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
     case VIREO_OP_TRAP:
         args_cpu_insn(g, in);
         x_call(a, (const void *)jit_trap);
-        emit_return(g, jit_ret(JIT_TRAPPED, 0, in->gidx));
+        emit_leave(g, JIT_TRAPPED, in->gidx);
         return true;
     case VIREO_OP_JMP:
-    case VIREO_OP_EXIT:
-        set_pc(g, (uint64_t)in->imm);
-        emit_return(g, jit_ret(JIT_LINK, in->c, tb->n_guest));
-        return true;
+    case VIREO_OP_EXIT: emit_link(g, in->c, tb->n_guest, (uint64_t)in->imm); return true;
     case VIREO_OP_JMPR:
         load_reg(g, X_RAX, in->a);
         emit_alu_imm(g, true, X_ADD, in->imm);
@@ -545,11 +656,11 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
             x_alu_imm(a, true, X_AND, X_RAX, (int32_t) ~(uint32_t)in->flags);
         }
         x_store64(a, X_RAX, X_R13, (int32_t)offsetof(VireoCpu, pc));
-        emit_return(g, jit_ret(JIT_LOOKUP, 0, tb->n_guest));
+        emit_leave(g, JIT_LOOKUP, tb->n_guest);
         return true;
     case VIREO_OP_WFI:
         set_pc(g, (uint64_t)in->imm);
-        emit_return(g, jit_ret(JIT_WFI, 0, tb->n_guest));
+        emit_leave(g, JIT_WFI, tb->n_guest);
         return true;
     default: break;
     }
@@ -581,11 +692,9 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
         load_reg(g, X_RCX, in->b);
         x_alu_rr(a, true, X_CMP, X_RAX, X_RCX);
         taken = x_jcc(a, branch_cc(op));
-        set_pc(g, (uint64_t)in->imm2);
-        emit_return(g, jit_ret(JIT_LINK, in->c + 1u, tb->n_guest));
+        emit_link(g, in->c + 1u, tb->n_guest, (uint64_t)in->imm2);
         x_patch(a, taken, a->p);
-        set_pc(g, (uint64_t)in->imm);
-        emit_return(g, jit_ret(JIT_LINK, in->c, tb->n_guest));
+        emit_link(g, in->c, tb->n_guest, (uint64_t)in->imm);
         return true;
     }
     case VIREO_IR_KIND_SX: {
@@ -594,8 +703,7 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
         load_reg(g, X_RCX, in->b);
         x_alu_rr(a, true, X_CMP, X_RAX, X_RCX);
         stay = x_jcc(a, branch_cc(op) ^ 1); /* the opposite condition */
-        set_pc(g, (uint64_t)in->imm);
-        emit_return(g, jit_ret(JIT_LINK, in->c, in->gidx + 1u));
+        emit_link(g, in->c, in->gidx + 1u, (uint64_t)in->imm);
         x_patch(a, stay, a->p);
         return true;
     }
@@ -624,7 +732,7 @@ static void emit_stubs(Gen *g)
             reload_dtlb(g);
             x_op_reg(a, false, X_OPC(0x84), X_RAX, X_RAX); /* test al, al */
             ok = x_jcc(a, X_CC_NE);
-            emit_return(g, jit_ret(JIT_TRAPPED, 0, in->gidx));
+            emit_leave(g, JIT_TRAPPED, in->gidx);
             x_patch(a, ok, a->p);
             load_extend(g, in->op, X_RSP);
             store_reg(g, X_RAX, in->d);
@@ -640,7 +748,7 @@ static void emit_stubs(Gen *g)
             reload_dtlb(g);
             x_op_reg(a, false, X_OPC(0x84), X_RAX, X_RAX); /* test al, al */
             ok = x_jcc(a, X_CC_NE);
-            emit_return(g, jit_ret(JIT_TRAPPED, 0, in->gidx));
+            emit_leave(g, JIT_TRAPPED, in->gidx);
             x_patch(a, ok, a->p);
             x_patch(a, x_jmp(a), s->resume);
             break;
@@ -648,11 +756,11 @@ static void emit_stubs(Gen *g)
             /* VIREO_IR_TRAP: did not retire; VIREO_IR_EXIT: retired. */
             x_alu_imm(a, false, X_CMP, X_RAX, VIREO_IR_TRAP);
             ok = x_jcc(a, X_CC_NE);
-            emit_return(g, jit_ret(JIT_TRAPPED, 0, in->gidx));
+            emit_leave(g, JIT_TRAPPED, in->gidx);
             x_patch(a, ok, a->p);
-            emit_return(g, jit_ret(JIT_HELPER_EXIT, 0, in->gidx + 1u));
+            emit_leave(g, JIT_HELPER_EXIT, in->gidx + 1u);
             break;
-        case STUB_TRAP: emit_return(g, jit_ret(JIT_TRAPPED, 0, in->gidx)); break;
+        case STUB_TRAP: emit_leave(g, JIT_TRAPPED, in->gidx); break;
         }
     }
 }
@@ -671,17 +779,20 @@ static size_t jit_size(VireoCpu *cpu, const VireoIrBlock *block)
 }
 
 /* Compiles `tb` (its interpreter form, whose ops the generated code points
- * to) into [code, code + cap); returns the bytes used, 0 when it cannot. */
-static size_t compile_native(VireoTb *tb, uint8_t *code, size_t cap, bool *publish_first)
+ * to) into [code, code + cap); returns the bytes used, 0 when it cannot.
+ * `body` is where a linked block's code jumps in, after the prologue. */
+static size_t compile_native(VireoTb *tb, uint8_t *code, size_t cap, bool *publish_first,
+                             const uint8_t **body)
 {
     Gen *g = g_new(Gen, 1);
     size_t used = 0;
 
     g->a = (X86Asm){ .start = code, .p = code, .end = code + cap };
     g->tb = tb;
-    g->n_stubs = 0;
+    g->n_stubs = g->n_epilogue = g->n_chain = 0;
     *publish_first = false;
     emit_prologue(g);
+    *body = g->a.p;
     for (uint32_t i = 0; i < tb->n_ops; i++) {
         const VireoIrInsn *in = &tb->code[i].in;
         if (in->op == VIREO_OP_HELPER) {
@@ -692,6 +803,7 @@ static size_t compile_native(VireoTb *tb, uint8_t *code, size_t cap, bool *publi
         }
     }
     emit_stubs(g);
+    emit_chain_and_epilogue(g);
     if (!g->a.overflow) {
         used = (size_t)(g->a.p - code);
     }
@@ -706,7 +818,8 @@ static VireoTb *jit_compile(VireoCpu *cpu, const VireoIrBlock *block, void *mem,
     VireoTb *tb = vireo_interp_compile(block, mem);
     uint8_t *code = (uint8_t *)mem + form;
     bool publish_first;
-    size_t n = compile_native(tb, code, native_bound(block), &publish_first);
+    const uint8_t *body;
+    size_t n = compile_native(tb, code, native_bound(block), &publish_first, &body);
 
     if (n == 0) {
         VIREO_STAT_ADD(cpu, jit_fallbacks, 1);
@@ -715,6 +828,7 @@ static VireoTb *jit_compile(VireoCpu *cpu, const VireoIrBlock *block, void *mem,
     }
     __builtin___clear_cache((char *)code, (char *)code + n);
     tb->native = code;
+    tb->native_body = body;
     tb->publish_first = publish_first;
     VIREO_STAT_ADD(cpu, jit_blocks, 1);
     VIREO_STAT_ADD(cpu, jit_code_bytes, n);
@@ -729,50 +843,48 @@ static bool jit_runs(const VireoTb *tb)
 
 static void jit_exec(VireoCpu *cpu, VireoTb *tb, bool chain)
 {
-    uint64_t packed = 0, native = 0;
+    uint64_t packed = 0;
     unsigned budget = VIREO_RUN_CHECK_PERIOD;
-    uint64_t key = vireo_run_key(cpu, chain);
+    uint64_t insns_before = cpu->stats.insns; /* only compiled blocks run here */
 
     if (tb->native == NULL) {
         vireo_interp_exec(cpu, tb, chain);
         return;
     }
     while (tb != NULL) {
-        uint64_t r, acc;
-        unsigned n;
+        VireoJitResult r;
+        uint64_t key;
 
         cpu->cur_tb = tb;
         if (tb->publish_first) {
             vireo_run_publish(cpu, &packed, &budget); /* instret must be exact for helpers */
         }
-        r = ((VireoJitFn)tb->native)(cpu);
-        n = (unsigned)(r >> 32);
-        native += n;
-        acc = n | (tb->acc_full & ~VIREO_PACK_INSNS);
-        packed += acc;
-        if (tb->publish_first) {
-            key = vireo_run_key(cpu, chain); /* a helper may have switched context */
+        /* The compiled code runs linked compiled blocks itself, at most
+         * `budget` of them (one when not chaining). */
+        r = ((VireoJitFn)tb->native)(cpu, packed, chain ? budget : 1);
+        tb = (VireoTb *)cpu->cur_tb; /* the block that left */
+        packed = r.packed;
+        budget = (unsigned)(r.code >> 32);
+        if (budget == 0) {
+            vireo_run_publish(cpu, &packed, &budget);
         }
-        switch ((r >> 16) & 0xff) {
+        key = vireo_run_key(cpu, chain); /* a helper may have switched context */
+        switch ((r.code >> 16) & 0xff) {
         case JIT_LINK:
-            tb = vireo_run_follow(cpu, tb, (unsigned)(r & 0xffff), cpu->pc, key, &packed, &budget,
-                                  jit_runs);
+            tb = vireo_run_follow(cpu, tb, (unsigned)(r.code & 0xffff), cpu->pc, key, &packed,
+                                  &budget, jit_runs);
             break;
         case JIT_LOOKUP:
         case JIT_HELPER_EXIT: tb = vireo_run_lookup(cpu, key, &packed, &budget, jit_runs); break;
         case JIT_WFI:
             cpu->halted = true;
-            budget--;
             tb = NULL;
             break;
-        default: /* JIT_TRAPPED */
-            budget--;
-            tb = NULL;
-            break;
+        default: /* JIT_TRAPPED */ tb = NULL; break;
         }
     }
     vireo_run_publish(cpu, &packed, &budget);
-    VIREO_STAT_ADD(cpu, jit_insns, native);
+    VIREO_STAT_ADD(cpu, jit_insns, cpu->stats.insns - insns_before);
     cpu->cur_tb = NULL;
 }
 
