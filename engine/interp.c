@@ -292,15 +292,15 @@ enter:
             ? (void *)(uintptr_t)((va) + e_->addend)                             \
             : vireo_cpu_atomic_addr(cpu, &IN, (va), (size), (is_lr));            \
     })
-#define AMO(name, width)                                                     \
-    op_##name:                                                               \
-    {                                                                        \
-        void *p = ATOMIC_ADDR(R[IN.a], width / 8, false);                    \
-        if (p == NULL) {                                                     \
-            goto trapped;                                                    \
-        }                                                                    \
-        R[IN.d] = amo##width((VireoIrOp)IN.op, p, (uint##width##_t)R[IN.b]); \
-        NEXT();                                                              \
+#define AMO(name, width)                                                \
+    op_##name:                                                          \
+    {                                                                   \
+        void *p = ATOMIC_ADDR(R[IN.a], width / 8, false);               \
+        if (p == NULL) {                                                \
+            goto trapped;                                               \
+        }                                                               \
+        R[IN.d] = vireo_ir_atomic(cpu, VIREO_OP_##name, p, R[IN.b], 0); \
+        NEXT();                                                         \
     }
 #define IDENT(x) (x)
 #define FP(name)                          \
@@ -426,60 +426,22 @@ op_MOV:
     AMO(AMOMAXU64, 64)
 op_LR32:
 op_LR64 : {
-    unsigned size = IN.op == VIREO_OP_LR32 ? 4 : 8;
-    void *p = ATOMIC_ADDR(R[IN.a], size, true);
+    void *p = ATOMIC_ADDR(R[IN.a], IN.op == VIREO_OP_LR32 ? 4 : 8, true);
     if (p == NULL) {
         goto trapped;
     }
-    uint64_t v = size == 4 ? (uint64_t)sext32(__atomic_load_n((uint32_t *)p, __ATOMIC_SEQ_CST))
-                           : __atomic_load_n((uint64_t *)p, __ATOMIC_SEQ_CST);
-    cpu->res_valid = true;
-    cpu->res_host = p;
-    cpu->res_value = v;
-    R[IN.d] = v;
+    R[IN.d] = vireo_ir_atomic(cpu, (VireoIrOp)IN.op, p, 0, 0);
     NEXT();
 }
 op_SC32:
-op_SC64 : {
-    unsigned size = IN.op == VIREO_OP_SC32 ? 4 : 8;
-    void *p = ATOMIC_ADDR(R[IN.a], size, false);
-    bool ok = false;
-    if (p == NULL) {
-        goto trapped;
-    }
-    if (cpu->res_valid && cpu->res_host == p) {
-        if (size == 4) {
-            uint32_t expect = (uint32_t)cpu->res_value;
-            ok = __atomic_compare_exchange_n((uint32_t *)p, &expect, (uint32_t)R[IN.b], false,
-                                             __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-        } else {
-            uint64_t expect = cpu->res_value;
-            ok = __atomic_compare_exchange_n((uint64_t *)p, &expect, R[IN.b], false,
-                                             __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-        }
-    }
-    cpu->res_valid = false;
-    R[IN.d] = ok ? 0 : 1;
-    NEXT();
-}
+op_SC64:
 op_CAS32:
 op_CAS64 : {
-    unsigned size = IN.op == VIREO_OP_CAS32 ? 4 : 8;
-    void *p = ATOMIC_ADDR(R[IN.a], size, false);
+    void *p = ATOMIC_ADDR(R[IN.a], vireo_ir_atomic_size((VireoIrOp)IN.op), false);
     if (p == NULL) {
         goto trapped;
     }
-    if (size == 4) {
-        uint32_t expect = (uint32_t)R[IN.c];
-        __atomic_compare_exchange_n((uint32_t *)p, &expect, (uint32_t)R[IN.b], false,
-                                    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-        R[IN.d] = (uint64_t)sext32(expect);
-    } else {
-        uint64_t expect = R[IN.c];
-        __atomic_compare_exchange_n((uint64_t *)p, &expect, R[IN.b], false, __ATOMIC_SEQ_CST,
-                                    __ATOMIC_SEQ_CST);
-        R[IN.d] = expect;
-    }
+    R[IN.d] = vireo_ir_atomic(cpu, (VireoIrOp)IN.op, p, R[IN.b], R[IN.c]);
     NEXT();
 }
 op_FENCE:

@@ -9,6 +9,7 @@
  * its own code against it.
  */
 
+#include "engine/cpu.h"
 #include "engine/ir.h"
 #include "engine/softfloat.h"
 
@@ -415,5 +416,76 @@ static inline bool vireo_ir_is_eval(VireoIrOp op)
     case VIREO_OP_CZEQZ:
     case VIREO_OP_CZNEZ: return true;
     default: return false;
+    }
+}
+
+/* The width in bytes of an AT op's access. */
+static inline unsigned vireo_ir_atomic_size(VireoIrOp op)
+{
+    switch (op) {
+    case VIREO_OP_AMOSWAP32:
+    case VIREO_OP_AMOADD32:
+    case VIREO_OP_AMOAND32:
+    case VIREO_OP_AMOOR32:
+    case VIREO_OP_AMOXOR32:
+    case VIREO_OP_AMOMIN32:
+    case VIREO_OP_AMOMAX32:
+    case VIREO_OP_AMOMINU32:
+    case VIREO_OP_AMOMAXU32:
+    case VIREO_OP_LR32:
+    case VIREO_OP_SC32:
+    case VIREO_OP_CAS32: return 4;
+    default: return 8;
+    }
+}
+
+/* An AT op on the host word `p` (naturally aligned RAM that the access may
+ * use): the value for its destination register. `b` is the operand, `c`
+ * the expected value of a CAS; LR and SC keep the reservation in `cpu`. */
+static inline __attribute__((always_inline)) uint64_t vireo_ir_atomic(VireoCpu *cpu, VireoIrOp op,
+                                                                      void *p, uint64_t b,
+                                                                      uint64_t c)
+{
+    switch (op) {
+    case VIREO_OP_LR32:
+    case VIREO_OP_LR64: {
+        uint64_t v = op == VIREO_OP_LR32
+                         ? (uint64_t)sext32(__atomic_load_n((uint32_t *)p, __ATOMIC_SEQ_CST))
+                         : __atomic_load_n((uint64_t *)p, __ATOMIC_SEQ_CST);
+        cpu->res_valid = true;
+        cpu->res_host = p;
+        cpu->res_value = v;
+        return v;
+    }
+    case VIREO_OP_SC32:
+    case VIREO_OP_SC64: {
+        bool ok = false;
+        if (cpu->res_valid && cpu->res_host == p) {
+            if (op == VIREO_OP_SC32) {
+                uint32_t expect = (uint32_t)cpu->res_value;
+                ok = __atomic_compare_exchange_n((uint32_t *)p, &expect, (uint32_t)b, false,
+                                                 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+            } else {
+                uint64_t expect = cpu->res_value;
+                ok = __atomic_compare_exchange_n((uint64_t *)p, &expect, b, false, __ATOMIC_SEQ_CST,
+                                                 __ATOMIC_SEQ_CST);
+            }
+        }
+        cpu->res_valid = false;
+        return ok ? 0 : 1;
+    }
+    case VIREO_OP_CAS32: {
+        uint32_t expect = (uint32_t)c;
+        __atomic_compare_exchange_n((uint32_t *)p, &expect, (uint32_t)b, false, __ATOMIC_SEQ_CST,
+                                    __ATOMIC_SEQ_CST);
+        return (uint64_t)sext32(expect);
+    }
+    case VIREO_OP_CAS64: {
+        uint64_t expect = c;
+        __atomic_compare_exchange_n((uint64_t *)p, &expect, b, false, __ATOMIC_SEQ_CST,
+                                    __ATOMIC_SEQ_CST);
+        return expect;
+    }
+    default: return vireo_ir_atomic_size(op) == 4 ? amo32(op, p, (uint32_t)b) : amo64(op, p, b);
     }
 }

@@ -71,6 +71,28 @@ static uint64_t jit_eval(uint64_t op, uint64_t a, uint64_t b)
     return vireo_ir_eval((VireoIrOp)op, a, b);
 }
 
+/* An AT op: through the TLB when the page is writable RAM without code,
+ * as the interpreter does, else the slow path; false after an exception. */
+static bool jit_atomic(VireoCpu *cpu, const VireoIrInsn *in)
+{
+    VireoIrOp op = (VireoIrOp)in->op;
+    unsigned size = vireo_ir_atomic_size(op);
+    uint64_t va = cpu->regs[in->a];
+    const VireoTlbEntry *e = &cpu->dtlb[(va >> VIREO_PAGE_SHIFT) & (VIREO_TLB_SIZE - 1)];
+    void *p;
+
+    if (e->tag_w == (va & (~(uint64_t)(VIREO_PAGE_SIZE - 1) | (size - 1))) && *e->page_flags == 0) {
+        p = (void *)(uintptr_t)(va + e->addend);
+    } else {
+        p = vireo_cpu_atomic_addr(cpu, in, va, size, op == VIREO_OP_LR32 || op == VIREO_OP_LR64);
+        if (p == NULL) {
+            return false;
+        }
+    }
+    cpu->regs[in->d] = vireo_ir_atomic(cpu, op, p, cpu->regs[in->b], cpu->regs[in->c]);
+    return true;
+}
+
 static void jit_trap(VireoCpu *cpu, const VireoIrInsn *in)
 {
     cpu->pc = vireo_cpu_insn_pc(cpu, in);
@@ -680,6 +702,13 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
         return true;
     case VIREO_IR_KIND_LD: emit_load(g, in); return true;
     case VIREO_IR_KIND_ST: emit_store(g, in); return true;
+    case VIREO_IR_KIND_AT:
+        args_cpu_insn(g, in);
+        x_call(a, (const void *)jit_atomic);
+        reload_dtlb(g);
+        x_op_reg(a, false, X_OPC(0x84), X_RAX, X_RAX); /* test al, al */
+        add_stub(g, STUB_TRAP, x_jcc(a, X_CC_E), NULL, in);
+        return true;
     case VIREO_IR_KIND_F:
         args_cpu_insn(g, in);
         x_call(a, (const void *)vireo_interp_fp);
@@ -707,7 +736,7 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
         x_patch(a, stay, a->p);
         return true;
     }
-    default: return false; /* atomics, DEBUG */
+    default: return false; /* DEBUG */
     }
 }
 

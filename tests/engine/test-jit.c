@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Differential tests of the JIT against the threaded interpreter: random IR
- * programs (every arithmetic op, loads and stores that hit, miss, fault,
- * straddle pages or reach a device, floating point, side exits, helpers
+ * programs (every arithmetic op, loads, stores and atomics that hit, miss,
+ * fault, straddle pages or reach a device, floating point, side exits, helpers
  * that go on, leave or trap, every kind of terminator) run on two machines
  * that start alike, one per engine; afterwards the registers, the pc, the
  * exceptions taken, the retired-instruction count, the floating-point flags,
@@ -327,7 +327,16 @@ static void gen_op(Gen *g, VireoIrBlock *b, unsigned i)
         default: base = DATA_BASE + (rnd(g, DATA_SIZE - 64) & ~(uint64_t)(rnd(g, 2) ? 7 : 0));
         }
         emit(b, VIREO_OP_MOVI, 13, 0, 0, (int64_t)base);
-        if (vireo_ir_op_kind(op) == VIREO_IR_KIND_LD) {
+        if (rnd(g, 5) == 0) {
+            /* an atomic (LR, SC, CAS or an AMO) at the same place */
+            VireoIrOp at;
+            VireoIrInsn *in;
+            do {
+                at = (VireoIrOp)rnd(g, VIREO_OP_COUNT);
+            } while (vireo_ir_op_kind(at) != VIREO_IR_KIND_AT);
+            in = emit(b, at, rreg(g), 13, rsrc(g), 0);
+            in->c = (uint8_t)rsrc(g);
+        } else if (vireo_ir_op_kind(op) == VIREO_IR_KIND_LD) {
             emit(b, op, rreg(g), 13, 0, (int64_t)rnd(g, 16) - 8);
         } else {
             emit(b, op, 0, 13, rsrc(g), (int64_t)rnd(g, 16) - 8);
