@@ -672,7 +672,8 @@ VireoTb *vireo_interp_compile(const VireoIrBlock *block, void *mem)
     tb->n_links = n_links;
     tb->acc_full = vireo_tb_pack(block);
     tb->native = NULL;
-    tb->native_body = NULL;
+    tb->native_checked = NULL;
+    tb->native_links = NULL;
     tb->publish_first = false;
     tb->links = (VireoTbLink *)(void *)((char *)tb->code + code_bytes);
     memset(tb->links, 0, link_bytes);

@@ -35,7 +35,8 @@ struct VireoTb {
     /* The JIT's code for the block (a VireoJitFn), NULL where the
      * interpreter runs it. */
     const void *native;
-    const void *native_body; /* where code of a linked block jumps in */
+    const void *native_checked;   /* where code of a linked block jumps in */
+    const uint32_t *native_links; /* the JIT's patch sites, per link slot */
     /* The counters must be published before the block runs (it calls
      * helpers, which may read instret): for the JIT's code. */
     bool publish_first;
@@ -165,6 +166,9 @@ static inline VireoTb *vireo_run_follow(VireoCpu *cpu, VireoTb *tb, unsigned slo
     if (next != NULL && same(next)) {
         l->tb = next;
         l->key = key;
+        if (tb->native_links != NULL) {
+            cpu->backend->link(cpu, tb, slot, next, key); /* the JIT patches its code */
+        }
         return next;
     }
     return NULL;

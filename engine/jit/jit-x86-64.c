@@ -121,11 +121,14 @@ typedef struct {
     const VireoTb *tb;
     Stub stubs[VIREO_IR_MAX_OPS];
     unsigned n_stubs;
-    /* jumps to the block's epilogue and to its link-following code */
-    uint8_t *to_epilogue[2 * VIREO_IR_MAX_OPS + 4];
+    /* jumps to the block's epilogue, and from its checked entry to the
+     * code that leaves when the block may not run */
+    uint8_t *to_epilogue[3 * VIREO_IR_MAX_OPS + 4];
     unsigned n_epilogue;
-    uint8_t *to_chain[2 * VIREO_IR_MAX_OPS + 4];
-    unsigned n_chain;
+    uint8_t *to_fail[4];
+    unsigned n_fail;
+    /* per link slot: where its key and its jump are patched */
+    uint32_t site_key[2 * VIREO_IR_MAX_OPS], site_jump[2 * VIREO_IR_MAX_OPS];
 } Gen;
 
 static void add_stub(Gen *g, StubKind kind, uint8_t *jump, const uint8_t *resume,
@@ -149,6 +152,12 @@ static void store_reg(Gen *g, int host, unsigned r)
     x_store64(&g->a, host, X_RBX, reg_disp(r));
 }
 
+static void jump_to_epilogue(Gen *g)
+{
+    g_assert(g->n_epilogue < G_N_ELEMENTS(g->to_epilogue));
+    g->to_epilogue[g->n_epilogue++] = x_jmp(&g->a);
+}
+
 /* Counts the block (`insns` of its instructions retired) into r15, and
  * one block of the budget off r14d, which sets ZF when it runs out. */
 static void emit_count(Gen *g, unsigned insns)
@@ -165,94 +174,93 @@ static void emit_leave(Gen *g, unsigned kind, unsigned insns)
 {
     emit_count(g, insns);
     x_mov_imm(&g->a, X_RAX, (uint64_t)kind << 16);
-    g_assert(g->n_epilogue < G_N_ELEMENTS(g->to_epilogue));
-    g->to_epilogue[g->n_epilogue++] = x_jmp(&g->a);
+    jump_to_epilogue(g);
 }
 
 static void set_pc(Gen *g, uint64_t pc);
 
 /* Leaves the block through its static exit `slot` for `target`, with
- * `insns` of its instructions retired: on to the linked block when the
- * chain code finds it current, else back to the run loop. */
+ * `insns` of its instructions retired. Unless the budget ran out or an exit
+ * is requested, the exit jumps straight to the linked block's checked
+ * entry when the link's key is the current exec_key; jit_link() patches
+ * the key and the jump when the run loop links the slot (until then they
+ * match nothing and lead back to the run loop). */
 static void emit_link(Gen *g, unsigned slot, unsigned insns, uint64_t target)
 {
-    set_pc(g, target);
+    X86Asm *a = &g->a;
+    uint8_t *leave[4];
+
     emit_count(g, insns);
-    x_mov_imm(&g->a, X_RDI, slot); /* keeps ZF */
-    g_assert(g->n_chain < G_N_ELEMENTS(g->to_chain));
-    g->to_chain[g->n_chain++] = x_jmp(&g->a);
+    leave[0] = x_jcc(a, X_CC_E); /* the budget ran out */
+    x_op_mem(a, false, false, X_OPC(0x83), X_CMP, X_R13, (int32_t)offsetof(VireoCpu, exit_request));
+    x_byte(a, 0);
+    leave[1] = x_jcc(a, X_CC_NE);
+    x_byte(a, 0x48); /* movabs rax, key */
+    x_byte(a, 0xb8);
+    g->site_key[slot] = (uint32_t)(a->p - a->start);
+    x_u64(a, 0);
+    x_alu_mem(a, true, X_CMP, X_RAX, X_R13, (int32_t)offsetof(VireoCpu, exec_key));
+    leave[2] = x_jcc(a, X_CC_NE);
+    x_mov_imm(a, X_RDI, slot); /* for the checked entry's way out */
+    leave[3] = x_jmp(a);
+    g->site_jump[slot] = (uint32_t)(leave[3] - a->start);
+    for (unsigned i = 0; i < G_N_ELEMENTS(leave); i++) {
+        x_patch(a, leave[i], a->p);
+    }
+    set_pc(g, target);
+    x_mov_imm(a, X_RAX, slot); /* JIT_LINK */
+    jump_to_epilogue(g);
 }
 
-/* The code every static exit of the block goes through (edi = the slot,
- * ZF = the budget ran out), then the epilogue (eax = the exit's code):
- * what vireo_run_follow() does, inline. The next block runs in the same
- * frame from its body. */
-static void emit_chain_and_epilogue(Gen *g)
+/* Where a linked block's exit jumps in: the checks of vireo_tb_current()
+ * on this block (the instruction TLB maps its page to the physical page it
+ * was decoded from, unwritten since), with what is known of it as
+ * immediates; then cur_tb is this block and its body runs, in the frame of
+ * the code that jumped here. A block that calls helpers always goes back
+ * to the run loop first, which publishes the counters. When the checks
+ * fail, the code leaves as the previous block's exit would have (edi = its
+ * slot, cur_tb = that block), for this block's pc. */
+static void emit_checked_entry(Gen *g, bool publish_first)
 {
     X86Asm *a = &g->a;
-    uint8_t *leave[8];
-    unsigned n = 0;
-    const uint8_t *epilogue;
+    const VireoTb *tb = g->tb;
+    int32_t e =
+        (int32_t)(((tb->vpc >> VIREO_PAGE_SHIFT) & (VIREO_TLB_SIZE - 1)) * sizeof(VireoTlbEntry));
 
-    if (g->n_chain > 0) {
-        for (unsigned i = 0; i < g->n_chain; i++) {
-            x_patch(a, g->to_chain[i], a->p);
-        }
-        leave[n++] = x_jcc(a, X_CC_E); /* the budget ran out */
-        x_op_mem(a, false, false, X_OPC(0x83), X_CMP, X_R13,
-                 (int32_t)offsetof(VireoCpu, exit_request));
-        x_byte(a, 0);
-        leave[n++] = x_jcc(a, X_CC_NE);
-        /* rax = &tb->links[slot]: rcx = the linked block, if its key is
-         * the current exec_key */
-        x_op_reg(a, false, X_OPC(0x89), X_RDI, X_RAX); /* mov eax, edi */
-        x_shift_imm(a, false, X_SHL, X_RAX, 4);
-        x_mov_imm(a, X_RCX, (uint64_t)(uintptr_t)g->tb->links);
-        x_alu_rr(a, true, X_ADD, X_RAX, X_RCX);
-        x_load64(a, X_RCX, X_RAX, (int32_t)offsetof(VireoTbLink, tb));
-        x_load64(a, X_RDX, X_RAX, (int32_t)offsetof(VireoTbLink, key));
-        x_alu_mem(a, true, X_CMP, X_RDX, X_R13, (int32_t)offsetof(VireoCpu, exec_key));
-        leave[n++] = x_jcc(a, X_CC_NE);
-        /* vireo_tb_current(): the instruction TLB maps its page to the
-         * physical page it was decoded from, unwritten since */
-        x_load64(a, X_RAX, X_RCX, (int32_t)offsetof(VireoTb, vpc));
-        x_mov_rr(a, X_RDX, X_RAX);
-        x_shift_imm(a, true, X_SHR, X_RDX, VIREO_PAGE_SHIFT);
-        x_alu_imm(a, false, X_AND, X_RDX, VIREO_TLB_SIZE - 1);
-        x_op_reg(a, false, X_OPC(0x69), X_RDX, X_RDX); /* imul edx, edx, imm32 */
-        x_u32(a, (uint32_t)sizeof(VireoTlbEntry));
-        x_alu_mem(a, true, X_ADD, X_RDX, X_R13, (int32_t)offsetof(VireoCpu, itlb));
-        x_alu_imm(a, true, X_AND, X_RAX, -(int32_t)VIREO_PAGE_SIZE);
-        x_alu_mem(a, true, X_CMP, X_RAX, X_RDX, (int32_t)offsetof(VireoTlbEntry, tag_x));
-        leave[n++] = x_jcc(a, X_CC_NE);
-        x_load64(a, X_RAX, X_RCX, (int32_t)offsetof(VireoTb, ppc));
-        x_alu_imm(a, true, X_AND, X_RAX, -(int32_t)VIREO_PAGE_SIZE);
-        x_alu_mem(a, true, X_CMP, X_RAX, X_RDX, (int32_t)offsetof(VireoTlbEntry, ppage));
-        leave[n++] = x_jcc(a, X_CC_NE);
-        x_load64(a, X_RAX, X_RCX, (int32_t)offsetof(VireoTb, gen_ptr));
-        x_load32(a, X_RAX, X_RAX, 0);
-        x_alu_mem(a, false, X_CMP, X_RAX, X_RCX, (int32_t)offsetof(VireoTb, gen));
-        leave[n++] = x_jcc(a, X_CC_NE);
-        /* compiled, and without helpers (before which the run loop
-         * publishes the counters) */
-        x_cmp_mem_imm8(a, true, X_RCX, (int32_t)offsetof(VireoTb, publish_first), 0);
-        leave[n++] = x_jcc(a, X_CC_NE);
-        x_load64(a, X_RAX, X_RCX, (int32_t)offsetof(VireoTb, native_body));
-        x_op_reg(a, true, X_OPC(0x85), X_RAX, X_RAX); /* test rax, rax */
-        leave[n++] = x_jcc(a, X_CC_E);
-        x_store64(a, X_RCX, X_R13, (int32_t)offsetof(VireoCpu, cur_tb));
-        x_byte(a, 0xff); /* jmp rax */
-        x_byte(a, 0xe0);
-        for (unsigned i = 0; i < n; i++) {
-            x_patch(a, leave[i], a->p);
-        }
-        x_op_reg(a, false, X_OPC(0x89), X_RDI, X_RAX); /* mov eax, edi: JIT_LINK, slot */
+    if (publish_first) {
+        g->to_fail[g->n_fail++] = x_jmp(a);
+        return;
     }
-    epilogue = a->p;
+    x_mov_imm(a, X_RCX, (uint64_t)(uintptr_t)tb);
+    x_load64(a, X_RAX, X_R13, (int32_t)offsetof(VireoCpu, itlb));
+    x_mov_imm(a, X_RDX, tb->vpc & ~(uint64_t)(VIREO_PAGE_SIZE - 1));
+    x_alu_mem(a, true, X_CMP, X_RDX, X_RAX, e + (int32_t)offsetof(VireoTlbEntry, tag_x));
+    g->to_fail[g->n_fail++] = x_jcc(a, X_CC_NE);
+    x_load64(a, X_RDX, X_RCX, (int32_t)offsetof(VireoTb, ppc));
+    x_alu_imm(a, true, X_AND, X_RDX, -(int32_t)VIREO_PAGE_SIZE);
+    x_alu_mem(a, true, X_CMP, X_RDX, X_RAX, e + (int32_t)offsetof(VireoTlbEntry, ppage));
+    g->to_fail[g->n_fail++] = x_jcc(a, X_CC_NE);
+    x_load64(a, X_RAX, X_RCX, (int32_t)offsetof(VireoTb, gen_ptr));
+    x_load32(a, X_RAX, X_RAX, 0);
+    x_alu_mem(a, false, X_CMP, X_RAX, X_RCX, (int32_t)offsetof(VireoTb, gen));
+    g->to_fail[g->n_fail++] = x_jcc(a, X_CC_NE);
+    x_store64(a, X_RCX, X_R13, (int32_t)offsetof(VireoCpu, cur_tb));
+}
+
+/* The checked entry's way out, then the epilogue (eax = the exit's code):
+ * code = eax | budget << 32, packed = r15. */
+static void emit_epilogue(Gen *g)
+{
+    X86Asm *a = &g->a;
+
+    for (unsigned i = 0; i < g->n_fail; i++) {
+        x_patch(a, g->to_fail[i], a->p);
+    }
+    set_pc(g, g->tb->vpc);
+    x_op_reg(a, false, X_OPC(0x89), X_RDI, X_RAX); /* mov eax, edi: JIT_LINK, the slot */
     for (unsigned i = 0; i < g->n_epilogue; i++) {
-        x_patch(a, g->to_epilogue[i], epilogue);
+        x_patch(a, g->to_epilogue[i], a->p);
     }
-    /* code = eax | budget << 32, packed = r15 */
     x_mov_rr(a, X_RDX, X_R15);
     x_mov_rr(a, X_RCX, X_R14);
     x_shift_imm(a, true, X_SHL, X_RCX, 32);
@@ -809,32 +817,48 @@ static size_t jit_size(VireoCpu *cpu, const VireoIrBlock *block)
 
 /* Compiles `tb` (its interpreter form, whose ops the generated code points
  * to) into [code, code + cap); returns the bytes used, 0 when it cannot.
- * `body` is where a linked block's code jumps in, after the prologue. */
+ * The code is the prologue (where the run loop calls in), the checked
+ * entry (where linked blocks jump in), the body, the out-of-line paths and
+ * the epilogue, then the link sites' offsets (`*sites`). */
 static size_t compile_native(VireoTb *tb, uint8_t *code, size_t cap, bool *publish_first,
-                             const uint8_t **body)
+                             const uint8_t **checked, const uint32_t **sites)
 {
     Gen *g = g_new(Gen, 1);
+    X86Asm *a = &g->a;
     size_t used = 0;
+    uint8_t *skip;
 
-    g->a = (X86Asm){ .start = code, .p = code, .end = code + cap };
+    *a = (X86Asm){ .start = code, .p = code, .end = code + cap };
     g->tb = tb;
-    g->n_stubs = g->n_epilogue = g->n_chain = 0;
+    g->n_stubs = g->n_epilogue = g->n_fail = 0;
     *publish_first = false;
-    emit_prologue(g);
-    *body = g->a.p;
     for (uint32_t i = 0; i < tb->n_ops; i++) {
-        const VireoIrInsn *in = &tb->code[i].in;
-        if (in->op == VIREO_OP_HELPER) {
+        if (tb->code[i].in.op == VIREO_OP_HELPER) {
             *publish_first = true;
         }
-        if (!emit_op(g, in)) {
+    }
+    emit_prologue(g);
+    skip = x_jmp(a);
+    *checked = a->p;
+    emit_checked_entry(g, *publish_first);
+    x_patch(a, skip, a->p);
+    for (uint32_t i = 0; i < tb->n_ops; i++) {
+        if (!emit_op(g, &tb->code[i].in)) {
             goto out;
         }
     }
     emit_stubs(g);
-    emit_chain_and_epilogue(g);
-    if (!g->a.overflow) {
-        used = (size_t)(g->a.p - code);
+    emit_epilogue(g);
+    while ((a->p - a->start) % 4 != 0) {
+        x_byte(a, 0xcc);
+    }
+    *sites = (const uint32_t *)(void *)a->p;
+    for (uint32_t i = 0; i < tb->n_links; i++) {
+        x_u32(a, g->site_key[i]);
+        x_u32(a, g->site_jump[i]);
+    }
+    if (!a->overflow) {
+        used = (size_t)(a->p - code);
     }
 out:
     g_free(g);
@@ -847,8 +871,9 @@ static VireoTb *jit_compile(VireoCpu *cpu, const VireoIrBlock *block, void *mem,
     VireoTb *tb = vireo_interp_compile(block, mem);
     uint8_t *code = (uint8_t *)mem + form;
     bool publish_first;
-    const uint8_t *body;
-    size_t n = compile_native(tb, code, native_bound(block), &publish_first, &body);
+    const uint8_t *checked;
+    const uint32_t *sites;
+    size_t n = compile_native(tb, code, native_bound(block), &publish_first, &checked, &sites);
 
     if (n == 0) {
         VIREO_STAT_ADD(cpu, jit_fallbacks, 1);
@@ -857,12 +882,32 @@ static VireoTb *jit_compile(VireoCpu *cpu, const VireoIrBlock *block, void *mem,
     }
     __builtin___clear_cache((char *)code, (char *)code + n);
     tb->native = code;
-    tb->native_body = body;
+    tb->native_checked = checked;
+    tb->native_links = sites;
     tb->publish_first = publish_first;
     VIREO_STAT_ADD(cpu, jit_blocks, 1);
     VIREO_STAT_ADD(cpu, jit_code_bytes, n);
     *used = form + n;
     return tb;
+}
+
+/* Points link `slot` of `tb`'s code at `next`'s checked entry, under `key`
+ * (the run loop linked the slot). Only this vCPU's thread runs or changes
+ * its code, and not at the same time. */
+static void jit_link(VireoCpu *cpu, VireoTb *tb, unsigned slot, VireoTb *next, uint64_t key)
+{
+    uint8_t *code = (uint8_t *)(uintptr_t)tb->native;
+    uint8_t *jump;
+    int32_t rel;
+
+    (void)cpu;
+    if (next->native_checked == NULL) {
+        return;
+    }
+    jump = code + tb->native_links[2 * slot + 1];
+    rel = (int32_t)((const uint8_t *)next->native_checked - (jump + 4));
+    memcpy(code + tb->native_links[2 * slot], &key, 8);
+    memcpy(jump, &rel, 4);
 }
 
 static bool jit_runs(const VireoTb *tb)
@@ -931,4 +976,5 @@ const VireoBackendOps vireo_jit_backend = {
     .compile = jit_compile,
     .execute = jit_exec,
     .free = jit_free,
+    .link = jit_link,
 };

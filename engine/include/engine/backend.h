@@ -6,6 +6,7 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 G_BEGIN_DECLS
 
@@ -29,7 +30,10 @@ G_BEGIN_DECLS
  *               the next pc;
  *   invalidate  `tb` will not run again (its page was written): drop what
  *               the backend keeps about it outside its memory;
- *   free        every block was dropped (the code buffer was emptied).
+ *   free        every block was dropped (the code buffer was emptied);
+ *   link        (optional) the run loop linked static exit `slot` of `tb` to
+ *               `next` under `key`: for a backend that patches the jump into
+ *               its code. Called only for blocks that have patch sites.
  */
 struct VireoCpu;
 struct VireoTb;
@@ -44,6 +48,8 @@ typedef struct VireoBackendOps {
     void (*execute)(struct VireoCpu *cpu, struct VireoTb *tb, bool chain);
     void (*invalidate)(struct VireoCpu *cpu, struct VireoTb *tb);
     void (*free)(struct VireoCpu *cpu);
+    void (*link)(struct VireoCpu *cpu, struct VireoTb *tb, unsigned slot, struct VireoTb *next,
+                 uint64_t key);
 } VireoBackendOps;
 
 /* Which backend a software vCPU runs its blocks on. */
