@@ -641,6 +641,32 @@ static void tb_set_origin(VireoCpu *cpu, VireoTb *tb, uint64_t ppc, uint32_t gen
     tb->flags = flags;
 }
 
+/* A block whose page was written since it was decoded: when the write
+ * missed its own bytes (they are still those it was decoded from), it is
+ * current again at the page's new generation, without decoding or
+ * compiling it again. Pages that mix code with data written often (the
+ * end of .text and the start of .data) would otherwise have their blocks
+ * decoded again after every such write. */
+static bool tb_revive(VireoCpu *cpu, VireoTb *tb, const VireoTlbEntry *e)
+{
+    uint32_t gen;
+
+    if (tb->guest_code == NULL || (e->flags & VIREO_TLB_IO)) {
+        return false;
+    }
+    /* As for a decode: mark first, then read, then check nothing wrote
+     * the page in between. */
+    gen = vireo_bus_mark_code(cpu->bus, tb->ppc);
+    if (memcmp((const void *)(uintptr_t)(tb->vpc + e->addend), tb->guest_code, tb->guest_len) !=
+            0 ||
+        __atomic_load_n(tb->gen_ptr, __ATOMIC_ACQUIRE) != gen) {
+        return false;
+    }
+    tb->gen = gen;
+    VIREO_STAT_ADD(cpu, decode_revived, 1);
+    return true;
+}
+
 static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
 {
     uint64_t pc = cpu->pc;
@@ -651,6 +677,7 @@ static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
     VireoJumpCacheEntry *j;
     uint32_t gen;
     size_t bytes;
+    const uint8_t *guest_host;
 
     tb = vireo_jc_lookup(cpu);
     if (tb != NULL) {
@@ -671,7 +698,8 @@ static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
     link = &cpu->tb_hash[tb_hash(pc, ppc)];
     while ((tb = *link) != NULL) {
         if (tb->vpc == pc && tb->ppc == ppc && tb->flags == flags) {
-            if (__atomic_load_n(tb->gen_ptr, __ATOMIC_RELAXED) == tb->gen) {
+            if (__atomic_load_n(tb->gen_ptr, __ATOMIC_RELAXED) == tb->gen ||
+                tb_revive(cpu, tb, e)) {
                 goto found;
             }
             /* Its page was written since: out of the chain (a newer block
@@ -695,6 +723,9 @@ static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
     if (!cpu->cls->decode(cpu, scratch)) {
         return NULL;
     }
+    /* The decoder read the whole block from this page (a block never
+     * crosses a page without straddling, below). */
+    guest_host = e->flags & VIREO_TLB_IO ? NULL : (const uint8_t *)(uintptr_t)(pc + e->addend);
     g_assert(vireo_ir_block_check(scratch) == NULL);
     VIREO_STAT_ADD(cpu, decode_misses, 1);
     if (((pc & ~PAGE_MASK) + scratch->guest_len) > VIREO_PAGE_SIZE) {
@@ -706,13 +737,27 @@ static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
         cpu->cur_scratch_tb = tb;
         return tb;
     }
-    bytes = (cpu->backend->size(cpu, scratch) + 15u) & ~(size_t)15u;
+    bytes = ((cpu->backend->size(cpu, scratch) + 15u) & ~(size_t)15u) +
+            ((scratch->guest_len + 15u) & ~(size_t)15u);
     if (cpu->code_used + bytes > cpu->code_cap) {
         vireo_cpu_flush_code(cpu);
     }
     tb = cpu->backend->compile(cpu, scratch, cpu->code_buf + cpu->code_used, &bytes);
     cpu->code_used += (bytes + 15u) & ~(size_t)15u;
     tb_set_origin(cpu, tb, ppc, gen, flags);
+    /* A copy of the guest code the block was decoded from, to revive it
+     * when its page is written elsewhere; only when nothing wrote the page
+     * since it was marked, so that the copy is what the decoder read. */
+    tb->guest_code = NULL;
+    tb->guest_len = scratch->guest_len;
+    if (guest_host != NULL) {
+        uint8_t *copy = cpu->code_buf + cpu->code_used;
+        memcpy(copy, guest_host, scratch->guest_len);
+        if (__atomic_load_n(tb->gen_ptr, __ATOMIC_ACQUIRE) == gen) {
+            tb->guest_code = copy;
+            cpu->code_used += (scratch->guest_len + 15u) & ~(size_t)15u;
+        }
+    }
     link = &cpu->tb_hash[tb_hash(pc, ppc)];
     tb->next = *link;
     *link = tb;

@@ -674,6 +674,8 @@ VireoTb *vireo_interp_compile(const VireoIrBlock *block, void *mem)
     tb->native = NULL;
     tb->native_checked = NULL;
     tb->native_links = NULL;
+    tb->guest_code = NULL;
+    tb->guest_len = block->guest_len;
     tb->publish_first = false;
     tb->links = (VireoTbLink *)(void *)((char *)tb->code + code_bytes);
     memset(tb->links, 0, link_bytes);

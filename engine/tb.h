@@ -37,6 +37,10 @@ struct VireoTb {
     const void *native;
     const void *native_checked;   /* where code of a linked block jumps in */
     const uint32_t *native_links; /* the JIT's patch sites, per link slot */
+    /* The guest code it was decoded from (guest_len bytes), NULL when the
+     * block may not be revived (cpu.c). */
+    const uint8_t *guest_code;
+    uint32_t guest_len;
     /* The counters must be published before the block runs (it calls
      * helpers, which may read instret): for the JIT's code. */
     bool publish_first;

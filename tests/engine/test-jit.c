@@ -611,17 +611,17 @@ static void test_smc(void)
     side_init(&s, VIREO_ENGINE_JIT, blocks);
     cpu = &s.t->cpu;
     s.t->stop_on_trap = true;
-    /* writer: r3 += 1; store r2 into the target's page; go to it */
+    /* writer: r3 += 1; store r3 into the target's code; go to it */
     b = new_block(blocks, CODE_BASE);
     emit(b, VIREO_OP_ADDI, 3, 3, 0, 1);
-    emit(b, VIREO_OP_ST32, 0, 1, 2, 0);
+    emit(b, VIREO_OP_ST32, 0, 1, 3, 0); /* a different word every time */
     emit(b, VIREO_OP_JMP, 0, 0, 0, (int64_t)target);
     /* target, first version: r4 += 10, then stop */
     b = new_block(blocks, target);
     emit(b, VIREO_OP_ADDI, 4, 4, 0, 10);
     emit(b, VIREO_OP_TRAP, 0, 0, 0, 3);
 
-    cpu->regs[1] = target + 0x80;
+    cpu->regs[1] = target + 4; /* the target block's second op */
     for (int round = 0; round < 2; round++) {
         cpu->pc = CODE_BASE;
         atomic_store(&cpu->exit_request, 0);
@@ -640,8 +640,18 @@ static void test_smc(void)
     g_assert_cmpuint(cpu->regs[3], ==, 3);
     vireo_cpu_read_stats(cpu, &st);
     g_assert_cmpuint(st.jit_fallbacks, ==, 0);
-    g_assert_cmpuint(st.jit_blocks, >=, 3);
+    g_assert_cmpuint(st.jit_blocks, ==, 4); /* writer, target three times */
     g_assert_cmpuint(st.jit_insns, ==, st.insns);
+    /* A store elsewhere in the target's page: its compiled block is
+     * revived, not compiled again. */
+    cpu->regs[1] = target + 0x80;
+    cpu->pc = CODE_BASE;
+    atomic_store(&cpu->exit_request, 0);
+    vireo_cpu_run(cpu);
+    g_assert_cmpuint(cpu->regs[4], ==, 2020);
+    vireo_cpu_read_stats(cpu, &st);
+    g_assert_cmpuint(st.jit_blocks, ==, 4);
+    g_assert_cmpuint(st.decode_revived, ==, 1);
     side_free(&s);
     g_hash_table_destroy(blocks);
 }

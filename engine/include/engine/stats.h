@@ -9,10 +9,11 @@
  * reading never stops the vCPU. Values only grow, except across a reset.
  */
 typedef struct VireoVcpuStats {
-    uint64_t insns;         /* guest instructions retired */
-    uint64_t blocks;        /* translated blocks executed */
-    uint64_t decode_hits;   /* block lookups served by the decode cache */
-    uint64_t decode_misses; /* blocks decoded */
+    uint64_t insns;          /* guest instructions retired */
+    uint64_t blocks;         /* translated blocks executed */
+    uint64_t decode_hits;    /* block lookups served by the decode cache */
+    uint64_t decode_misses;  /* blocks decoded */
+    uint64_t decode_revived; /* blocks current again: their page was written elsewhere */
     uint64_t itlb_hits, itlb_misses, itlb_flushes;
     uint64_t dtlb_hits, dtlb_misses, dtlb_flushes;
     uint64_t exceptions; /* synchronous traps taken */
