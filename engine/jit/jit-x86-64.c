@@ -55,7 +55,7 @@ G_STATIC_ASSERT(sizeof(VireoTbLink) == 16);
 
 /* The most bytes one op's code takes, inline and out of line together; the
  * buffer check makes a block that would take more fail cleanly instead. */
-#define JIT_OP_BYTES    256
+#define JIT_OP_BYTES    384
 #define JIT_FRAME_BYTES 512
 #define REGS_BIAS       128 /* rbx = (char *)cpu->regs + REGS_BIAS */
 
@@ -114,11 +114,23 @@ typedef struct {
     uint8_t *jump;         /* the rel32 that goes to the stub */
     const uint8_t *resume; /* where a slow access goes back to */
     const VireoIrInsn *in;
+    unsigned dirty; /* cached registers not yet written back at the op */
 } Stub;
+
+/* Guest registers a block uses often live in these host registers while
+ * it runs: loaded when the body starts, written back before every exit and
+ * every call (so that helpers, slow paths and exceptions see cpu->regs
+ * exact), reloaded after every call. */
+#define N_CACHE 6
+static const int cache_host[N_CACHE] = { X_RBP, X_RSI, X_R8, X_R9, X_R10, X_R11 };
 
 typedef struct {
     X86Asm a;
     const VireoTb *tb;
+    int8_t slot_of[VIREO_IR_NREGS]; /* cache slot of a guest register, -1 for none */
+    uint8_t cached[N_CACHE];        /* guest register of each slot */
+    unsigned n_cached;
+    unsigned dirty; /* slots whose value is newer than cpu->regs, here */
     Stub stubs[VIREO_IR_MAX_OPS];
     unsigned n_stubs;
     /* jumps to the block's epilogue, and from its checked entry to the
@@ -135,10 +147,25 @@ static void add_stub(Gen *g, StubKind kind, uint8_t *jump, const uint8_t *resume
                      const VireoIrInsn *in)
 {
     g_assert(g->n_stubs < G_N_ELEMENTS(g->stubs));
-    g->stubs[g->n_stubs++] = (Stub){ kind, jump, resume, in };
+    g->stubs[g->n_stubs++] = (Stub){ kind, jump, resume, in, g->dirty };
 }
 
+/* host = R[r], from its cache register or from cpu->regs */
 static void load_reg(Gen *g, int host, unsigned r)
+{
+    if (r == 0) {
+        x_alu_rr(&g->a, false, X_XOR, host, host);
+    } else if (g->slot_of[r] >= 0) {
+        if (cache_host[g->slot_of[r]] != host) {
+            x_mov_rr(&g->a, host, cache_host[g->slot_of[r]]);
+        }
+    } else {
+        x_load64(&g->a, host, X_RBX, reg_disp(r));
+    }
+}
+
+/* host = R[r] from cpu->regs (after a write-back: arguments of calls) */
+static void load_mem(Gen *g, int host, unsigned r)
 {
     if (r == 0) {
         x_alu_rr(&g->a, false, X_XOR, host, host);
@@ -147,9 +174,99 @@ static void load_reg(Gen *g, int host, unsigned r)
     }
 }
 
+/* R[r] = host, without changing what the generator knows is dirty */
+static void put_reg(Gen *g, int host, unsigned r)
+{
+    if (g->slot_of[r] >= 0) {
+        x_mov_rr(&g->a, cache_host[g->slot_of[r]], host);
+    } else {
+        x_store64(&g->a, host, X_RBX, reg_disp(r));
+    }
+}
+
 static void store_reg(Gen *g, int host, unsigned r)
 {
-    x_store64(&g->a, host, X_RBX, reg_disp(r));
+    put_reg(g, host, r);
+    if (g->slot_of[r] >= 0) {
+        g->dirty |= 1u << g->slot_of[r];
+    }
+}
+
+static void write_back(Gen *g, unsigned dirty)
+{
+    for (unsigned i = 0; i < g->n_cached; i++) {
+        if (dirty & (1u << i)) {
+            x_store64(&g->a, cache_host[i], X_RBX, reg_disp(g->cached[i]));
+        }
+    }
+}
+
+static void reload_cached(Gen *g)
+{
+    for (unsigned i = 0; i < g->n_cached; i++) {
+        x_load64(&g->a, cache_host[i], X_RBX, reg_disp(g->cached[i]));
+    }
+}
+
+/* Before a call: cpu->regs made exact (the host registers keep their
+ * values until the call clobbers them; reload_cached() after it). */
+static void before_call(Gen *g)
+{
+    write_back(g, g->dirty);
+    g->dirty = 0;
+}
+
+/* The registers the block uses at least twice, most used first. */
+static void allocate_cache(Gen *g, const VireoTb *tb)
+{
+    unsigned uses[VIREO_IR_NREGS] = { 0 };
+
+    memset(g->slot_of, -1, sizeof g->slot_of);
+    g->n_cached = 0;
+    g->dirty = 0;
+    for (uint32_t i = 0; i < tb->n_ops; i++) {
+        const VireoIrInsn *in = &tb->code[i].in;
+        switch (vireo_ir_op_kind(in->op)) {
+        case VIREO_IR_KIND_K: uses[in->d]++; break;
+        case VIREO_IR_KIND_U:
+        case VIREO_IR_KIND_I:
+        case VIREO_IR_KIND_LD:
+            uses[in->a]++;
+            uses[in->d]++;
+            break;
+        case VIREO_IR_KIND_R:
+            uses[in->a]++;
+            uses[in->b]++;
+            uses[in->d]++;
+            break;
+        case VIREO_IR_KIND_ST:
+        case VIREO_IR_KIND_BR:
+        case VIREO_IR_KIND_SX:
+            uses[in->a]++;
+            uses[in->b]++;
+            break;
+        default:
+            if (in->op == VIREO_OP_JMPR) {
+                uses[in->a]++;
+            }
+            break; /* calls take their operands from cpu->regs */
+        }
+    }
+    uses[0] = 0;
+    while (g->n_cached < N_CACHE) {
+        unsigned best = 0;
+        for (unsigned r = 1; r < VIREO_IR_NREGS; r++) {
+            if (uses[r] > uses[best]) {
+                best = r;
+            }
+        }
+        if (uses[best] < 2) {
+            break;
+        }
+        g->slot_of[best] = (int8_t)g->n_cached;
+        g->cached[g->n_cached++] = (uint8_t)best;
+        uses[best] = 0;
+    }
 }
 
 static void jump_to_epilogue(Gen *g)
@@ -169,9 +286,14 @@ static void emit_count(Gen *g, unsigned insns)
     x_op_reg(a, false, X_OPC(0xff), 1, X_R14); /* dec r14d */
 }
 
-/* Leaves the compiled code: the block is counted, and returns `kind`. */
-static void emit_leave(Gen *g, unsigned kind, unsigned insns)
+/* Leaves the compiled code: the block is counted, and returns `kind`.
+ * Right after a call (whose write-back made cpu->regs exact, and which
+ * clobbered the cache registers) nothing is written back. */
+static void emit_leave(Gen *g, unsigned kind, unsigned insns, bool after_call)
 {
+    if (!after_call) {
+        write_back(g, g->dirty);
+    }
     emit_count(g, insns);
     x_mov_imm(&g->a, X_RAX, (uint64_t)kind << 16);
     jump_to_epilogue(g);
@@ -190,6 +312,7 @@ static void emit_link(Gen *g, unsigned slot, unsigned insns, uint64_t target)
     X86Asm *a = &g->a;
     uint8_t *leave[4];
 
+    write_back(g, g->dirty); /* the state the next block starts from */
     emit_count(g, insns);
     leave[0] = x_jcc(a, X_CC_E); /* the budget ran out */
     x_op_mem(a, false, false, X_OPC(0x83), X_CMP, X_R13, (int32_t)offsetof(VireoCpu, exit_request));
@@ -265,11 +388,12 @@ static void emit_epilogue(Gen *g)
     x_mov_rr(a, X_RCX, X_R14);
     x_shift_imm(a, true, X_SHL, X_RCX, 32);
     x_alu_rr(a, true, X_OR, X_RAX, X_RCX);
-    x_alu_imm(a, true, X_ADD, X_RSP, 16);
+    x_alu_imm(a, true, X_ADD, X_RSP, 24);
     x_pop(a, X_R15);
     x_pop(a, X_R14);
     x_pop(a, X_R13);
     x_pop(a, X_R12);
+    x_pop(a, X_RBP);
     x_pop(a, X_RBX);
     x_byte(a, 0xc3);
 }
@@ -279,11 +403,12 @@ static void emit_prologue(Gen *g)
     X86Asm *a = &g->a;
 
     x_push(a, X_RBX);
+    x_push(a, X_RBP);
     x_push(a, X_R12);
     x_push(a, X_R13);
     x_push(a, X_R14);
     x_push(a, X_R15);
-    x_alu_imm(a, true, X_SUB, X_RSP, 16);
+    x_alu_imm(a, true, X_SUB, X_RSP, 24); /* [rsp]: a slow load's value; calls aligned */
     x_mov_rr(a, X_R13, X_RDI);
     x_op_mem(a, true, false, X_OPC(0x8d), X_RBX, X_RDI, REGS_BIAS); /* lea rbx, [rdi + bias] */
     x_load64(a, X_R12, X_R13, (int32_t)offsetof(VireoCpu, dtlb));
@@ -393,10 +518,13 @@ static void emit_load(Gen *g, const VireoIrInsn *in)
     X86Asm *a = &g->a;
     uint8_t *miss = emit_tlb_check(g, in, access_size(in->op), offsetof(VireoTlbEntry, tag_r));
 
+    unsigned dirty = g->dirty;
+
     x_alu_mem(a, true, X_ADD, X_RAX, X_RCX, (int32_t)offsetof(VireoTlbEntry, addend));
     load_extend(g, in->op, X_RAX);
     store_reg(g, X_RAX, in->d);
     add_stub(g, STUB_LOAD, miss, a->p, in);
+    g->stubs[g->n_stubs - 1].dirty = dirty;
 }
 
 static void emit_store(Gen *g, const VireoIrInsn *in)
@@ -436,14 +564,16 @@ static void emit_eval_call(Gen *g, const VireoIrInsn *in, bool imm)
 {
     X86Asm *a = &g->a;
 
-    load_reg(g, X_RSI, in->a);
+    before_call(g);
+    load_mem(g, X_RSI, in->a);
     if (imm) {
         x_mov_imm(a, X_RDX, (uint64_t)in->imm);
     } else {
-        load_reg(g, X_RDX, in->b);
+        load_mem(g, X_RDX, in->b);
     }
     x_mov_imm(a, X_RDI, in->op);
     x_call(a, (const void *)jit_eval);
+    reload_cached(g);
     store_reg(g, X_RAX, in->d);
 }
 
@@ -458,7 +588,10 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
 
     switch (op) {
     case VIREO_OP_MOVI:
-        if (x_fits32(in->imm)) {
+        if (g->slot_of[in->d] >= 0) {
+            x_mov_imm(a, cache_host[g->slot_of[in->d]], (uint64_t)in->imm);
+            g->dirty |= 1u << g->slot_of[in->d];
+        } else if (x_fits32(in->imm)) {
             x_store_imm32(a, X_RBX, reg_disp(in->d), (int32_t)in->imm);
         } else {
             x_mov_imm(a, X_RAX, (uint64_t)in->imm);
@@ -631,15 +764,15 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
     case VIREO_OP_ZEXT8:
     case VIREO_OP_ZEXT16:
     case VIREO_OP_ZEXT32: {
-        /* Read the low part of R[a] in memory, extended (little-endian). */
-        int32_t d = reg_disp(in->a);
+        /* movsx/movzx from al, ax or eax */
+        load_reg(g, X_RAX, in->a);
         switch (op) {
-        case VIREO_OP_SEXT8: x_op_mem(a, true, false, X_OPC(0x0f, 0xbe), X_RAX, X_RBX, d); break;
-        case VIREO_OP_SEXT16: x_op_mem(a, true, false, X_OPC(0x0f, 0xbf), X_RAX, X_RBX, d); break;
-        case VIREO_OP_SEXT32: x_op_mem(a, true, false, X_OPC(0x63), X_RAX, X_RBX, d); break;
-        case VIREO_OP_ZEXT8: x_op_mem(a, false, false, X_OPC(0x0f, 0xb6), X_RAX, X_RBX, d); break;
-        case VIREO_OP_ZEXT16: x_op_mem(a, false, false, X_OPC(0x0f, 0xb7), X_RAX, X_RBX, d); break;
-        default: x_load32(a, X_RAX, X_RBX, d); break;
+        case VIREO_OP_SEXT8: x_op_reg(a, true, X_OPC(0x0f, 0xbe), X_RAX, X_RAX); break;
+        case VIREO_OP_SEXT16: x_op_reg(a, true, X_OPC(0x0f, 0xbf), X_RAX, X_RAX); break;
+        case VIREO_OP_SEXT32: x_movsxd_rr(a, X_RAX, X_RAX); break;
+        case VIREO_OP_ZEXT8: x_op_reg(a, false, X_OPC(0x0f, 0xb6), X_RAX, X_RAX); break;
+        case VIREO_OP_ZEXT16: x_op_reg(a, false, X_OPC(0x0f, 0xb7), X_RAX, X_RAX); break;
+        default: x_op_reg(a, false, X_OPC(0x89), X_RAX, X_RAX); break; /* mov eax, eax */
         }
         store_reg(g, X_RAX, in->d);
         return true;
@@ -666,16 +799,19 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
         }
         return true;
     case VIREO_OP_HELPER:
+        before_call(g);
         args_cpu_insn(g, in);
         x_call(a, (const void *)in->helper);
         reload_dtlb(g);
+        reload_cached(g);
         x_op_reg(a, false, X_OPC(0x85), X_RAX, X_RAX); /* test eax, eax */
         add_stub(g, STUB_HELPER, x_jcc(a, X_CC_NE), NULL, in);
         return true;
     case VIREO_OP_TRAP:
+        before_call(g);
         args_cpu_insn(g, in);
         x_call(a, (const void *)jit_trap);
-        emit_leave(g, JIT_TRAPPED, in->gidx);
+        emit_leave(g, JIT_TRAPPED, in->gidx, true);
         return true;
     case VIREO_OP_JMP:
     case VIREO_OP_EXIT: emit_link(g, in->c, tb->n_guest, (uint64_t)in->imm); return true;
@@ -686,11 +822,11 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
             x_alu_imm(a, true, X_AND, X_RAX, (int32_t) ~(uint32_t)in->flags);
         }
         x_store64(a, X_RAX, X_R13, (int32_t)offsetof(VireoCpu, pc));
-        emit_leave(g, JIT_LOOKUP, tb->n_guest);
+        emit_leave(g, JIT_LOOKUP, tb->n_guest, false);
         return true;
     case VIREO_OP_WFI:
         set_pc(g, (uint64_t)in->imm);
-        emit_leave(g, JIT_WFI, tb->n_guest);
+        emit_leave(g, JIT_WFI, tb->n_guest, false);
         return true;
     default: break;
     }
@@ -711,15 +847,19 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
     case VIREO_IR_KIND_LD: emit_load(g, in); return true;
     case VIREO_IR_KIND_ST: emit_store(g, in); return true;
     case VIREO_IR_KIND_AT:
+        before_call(g);
         args_cpu_insn(g, in);
         x_call(a, (const void *)jit_atomic);
         reload_dtlb(g);
+        reload_cached(g);
         x_op_reg(a, false, X_OPC(0x84), X_RAX, X_RAX); /* test al, al */
         add_stub(g, STUB_TRAP, x_jcc(a, X_CC_E), NULL, in);
         return true;
     case VIREO_IR_KIND_F:
+        before_call(g);
         args_cpu_insn(g, in);
         x_call(a, (const void *)vireo_interp_fp);
+        reload_cached(g);
         x_op_reg(a, false, X_OPC(0x84), X_RAX, X_RAX); /* test al, al */
         add_stub(g, STUB_TRAP, x_jcc(a, X_CC_E), NULL, in);
         return true;
@@ -760,32 +900,37 @@ static void emit_stubs(Gen *g)
         x_patch(a, s->jump, a->p);
         switch (s->kind) {
         case STUB_LOAD:
-            /* vireo_cpu_load_slow(cpu, in, va = rax, size, &[rsp]) */
+            /* vireo_cpu_load_slow(cpu, in, va = rax, size, &[rsp]), with
+             * cpu->regs exact for its exception */
+            write_back(g, s->dirty);
             x_mov_rr(a, X_RDX, X_RAX);
             args_cpu_insn(g, in);
             x_mov_imm(a, X_RCX, access_size(in->op));
             x_mov_rr(a, X_R8, X_RSP);
             x_call(a, (const void *)vireo_cpu_load_slow);
             reload_dtlb(g);
+            reload_cached(g);
             x_op_reg(a, false, X_OPC(0x84), X_RAX, X_RAX); /* test al, al */
             ok = x_jcc(a, X_CC_NE);
-            emit_leave(g, JIT_TRAPPED, in->gidx);
+            emit_leave(g, JIT_TRAPPED, in->gidx, true);
             x_patch(a, ok, a->p);
             load_extend(g, in->op, X_RSP);
-            store_reg(g, X_RAX, in->d);
+            put_reg(g, X_RAX, in->d);
             x_patch(a, x_jmp(a), s->resume);
             break;
         case STUB_STORE:
             /* vireo_cpu_store_slow(cpu, in, va = rax, size, R[b]) */
+            write_back(g, s->dirty);
             x_mov_rr(a, X_RDX, X_RAX);
             args_cpu_insn(g, in);
             x_mov_imm(a, X_RCX, access_size(in->op));
-            load_reg(g, X_R8, in->b);
+            load_mem(g, X_R8, in->b);
             x_call(a, (const void *)vireo_cpu_store_slow);
             reload_dtlb(g);
+            reload_cached(g);
             x_op_reg(a, false, X_OPC(0x84), X_RAX, X_RAX); /* test al, al */
             ok = x_jcc(a, X_CC_NE);
-            emit_leave(g, JIT_TRAPPED, in->gidx);
+            emit_leave(g, JIT_TRAPPED, in->gidx, true);
             x_patch(a, ok, a->p);
             x_patch(a, x_jmp(a), s->resume);
             break;
@@ -793,11 +938,11 @@ static void emit_stubs(Gen *g)
             /* VIREO_IR_TRAP: did not retire; VIREO_IR_EXIT: retired. */
             x_alu_imm(a, false, X_CMP, X_RAX, VIREO_IR_TRAP);
             ok = x_jcc(a, X_CC_NE);
-            emit_leave(g, JIT_TRAPPED, in->gidx);
+            emit_leave(g, JIT_TRAPPED, in->gidx, true);
             x_patch(a, ok, a->p);
-            emit_leave(g, JIT_HELPER_EXIT, in->gidx + 1u);
+            emit_leave(g, JIT_HELPER_EXIT, in->gidx + 1u, true);
             break;
-        case STUB_TRAP: emit_leave(g, JIT_TRAPPED, in->gidx); break;
+        case STUB_TRAP: emit_leave(g, JIT_TRAPPED, in->gidx, true); break;
         }
     }
 }
@@ -842,6 +987,8 @@ static size_t compile_native(VireoTb *tb, uint8_t *code, size_t cap, bool *publi
     *checked = a->p;
     emit_checked_entry(g, *publish_first);
     x_patch(a, skip, a->p);
+    allocate_cache(g, tb);
+    reload_cached(g);
     for (uint32_t i = 0; i < tb->n_ops; i++) {
         if (!emit_op(g, &tb->code[i].in)) {
             goto out;
