@@ -324,7 +324,7 @@ static void emit_link(Gen *g, unsigned slot, unsigned insns, uint64_t target)
     x_u64(a, 0);
     x_alu_mem(a, true, X_CMP, X_RAX, X_R13, (int32_t)offsetof(VireoCpu, exec_key));
     leave[2] = x_jcc(a, X_CC_NE);
-    x_mov_imm(a, X_RDI, slot); /* for the checked entry's way out */
+    x_mov_imm(a, X_RDI, slot); /* for the checked entry's way out: JIT_LINK, slot */
     leave[3] = x_jmp(a);
     g->site_jump[slot] = (uint32_t)(leave[3] - a->start);
     for (unsigned i = 0; i < G_N_ELEMENTS(leave); i++) {
@@ -335,14 +335,64 @@ static void emit_link(Gen *g, unsigned slot, unsigned insns, uint64_t target)
     jump_to_epilogue(g);
 }
 
-/* Where a linked block's exit jumps in: the checks of vireo_tb_current()
- * on this block (the instruction TLB maps its page to the physical page it
- * was decoded from, unwritten since), with what is known of it as
- * immediates; then cur_tb is this block and its body runs, in the frame of
- * the code that jumped here. A block that calls helpers always goes back
- * to the run loop first, which publishes the counters. When the checks
- * fail, the code leaves as the previous block's exit would have (edi = its
- * slot, cur_tb = that block), for this block's pc. */
+/* A computed jump to rax (= cpu->pc): the jump cache looked up inline, as
+ * vireo_jc_lookup() does, and on to the block's checked entry when the
+ * entry is for this pc and the current exec_key and the block is
+ * compiled; else back to the run loop, which looks again. */
+static void emit_lookup(Gen *g)
+{
+    X86Asm *a = &g->a;
+    uint8_t *leave[6];
+    unsigned n = 0;
+
+    G_STATIC_ASSERT(sizeof(VireoJumpCacheEntry) == 24);
+    write_back(g, g->dirty);
+    x_mov_rr(a, X_RSI, X_RAX); /* the pc; rsi is free once written back */
+    emit_count(g, g->tb->n_guest);
+    leave[n++] = x_jcc(a, X_CC_E); /* the budget ran out */
+    x_op_mem(a, false, false, X_OPC(0x83), X_CMP, X_R13, (int32_t)offsetof(VireoCpu, exit_request));
+    x_byte(a, 0);
+    leave[n++] = x_jcc(a, X_CC_NE);
+    /* rdx = &cpu->jc[((pc >> 1) ^ (pc >> 13) ^ (pc >> 25)) & (size - 1)] */
+    x_mov_rr(a, X_RDX, X_RSI);
+    x_shift_imm(a, true, X_SHR, X_RDX, 1);
+    x_mov_rr(a, X_RCX, X_RSI);
+    x_shift_imm(a, true, X_SHR, X_RCX, VIREO_PAGE_SHIFT + 1);
+    x_alu_rr(a, true, X_XOR, X_RDX, X_RCX);
+    x_mov_rr(a, X_RCX, X_RSI);
+    x_shift_imm(a, true, X_SHR, X_RCX, 25);
+    x_alu_rr(a, true, X_XOR, X_RDX, X_RCX);
+    x_alu_imm(a, false, X_AND, X_RDX, VIREO_JC_SIZE - 1);
+    x_op_reg(a, false, X_OPC(0x69), X_RDX, X_RDX); /* imul edx, edx, 24 */
+    x_u32(a, (uint32_t)sizeof(VireoJumpCacheEntry));
+    x_alu_mem(a, true, X_ADD, X_RDX, X_R13, (int32_t)offsetof(VireoCpu, jc));
+    x_alu_mem(a, true, X_CMP, X_RSI, X_RDX, (int32_t)offsetof(VireoJumpCacheEntry, vpc));
+    leave[n++] = x_jcc(a, X_CC_NE);
+    x_load64(a, X_RCX, X_RDX, (int32_t)offsetof(VireoJumpCacheEntry, key));
+    x_alu_mem(a, true, X_CMP, X_RCX, X_R13, (int32_t)offsetof(VireoCpu, exec_key));
+    leave[n++] = x_jcc(a, X_CC_NE);
+    x_load64(a, X_RCX, X_RDX, (int32_t)offsetof(VireoJumpCacheEntry, tb));
+    x_load64(a, X_RAX, X_RCX, (int32_t)offsetof(VireoTb, native_checked));
+    x_op_reg(a, true, X_OPC(0x85), X_RAX, X_RAX); /* test rax, rax */
+    leave[n++] = x_jcc(a, X_CC_E);
+    x_mov_imm(a, X_RDI, (uint64_t)JIT_LOOKUP << 16); /* for the checked entry's way out */
+    x_byte(a, 0xff);                                 /* jmp rax */
+    x_byte(a, 0xe0);
+    for (unsigned i = 0; i < n; i++) {
+        x_patch(a, leave[i], a->p);
+    }
+    x_mov_imm(a, X_RAX, (uint64_t)JIT_LOOKUP << 16);
+    jump_to_epilogue(g);
+}
+
+/* Where a linked block's exit (or a computed jump) comes in: the checks of
+ * vireo_tb_current() on this block (the instruction TLB maps its page to
+ * the physical page it was decoded from, unwritten since), with what is
+ * known of it as immediates; then cur_tb is this block and its body runs,
+ * in the frame of the code that jumped here. A block that calls helpers
+ * always goes back to the run loop first, which publishes the counters.
+ * When the checks fail, the code leaves as the previous block's exit would
+ * have (edi = its exit code, cur_tb = that block), for this block's pc. */
 static void emit_checked_entry(Gen *g, bool publish_first)
 {
     X86Asm *a = &g->a;
@@ -380,7 +430,7 @@ static void emit_epilogue(Gen *g)
         x_patch(a, g->to_fail[i], a->p);
     }
     set_pc(g, g->tb->vpc);
-    x_op_reg(a, false, X_OPC(0x89), X_RDI, X_RAX); /* mov eax, edi: JIT_LINK, the slot */
+    x_op_reg(a, false, X_OPC(0x89), X_RDI, X_RAX); /* mov eax, edi: the exit's code */
     for (unsigned i = 0; i < g->n_epilogue; i++) {
         x_patch(a, g->to_epilogue[i], a->p);
     }
@@ -822,7 +872,7 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
             x_alu_imm(a, true, X_AND, X_RAX, (int32_t) ~(uint32_t)in->flags);
         }
         x_store64(a, X_RAX, X_R13, (int32_t)offsetof(VireoCpu, pc));
-        emit_leave(g, JIT_LOOKUP, tb->n_guest, false);
+        emit_lookup(g);
         return true;
     case VIREO_OP_WFI:
         set_pc(g, (uint64_t)in->imm);

@@ -656,6 +656,42 @@ static void test_smc(void)
     g_hash_table_destroy(blocks);
 }
 
+/* A loop closed by a computed jump: after the first round the compiled
+ * code finds the block in the jump cache itself. The count of retired
+ * instructions stays exact. */
+static void test_computed_jump_loop(void)
+{
+    GHashTable *blocks = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+    Side s;
+    VireoCpu *cpu;
+    VireoIrBlock *b;
+    VireoVcpuStats st;
+
+    side_init(&s, VIREO_ENGINE_JIT, blocks);
+    cpu = &s.t->cpu;
+    s.t->stop_on_trap = true;
+    b = new_block(blocks, CODE_BASE);
+    emit(b, VIREO_OP_ADDI, 3, 3, 0, 1);
+    emit(b, VIREO_OP_MOVI, 4, 0, 0, 50);
+    emit(b, VIREO_OP_XEQ, 0, 3, 4, (int64_t)(CODE_BASE + 0x100));
+    emit(b, VIREO_OP_MOVI, 13, 0, 0, (int64_t)CODE_BASE - 8);
+    emit(b, VIREO_OP_JMPR, 0, 13, 0, 8);
+    b = new_block(blocks, CODE_BASE + 0x100);
+    emit(b, VIREO_OP_TRAP, 0, 0, 0, 3);
+    cpu->insns_at_reset = cpu->stats.insns;
+    cpu->pc = CODE_BASE;
+    vireo_cpu_run(cpu);
+    g_assert_cmpuint(cpu->regs[3], ==, 50);
+    g_assert_cmpint(s.t->n_traps, ==, 1);
+    g_assert_cmpuint(s.t->last_cause, ==, 3);
+    g_assert_cmpuint(vireo_cpu_icount(cpu), ==, 49 * 5 + 3);
+    vireo_cpu_read_stats(cpu, &st);
+    g_assert_cmpuint(st.jit_insns, ==, st.insns);
+    g_assert_cmpuint(st.blocks, ==, 51);
+    side_free(&s);
+    g_hash_table_destroy(blocks);
+}
+
 int main(int argc, char *argv[])
 {
     g_test_init(&argc, &argv, NULL);
@@ -667,5 +703,6 @@ int main(int argc, char *argv[])
     g_test_add_func("/jit/differential/chained", test_random_chained);
     g_test_add_func("/jit/fault-in-block", test_fault_in_block);
     g_test_add_func("/jit/smc", test_smc);
+    g_test_add_func("/jit/computed-jump-loop", test_computed_jump_loop);
     return g_test_run();
 }
