@@ -27,6 +27,7 @@
 #include "display/scanout-file.h"
 #include "display/sdl-window.h"
 #include "engine/arch.h"
+#include "engine/backend.h"
 #include "engine/bus.h"
 #include "engine/error.h"
 #include "engine/gdbstub.h"
@@ -63,6 +64,7 @@ typedef struct {
     VireoRvCpuModel cpu_model;
     int timeout;
     gboolean stats;
+    char *engine; /* --engine: interp or jit, NULL for the interpreter */
     gboolean version;
 } Options;
 
@@ -360,6 +362,12 @@ static void print_stats_block(const char *title, const VireoVcpuStats *s, double
                (ull)s->dtlb_misses, (ull)s->dtlb_flushes);
     g_printerr(_("  exceptions:    %llu\n"), (ull)s->exceptions);
     g_printerr(_("  interrupts:    %llu\n"), (ull)s->interrupts);
+    if (s->jit_blocks > 0 || s->jit_fallbacks > 0) {
+        g_printerr(_("  JIT:           %llu blocks compiled (%llu bytes), %llu left to the "
+                     "interpreter, %llu instructions run compiled\n"),
+                   (ull)s->jit_blocks, (ull)s->jit_code_bytes, (ull)s->jit_fallbacks,
+                   (ull)s->jit_insns);
+    }
 }
 
 static void print_stats(VireoMachine *machine, double seconds)
@@ -1211,6 +1219,7 @@ static void options_clear(Options *o)
     g_free(o->initrd);
     g_free(o->append);
     g_free(o->memory);
+    g_free(o->engine);
     g_free(o->dtb_out);
     g_free(o->test);
     g_strfreev(o->disk_args);
@@ -1264,6 +1273,10 @@ int main(int argc, char *argv[])
           N_("user[,hostfwd=…]|tap=NAME|none") },
         { "dtb-out", 0, 0, G_OPTION_ARG_FILENAME, &opt.dtb_out,
           N_("Write the generated device tree to FILE"), N_("FILE") },
+        { "engine", 0, 0, G_OPTION_ARG_STRING, &opt.engine,
+          N_("How the harts run guest code: “interp”, the threaded interpreter (default); “jit”, "
+             "x86-64 code where the JIT compiles a block, the interpreter elsewhere"),
+          N_("interp|jit") },
         { "stats", 0, 0, G_OPTION_ARG_NONE, &opt.stats,
           N_("Print the engine's counters when the machine stops"), NULL },
         { "test", 0, 0, G_OPTION_ARG_FILENAME, &opt.test,
@@ -1366,6 +1379,19 @@ int main(int argc, char *argv[])
         status =
             bad_args(_("--cpus: %d is out of range (1 to %d)"), opt.cpus, VIREO_VIRT_MAX_HARTS);
         goto out;
+    }
+    if (opt.engine != NULL) {
+        g_autoptr(GError) engine_error = NULL;
+        VireoEngineKind kind;
+        if (!vireo_engine_from_name(opt.engine, &kind)) {
+            status = bad_args(_("--engine: “%s” is not an engine (interp or jit)"), opt.engine);
+            goto out;
+        }
+        if (!vireo_engine_available(kind, &engine_error)) {
+            status = bad_args(_("--engine: %s"), engine_error->message);
+            goto out;
+        }
+        vireo_engine_set_default(kind);
     }
     opt.cpu_model = VIREO_RV_CPU_DEFAULT;
     if (opt.cpu != NULL && !vireo_rv_cpu_model_from_name(opt.cpu, &opt.cpu_model)) {

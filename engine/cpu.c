@@ -3,7 +3,7 @@
  * The architecture-neutral part of a software vCPU: the dispatch loop, the
  * decoded-block cache, the soft TLB and the slow paths of memory accesses.
  */
-#include "interp.h"
+#include "tb.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -58,6 +58,13 @@ void vireo_cpu_init(VireoCpu *cpu, const VireoCpuClass *cls, VireoMachine *machi
                 g_strerror(errno));
     }
     cpu->code_cap = TB_MAX_BYTES;
+    cpu->backend = &vireo_interp_backend;
+    cpu->engine = VIREO_ENGINE_INTERP;
+    if (vireo_engine_get_default() != VIREO_ENGINE_INTERP &&
+        !vireo_cpu_set_engine(cpu, vireo_engine_get_default())) {
+        g_warning("the %s engine is not available: running the interpreter",
+                  vireo_engine_name(vireo_engine_get_default()));
+    }
     cpu->jc = g_new0(VireoJumpCacheEntry, VIREO_JC_SIZE);
     cpu->jc_epoch = 1;
     vireo_cpu_update_exec_key(cpu);
@@ -67,10 +74,33 @@ void vireo_cpu_init(VireoCpu *cpu, const VireoCpuClass *cls, VireoMachine *machi
 
 void vireo_cpu_flush_code(VireoCpu *cpu)
 {
-    memset(cpu->tb_hash, 0, sizeof(VireoTb *) * TB_HASH_SIZE);
+    if (cpu->tb_hash != NULL) {
+        memset(cpu->tb_hash, 0, sizeof(VireoTb *) * TB_HASH_SIZE);
+    }
     cpu->tb_count = 0;
     cpu->code_used = 0;
+    if (cpu->backend->free != NULL) {
+        cpu->backend->free(cpu);
+    }
     vireo_cpu_bump_epoch(cpu); /* links and the jump cache point to dropped blocks */
+}
+
+bool vireo_cpu_set_engine(VireoCpu *cpu, VireoEngineKind kind)
+{
+    const VireoBackendOps *ops = vireo_engine_backend(kind);
+
+    if (ops == NULL) {
+        return false;
+    }
+    if (ops->executable &&
+        mprotect(cpu->code_buf, TB_MAX_BYTES, PROT_READ | PROT_WRITE | PROT_EXEC) != 0) {
+        g_warning("cannot make the code buffer executable: %s", g_strerror(errno));
+        return false;
+    }
+    vireo_cpu_flush_code(cpu);
+    cpu->backend = ops;
+    cpu->engine = kind;
+    return true;
 }
 
 void vireo_cpu_set_debug(VireoCpu *cpu, VireoCpuDebug *debug)
@@ -611,6 +641,32 @@ static void tb_set_origin(VireoCpu *cpu, VireoTb *tb, uint64_t ppc, uint32_t gen
     tb->flags = flags;
 }
 
+/* A block whose page was written since it was decoded: when the write
+ * missed its own bytes (they are still those it was decoded from), it is
+ * current again at the page's new generation, without decoding or
+ * compiling it again. Pages that mix code with data written often (the
+ * end of .text and the start of .data) would otherwise have their blocks
+ * decoded again after every such write. */
+static bool tb_revive(VireoCpu *cpu, VireoTb *tb, const VireoTlbEntry *e)
+{
+    uint32_t gen;
+
+    if (tb->guest_code == NULL || (e->flags & VIREO_TLB_IO)) {
+        return false;
+    }
+    /* As for a decode: mark first, then read, then check nothing wrote
+     * the page in between. */
+    gen = vireo_bus_mark_code(cpu->bus, tb->ppc);
+    if (memcmp((const void *)(uintptr_t)(tb->vpc + e->addend), tb->guest_code, tb->guest_len) !=
+            0 ||
+        __atomic_load_n(tb->gen_ptr, __ATOMIC_ACQUIRE) != gen) {
+        return false;
+    }
+    tb->gen = gen;
+    VIREO_STAT_ADD(cpu, decode_revived, 1);
+    return true;
+}
+
 static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
 {
     uint64_t pc = cpu->pc;
@@ -621,6 +677,7 @@ static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
     VireoJumpCacheEntry *j;
     uint32_t gen;
     size_t bytes;
+    const uint8_t *guest_host;
 
     tb = vireo_jc_lookup(cpu);
     if (tb != NULL) {
@@ -641,7 +698,8 @@ static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
     link = &cpu->tb_hash[tb_hash(pc, ppc)];
     while ((tb = *link) != NULL) {
         if (tb->vpc == pc && tb->ppc == ppc && tb->flags == flags) {
-            if (__atomic_load_n(tb->gen_ptr, __ATOMIC_RELAXED) == tb->gen) {
+            if (__atomic_load_n(tb->gen_ptr, __ATOMIC_RELAXED) == tb->gen ||
+                tb_revive(cpu, tb, e)) {
                 goto found;
             }
             /* Its page was written since: out of the chain (a newer block
@@ -650,6 +708,9 @@ static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
              * so its memory is reused only with the whole buffer's. */
             *link = tb->next;
             cpu->tb_count--;
+            if (cpu->backend->invalidate != NULL) {
+                cpu->backend->invalidate(cpu, tb);
+            }
             break;
         }
         link = &tb->next;
@@ -662,24 +723,41 @@ static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
     if (!cpu->cls->decode(cpu, scratch)) {
         return NULL;
     }
+    /* The decoder read the whole block from this page (a block never
+     * crosses a page without straddling, below). */
+    guest_host = e->flags & VIREO_TLB_IO ? NULL : (const uint8_t *)(uintptr_t)(pc + e->addend);
     g_assert(vireo_ir_block_check(scratch) == NULL);
     VIREO_STAT_ADD(cpu, decode_misses, 1);
-    bytes = vireo_interp_tb_bytes(scratch);
     if (((pc & ~PAGE_MASK) + scratch->guest_len) > VIREO_PAGE_SIZE) {
         /* An instruction straddles two pages: the block depends on the
-         * second page's mapping too, so it is used once and not cached. */
-        tb = vireo_interp_compile(scratch, g_malloc(bytes));
+         * second page's mapping too, so it is used once and not cached, and
+         * interpreted (its memory is not in the code buffer). */
+        tb = vireo_interp_compile(scratch, g_malloc(vireo_interp_tb_bytes(scratch)));
         tb_set_origin(cpu, tb, ppc, gen, flags);
         cpu->cur_scratch_tb = tb;
         return tb;
     }
-    bytes = (bytes + 15u) & ~(size_t)15u;
+    bytes = ((cpu->backend->size(cpu, scratch) + 15u) & ~(size_t)15u) +
+            ((scratch->guest_len + 15u) & ~(size_t)15u);
     if (cpu->code_used + bytes > cpu->code_cap) {
         vireo_cpu_flush_code(cpu);
     }
-    tb = vireo_interp_compile(scratch, cpu->code_buf + cpu->code_used);
-    cpu->code_used += bytes;
+    tb = cpu->backend->compile(cpu, scratch, cpu->code_buf + cpu->code_used, &bytes);
+    cpu->code_used += (bytes + 15u) & ~(size_t)15u;
     tb_set_origin(cpu, tb, ppc, gen, flags);
+    /* A copy of the guest code the block was decoded from, to revive it
+     * when its page is written elsewhere; only when nothing wrote the page
+     * since it was marked, so that the copy is what the decoder read. */
+    tb->guest_code = NULL;
+    tb->guest_len = scratch->guest_len;
+    if (guest_host != NULL) {
+        uint8_t *copy = cpu->code_buf + cpu->code_used;
+        memcpy(copy, guest_host, scratch->guest_len);
+        if (__atomic_load_n(tb->gen_ptr, __ATOMIC_ACQUIRE) == gen) {
+            tb->guest_code = copy;
+            cpu->code_used += (scratch->guest_len + 15u) & ~(size_t)15u;
+        }
+    }
     link = &cpu->tb_hash[tb_hash(pc, ppc)];
     tb->next = *link;
     *link = tb;
@@ -703,7 +781,11 @@ static void dispatch_once(VireoCpu *cpu, bool chain)
     if (tb == NULL) {
         return;
     }
-    vireo_interp_exec(cpu, tb, chain);
+    if (tb == cpu->cur_scratch_tb) {
+        vireo_interp_exec(cpu, tb, chain);
+    } else {
+        cpu->backend->execute(cpu, tb, chain);
+    }
     if (tb == cpu->cur_scratch_tb) {
         g_free(tb);
         cpu->cur_scratch_tb = NULL;

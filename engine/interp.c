@@ -6,8 +6,9 @@
  * central switch to mispredict. Loads and stores try the TLB fast path inline
  * and call out only on a miss.
  */
-#include "interp.h"
 #include "engine/softfloat.h"
+#include "ir-eval.h"
+#include "tb.h"
 
 #include <string.h>
 
@@ -20,245 +21,9 @@
 
 static const void *const *handler_table;
 
-static inline uint32_t unbox32(uint64_t v)
-{
-    return (v >> 32) == 0xffffffffu ? (uint32_t)v : VIREO_F32_CANONICAL_NAN;
-}
-
-static inline uint64_t box32(uint32_t v)
-{
-    return 0xffffffff00000000ull | v;
-}
-
-static inline uint16_t unbox16(uint64_t v)
-{
-    return (v >> 16) == 0xffffffffffffull ? (uint16_t)v : VIREO_F16_CANONICAL_NAN;
-}
-
-static inline uint64_t box16(uint16_t v)
-{
-    return 0xffffffffffff0000ull | v;
-}
-
-static inline int64_t sext32(uint64_t v)
-{
-    return (int64_t)(int32_t)(uint32_t)v;
-}
-
-static uint64_t mulhu64(uint64_t a, uint64_t b)
-{
-    return (uint64_t)(((unsigned __int128)a * b) >> 64);
-}
-
-static uint64_t mulh64(int64_t a, int64_t b)
-{
-    return (uint64_t)(((__int128)a * b) >> 64);
-}
-
-static uint64_t mulhsu64(int64_t a, uint64_t b)
-{
-    return (uint64_t)(((__int128)a * (__int128)(unsigned __int128)b) >> 64);
-}
-
-static uint64_t div64(int64_t a, int64_t b)
-{
-    if (b == 0) {
-        return ~0ull;
-    }
-    if (a == INT64_MIN && b == -1) {
-        return (uint64_t)a;
-    }
-    return (uint64_t)(a / b);
-}
-
-static uint64_t rem64(int64_t a, int64_t b)
-{
-    if (b == 0) {
-        return (uint64_t)a;
-    }
-    if (a == INT64_MIN && b == -1) {
-        return 0;
-    }
-    return (uint64_t)(a % b);
-}
-
-static uint64_t divw(uint64_t x, uint64_t y)
-{
-    int32_t a = (int32_t)x, b = (int32_t)y;
-    if (b == 0) {
-        return ~0ull;
-    }
-    if (a == INT32_MIN && b == -1) {
-        return (uint64_t)(int64_t)a;
-    }
-    return (uint64_t)(int64_t)(a / b);
-}
-
-static uint64_t remw(uint64_t x, uint64_t y)
-{
-    int32_t a = (int32_t)x, b = (int32_t)y;
-    if (b == 0) {
-        return (uint64_t)(int64_t)a;
-    }
-    if (a == INT32_MIN && b == -1) {
-        return 0;
-    }
-    return (uint64_t)(int64_t)(a % b);
-}
-
-static uint64_t divuw(uint64_t x, uint64_t y)
-{
-    uint32_t a = (uint32_t)x, b = (uint32_t)y;
-    return b == 0 ? ~0ull : (uint64_t)sext32(a / b);
-}
-
-static uint64_t remuw(uint64_t x, uint64_t y)
-{
-    uint32_t a = (uint32_t)x, b = (uint32_t)y;
-    return b == 0 ? (uint64_t)sext32(a) : (uint64_t)sext32(a % b);
-}
-
-/* Bit manipulation. The operations on the Zkt list (rotates, byte and bit
- * reversal, orc.b, carry-less products, conditional zero) take the same
- * time whatever their operands: no branch or table lookup depends on them. */
-static inline uint64_t rol64(uint64_t a, uint64_t n)
-{
-    n &= 63;
-    return (a << n) | (a >> ((64 - n) & 63));
-}
-
-static inline uint64_t ror64(uint64_t a, uint64_t n)
-{
-    n &= 63;
-    return (a >> n) | (a << ((64 - n) & 63));
-}
-
-static inline uint64_t rolw(uint64_t a, uint64_t n)
-{
-    uint32_t x = (uint32_t)a;
-    n &= 31;
-    return (uint64_t)sext32((x << n) | (x >> ((32 - n) & 31)));
-}
-
-static inline uint64_t rorw(uint64_t a, uint64_t n)
-{
-    uint32_t x = (uint32_t)a;
-    n &= 31;
-    return (uint64_t)sext32((x >> n) | (x << ((32 - n) & 31)));
-}
-
-static inline uint64_t orc_b(uint64_t a)
-{
-    /* Bit 7 of each byte: set when any bit of the byte is (the low seven
-     * bits plus 0x7f carry into bit 7 without leaving the byte). */
-    uint64_t h =
-        (((a & 0x7f7f7f7f7f7f7f7full) + 0x7f7f7f7f7f7f7f7full) | a) & 0x8080808080808080ull;
-    return (h >> 7) * 0xff;
-}
-
-static inline uint64_t brev8(uint64_t a)
-{
-    a = ((a >> 1) & 0x5555555555555555ull) | ((a & 0x5555555555555555ull) << 1);
-    a = ((a >> 2) & 0x3333333333333333ull) | ((a & 0x3333333333333333ull) << 2);
-    return ((a >> 4) & 0x0f0f0f0f0f0f0f0full) | ((a & 0x0f0f0f0f0f0f0f0full) << 4);
-}
-
-/* All ones when bit i of b is set, else zero. */
-static inline uint64_t bit_mask(uint64_t b, unsigned i)
-{
-    return (uint64_t)0 - ((b >> i) & 1);
-}
-
-static uint64_t clmul(uint64_t a, uint64_t b)
-{
-    uint64_t r = 0;
-    for (unsigned i = 0; i < 64; i++) {
-        r ^= (a << i) & bit_mask(b, i);
-    }
-    return r;
-}
-
-static uint64_t clmulh(uint64_t a, uint64_t b)
-{
-    uint64_t r = 0;
-    for (unsigned i = 1; i < 64; i++) {
-        r ^= (a >> (64 - i)) & bit_mask(b, i);
-    }
-    return r;
-}
-
-static uint64_t clmulr(uint64_t a, uint64_t b)
-{
-    uint64_t r = 0;
-    for (unsigned i = 0; i < 64; i++) {
-        r ^= (a >> (63 - i)) & bit_mask(b, i);
-    }
-    return r;
-}
-
-static inline uint64_t count_lz(uint64_t a, unsigned width)
-{
-    return a == 0 ? width : (uint64_t)__builtin_clzll(a) - (64 - width);
-}
-
-static inline uint64_t count_tz(uint64_t a, unsigned width)
-{
-    return a == 0 ? width : (uint64_t)__builtin_ctzll(a);
-}
-
-/* Atomic read-modify-write on an aligned host word. Inlined into each
- * handler, so that the switch folds away. */
-static inline __attribute__((always_inline)) uint64_t amo32(VireoIrOp op, uint32_t *p, uint32_t v)
-{
-    uint32_t old, nv;
-
-    switch (op) {
-    case VIREO_OP_AMOSWAP32: return (uint64_t)sext32(__atomic_exchange_n(p, v, __ATOMIC_SEQ_CST));
-    case VIREO_OP_AMOADD32: return (uint64_t)sext32(__atomic_fetch_add(p, v, __ATOMIC_SEQ_CST));
-    case VIREO_OP_AMOAND32: return (uint64_t)sext32(__atomic_fetch_and(p, v, __ATOMIC_SEQ_CST));
-    case VIREO_OP_AMOOR32: return (uint64_t)sext32(__atomic_fetch_or(p, v, __ATOMIC_SEQ_CST));
-    case VIREO_OP_AMOXOR32: return (uint64_t)sext32(__atomic_fetch_xor(p, v, __ATOMIC_SEQ_CST));
-    default: break;
-    }
-    old = __atomic_load_n(p, __ATOMIC_RELAXED);
-    do {
-        switch (op) {
-        case VIREO_OP_AMOMIN32: nv = (int32_t)old < (int32_t)v ? old : v; break;
-        case VIREO_OP_AMOMAX32: nv = (int32_t)old > (int32_t)v ? old : v; break;
-        case VIREO_OP_AMOMINU32: nv = old < v ? old : v; break;
-        default: nv = old > v ? old : v; break;
-        }
-    } while (!__atomic_compare_exchange_n(p, &old, nv, true, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
-    return (uint64_t)sext32(old);
-}
-
-static inline __attribute__((always_inline)) uint64_t amo64(VireoIrOp op, uint64_t *p, uint64_t v)
-{
-    uint64_t old, nv;
-
-    switch (op) {
-    case VIREO_OP_AMOSWAP64: return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST);
-    case VIREO_OP_AMOADD64: return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST);
-    case VIREO_OP_AMOAND64: return __atomic_fetch_and(p, v, __ATOMIC_SEQ_CST);
-    case VIREO_OP_AMOOR64: return __atomic_fetch_or(p, v, __ATOMIC_SEQ_CST);
-    case VIREO_OP_AMOXOR64: return __atomic_fetch_xor(p, v, __ATOMIC_SEQ_CST);
-    default: break;
-    }
-    old = __atomic_load_n(p, __ATOMIC_RELAXED);
-    do {
-        switch (op) {
-        case VIREO_OP_AMOMIN64: nv = (int64_t)old < (int64_t)v ? old : v; break;
-        case VIREO_OP_AMOMAX64: nv = (int64_t)old > (int64_t)v ? old : v; break;
-        case VIREO_OP_AMOMINU64: nv = old < v ? old : v; break;
-        default: nv = old > v ? old : v; break;
-        }
-    } while (!__atomic_compare_exchange_n(p, &old, nv, true, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
-    return old;
-}
-
 /* Floating point. Returns false after raising illegal instruction for an
  * invalid dynamic rounding mode. */
-static bool fp_op(VireoCpu *cpu, const VireoIrInsn *in)
+bool vireo_interp_fp(VireoCpu *cpu, const VireoIrInsn *in)
 {
     uint64_t *R = cpu->regs;
     uint64_t a = R[in->a], b = R[in->b], c = R[in->c];
@@ -385,26 +150,15 @@ static bool fp_op(VireoCpu *cpu, const VireoIrInsn *in)
     return true;
 }
 
-/* Counters are kept in a register while blocks run: `packed` adds up, per
- * block, the retired instructions (bits 0-23), memory ops (bits 24-47) and
- * one block (bits 48-63). They are published to the vCPU's statistics on the
- * way out, before helpers (which may read instret), and at least every
- * CHECK_PERIOD blocks, so no field can overflow in between. The vCPU looks
- * at its exit_request at every block boundary: an interrupt from another
- * hart (an IPI that the sender's firmware spins waiting on) or a device is
- * taken after one block, not hundreds. */
-#define CHECK_PERIOD 256
-#define PACK_INSNS   0xffffffull
-#define PACK_MEM     (0xffffffull << 24)
-#define PACK_BLOCK   (1ull << 48)
+#define CHECK_PERIOD VIREO_RUN_CHECK_PERIOD
+#define PACK_INSNS   VIREO_PACK_INSNS
+#define publish      vireo_run_publish
 
-static inline void publish(VireoCpu *cpu, uint64_t *packed, unsigned *budget)
+/* Whether the interpreter runs `tb` (and so may go on to it without the run
+ * loop). */
+static inline bool interp_runs(const VireoTb *tb)
 {
-    VIREO_STAT_ADD(cpu, insns, *packed & PACK_INSNS);
-    VIREO_STAT_ADD(cpu, dtlb_hits, (*packed & PACK_MEM) >> 24);
-    VIREO_STAT_ADD(cpu, blocks, *packed >> 48);
-    *packed = 0;
-    *budget = CHECK_PERIOD;
+    return tb->native == NULL;
 }
 
 void vireo_interp_exec(VireoCpu *cpu, VireoTb *tb, bool chain)
@@ -431,7 +185,7 @@ void vireo_interp_exec(VireoCpu *cpu, VireoTb *tb, bool chain)
     }
     R = cpu->regs;
     dtlb = cpu->dtlb;
-    key = chain ? cpu->exec_key : 1;
+    key = vireo_run_key(cpu, chain);
 enter:
     cpu->cur_tb = tb;
     ip = tb->code;
@@ -443,26 +197,26 @@ enter:
         goto * ip->handler; \
     } while (0)
 #define DISPATCH() goto * ip->handler
-#define ALU_R(name, expr)                  \
-    op_##name:                             \
-    {                                      \
-        uint64_t a = R[IN.a], b = R[IN.b]; \
-        R[IN.d] = (expr);                  \
-        NEXT();                            \
+#define ALU_R(name)                                     \
+    op_##name:                                          \
+    {                                                   \
+        uint64_t a = R[IN.a], b = R[IN.b];              \
+        R[IN.d] = vireo_ir_eval(VIREO_OP_##name, a, b); \
+        NEXT();                                         \
     }
-#define ALU_I(name, expr)                           \
-    op_##name:                                      \
-    {                                               \
-        uint64_t a = R[IN.a], b = (uint64_t)IN.imm; \
-        R[IN.d] = (expr);                           \
-        NEXT();                                     \
+#define ALU_I(name)                                     \
+    op_##name:                                          \
+    {                                                   \
+        uint64_t a = R[IN.a], b = (uint64_t)IN.imm;     \
+        R[IN.d] = vireo_ir_eval(VIREO_OP_##name, a, b); \
+        NEXT();                                         \
     }
-#define ALU_U(name, expr)     \
-    op_##name:                \
-    {                         \
-        uint64_t a = R[IN.a]; \
-        R[IN.d] = (expr);     \
-        NEXT();               \
+#define ALU_U(name)                                     \
+    op_##name:                                          \
+    {                                                   \
+        uint64_t a = R[IN.a];                           \
+        R[IN.d] = vireo_ir_eval(VIREO_OP_##name, a, 0); \
+        NEXT();                                         \
     }
 #define TLB_INDEX(va) (((va) >> VIREO_PAGE_SHIFT) & (VIREO_TLB_SIZE - 1))
 #define LOAD(name, type, size, ext)                                                       \
@@ -538,24 +292,24 @@ enter:
             ? (void *)(uintptr_t)((va) + e_->addend)                             \
             : vireo_cpu_atomic_addr(cpu, &IN, (va), (size), (is_lr));            \
     })
-#define AMO(name, width)                                                     \
-    op_##name:                                                               \
-    {                                                                        \
-        void *p = ATOMIC_ADDR(R[IN.a], width / 8, false);                    \
-        if (p == NULL) {                                                     \
-            goto trapped;                                                    \
-        }                                                                    \
-        R[IN.d] = amo##width((VireoIrOp)IN.op, p, (uint##width##_t)R[IN.b]); \
-        NEXT();                                                              \
+#define AMO(name, width)                                                \
+    op_##name:                                                          \
+    {                                                                   \
+        void *p = ATOMIC_ADDR(R[IN.a], width / 8, false);               \
+        if (p == NULL) {                                                \
+            goto trapped;                                               \
+        }                                                               \
+        R[IN.d] = vireo_ir_atomic(cpu, VIREO_OP_##name, p, R[IN.b], 0); \
+        NEXT();                                                         \
     }
 #define IDENT(x) (x)
-#define FP(name)                \
-    op_##name:                  \
-    {                           \
-        if (!fp_op(cpu, &IN)) { \
-            goto trapped;       \
-        }                       \
-        NEXT();                 \
+#define FP(name)                          \
+    op_##name:                            \
+    {                                     \
+        if (!vireo_interp_fp(cpu, &IN)) { \
+            goto trapped;                 \
+        }                                 \
+        NEXT();                           \
     }
 
     DISPATCH();
@@ -566,81 +320,81 @@ op_MOVI:
 op_MOV:
     R[IN.d] = R[IN.a];
     NEXT();
-    ALU_R(ADD, a + b)
-    ALU_R(SUB, a - b)
-    ALU_R(AND, a & b)
-    ALU_R(OR, a | b)
-    ALU_R(XOR, a ^ b)
-    ALU_R(SHL, a << (b & 63))
-    ALU_R(SHR, a >> (b & 63))
-    ALU_R(SAR, (uint64_t)((int64_t)a >> (b & 63)))
-    ALU_R(SLT, (int64_t)a < (int64_t)b)
-    ALU_R(SLTU, a < b)
-    ALU_R(SEQ, a == b)
-    ALU_R(SNE, a != b)
-    ALU_R(MUL, a * b)
-    ALU_R(MULH, mulh64((int64_t)a, (int64_t)b))
-    ALU_R(MULHU, mulhu64(a, b))
-    ALU_R(MULHSU, mulhsu64((int64_t)a, b))
-    ALU_R(DIV, div64((int64_t)a, (int64_t)b))
-    ALU_R(DIVU, b == 0 ? ~0ull : a / b)
-    ALU_R(REM, rem64((int64_t)a, (int64_t)b))
-    ALU_R(REMU, b == 0 ? a : a % b)
-    ALU_I(ADDI, a + b)
-    ALU_I(ANDI, a & b)
-    ALU_I(ORI, a | b)
-    ALU_I(XORI, a ^ b)
-    ALU_I(SHLI, a << (b & 63))
-    ALU_I(SHRI, a >> (b & 63))
-    ALU_I(SARI, (uint64_t)((int64_t)a >> (b & 63)))
-    ALU_I(SLTI, (int64_t)a < (int64_t)b)
-    ALU_I(SLTIU, a < b)
-    ALU_R(ADDW, (uint64_t)sext32(a + b))
-    ALU_R(SUBW, (uint64_t)sext32(a - b))
-    ALU_R(SHLW, (uint64_t)sext32((uint32_t)a << (b & 31)))
-    ALU_R(SHRW, (uint64_t)sext32((uint32_t)a >> (b & 31)))
-    ALU_R(SARW, (uint64_t)(int64_t)((int32_t)a >> (b & 31)))
-    ALU_R(MULW, (uint64_t)sext32((uint32_t)a * (uint32_t)b))
-    ALU_R(DIVW, divw(a, b))
-    ALU_R(DIVUW, divuw(a, b))
-    ALU_R(REMW, remw(a, b))
-    ALU_R(REMUW, remuw(a, b))
-    ALU_I(ADDIW, (uint64_t)sext32(a + b))
-    ALU_I(SHLIW, (uint64_t)sext32((uint32_t)a << (b & 31)))
-    ALU_I(SHRIW, (uint64_t)sext32((uint32_t)a >> (b & 31)))
-    ALU_I(SARIW, (uint64_t)(int64_t)((int32_t)a >> (b & 31)))
-    ALU_U(SEXT8, (uint64_t)(int64_t)(int8_t)a)
-    ALU_U(SEXT16, (uint64_t)(int64_t)(int16_t)a)
-    ALU_U(SEXT32, (uint64_t)sext32(a))
-    ALU_U(ZEXT8, a & 0xff)
-    ALU_U(ZEXT16, a & 0xffff)
-    ALU_U(ZEXT32, a & 0xffffffffu)
-    ALU_U(FBOX_S, a | 0xffffffff00000000ull)
-    ALU_U(FBOX_H, a | 0xffffffffffff0000ull)
-    ALU_U(CLZ, count_lz(a, 64))
-    ALU_U(CTZ, count_tz(a, 64))
-    ALU_U(CPOP, (uint64_t)__builtin_popcountll(a))
-    ALU_U(CLZW, count_lz(a & 0xffffffffu, 32))
-    ALU_U(CTZW, count_tz(a & 0xffffffffu, 32))
-    ALU_U(CPOPW, (uint64_t)__builtin_popcountll(a & 0xffffffffu))
-    ALU_U(REV8, __builtin_bswap64(a))
-    ALU_U(ORCB, orc_b(a))
-    ALU_U(BREV8, brev8(a))
-    ALU_R(ROL, rol64(a, b))
-    ALU_R(ROR, ror64(a, b))
-    ALU_R(ROLW, rolw(a, b))
-    ALU_R(RORW, rorw(a, b))
-    ALU_I(RORI, ror64(a, b))
-    ALU_I(RORIW, rorw(a, b))
-    ALU_R(MIN, (int64_t)a < (int64_t)b ? a : b)
-    ALU_R(MAX, (int64_t)a > (int64_t)b ? a : b)
-    ALU_R(MINU, a < b ? a : b)
-    ALU_R(MAXU, a > b ? a : b)
-    ALU_R(CLMUL, clmul(a, b))
-    ALU_R(CLMULH, clmulh(a, b))
-    ALU_R(CLMULR, clmulr(a, b))
-    ALU_R(CZEQZ, a & ((uint64_t)0 - (b != 0)))
-    ALU_R(CZNEZ, a & ((uint64_t)0 - (b == 0)))
+    ALU_R(ADD)
+    ALU_R(SUB)
+    ALU_R(AND)
+    ALU_R(OR)
+    ALU_R(XOR)
+    ALU_R(SHL)
+    ALU_R(SHR)
+    ALU_R(SAR)
+    ALU_R(SLT)
+    ALU_R(SLTU)
+    ALU_R(SEQ)
+    ALU_R(SNE)
+    ALU_R(MUL)
+    ALU_R(MULH)
+    ALU_R(MULHU)
+    ALU_R(MULHSU)
+    ALU_R(DIV)
+    ALU_R(DIVU)
+    ALU_R(REM)
+    ALU_R(REMU)
+    ALU_I(ADDI)
+    ALU_I(ANDI)
+    ALU_I(ORI)
+    ALU_I(XORI)
+    ALU_I(SHLI)
+    ALU_I(SHRI)
+    ALU_I(SARI)
+    ALU_I(SLTI)
+    ALU_I(SLTIU)
+    ALU_R(ADDW)
+    ALU_R(SUBW)
+    ALU_R(SHLW)
+    ALU_R(SHRW)
+    ALU_R(SARW)
+    ALU_R(MULW)
+    ALU_R(DIVW)
+    ALU_R(DIVUW)
+    ALU_R(REMW)
+    ALU_R(REMUW)
+    ALU_I(ADDIW)
+    ALU_I(SHLIW)
+    ALU_I(SHRIW)
+    ALU_I(SARIW)
+    ALU_U(SEXT8)
+    ALU_U(SEXT16)
+    ALU_U(SEXT32)
+    ALU_U(ZEXT8)
+    ALU_U(ZEXT16)
+    ALU_U(ZEXT32)
+    ALU_U(FBOX_S)
+    ALU_U(FBOX_H)
+    ALU_U(CLZ)
+    ALU_U(CTZ)
+    ALU_U(CPOP)
+    ALU_U(CLZW)
+    ALU_U(CTZW)
+    ALU_U(CPOPW)
+    ALU_U(REV8)
+    ALU_U(ORCB)
+    ALU_U(BREV8)
+    ALU_R(ROL)
+    ALU_R(ROR)
+    ALU_R(ROLW)
+    ALU_R(RORW)
+    ALU_I(RORI)
+    ALU_I(RORIW)
+    ALU_R(MIN)
+    ALU_R(MAX)
+    ALU_R(MINU)
+    ALU_R(MAXU)
+    ALU_R(CLMUL)
+    ALU_R(CLMULH)
+    ALU_R(CLMULR)
+    ALU_R(CZEQZ)
+    ALU_R(CZNEZ)
     LOAD(LD8S, int8_t, 1, (uint64_t)(int64_t))
     LOAD(LD8U, uint8_t, 1, (uint64_t))
     LOAD(LD16S, int16_t, 2, (uint64_t)(int64_t))
@@ -672,60 +426,22 @@ op_MOV:
     AMO(AMOMAXU64, 64)
 op_LR32:
 op_LR64 : {
-    unsigned size = IN.op == VIREO_OP_LR32 ? 4 : 8;
-    void *p = ATOMIC_ADDR(R[IN.a], size, true);
+    void *p = ATOMIC_ADDR(R[IN.a], IN.op == VIREO_OP_LR32 ? 4 : 8, true);
     if (p == NULL) {
         goto trapped;
     }
-    uint64_t v = size == 4 ? (uint64_t)sext32(__atomic_load_n((uint32_t *)p, __ATOMIC_SEQ_CST))
-                           : __atomic_load_n((uint64_t *)p, __ATOMIC_SEQ_CST);
-    cpu->res_valid = true;
-    cpu->res_host = p;
-    cpu->res_value = v;
-    R[IN.d] = v;
+    R[IN.d] = vireo_ir_atomic(cpu, (VireoIrOp)IN.op, p, 0, 0);
     NEXT();
 }
 op_SC32:
-op_SC64 : {
-    unsigned size = IN.op == VIREO_OP_SC32 ? 4 : 8;
-    void *p = ATOMIC_ADDR(R[IN.a], size, false);
-    bool ok = false;
-    if (p == NULL) {
-        goto trapped;
-    }
-    if (cpu->res_valid && cpu->res_host == p) {
-        if (size == 4) {
-            uint32_t expect = (uint32_t)cpu->res_value;
-            ok = __atomic_compare_exchange_n((uint32_t *)p, &expect, (uint32_t)R[IN.b], false,
-                                             __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-        } else {
-            uint64_t expect = cpu->res_value;
-            ok = __atomic_compare_exchange_n((uint64_t *)p, &expect, R[IN.b], false,
-                                             __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-        }
-    }
-    cpu->res_valid = false;
-    R[IN.d] = ok ? 0 : 1;
-    NEXT();
-}
+op_SC64:
 op_CAS32:
 op_CAS64 : {
-    unsigned size = IN.op == VIREO_OP_CAS32 ? 4 : 8;
-    void *p = ATOMIC_ADDR(R[IN.a], size, false);
+    void *p = ATOMIC_ADDR(R[IN.a], vireo_ir_atomic_size((VireoIrOp)IN.op), false);
     if (p == NULL) {
         goto trapped;
     }
-    if (size == 4) {
-        uint32_t expect = (uint32_t)R[IN.c];
-        __atomic_compare_exchange_n((uint32_t *)p, &expect, (uint32_t)R[IN.b], false,
-                                    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-        R[IN.d] = (uint64_t)sext32(expect);
-    } else {
-        uint64_t expect = R[IN.c];
-        __atomic_compare_exchange_n((uint64_t *)p, &expect, R[IN.b], false, __ATOMIC_SEQ_CST,
-                                    __ATOMIC_SEQ_CST);
-        R[IN.d] = expect;
-    }
+    R[IN.d] = vireo_ir_atomic(cpu, (VireoIrOp)IN.op, p, R[IN.b], R[IN.c]);
     NEXT();
 }
 op_FENCE:
@@ -825,7 +541,7 @@ op_HELPER : {
     r = IN.helper(cpu, &IN);
     if (likely(r == 0)) {
         dtlb = cpu->dtlb;
-        key = chain ? cpu->exec_key : 1;
+        key = vireo_run_key(cpu, chain);
         NEXT();
     }
     if (r == VIREO_IR_TRAP) {
@@ -834,16 +550,10 @@ op_HELPER : {
     /* The instruction retired and set the pc. Helpers that change state the
      * dispatcher must see also raise exit_request. */
     packed += (IN.gidx + 1u) | (tb->acc_full & ~PACK_INSNS);
-    if (--budget == 0) {
-        publish(cpu, &packed, &budget);
-    }
-    if (!chain || atomic_load_explicit(&cpu->exit_request, memory_order_relaxed)) {
-        goto out;
-    }
     /* The helper may have changed privilege (sret, mret): the next block
      * runs in the context it left. */
     dtlb = cpu->dtlb;
-    key = cpu->exec_key;
+    key = vireo_run_key(cpu, chain);
     goto lookup;
 }
     BRANCH(BEQ, a == b)
@@ -866,12 +576,6 @@ op_EXIT:
 op_JMPR:
     cpu->pc = (R[IN.a] + (uint64_t)IN.imm) & ~(uint64_t)IN.flags;
     packed += tb->acc_full;
-    if (unlikely(--budget == 0)) {
-        publish(cpu, &packed, &budget);
-    }
-    if (unlikely(atomic_load_explicit(&cpu->exit_request, memory_order_relaxed))) {
-        goto out;
-    }
     goto lookup;
 op_WFI:
     cpu->pc = (uint64_t)IN.imm;
@@ -895,43 +599,17 @@ linked:
     /* The whole block ran; it leaves for `target` through link `slot`. */
     packed += tb->acc_full;
 counted:
-    if (unlikely(--budget == 0)) {
-        publish(cpu, &packed, &budget);
+    tb = vireo_run_follow(cpu, tb, slot, target, key, &packed, &budget, interp_runs);
+    if (likely(tb != NULL)) {
+        goto enter;
     }
-    if (unlikely(atomic_load_explicit(&cpu->exit_request, memory_order_relaxed))) {
-        cpu->pc = target;
-        goto out;
-    }
-    {
-        /* Follow the block's own link when it is current: no lookup. */
-        VireoTbLink *l = &tb->links[slot];
-        VireoTb *next = l->tb;
-        if (likely(l->key == key && vireo_tb_current(cpu, next))) {
-            tb = next;
-            goto enter;
-        }
-        cpu->pc = target;
-        if (key == 1) {
-            goto out; /* one block only */
-        }
-        next = vireo_jc_lookup(cpu);
-        if (next != NULL) {
-            l->tb = next;
-            l->key = key;
-            tb = next;
-            goto enter;
-        }
-        goto out;
-    }
+    goto out;
 
 lookup:
     /* A computed target: through the jump cache. */
-    if (key != 1) {
-        VireoTb *next = vireo_jc_lookup(cpu);
-        if (likely(next != NULL)) {
-            tb = next;
-            goto enter;
-        }
+    tb = vireo_run_lookup(cpu, key, &packed, &budget, interp_runs);
+    if (likely(tb != NULL)) {
+        goto enter;
     }
     goto out;
 
@@ -992,7 +670,13 @@ VireoTb *vireo_interp_compile(const VireoIrBlock *block, void *mem)
     tb->n_guest = block->n_guest;
     tb->n_mem = block->n_mem;
     tb->n_links = n_links;
-    tb->acc_full = block->n_guest | ((uint64_t)block->n_mem << 24) | PACK_BLOCK;
+    tb->acc_full = vireo_tb_pack(block);
+    tb->native = NULL;
+    tb->native_checked = NULL;
+    tb->native_links = NULL;
+    tb->guest_code = NULL;
+    tb->guest_len = block->guest_len;
+    tb->publish_first = false;
     tb->links = (VireoTbLink *)(void *)((char *)tb->code + code_bytes);
     memset(tb->links, 0, link_bytes);
     n_links = 0;
@@ -1012,3 +696,26 @@ VireoTb *vireo_interp_compile(const VireoIrBlock *block, void *mem)
     memcpy(tb->pc_off, block->pc_off, sizeof(uint16_t) * (block->n_guest + 1));
     return tb;
 }
+
+static size_t interp_size(VireoCpu *cpu, const VireoIrBlock *block)
+{
+    (void)cpu;
+    return vireo_interp_tb_bytes(block);
+}
+
+static VireoTb *interp_compile(VireoCpu *cpu, const VireoIrBlock *block, void *mem, size_t *used)
+{
+    (void)cpu;
+    *used = vireo_interp_tb_bytes(block);
+    return vireo_interp_compile(block, mem);
+}
+
+/* Blocks live in the core's code buffer and hold nothing else: dropping
+ * them needs no work (invalidate and free are NULL). */
+const VireoBackendOps vireo_interp_backend = {
+    .name = "interp",
+    .executable = false,
+    .size = interp_size,
+    .compile = interp_compile,
+    .execute = vireo_interp_exec,
+};

@@ -140,8 +140,10 @@ char *vireo_ir_block_dump(const VireoIrBlock *block)
         g_string_append_printf(s, "  [%u] %-9s d=r%u a=r%u b=r%u c=r%u f=%u imm=%" G_GINT64_FORMAT,
                                in->gidx, vireo_ir_op_name(in->op), in->d, in->a, in->b, in->c,
                                in->flags, in->imm);
-        if (op_kinds[in->op] == VIREO_IR_KIND_BR || op_kinds[in->op] == VIREO_IR_KIND_SX) {
+        if (op_kinds[in->op] == VIREO_IR_KIND_BR) {
             g_string_append_printf(s, " else=%" G_GINT64_FORMAT, in->imm2);
+        } else if (in->op == VIREO_OP_TRAP) {
+            g_string_append_printf(s, " value=%" G_GINT64_FORMAT, in->imm2);
         }
         g_string_append_c(s, '\n');
     }

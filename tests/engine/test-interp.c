@@ -172,6 +172,7 @@ static void fixture_setup(Fixture *f, gconstpointer data)
     for (unsigned i = 0; i < f->n_cpus; i++) {
         TestCpu *t = g_new0(TestCpu, 1);
         vireo_cpu_init(&t->cpu, &test_class, f->machine, &t->tlb);
+        g_assert_true(vireo_cpu_set_engine(&t->cpu, (VireoEngineKind)GPOINTER_TO_INT(data)));
         t->blocks = g_hash_table_new_full(NULL, NULL, NULL, g_free);
         t->pages = g_hash_table_new(NULL, NULL);
         t->identity = true;
@@ -560,22 +561,34 @@ static void test_code_invalidation(Fixture *f, gconstpointer data)
     op(b, VIREO_OP_JMP, 0, 0, 0, code);
     run_at(t, code); /* no write yet: the cached block still runs */
     g_assert_cmpuint(cpu->regs[3], ==, 3);
+    /* A write to the page but not to the block's own bytes (the block is
+     * the 8 bytes at `code`) leaves the block as it was decoded: it is
+     * revived, not decoded again. */
     cpu->regs[1] = code + 0x80;
     cpu->regs[2] = 0x13;
     run_at(t, RAM_BASE + 0x6000);
     run_at(t, code);
-    g_assert_cmpuint(cpu->regs[3], ==, 103);
+    g_assert_cmpuint(cpu->regs[3], ==, 4);
+    g_assert_cmpint(t->n_decodes, ==, 2);
+    vireo_cpu_read_stats(cpu, &st);
+    g_assert_cmpuint(st.decode_revived, ==, 1);
+    /* A write to its bytes: decoded again, the new code runs. */
+    cpu->regs[1] = code + 4;
+    run_at(t, RAM_BASE + 0x6000);
+    run_at(t, code);
+    g_assert_cmpuint(cpu->regs[3], ==, 104);
     g_assert_cmpint(t->n_decodes, ==, 3);
     /* DMA writes reported to the bus invalidate as well. */
     b = block_new(t, code);
     op(b, VIREO_OP_ADDI, 3, 3, 0, 1000);
     op(b, VIREO_OP_JMP, 0, 0, 0, code);
-    guint8 byte = 0;
-    g_assert_true(vireo_bus_dma_write(cpu->bus, code + 0x10, &byte, 1));
+    guint8 byte = 0x5a;
+    g_assert_true(vireo_bus_dma_write(cpu->bus, code + 2, &byte, 1));
     run_at(t, code);
-    g_assert_cmpuint(cpu->regs[3], ==, 1103);
+    g_assert_cmpuint(cpu->regs[3], ==, 1104);
     vireo_cpu_read_stats(cpu, &st);
     g_assert_cmpuint(st.decode_misses, ==, 4);
+    g_assert_cmpuint(st.decode_revived, ==, 1);
 }
 
 /* Decoded blocks fill their buffer: it is emptied and decoding goes on,
@@ -767,7 +780,18 @@ int main(int argc, char *argv[])
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/engine/ir/check", test_ir_check);
-#define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+    /* Every test on the interpreter, and again on the JIT where there is
+     * one (its paths start with /jit). */
+#define ADD(path, fn)                                                                              \
+    do {                                                                                           \
+        g_test_add(path, Fixture, GINT_TO_POINTER(VIREO_ENGINE_INTERP), fixture_setup, fn,         \
+                   fixture_teardown);                                                              \
+        if (jit) {                                                                                 \
+            g_test_add("/jit" path, Fixture, GINT_TO_POINTER(VIREO_ENGINE_JIT), fixture_setup, fn, \
+                       fixture_teardown);                                                          \
+        }                                                                                          \
+    } while (0)
+    bool jit = vireo_engine_available(VIREO_ENGINE_JIT, NULL);
     ADD("/engine/interp/alu", test_interp_alu);
     ADD("/engine/interp/branches", test_interp_branches);
     ADD("/engine/interp/memory", test_interp_memory);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * Robustness: random RISC-V code on the virt board. Two harts run 64 KiB of
+ * Robustness: random RISC-V code on the virt board, on the interpreter and
+ * on the JIT. Two harts run 64 KiB of
  * random instructions (fully random words, compressed pairs, and words with
  * valid opcodes and random fields), with registers pointing at the devices,
  * and write over their own and each other's code. Whatever the guest does,
@@ -8,6 +9,7 @@
  * stop when asked.
  */
 #include "devices/virt.h"
+#include "engine/backend.h"
 #include "engine/riscv.h"
 
 #include <glib/gstdio.h>
@@ -126,9 +128,21 @@ static void test_rv_fuzz(void)
     g_assert_cmpuint(traps, >, (uint64_t)runs * 100);
 }
 
+/* The same on the JIT: two harts rewriting their own and each other's
+ * compiled code while it runs. */
+static void test_rv_fuzz_jit(void)
+{
+    vireo_engine_set_default(VIREO_ENGINE_JIT);
+    test_rv_fuzz();
+    vireo_engine_set_default(VIREO_ENGINE_INTERP);
+}
+
 int main(int argc, char *argv[])
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/engine/riscv64/fuzz", test_rv_fuzz);
+    if (vireo_engine_available(VIREO_ENGINE_JIT, NULL)) {
+        g_test_add_func("/jit/riscv64/fuzz", test_rv_fuzz_jit);
+    }
     return g_test_run();
 }

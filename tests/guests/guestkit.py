@@ -130,6 +130,7 @@ class Guest:
         self.forward = None  # (host port, guest port)
         self.rng = False
         self.hvc = None  # file receiving /dev/hvc0's output (QEMU)
+        self.engine = None  # vireo-run's --engine, None for its default
 
     def vireo_argv(self, vireo_run, stats=False, net_syntax="qemu"):
         argv = [vireo_run, "--firmware", self.firmware, "--kernel", self.image,
@@ -143,6 +144,8 @@ class Guest:
                 host, guest = self.forward
                 spec += f",hostfwd=tcp:127.0.0.1:{host}-:{guest}"
             argv += ["--net", spec]
+        if self.engine:
+            argv += ["--engine", self.engine]
         if stats:
             argv.append("--stats")
         return argv

@@ -165,6 +165,7 @@ def main():
     ap.add_argument("--settle", type=float, default=900,
                     help="seconds for systemctl is-system-running --wait (default 900)")
     ap.add_argument("--keep", help="write the console output to this file as it comes")
+    ap.add_argument("--engine", help="vireo-run's --engine (interp or jit)")
     ap.add_argument("--verbose", action="store_true", help="print the whole console")
     ap.add_argument("--host-load", type=int, default=0, metavar="N",
                     help="keep N busy processes running on the host while the machine runs")
@@ -202,6 +203,8 @@ def main():
         else:
             argv = debiankit.vireo_argv(args.vireo_run, fw, boot, disk, args.cpus, args.memory,
                                         net)
+            if args.engine:
+                argv += ["--engine", args.engine]
         print(f"image copied in {copied:.1f} s; {load_before}", flush=True)
         print("$ " + debiankit.shell_quote(argv), flush=True)
         if args.host_load:

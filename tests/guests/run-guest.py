@@ -159,6 +159,7 @@ def main():
     ap.add_argument("--append", default="", help="more kernel command-line arguments")
     ap.add_argument("--earlycon", action="store_true", help="add earlycon=sbi")
     ap.add_argument("--stats", action="store_true", help="print vireo-run's --stats counters")
+    ap.add_argument("--engine", help="vireo-run's --engine (interp or jit)")
     ap.add_argument("--verbose", action="store_true", help="print the whole console")
     ap.add_argument("--host-load", type=int, default=0, metavar="N",
                     help="keep N busy processes running on the host during the boot")
@@ -188,6 +189,7 @@ def main():
     base, want = plan(args, options)
     checks = list(base)
     guest = guestkit.Guest(image, initrd, fw, cpus=args.cpus, memory=args.memory)
+    guest.engine = args.engine
     params = [f"vireo.harts={args.cpus}"]
     tmp = tempfile.TemporaryDirectory(prefix="vireo-guest-")
     page = client = None

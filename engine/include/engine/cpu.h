@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "engine/backend.h"
 #include "engine/bus.h"
 #include "engine/debug.h"
 #include "engine/ir.h"
@@ -134,6 +135,8 @@ struct VireoCpu {
     VireoTlb *tlb;
 
     /* decoded-block cache */
+    const VireoBackendOps *backend; /* what compiles and runs the blocks */
+    VireoEngineKind engine;
     uint32_t decode_flags; /* current value of cls->decode_flags() */
     uint32_t jc_epoch;     /* bumped when decoded blocks are freed */
     unsigned ictx;         /* current instruction TLB context */
@@ -207,6 +210,11 @@ void vireo_tlb_set_context(VireoCpu *cpu, unsigned data_ctx, unsigned insn_ctx);
 
 /* Drop every decoded block. */
 void vireo_cpu_flush_code(VireoCpu *cpu);
+/* Run blocks on the backend of `kind` from now on (vCPUs start with
+ * vireo_engine_get_default()'s); every decoded block is dropped. While the
+ * vCPU is stopped. False, with the code as it was, when the kind is not
+ * available here (vireo_engine_available()). */
+bool vireo_cpu_set_engine(VireoCpu *cpu, VireoEngineKind kind);
 /* Use at most `bytes` (up to the 96 MiB reserved) for decoded blocks; the
  * blocks there now are dropped. For tests of a full buffer. */
 void vireo_cpu_set_code_capacity(VireoCpu *cpu, size_t bytes);
@@ -248,9 +256,6 @@ uint64_t vireo_cpu_retired(const VireoCpu *cpu, const VireoIrInsn *insn);
  * holder's vCPU thread is not running, as on a host with fewer cores than
  * vCPUs), the thread yields its core to the host's scheduler. */
 int vireo_cpu_spin_hint(VireoCpu *cpu, const VireoIrInsn *insn);
-
-/* Helpers return this after taking a trap: the instruction did not retire. */
-#define VIREO_IR_TRAP 2
 
 /* Counters: relaxed stores by the owner, relaxed loads by readers. */
 #define VIREO_STAT_ADD(cpu, field, n)                                              \

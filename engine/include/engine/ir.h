@@ -11,10 +11,12 @@
  * bits) and temporaries, laid out as the frontend chooses within
  * VIREO_IR_NREGS. Register 0 always reads as zero and is never written.
  * Every block ends with exactly one terminator (a jump, a conditional branch,
- * an indirect jump, an exit, a trap or a wait-for-interrupt). Backends (the
- * threaded interpreter, the JIT) run blocks; neither knows the guest
- * architecture: what is architecture-specific is expressed in the op's
- * defined semantics or reached through the CPU's callbacks.
+ * an indirect jump, an exit, a trap, a wait-for-interrupt or a debugger's
+ * stop). Backends (engine/include/engine/backend.h: the threaded
+ * interpreter, the JIT) run blocks; none knows the guest architecture: what
+ * is architecture-specific is expressed in the op's defined semantics or
+ * reached through the CPU's callbacks (VireoCpuClass) and helpers, so that
+ * other frontends can use the same backends.
  *
  * The opcodes are defined once, in VIREO_IR_OPS:
  *   X(NAME, KIND)  where KIND tells which fields the op reads:
@@ -23,9 +25,14 @@
  *     LD  d = mem[a + imm]        ST  mem[a + imm] = b
  *     AT  atomics: d = old mem[a], b = operand, c = expected (CAS)
  *     F   floating point: d = op(a, b, c), rm in `flags`
- *     BR  if (a cmp b) goto imm else fall through to imm2
- *     SX  side exit: if (a cmp b) leave the block for imm, else go on
+ *     BR  if (a cmp b) goto imm else goto imm2 (a terminator)
+ *     SX  side exit: if (a cmp b) leave the block for imm (the instructions
+ *         before it and this one retired), else go on with the next op
  *     T   terminators and system operations
+ *
+ * Side exits let a block run on along a branch's not-taken path. Backends
+ * run them (the interpreter and the tests do); the RISC-V frontend does not
+ * emit them yet: a conditional branch ends its block with a BR op.
  *
  * Defined results where hardware differs: shift amounts are taken modulo the
  * operand width; DIV/DIVU by zero give all ones and REM/REMU by zero give the
@@ -109,9 +116,10 @@
     X(HELPER, T)                                                                                   \
     /* block terminators */                                                                        \
     X(BEQ, BR) X(BNE, BR) X(BLT, BR) X(BGE, BR) X(BLTU, BR) X(BGEU, BR)                             \
-    X(JMP, T)  /* pc = imm */                                                                       \
-    X(JMPR, T) /* pc = (a + imm) & ~(uint64_t)flags_mask */                                         \
-    X(EXIT, T) /* pc = imm; back to the dispatcher (interrupts are checked) */                      \
+    X(JMP, T)  /* pc = imm: a transfer of control */                                                \
+    X(JMPR, T) /* pc = (a + imm) & ~(uint64_t)flags: a computed one */                              \
+    X(EXIT, T) /* pc = imm: the block ends where the code does not jump (size limit, page end, */    \
+               /* after a system instruction); run exactly as JMP, linked like it */                \
     X(TRAP, T) /* raise the guest exception imm with value imm2 at this instruction */              \
     X(WFI, T)  /* pc = imm; wait for an interrupt */                                                \
     X(DEBUG, T) /* pc = imm; a debugger's breakpoint: stop before this instruction */
@@ -136,11 +144,20 @@ typedef enum {
 
 struct VireoCpu;
 struct VireoIrInsn;
-/* A call from IR into the CPU. Returns 0 to go on with the block, or
- * VIREO_IR_EXIT after setting the CPU's pc (trap taken, control transfer, or
- * state that the dispatcher must see). */
+/* A call from IR into the CPU (HELPER). It returns one of:
+ *   VIREO_IR_CONTINUE  go on with the block's next op;
+ *   VIREO_IR_EXIT      the instruction retired and set the CPU's pc (a control
+ *                      transfer, or state that decoding depends on changed):
+ *                      the block ends there and execution goes on at the pc,
+ *                      after a look at exit_request (set it for what the
+ *                      dispatcher must see, such as a pending interrupt);
+ *   VIREO_IR_TRAP      an exception was taken (pc set by it): the instruction
+ *                      did not retire.
+ * Interrupts are checked at block boundaries only, never inside a helper. */
 typedef int (*VireoIrHelper)(struct VireoCpu *cpu, const struct VireoIrInsn *insn);
-#define VIREO_IR_EXIT 1
+#define VIREO_IR_CONTINUE 0
+#define VIREO_IR_EXIT     1
+#define VIREO_IR_TRAP     2
 
 typedef struct VireoIrInsn {
     uint16_t op;
@@ -149,7 +166,7 @@ typedef struct VireoIrInsn {
     uint8_t gidx;       /* index of the guest instruction this op belongs to */
     int64_t imm;
     union {
-        int64_t imm2;         /* branch fall-through pc, trap value */
+        int64_t imm2;         /* BR: the not-taken pc; TRAP: the exception's value */
         VireoIrHelper helper; /* HELPER */
     };
 } VireoIrInsn;

@@ -9,18 +9,20 @@
  * reading never stops the vCPU. Values only grow, except across a reset.
  */
 typedef struct VireoVcpuStats {
-    uint64_t insns;         /* guest instructions retired */
-    uint64_t blocks;        /* translated blocks executed */
-    uint64_t decode_hits;   /* block lookups served by the decode cache */
-    uint64_t decode_misses; /* blocks decoded */
+    uint64_t insns;          /* guest instructions retired */
+    uint64_t blocks;         /* translated blocks executed */
+    uint64_t decode_hits;    /* block lookups served by the decode cache */
+    uint64_t decode_misses;  /* blocks decoded */
+    uint64_t decode_revived; /* blocks current again: their page was written elsewhere */
     uint64_t itlb_hits, itlb_misses, itlb_flushes;
     uint64_t dtlb_hits, dtlb_misses, dtlb_flushes;
     uint64_t exceptions; /* synchronous traps taken */
     uint64_t interrupts; /* asynchronous traps taken */
     uint64_t jit_blocks; /* blocks compiled to native code (0 without a JIT) */
     uint64_t jit_code_bytes;
-    uint64_t jit_insns; /* guest instructions run as native code */
-    uint64_t halted_ns; /* host time spent waiting for an interrupt */
+    uint64_t jit_insns;     /* guest instructions run as native code */
+    uint64_t jit_fallbacks; /* blocks the JIT left to the interpreter (ops it lacks) */
+    uint64_t halted_ns;     /* host time spent waiting for an interrupt */
 } VireoVcpuStats;
 
 /* Adds every counter of `b` to `a`. */

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The choice of execution backend: names, availability and the default for
+ * new vCPUs.
+ */
+#include "engine/backend.h"
+#include "engine/error.h"
+#include "tb.h"
+
+#include <string.h>
+
+static const char *const engine_names[] = {
+    [VIREO_ENGINE_INTERP] = "interp",
+    [VIREO_ENGINE_JIT] = "jit",
+};
+
+static int default_engine = VIREO_ENGINE_INTERP;
+
+const char *vireo_engine_name(VireoEngineKind kind)
+{
+    return (unsigned)kind < G_N_ELEMENTS(engine_names) ? engine_names[kind] : "?";
+}
+
+bool vireo_engine_from_name(const char *name, VireoEngineKind *kind)
+{
+    for (unsigned i = 0; i < G_N_ELEMENTS(engine_names); i++) {
+        if (strcmp(name, engine_names[i]) == 0) {
+            *kind = (VireoEngineKind)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+const VireoBackendOps *vireo_engine_backend(VireoEngineKind kind)
+{
+    switch (kind) {
+    case VIREO_ENGINE_INTERP: return &vireo_interp_backend;
+#ifdef VIREO_HAVE_JIT
+    case VIREO_ENGINE_JIT: return &vireo_jit_backend;
+#endif
+    default: return NULL;
+    }
+}
+
+bool vireo_engine_available(VireoEngineKind kind, GError **error)
+{
+    if (vireo_engine_backend(kind) == NULL) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_ACCEL_UNAVAILABLE,
+                    "the %s engine is not built for this host", vireo_engine_name(kind));
+        return false;
+    }
+    return true;
+}
+
+void vireo_engine_set_default(VireoEngineKind kind)
+{
+    g_return_if_fail(vireo_engine_backend(kind) != NULL);
+    __atomic_store_n(&default_engine, (int)kind, __ATOMIC_RELAXED);
+}
+
+VireoEngineKind vireo_engine_get_default(void)
+{
+    return (VireoEngineKind)__atomic_load_n(&default_engine, __ATOMIC_RELAXED);
+}

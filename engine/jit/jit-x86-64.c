@@ -1,0 +1,1177 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The JIT: IR blocks compiled to x86-64 code. A block's native code is a
+ * function `uint64_t block(VireoCpu *cpu)` that runs the block and returns
+ * how it left (an exit of the kind JIT_*, its link slot, and how many guest
+ * instructions retired); the run loop here follows links and the jump cache
+ * with the core's shared functions (tb.h), as the interpreter does.
+ *
+ * Guest registers live in cpu->regs throughout: every op reads its operands
+ * from there and writes its result back, so that a helper, a slow path or an
+ * exception sees the state exactly as the interpreter would leave it. Loads
+ * and stores test the data TLB inline (the tag compare also checks natural
+ * alignment) and call the core's slow paths out of line on a miss; MMIO,
+ * misaligned and cross-page accesses take the slow path. Ops without an
+ * expansion of their own call vireo_ir_eval() (arithmetic), the
+ * interpreter's floating-point routine (softfloat) or the helper. A block
+ * with an op the JIT does not compile (atomics, a debugger's stop) is left
+ * to the interpreter, and counted.
+ *
+ * Registers of the generated code: rbx = &cpu->regs[16] (so that the
+ * first 32 registers are one byte of displacement away), r12 = the data TLB
+ * of the current context (reloaded after every call), r13 = cpu; rax, rcx
+ * and rdx are scratch. The frame keeps 16 bytes at [rsp] for a slow load's
+ * value.
+ */
+#include "engine/softfloat.h"
+#include "ir-eval.h"
+#include "tb.h"
+#include "x86-emit.h"
+
+#include <stddef.h>
+#include <string.h>
+
+/* What compiled code returns: how the last block it ran left (`code`) and
+ * the packed counters (tb.h) with every block it ran added. */
+typedef struct {
+    uint64_t code;
+    uint64_t packed;
+} VireoJitResult;
+/* Runs the block and the compiled blocks it leads to, at most `budget` of
+ * them, adding their counters to `packed`. */
+typedef VireoJitResult (*VireoJitFn)(VireoCpu *cpu, uint64_t packed, uint64_t budget);
+
+/* How the last block left, in bits 16-23 of `code`; bits 0-15 hold the link
+ * slot, bits 32-63 what is left of the budget. */
+enum {
+    JIT_LINK = 0,        /* through its static exit `slot`, cpu->pc set */
+    JIT_LOOKUP = 1,      /* a computed jump to cpu->pc */
+    JIT_HELPER_EXIT = 2, /* a helper ended the block and set cpu->pc */
+    JIT_TRAPPED = 3,     /* an exception was taken */
+    JIT_WFI = 4,         /* wait for an interrupt, then go on at cpu->pc */
+};
+
+G_STATIC_ASSERT(sizeof(VireoTbLink) == 16);
+
+/* The most bytes one op's code takes, inline and out of line together; the
+ * buffer check makes a block that would take more fail cleanly instead. */
+#define JIT_OP_BYTES    384
+#define JIT_FRAME_BYTES 512
+#define REGS_BIAS       128 /* rbx = (char *)cpu->regs + REGS_BIAS */
+
+static inline int32_t reg_disp(unsigned r)
+{
+    return (int32_t)(8 * r) - REGS_BIAS;
+}
+
+/* ---- helpers the generated code calls ---- */
+
+static uint64_t jit_eval(uint64_t op, uint64_t a, uint64_t b)
+{
+    return vireo_ir_eval((VireoIrOp)op, a, b);
+}
+
+/* An AT op: through the TLB when the page is writable RAM without code,
+ * as the interpreter does, else the slow path; false after an exception. */
+static bool jit_atomic(VireoCpu *cpu, const VireoIrInsn *in)
+{
+    VireoIrOp op = (VireoIrOp)in->op;
+    unsigned size = vireo_ir_atomic_size(op);
+    uint64_t va = cpu->regs[in->a];
+    const VireoTlbEntry *e = &cpu->dtlb[(va >> VIREO_PAGE_SHIFT) & (VIREO_TLB_SIZE - 1)];
+    void *p;
+
+    if (e->tag_w == (va & (~(uint64_t)(VIREO_PAGE_SIZE - 1) | (size - 1))) && *e->page_flags == 0) {
+        p = (void *)(uintptr_t)(va + e->addend);
+    } else {
+        p = vireo_cpu_atomic_addr(cpu, in, va, size, op == VIREO_OP_LR32 || op == VIREO_OP_LR64);
+        if (p == NULL) {
+            return false;
+        }
+    }
+    cpu->regs[in->d] = vireo_ir_atomic(cpu, op, p, cpu->regs[in->b], cpu->regs[in->c]);
+    return true;
+}
+
+static void jit_trap(VireoCpu *cpu, const VireoIrInsn *in)
+{
+    cpu->pc = vireo_cpu_insn_pc(cpu, in);
+    cpu->cls->raise(cpu, (uint64_t)in->imm, (uint64_t)in->imm2);
+}
+
+/* ---- code generation ---- */
+
+/* Out-of-line code, emitted after the block's body. */
+typedef enum {
+    STUB_LOAD,   /* slow load; back to `resume` */
+    STUB_STORE,  /* slow store; back to `resume` */
+    STUB_HELPER, /* a helper returned non-zero */
+    STUB_TRAP,   /* a call returned false: the exception was taken */
+} StubKind;
+
+typedef struct {
+    StubKind kind;
+    uint8_t *jump;         /* the rel32 that goes to the stub */
+    const uint8_t *resume; /* where a slow access goes back to */
+    const VireoIrInsn *in;
+    unsigned dirty; /* cached registers not yet written back at the op */
+} Stub;
+
+/* Guest registers a block uses often live in these host registers while
+ * it runs: loaded when the body starts, written back before every exit and
+ * every call (so that helpers, slow paths and exceptions see cpu->regs
+ * exact), reloaded after every call. */
+#define N_CACHE 6
+static const int cache_host[N_CACHE] = { X_RBP, X_RSI, X_R8, X_R9, X_R10, X_R11 };
+
+typedef struct {
+    X86Asm a;
+    const VireoTb *tb;
+    int8_t slot_of[VIREO_IR_NREGS]; /* cache slot of a guest register, -1 for none */
+    uint8_t cached[N_CACHE];        /* guest register of each slot */
+    unsigned n_cached;
+    unsigned dirty; /* slots whose value is newer than cpu->regs, here */
+    Stub stubs[VIREO_IR_MAX_OPS];
+    unsigned n_stubs;
+    /* jumps to the block's epilogue, and from its checked entry to the
+     * code that leaves when the block may not run */
+    uint8_t *to_epilogue[3 * VIREO_IR_MAX_OPS + 4];
+    unsigned n_epilogue;
+    uint8_t *to_fail[4];
+    unsigned n_fail;
+    /* per link slot: where its key and its jump are patched */
+    uint32_t site_key[2 * VIREO_IR_MAX_OPS], site_jump[2 * VIREO_IR_MAX_OPS];
+} Gen;
+
+static void add_stub(Gen *g, StubKind kind, uint8_t *jump, const uint8_t *resume,
+                     const VireoIrInsn *in)
+{
+    g_assert(g->n_stubs < G_N_ELEMENTS(g->stubs));
+    g->stubs[g->n_stubs++] = (Stub){ kind, jump, resume, in, g->dirty };
+}
+
+/* host = R[r], from its cache register or from cpu->regs */
+static void load_reg(Gen *g, int host, unsigned r)
+{
+    if (r == 0) {
+        x_alu_rr(&g->a, false, X_XOR, host, host);
+    } else if (g->slot_of[r] >= 0) {
+        if (cache_host[g->slot_of[r]] != host) {
+            x_mov_rr(&g->a, host, cache_host[g->slot_of[r]]);
+        }
+    } else {
+        x_load64(&g->a, host, X_RBX, reg_disp(r));
+    }
+}
+
+/* host = R[r] from cpu->regs (after a write-back: arguments of calls) */
+static void load_mem(Gen *g, int host, unsigned r)
+{
+    if (r == 0) {
+        x_alu_rr(&g->a, false, X_XOR, host, host);
+    } else {
+        x_load64(&g->a, host, X_RBX, reg_disp(r));
+    }
+}
+
+/* R[r] = host, without changing what the generator knows is dirty */
+static void put_reg(Gen *g, int host, unsigned r)
+{
+    if (g->slot_of[r] >= 0) {
+        x_mov_rr(&g->a, cache_host[g->slot_of[r]], host);
+    } else {
+        x_store64(&g->a, host, X_RBX, reg_disp(r));
+    }
+}
+
+static void store_reg(Gen *g, int host, unsigned r)
+{
+    put_reg(g, host, r);
+    if (g->slot_of[r] >= 0) {
+        g->dirty |= 1u << g->slot_of[r];
+    }
+}
+
+static void write_back(Gen *g, unsigned dirty)
+{
+    for (unsigned i = 0; i < g->n_cached; i++) {
+        if (dirty & (1u << i)) {
+            x_store64(&g->a, cache_host[i], X_RBX, reg_disp(g->cached[i]));
+        }
+    }
+}
+
+static void reload_cached(Gen *g)
+{
+    for (unsigned i = 0; i < g->n_cached; i++) {
+        x_load64(&g->a, cache_host[i], X_RBX, reg_disp(g->cached[i]));
+    }
+}
+
+/* Before a call: cpu->regs made exact (the host registers keep their
+ * values until the call clobbers them; reload_cached() after it). */
+static void before_call(Gen *g)
+{
+    write_back(g, g->dirty);
+    g->dirty = 0;
+}
+
+/* The registers the block uses at least twice, most used first. */
+static void allocate_cache(Gen *g, const VireoTb *tb)
+{
+    unsigned uses[VIREO_IR_NREGS] = { 0 };
+
+    memset(g->slot_of, -1, sizeof g->slot_of);
+    g->n_cached = 0;
+    g->dirty = 0;
+    for (uint32_t i = 0; i < tb->n_ops; i++) {
+        const VireoIrInsn *in = &tb->code[i].in;
+        switch (vireo_ir_op_kind(in->op)) {
+        case VIREO_IR_KIND_K: uses[in->d]++; break;
+        case VIREO_IR_KIND_U:
+        case VIREO_IR_KIND_I:
+        case VIREO_IR_KIND_LD:
+            uses[in->a]++;
+            uses[in->d]++;
+            break;
+        case VIREO_IR_KIND_R:
+            uses[in->a]++;
+            uses[in->b]++;
+            uses[in->d]++;
+            break;
+        case VIREO_IR_KIND_ST:
+        case VIREO_IR_KIND_BR:
+        case VIREO_IR_KIND_SX:
+            uses[in->a]++;
+            uses[in->b]++;
+            break;
+        default:
+            if (in->op == VIREO_OP_JMPR) {
+                uses[in->a]++;
+            }
+            break; /* calls take their operands from cpu->regs */
+        }
+    }
+    uses[0] = 0;
+    while (g->n_cached < N_CACHE) {
+        unsigned best = 0;
+        for (unsigned r = 1; r < VIREO_IR_NREGS; r++) {
+            if (uses[r] > uses[best]) {
+                best = r;
+            }
+        }
+        if (uses[best] < 2) {
+            break;
+        }
+        g->slot_of[best] = (int8_t)g->n_cached;
+        g->cached[g->n_cached++] = (uint8_t)best;
+        uses[best] = 0;
+    }
+}
+
+static void jump_to_epilogue(Gen *g)
+{
+    g_assert(g->n_epilogue < G_N_ELEMENTS(g->to_epilogue));
+    g->to_epilogue[g->n_epilogue++] = x_jmp(&g->a);
+}
+
+/* Counts the block (`insns` of its instructions retired) into r15, and
+ * one block of the budget off r14d, which sets ZF when it runs out. */
+static void emit_count(Gen *g, unsigned insns)
+{
+    X86Asm *a = &g->a;
+
+    x_mov_imm(a, X_RAX, insns | (g->tb->acc_full & ~VIREO_PACK_INSNS));
+    x_alu_rr(a, true, X_ADD, X_R15, X_RAX);
+    x_op_reg(a, false, X_OPC(0xff), 1, X_R14); /* dec r14d */
+}
+
+/* Leaves the compiled code: the block is counted, and returns `kind`.
+ * Right after a call (whose write-back made cpu->regs exact, and which
+ * clobbered the cache registers) nothing is written back. */
+static void emit_leave(Gen *g, unsigned kind, unsigned insns, bool after_call)
+{
+    if (!after_call) {
+        write_back(g, g->dirty);
+    }
+    emit_count(g, insns);
+    x_mov_imm(&g->a, X_RAX, (uint64_t)kind << 16);
+    jump_to_epilogue(g);
+}
+
+static void set_pc(Gen *g, uint64_t pc);
+
+/* Leaves the block through its static exit `slot` for `target`, with
+ * `insns` of its instructions retired. Unless the budget ran out or an exit
+ * is requested, the exit jumps straight to the linked block's checked
+ * entry when the link's key is the current exec_key; jit_link() patches
+ * the key and the jump when the run loop links the slot (until then they
+ * match nothing and lead back to the run loop). */
+static void emit_link(Gen *g, unsigned slot, unsigned insns, uint64_t target)
+{
+    X86Asm *a = &g->a;
+    uint8_t *leave[4];
+
+    write_back(g, g->dirty); /* the state the next block starts from */
+    emit_count(g, insns);
+    leave[0] = x_jcc(a, X_CC_E); /* the budget ran out */
+    x_op_mem(a, false, false, X_OPC(0x83), X_CMP, X_R13, (int32_t)offsetof(VireoCpu, exit_request));
+    x_byte(a, 0);
+    leave[1] = x_jcc(a, X_CC_NE);
+    x_byte(a, 0x48); /* movabs rax, key */
+    x_byte(a, 0xb8);
+    g->site_key[slot] = (uint32_t)(a->p - a->start);
+    x_u64(a, 0);
+    x_alu_mem(a, true, X_CMP, X_RAX, X_R13, (int32_t)offsetof(VireoCpu, exec_key));
+    leave[2] = x_jcc(a, X_CC_NE);
+    x_mov_imm(a, X_RDI, slot); /* for the checked entry's way out: JIT_LINK, slot */
+    leave[3] = x_jmp(a);
+    g->site_jump[slot] = (uint32_t)(leave[3] - a->start);
+    for (unsigned i = 0; i < G_N_ELEMENTS(leave); i++) {
+        x_patch(a, leave[i], a->p);
+    }
+    set_pc(g, target);
+    x_mov_imm(a, X_RAX, slot); /* JIT_LINK */
+    jump_to_epilogue(g);
+}
+
+/* A computed jump to rax (= cpu->pc): the jump cache looked up inline, as
+ * vireo_jc_lookup() does, and on to the block's checked entry when the
+ * entry is for this pc and the current exec_key and the block is
+ * compiled; else back to the run loop, which looks again. */
+static void emit_lookup(Gen *g)
+{
+    X86Asm *a = &g->a;
+    uint8_t *leave[6];
+    unsigned n = 0;
+
+    G_STATIC_ASSERT(sizeof(VireoJumpCacheEntry) == 24);
+    write_back(g, g->dirty);
+    x_mov_rr(a, X_RSI, X_RAX); /* the pc; rsi is free once written back */
+    emit_count(g, g->tb->n_guest);
+    leave[n++] = x_jcc(a, X_CC_E); /* the budget ran out */
+    x_op_mem(a, false, false, X_OPC(0x83), X_CMP, X_R13, (int32_t)offsetof(VireoCpu, exit_request));
+    x_byte(a, 0);
+    leave[n++] = x_jcc(a, X_CC_NE);
+    /* rdx = &cpu->jc[((pc >> 1) ^ (pc >> 13) ^ (pc >> 25)) & (size - 1)] */
+    x_mov_rr(a, X_RDX, X_RSI);
+    x_shift_imm(a, true, X_SHR, X_RDX, 1);
+    x_mov_rr(a, X_RCX, X_RSI);
+    x_shift_imm(a, true, X_SHR, X_RCX, VIREO_PAGE_SHIFT + 1);
+    x_alu_rr(a, true, X_XOR, X_RDX, X_RCX);
+    x_mov_rr(a, X_RCX, X_RSI);
+    x_shift_imm(a, true, X_SHR, X_RCX, 25);
+    x_alu_rr(a, true, X_XOR, X_RDX, X_RCX);
+    x_alu_imm(a, false, X_AND, X_RDX, VIREO_JC_SIZE - 1);
+    x_op_reg(a, false, X_OPC(0x69), X_RDX, X_RDX); /* imul edx, edx, 24 */
+    x_u32(a, (uint32_t)sizeof(VireoJumpCacheEntry));
+    x_alu_mem(a, true, X_ADD, X_RDX, X_R13, (int32_t)offsetof(VireoCpu, jc));
+    x_alu_mem(a, true, X_CMP, X_RSI, X_RDX, (int32_t)offsetof(VireoJumpCacheEntry, vpc));
+    leave[n++] = x_jcc(a, X_CC_NE);
+    x_load64(a, X_RCX, X_RDX, (int32_t)offsetof(VireoJumpCacheEntry, key));
+    x_alu_mem(a, true, X_CMP, X_RCX, X_R13, (int32_t)offsetof(VireoCpu, exec_key));
+    leave[n++] = x_jcc(a, X_CC_NE);
+    x_load64(a, X_RCX, X_RDX, (int32_t)offsetof(VireoJumpCacheEntry, tb));
+    x_load64(a, X_RAX, X_RCX, (int32_t)offsetof(VireoTb, native_checked));
+    x_op_reg(a, true, X_OPC(0x85), X_RAX, X_RAX); /* test rax, rax */
+    leave[n++] = x_jcc(a, X_CC_E);
+    x_mov_imm(a, X_RDI, (uint64_t)JIT_LOOKUP << 16); /* for the checked entry's way out */
+    x_byte(a, 0xff);                                 /* jmp rax */
+    x_byte(a, 0xe0);
+    for (unsigned i = 0; i < n; i++) {
+        x_patch(a, leave[i], a->p);
+    }
+    x_mov_imm(a, X_RAX, (uint64_t)JIT_LOOKUP << 16);
+    jump_to_epilogue(g);
+}
+
+/* Where a linked block's exit (or a computed jump) comes in: the checks of
+ * vireo_tb_current() on this block (the instruction TLB maps its page to
+ * the physical page it was decoded from, unwritten since), with what is
+ * known of it as immediates; then cur_tb is this block and its body runs,
+ * in the frame of the code that jumped here. A block that calls helpers
+ * always goes back to the run loop first, which publishes the counters.
+ * When the checks fail, the code leaves as the previous block's exit would
+ * have (edi = its exit code, cur_tb = that block), for this block's pc. */
+static void emit_checked_entry(Gen *g, bool publish_first)
+{
+    X86Asm *a = &g->a;
+    const VireoTb *tb = g->tb;
+    int32_t e =
+        (int32_t)(((tb->vpc >> VIREO_PAGE_SHIFT) & (VIREO_TLB_SIZE - 1)) * sizeof(VireoTlbEntry));
+
+    if (publish_first) {
+        g->to_fail[g->n_fail++] = x_jmp(a);
+        return;
+    }
+    x_mov_imm(a, X_RCX, (uint64_t)(uintptr_t)tb);
+    x_load64(a, X_RAX, X_R13, (int32_t)offsetof(VireoCpu, itlb));
+    x_mov_imm(a, X_RDX, tb->vpc & ~(uint64_t)(VIREO_PAGE_SIZE - 1));
+    x_alu_mem(a, true, X_CMP, X_RDX, X_RAX, e + (int32_t)offsetof(VireoTlbEntry, tag_x));
+    g->to_fail[g->n_fail++] = x_jcc(a, X_CC_NE);
+    x_load64(a, X_RDX, X_RCX, (int32_t)offsetof(VireoTb, ppc));
+    x_alu_imm(a, true, X_AND, X_RDX, -(int32_t)VIREO_PAGE_SIZE);
+    x_alu_mem(a, true, X_CMP, X_RDX, X_RAX, e + (int32_t)offsetof(VireoTlbEntry, ppage));
+    g->to_fail[g->n_fail++] = x_jcc(a, X_CC_NE);
+    x_load64(a, X_RAX, X_RCX, (int32_t)offsetof(VireoTb, gen_ptr));
+    x_load32(a, X_RAX, X_RAX, 0);
+    x_alu_mem(a, false, X_CMP, X_RAX, X_RCX, (int32_t)offsetof(VireoTb, gen));
+    g->to_fail[g->n_fail++] = x_jcc(a, X_CC_NE);
+    x_store64(a, X_RCX, X_R13, (int32_t)offsetof(VireoCpu, cur_tb));
+}
+
+/* The checked entry's way out, then the epilogue (eax = the exit's code):
+ * code = eax | budget << 32, packed = r15. */
+static void emit_epilogue(Gen *g)
+{
+    X86Asm *a = &g->a;
+
+    for (unsigned i = 0; i < g->n_fail; i++) {
+        x_patch(a, g->to_fail[i], a->p);
+    }
+    set_pc(g, g->tb->vpc);
+    x_op_reg(a, false, X_OPC(0x89), X_RDI, X_RAX); /* mov eax, edi: the exit's code */
+    for (unsigned i = 0; i < g->n_epilogue; i++) {
+        x_patch(a, g->to_epilogue[i], a->p);
+    }
+    x_mov_rr(a, X_RDX, X_R15);
+    x_mov_rr(a, X_RCX, X_R14);
+    x_shift_imm(a, true, X_SHL, X_RCX, 32);
+    x_alu_rr(a, true, X_OR, X_RAX, X_RCX);
+    x_alu_imm(a, true, X_ADD, X_RSP, 24);
+    x_pop(a, X_R15);
+    x_pop(a, X_R14);
+    x_pop(a, X_R13);
+    x_pop(a, X_R12);
+    x_pop(a, X_RBP);
+    x_pop(a, X_RBX);
+    x_byte(a, 0xc3);
+}
+
+static void emit_prologue(Gen *g)
+{
+    X86Asm *a = &g->a;
+
+    x_push(a, X_RBX);
+    x_push(a, X_RBP);
+    x_push(a, X_R12);
+    x_push(a, X_R13);
+    x_push(a, X_R14);
+    x_push(a, X_R15);
+    x_alu_imm(a, true, X_SUB, X_RSP, 24); /* [rsp]: a slow load's value; calls aligned */
+    x_mov_rr(a, X_R13, X_RDI);
+    x_op_mem(a, true, false, X_OPC(0x8d), X_RBX, X_RDI, REGS_BIAS); /* lea rbx, [rdi + bias] */
+    x_load64(a, X_R12, X_R13, (int32_t)offsetof(VireoCpu, dtlb));
+    x_mov_rr(a, X_R15, X_RSI);
+    x_mov_rr(a, X_R14, X_RDX);
+}
+
+static void set_pc(Gen *g, uint64_t pc)
+{
+    x_mov_imm(&g->a, X_RAX, pc);
+    x_store64(&g->a, X_RAX, X_R13, (int32_t)offsetof(VireoCpu, pc));
+}
+
+static void reload_dtlb(Gen *g)
+{
+    x_load64(&g->a, X_R12, X_R13, (int32_t)offsetof(VireoCpu, dtlb));
+}
+
+/* rdi = cpu, rsi = the op (as the slow paths and helpers take them). */
+static void args_cpu_insn(Gen *g, const VireoIrInsn *in)
+{
+    x_mov_rr(&g->a, X_RDI, X_R13);
+    x_mov_imm(&g->a, X_RSI, (uint64_t)(uintptr_t)in);
+}
+
+static int branch_cc(VireoIrOp op)
+{
+    switch (op) {
+    case VIREO_OP_BEQ:
+    case VIREO_OP_XEQ: return X_CC_E;
+    case VIREO_OP_BNE:
+    case VIREO_OP_XNE: return X_CC_NE;
+    case VIREO_OP_BLT:
+    case VIREO_OP_XLT: return X_CC_L;
+    case VIREO_OP_BGE:
+    case VIREO_OP_XGE: return X_CC_GE;
+    case VIREO_OP_BLTU:
+    case VIREO_OP_XLTU: return X_CC_B;
+    default: return X_CC_AE; /* BGEU, XGEU */
+    }
+}
+
+static unsigned access_size(VireoIrOp op)
+{
+    switch (op) {
+    case VIREO_OP_LD8S:
+    case VIREO_OP_LD8U:
+    case VIREO_OP_ST8: return 1;
+    case VIREO_OP_LD16S:
+    case VIREO_OP_LD16U:
+    case VIREO_OP_ST16: return 2;
+    case VIREO_OP_LD32S:
+    case VIREO_OP_LD32U:
+    case VIREO_OP_ST32: return 4;
+    default: return 8;
+    }
+}
+
+/* rax = the load's value of `op` read from [base + 0], extended. */
+static void load_extend(Gen *g, VireoIrOp op, int base)
+{
+    X86Asm *a = &g->a;
+
+    switch (op) {
+    case VIREO_OP_LD8S: x_op_mem(a, true, false, X_OPC(0x0f, 0xbe), X_RAX, base, 0); break;
+    case VIREO_OP_LD8U: x_op_mem(a, false, false, X_OPC(0x0f, 0xb6), X_RAX, base, 0); break;
+    case VIREO_OP_LD16S: x_op_mem(a, true, false, X_OPC(0x0f, 0xbf), X_RAX, base, 0); break;
+    case VIREO_OP_LD16U: x_op_mem(a, false, false, X_OPC(0x0f, 0xb7), X_RAX, base, 0); break;
+    case VIREO_OP_LD32S: x_op_mem(a, true, false, X_OPC(0x63), X_RAX, base, 0); break;
+    case VIREO_OP_LD32U: x_load32(a, X_RAX, base, 0); break;
+    default: x_load64(a, X_RAX, base, 0); break;
+    }
+}
+
+/* rax = the address R[a] + imm; rcx = its TLB entry; then compare the tag
+ * at `tag_off` with the page and alignment bits of the address. Leaves the
+ * rel32 of the jump to the slow path. */
+static uint8_t *emit_tlb_check(Gen *g, const VireoIrInsn *in, unsigned size, size_t tag_off)
+{
+    X86Asm *a = &g->a;
+
+    load_reg(g, X_RAX, in->a);
+    if (x_fits32(in->imm)) {
+        if (in->imm != 0) {
+            x_alu_imm(a, true, X_ADD, X_RAX, (int32_t)in->imm);
+        }
+    } else {
+        x_mov_imm(a, X_RCX, (uint64_t)in->imm);
+        x_alu_rr(a, true, X_ADD, X_RAX, X_RCX);
+    }
+    /* rcx = index * sizeof entry + dtlb */
+    x_mov_rr(a, X_RCX, X_RAX);
+    x_shift_imm(a, true, X_SHR, X_RCX, VIREO_PAGE_SHIFT);
+    x_alu_imm(a, false, X_AND, X_RCX, VIREO_TLB_SIZE - 1);
+    x_op_reg(a, false, X_OPC(0x69), X_RCX, X_RCX); /* imul ecx, ecx, imm32 */
+    x_u32(a, (uint32_t)sizeof(VireoTlbEntry));
+    x_alu_rr(a, true, X_ADD, X_RCX, X_R12);
+    /* rdx = va & (page mask | size - 1) */
+    x_mov_rr(a, X_RDX, X_RAX);
+    x_alu_imm(a, true, X_AND, X_RDX, (int32_t)(~(uint32_t)(VIREO_PAGE_SIZE - 1) | (size - 1)));
+    x_alu_mem(a, true, X_CMP, X_RDX, X_RCX, (int32_t)tag_off);
+    return x_jcc(a, X_CC_NE);
+}
+
+static void emit_load(Gen *g, const VireoIrInsn *in)
+{
+    X86Asm *a = &g->a;
+    uint8_t *miss = emit_tlb_check(g, in, access_size(in->op), offsetof(VireoTlbEntry, tag_r));
+
+    unsigned dirty = g->dirty;
+
+    x_alu_mem(a, true, X_ADD, X_RAX, X_RCX, (int32_t)offsetof(VireoTlbEntry, addend));
+    load_extend(g, in->op, X_RAX);
+    store_reg(g, X_RAX, in->d);
+    add_stub(g, STUB_LOAD, miss, a->p, in);
+    g->stubs[g->n_stubs - 1].dirty = dirty;
+}
+
+static void emit_store(Gen *g, const VireoIrInsn *in)
+{
+    X86Asm *a = &g->a;
+    unsigned size = access_size(in->op);
+    uint8_t *miss = emit_tlb_check(g, in, size, offsetof(VireoTlbEntry, tag_w));
+    uint8_t *code;
+
+    /* A page that holds code (or is watched) takes the slow path. */
+    x_load64(a, X_RDX, X_RCX, (int32_t)offsetof(VireoTlbEntry, page_flags));
+    x_cmp_mem_imm8(a, true, X_RDX, 0, 0);
+    code = x_jcc(a, X_CC_NE);
+    x_alu_mem(a, true, X_ADD, X_RAX, X_RCX, (int32_t)offsetof(VireoTlbEntry, addend));
+    load_reg(g, X_RDX, in->b);
+    switch (size) {
+    case 1: x_op_mem(a, false, false, X_OPC(0x88), X_RDX, X_RAX, 0); break;
+    case 2: x_op_mem(a, false, true, X_OPC(0x89), X_RDX, X_RAX, 0); break;
+    case 4: x_op_mem(a, false, false, X_OPC(0x89), X_RDX, X_RAX, 0); break;
+    default: x_store64(a, X_RDX, X_RAX, 0); break;
+    }
+    add_stub(g, STUB_STORE, miss, a->p, in);
+    add_stub(g, STUB_STORE, code, a->p, in);
+}
+
+static void emit_alu_imm(Gen *g, bool w, int op, int64_t imm)
+{
+    if (x_fits32(imm)) {
+        x_alu_imm(&g->a, w, op, X_RAX, (int32_t)imm);
+    } else {
+        x_mov_imm(&g->a, X_RCX, (uint64_t)imm);
+        x_alu_rr(&g->a, w, op, X_RAX, X_RCX);
+    }
+}
+
+static void emit_eval_call(Gen *g, const VireoIrInsn *in, bool imm)
+{
+    X86Asm *a = &g->a;
+
+    before_call(g);
+    load_mem(g, X_RSI, in->a);
+    if (imm) {
+        x_mov_imm(a, X_RDX, (uint64_t)in->imm);
+    } else {
+        load_mem(g, X_RDX, in->b);
+    }
+    x_mov_imm(a, X_RDI, in->op);
+    x_call(a, (const void *)jit_eval);
+    reload_cached(g);
+    store_reg(g, X_RAX, in->d);
+}
+
+/* Compiles one op. Returns false for an op the JIT leaves to the
+ * interpreter. */
+static bool emit_op(Gen *g, const VireoIrInsn *in)
+{
+    X86Asm *a = &g->a;
+    const VireoTb *tb = g->tb;
+    VireoIrOp op = (VireoIrOp)in->op;
+    VireoIrKind kind = vireo_ir_op_kind(op);
+
+    switch (op) {
+    case VIREO_OP_MOVI:
+        if (g->slot_of[in->d] >= 0) {
+            x_mov_imm(a, cache_host[g->slot_of[in->d]], (uint64_t)in->imm);
+            g->dirty |= 1u << g->slot_of[in->d];
+        } else if (x_fits32(in->imm)) {
+            x_store_imm32(a, X_RBX, reg_disp(in->d), (int32_t)in->imm);
+        } else {
+            x_mov_imm(a, X_RAX, (uint64_t)in->imm);
+            store_reg(g, X_RAX, in->d);
+        }
+        return true;
+    case VIREO_OP_MOV:
+        load_reg(g, X_RAX, in->a);
+        store_reg(g, X_RAX, in->d);
+        return true;
+    case VIREO_OP_ADD:
+    case VIREO_OP_SUB:
+    case VIREO_OP_AND:
+    case VIREO_OP_OR:
+    case VIREO_OP_XOR:
+    case VIREO_OP_ADDW:
+    case VIREO_OP_SUBW: {
+        static const int8_t alu[] = {
+            [VIREO_OP_ADD] = X_ADD,  [VIREO_OP_SUB] = X_SUB, [VIREO_OP_AND] = X_AND,
+            [VIREO_OP_OR] = X_OR,    [VIREO_OP_XOR] = X_XOR, [VIREO_OP_ADDW] = X_ADD,
+            [VIREO_OP_SUBW] = X_SUB,
+        };
+        bool w = op != VIREO_OP_ADDW && op != VIREO_OP_SUBW;
+        load_reg(g, X_RAX, in->a);
+        load_reg(g, X_RCX, in->b);
+        x_alu_rr(a, w, alu[op], X_RAX, X_RCX);
+        if (!w) {
+            x_movsxd_rr(a, X_RAX, X_RAX);
+        }
+        store_reg(g, X_RAX, in->d);
+        return true;
+    }
+    case VIREO_OP_ADDI:
+    case VIREO_OP_ANDI:
+    case VIREO_OP_ORI:
+    case VIREO_OP_XORI:
+    case VIREO_OP_ADDIW: {
+        static const int8_t alu[] = {
+            [VIREO_OP_ADDI] = X_ADD, [VIREO_OP_ANDI] = X_AND,  [VIREO_OP_ORI] = X_OR,
+            [VIREO_OP_XORI] = X_XOR, [VIREO_OP_ADDIW] = X_ADD,
+        };
+        bool w = op != VIREO_OP_ADDIW;
+        load_reg(g, X_RAX, in->a);
+        if (w) {
+            emit_alu_imm(g, true, alu[op], in->imm);
+        } else {
+            x_alu_imm(a, false, X_ADD, X_RAX, (int32_t)(uint32_t)(uint64_t)in->imm);
+            x_movsxd_rr(a, X_RAX, X_RAX);
+        }
+        store_reg(g, X_RAX, in->d);
+        return true;
+    }
+    case VIREO_OP_SHL:
+    case VIREO_OP_SHR:
+    case VIREO_OP_SAR:
+    case VIREO_OP_ROL:
+    case VIREO_OP_ROR:
+    case VIREO_OP_SHLW:
+    case VIREO_OP_SHRW:
+    case VIREO_OP_SARW:
+    case VIREO_OP_ROLW:
+    case VIREO_OP_RORW: {
+        static const int8_t sh[] = {
+            [VIREO_OP_SHL] = X_SHL,  [VIREO_OP_SHR] = X_SHR,  [VIREO_OP_SAR] = X_SAR,
+            [VIREO_OP_ROL] = X_ROL,  [VIREO_OP_ROR] = X_ROR,  [VIREO_OP_SHLW] = X_SHL,
+            [VIREO_OP_SHRW] = X_SHR, [VIREO_OP_SARW] = X_SAR, [VIREO_OP_ROLW] = X_ROL,
+            [VIREO_OP_RORW] = X_ROR,
+        };
+        bool w = op == VIREO_OP_SHL || op == VIREO_OP_SHR || op == VIREO_OP_SAR ||
+                 op == VIREO_OP_ROL || op == VIREO_OP_ROR;
+        load_reg(g, X_RAX, in->a);
+        load_reg(g, X_RCX, in->b);
+        /* x86 takes the count modulo 64 (32 for the 32-bit forms), as the
+         * IR defines it. */
+        x_shift_cl(a, w, sh[op], X_RAX);
+        if (!w) {
+            x_movsxd_rr(a, X_RAX, X_RAX);
+        }
+        store_reg(g, X_RAX, in->d);
+        return true;
+    }
+    case VIREO_OP_SHLI:
+    case VIREO_OP_SHRI:
+    case VIREO_OP_SARI:
+    case VIREO_OP_RORI:
+    case VIREO_OP_SHLIW:
+    case VIREO_OP_SHRIW:
+    case VIREO_OP_SARIW:
+    case VIREO_OP_RORIW: {
+        static const int8_t sh[] = {
+            [VIREO_OP_SHLI] = X_SHL,  [VIREO_OP_SHRI] = X_SHR,  [VIREO_OP_SARI] = X_SAR,
+            [VIREO_OP_RORI] = X_ROR,  [VIREO_OP_SHLIW] = X_SHL, [VIREO_OP_SHRIW] = X_SHR,
+            [VIREO_OP_SARIW] = X_SAR, [VIREO_OP_RORIW] = X_ROR,
+        };
+        bool w = op == VIREO_OP_SHLI || op == VIREO_OP_SHRI || op == VIREO_OP_SARI ||
+                 op == VIREO_OP_RORI;
+        load_reg(g, X_RAX, in->a);
+        x_shift_imm(a, w, sh[op], X_RAX, (uint8_t)((uint64_t)in->imm & (w ? 63 : 31)));
+        if (!w) {
+            x_movsxd_rr(a, X_RAX, X_RAX);
+        }
+        store_reg(g, X_RAX, in->d);
+        return true;
+    }
+    case VIREO_OP_SLT:
+    case VIREO_OP_SLTU:
+    case VIREO_OP_SEQ:
+    case VIREO_OP_SNE:
+        load_reg(g, X_RAX, in->a);
+        load_reg(g, X_RCX, in->b);
+        x_alu_rr(a, true, X_CMP, X_RAX, X_RCX);
+        x_setcc_rax(a, op == VIREO_OP_SLT    ? X_CC_L
+                       : op == VIREO_OP_SLTU ? X_CC_B
+                       : op == VIREO_OP_SEQ  ? X_CC_E
+                                             : X_CC_NE);
+        store_reg(g, X_RAX, in->d);
+        return true;
+    case VIREO_OP_SLTI:
+    case VIREO_OP_SLTIU:
+        load_reg(g, X_RAX, in->a);
+        emit_alu_imm(g, true, X_CMP, in->imm);
+        x_setcc_rax(a, op == VIREO_OP_SLTI ? X_CC_L : X_CC_B);
+        store_reg(g, X_RAX, in->d);
+        return true;
+    case VIREO_OP_MUL:
+    case VIREO_OP_MULW:
+        load_reg(g, X_RAX, in->a);
+        load_reg(g, X_RCX, in->b);
+        x_op_reg(a, op == VIREO_OP_MUL, X_OPC(0x0f, 0xaf), X_RAX, X_RCX); /* imul rax, rcx */
+        if (op == VIREO_OP_MULW) {
+            x_movsxd_rr(a, X_RAX, X_RAX);
+        }
+        store_reg(g, X_RAX, in->d);
+        return true;
+    case VIREO_OP_MULH:
+    case VIREO_OP_MULHU:
+        load_reg(g, X_RAX, in->a);
+        load_reg(g, X_RCX, in->b);
+        x_op_reg(a, true, X_OPC(0xf7), op == VIREO_OP_MULH ? 5 : 4, X_RCX); /* imul/mul rcx */
+        store_reg(g, X_RDX, in->d);
+        return true;
+    case VIREO_OP_MIN:
+    case VIREO_OP_MAX:
+    case VIREO_OP_MINU:
+    case VIREO_OP_MAXU:
+        load_reg(g, X_RAX, in->a);
+        load_reg(g, X_RCX, in->b);
+        x_alu_rr(a, true, X_CMP, X_RAX, X_RCX);
+        /* take b where a is not the one wanted */
+        x_cmov_rr(a,
+                  op == VIREO_OP_MIN    ? X_CC_G
+                  : op == VIREO_OP_MAX  ? X_CC_L
+                  : op == VIREO_OP_MINU ? X_CC_A
+                                        : X_CC_B,
+                  X_RAX, X_RCX);
+        store_reg(g, X_RAX, in->d);
+        return true;
+    case VIREO_OP_CZEQZ:
+    case VIREO_OP_CZNEZ:
+        load_reg(g, X_RAX, in->a);
+        load_reg(g, X_RDX, in->b);
+        x_alu_rr(a, false, X_XOR, X_RCX, X_RCX);
+        x_alu_imm(a, true, X_CMP, X_RDX, 0);
+        x_cmov_rr(a, op == VIREO_OP_CZEQZ ? X_CC_E : X_CC_NE, X_RAX, X_RCX);
+        store_reg(g, X_RAX, in->d);
+        return true;
+    case VIREO_OP_SEXT8:
+    case VIREO_OP_SEXT16:
+    case VIREO_OP_SEXT32:
+    case VIREO_OP_ZEXT8:
+    case VIREO_OP_ZEXT16:
+    case VIREO_OP_ZEXT32: {
+        /* movsx/movzx from al, ax or eax */
+        load_reg(g, X_RAX, in->a);
+        switch (op) {
+        case VIREO_OP_SEXT8: x_op_reg(a, true, X_OPC(0x0f, 0xbe), X_RAX, X_RAX); break;
+        case VIREO_OP_SEXT16: x_op_reg(a, true, X_OPC(0x0f, 0xbf), X_RAX, X_RAX); break;
+        case VIREO_OP_SEXT32: x_movsxd_rr(a, X_RAX, X_RAX); break;
+        case VIREO_OP_ZEXT8: x_op_reg(a, false, X_OPC(0x0f, 0xb6), X_RAX, X_RAX); break;
+        case VIREO_OP_ZEXT16: x_op_reg(a, false, X_OPC(0x0f, 0xb7), X_RAX, X_RAX); break;
+        default: x_op_reg(a, false, X_OPC(0x89), X_RAX, X_RAX); break; /* mov eax, eax */
+        }
+        store_reg(g, X_RAX, in->d);
+        return true;
+    }
+    case VIREO_OP_REV8:
+        load_reg(g, X_RAX, in->a);
+        x_byte(a, 0x48); /* bswap rax */
+        x_byte(a, 0x0f);
+        x_byte(a, 0xc8);
+        store_reg(g, X_RAX, in->d);
+        return true;
+    case VIREO_OP_FBOX_S:
+    case VIREO_OP_FBOX_H:
+        load_reg(g, X_RAX, in->a);
+        x_mov_imm(a, X_RCX, op == VIREO_OP_FBOX_S ? 0xffffffff00000000ull : 0xffffffffffff0000ull);
+        x_alu_rr(a, true, X_OR, X_RAX, X_RCX);
+        store_reg(g, X_RAX, in->d);
+        return true;
+    case VIREO_OP_FENCE:
+        if (in->flags & VIREO_IR_FENCE_STORE_LOAD) {
+            x_byte(a, 0x0f); /* mfence */
+            x_byte(a, 0xae);
+            x_byte(a, 0xf0);
+        }
+        return true;
+    case VIREO_OP_HELPER:
+        before_call(g);
+        args_cpu_insn(g, in);
+        x_call(a, (const void *)in->helper);
+        reload_dtlb(g);
+        reload_cached(g);
+        x_op_reg(a, false, X_OPC(0x85), X_RAX, X_RAX); /* test eax, eax */
+        add_stub(g, STUB_HELPER, x_jcc(a, X_CC_NE), NULL, in);
+        return true;
+    case VIREO_OP_TRAP:
+        before_call(g);
+        args_cpu_insn(g, in);
+        x_call(a, (const void *)jit_trap);
+        emit_leave(g, JIT_TRAPPED, in->gidx, true);
+        return true;
+    case VIREO_OP_JMP:
+    case VIREO_OP_EXIT: emit_link(g, in->c, tb->n_guest, (uint64_t)in->imm); return true;
+    case VIREO_OP_JMPR:
+        load_reg(g, X_RAX, in->a);
+        emit_alu_imm(g, true, X_ADD, in->imm);
+        if (in->flags != 0) {
+            x_alu_imm(a, true, X_AND, X_RAX, (int32_t) ~(uint32_t)in->flags);
+        }
+        x_store64(a, X_RAX, X_R13, (int32_t)offsetof(VireoCpu, pc));
+        emit_lookup(g);
+        return true;
+    case VIREO_OP_WFI:
+        set_pc(g, (uint64_t)in->imm);
+        emit_leave(g, JIT_WFI, tb->n_guest, false);
+        return true;
+    default: break;
+    }
+    switch (kind) {
+    case VIREO_IR_KIND_R:
+    case VIREO_IR_KIND_U:
+        if (!vireo_ir_is_eval(op)) {
+            return false;
+        }
+        emit_eval_call(g, in, false);
+        return true;
+    case VIREO_IR_KIND_I:
+        if (!vireo_ir_is_eval(op)) {
+            return false;
+        }
+        emit_eval_call(g, in, true);
+        return true;
+    case VIREO_IR_KIND_LD: emit_load(g, in); return true;
+    case VIREO_IR_KIND_ST: emit_store(g, in); return true;
+    case VIREO_IR_KIND_AT:
+        before_call(g);
+        args_cpu_insn(g, in);
+        x_call(a, (const void *)jit_atomic);
+        reload_dtlb(g);
+        reload_cached(g);
+        x_op_reg(a, false, X_OPC(0x84), X_RAX, X_RAX); /* test al, al */
+        add_stub(g, STUB_TRAP, x_jcc(a, X_CC_E), NULL, in);
+        return true;
+    case VIREO_IR_KIND_F:
+        before_call(g);
+        args_cpu_insn(g, in);
+        x_call(a, (const void *)vireo_interp_fp);
+        reload_cached(g);
+        x_op_reg(a, false, X_OPC(0x84), X_RAX, X_RAX); /* test al, al */
+        add_stub(g, STUB_TRAP, x_jcc(a, X_CC_E), NULL, in);
+        return true;
+    case VIREO_IR_KIND_BR: {
+        uint8_t *taken;
+        load_reg(g, X_RAX, in->a);
+        load_reg(g, X_RCX, in->b);
+        x_alu_rr(a, true, X_CMP, X_RAX, X_RCX);
+        taken = x_jcc(a, branch_cc(op));
+        emit_link(g, in->c + 1u, tb->n_guest, (uint64_t)in->imm2);
+        x_patch(a, taken, a->p);
+        emit_link(g, in->c, tb->n_guest, (uint64_t)in->imm);
+        return true;
+    }
+    case VIREO_IR_KIND_SX: {
+        uint8_t *stay;
+        load_reg(g, X_RAX, in->a);
+        load_reg(g, X_RCX, in->b);
+        x_alu_rr(a, true, X_CMP, X_RAX, X_RCX);
+        stay = x_jcc(a, branch_cc(op) ^ 1); /* the opposite condition */
+        emit_link(g, in->c, in->gidx + 1u, (uint64_t)in->imm);
+        x_patch(a, stay, a->p);
+        return true;
+    }
+    default: return false; /* DEBUG */
+    }
+}
+
+static void emit_stubs(Gen *g)
+{
+    X86Asm *a = &g->a;
+
+    for (unsigned i = 0; i < g->n_stubs; i++) {
+        const Stub *s = &g->stubs[i];
+        const VireoIrInsn *in = s->in;
+        uint8_t *ok;
+
+        x_patch(a, s->jump, a->p);
+        switch (s->kind) {
+        case STUB_LOAD:
+            /* vireo_cpu_load_slow(cpu, in, va = rax, size, &[rsp]), with
+             * cpu->regs exact for its exception */
+            write_back(g, s->dirty);
+            x_mov_rr(a, X_RDX, X_RAX);
+            args_cpu_insn(g, in);
+            x_mov_imm(a, X_RCX, access_size(in->op));
+            x_mov_rr(a, X_R8, X_RSP);
+            x_call(a, (const void *)vireo_cpu_load_slow);
+            reload_dtlb(g);
+            reload_cached(g);
+            x_op_reg(a, false, X_OPC(0x84), X_RAX, X_RAX); /* test al, al */
+            ok = x_jcc(a, X_CC_NE);
+            emit_leave(g, JIT_TRAPPED, in->gidx, true);
+            x_patch(a, ok, a->p);
+            load_extend(g, in->op, X_RSP);
+            put_reg(g, X_RAX, in->d);
+            x_patch(a, x_jmp(a), s->resume);
+            break;
+        case STUB_STORE:
+            /* vireo_cpu_store_slow(cpu, in, va = rax, size, R[b]) */
+            write_back(g, s->dirty);
+            x_mov_rr(a, X_RDX, X_RAX);
+            args_cpu_insn(g, in);
+            x_mov_imm(a, X_RCX, access_size(in->op));
+            load_mem(g, X_R8, in->b);
+            x_call(a, (const void *)vireo_cpu_store_slow);
+            reload_dtlb(g);
+            reload_cached(g);
+            x_op_reg(a, false, X_OPC(0x84), X_RAX, X_RAX); /* test al, al */
+            ok = x_jcc(a, X_CC_NE);
+            emit_leave(g, JIT_TRAPPED, in->gidx, true);
+            x_patch(a, ok, a->p);
+            x_patch(a, x_jmp(a), s->resume);
+            break;
+        case STUB_HELPER:
+            /* VIREO_IR_TRAP: did not retire; VIREO_IR_EXIT: retired. */
+            x_alu_imm(a, false, X_CMP, X_RAX, VIREO_IR_TRAP);
+            ok = x_jcc(a, X_CC_NE);
+            emit_leave(g, JIT_TRAPPED, in->gidx, true);
+            x_patch(a, ok, a->p);
+            emit_leave(g, JIT_HELPER_EXIT, in->gidx + 1u, true);
+            break;
+        case STUB_TRAP: emit_leave(g, JIT_TRAPPED, in->gidx, true); break;
+        }
+    }
+}
+
+/* ---- the backend ---- */
+
+static size_t native_bound(const VireoIrBlock *block)
+{
+    return JIT_FRAME_BYTES + (size_t)block->n_ops * JIT_OP_BYTES;
+}
+
+static size_t jit_size(VireoCpu *cpu, const VireoIrBlock *block)
+{
+    (void)cpu;
+    return ((vireo_interp_tb_bytes(block) + 15u) & ~(size_t)15u) + native_bound(block);
+}
+
+/* Compiles `tb` (its interpreter form, whose ops the generated code points
+ * to) into [code, code + cap); returns the bytes used, 0 when it cannot.
+ * The code is the prologue (where the run loop calls in), the checked
+ * entry (where linked blocks jump in), the body, the out-of-line paths and
+ * the epilogue, then the link sites' offsets (`*sites`). */
+static size_t compile_native(VireoTb *tb, uint8_t *code, size_t cap, bool *publish_first,
+                             const uint8_t **checked, const uint32_t **sites)
+{
+    Gen *g = g_new(Gen, 1);
+    X86Asm *a = &g->a;
+    size_t used = 0;
+    uint8_t *skip;
+
+    *a = (X86Asm){ .start = code, .p = code, .end = code + cap };
+    g->tb = tb;
+    g->n_stubs = g->n_epilogue = g->n_fail = 0;
+    *publish_first = false;
+    for (uint32_t i = 0; i < tb->n_ops; i++) {
+        if (tb->code[i].in.op == VIREO_OP_HELPER) {
+            *publish_first = true;
+        }
+    }
+    emit_prologue(g);
+    skip = x_jmp(a);
+    *checked = a->p;
+    emit_checked_entry(g, *publish_first);
+    x_patch(a, skip, a->p);
+    allocate_cache(g, tb);
+    reload_cached(g);
+    for (uint32_t i = 0; i < tb->n_ops; i++) {
+        if (!emit_op(g, &tb->code[i].in)) {
+            goto out;
+        }
+    }
+    emit_stubs(g);
+    emit_epilogue(g);
+    while ((a->p - a->start) % 4 != 0) {
+        x_byte(a, 0xcc);
+    }
+    *sites = (const uint32_t *)(void *)a->p;
+    for (uint32_t i = 0; i < tb->n_links; i++) {
+        x_u32(a, g->site_key[i]);
+        x_u32(a, g->site_jump[i]);
+    }
+    if (!a->overflow) {
+        used = (size_t)(a->p - code);
+    }
+out:
+    g_free(g);
+    return used;
+}
+
+static VireoTb *jit_compile(VireoCpu *cpu, const VireoIrBlock *block, void *mem, size_t *used)
+{
+    size_t form = (vireo_interp_tb_bytes(block) + 15u) & ~(size_t)15u;
+    VireoTb *tb = vireo_interp_compile(block, mem);
+    uint8_t *code = (uint8_t *)mem + form;
+    bool publish_first;
+    const uint8_t *checked;
+    const uint32_t *sites;
+    size_t n = compile_native(tb, code, native_bound(block), &publish_first, &checked, &sites);
+
+    if (n == 0) {
+        VIREO_STAT_ADD(cpu, jit_fallbacks, 1);
+        *used = form;
+        return tb;
+    }
+    __builtin___clear_cache((char *)code, (char *)code + n);
+    tb->native = code;
+    tb->native_checked = checked;
+    tb->native_links = sites;
+    tb->publish_first = publish_first;
+    VIREO_STAT_ADD(cpu, jit_blocks, 1);
+    VIREO_STAT_ADD(cpu, jit_code_bytes, n);
+    *used = form + n;
+    return tb;
+}
+
+/* Points link `slot` of `tb`'s code at `next`'s checked entry, under `key`
+ * (the run loop linked the slot). Only this vCPU's thread runs or changes
+ * its code, and not at the same time. */
+static void jit_link(VireoCpu *cpu, VireoTb *tb, unsigned slot, VireoTb *next, uint64_t key)
+{
+    uint8_t *code = (uint8_t *)(uintptr_t)tb->native;
+    uint8_t *jump;
+    int32_t rel;
+
+    (void)cpu;
+    if (next->native_checked == NULL) {
+        return;
+    }
+    jump = code + tb->native_links[2 * slot + 1];
+    rel = (int32_t)((const uint8_t *)next->native_checked - (jump + 4));
+    memcpy(code + tb->native_links[2 * slot], &key, 8);
+    memcpy(jump, &rel, 4);
+}
+
+static bool jit_runs(const VireoTb *tb)
+{
+    return tb->native != NULL;
+}
+
+static void jit_exec(VireoCpu *cpu, VireoTb *tb, bool chain)
+{
+    uint64_t packed = 0;
+    unsigned budget = VIREO_RUN_CHECK_PERIOD;
+    uint64_t insns_before = cpu->stats.insns; /* only compiled blocks run here */
+
+    if (tb->native == NULL) {
+        vireo_interp_exec(cpu, tb, chain);
+        return;
+    }
+    while (tb != NULL) {
+        VireoJitResult r;
+        uint64_t key;
+
+        cpu->cur_tb = tb;
+        if (tb->publish_first) {
+            vireo_run_publish(cpu, &packed, &budget); /* instret must be exact for helpers */
+        }
+        /* The compiled code runs linked compiled blocks itself, at most
+         * `budget` of them (one when not chaining). */
+        r = ((VireoJitFn)tb->native)(cpu, packed, chain ? budget : 1);
+        tb = (VireoTb *)cpu->cur_tb; /* the block that left */
+        packed = r.packed;
+        budget = (unsigned)(r.code >> 32);
+        if (budget == 0) {
+            vireo_run_publish(cpu, &packed, &budget);
+        }
+        key = vireo_run_key(cpu, chain); /* a helper may have switched context */
+        switch ((r.code >> 16) & 0xff) {
+        case JIT_LINK:
+            tb = vireo_run_follow(cpu, tb, (unsigned)(r.code & 0xffff), cpu->pc, key, &packed,
+                                  &budget, jit_runs);
+            break;
+        case JIT_LOOKUP:
+        case JIT_HELPER_EXIT: tb = vireo_run_lookup(cpu, key, &packed, &budget, jit_runs); break;
+        case JIT_WFI:
+            cpu->halted = true;
+            tb = NULL;
+            break;
+        default: /* JIT_TRAPPED */ tb = NULL; break;
+        }
+    }
+    vireo_run_publish(cpu, &packed, &budget);
+    VIREO_STAT_ADD(cpu, jit_insns, cpu->stats.insns - insns_before);
+    cpu->cur_tb = NULL;
+}
+
+static void jit_free(VireoCpu *cpu)
+{
+    __atomic_store_n(&cpu->stats.jit_code_bytes, 0, __ATOMIC_RELAXED);
+}
+
+/* Blocks and their code live in the core's code buffer (executable for
+ * this backend) and are dropped with it. */
+const VireoBackendOps vireo_jit_backend = {
+    .name = "jit",
+    .executable = true,
+    .size = jit_size,
+    .compile = jit_compile,
+    .execute = jit_exec,
+    .free = jit_free,
+    .link = jit_link,
+};

@@ -1,0 +1,708 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Differential tests of the JIT against the threaded interpreter: random IR
+ * programs (every arithmetic op, loads, stores and atomics that hit, miss,
+ * fault, straddle pages or reach a device, floating point, side exits, helpers
+ * that go on, leave or trap, every kind of terminator) run on two machines
+ * that start alike, one per engine; afterwards the registers, the pc, the
+ * exceptions taken, the retired-instruction count, the floating-point flags,
+ * the device's state and memory must be the same. Programs run both block
+ * by block and chained. Then targeted tests: an exception in the middle of
+ * compiled code, and a block that rewrites code it runs next.
+ */
+#include "engine/backend.h"
+#include "engine/cpu.h"
+#include "engine/error.h"
+#include "engine/machine.h"
+
+#include <string.h>
+
+#define RAM_BASE   0x80000000ull
+#define RAM_SIZE   (4ull << 20)
+#define CODE_BASE  (RAM_BASE + 0x10000) /* blocks, 0x100 apart */
+#define DATA_BASE  (RAM_BASE + 0x100000)
+#define DATA_SIZE  0x10000
+#define MMIO_BASE  0x10000000ull
+#define STOP_PC    0x7000 /* the program ends with a trap that goes there */
+#define MAX_BLOCKS 8
+
+typedef struct {
+    VireoCpu cpu;
+    VireoTlb tlb;
+    GHashTable *blocks; /* pc -> VireoIrBlock*, not owned */
+    uint64_t last_cause, last_tval;
+    int n_traps;
+    bool stop_on_trap; /* request an exit at each trap (chained runs) */
+} TestCpu;
+
+static VireoXlateResult test_translate(VireoCpu *cpu, uint64_t va, unsigned size,
+                                       VireoAccess access, VireoTlbEntry *e)
+{
+    /* Identity mapping, every permission: what lies at an address is the
+     * bus's business (holes fault with an access fault). */
+    e->ppage = va & ~0xfffull;
+    e->perms = 7;
+    e->global = 1;
+    return VIREO_XLATE_OK;
+}
+
+static void test_raise(VireoCpu *cpu, uint64_t cause, uint64_t tval)
+{
+    TestCpu *t = (TestCpu *)(void *)cpu;
+    t->last_cause = cause;
+    t->last_tval = tval;
+    t->n_traps++;
+    cpu->pc = STOP_PC;
+    if (t->stop_on_trap) {
+        vireo_cpu_request_exit(cpu);
+    }
+}
+
+static void test_raise_access(VireoCpu *cpu, VireoAccess access, VireoXlateResult why, uint64_t va)
+{
+    test_raise(cpu, 100 + access * 10 + why, va);
+}
+
+static void test_raise_illegal(VireoCpu *cpu, uint64_t bits)
+{
+    test_raise(cpu, 2, bits);
+}
+
+static bool test_decode(VireoCpu *cpu, VireoIrBlock *block)
+{
+    TestCpu *t = (TestCpu *)(void *)cpu;
+    const VireoIrBlock *src = g_hash_table_lookup(t->blocks, GSIZE_TO_POINTER(block->pc));
+    uint16_t dummy;
+
+    g_assert_nonnull(src);
+    g_assert_true(vireo_cpu_fetch16(cpu, block->pc, &dummy)); /* marks the page as code */
+    memcpy(block, src, sizeof *block);
+    return true;
+}
+
+static uint32_t test_flags(VireoCpu *cpu)
+{
+    return 0;
+}
+
+static void test_nothing(VireoCpu *cpu)
+{
+}
+
+static const VireoCpuClass test_class = {
+    .translate = test_translate,
+    .raise_access = test_raise_access,
+    .raise = test_raise,
+    .raise_illegal = test_raise_illegal,
+    .decode = test_decode,
+    .decode_flags = test_flags,
+    .check_interrupts = test_nothing,
+    .wait_for_interrupt = test_nothing,
+};
+
+typedef struct {
+    uint64_t regs[16];
+    uint64_t log; /* a hash of every access, in order */
+    int reads, writes;
+} FakeDev;
+
+static bool dev_read(void *opaque, uint64_t off, unsigned size, uint64_t *value)
+{
+    FakeDev *d = opaque;
+    d->reads++;
+    d->log = d->log * 31 + off * 7 + size;
+    *value = d->regs[(off / 8) % 16];
+    return true;
+}
+
+static bool dev_write(void *opaque, uint64_t off, unsigned size, uint64_t value)
+{
+    FakeDev *d = opaque;
+    d->writes++;
+    d->log = d->log * 31 + off * 5 + size + value;
+    d->regs[(off / 8) % 16] = value;
+    return true;
+}
+
+static const VireoDeviceOps dev_ops = { .name = "fake", .read = dev_read, .write = dev_write };
+
+/* One machine with one vCPU on one engine. */
+typedef struct {
+    VireoMachine *machine;
+    guint8 *ram;
+    FakeDev dev;
+    TestCpu *t;
+} Side;
+
+static void stats_dummy(void *opaque, VireoVcpuStats *s)
+{
+    vireo_cpu_read_stats(&((TestCpu *)opaque)->cpu, s);
+}
+
+static void vcpu_dummy(void *opaque)
+{
+}
+
+static const VireoVcpuOps dummy_ops = {
+    .run = vcpu_dummy,
+    .kick = vcpu_dummy,
+    .reset = vcpu_dummy,
+    .get_stats = stats_dummy,
+};
+
+static void side_init(Side *s, VireoEngineKind kind, GHashTable *blocks)
+{
+    g_autoptr(GError) error = NULL;
+    VireoBus *bus = vireo_bus_new();
+
+    memset(s, 0, sizeof *s);
+    s->ram = vireo_bus_add_ram(bus, RAM_BASE, RAM_SIZE, &error);
+    g_assert_no_error(error);
+    g_assert_true(vireo_bus_add_mmio(bus, "fake", MMIO_BASE, 0x1000, &dev_ops, &s->dev, &error));
+    s->machine = vireo_machine_new(bus, vireo_clock_new(10000000));
+    s->t = g_new0(TestCpu, 1);
+    vireo_cpu_init(&s->t->cpu, &test_class, s->machine, &s->t->tlb);
+    g_assert_true(vireo_cpu_set_engine(&s->t->cpu, kind));
+    s->t->blocks = blocks;
+    vireo_machine_add_vcpu(s->machine, &dummy_ops, s->t);
+}
+
+static void side_free(Side *s)
+{
+    vireo_cpu_finalize(&s->t->cpu);
+    g_free(s->t);
+    vireo_machine_free(s->machine);
+}
+
+/* ---- random programs ---- */
+
+/* Helpers the programs call. Each reads instret, which must be exact at
+ * the call on both engines. */
+static int helper_go_on(VireoCpu *cpu, const VireoIrInsn *in)
+{
+    cpu->regs[in->d] = cpu->regs[in->a] * 3 + vireo_cpu_retired(cpu, in) + (uint64_t)in->imm;
+    return VIREO_IR_CONTINUE;
+}
+
+static int helper_leave(VireoCpu *cpu, const VireoIrInsn *in)
+{
+    /* Retires and goes on at the block in `imm` (a control transfer). */
+    cpu->regs[in->d] = vireo_cpu_retired(cpu, in) ^ vireo_cpu_insn_pc(cpu, in);
+    cpu->pc = (uint64_t)in->imm;
+    return VIREO_IR_EXIT;
+}
+
+static int helper_trap(VireoCpu *cpu, const VireoIrInsn *in)
+{
+    cpu->pc = vireo_cpu_insn_pc(cpu, in);
+    cpu->cls->raise(cpu, 50, vireo_cpu_retired(cpu, in));
+    return VIREO_IR_TRAP;
+}
+
+typedef struct {
+    GRand *rand;
+    VireoIrBlock *blocks[MAX_BLOCKS];
+    unsigned n_blocks;
+} Gen;
+
+static uint64_t rnd(Gen *g, uint64_t n)
+{
+    return n <= 1 ? 0
+                  : (uint64_t)g_rand_int_range(g->rand, 0, (gint32)MIN(n, (uint64_t)G_MAXINT32));
+}
+
+static uint64_t rnd64(Gen *g)
+{
+    return ((uint64_t)g_rand_int(g->rand) << 32) | g_rand_int(g->rand);
+}
+
+/* A value that exercises edges: small, negative, powers of two, widths. */
+static uint64_t interesting(Gen *g)
+{
+    static const uint64_t edges[] = {
+        0,
+        1,
+        2,
+        7,
+        31,
+        32,
+        33,
+        63,
+        64,
+        65,
+        0x7f,
+        0x80,
+        0xff,
+        0x7fff,
+        0x8000,
+        0xffff,
+        0x7fffffff,
+        0x80000000ull,
+        0xffffffffull,
+        0x100000000ull,
+        0x7fffffffffffffffull,
+        0x8000000000000000ull,
+        ~0ull,
+        ~0ull - 1,
+        0xfffffffffffff000ull,
+    };
+    switch (rnd(g, 4)) {
+    case 0: return edges[rnd(g, G_N_ELEMENTS(edges))];
+    case 1: return (uint64_t)(int64_t)(int32_t)(rnd64(g) & 0xfff) - 0x800;
+    default: return rnd64(g);
+    }
+}
+
+static unsigned rreg(Gen *g)
+{
+    return 1 + (unsigned)rnd(g, 12); /* r1-r12; r13 is the address register */
+}
+
+static unsigned rsrc(Gen *g)
+{
+    return (unsigned)rnd(g, 13); /* r0-r12 */
+}
+
+static uint64_t block_pc(unsigned i)
+{
+    return CODE_BASE + (uint64_t)i * 0x100;
+}
+
+static VireoIrInsn *emit(VireoIrBlock *b, VireoIrOp op, unsigned d, unsigned a, unsigned bb,
+                         int64_t imm)
+{
+    VireoIrInsn *in;
+
+    vireo_ir_begin_guest(b, b->n_guest * 4);
+    in = vireo_ir_emit(b, op, d, a, bb, imm);
+    vireo_ir_end_guest(b, b->n_guest * 4 + 4);
+    return in;
+}
+
+/* A later block's pc (or STOP_PC for none). */
+static uint64_t later(Gen *g, unsigned i)
+{
+    if (i + 1 >= g->n_blocks) {
+        return STOP_PC;
+    }
+    return block_pc(i + 1 + (unsigned)rnd(g, g->n_blocks - i - 1));
+}
+
+static const VireoIrOp fp_ops[] = {
+    VIREO_OP_FADD_D,   VIREO_OP_FMUL_D,   VIREO_OP_FDIV_D,   VIREO_OP_FSQRT_D,
+    VIREO_OP_FMADD_D,  VIREO_OP_FMIN_D,   VIREO_OP_FLT_D,    VIREO_OP_FCLASS_D,
+    VIREO_OP_FADD_S,   VIREO_OP_FMUL_S,   VIREO_OP_FSGNJN_S, VIREO_OP_FCVT_W_D,
+    VIREO_OP_FCVT_D_L, VIREO_OP_FCVT_S_D, VIREO_OP_FADD_H,   VIREO_OP_FCVT_LU_S,
+};
+
+static void gen_op(Gen *g, VireoIrBlock *b, unsigned i)
+{
+    unsigned choice = (unsigned)rnd(g, 100);
+
+    if (choice < 55) {
+        /* Arithmetic: any K, U, R or I op. */
+        VireoIrOp op;
+        VireoIrKind k;
+        do {
+            op = (VireoIrOp)rnd(g, VIREO_OP_COUNT);
+            k = vireo_ir_op_kind(op);
+        } while (k != VIREO_IR_KIND_K && k != VIREO_IR_KIND_U && k != VIREO_IR_KIND_R &&
+                 k != VIREO_IR_KIND_I);
+        emit(b, op, rreg(g), rsrc(g), rsrc(g), (int64_t)interesting(g));
+    } else if (choice < 80) {
+        /* A load or a store near the data area (now and then across a
+         * page, misaligned, in a hole, on the device or on code). */
+        static const VireoIrOp mem[] = {
+            VIREO_OP_LD8S,  VIREO_OP_LD8U,  VIREO_OP_LD16S, VIREO_OP_LD16U,
+            VIREO_OP_LD32S, VIREO_OP_LD32U, VIREO_OP_LD64,  VIREO_OP_ST8,
+            VIREO_OP_ST16,  VIREO_OP_ST32,  VIREO_OP_ST64,
+        };
+        VireoIrOp op = mem[rnd(g, G_N_ELEMENTS(mem))];
+        uint64_t base;
+        switch (rnd(g, 20)) {
+        case 0: base = 0x20000000; break;                              /* a hole */
+        case 1: base = MMIO_BASE + rnd(g, 0x100); break;               /* the device */
+        case 2: base = block_pc((unsigned)rnd(g, g->n_blocks)); break; /* code */
+        case 3: base = DATA_BASE + 0x1000 * rnd(g, 15) + 0xffc; break; /* a page's end */
+        default: base = DATA_BASE + (rnd(g, DATA_SIZE - 64) & ~(uint64_t)(rnd(g, 2) ? 7 : 0));
+        }
+        emit(b, VIREO_OP_MOVI, 13, 0, 0, (int64_t)base);
+        if (rnd(g, 5) == 0) {
+            /* an atomic (LR, SC, CAS or an AMO) at the same place */
+            VireoIrOp at;
+            VireoIrInsn *in;
+            do {
+                at = (VireoIrOp)rnd(g, VIREO_OP_COUNT);
+            } while (vireo_ir_op_kind(at) != VIREO_IR_KIND_AT);
+            in = emit(b, at, rreg(g), 13, rsrc(g), 0);
+            in->c = (uint8_t)rsrc(g);
+        } else if (vireo_ir_op_kind(op) == VIREO_IR_KIND_LD) {
+            emit(b, op, rreg(g), 13, 0, (int64_t)rnd(g, 16) - 8);
+        } else {
+            emit(b, op, 0, 13, rsrc(g), (int64_t)rnd(g, 16) - 8);
+        }
+    } else if (choice < 86) {
+        VireoIrInsn *in =
+            emit(b, fp_ops[rnd(g, G_N_ELEMENTS(fp_ops))], rreg(g), rsrc(g), rsrc(g), 0x53);
+        in->c = (uint8_t)rsrc(g);
+        in->flags = (uint8_t)rnd(g, 8); /* 5 and 6 are invalid: illegal instruction */
+    } else if (choice < 92) {
+        static const VireoIrOp sx[] = { VIREO_OP_XEQ, VIREO_OP_XNE,  VIREO_OP_XLT,
+                                        VIREO_OP_XGE, VIREO_OP_XLTU, VIREO_OP_XGEU };
+        emit(b, sx[rnd(g, G_N_ELEMENTS(sx))], 0, rsrc(g), rsrc(g), (int64_t)later(g, i));
+    } else if (choice < 98) {
+        VireoIrInsn *in = emit(b, VIREO_OP_HELPER, rreg(g), rsrc(g), 0, (int64_t)rnd(g, 1000));
+        in->helper = helper_go_on;
+    } else if (choice < 99) {
+        VireoIrInsn *in = emit(b, VIREO_OP_HELPER, rreg(g), 0, 0, (int64_t)later(g, i));
+        in->helper = helper_leave;
+    } else {
+        VireoIrInsn *in = emit(b, VIREO_OP_HELPER, 0, 0, 0, 0);
+        in->helper = helper_trap;
+    }
+}
+
+static void gen_terminator(Gen *g, VireoIrBlock *b, unsigned i)
+{
+    unsigned choice = (unsigned)rnd(g, 10);
+    VireoIrInsn *in;
+
+    if (i + 1 == g->n_blocks || choice == 0) {
+        in = emit(b, VIREO_OP_TRAP, 0, 0, 0, 3);
+        in->imm2 = (int64_t)rnd(g, 1000);
+    } else if (choice < 4) {
+        static const VireoIrOp br[] = { VIREO_OP_BEQ, VIREO_OP_BNE,  VIREO_OP_BLT,
+                                        VIREO_OP_BGE, VIREO_OP_BLTU, VIREO_OP_BGEU };
+        in = emit(b, br[rnd(g, G_N_ELEMENTS(br))], 0, rsrc(g), rsrc(g), (int64_t)later(g, i));
+        in->imm2 = (int64_t)later(g, i);
+    } else if (choice < 6) {
+        emit(b, VIREO_OP_MOVI, 13, 0, 0, (int64_t)later(g, i) - 4);
+        in = emit(b, VIREO_OP_JMPR, 0, 13, 0, 5);
+        in->flags = 1;
+    } else if (choice < 8) {
+        emit(b, VIREO_OP_JMP, 0, 0, 0, (int64_t)later(g, i));
+    } else {
+        emit(b, VIREO_OP_EXIT, 0, 0, 0, (int64_t)later(g, i));
+    }
+}
+
+static void gen_program(Gen *g, GHashTable *blocks)
+{
+    g->n_blocks = 1 + (unsigned)rnd(g, MAX_BLOCKS);
+    for (unsigned i = 0; i < g->n_blocks; i++) {
+        VireoIrBlock *b = g->blocks[i];
+        unsigned n = (unsigned)rnd(g, 40);
+        vireo_ir_block_init(b, block_pc(i));
+        for (unsigned k = 0; k < n; k++) {
+            gen_op(g, b, i);
+        }
+        gen_terminator(g, b, i);
+        g_assert_null(vireo_ir_block_check(b));
+        g_hash_table_replace(blocks, GSIZE_TO_POINTER(block_pc(i)), b);
+    }
+}
+
+/* Same start on both sides: registers, rounding mode, memory, device. */
+static void side_reset(Side *s, uint32_t seed, bool chained)
+{
+    GRand *r = g_rand_new_with_seed(seed);
+    VireoCpu *cpu = &s->t->cpu;
+
+    vireo_cpu_flush_code(cpu);
+    vireo_tlb_flush_all(cpu);
+    for (unsigned i = 1; i < VIREO_IR_NREGS; i++) {
+        cpu->regs[i] = ((uint64_t)g_rand_int(r) << 32) | g_rand_int(r);
+    }
+    cpu->fp_rm = (uint8_t)g_rand_int_range(r, 0, 5);
+    cpu->fp_flags = 0;
+    for (unsigned i = 0; i < DATA_SIZE; i++) {
+        s->ram[0x100000 + i] = (guint8)g_rand_int(r);
+    }
+    memset(&s->dev, 0, sizeof s->dev);
+    s->t->n_traps = 0;
+    s->t->last_cause = s->t->last_tval = 0;
+    s->t->stop_on_trap = chained;
+    cpu->insns_at_reset = cpu->stats.insns;
+    cpu->pc = block_pc(0);
+    atomic_store(&cpu->exit_request, 0);
+    g_rand_free(r);
+}
+
+static void side_run(Side *s, bool chained)
+{
+    VireoCpu *cpu = &s->t->cpu;
+
+    if (chained) {
+        /* Blocks run chained until the first exception (which asks the
+         * loop to stop; the machine is not started, so it does). */
+        vireo_cpu_run(cpu);
+        return;
+    }
+    for (unsigned n = 0; n < 4 * MAX_BLOCKS && cpu->pc != STOP_PC; n++) {
+        vireo_cpu_step(cpu);
+    }
+}
+
+static void compare(Side *x, Side *y, uint32_t seed, GHashTable *blocks)
+{
+    VireoCpu *a = &x->t->cpu, *b = &y->t->cpu;
+    bool same = true;
+
+    for (unsigned i = 0; i < VIREO_IR_NREGS; i++) {
+        if (a->regs[i] != b->regs[i]) {
+            g_printerr("r%u: interp %#" G_GINT64_MODIFIER "x, jit %#" G_GINT64_MODIFIER "x\n", i,
+                       a->regs[i], b->regs[i]);
+            same = false;
+        }
+    }
+    same = same && a->pc == b->pc && a->fp_flags == b->fp_flags && x->t->n_traps == y->t->n_traps &&
+           x->t->last_cause == y->t->last_cause && x->t->last_tval == y->t->last_tval &&
+           vireo_cpu_icount(a) == vireo_cpu_icount(b) && x->dev.log == y->dev.log &&
+           x->dev.reads == y->dev.reads && x->dev.writes == y->dev.writes &&
+           memcmp(x->ram, y->ram, 0x100000 + DATA_SIZE) == 0;
+    if (!same) {
+        g_printerr("seed %u: pc %#" G_GINT64_MODIFIER "x/%#" G_GINT64_MODIFIER
+                   "x traps %d/%d cause %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT
+                   " tval %#" G_GINT64_MODIFIER "x/%#" G_GINT64_MODIFIER
+                   "x insns %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT " fflags %u/%u\n",
+                   seed, a->pc, b->pc, x->t->n_traps, y->t->n_traps, x->t->last_cause,
+                   y->t->last_cause, x->t->last_tval, y->t->last_tval, vireo_cpu_icount(a),
+                   vireo_cpu_icount(b), a->fp_flags, b->fp_flags);
+        for (unsigned i = 0; i < MAX_BLOCKS; i++) {
+            const VireoIrBlock *blk = g_hash_table_lookup(blocks, GSIZE_TO_POINTER(block_pc(i)));
+            if (blk != NULL) {
+                g_autofree char *dump = vireo_ir_block_dump(blk);
+                g_printerr("%s", dump);
+            }
+        }
+    }
+    g_assert_true(same);
+}
+
+static void differential(bool chained, unsigned programs)
+{
+    GHashTable *blocks = g_hash_table_new(NULL, NULL);
+    Side interp, jit;
+    Gen g;
+    VireoVcpuStats st;
+    uint32_t base = g_test_rand_int();
+
+    side_init(&interp, VIREO_ENGINE_INTERP, blocks);
+    side_init(&jit, VIREO_ENGINE_JIT, blocks);
+    for (unsigned i = 0; i < MAX_BLOCKS; i++) {
+        g.blocks[i] = g_new0(VireoIrBlock, 1);
+    }
+    for (unsigned p = 0; p < programs; p++) {
+        uint32_t seed = base + p;
+        g.rand = g_rand_new_with_seed(seed);
+        g_hash_table_remove_all(blocks);
+        gen_program(&g, blocks);
+        g_rand_free(g.rand);
+        side_reset(&interp, seed, chained);
+        side_reset(&jit, seed, chained);
+        side_run(&interp, chained);
+        side_run(&jit, chained);
+        compare(&interp, &jit, seed, blocks);
+    }
+    /* The programs did run as compiled code. */
+    vireo_cpu_read_stats(&jit.t->cpu, &st);
+    g_assert_cmpuint(st.jit_blocks, >, programs);
+    g_assert_cmpuint(st.jit_insns, >, programs);
+    for (unsigned i = 0; i < MAX_BLOCKS; i++) {
+        g_free(g.blocks[i]);
+    }
+    side_free(&interp);
+    side_free(&jit);
+    g_hash_table_destroy(blocks);
+}
+
+static void test_random_blocks(void)
+{
+    differential(false, g_test_slow() ? 20000 : 3000);
+}
+
+static void test_random_chained(void)
+{
+    differential(true, g_test_slow() ? 20000 : 3000);
+}
+
+/* ---- targeted tests ---- */
+
+static VireoIrBlock *new_block(GHashTable *blocks, uint64_t pc)
+{
+    VireoIrBlock *b = g_new0(VireoIrBlock, 1);
+    vireo_ir_block_init(b, pc);
+    g_hash_table_replace(blocks, GSIZE_TO_POINTER(pc), b);
+    return b;
+}
+
+/* A fault in the middle of a compiled block: the pc is the faulting
+ * instruction's, the ops before it took effect and those after did not,
+ * exactly the instructions before it retired, and the block was compiled. */
+static void test_fault_in_block(void)
+{
+    GHashTable *blocks = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+    Side s;
+    VireoCpu *cpu;
+    VireoIrBlock *b;
+    VireoVcpuStats st;
+
+    side_init(&s, VIREO_ENGINE_JIT, blocks);
+    cpu = &s.t->cpu;
+    b = new_block(blocks, CODE_BASE);
+    emit(b, VIREO_OP_ADDI, 5, 5, 0, 1);
+    emit(b, VIREO_OP_ST64, 0, 1, 2, 0); /* into the data area */
+    emit(b, VIREO_OP_MOVI, 6, 0, 0, 42);
+    emit(b, VIREO_OP_LD64, 7, 3, 0, 8); /* in a hole: faults */
+    emit(b, VIREO_OP_ADDI, 5, 5, 0, 1);
+    emit(b, VIREO_OP_ST64, 0, 1, 2, 8);
+    emit(b, VIREO_OP_JMP, 0, 0, 0, STOP_PC);
+    cpu->regs[1] = DATA_BASE;
+    cpu->regs[2] = 0x1122334455667788ull;
+    cpu->regs[3] = 0x20000000;
+    cpu->regs[7] = 77;
+    cpu->insns_at_reset = cpu->stats.insns;
+    cpu->pc = CODE_BASE;
+    vireo_cpu_step(cpu);
+    g_assert_cmpint(s.t->n_traps, ==, 1);
+    g_assert_cmpuint(s.t->last_cause, ==, 100 + 10 * VIREO_ACCESS_LOAD + VIREO_XLATE_ACCESS_FAULT);
+    g_assert_cmphex(s.t->last_tval, ==, 0x20000008);
+    g_assert_cmpuint(cpu->regs[5], ==, 1);
+    g_assert_cmpuint(cpu->regs[6], ==, 42);
+    g_assert_cmpuint(cpu->regs[7], ==, 77);
+    g_assert_cmpuint(vireo_cpu_icount(cpu), ==, 3);
+    g_assert_cmphex(*(uint64_t *)(void *)(s.ram + 0x100000), ==, 0x1122334455667788ull);
+    g_assert_cmphex(*(uint64_t *)(void *)(s.ram + 0x100008), ==, 0);
+    vireo_cpu_read_stats(cpu, &st);
+    g_assert_cmpuint(st.jit_blocks, ==, 1);
+    g_assert_cmpuint(st.jit_fallbacks, ==, 0);
+
+    /* The pc the raise saw: the test class records it through its tval
+     * only, so check it with a helper that traps at the fourth op. */
+    b = new_block(blocks, CODE_BASE + 0x100);
+    emit(b, VIREO_OP_ADDI, 5, 5, 0, 1);
+    emit(b, VIREO_OP_ADDI, 5, 5, 0, 1);
+    emit(b, VIREO_OP_ADDI, 5, 5, 0, 1);
+    VireoIrInsn *in = emit(b, VIREO_OP_HELPER, 0, 0, 0, 0);
+    in->helper = helper_trap;
+    emit(b, VIREO_OP_JMP, 0, 0, 0, STOP_PC);
+    cpu->insns_at_reset = cpu->stats.insns;
+    cpu->pc = CODE_BASE + 0x100;
+    vireo_cpu_step(cpu);
+    g_assert_cmpuint(s.t->last_cause, ==, 50);
+    g_assert_cmpuint(s.t->last_tval, ==, 3); /* instret at the helper */
+    g_assert_cmpuint(vireo_cpu_icount(cpu), ==, 3);
+    side_free(&s);
+    g_hash_table_destroy(blocks);
+}
+
+/* Self-modifying code: a compiled block stores into the page of the block
+ * it jumps to; that block must be decoded and compiled again, and the new
+ * code run, chained or not. */
+static void test_smc(void)
+{
+    GHashTable *blocks = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+    Side s;
+    VireoCpu *cpu;
+    VireoIrBlock *b;
+    uint64_t target = CODE_BASE + 0x1000;
+    VireoVcpuStats st;
+
+    side_init(&s, VIREO_ENGINE_JIT, blocks);
+    cpu = &s.t->cpu;
+    s.t->stop_on_trap = true;
+    /* writer: r3 += 1; store r3 into the target's code; go to it */
+    b = new_block(blocks, CODE_BASE);
+    emit(b, VIREO_OP_ADDI, 3, 3, 0, 1);
+    emit(b, VIREO_OP_ST32, 0, 1, 3, 0); /* a different word every time */
+    emit(b, VIREO_OP_JMP, 0, 0, 0, (int64_t)target);
+    /* target, first version: r4 += 10, then stop */
+    b = new_block(blocks, target);
+    emit(b, VIREO_OP_ADDI, 4, 4, 0, 10);
+    emit(b, VIREO_OP_TRAP, 0, 0, 0, 3);
+
+    cpu->regs[1] = target + 4; /* the target block's second op */
+    for (int round = 0; round < 2; round++) {
+        cpu->pc = CODE_BASE;
+        atomic_store(&cpu->exit_request, 0);
+        vireo_cpu_run(cpu);
+    }
+    g_assert_cmpuint(cpu->regs[4], ==, 20);
+    /* New code for the target; the next store into its page invalidates
+     * the compiled block, which the writer's link points to. */
+    b = new_block(blocks, target);
+    emit(b, VIREO_OP_ADDI, 4, 4, 0, 1000);
+    emit(b, VIREO_OP_TRAP, 0, 0, 0, 3);
+    cpu->pc = CODE_BASE;
+    atomic_store(&cpu->exit_request, 0);
+    vireo_cpu_run(cpu);
+    g_assert_cmpuint(cpu->regs[4], ==, 1020);
+    g_assert_cmpuint(cpu->regs[3], ==, 3);
+    vireo_cpu_read_stats(cpu, &st);
+    g_assert_cmpuint(st.jit_fallbacks, ==, 0);
+    g_assert_cmpuint(st.jit_blocks, ==, 4); /* writer, target three times */
+    g_assert_cmpuint(st.jit_insns, ==, st.insns);
+    /* A store elsewhere in the target's page: its compiled block is
+     * revived, not compiled again. */
+    cpu->regs[1] = target + 0x80;
+    cpu->pc = CODE_BASE;
+    atomic_store(&cpu->exit_request, 0);
+    vireo_cpu_run(cpu);
+    g_assert_cmpuint(cpu->regs[4], ==, 2020);
+    vireo_cpu_read_stats(cpu, &st);
+    g_assert_cmpuint(st.jit_blocks, ==, 4);
+    g_assert_cmpuint(st.decode_revived, ==, 1);
+    side_free(&s);
+    g_hash_table_destroy(blocks);
+}
+
+/* A loop closed by a computed jump: after the first round the compiled
+ * code finds the block in the jump cache itself. The count of retired
+ * instructions stays exact. */
+static void test_computed_jump_loop(void)
+{
+    GHashTable *blocks = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+    Side s;
+    VireoCpu *cpu;
+    VireoIrBlock *b;
+    VireoVcpuStats st;
+
+    side_init(&s, VIREO_ENGINE_JIT, blocks);
+    cpu = &s.t->cpu;
+    s.t->stop_on_trap = true;
+    b = new_block(blocks, CODE_BASE);
+    emit(b, VIREO_OP_ADDI, 3, 3, 0, 1);
+    emit(b, VIREO_OP_MOVI, 4, 0, 0, 50);
+    emit(b, VIREO_OP_XEQ, 0, 3, 4, (int64_t)(CODE_BASE + 0x100));
+    emit(b, VIREO_OP_MOVI, 13, 0, 0, (int64_t)CODE_BASE - 8);
+    emit(b, VIREO_OP_JMPR, 0, 13, 0, 8);
+    b = new_block(blocks, CODE_BASE + 0x100);
+    emit(b, VIREO_OP_TRAP, 0, 0, 0, 3);
+    cpu->insns_at_reset = cpu->stats.insns;
+    cpu->pc = CODE_BASE;
+    vireo_cpu_run(cpu);
+    g_assert_cmpuint(cpu->regs[3], ==, 50);
+    g_assert_cmpint(s.t->n_traps, ==, 1);
+    g_assert_cmpuint(s.t->last_cause, ==, 3);
+    g_assert_cmpuint(vireo_cpu_icount(cpu), ==, 49 * 5 + 3);
+    vireo_cpu_read_stats(cpu, &st);
+    g_assert_cmpuint(st.jit_insns, ==, st.insns);
+    g_assert_cmpuint(st.blocks, ==, 51);
+    side_free(&s);
+    g_hash_table_destroy(blocks);
+}
+
+int main(int argc, char *argv[])
+{
+    g_test_init(&argc, &argv, NULL);
+    if (!vireo_engine_available(VIREO_ENGINE_JIT, NULL)) {
+        g_test_skip("no JIT on this host");
+        return g_test_run();
+    }
+    g_test_add_func("/jit/differential/blocks", test_random_blocks);
+    g_test_add_func("/jit/differential/chained", test_random_chained);
+    g_test_add_func("/jit/fault-in-block", test_fault_in_block);
+    g_test_add_func("/jit/smc", test_smc);
+    g_test_add_func("/jit/computed-jump-loop", test_computed_jump_loop);
+    return g_test_run();
+}

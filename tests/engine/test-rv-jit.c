@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The JIT against the interpreter on a RISC-V 64 hart: random instruction
+ * sequences (integer, multiply and divide, bit manipulation, loads and
+ * stores around a data area, atomics, floating point, compressed
+ * instructions, short branches and jumps, and random words) decoded by the
+ * real frontend run on two machines that start alike, one per engine. The
+ * hart's trap handler skips the instruction that trapped, so exceptions
+ * land in the middle of compiled blocks all along; a program ends in a
+ * wait for an interrupt or after a fixed number of blocks, and then the
+ * registers, the pc, the trap CSRs, mstatus, fcsr, minstret and memory must
+ * be the same. The machines have no timer or devices, and the programs no
+ * system instructions, so both runs are deterministic.
+ */
+#include "engine/backend.h"
+#include "engine/cpu.h"
+#include "engine/error.h"
+#include "engine/machine.h"
+#include "engine/riscv.h"
+
+#include <string.h>
+
+#define RAM_BASE   0x80000000ull
+#define RAM_SIZE   (1ull << 20)
+#define HANDLER    0x80001000ull /* skips the instruction that trapped */
+#define CODE_START 0x80002000ull
+#define DATA       0x80010000ull /* x10 points here; +-2 KiB around it */
+#define MAX_BLOCKS 3000
+
+typedef struct {
+    VireoMachine *machine;
+    guint8 *ram;
+    VireoRvCpu *hart;
+} Side;
+
+static void side_init(Side *s, VireoEngineKind kind)
+{
+    g_autoptr(GError) error = NULL;
+    VireoBus *bus = vireo_bus_new();
+
+    s->ram = vireo_bus_add_ram(bus, RAM_BASE, RAM_SIZE, &error);
+    g_assert_no_error(error);
+    s->machine = vireo_machine_new(bus, vireo_clock_new(10000000));
+    s->hart = vireo_rv_cpu_new(s->machine, 0, CODE_START, VIREO_RV_CPU_MAX);
+    /* A software hart begins with VireoCpu (engine/cpu.h). */
+    g_assert_true(vireo_cpu_set_engine((VireoCpu *)(void *)s->hart, kind));
+}
+
+static void side_free(Side *s)
+{
+    vireo_machine_free(s->machine);
+}
+
+static uint32_t enc_i(int32_t imm, unsigned rs1, unsigned f3, unsigned rd, unsigned opc)
+{
+    return ((uint32_t)(imm & 0xfff) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | opc;
+}
+
+static uint32_t enc_s(int32_t imm, unsigned rs2, unsigned rs1, unsigned f3)
+{
+    return ((uint32_t)((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) |
+           ((uint32_t)(imm & 31) << 7) | 0x23;
+}
+
+static uint32_t enc_r(unsigned f7, unsigned rs2, unsigned rs1, unsigned f3, unsigned rd,
+                      unsigned opc)
+{
+    return (f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | opc;
+}
+
+/* A destination that is not x10 (the data pointer). */
+static unsigned rd_of(GRand *r)
+{
+    unsigned rd = (unsigned)g_rand_int_range(r, 0, 32);
+    return rd == 10 ? 11 : rd;
+}
+
+static unsigned rs_of(GRand *r)
+{
+    return (unsigned)g_rand_int_range(r, 0, 32);
+}
+
+/* One instruction (or a compressed pair) of the random program. */
+static uint32_t random_insn(GRand *r)
+{
+    static const unsigned op_f7[] = { 0x00, 0x20, 0x01, 0x05, 0x04, 0x07, 0x30, 0x14, 0x24 };
+    uint32_t w;
+
+    switch (g_rand_int_range(r, 0, 20)) {
+    case 0:
+    case 1:
+    case 2: /* register-register, 64 and 32 bits, M, Zb* */
+        return enc_r(op_f7[g_rand_int_range(r, 0, G_N_ELEMENTS(op_f7))], rs_of(r), rs_of(r),
+                     (unsigned)g_rand_int_range(r, 0, 8), rd_of(r),
+                     g_rand_boolean(r) ? 0x33 : 0x3b);
+    case 3:
+    case 4:
+    case 5: /* immediate forms, shifts and the Zbb unary ops among them */
+        w = enc_i(g_rand_int_range(r, -2048, 2048), rs_of(r), (unsigned)g_rand_int_range(r, 0, 8),
+                  rd_of(r), g_rand_boolean(r) ? 0x13 : 0x1b);
+        return w;
+    case 6: /* lui, auipc */
+        return (g_rand_int(r) & 0xfffff000u) | (rd_of(r) << 7) | (g_rand_boolean(r) ? 0x37 : 0x17);
+    case 7:
+    case 8: /* loads from around x10 */
+        return enc_i(g_rand_int_range(r, -2048, 2048), 10, (unsigned)g_rand_int_range(r, 0, 7),
+                     rd_of(r), 0x03);
+    case 9:
+    case 10: /* stores around x10 */
+        return enc_s(g_rand_int_range(r, -2048, 2048), rs_of(r), 10,
+                     (unsigned)g_rand_int_range(r, 0, 4));
+    case 11: /* branches, a few instructions forward or back */
+    {
+        int32_t off = 2 * g_rand_int_range(r, -6, 12);
+        unsigned f3 = (unsigned)g_rand_int_range(r, 0, 8);
+        return ((uint32_t)((off >> 12) & 1) << 31) | ((uint32_t)((off >> 5) & 0x3f) << 25) |
+               (rs_of(r) << 20) | (rs_of(r) << 15) | (f3 << 12) |
+               ((uint32_t)((off >> 1) & 0xf) << 8) | ((uint32_t)((off >> 11) & 1) << 7) | 0x63;
+    }
+    case 12: /* jal a few instructions forward */
+    {
+        int32_t off = 2 * g_rand_int_range(r, 1, 12);
+        return ((uint32_t)((off >> 1) & 0x3ff) << 21) | (rd_of(r) << 7) | 0x6f;
+    }
+    case 13: /* atomics on the word x10 points to */
+        return enc_r((uint32_t)g_rand_int_range(r, 0, 32) << 2, rs_of(r), 10,
+                     g_rand_boolean(r) ? 2 : 3, rd_of(r), 0x2f);
+    case 14:
+    case 15: /* floating point: arithmetic, loads and stores, moves */
+        switch (g_rand_int_range(r, 0, 3)) {
+        case 0:
+            return enc_r((uint32_t)g_rand_int_range(r, 0, 128), rs_of(r), rs_of(r),
+                         (unsigned)g_rand_int_range(r, 0, 8), rd_of(r), 0x53);
+        case 1:
+            return enc_i(g_rand_int_range(r, -2048, 2048) & ~7, 10, g_rand_boolean(r) ? 2 : 3,
+                         rs_of(r), 0x07);
+        default:
+            return enc_s(g_rand_int_range(r, -2048, 2048) & ~7, rs_of(r), 10,
+                         g_rand_boolean(r) ? 2 : 3) |
+                   0x04; /* 0x27 */
+        }
+    case 16:
+    case 17: /* two compressed instructions */ return g_rand_int(r);
+    default: /* anything but a system instruction (they read the clock) */
+        w = g_rand_int(r);
+        return (w & 0x7f) == 0x73 ? w ^ 0x40 : w;
+    }
+}
+
+static void put32(guint8 *ram, uint64_t addr, uint32_t v)
+{
+    memcpy(ram + (addr - RAM_BASE), &v, 4);
+}
+
+/* The program and data, the same on both sides. */
+static void load_program(Side *s, guint32 seed, unsigned n_insns)
+{
+    GRand *r = g_rand_new_with_seed(seed);
+    uint64_t pc = CODE_START;
+    VireoRvCpu *h = s->hart;
+
+    static const uint32_t handler[] = {
+        /* skip the instruction that trapped (2 or 4 bytes) and go on */
+        0x34102ff3, /* csrr t6, mepc */
+        0x000fdf03, /* lhu t5, 0(t6) */
+        0x003f7f13, /* andi t5, t5, 3 */
+        0x002f8f93, /* addi t6, t6, 2 */
+        0x00300e93, /* li t4, 3 */
+        0x01df1463, /* bne t5, t4, 1f */
+        0x002f8f93, /* addi t6, t6, 2 */
+        0x341f9073, /* 1: csrw mepc, t6 */
+        0x30200073, /* mret */
+    };
+
+    memset(s->ram, 0, RAM_SIZE);
+    for (unsigned i = 0; i < G_N_ELEMENTS(handler); i++) {
+        put32(s->ram, HANDLER + 4 * i, handler[i]);
+    }
+    /* mtvec = HANDLER; mstatus.FS = dirty */
+    put32(s->ram, pc, enc_i(0x40, 0, 0, 5, 0x13)); /* li t0, 0x40 */
+    pc += 4;
+    put32(s->ram, pc, enc_i(26, 5, 1, 5, 0x13)); /* slli t0, t0, 26: 0x100000000 */
+    pc += 4;
+    put32(s->ram, pc, enc_i(1, 5, 5, 5, 0x13)); /* srli t0, t0, 1: 0x80000000 */
+    pc += 4;
+    put32(s->ram, pc, 0x00001337u); /* lui t1, 1 */
+    pc += 4;
+    put32(s->ram, pc, enc_r(0, 6, 5, 6, 5, 0x33)); /* or t0, t0, t1 */
+    pc += 4;
+    put32(s->ram, pc, enc_i(0x305, 5, 1, 0, 0x73)); /* csrw mtvec, t0 */
+    pc += 4;
+    put32(s->ram, pc, 0x000062b7u); /* lui t0, 6 */
+    pc += 4;
+    put32(s->ram, pc, enc_i(0x300, 5, 2, 0, 0x73)); /* csrs mstatus, t0 */
+    pc += 4;
+    for (unsigned i = 0; i < n_insns; i++, pc += 4) {
+        put32(s->ram, pc, random_insn(r));
+    }
+    put32(s->ram, pc, 0x10500073); /* wfi */
+    put32(s->ram, pc + 4, 0xffdff06f);
+    for (unsigned i = 0; i < 0x1000; i++) {
+        s->ram[DATA - RAM_BASE - 0x800 + i] = (guint8)g_rand_int(r);
+    }
+    vireo_rv_cpu_set_pc(h, CODE_START);
+    for (unsigned i = 1; i < 64; i++) {
+        uint64_t v = ((uint64_t)g_rand_int(r) << 32) | g_rand_int(r);
+        vireo_rv_cpu_set_reg(h, i, i == 10 ? DATA : v);
+    }
+    g_rand_free(r);
+}
+
+static void run(Side *s)
+{
+    VireoCpu *cpu = (VireoCpu *)(void *)s->hart;
+
+    for (unsigned i = 0; i < MAX_BLOCKS && !cpu->halted; i++) {
+        vireo_cpu_step(cpu);
+    }
+}
+
+static void compare(Side *a, Side *b, guint32 seed)
+{
+    static const unsigned csrs[] = { 0x300, 0x341, 0x342, 0x343, 0x003, 0xb02 };
+    bool same = true;
+
+    for (unsigned i = 0; i < 64; i++) {
+        uint64_t x = vireo_rv_cpu_get_reg(a->hart, i), y = vireo_rv_cpu_get_reg(b->hart, i);
+        if (x != y) {
+            g_printerr("seed %u: %c%u interp %#" G_GINT64_MODIFIER "x, jit %#" G_GINT64_MODIFIER
+                       "x\n",
+                       seed, i < 32 ? 'x' : 'f', i % 32, x, y);
+            same = false;
+        }
+    }
+    for (unsigned i = 0; i < G_N_ELEMENTS(csrs); i++) {
+        uint64_t x = 0, y = 0;
+        g_assert_true(vireo_rv_cpu_get_csr(a->hart, csrs[i], &x));
+        g_assert_true(vireo_rv_cpu_get_csr(b->hart, csrs[i], &y));
+        if (x != y) {
+            g_printerr("seed %u: csr %#x interp %#" G_GINT64_MODIFIER "x, jit %#" G_GINT64_MODIFIER
+                       "x\n",
+                       seed, csrs[i], x, y);
+            same = false;
+        }
+    }
+    if (vireo_rv_cpu_get_pc(a->hart) != vireo_rv_cpu_get_pc(b->hart)) {
+        g_printerr("seed %u: pc interp %#" G_GINT64_MODIFIER "x, jit %#" G_GINT64_MODIFIER "x\n",
+                   seed, vireo_rv_cpu_get_pc(a->hart), vireo_rv_cpu_get_pc(b->hart));
+        same = false;
+    }
+    if (memcmp(a->ram, b->ram, RAM_SIZE) != 0) {
+        g_printerr("seed %u: memory differs\n", seed);
+        same = false;
+    }
+    g_assert_true(same);
+}
+
+static void test_random_rv(void)
+{
+    unsigned programs = g_test_slow() ? 3000 : 300;
+    guint32 base = g_test_rand_int();
+    uint64_t retired = 0, compiled = 0;
+
+    for (unsigned p = 0; p < programs; p++) {
+        guint32 seed = base + p;
+        Side interp, jit;
+        VireoVcpuStats st;
+        uint64_t n = 0;
+
+        side_init(&interp, VIREO_ENGINE_INTERP);
+        side_init(&jit, VIREO_ENGINE_JIT);
+        load_program(&interp, seed, 64 + p % 512);
+        load_program(&jit, seed, 64 + p % 512);
+        run(&interp);
+        run(&jit);
+        compare(&interp, &jit, seed);
+        g_assert_true(vireo_rv_cpu_get_csr(jit.hart, 0xb02, &n));
+        retired += n;
+        vireo_machine_get_stats(jit.machine, 0, &st);
+        compiled += st.jit_insns;
+        side_free(&interp);
+        side_free(&jit);
+    }
+    /* The programs ran, mostly as compiled code. */
+    g_test_message("%" G_GUINT64_FORMAT " instructions, %" G_GUINT64_FORMAT " compiled", retired,
+                   compiled);
+    g_assert_cmpuint(retired, >, programs * 20ull);
+    g_assert_cmpuint(compiled, >, retired / 2);
+}
+
+int main(int argc, char *argv[])
+{
+    g_test_init(&argc, &argv, NULL);
+    if (!vireo_engine_available(VIREO_ENGINE_JIT, NULL)) {
+        g_test_skip("no JIT on this host");
+        return g_test_run();
+    }
+    g_test_add_func("/jit/rv64/random", test_random_rv);
+    return g_test_run();
+}
