@@ -17,7 +17,7 @@ as the two disagree. Source and destination share the disk. The test:
    destination counts on from the source's last count, without a gap or a
    repeat beyond the one step in flight, RAM and disk agreeing.
 
-usage: run-migrate.py VIREO_RUN --kit DIR [--build] [--timeout S]
+usage: run-migrate.py VIREO_RUN --kit DIR [--build] [--timeout S] [--engine interp|jit]
 Exit status: 0 pass, 1 failure, 77 when the kit, the firmware or qemu-img is
 missing.
 """
@@ -38,6 +38,7 @@ def argv(args, disk, extra):
     image, initrd = guestkit.kit_files(args.kit)
     guest = guestkit.Guest(image, initrd, guestkit.firmware(), cpus=2, memory="256M",
                            append="console=ttyS0 vireo.checks=counter vireo.counter_ms=50")
+    guest.engine = args.engine
     return guest.vireo_argv(args.vireo_run) + ["--disk", disk] + list(extra)
 
 
@@ -57,6 +58,7 @@ def main():
     ap.add_argument("--kit", required=True)
     ap.add_argument("--build", action="store_true")
     ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("--engine", help="vireo-run's --engine on both sides (interp or jit)")
     args = ap.parse_args()
 
     reason = guestkit.counter_prerequisites(args.kit, args.build)
