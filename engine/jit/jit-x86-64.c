@@ -553,8 +553,12 @@ static uint8_t *emit_tlb_check(Gen *g, const VireoIrInsn *in, unsigned size, siz
     x_mov_rr(a, X_RCX, X_RAX);
     x_shift_imm(a, true, X_SHR, X_RCX, VIREO_PAGE_SHIFT);
     x_alu_imm(a, false, X_AND, X_RCX, VIREO_TLB_SIZE - 1);
-    x_op_reg(a, false, X_OPC(0x69), X_RCX, X_RCX); /* imul ecx, ecx, imm32 */
-    x_u32(a, (uint32_t)sizeof(VireoTlbEntry));
+    if ((sizeof(VireoTlbEntry) & (sizeof(VireoTlbEntry) - 1)) == 0) {
+        x_shift_imm(a, false, X_SHL, X_RCX, (uint8_t)__builtin_ctz(sizeof(VireoTlbEntry)));
+    } else {
+        x_op_reg(a, false, X_OPC(0x69), X_RCX, X_RCX); /* imul ecx, ecx, imm32 */
+        x_u32(a, (uint32_t)sizeof(VireoTlbEntry));
+    }
     x_alu_rr(a, true, X_ADD, X_RCX, X_R12);
     /* rdx = va & (page mask | size - 1) */
     x_mov_rr(a, X_RDX, X_RAX);

@@ -8,6 +8,7 @@ init, in the same run, and prints each operation's time on both and the
 ratio, the best of --runs boots each.
 
 usage: bench-os.py VIREO_RUN [--kit DIR] [--cpus N] [--runs N] [--timeout S]
+                   [--engine interp|jit]
 """
 import argparse
 import os
@@ -39,6 +40,7 @@ def main():
     ap.add_argument("--cpus", type=int, default=2)
     ap.add_argument("--runs", type=int, default=3, help="boots on each, the best counts")
     ap.add_argument("--timeout", type=float, default=600)
+    ap.add_argument("--engine", help="vireo-run's --engine (interp or jit)")
     args = ap.parse_args()
 
     kit = args.kit or os.path.join(os.getcwd(), "guest-kit")
@@ -55,6 +57,7 @@ def main():
 
     guest = guestkit.Guest(image, initrd, fw, cpus=args.cpus, memory="256M",
                            append="console=ttyS0 vireo.checks=osbench")
+    guest.engine = args.engine
     qemu = guestkit.qemu_binary()
     best = {"vireo": {}, "qemu": {}}
     for _ in range(args.runs):
