@@ -48,18 +48,6 @@ static gboolean more_samples(gpointer data)
     return vireo_stats_view_get_last_sample(vireo_vm_view_get_stats(w->view), NULL) >= w->samples;
 }
 
-typedef struct {
-    VireoVmEntry *entry;
-    VireoVmState state;
-} StateWait;
-
-static gboolean state_is(gpointer data)
-{
-    StateWait *w = data;
-    VireoVmController *c = vireo_vm_entry_get_controller(w->entry);
-    return vireo_vm_entry_get_state(w->entry) == w->state && !vireo_vm_controller_get_busy(c);
-}
-
 static guint64 sample_insns(VireoVmView *view, guint wait_samples)
 {
     VireoStatsView *stats = vireo_vm_view_get_stats(view);
@@ -89,7 +77,6 @@ static void test_demo(void)
     VireoVmEntry *entry;
     VireoVmView *view;
     ConsoleWait banner, prompt;
-    StateWait sw;
     guint64 a, b;
 
     if (!g_file_test(VIREO_DEMO_FIRMWARE, G_FILE_TEST_IS_REGULAR) ||
@@ -112,8 +99,7 @@ static void test_demo(void)
 
     /* Start it with the window's shortcut action. */
     gtk_widget_activate_action(GTK_WIDGET(window), "win.start", NULL);
-    sw = (StateWait){ entry, VIREO_VM_STATE_RUNNING };
-    ui_wait(state_is, &sw, "the VM to run");
+    ui_wait_state(entry, VIREO_VM_STATE_RUNNING, "the VM to run");
     g_assert_cmpstr(row_badge(window, entry), ==, "Running");
 
     banner = (ConsoleWait){ view, "OpenSBI v1.1", 1 };
@@ -138,8 +124,7 @@ static void test_demo(void)
 
     /* Paused, they stand still. */
     gtk_widget_activate_action(GTK_WIDGET(window), "win.pause", NULL);
-    sw.state = VIREO_VM_STATE_PAUSED;
-    ui_wait(state_is, &sw, "the VM to pause");
+    ui_wait_state(entry, VIREO_VM_STATE_PAUSED, "the VM to pause");
     g_assert_cmpstr(row_badge(window, entry), ==, "Paused");
     a = sample_insns(view, 1);
     b = sample_insns(view, 4);
@@ -147,16 +132,14 @@ static void test_demo(void)
 
     /* Resumed, they rise again. */
     gtk_widget_activate_action(GTK_WIDGET(window), "win.pause", NULL);
-    sw.state = VIREO_VM_STATE_RUNNING;
-    ui_wait(state_is, &sw, "the VM to resume");
+    ui_wait_state(entry, VIREO_VM_STATE_RUNNING, "the VM to resume");
     a = sample_insns(view, 1);
     b = sample_insns(view, 4);
     g_assert_cmpuint(b, >, a);
 
     /* Forced off, it stops; the console keeps what it showed. */
     gtk_widget_activate_action(GTK_WIDGET(window), "win.power-off", NULL);
-    sw.state = VIREO_VM_STATE_STOPPED;
-    ui_wait(state_is, &sw, "the VM to stop");
+    ui_wait_state(entry, VIREO_VM_STATE_STOPPED, "the VM to stop");
     g_assert_cmpstr(row_badge(window, entry), ==, "Stopped");
     g_assert_cmpuint(count_text(view, "OpenSBI v1.1"), >=, 1);
     g_assert_null(vireo_vm_view_get_error(view));

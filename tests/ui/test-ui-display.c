@@ -35,26 +35,6 @@
 /* ---- Waiting ------------------------------------------------------------- */
 
 typedef struct {
-    VireoVmEntry *entry;
-    VireoVmState state;
-} StateWait;
-
-static gboolean state_is(gpointer data)
-{
-    StateWait *w = data;
-    VireoVmController *c = vireo_vm_entry_get_controller(w->entry);
-
-    return vireo_vm_entry_get_state(w->entry) == w->state && !vireo_vm_controller_get_busy(c);
-}
-
-static void wait_state(VireoVmEntry *entry, VireoVmState state, const char *what)
-{
-    StateWait w = { entry, state };
-
-    ui_wait(state_is, &w, what);
-}
-
-typedef struct {
     VireoDisplayPage *page;
     const char *name;
 } PageWait;
@@ -341,23 +321,6 @@ static gboolean have_firmware(void)
     return TRUE;
 }
 
-/* The button of the "waiting" page. */
-static GtkWidget *find_button(GtkWidget *widget, const char *action)
-{
-    if (GTK_IS_BUTTON(widget) &&
-        g_strcmp0(gtk_actionable_get_action_name(GTK_ACTIONABLE(widget)), action) == 0) {
-        return widget;
-    }
-    for (GtkWidget *c = gtk_widget_get_first_child(widget); c != NULL;
-         c = gtk_widget_get_next_sibling(c)) {
-        GtkWidget *found = find_button(c, action);
-        if (found != NULL) {
-            return found;
-        }
-    }
-    return NULL;
-}
-
 /* Which page the Display view shows for a VM without a display, and for
  * one with virtio-gpu before and after it starts: U-Boot never turns the
  * display on, so the page says that its output is on the serial console
@@ -394,12 +357,12 @@ static void test_pages(void)
     vireo_vm_view_set_page(view, "display");
     g_assert_cmpstr(vireo_display_page_get_page(page), ==, "none");
     gtk_widget_activate_action(GTK_WIDGET(window), "win.start", NULL);
-    wait_state(entry, VIREO_VM_STATE_RUNNING, "the serial-only VM to run");
+    ui_wait_state(entry, VIREO_VM_STATE_RUNNING, "the serial-only VM to run");
     ui_spin(200);
     g_assert_cmpstr(vireo_display_page_get_page(page), ==, "none");
     g_assert_null(vireo_vm_controller_get_scanout(vireo_vm_entry_get_controller(entry)));
     gtk_widget_activate_action(GTK_WIDGET(window), "win.power-off", NULL);
-    wait_state(entry, VIREO_VM_STATE_STOPPED, "the serial-only VM to stop");
+    ui_wait_state(entry, VIREO_VM_STATE_STOPPED, "the serial-only VM to stop");
 
     entry = vireo_vm_library_create(library, gpu, &error);
     g_assert_no_error(error);
@@ -408,7 +371,7 @@ static void test_pages(void)
     vireo_vm_view_set_page(view, "display");
     g_assert_cmpstr(vireo_display_page_get_page(page), ==, "off");
     gtk_widget_activate_action(GTK_WIDGET(window), "win.start", NULL);
-    wait_state(entry, VIREO_VM_STATE_RUNNING, "the VM with a display to run");
+    ui_wait_state(entry, VIREO_VM_STATE_RUNNING, "the VM with a display to run");
     wait_page(page, "waiting");
     g_assert_nonnull(vireo_vm_controller_get_scanout(vireo_vm_entry_get_controller(entry)));
     g_assert_false(vireo_vm_controller_get_display_active(vireo_vm_entry_get_controller(entry)));
@@ -419,7 +382,7 @@ static void test_pages(void)
     /* Still so at U-Boot's prompt, and the button shows the console. */
     ui_wait(console_has_prompt, view, "the U-Boot prompt");
     g_assert_cmpstr(vireo_display_page_get_page(page), ==, "waiting");
-    button = find_button(GTK_WIDGET(page), "vm.show-page");
+    button = ui_find_button(GTK_WIDGET(page), "vm.show-page");
     g_assert_nonnull(button);
     g_assert_true(gtk_widget_get_mapped(button));
     g_assert_cmpstr(
@@ -429,7 +392,7 @@ static void test_pages(void)
     ui_spin(100);
     g_assert_cmpstr(vireo_vm_view_get_page(view), ==, "console");
     gtk_widget_activate_action(GTK_WIDGET(window), "win.power-off", NULL);
-    wait_state(entry, VIREO_VM_STATE_STOPPED, "the VM with a display to stop");
+    ui_wait_state(entry, VIREO_VM_STATE_STOPPED, "the VM with a display to stop");
     wait_page(page, "off");
     g_assert_false(vireo_display_page_get_showing_display(page));
     ui_app_quit(app);
@@ -553,7 +516,7 @@ static void test_demo(void)
     g_assert_cmpstr(vireo_display_page_get_page(page), ==, "off");
 
     gtk_widget_activate_action(GTK_WIDGET(window), "win.start", NULL);
-    wait_state(entry, VIREO_VM_STATE_RUNNING, "the demo VM to run");
+    ui_wait_state(entry, VIREO_VM_STATE_RUNNING, "the demo VM to run");
     wait_page(page, "display");
 
     /* Not blank, and moving. */
@@ -658,7 +621,7 @@ static void test_demo(void)
     wait_frames(dv, 5);
 
     gtk_widget_activate_action(GTK_WIDGET(window), "win.power-off", NULL);
-    wait_state(entry, VIREO_VM_STATE_STOPPED, "the demo VM to stop");
+    ui_wait_state(entry, VIREO_VM_STATE_STOPPED, "the demo VM to stop");
     wait_page(page, "off");
     g_array_unref(log.keys);
     ui_app_quit(app);

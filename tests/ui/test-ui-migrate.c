@@ -79,29 +79,6 @@ static VireoJson *qmp_execute(int fd, const char *command)
 /* ---- The test ------------------------------------------------------------- */
 
 typedef struct {
-    VireoVmEntry *entry;
-    VireoVmState state;
-} StateWait;
-
-static gboolean state_is(gpointer data)
-{
-    StateWait *w = data;
-    VireoVmController *c = vireo_vm_entry_get_controller(w->entry);
-
-    if (w->state == VIREO_VM_STATE_RUNNING && vireo_vm_controller_get_last_error(c) != NULL) {
-        g_error("the controller reports: %s", vireo_vm_controller_get_last_error(c));
-    }
-    return vireo_vm_entry_get_state(w->entry) == w->state && !vireo_vm_controller_get_busy(c);
-}
-
-static void wait_state(VireoVmEntry *entry, VireoVmState state, const char *what)
-{
-    StateWait w = { entry, state };
-
-    ui_wait(state_is, &w, what);
-}
-
-typedef struct {
     GtkWidget *widget;
     const char *text;
 } TextWait;
@@ -125,26 +102,9 @@ static gboolean migrated_notified(gpointer data)
     return migrated;
 }
 
-/* The button that activates `action`. */
-static GtkWidget *find_button(GtkWidget *widget, const char *action)
-{
-    if (GTK_IS_BUTTON(widget) &&
-        g_strcmp0(gtk_actionable_get_action_name(GTK_ACTIONABLE(widget)), action) == 0) {
-        return widget;
-    }
-    for (GtkWidget *c = gtk_widget_get_first_child(widget); c != NULL;
-         c = gtk_widget_get_next_sibling(c)) {
-        GtkWidget *found = find_button(c, action);
-        if (found != NULL) {
-            return found;
-        }
-    }
-    return NULL;
-}
-
 static gboolean button_sensitive(GtkWidget *top, const char *action)
 {
-    GtkWidget *button = find_button(top, action);
+    GtkWidget *button = ui_find_button(top, action);
 
     g_assert_nonnull(button);
     return gtk_widget_is_sensitive(button);
@@ -216,7 +176,7 @@ static void test_migrate_from_command_line(void)
     vireo_vm_view_set_page(view, "statistics");
 
     vireo_vm_controller_start(controller);
-    wait_state(entry, VIREO_VM_STATE_RUNNING, "the VM to run");
+    ui_wait_state(entry, VIREO_VM_STATE_RUNNING, "the VM to run");
     ui_wait(path_exists, qmp_path, "the VM's monitor to listen");
     ui_spin(1200);
     /* No migration yet: no Migration group. */
@@ -252,7 +212,7 @@ static void test_migrate_from_command_line(void)
 
     /* The VM is paused for good: the window offers only to power it off,
      * and resuming it here is refused. */
-    wait_state(entry, VIREO_VM_STATE_PAUSED, "the migrated VM to be paused");
+    ui_wait_state(entry, VIREO_VM_STATE_PAUSED, "the migrated VM to be paused");
     ui_wait(migrated_notified, controller, "the controller to say the VM migrated");
     g_assert_false(button_sensitive(GTK_WIDGET(view), "vm.pause"));
     g_assert_false(button_sensitive(GTK_WIDGET(view), "vm.reset"));
@@ -287,7 +247,7 @@ static void test_migrate_from_command_line(void)
     close(dst_err);
 
     vireo_vm_controller_power_off(controller);
-    wait_state(entry, VIREO_VM_STATE_STOPPED, "the VM to stop");
+    ui_wait_state(entry, VIREO_VM_STATE_STOPPED, "the VM to stop");
     ui_app_quit(app);
 }
 

@@ -152,31 +152,6 @@ static void test_thumbnail_text(void)
 /* ---- Waiting -------------------------------------------------------------- */
 
 typedef struct {
-    VireoVmEntry *entry;
-    VireoVmState state;
-} StateWait;
-
-static gboolean state_is(gpointer data)
-{
-    StateWait *w = data;
-    VireoVmController *c = vireo_vm_entry_get_controller(w->entry);
-
-    /* A start that fails says why. */
-    if (w->state == VIREO_VM_STATE_RUNNING && vireo_vm_controller_get_last_error(c) != NULL) {
-        g_error("the controller reports: %s", vireo_vm_controller_get_last_error(c));
-    }
-
-    return vireo_vm_entry_get_state(w->entry) == w->state && !vireo_vm_controller_get_busy(c);
-}
-
-static void wait_state(VireoVmEntry *entry, VireoVmState state, const char *what)
-{
-    StateWait w = { entry, state };
-
-    ui_wait(state_is, &w, what);
-}
-
-typedef struct {
     VireoVmController *controller;
     guint n;
 } ListWait;
@@ -372,23 +347,6 @@ static GtkWidget *find_widget(GtkWidget *widget, GType type)
     return NULL;
 }
 
-/* The button that activates `action`. */
-static GtkWidget *find_button(GtkWidget *widget, const char *action)
-{
-    if (GTK_IS_BUTTON(widget) &&
-        g_strcmp0(gtk_actionable_get_action_name(GTK_ACTIONABLE(widget)), action) == 0) {
-        return widget;
-    }
-    for (GtkWidget *c = gtk_widget_get_first_child(widget); c != NULL;
-         c = gtk_widget_get_next_sibling(c)) {
-        GtkWidget *found = find_button(c, action);
-        if (found != NULL) {
-            return found;
-        }
-    }
-    return NULL;
-}
-
 static VireoVmSnapshot *snapshot_at(VireoVmController *controller, guint i)
 {
     g_autoptr(VireoVmSnapshot) s =
@@ -464,7 +422,7 @@ static void test_take_restore_delete(void)
     log.controller = controller;
     g_signal_connect(controller, "snapshot-done", G_CALLBACK(on_done), &log);
     snapshots = vireo_vm_view_get_snapshots(view);
-    camera = find_button(GTK_WIDGET(view), "vm.snapshot");
+    camera = ui_find_button(GTK_WIDGET(view), "vm.snapshot");
     g_assert_nonnull(camera);
 
     /* Stopped: no camera, and why; the view lists the image's (none). */
@@ -480,14 +438,14 @@ static void test_take_restore_delete(void)
     /* Running with its screen on, the camera takes one (paused here, so
      * that the screen stays as the snapshot keeps it). */
     gtk_widget_activate_action(GTK_WIDGET(window), "win.start", NULL);
-    wait_state(entry, VIREO_VM_STATE_RUNNING, "the VM to run");
+    ui_wait_state(entry, VIREO_VM_STATE_RUNNING, "the VM to run");
     ui_wait(display_active, controller, "the demo's screen");
     ui_spin(1500);
     g_assert_true(vireo_vm_controller_get_can_snapshot(controller, NULL));
     g_assert_true(gtk_widget_is_sensitive(camera));
     g_assert_cmpstr(gtk_widget_get_tooltip_text(camera), ==, "Take Snapshot");
     gtk_widget_activate_action(GTK_WIDGET(window), "win.pause", NULL);
-    wait_state(entry, VIREO_VM_STATE_PAUSED, "the VM to pause");
+    ui_wait_state(entry, VIREO_VM_STATE_PAUSED, "the VM to pause");
     now = g_date_time_new_now_utc();
     mark = log.n;
     g_signal_emit_by_name(camera, "clicked");
@@ -526,11 +484,11 @@ static void test_take_restore_delete(void)
 
     /* The scene moves on; restoring brings it back as it was. */
     gtk_widget_activate_action(GTK_WIDGET(window), "win.pause", NULL);
-    wait_state(entry, VIREO_VM_STATE_RUNNING, "the VM to resume");
+    ui_wait_state(entry, VIREO_VM_STATE_RUNNING, "the VM to resume");
     change = (ChangeWait){ controller, &saved };
     ui_wait(screen_changed, &change, "the scene to move on");
     gtk_widget_activate_action(GTK_WIDGET(window), "win.pause", NULL);
-    wait_state(entry, VIREO_VM_STATE_PAUSED, "the VM to pause again");
+    ui_wait_state(entry, VIREO_VM_STATE_PAUSED, "the VM to pause again");
     later = grab_screen(controller);
     g_assert_cmpuint(screen_diff(&later, &saved), >, 20000);
     mark = log.n;
@@ -541,7 +499,7 @@ static void test_take_restore_delete(void)
         answer_dialog("restore", heading);
     }
     wait_done(&log, mark, VIREO_SNAPSHOT_OP_RESTORE, "the snapshot to be restored");
-    wait_state(entry, VIREO_VM_STATE_PAUSED, "the VM paused as it was");
+    ui_wait_state(entry, VIREO_VM_STATE_PAUSED, "the VM paused as it was");
     ui_spin(300);
     restored = grab_screen(controller);
     /* The screen the snapshot keeps is the picture the device holds: the
@@ -571,7 +529,7 @@ static void test_take_restore_delete(void)
     /* A second one, named in the dialog (plain text, never markup), while
      * it runs; then delete the first: cancelled, then confirmed. */
     gtk_widget_activate_action(GTK_WIDGET(window), "win.pause", NULL);
-    wait_state(entry, VIREO_VM_STATE_RUNNING, "the VM to resume");
+    ui_wait_state(entry, VIREO_VM_STATE_RUNNING, "the VM to resume");
     mark = log.n;
     g_assert_true(gtk_widget_activate_action(GTK_WIDGET(snapshots), "snapshots.take-named", NULL));
     ui_spin(100);
@@ -624,7 +582,7 @@ static void test_take_restore_delete(void)
 
     /* Stopped: listed from the image, started from, deleted from it. */
     gtk_widget_activate_action(GTK_WIDGET(window), "win.power-off", NULL);
-    wait_state(entry, VIREO_VM_STATE_STOPPED, "the VM to stop");
+    ui_wait_state(entry, VIREO_VM_STATE_STOPPED, "the VM to stop");
     vireo_vm_controller_refresh_snapshots(controller);
     g_assert_true(vireo_vm_controller_get_busy(controller));
     wait_listed(controller, 1, "the image's snapshot");
@@ -640,11 +598,11 @@ static void test_take_restore_delete(void)
         answer_dialog("restore", heading);
     }
     wait_done(&log, mark, VIREO_SNAPSHOT_OP_RESTORE, "the VM to start from the snapshot");
-    wait_state(entry, VIREO_VM_STATE_RUNNING, "the VM to run from the snapshot");
+    ui_wait_state(entry, VIREO_VM_STATE_RUNNING, "the VM to run from the snapshot");
     g_assert_null(vireo_vm_view_get_error(view));
     ui_wait(display_active, controller, "the screen of the snapshot");
     gtk_widget_activate_action(GTK_WIDGET(window), "win.power-off", NULL);
-    wait_state(entry, VIREO_VM_STATE_STOPPED, "the VM to stop again");
+    ui_wait_state(entry, VIREO_VM_STATE_STOPPED, "the VM to stop again");
     wait_listed(controller, 1, "the snapshot still there");
     snapshot = snapshot_at(controller, 0);
     mark = log.n;
@@ -743,14 +701,14 @@ static void test_raw_disk(void)
     g_assert_nonnull(strstr(vireo_vm_controller_get_snapshots_error(controller), "qcow2"));
 
     gtk_widget_activate_action(GTK_WIDGET(window), "win.start", NULL);
-    wait_state(entry, VIREO_VM_STATE_RUNNING, "the VM on a raw disk to run");
+    ui_wait_state(entry, VIREO_VM_STATE_RUNNING, "the VM on a raw disk to run");
     g_assert_false(vireo_vm_controller_get_can_snapshot(controller, &reason));
     g_assert_nonnull(strstr(reason, "qcow2"));
     g_assert_false(gtk_widget_activate_action(GTK_WIDGET(view), "vm.snapshot", NULL) &&
                    vireo_vm_controller_get_busy(controller));
     ui_screenshot("snapshots-raw");
     gtk_widget_activate_action(GTK_WIDGET(window), "win.power-off", NULL);
-    wait_state(entry, VIREO_VM_STATE_STOPPED, "the VM on a raw disk to stop");
+    ui_wait_state(entry, VIREO_VM_STATE_STOPPED, "the VM on a raw disk to stop");
 
     /* Stopped, its disk becomes a qcow2 image beside the raw one, with the
      * same bytes; then it can take snapshots. */
@@ -773,10 +731,10 @@ static void test_raw_disk(void)
     g_assert_cmpstr(vireo_snapshots_view_get_page(snapshots), ==, "empty");
     g_assert_false(vireo_vm_controller_get_has_raw_disk(controller));
     gtk_widget_activate_action(GTK_WIDGET(window), "win.start", NULL);
-    wait_state(entry, VIREO_VM_STATE_RUNNING, "the converted VM to run");
+    ui_wait_state(entry, VIREO_VM_STATE_RUNNING, "the converted VM to run");
     g_assert_true(vireo_vm_controller_get_can_snapshot(controller, NULL));
     gtk_widget_activate_action(GTK_WIDGET(window), "win.power-off", NULL);
-    wait_state(entry, VIREO_VM_STATE_STOPPED, "the converted VM to stop");
+    ui_wait_state(entry, VIREO_VM_STATE_STOPPED, "the converted VM to stop");
     ui_app_quit(app);
 }
 

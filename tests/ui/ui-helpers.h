@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "vireo-application.h"
+#include "vireo-vm-entry.h"
 #include "vireo-window.h"
 
 #define UI_WAIT_SECONDS 90
@@ -138,4 +139,46 @@ static inline void ui_screenshot(const char *name)
     if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL)) {
         g_test_message("could not save %s", file);
     }
+}
+
+typedef struct {
+    VireoVmEntry *entry;
+    VireoVmState state;
+} UiStateWait;
+
+static inline gboolean ui_state_is(gpointer data)
+{
+    UiStateWait *w = data;
+    VireoVmController *c = vireo_vm_entry_get_controller(w->entry);
+
+    /* A start that fails says why. */
+    if (w->state == VIREO_VM_STATE_RUNNING && vireo_vm_controller_get_last_error(c) != NULL) {
+        g_error("the controller reports: %s", vireo_vm_controller_get_last_error(c));
+    }
+    return vireo_vm_entry_get_state(w->entry) == w->state && !vireo_vm_controller_get_busy(c);
+}
+
+/* Runs the main loop until the VM is in `state` and its controller idle. */
+static inline void ui_wait_state(VireoVmEntry *entry, VireoVmState state, const char *what)
+{
+    UiStateWait w = { entry, state };
+
+    ui_wait(ui_state_is, &w, what);
+}
+
+/* The button under `widget` that activates `action`, or NULL. */
+static inline GtkWidget *ui_find_button(GtkWidget *widget, const char *action)
+{
+    if (GTK_IS_BUTTON(widget) &&
+        g_strcmp0(gtk_actionable_get_action_name(GTK_ACTIONABLE(widget)), action) == 0) {
+        return widget;
+    }
+    for (GtkWidget *c = gtk_widget_get_first_child(widget); c != NULL;
+         c = gtk_widget_get_next_sibling(c)) {
+        GtkWidget *found = ui_find_button(c, action);
+        if (found != NULL) {
+            return found;
+        }
+    }
+    return NULL;
 }
