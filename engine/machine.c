@@ -177,6 +177,10 @@ void vireo_machine_free(VireoMachine *machine)
         c->destroy(c->data);
     }
     g_array_free(machine->stop_cleanups, TRUE);
+    /* Device threads (a display's, a disk's) may still be finishing a
+     * request and raising its interrupt: they stop before the vCPUs the
+     * interrupt lines lead to go. */
+    vireo_bus_pause_devices(machine->bus);
     for (guint i = 0; i < machine->vcpus->len; i++) {
         VcpuSlot *slot = g_ptr_array_index(machine->vcpus, i);
         if (slot->ops->free != NULL) {
