@@ -117,6 +117,19 @@ void vireo_cpu_debug_changed(VireoCpu *cpu)
     tlb_clear_all(cpu->tlb);
 }
 
+/* A store of this hart to a page whose flags are `flags` (non-zero),
+ * reported to the bus. One that writes a page holding decoded code also
+ * makes the hart leave its blocks at the next block boundary, so that the
+ * next block is looked up and checked against the page's new generation
+ * (links between blocks of one page do not check, vireo_tb_same_page()). */
+static void note_store(VireoCpu *cpu, guint8 flags, uint64_t pa, uint64_t len)
+{
+    if (flags & VIREO_PAGE_CODE) {
+        atomic_fetch_or_explicit(&cpu->exit_request, VIREO_EXIT_BLOCKS, memory_order_relaxed);
+    }
+    vireo_bus_note_ram_write(cpu->bus, pa, len);
+}
+
 /* Whether a watchpoint lies in the 4 KiB page at `vpage`. */
 static bool debug_watches_page(const VireoCpu *cpu, uint64_t vpage)
 {
@@ -417,7 +430,7 @@ static bool store_one(VireoCpu *cpu, uint64_t va, unsigned size, uint64_t value)
     }
     memcpy((void *)(uintptr_t)(va + e->addend), &value, size);
     if (*e->page_flags != 0) {
-        vireo_bus_note_ram_write(cpu->bus, pa, size);
+        note_store(cpu, *e->page_flags, pa, size);
     }
     if (e->flags & VIREO_TLB_WATCH) {
         debug_check_watch(cpu, va, size, VIREO_WATCH_WRITE);
@@ -501,7 +514,7 @@ void *vireo_cpu_atomic_addr(VireoCpu *cpu, const VireoIrInsn *insn, uint64_t va,
     }
     pa = e->ppage + (va & ~PAGE_MASK);
     if (!is_lr && *e->page_flags != 0) {
-        vireo_bus_note_ram_write(cpu->bus, pa, size);
+        note_store(cpu, *e->page_flags, pa, size);
     }
     if (e->flags & VIREO_TLB_WATCH) {
         /* LR reads; SC, AMOs and CAS read and write. */
@@ -547,7 +560,7 @@ bool vireo_cpu_zero_block(VireoCpu *cpu, uint64_t va, unsigned size)
     }
     memset((void *)(uintptr_t)(block + e->addend), 0, size);
     if (*e->page_flags != 0) {
-        vireo_bus_note_ram_write(cpu->bus, e->ppage + (block & ~PAGE_MASK), size);
+        note_store(cpu, *e->page_flags, e->ppage + (block & ~PAGE_MASK), size);
     }
     if (e->flags & VIREO_TLB_WATCH) {
         debug_check_watch(cpu, block, size, VIREO_WATCH_WRITE);
@@ -663,6 +676,14 @@ static bool tb_revive(VireoCpu *cpu, VireoTb *tb, const VireoTlbEntry *e)
         return false;
     }
     tb->gen = gen;
+    /* Its links were made at an older generation: to blocks that may be
+     * stale, which links within a page would no longer check. */
+    for (uint32_t i = 0; i < tb->n_links; i++) {
+        tb->links[i] = (VireoTbLink){ NULL, 0 };
+        if (tb->native_links != NULL) {
+            cpu->backend->link(cpu, tb, i, NULL, 0);
+        }
+    }
     VIREO_STAT_ADD(cpu, decode_revived, 1);
     return true;
 }
@@ -822,7 +843,10 @@ void vireo_cpu_run(VireoCpu *cpu)
         return;
     }
     for (;;) {
-        if (atomic_load_explicit(&cpu->exit_request, memory_order_acquire)) {
+        unsigned request = atomic_load_explicit(&cpu->exit_request, memory_order_acquire);
+        if (request == VIREO_EXIT_BLOCKS) {
+            atomic_fetch_and_explicit(&cpu->exit_request, ~VIREO_EXIT_BLOCKS, memory_order_relaxed);
+        } else if (request != 0) {
             atomic_store_explicit(&cpu->exit_request, 0, memory_order_relaxed);
             if (cpu->debug != NULL && cpu->debug->event != VIREO_DEBUG_NONE) {
                 /* A breakpoint or watchpoint: stop every vCPU. */

@@ -673,6 +673,7 @@ VireoTb *vireo_interp_compile(const VireoIrBlock *block, void *mem)
     tb->acc_full = vireo_tb_pack(block);
     tb->native = NULL;
     tb->native_checked = NULL;
+    tb->native_entry = NULL;
     tb->native_links = NULL;
     tb->guest_code = NULL;
     tb->guest_len = block->guest_len;

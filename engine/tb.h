@@ -36,6 +36,7 @@ struct VireoTb {
      * interpreter runs it. */
     const void *native;
     const void *native_checked;   /* where code of a linked block jumps in */
+    const void *native_entry;     /* the same, without the checks (same page) */
     const uint32_t *native_links; /* the JIT's patch sites, per link slot */
     /* The guest code it was decoded from (guest_len bytes), NULL when the
      * block may not be revived (cpu.c). */
@@ -73,6 +74,23 @@ static inline bool vireo_tb_current(const VireoCpu *cpu, const VireoTb *tb)
     return e->tag_x == (tb->vpc & ~(uint64_t)(VIREO_PAGE_SIZE - 1)) &&
            e->ppage == (tb->ppc & ~(uint64_t)(VIREO_PAGE_SIZE - 1)) &&
            __atomic_load_n(tb->gen_ptr, __ATOMIC_RELAXED) == tb->gen;
+}
+
+/* Whether `next` was decoded from the page `tb` was decoded from, at the
+ * same virtual page. A link from `tb` to such a block needs no check that
+ * `next` is current once `tb` runs: `tb` was current when it was entered
+ * (each entry checks, or follows such a link from a block that was), the
+ * instruction TLB and the context cannot change while blocks run without
+ * going back to the run loop, and a link is made only to a block current at
+ * the page's generation (a revived block loses its links, tb_revive()). A
+ * write to the page by this hart makes it leave at the next block boundary
+ * (exit_request); one by another hart or a device is seen by the next
+ * check, at most VIREO_RUN_CHECK_PERIOD blocks later, as the architecture
+ * allows: a hart must run fence.i to see code written, which leaves. */
+static inline bool vireo_tb_same_page(const VireoTb *tb, const VireoTb *next)
+{
+    return ((tb->vpc ^ next->vpc) & ~(uint64_t)(VIREO_PAGE_SIZE - 1)) == 0 &&
+           ((tb->ppc ^ next->ppc) & ~(uint64_t)(VIREO_PAGE_SIZE - 1)) == 0;
 }
 
 /* The cached block for cpu->pc, or NULL when the slow lookup is needed. */
@@ -159,7 +177,8 @@ static inline VireoTb *vireo_run_follow(VireoCpu *cpu, VireoTb *tb, unsigned slo
     /* Follow the block's own link when it is current: no lookup. */
     l = &tb->links[slot];
     next = l->tb;
-    if (__builtin_expect(l->key == key && vireo_tb_current(cpu, next), 1)) {
+    if (__builtin_expect(
+            l->key == key && (vireo_tb_same_page(tb, next) || vireo_tb_current(cpu, next)), 1)) {
         return next;
     }
     cpu->pc = target;

@@ -139,8 +139,12 @@ typedef struct {
     unsigned n_epilogue;
     uint8_t *to_fail[4];
     unsigned n_fail;
-    /* per link slot: where its key and its jump are patched */
+    /* per link slot: where its key and its jump are patched (0 for a
+     * slot that needs no patching) */
     uint32_t site_key[2 * VIREO_IR_MAX_OPS], site_jump[2 * VIREO_IR_MAX_OPS];
+    uint8_t *entry; /* the unchecked entry (NULL when there is none) */
+    uint8_t *body;  /* the first op's code, the cached registers loaded */
+    bool publish_first;
 } Gen;
 
 static void add_stub(Gen *g, StubKind kind, uint8_t *jump, const uint8_t *resume,
@@ -214,6 +218,71 @@ static void before_call(Gen *g)
 {
     write_back(g, g->dirty);
     g->dirty = 0;
+}
+
+/* The host register that holds R[r] while the block runs, or -1. */
+static int cached_host(const Gen *g, unsigned r)
+{
+    return r != 0 && g->slot_of[r] >= 0 ? cache_host[g->slot_of[r]] : -1;
+}
+
+/* Where an op computes R[d]: its cache register, else rax. */
+static int dest_host(const Gen *g, unsigned d)
+{
+    int h = cached_host(g, d);
+
+    return h >= 0 ? h : X_RAX;
+}
+
+/* host op= R[r] (group 1 op): from its cache register, cpu->regs, or 0. */
+static void alu_src(Gen *g, bool w, int op, int host, unsigned r)
+{
+    int h = cached_host(g, r);
+
+    if (r == 0) {
+        x_alu_imm(&g->a, w, op, host, 0);
+    } else if (h >= 0) {
+        x_alu_rr(&g->a, w, op, host, h);
+    } else {
+        x_alu_mem(&g->a, w, op, host, X_RBX, reg_disp(r));
+    }
+}
+
+/* R[d] = host, where host is dest_host(d). */
+static void set_dest(Gen *g, int host, unsigned d)
+{
+    if (host == X_RAX) {
+        store_reg(g, X_RAX, d);
+    } else {
+        g->dirty |= 1u << g->slot_of[d];
+    }
+}
+
+/* host op= imm (group 1 op), through rcx when it does not fit 32 bits. */
+static void alu_imm(Gen *g, bool w, int op, int host, int64_t imm)
+{
+    if (x_fits32(imm)) {
+        x_alu_imm(&g->a, w, op, host, (int32_t)imm);
+    } else {
+        x_mov_imm(&g->a, X_RCX, (uint64_t)imm);
+        x_alu_rr(&g->a, w, op, host, X_RCX);
+    }
+}
+
+/* Compares R[a] with R[b] (cmp or test), for a branch. */
+static void emit_compare(Gen *g, unsigned ra, unsigned rb)
+{
+    int ha = cached_host(g, ra);
+
+    if (ha < 0) {
+        load_reg(g, X_RAX, ra);
+        ha = X_RAX;
+    }
+    if (rb == 0) {
+        x_op_reg(&g->a, true, X_OPC(0x85), ha, ha); /* test */
+    } else {
+        alu_src(g, true, X_CMP, ha, rb);
+    }
 }
 
 /* The registers the block uses at least twice, most used first. */
@@ -301,6 +370,53 @@ static void emit_leave(Gen *g, unsigned kind, unsigned insns, bool after_call)
 
 static void set_pc(Gen *g, uint64_t pc);
 
+/* Whether a static exit to `target` loops back to the block's own body. A
+ * block that calls helpers goes back to the run loop first instead (its
+ * counters must be published). */
+static bool self_loop(const Gen *g, uint64_t target)
+{
+    return target == g->tb->vpc && !g->publish_first;
+}
+
+/* The cache slots of the registers the block writes. */
+static unsigned written_slots(const Gen *g)
+{
+    unsigned mask = 0;
+
+    for (uint32_t i = 0; i < g->tb->n_ops; i++) {
+        const VireoIrInsn *in = &g->tb->code[i].in;
+        switch (vireo_ir_op_kind(in->op)) {
+        case VIREO_IR_KIND_K:
+        case VIREO_IR_KIND_U:
+        case VIREO_IR_KIND_I:
+        case VIREO_IR_KIND_LD:
+        case VIREO_IR_KIND_R:
+            if (g->slot_of[in->d] >= 0) {
+                mask |= 1u << g->slot_of[in->d];
+            }
+            break;
+        default: break; /* calls write cpu->regs, reloaded after them */
+        }
+    }
+    return mask;
+}
+
+/* Whether one of the block's static exits loops back to it. */
+static bool loops(const Gen *g)
+{
+    for (uint32_t i = 0; i < g->tb->n_ops; i++) {
+        const VireoIrInsn *in = &g->tb->code[i].in;
+        VireoIrKind k = vireo_ir_op_kind(in->op);
+        if (((k == VIREO_IR_KIND_BR || k == VIREO_IR_KIND_SX || in->op == VIREO_OP_JMP ||
+              in->op == VIREO_OP_EXIT) &&
+             self_loop(g, (uint64_t)in->imm)) ||
+            (k == VIREO_IR_KIND_BR && self_loop(g, (uint64_t)in->imm2))) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Leaves the block through its static exit `slot` for `target`, with
  * `insns` of its instructions retired. Unless the budget ran out or an exit
  * is requested, the exit jumps straight to the linked block's checked
@@ -312,6 +428,30 @@ static void emit_link(Gen *g, unsigned slot, unsigned insns, uint64_t target)
     X86Asm *a = &g->a;
     uint8_t *leave[4];
 
+    if (self_loop(g, target)) {
+        /* A loop on itself: straight back to its body, whose cached
+         * registers hold the values (dirty since the body started: the
+         * body starts with every register it writes marked dirty, so they
+         * need no write-back here). Nothing that runs in between could
+         * have changed the context (exec_key), the mapping of its page or
+         * its generation without leaving: a helper's change leaves, and so
+         * does a write to code by this hart (exit_request). */
+        emit_count(g, insns);
+        leave[0] = x_jcc(a, X_CC_E); /* the budget ran out */
+        x_op_mem(a, false, false, X_OPC(0x83), X_CMP, X_R13,
+                 (int32_t)offsetof(VireoCpu, exit_request));
+        x_byte(a, 0);
+        leave[1] = x_jcc(a, X_CC_NE);
+        x_patch(a, x_jmp(a), g->body);
+        x_patch(a, leave[0], a->p);
+        x_patch(a, leave[1], a->p);
+        write_back(g, g->dirty);
+        g->site_key[slot] = g->site_jump[slot] = 0;
+        set_pc(g, target);
+        x_mov_imm(a, X_RAX, (uint64_t)JIT_LOOKUP << 16);
+        jump_to_epilogue(g);
+        return;
+    }
     write_back(g, g->dirty); /* the state the next block starts from */
     emit_count(g, insns);
     leave[0] = x_jcc(a, X_CC_E); /* the budget ran out */
@@ -402,6 +542,7 @@ static void emit_checked_entry(Gen *g, bool publish_first)
 
     if (publish_first) {
         g->to_fail[g->n_fail++] = x_jmp(a);
+        g->entry = NULL;
         return;
     }
     x_mov_imm(a, X_RCX, (uint64_t)(uintptr_t)tb);
@@ -417,6 +558,10 @@ static void emit_checked_entry(Gen *g, bool publish_first)
     x_load32(a, X_RAX, X_RAX, 0);
     x_alu_mem(a, false, X_CMP, X_RAX, X_RCX, (int32_t)offsetof(VireoTb, gen));
     g->to_fail[g->n_fail++] = x_jcc(a, X_CC_NE);
+    /* The unchecked entry: where a block of the same page jumps in
+     * (vireo_tb_same_page()). */
+    g->entry = a->p;
+    x_mov_imm(a, X_RCX, (uint64_t)(uintptr_t)tb);
     x_store64(a, X_RCX, X_R13, (int32_t)offsetof(VireoCpu, cur_tb));
 }
 
@@ -540,25 +685,23 @@ static uint8_t *emit_tlb_check(Gen *g, const VireoIrInsn *in, unsigned size, siz
 {
     X86Asm *a = &g->a;
 
-    load_reg(g, X_RAX, in->a);
-    if (x_fits32(in->imm)) {
-        if (in->imm != 0) {
-            x_alu_imm(a, true, X_ADD, X_RAX, (int32_t)in->imm);
-        }
+    int ha = cached_host(g, in->a);
+
+    if (ha >= 0 && x_fits32(in->imm)) {
+        x_op_mem(a, true, false, X_OPC(0x8d), X_RAX, ha, (int32_t)in->imm); /* lea */
     } else {
-        x_mov_imm(a, X_RCX, (uint64_t)in->imm);
-        x_alu_rr(a, true, X_ADD, X_RAX, X_RCX);
+        load_reg(g, X_RAX, in->a);
+        if (in->imm != 0) {
+            alu_imm(g, true, X_ADD, X_RAX, in->imm);
+        }
     }
     /* rcx = index * sizeof entry + dtlb */
-    x_mov_rr(a, X_RCX, X_RAX);
-    x_shift_imm(a, true, X_SHR, X_RCX, VIREO_PAGE_SHIFT);
-    x_alu_imm(a, false, X_AND, X_RCX, VIREO_TLB_SIZE - 1);
-    if ((sizeof(VireoTlbEntry) & (sizeof(VireoTlbEntry) - 1)) == 0) {
-        x_shift_imm(a, false, X_SHL, X_RCX, (uint8_t)__builtin_ctz(sizeof(VireoTlbEntry)));
-    } else {
-        x_op_reg(a, false, X_OPC(0x69), X_RCX, X_RCX); /* imul ecx, ecx, imm32 */
-        x_u32(a, (uint32_t)sizeof(VireoTlbEntry));
-    }
+    G_STATIC_ASSERT((sizeof(VireoTlbEntry) & (sizeof(VireoTlbEntry) - 1)) == 0);
+    G_STATIC_ASSERT(VIREO_PAGE_SHIFT + VIREO_TLB_BITS <= 32); /* the index is in eax */
+    x_op_reg(a, false, X_OPC(0x89), X_RAX, X_RCX);            /* mov ecx, eax */
+    x_shift_imm(a, false, X_SHR, X_RCX,
+                (uint8_t)(VIREO_PAGE_SHIFT - __builtin_ctz(sizeof(VireoTlbEntry))));
+    x_alu_imm(a, false, X_AND, X_RCX, (int32_t)((VIREO_TLB_SIZE - 1) * sizeof(VireoTlbEntry)));
     x_alu_rr(a, true, X_ADD, X_RCX, X_R12);
     /* rdx = va & (page mask | size - 1) */
     x_mov_rr(a, X_RDX, X_RAX);
@@ -604,16 +747,6 @@ static void emit_store(Gen *g, const VireoIrInsn *in)
     add_stub(g, STUB_STORE, code, a->p, in);
 }
 
-static void emit_alu_imm(Gen *g, bool w, int op, int64_t imm)
-{
-    if (x_fits32(imm)) {
-        x_alu_imm(&g->a, w, op, X_RAX, (int32_t)imm);
-    } else {
-        x_mov_imm(&g->a, X_RCX, (uint64_t)imm);
-        x_alu_rr(&g->a, w, op, X_RAX, X_RCX);
-    }
-}
-
 static void emit_eval_call(Gen *g, const VireoIrInsn *in, bool imm)
 {
     X86Asm *a = &g->a;
@@ -652,10 +785,12 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
             store_reg(g, X_RAX, in->d);
         }
         return true;
-    case VIREO_OP_MOV:
-        load_reg(g, X_RAX, in->a);
-        store_reg(g, X_RAX, in->d);
+    case VIREO_OP_MOV: {
+        int t = dest_host(g, in->d);
+        load_reg(g, t, in->a);
+        set_dest(g, t, in->d);
         return true;
+    }
     case VIREO_OP_ADD:
     case VIREO_OP_SUB:
     case VIREO_OP_AND:
@@ -669,13 +804,24 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
             [VIREO_OP_SUBW] = X_SUB,
         };
         bool w = op != VIREO_OP_ADDW && op != VIREO_OP_SUBW;
-        load_reg(g, X_RAX, in->a);
-        load_reg(g, X_RCX, in->b);
-        x_alu_rr(a, w, alu[op], X_RAX, X_RCX);
-        if (!w) {
-            x_movsxd_rr(a, X_RAX, X_RAX);
+        bool commutes = op != VIREO_OP_SUB && op != VIREO_OP_SUBW;
+        int t = dest_host(g, in->d);
+        if (t != X_RAX && t == cached_host(g, in->b)) { /* d = a op d */
+            if (!commutes) {
+                t = X_RAX;
+                load_reg(g, t, in->a);
+                alu_src(g, w, alu[op], t, in->b);
+            } else {
+                alu_src(g, w, alu[op], t, in->a);
+            }
+        } else {
+            load_reg(g, t, in->a);
+            alu_src(g, w, alu[op], t, in->b);
         }
-        store_reg(g, X_RAX, in->d);
+        if (!w) {
+            x_movsxd_rr(a, t, t);
+        }
+        set_dest(g, t, in->d);
         return true;
     }
     case VIREO_OP_ADDI:
@@ -688,14 +834,21 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
             [VIREO_OP_XORI] = X_XOR, [VIREO_OP_ADDIW] = X_ADD,
         };
         bool w = op != VIREO_OP_ADDIW;
-        load_reg(g, X_RAX, in->a);
+        int t = dest_host(g, in->d);
+        int ha = cached_host(g, in->a);
         if (w) {
-            emit_alu_imm(g, true, alu[op], in->imm);
+            load_reg(g, t, in->a);
+            alu_imm(g, true, alu[op], t, in->imm);
+        } else if (in->imm == 0 && ha >= 0) { /* sext.w */
+            x_movsxd_rr(a, t, ha);
         } else {
-            x_alu_imm(a, false, X_ADD, X_RAX, (int32_t)(uint32_t)(uint64_t)in->imm);
-            x_movsxd_rr(a, X_RAX, X_RAX);
+            load_reg(g, t, in->a);
+            if ((int32_t)(uint32_t)(uint64_t)in->imm != 0) {
+                x_alu_imm(a, false, X_ADD, t, (int32_t)(uint32_t)(uint64_t)in->imm);
+            }
+            x_movsxd_rr(a, t, t);
         }
-        store_reg(g, X_RAX, in->d);
+        set_dest(g, t, in->d);
         return true;
     }
     case VIREO_OP_SHL:
@@ -716,15 +869,16 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
         };
         bool w = op == VIREO_OP_SHL || op == VIREO_OP_SHR || op == VIREO_OP_SAR ||
                  op == VIREO_OP_ROL || op == VIREO_OP_ROR;
-        load_reg(g, X_RAX, in->a);
-        load_reg(g, X_RCX, in->b);
+        int t = dest_host(g, in->d);
+        load_reg(g, X_RCX, in->b); /* first: t may be b's register */
+        load_reg(g, t, in->a);
         /* x86 takes the count modulo 64 (32 for the 32-bit forms), as the
          * IR defines it. */
-        x_shift_cl(a, w, sh[op], X_RAX);
+        x_shift_cl(a, w, sh[op], t);
         if (!w) {
-            x_movsxd_rr(a, X_RAX, X_RAX);
+            x_movsxd_rr(a, t, t);
         }
-        store_reg(g, X_RAX, in->d);
+        set_dest(g, t, in->d);
         return true;
     }
     case VIREO_OP_SHLI:
@@ -742,12 +896,13 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
         };
         bool w = op == VIREO_OP_SHLI || op == VIREO_OP_SHRI || op == VIREO_OP_SARI ||
                  op == VIREO_OP_RORI;
-        load_reg(g, X_RAX, in->a);
-        x_shift_imm(a, w, sh[op], X_RAX, (uint8_t)((uint64_t)in->imm & (w ? 63 : 31)));
+        int t = dest_host(g, in->d);
+        load_reg(g, t, in->a);
+        x_shift_imm(a, w, sh[op], t, (uint8_t)((uint64_t)in->imm & (w ? 63 : 31)));
         if (!w) {
-            x_movsxd_rr(a, X_RAX, X_RAX);
+            x_movsxd_rr(a, t, t);
         }
-        store_reg(g, X_RAX, in->d);
+        set_dest(g, t, in->d);
         return true;
     }
     case VIREO_OP_SLT:
@@ -766,7 +921,7 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
     case VIREO_OP_SLTI:
     case VIREO_OP_SLTIU:
         load_reg(g, X_RAX, in->a);
-        emit_alu_imm(g, true, X_CMP, in->imm);
+        alu_imm(g, true, X_CMP, X_RAX, in->imm);
         x_setcc_rax(a, op == VIREO_OP_SLTI ? X_CC_L : X_CC_B);
         store_reg(g, X_RAX, in->d);
         return true;
@@ -871,7 +1026,7 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
     case VIREO_OP_EXIT: emit_link(g, in->c, tb->n_guest, (uint64_t)in->imm); return true;
     case VIREO_OP_JMPR:
         load_reg(g, X_RAX, in->a);
-        emit_alu_imm(g, true, X_ADD, in->imm);
+        alu_imm(g, true, X_ADD, X_RAX, in->imm);
         if (in->flags != 0) {
             x_alu_imm(a, true, X_AND, X_RAX, (int32_t) ~(uint32_t)in->flags);
         }
@@ -919,9 +1074,7 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
         return true;
     case VIREO_IR_KIND_BR: {
         uint8_t *taken;
-        load_reg(g, X_RAX, in->a);
-        load_reg(g, X_RCX, in->b);
-        x_alu_rr(a, true, X_CMP, X_RAX, X_RCX);
+        emit_compare(g, in->a, in->b);
         taken = x_jcc(a, branch_cc(op));
         emit_link(g, in->c + 1u, tb->n_guest, (uint64_t)in->imm2);
         x_patch(a, taken, a->p);
@@ -930,9 +1083,7 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
     }
     case VIREO_IR_KIND_SX: {
         uint8_t *stay;
-        load_reg(g, X_RAX, in->a);
-        load_reg(g, X_RCX, in->b);
-        x_alu_rr(a, true, X_CMP, X_RAX, X_RCX);
+        emit_compare(g, in->a, in->b);
         stay = x_jcc(a, branch_cc(op) ^ 1); /* the opposite condition */
         emit_link(g, in->c, in->gidx + 1u, (uint64_t)in->imm);
         x_patch(a, stay, a->p);
@@ -1020,7 +1171,7 @@ static size_t jit_size(VireoCpu *cpu, const VireoIrBlock *block)
  * entry (where linked blocks jump in), the body, the out-of-line paths and
  * the epilogue, then the link sites' offsets (`*sites`). */
 static size_t compile_native(VireoTb *tb, uint8_t *code, size_t cap, bool *publish_first,
-                             const uint8_t **checked, const uint32_t **sites)
+                             const uint8_t **checked, const uint8_t **entry, const uint32_t **sites)
 {
     Gen *g = g_new(Gen, 1);
     X86Asm *a = &g->a;
@@ -1036,13 +1187,19 @@ static size_t compile_native(VireoTb *tb, uint8_t *code, size_t cap, bool *publi
             *publish_first = true;
         }
     }
+    g->publish_first = *publish_first;
     emit_prologue(g);
     skip = x_jmp(a);
     *checked = a->p;
     emit_checked_entry(g, *publish_first);
+    *entry = g->entry;
     x_patch(a, skip, a->p);
     allocate_cache(g, tb);
     reload_cached(g);
+    g->body = a->p;
+    if (loops(g)) {
+        g->dirty = written_slots(g); /* see emit_link() */
+    }
     for (uint32_t i = 0; i < tb->n_ops; i++) {
         if (!emit_op(g, &tb->code[i].in)) {
             goto out;
@@ -1072,9 +1229,10 @@ static VireoTb *jit_compile(VireoCpu *cpu, const VireoIrBlock *block, void *mem,
     VireoTb *tb = vireo_interp_compile(block, mem);
     uint8_t *code = (uint8_t *)mem + form;
     bool publish_first;
-    const uint8_t *checked;
+    const uint8_t *checked, *entry;
     const uint32_t *sites;
-    size_t n = compile_native(tb, code, native_bound(block), &publish_first, &checked, &sites);
+    size_t n =
+        compile_native(tb, code, native_bound(block), &publish_first, &checked, &entry, &sites);
 
     if (n == 0) {
         VIREO_STAT_ADD(cpu, jit_fallbacks, 1);
@@ -1084,6 +1242,7 @@ static VireoTb *jit_compile(VireoCpu *cpu, const VireoIrBlock *block, void *mem,
     __builtin___clear_cache((char *)code, (char *)code + n);
     tb->native = code;
     tb->native_checked = checked;
+    tb->native_entry = entry;
     tb->native_links = sites;
     tb->publish_first = publish_first;
     VIREO_STAT_ADD(cpu, jit_blocks, 1);
@@ -1092,21 +1251,32 @@ static VireoTb *jit_compile(VireoCpu *cpu, const VireoIrBlock *block, void *mem,
     return tb;
 }
 
-/* Points link `slot` of `tb`'s code at `next`'s checked entry, under `key`
- * (the run loop linked the slot). Only this vCPU's thread runs or changes
- * its code, and not at the same time. */
+/* Points link `slot` of `tb`'s code at `next`'s checked entry, or its
+ * unchecked entry when both blocks come from one page, under `key` (the
+ * run loop linked the slot); key 0 and no `next` unlink it. Only this
+ * vCPU's thread runs or changes its code, and not at the same time. */
 static void jit_link(VireoCpu *cpu, VireoTb *tb, unsigned slot, VireoTb *next, uint64_t key)
 {
     uint8_t *code = (uint8_t *)(uintptr_t)tb->native;
+    const uint8_t *to;
     uint8_t *jump;
     int32_t rel;
 
     (void)cpu;
-    if (next->native_checked == NULL) {
-        return;
+    if (tb->native_links[2 * slot] == 0) {
+        return; /* a loop on itself, not patched */
     }
     jump = code + tb->native_links[2 * slot + 1];
-    rel = (int32_t)((const uint8_t *)next->native_checked - (jump + 4));
+    if (next == NULL) {
+        to = jump + 4; /* back to the run loop */
+    } else if (next->native_checked == NULL) {
+        return;
+    } else if (next->native_entry != NULL && vireo_tb_same_page(tb, next)) {
+        to = next->native_entry;
+    } else {
+        to = next->native_checked;
+    }
+    rel = (int32_t)(to - (jump + 4));
     memcpy(code + tb->native_links[2 * slot], &key, 8);
     memcpy(jump, &rel, 4);
 }

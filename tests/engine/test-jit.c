@@ -656,6 +656,51 @@ static void test_smc(void)
     g_hash_table_destroy(blocks);
 }
 
+/* Self-modifying code within one page, on either engine: block A stores
+ * into block B's code on their page, then goes on to B through a link made
+ * in an earlier run (links within a page do not check that the next block
+ * is current). B must be decoded again and its new code run. */
+static void test_smc_same_page(gconstpointer data)
+{
+    GHashTable *blocks = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+    Side s;
+    VireoCpu *cpu;
+    VireoIrBlock *b;
+    uint64_t target = CODE_BASE + 0x100;
+
+    side_init(&s, (VireoEngineKind)GPOINTER_TO_INT(data), blocks);
+    cpu = &s.t->cpu;
+    s.t->stop_on_trap = true;
+    b = new_block(blocks, CODE_BASE);
+    emit(b, VIREO_OP_ADDI, 3, 3, 0, 1);
+    emit(b, VIREO_OP_ST32, 0, 1, 3, 0);
+    emit(b, VIREO_OP_JMP, 0, 0, 0, (int64_t)target);
+    b = new_block(blocks, target);
+    emit(b, VIREO_OP_ADDI, 4, 4, 0, 10);
+    emit(b, VIREO_OP_TRAP, 0, 0, 0, 3);
+    /* Two runs storing to data: the second links A to B. */
+    cpu->regs[1] = DATA_BASE;
+    for (int round = 0; round < 2; round++) {
+        cpu->pc = CODE_BASE;
+        atomic_store(&cpu->exit_request, 0);
+        vireo_cpu_run(cpu);
+    }
+    g_assert_cmpuint(cpu->regs[4], ==, 20);
+    /* B's new code, and A's store goes into it. */
+    b = new_block(blocks, target);
+    emit(b, VIREO_OP_ADDI, 4, 4, 0, 1000);
+    emit(b, VIREO_OP_TRAP, 0, 0, 0, 3);
+    cpu->regs[1] = target + 4;
+    cpu->pc = CODE_BASE;
+    atomic_store(&cpu->exit_request, 0);
+    vireo_cpu_run(cpu);
+    g_assert_cmpuint(cpu->regs[4], ==, 1020);
+    g_assert_cmpuint(cpu->regs[3], ==, 3);
+    g_assert_cmpint(s.t->n_traps, ==, 3);
+    side_free(&s);
+    g_hash_table_destroy(blocks);
+}
+
 /* A loop closed by a computed jump: after the first round the compiled
  * code finds the block in the jump cache itself. The count of retired
  * instructions stays exact. */
@@ -703,6 +748,10 @@ int main(int argc, char *argv[])
     g_test_add_func("/jit/differential/chained", test_random_chained);
     g_test_add_func("/jit/fault-in-block", test_fault_in_block);
     g_test_add_func("/jit/smc", test_smc);
+    g_test_add_data_func("/jit/smc-same-page", GINT_TO_POINTER(VIREO_ENGINE_JIT),
+                         test_smc_same_page);
+    g_test_add_data_func("/jit/smc-same-page/interp", GINT_TO_POINTER(VIREO_ENGINE_INTERP),
+                         test_smc_same_page);
     g_test_add_func("/jit/computed-jump-loop", test_computed_jump_loop);
     return g_test_run();
 }

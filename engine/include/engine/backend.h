@@ -32,8 +32,9 @@ G_BEGIN_DECLS
  *               the backend keeps about it outside its memory;
  *   free        every block was dropped (the code buffer was emptied);
  *   link        (optional) the run loop linked static exit `slot` of `tb` to
- *               `next` under `key`: for a backend that patches the jump into
- *               its code. Called only for blocks that have patch sites.
+ *               `next` under `key`, or unlinked it (`next` NULL, key 0): for
+ *               a backend that patches the jump into its code. Called only
+ *               for blocks that have patch sites.
  */
 struct VireoCpu;
 struct VireoTb;

@@ -115,12 +115,12 @@ typedef struct VireoCpuClass {
 struct VireoCpu {
     uint64_t regs[VIREO_IR_NREGS]; /* first: the hot path indexes it */
     uint64_t pc;
-    VireoTlbEntry *dtlb; /* current data context */
-    VireoTlbEntry *itlb; /* current instruction context */
-    atomic_uint exit_request;
-    uint8_t fp_rm;    /* dynamic rounding mode */
-    uint8_t fp_flags; /* accumulated exception flags */
-    bool halted;      /* waiting for an interrupt */
+    VireoTlbEntry *dtlb;      /* current data context */
+    VireoTlbEntry *itlb;      /* current instruction context */
+    atomic_uint exit_request; /* VIREO_EXIT_* bits */
+    uint8_t fp_rm;            /* dynamic rounding mode */
+    uint8_t fp_flags;         /* accumulated exception flags */
+    bool halted;              /* waiting for an interrupt */
     /* Monotonic time (µs) the current wait for an interrupt began, 0 when
      * not waiting: vireo_cpu_read_stats() counts an unfinished wait too. */
     int64_t halt_since_us;
@@ -177,10 +177,15 @@ void vireo_cpu_run(VireoCpu *cpu);
 /* Runs one block (after taking a pending interrupt), for tests and
  * debuggers. Does nothing while the vCPU waits for an interrupt. */
 void vireo_cpu_step(VireoCpu *cpu);
+/* What VireoCpu.exit_request asks for. Run loops leave the blocks they run
+ * at the next block boundary for either. */
+#define VIREO_EXIT_REQUEST 1u /* look at the machine's state and interrupts */
+#define VIREO_EXIT_BLOCKS  2u /* only go back to the run loop (code written) */
+
 /* From another thread: have the loop look at its state soon. */
 static inline void vireo_cpu_request_exit(VireoCpu *cpu)
 {
-    atomic_store_explicit(&cpu->exit_request, 1, memory_order_release);
+    atomic_store_explicit(&cpu->exit_request, VIREO_EXIT_REQUEST, memory_order_release);
 }
 
 /* Debugger support (engine/debug.h), called while the vCPU is stopped:
