@@ -367,6 +367,10 @@ static void print_stats_block(const char *title, const VireoVcpuStats *s, double
                      "interpreter, %llu instructions run compiled\n"),
                    (ull)s->jit_blocks, (ull)s->jit_code_bytes, (ull)s->jit_fallbacks,
                    (ull)s->jit_insns);
+        g_printerr(_("  JIT work:      %.1f ms compiling, %llu entries from the run loop, %llu "
+                     "blocks invalidated, %llu code cache flushes\n"),
+                   (double)s->jit_compile_ns / 1e6, (ull)s->jit_entries, (ull)s->jit_invalidated,
+                   (ull)s->jit_flushes);
     }
 }
 
@@ -1274,8 +1278,9 @@ int main(int argc, char *argv[])
         { "dtb-out", 0, 0, G_OPTION_ARG_FILENAME, &opt.dtb_out,
           N_("Write the generated device tree to FILE"), N_("FILE") },
         { "engine", 0, 0, G_OPTION_ARG_STRING, &opt.engine,
-          N_("How the harts run guest code: “interp”, the threaded interpreter (default); “jit”, "
-             "x86-64 code where the JIT compiles a block, the interpreter elsewhere"),
+          N_("How the harts run guest code: “jit”, x86-64 code where the JIT compiles a block, "
+             "the interpreter elsewhere (default where the JIT is built); “interp”, the threaded "
+             "interpreter"),
           N_("interp|jit") },
         { "stats", 0, 0, G_OPTION_ARG_NONE, &opt.stats,
           N_("Print the engine's counters when the machine stops"), NULL },

@@ -30,6 +30,7 @@ static void virt_config(const VireoBoardConfig *c, VireoVirtConfig *vc,
     *vc = (VireoVirtConfig){
         .ram_size = c->ram_size,
         .n_harts = c->n_cpus,
+        .engine = c->engine,
         .firmware = c->firmware,
         .kernel = c->kernel,
         .initrd = c->initrd,

@@ -360,6 +360,10 @@ VireoMachine *vireo_virt_new(const VireoVirtConfig *config, VireoVirt **board, G
     v->harts = g_new0(VireoRvCpu *, v->n_harts);
     for (unsigned h = 0; h < v->n_harts; h++) {
         v->harts[h] = vireo_rv_cpu_new(machine, h, reset_pc, config->cpu);
+        if (config->engine != VIREO_ENGINE_DEFAULT &&
+            !vireo_rv_cpu_set_engine(v->harts[h], config->engine, error)) {
+            goto fail;
+        }
     }
 
     if (!build_devices(v, config, error) ||

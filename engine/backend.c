@@ -10,11 +10,16 @@
 #include <string.h>
 
 static const char *const engine_names[] = {
+    [VIREO_ENGINE_DEFAULT] = "default",
     [VIREO_ENGINE_INTERP] = "interp",
     [VIREO_ENGINE_JIT] = "jit",
 };
 
+#ifdef VIREO_HAVE_JIT
+static int default_engine = VIREO_ENGINE_JIT;
+#else
 static int default_engine = VIREO_ENGINE_INTERP;
+#endif
 
 const char *vireo_engine_name(VireoEngineKind kind)
 {
@@ -23,7 +28,7 @@ const char *vireo_engine_name(VireoEngineKind kind)
 
 bool vireo_engine_from_name(const char *name, VireoEngineKind *kind)
 {
-    for (unsigned i = 0; i < G_N_ELEMENTS(engine_names); i++) {
+    for (unsigned i = VIREO_ENGINE_INTERP; i < G_N_ELEMENTS(engine_names); i++) {
         if (strcmp(name, engine_names[i]) == 0) {
             *kind = (VireoEngineKind)i;
             return true;
@@ -35,6 +40,7 @@ bool vireo_engine_from_name(const char *name, VireoEngineKind *kind)
 const VireoBackendOps *vireo_engine_backend(VireoEngineKind kind)
 {
     switch (kind) {
+    case VIREO_ENGINE_DEFAULT: return vireo_engine_backend(vireo_engine_get_default());
     case VIREO_ENGINE_INTERP: return &vireo_interp_backend;
 #ifdef VIREO_HAVE_JIT
     case VIREO_ENGINE_JIT: return &vireo_jit_backend;
@@ -55,7 +61,7 @@ bool vireo_engine_available(VireoEngineKind kind, GError **error)
 
 void vireo_engine_set_default(VireoEngineKind kind)
 {
-    g_return_if_fail(vireo_engine_backend(kind) != NULL);
+    g_return_if_fail(kind != VIREO_ENGINE_DEFAULT && vireo_engine_backend(kind) != NULL);
     __atomic_store_n(&default_engine, (int)kind, __ATOMIC_RELAXED);
 }
 

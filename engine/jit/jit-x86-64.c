@@ -30,6 +30,7 @@
 
 #include <stddef.h>
 #include <string.h>
+#include <time.h>
 
 /* What compiled code returns: how the last block it ran left (`code`) and
  * the packed counters (tb.h) with every block it ran added. */
@@ -1223,8 +1224,17 @@ out:
     return used;
 }
 
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static VireoTb *jit_compile(VireoCpu *cpu, const VireoIrBlock *block, void *mem, size_t *used)
 {
+    uint64_t start = now_ns();
     size_t form = (vireo_interp_tb_bytes(block) + 15u) & ~(size_t)15u;
     VireoTb *tb = vireo_interp_compile(block, mem);
     uint8_t *code = (uint8_t *)mem + form;
@@ -1234,6 +1244,7 @@ static VireoTb *jit_compile(VireoCpu *cpu, const VireoIrBlock *block, void *mem,
     size_t n =
         compile_native(tb, code, native_bound(block), &publish_first, &checked, &entry, &sites);
 
+    VIREO_STAT_ADD(cpu, jit_compile_ns, now_ns() - start);
     if (n == 0) {
         VIREO_STAT_ADD(cpu, jit_fallbacks, 1);
         *used = form;
@@ -1307,6 +1318,7 @@ static void jit_exec(VireoCpu *cpu, VireoTb *tb, bool chain)
         /* The compiled code runs linked compiled blocks itself, at most
          * `budget` of them (one when not chaining). */
         r = ((VireoJitFn)tb->native)(cpu, packed, chain ? budget : 1);
+        VIREO_STAT_ADD(cpu, jit_entries, 1);
         tb = (VireoTb *)cpu->cur_tb; /* the block that left */
         packed = r.packed;
         budget = (unsigned)(r.code >> 32);
@@ -1333,8 +1345,18 @@ static void jit_exec(VireoCpu *cpu, VireoTb *tb, bool chain)
     cpu->cur_tb = NULL;
 }
 
+static void jit_invalidate(VireoCpu *cpu, VireoTb *tb)
+{
+    if (tb->native != NULL) {
+        VIREO_STAT_ADD(cpu, jit_invalidated, 1);
+    }
+}
+
 static void jit_free(VireoCpu *cpu)
 {
+    if (__atomic_load_n(&cpu->stats.jit_code_bytes, __ATOMIC_RELAXED) != 0) {
+        VIREO_STAT_ADD(cpu, jit_flushes, 1);
+    }
     __atomic_store_n(&cpu->stats.jit_code_bytes, 0, __ATOMIC_RELAXED);
 }
 
@@ -1346,6 +1368,7 @@ const VireoBackendOps vireo_jit_backend = {
     .size = jit_size,
     .compile = jit_compile,
     .execute = jit_exec,
+    .invalidate = jit_invalidate,
     .free = jit_free,
     .link = jit_link,
 };

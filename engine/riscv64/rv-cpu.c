@@ -6,6 +6,7 @@
  */
 #include "rv-cpu.h"
 
+#include "engine/error.h"
 #include "engine/snap.h"
 
 #include <string.h>
@@ -522,6 +523,20 @@ static const VireoVcpuOps rv_vcpu_ops = {
     .get_stats = rv_get_stats,
     .free = rv_free,
 };
+
+bool vireo_rv_cpu_set_engine(VireoRvCpu *cpu, VireoEngineKind kind, GError **error)
+{
+    if (!vireo_engine_available(kind, error)) {
+        return false;
+    }
+    if (!vireo_cpu_set_engine(&cpu->base, kind)) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_ACCEL_UNAVAILABLE,
+                    "the %s engine cannot run here: its code buffer cannot be made executable",
+                    vireo_engine_name(kind));
+        return false;
+    }
+    return true;
+}
 
 VireoRvCpu *vireo_rv_cpu_new(VireoMachine *machine, unsigned hartid, uint64_t reset_pc,
                              VireoRvCpuModel model)

@@ -31,12 +31,13 @@ def main():
     ap.add_argument("vireo_run")
     ap.add_argument("elf")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--engine", default="interp")
+    ap.add_argument("--engine", help="vireo-run's --engine (interp or jit; default: its own)")
     args = ap.parse_args()
 
     qemu = shutil.which("qemu-system-riscv64")
-    vireo_cmd = [args.vireo_run, "--memory", "256M", "--kernel", args.elf, "--stats",
-                 "--engine", args.engine]
+    vireo_cmd = [args.vireo_run, "--memory", "256M", "--kernel", args.elf, "--stats"]
+    if args.engine:
+        vireo_cmd += ["--engine", args.engine]
     qemu_cmd = [qemu, "-M", "virt", "-m", "256M", "-nographic", "-bios", "none",
                 "-kernel", args.elf] if qemu else None
 
@@ -61,7 +62,7 @@ def main():
                 return 1
             best_q = qt if best_q is None else min(best_q, qt)
 
-    line = f"compute: vireo ({args.engine}) {best_v:.3f} s"
+    line = f"compute: vireo ({args.engine or 'default engine'}) {best_v:.3f} s"
     if insns:
         line += f" ({insns / best_v / 1e6:.0f} MIPS, {insns} instructions)"
     if best_q is not None:

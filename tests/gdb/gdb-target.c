@@ -46,8 +46,13 @@ void gdb_main(void)
         sum = gdb_add(sum, i);
     }
     watched = sum;
-    /* A while (a tenth of a second) for a debugger's interrupt to land. */
-    for (volatile uint64_t i = 0; i < 20000000; i++) {}
+    /* A while for a debugger's interrupt to land: half a second of the
+     * board's time (10 MHz on both emulators), however fast the engine. */
+    uint64_t start, now;
+    __asm__ volatile("rdtime %0" : "=r"(start));
+    do {
+        __asm__ volatile("rdtime %0" : "=r"(now));
+    } while (now - start < 5000000);
     tohost = sum == 55 ? 1 : 3;
     *(volatile uint32_t *)TEST_DEVICE = sum == 55 ? 0x5555 : 0x13333;
     for (;;) {}

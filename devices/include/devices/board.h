@@ -6,6 +6,7 @@
 #include "devices/virtio-input.h"
 #include "devices/virtio.h"
 #include "engine/arch.h"
+#include "engine/backend.h"
 #include "engine/machine.h"
 #include "engine/ring.h"
 #include "engine/scanout.h"
@@ -44,9 +45,10 @@ typedef enum {
 typedef struct {
     uint64_t ram_size; /* bytes, a multiple of 4 KiB */
     unsigned n_cpus;
-    const char *cpu;      /* the CPU model, one of the board's `cpus`; NULL: its default */
-    const char *firmware; /* started first, in the most privileged mode */
-    const char *kernel;   /* the next stage: a kernel or a boot loader */
+    const char *cpu;        /* the CPU model, one of the board's `cpus`; NULL: its default */
+    VireoEngineKind engine; /* what runs guest code (zero: the process's default) */
+    const char *firmware;   /* started first, in the most privileged mode */
+    const char *kernel;     /* the next stage: a kernel or a boot loader */
     const char *initrd;
     const char *cmdline;
     const char *test_elf; /* a bare-metal test program run alone, reporting through HTIF */

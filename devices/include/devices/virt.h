@@ -110,6 +110,7 @@ typedef struct {
     uint64_t ram_size;          /* bytes, a multiple of 4 KiB */
     unsigned n_harts;           /* 1 to VIREO_VIRT_MAX_HARTS */
     VireoRvCpuModel cpu;        /* every hart's model (zero: VIREO_RV_CPU_MAX) */
+    VireoEngineKind engine;     /* what runs the harts' code (zero: the process's default) */
     const char *firmware;       /* loaded at 0x80000000 (raw) or its ELF addresses */
     const char *kernel;         /* the next stage: 0x80200000 or after the firmware */
     const char *initrd;         /* high in RAM, below the device tree */

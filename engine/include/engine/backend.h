@@ -55,18 +55,20 @@ typedef struct VireoBackendOps {
 
 /* Which backend a software vCPU runs its blocks on. */
 typedef enum {
-    VIREO_ENGINE_INTERP = 0, /* the threaded interpreter */
-    VIREO_ENGINE_JIT = 1,    /* x86-64 code, the interpreter for what it cannot compile */
+    VIREO_ENGINE_DEFAULT = 0, /* the process's default (vireo_engine_get_default()) */
+    VIREO_ENGINE_INTERP = 1,  /* the threaded interpreter */
+    VIREO_ENGINE_JIT = 2,     /* x86-64 code, the interpreter for what it cannot compile */
 } VireoEngineKind;
 
-/* "interp", "jit". */
+/* "interp", "jit" ("default" for VIREO_ENGINE_DEFAULT). */
 const char *vireo_engine_name(VireoEngineKind kind);
 /* The kind named `name`; false for a name that is none. */
 bool vireo_engine_from_name(const char *name, VireoEngineKind *kind);
 /* Whether this build can run `kind` on this host; the reason otherwise. */
 bool vireo_engine_available(VireoEngineKind kind, GError **error);
-/* The engine that vCPUs created from now on use (the interpreter unless
- * set). Set it before building a machine. */
+/* The engine that vCPUs created from now on use: unless set, the JIT
+ * where this build has one for the host, else the interpreter. Set it
+ * before building a machine. */
 void vireo_engine_set_default(VireoEngineKind kind);
 VireoEngineKind vireo_engine_get_default(void);
 

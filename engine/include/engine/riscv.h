@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "engine/backend.h"
 #include "engine/gdbstub.h"
 #include "engine/machine.h"
 
@@ -63,6 +64,9 @@ bool vireo_rv_isa_has(VireoRvCpuModel model, const char *name);
  * zero. */
 VireoRvCpu *vireo_rv_cpu_new(VireoMachine *machine, unsigned hartid, uint64_t reset_pc,
                              VireoRvCpuModel model);
+
+/* Runs the hart's blocks on the engine of `kind` (see vireo_cpu_set_engine()). */
+bool vireo_rv_cpu_set_engine(VireoRvCpu *cpu, VireoEngineKind kind, GError **error);
 
 /* Drive an interrupt line (one of the VIREO_RV_MIP_* bits); any thread. The
  * hart wakes from wfi when the interrupt becomes pending. */

@@ -16,13 +16,18 @@ typedef struct VireoVcpuStats {
     uint64_t decode_revived; /* blocks current again: their page was written elsewhere */
     uint64_t itlb_hits, itlb_misses, itlb_flushes;
     uint64_t dtlb_hits, dtlb_misses, dtlb_flushes;
-    uint64_t exceptions; /* synchronous traps taken */
-    uint64_t interrupts; /* asynchronous traps taken */
-    uint64_t jit_blocks; /* blocks compiled to native code (0 without a JIT) */
-    uint64_t jit_code_bytes;
-    uint64_t jit_insns;     /* guest instructions run as native code */
-    uint64_t jit_fallbacks; /* blocks the JIT left to the interpreter (ops it lacks) */
-    uint64_t halted_ns;     /* host time spent waiting for an interrupt */
+    uint64_t exceptions;      /* synchronous traps taken */
+    uint64_t interrupts;      /* asynchronous traps taken */
+    uint64_t jit_blocks;      /* blocks compiled to native code (0 without a JIT) */
+    uint64_t jit_code_bytes;  /* native code in the code cache now */
+    uint64_t jit_insns;       /* guest instructions run as native code */
+    uint64_t jit_fallbacks;   /* blocks the JIT left to the interpreter (ops it lacks) */
+    uint64_t jit_compile_ns;  /* host time spent compiling */
+    uint64_t jit_entries;     /* calls of compiled code from the run loop; the other compiled
+                                 blocks run were reached from compiled code (chained) */
+    uint64_t jit_invalidated; /* compiled blocks dropped: their code was written */
+    uint64_t jit_flushes;     /* times the code cache was emptied (full, or reset) */
+    uint64_t halted_ns;       /* host time spent waiting for an interrupt */
 } VireoVcpuStats;
 
 /* Adds every counter of `b` to `a`. */
