@@ -30,7 +30,8 @@ struct _VireoVmConfig {
     VireoArch arch;
     VireoAccelKind accel;
     guint cpus;
-    char *cpu; /* the CPU model, NULL for the board's default */
+    char *cpu;              /* the CPU model, NULL for the board's default */
+    VireoEngineKind engine; /* VIREO_ENGINE_DEFAULT: the process's default */
     guint64 memory;
 
     char *firmware;
@@ -62,7 +63,7 @@ G_DEFINE_ENUM_TYPE(VireoDisplayDevice, vireo_display_device,
 /* Every group and key the file may hold; anything else is an error, so that a
  * misspelt key does not pass silently. Disks are groups "disk.N". */
 static const char *const core_keys[] = { "name", "architecture", "accelerator", "cpus",
-                                         "cpu",  "memory",       NULL };
+                                         "cpu",  "engine",       "memory",      NULL };
 static const char *const boot_keys[] = { "firmware", "kernel", "initrd", "cmdline", NULL };
 static const char *const disk_keys[] = { "path", "read-only", "format", NULL };
 static const char *const network_keys[] = { "mode", "forwards", NULL };
@@ -285,6 +286,16 @@ gboolean vireo_vm_config_check_cpu(VireoArch arch, const char *cpu, GError **err
     }
     list = g_strjoinv(", ", (char **)board->cpus);
     return config_error(error, _("unknown CPU model (%s)"), list);
+}
+
+gboolean vireo_vm_config_parse_engine(const char *text, VireoEngineKind *engine, GError **error)
+{
+    if (text == NULL || !vireo_engine_from_name(text, engine)) {
+        /* Translators: "jit" and "interp" are the values the file takes;
+         * keep them as they are. */
+        return config_error(error, _("unknown execution engine (jit or interp)"));
+    }
+    return TRUE;
 }
 
 gboolean vireo_vm_config_check_memory(guint64 bytes, GError **error)
@@ -959,7 +970,7 @@ static gboolean parse_disk_index(const char *group, guint *index)
 static gboolean load_core(VireoVmConfig *self, Loader *ld, GError **error)
 {
     g_autofree char *name = NULL, *arch = NULL, *accel = NULL, *cpus = NULL, *cpu = NULL,
-                    *memory = NULL;
+                    *engine = NULL, *memory = NULL;
     GError *cause = NULL;
 
     if (!g_key_file_has_group(ld->kf, "core")) {
@@ -971,6 +982,7 @@ static gboolean load_core(VireoVmConfig *self, Loader *ld, GError **error)
         !get_string(ld, "core", "accelerator", &accel, error) ||
         !get_string(ld, "core", "cpus", &cpus, error) ||
         !get_string(ld, "core", "cpu", &cpu, error) ||
+        !get_string(ld, "core", "engine", &engine, error) ||
         !get_string(ld, "core", "memory", &memory, error)) {
         return FALSE;
     }
@@ -1005,6 +1017,9 @@ static gboolean load_core(VireoVmConfig *self, Loader *ld, GError **error)
         }
         g_free(self->cpu);
         self->cpu = g_steal_pointer(&cpu);
+    }
+    if (engine != NULL && !vireo_vm_config_parse_engine(engine, &self->engine, &cause)) {
+        return key_error(error, ld->lines, "core", "engine", cause);
     }
     if (memory != NULL) {
         if (!vireo_vm_config_parse_memory(memory, &self->memory, &cause) ||
@@ -1274,6 +1289,9 @@ char *vireo_vm_config_to_data(VireoVmConfig *self, const char *base_dir, gsize *
     g_key_file_set_string(kf, "core", "accelerator", vireo_accel_name(self->accel));
     g_key_file_set_integer(kf, "core", "cpus", (int)self->cpus);
     set_optional(kf, "core", "cpu", self->cpu);
+    if (self->engine != VIREO_ENGINE_DEFAULT) {
+        g_key_file_set_string(kf, "core", "engine", vireo_engine_name(self->engine));
+    }
     g_key_file_set_string(kf, "core", "memory", memory);
 
     set_optional(kf, "boot", "firmware", self->firmware);
@@ -1358,6 +1376,7 @@ VireoVmConfig *vireo_vm_config_copy(VireoVmConfig *self)
     copy->accel = self->accel;
     copy->cpus = self->cpus;
     vireo_vm_config_set_cpu(copy, self->cpu);
+    copy->engine = self->engine;
     copy->memory = self->memory;
     vireo_vm_config_set_firmware(copy, self->firmware);
     vireo_vm_config_set_kernel(copy, self->kernel);
@@ -1458,6 +1477,20 @@ void vireo_vm_config_set_cpu(VireoVmConfig *self, const char *cpu)
     g_return_if_fail(VIREO_IS_VM_CONFIG(self));
     g_free(self->cpu);
     self->cpu = cpu != NULL && cpu[0] != '\0' ? g_strdup(cpu) : NULL;
+}
+
+VireoEngineKind vireo_vm_config_get_engine(VireoVmConfig *self)
+{
+    g_return_val_if_fail(VIREO_IS_VM_CONFIG(self), VIREO_ENGINE_DEFAULT);
+    return self->engine;
+}
+
+void vireo_vm_config_set_engine(VireoVmConfig *self, VireoEngineKind engine)
+{
+    g_return_if_fail(VIREO_IS_VM_CONFIG(self));
+    g_return_if_fail(engine == VIREO_ENGINE_DEFAULT || engine == VIREO_ENGINE_INTERP ||
+                     engine == VIREO_ENGINE_JIT);
+    self->engine = engine;
 }
 
 guint64 vireo_vm_config_get_memory(VireoVmConfig *self)

@@ -6,6 +6,7 @@
 #include "accel/accel.h"
 #include "devices/block.h"
 #include "engine/arch.h"
+#include "engine/backend.h"
 
 G_BEGIN_DECLS
 
@@ -79,6 +80,10 @@ gboolean vireo_vm_config_check_cpus(gint64 cpus, GError **error);
 /* [core] cpu: one of the CPU models of the board of `arch` (any name for an
  * architecture without a board yet). */
 gboolean vireo_vm_config_check_cpu(VireoArch arch, const char *cpu, GError **error);
+/* [core] engine: "jit" or "interp" (vireo_engine_from_name()). Whether this
+ * host has the engine is checked when the VM starts, not here: a file
+ * stays valid on another computer. */
+gboolean vireo_vm_config_parse_engine(const char *text, VireoEngineKind *engine, GError **error);
 gboolean vireo_vm_config_check_memory(guint64 bytes, GError **error);
 gboolean vireo_vm_config_check_cmdline(const char *cmdline, GError **error);
 gboolean vireo_vm_config_check_path(const char *path, GError **error);
@@ -129,6 +134,11 @@ void vireo_vm_config_set_cpus(VireoVmConfig *self, guint cpus);
 /* The CPU model by name, NULL (or "" when set) for the board's default. */
 const char *vireo_vm_config_get_cpu(VireoVmConfig *self);
 void vireo_vm_config_set_cpu(VireoVmConfig *self, const char *cpu);
+/* What runs guest code on the software accelerator; VIREO_ENGINE_DEFAULT
+ * (no key in the file) for the process's default, the JIT where it is
+ * built. */
+VireoEngineKind vireo_vm_config_get_engine(VireoVmConfig *self);
+void vireo_vm_config_set_engine(VireoVmConfig *self, VireoEngineKind engine);
 guint64 vireo_vm_config_get_memory(VireoVmConfig *self);
 void vireo_vm_config_set_memory(VireoVmConfig *self, guint64 bytes);
 

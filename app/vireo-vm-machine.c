@@ -36,6 +36,22 @@ gboolean vireo_vm_machine_can_run(VireoArch arch, VireoAccelKind accel, GError *
     return TRUE;
 }
 
+gboolean vireo_vm_machine_check_engine(VireoEngineKind engine, GError **error)
+{
+    if (vireo_engine_available(engine, NULL)) {
+        return TRUE;
+    }
+    if (engine == VIREO_ENGINE_JIT) {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_ACCEL_UNAVAILABLE,
+                    _("This build of Vireo has no just-in-time compiler for this computer; choose "
+                      "the interpreter as the execution engine"));
+    } else {
+        g_set_error(error, VIREO_ERROR, VIREO_ERROR_ACCEL_UNAVAILABLE,
+                    _("This build of Vireo has no %s execution engine"), vireo_engine_name(engine));
+    }
+    return FALSE;
+}
+
 VireoNetConfig *vireo_vm_machine_net_config(VireoVmConfig *config, GError **error)
 {
     const char *const *forwards;
@@ -82,6 +98,9 @@ gboolean vireo_vm_machine_spec_init(VireoVmMachineSpec *spec, VireoVmConfig *con
     if (!vireo_vm_config_validate(config, error)) {
         return FALSE;
     }
+    if (!vireo_vm_machine_check_engine(vireo_vm_config_get_engine(config), error)) {
+        return FALSE;
+    }
     arch = vireo_vm_config_get_arch(config);
     spec->board = vireo_board_find(arch);
     if (spec->board == NULL) {
@@ -111,6 +130,7 @@ gboolean vireo_vm_machine_spec_init(VireoVmMachineSpec *spec, VireoVmConfig *con
         .ram_size = vireo_vm_config_get_memory(config),
         .n_cpus = vireo_vm_config_get_cpus(config),
         .cpu = vireo_vm_config_get_cpu(config),
+        .engine = vireo_vm_config_get_engine(config),
         .firmware = vireo_vm_config_get_firmware(config),
         .kernel = vireo_vm_config_get_kernel(config),
         .initrd = vireo_vm_config_get_initrd(config),

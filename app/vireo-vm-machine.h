@@ -10,13 +10,14 @@ G_BEGIN_DECLS
 
 /*
  * From a VM's configuration to a machine: the one path the controller takes
- * on every start. It checks that the architecture and the accelerator can
- * run, every value and every file; picks the board of the architecture
- * (devices/board.h); describes the machine to it (CPUs, memory, boot
- * images, disks, the network card with its port forwards, the display);
- * and builds the machine, ready to start or started, with a GDB stub on
- * 127.0.0.1 when [debug] gdb is set and a QMP monitor (with migration) on
- * the Unix socket [debug] qmp names (both freed with the machine).
+ * on every start. It checks that the architecture, the accelerator and the
+ * execution engine can run, every value and every file; picks the board of
+ * the architecture (devices/board.h); describes the machine to it (CPUs and
+ * their engine, memory, boot images, disks, the network card with its port
+ * forwards, the display); and builds the machine, ready to start or
+ * started, with a GDB stub on 127.0.0.1 when [debug] gdb is set and a QMP
+ * monitor (with migration) on the Unix socket [debug] qmp names (both freed
+ * with the machine).
  */
 
 /* The host's side of a machine. */
@@ -57,6 +58,10 @@ typedef struct {
 /* Whether this build can run a VM of `arch` on `accel`: the accelerator's
  * probe, the back ends this version has, a board for the architecture. */
 gboolean vireo_vm_machine_can_run(VireoArch arch, VireoAccelKind accel, GError **error);
+
+/* Whether this build runs guest code on `engine` on this host (the JIT is
+ * built for x86-64 only); VIREO_ENGINE_DEFAULT always runs. */
+gboolean vireo_vm_machine_check_engine(VireoEngineKind engine, GError **error);
 
 /* The network card of `config`'s [network], or NULL with none (mode=none,
  * no error). Each forward listens on the host's loopback address. */

@@ -30,6 +30,7 @@ static VireoVmConfig *full_config(const char *dir)
     vireo_vm_config_set_accel(c, VIREO_ACCEL_KVM);
     vireo_vm_config_set_cpus(c, 4);
     vireo_vm_config_set_cpu(c, "rva22");
+    vireo_vm_config_set_engine(c, VIREO_ENGINE_INTERP);
     vireo_vm_config_set_memory(c, 3ull << 30);
     vireo_vm_config_set_firmware(c, "/boot/fw.bin");
     vireo_vm_config_set_kernel(c, "/boot/kernel");
@@ -56,6 +57,7 @@ static void check_full(VireoVmConfig *c, const char *dir)
     g_assert_cmpint(vireo_vm_config_get_accel(c), ==, VIREO_ACCEL_KVM);
     g_assert_cmpuint(vireo_vm_config_get_cpus(c), ==, 4);
     g_assert_cmpstr(vireo_vm_config_get_cpu(c), ==, "rva22");
+    g_assert_cmpint(vireo_vm_config_get_engine(c), ==, VIREO_ENGINE_INTERP);
     g_assert_cmpuint(vireo_vm_config_get_memory(c), ==, 3ull << 30);
     g_assert_cmpstr(vireo_vm_config_get_firmware(c), ==, "/boot/fw.bin");
     g_assert_cmpstr(vireo_vm_config_get_kernel(c), ==, "/boot/kernel");
@@ -90,6 +92,7 @@ static void test_defaults(void)
     g_assert_cmpint(vireo_vm_config_get_accel(loaded), ==, VIREO_ACCEL_SOFT);
     g_assert_cmpuint(vireo_vm_config_get_cpus(loaded), ==, 1);
     g_assert_null(vireo_vm_config_get_cpu(loaded));
+    g_assert_cmpint(vireo_vm_config_get_engine(loaded), ==, VIREO_ENGINE_DEFAULT);
     g_assert_cmpuint(vireo_vm_config_get_memory(loaded), ==, 256ull << 20);
     g_assert_null(vireo_vm_config_get_firmware(loaded));
     g_assert_null(vireo_vm_config_get_initrd(loaded));
@@ -119,6 +122,7 @@ static void test_round_trip(void)
     g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
     g_assert_nonnull(strstr(text, "path=disk0.img\n"));
     g_assert_nonnull(strstr(text, "memory=3G\n"));
+    g_assert_nonnull(strstr(text, "cpu=rva22\nengine=interp\n"));
     g_assert_nonnull(strstr(text, "[debug]\ngdb=1234\nqmp=/run/user/1000/vireo-a.qmp\n"));
 
     loaded = vireo_vm_config_load_from_file(path, &error);
@@ -129,6 +133,9 @@ static void test_round_trip(void)
     copy = vireo_vm_config_copy(loaded);
     check_full(copy, dir);
     vireo_vm_config_set_cpus(copy, 2);
+    g_assert_false(vireo_vm_config_equal(copy, loaded));
+    vireo_vm_config_set_cpus(copy, 4);
+    vireo_vm_config_set_engine(copy, VIREO_ENGINE_DEFAULT);
     g_assert_false(vireo_vm_config_equal(copy, loaded));
 
     g_assert_cmpint(g_remove(path), ==, 0);
@@ -225,6 +232,12 @@ static const struct {
     { "[core]\nname=a\ncpus=65\n[boot]\nkernel=/k\n", "[core] cpus (line 3): 65 is out of range" },
     { "[core]\nname=a\ncpu=rv32gc\n[boot]\nkernel=/k\n",
       "[core] cpu (line 3): unknown CPU model (max, rva22, rv64gc)" },
+    { "[core]\nname=a\nengine=fast\n[boot]\nkernel=/k\n",
+      "[core] engine (line 3): unknown execution engine (jit or interp)" },
+    { "[core]\nname=a\nengine=default\n[boot]\nkernel=/k\n",
+      "[core] engine (line 3): unknown execution engine (jit or interp)" },
+    { "[core]\nname=a\nengine=JIT\n[boot]\nkernel=/k\n",
+      "[core] engine (line 3): unknown execution engine (jit or interp)" },
     { "[core]\nname=a\ncolour=blue\n[boot]\nkernel=/k\n", "[core] colour (line 3): unknown key" },
     { "[boot]\nkernel=/k\n", "[core]: the group is missing" },
     { "[core]\nname=a\n[boot]\nkernel=/k\n[extras]\nx=1\n", "[extras] (line 5): unknown group" },
@@ -625,6 +638,44 @@ static void test_file_kinds(void)
     g_assert_cmpint(g_rmdir(dir), ==, 0);
 }
 
+/* [core] engine: "jit" or "interp" as written; without the key (or empty,
+ * like every key), the process's default, and no key is written for it. */
+static void test_engine(void)
+{
+    static const struct {
+        const char *line;
+        VireoEngineKind engine;
+    } cases[] = {
+        { "", VIREO_ENGINE_DEFAULT },
+        { "engine=\n", VIREO_ENGINE_DEFAULT },
+        { "engine=jit\n", VIREO_ENGINE_JIT },
+        { "engine=interp\n", VIREO_ENGINE_INTERP },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *data =
+            g_strdup_printf("[core]\nname=a\n%s[boot]\nkernel=/k\n", cases[i].line);
+        g_autoptr(VireoVmConfig) c = NULL;
+        g_autoptr(VireoVmConfig) again = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *text = NULL;
+
+        c = vireo_vm_config_load_from_data(data, (gsize)-1, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(vireo_vm_config_get_engine(c), ==, cases[i].engine);
+        text = vireo_vm_config_to_data(c, NULL, NULL);
+        if (cases[i].engine == VIREO_ENGINE_DEFAULT) {
+            g_assert_null(strstr(text, "engine"));
+        } else {
+            g_assert_nonnull(strstr(text, cases[i].line));
+        }
+        again = vireo_vm_config_load_from_data(text, (gsize)-1, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(vireo_vm_config_get_engine(again), ==, cases[i].engine);
+        g_assert_true(vireo_vm_config_equal(c, again));
+    }
+}
+
 static void test_validate_setters(void)
 {
     g_autoptr(VireoVmConfig) c = vireo_vm_config_new();
@@ -780,6 +831,7 @@ int main(int argc, char *argv[])
     g_test_add_func("/config/files", test_files);
     g_test_add_func("/config/file-kinds", test_file_kinds);
     g_test_add_func("/config/validate-setters", test_validate_setters);
+    g_test_add_func("/config/engine", test_engine);
     g_test_add_func("/config/cross-field", test_cross_field);
     g_test_add_func("/config/debug", test_debug);
     return g_test_run();

@@ -160,6 +160,44 @@ static void test_cpu_model(void)
     }
 }
 
+/* [core] engine: passed to the board as it is (the default as zero); the
+ * JIT, where this build has none, is refused with a reason before the
+ * board is built. */
+static void test_engine(void)
+{
+    static const VireoEngineKind engines[] = { VIREO_ENGINE_DEFAULT, VIREO_ENGINE_INTERP,
+                                               VIREO_ENGINE_JIT };
+
+    g_assert_true(vireo_vm_machine_check_engine(VIREO_ENGINE_DEFAULT, NULL));
+    g_assert_true(vireo_vm_machine_check_engine(VIREO_ENGINE_INTERP, NULL));
+    for (guint i = 0; i < G_N_ELEMENTS(engines); i++) {
+        g_autoptr(VireoVmConfig) config = plain_config();
+        g_autoptr(GError) error = NULL;
+        VireoVmMachineSpec spec;
+        Built b;
+
+        vireo_vm_config_set_engine(config, engines[i]);
+        if (!vireo_engine_available(engines[i], NULL)) {
+            VireoVmMachineHost host = { 0 };
+
+            g_test_message("no %s engine in this build", vireo_engine_name(engines[i]));
+            g_assert_false(vireo_vm_machine_check_engine(engines[i], &error));
+            g_assert_error(error, VIREO_ERROR, VIREO_ERROR_ACCEL_UNAVAILABLE);
+            g_assert_nonnull(strstr(error->message, "just-in-time compiler"));
+            g_clear_error(&error);
+            g_assert_null(vireo_vm_machine_new(config, &host, NULL, &error));
+            g_assert_error(error, VIREO_ERROR, VIREO_ERROR_ACCEL_UNAVAILABLE);
+            continue;
+        }
+        g_assert_true(vireo_vm_machine_spec_init(&spec, config, &error));
+        g_assert_no_error(error);
+        g_assert_cmpint(spec.config.engine, ==, engines[i]);
+        vireo_vm_machine_spec_clear(&spec);
+        build(&b, config);
+        built_clear(&b);
+    }
+}
+
 static void test_no_network(void)
 {
     g_autoptr(VireoVmConfig) config = plain_config();
@@ -334,6 +372,7 @@ int main(int argc, char *argv[])
     g_test_add_func("/machine/network", test_network);
     g_test_add_func("/machine/no-network", test_no_network);
     g_test_add_func("/machine/cpu-model", test_cpu_model);
+    g_test_add_func("/machine/engine", test_engine);
     g_test_add_func("/machine/net-config", test_net_config);
     g_test_add_func("/machine/display", test_display);
     g_test_add_func("/machine/disks", test_disks);
