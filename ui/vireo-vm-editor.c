@@ -43,6 +43,7 @@ struct _VireoVmEditor {
     AdwExpanderRow *accel_row;
     GtkSpinButton *cpus_spin;
     AdwComboRow *cpu_row;
+    AdwComboRow *engine_row;
     GtkWidget *memory_row;
     GtkEntry *memory_entry;
     GtkWidget *firmware_row;
@@ -458,6 +459,21 @@ static guint cpu_model_index(const char *cpu)
     return 0;
 }
 
+/* The engine row's choices, in its order: the first leaves [core] engine
+ * out (the default, the JIT where this build has it). */
+static const VireoEngineKind engine_choices[] = { VIREO_ENGINE_DEFAULT, VIREO_ENGINE_INTERP };
+
+static guint engine_index(VireoEngineKind engine)
+{
+    return engine == VIREO_ENGINE_INTERP ? 1 : 0;
+}
+
+static VireoEngineKind selected_engine(VireoVmEditor *self)
+{
+    return engine_choices[MIN(adw_combo_row_get_selected(self->engine_row),
+                              G_N_ELEMENTS(engine_choices) - 1)];
+}
+
 /* ---- Building and saving the configuration ------------------------------ */
 
 static VireoVmConfig *build_config(VireoVmEditor *self)
@@ -482,6 +498,7 @@ static VireoVmConfig *build_config(VireoVmEditor *self)
     vireo_vm_config_set_cpu(
         config,
         cpu_models[MIN(adw_combo_row_get_selected(self->cpu_row), G_N_ELEMENTS(cpu_models) - 1)]);
+    vireo_vm_config_set_engine(config, selected_engine(self));
     vireo_vm_config_set_memory(config, bytes);
     vireo_vm_config_set_firmware(config, firmware);
     vireo_vm_config_set_kernel(config, kernel);
@@ -627,6 +644,7 @@ static void load_config(VireoVmEditor *self, VireoVmConfig *config)
     adw_expander_row_set_subtitle(self->arch_row, vireo_arch_name(self->arch));
     gtk_spin_button_set_value(self->cpus_spin, vireo_vm_config_get_cpus(config));
     adw_combo_row_set_selected(self->cpu_row, cpu_model_index(vireo_vm_config_get_cpu(config)));
+    adw_combo_row_set_selected(self->engine_row, engine_index(vireo_vm_config_get_engine(config)));
     set_entry(self->memory_entry, memory);
     set_entry(self->firmware_entry, vireo_vm_config_get_firmware(config));
     set_entry(self->kernel_entry, vireo_vm_config_get_kernel(config));
@@ -703,6 +721,7 @@ static void vireo_vm_editor_class_init(VireoVmEditorClass *klass)
     gtk_widget_class_bind_template_child(widget_class, VireoVmEditor, accel_row);
     gtk_widget_class_bind_template_child(widget_class, VireoVmEditor, cpus_spin);
     gtk_widget_class_bind_template_child(widget_class, VireoVmEditor, cpu_row);
+    gtk_widget_class_bind_template_child(widget_class, VireoVmEditor, engine_row);
     gtk_widget_class_bind_template_child(widget_class, VireoVmEditor, memory_row);
     gtk_widget_class_bind_template_child(widget_class, VireoVmEditor, memory_entry);
     gtk_widget_class_bind_template_child(widget_class, VireoVmEditor, firmware_row);
@@ -745,6 +764,18 @@ static void vireo_vm_editor_init(VireoVmEditor *self)
     self->disks = g_array_new(FALSE, TRUE, sizeof(DiskItem));
     g_array_set_clear_func(self->disks, disk_item_clear);
     build_choices(self);
+
+    /* Without the JIT in this build the default is the interpreter, and
+     * the first choice says so. */
+    if (!vireo_engine_available(VIREO_ENGINE_JIT, NULL)) {
+        const char *first[] = { _("Default (interpreter)"), NULL };
+
+        gtk_string_list_splice(GTK_STRING_LIST(adw_combo_row_get_model(self->engine_row)), 0, 1,
+                               first);
+        adw_action_row_set_subtitle(
+            ADW_ACTION_ROW(self->engine_row),
+            _("This build of Vireo has no just-in-time compiler for this computer"));
+    }
 
     g_object_set_data_full(G_OBJECT(self->memory_row), "hint",
                            g_strdup(adw_action_row_get_subtitle(ADW_ACTION_ROW(self->memory_row))),
@@ -822,6 +853,7 @@ GtkWidget *vireo_vm_editor_get_field(VireoVmEditor *self, const char *name)
         { "memory", G_STRUCT_OFFSET(VireoVmEditor, memory_entry) },
         { "cpus", G_STRUCT_OFFSET(VireoVmEditor, cpus_spin) },
         { "cpu", G_STRUCT_OFFSET(VireoVmEditor, cpu_row) },
+        { "engine", G_STRUCT_OFFSET(VireoVmEditor, engine_row) },
         { "firmware", G_STRUCT_OFFSET(VireoVmEditor, firmware_entry) },
         { "kernel", G_STRUCT_OFFSET(VireoVmEditor, kernel_entry) },
         { "initrd", G_STRUCT_OFFSET(VireoVmEditor, initrd_entry) },

@@ -3,9 +3,12 @@
  * Creates a VM through the editor of the real application (typing into its
  * fields, checking the inline errors and that Save stays disabled while a
  * field is invalid, then pressing Save), restarts the application in the
- * same XDG folders and finds the VM again, selected as it was left.
+ * same XDG folders and finds the VM again, selected as it was left; edits
+ * it back to the default execution engine.
  */
 #include "config.h"
+
+#include <string.h>
 
 #include "ui-helpers.h"
 #include "vireo-vm-editor.h"
@@ -54,6 +57,8 @@ static void test_create_and_restart(void)
     VireoVmConfig *config;
     gboolean destroyed = FALSE;
     g_autofree char *id = NULL;
+    g_autofree char *path = NULL;
+    g_autofree char *text = NULL;
 
     /* The first start brings the demo VM. */
     g_assert_cmpuint(g_list_model_get_n_items(G_LIST_MODEL(library)), ==, 1);
@@ -121,8 +126,15 @@ static void test_create_and_restart(void)
     set_text(editor, "kernel", kernel);
     set_text(editor, "cmdline", "console=ttyS0 earlycon");
     gtk_spin_button_set_value(GTK_SPIN_BUTTON(vireo_vm_editor_get_field(editor, "cpus")), 3);
+    /* A new VM runs on the default engine; the second choice is the
+     * interpreter. */
+    g_assert_cmpuint(
+        adw_combo_row_get_selected(ADW_COMBO_ROW(vireo_vm_editor_get_field(editor, "engine"))), ==,
+        0);
+    adw_combo_row_set_selected(ADW_COMBO_ROW(vireo_vm_editor_get_field(editor, "engine")), 1);
     ui_spin(20);
     g_assert_true(save_enabled(editor));
+    ui_screenshot("editor-engine");
 
     g_signal_emit_by_name(vireo_vm_editor_get_field(editor, "save"), "clicked");
     ui_wait(is_destroyed, &destroyed, "the editor to close");
@@ -153,7 +165,32 @@ static void test_create_and_restart(void)
     g_assert_cmpint(vireo_vm_config_get_network(config), ==, VIREO_NETWORK_USER);
     g_assert_cmpstr(vireo_vm_config_get_forwards(config)[0], ==, "tcp:8022:22");
     g_assert_cmpuint(vireo_vm_config_get_gdb_port(config), ==, 4321);
+    g_assert_cmpint(vireo_vm_config_get_engine(config), ==, VIREO_ENGINE_INTERP);
+    path = vireo_vm_entry_dup_config_path(entry);
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    g_assert_nonnull(strstr(text, "\nengine=interp\n"));
+    g_clear_pointer(&text, g_free);
     g_assert_true(vireo_window_get_selected_entry(window) == entry);
+
+    /* Edited back to the default engine, the file has no engine key. */
+    editor = VIREO_VM_EDITOR(vireo_vm_editor_new(GTK_WINDOW(window), library, entry));
+    destroyed = FALSE;
+    g_signal_connect(editor, "destroy", G_CALLBACK(on_destroy), &destroyed);
+    gtk_window_present(GTK_WINDOW(editor));
+    ui_spin(200);
+    g_assert_cmpuint(
+        adw_combo_row_get_selected(ADW_COMBO_ROW(vireo_vm_editor_get_field(editor, "engine"))), ==,
+        1);
+    adw_combo_row_set_selected(ADW_COMBO_ROW(vireo_vm_editor_get_field(editor, "engine")), 0);
+    ui_spin(20);
+    g_assert_true(save_enabled(editor));
+    g_signal_emit_by_name(vireo_vm_editor_get_field(editor, "save"), "clicked");
+    ui_wait(is_destroyed, &destroyed, "the editor to close");
+    config = vireo_vm_entry_get_config(vireo_vm_library_lookup(library, id));
+    g_assert_cmpint(vireo_vm_config_get_engine(config), ==, VIREO_ENGINE_DEFAULT);
+    g_assert_cmpuint(vireo_vm_config_get_cpus(config), ==, 3);
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    g_assert_null(strstr(text, "engine="));
     ui_app_quit(app);
 }
 
