@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "vireo-stats-view.h"
 
@@ -28,6 +29,7 @@ struct _VireoStatsView {
     GArray *prev_vcpu; /* VireoVcpuStats */
     guint n_vcpus;
     GPtrArray *vcpu_rows;
+    VireoEngineKind engine; /* what the machine runs on, taken when it starts */
 
     VireoSeries *total_mips;
     GPtrArray *vcpu_mips;
@@ -64,9 +66,41 @@ struct _VireoStatsView {
     GtkWidget *jit_blocks_row;
     GtkWidget *jit_code_row;
     GtkWidget *jit_share_row;
+    GtkWidget *jit_compile_row;
+    GtkWidget *jit_chained_row;
+    GtkWidget *jit_hits_row;
+    GtkWidget *jit_invalidated_row;
+    GtkWidget *jit_flushes_row;
+    GtkWidget *jit_fallbacks_row;
     GtkLabel *jit_blocks_label;
     GtkLabel *jit_code_label;
     GtkLabel *jit_share_label;
+    GtkLabel *jit_compile_label;
+    GtkLabel *jit_chained_label;
+    GtkLabel *jit_hits_label;
+    GtkLabel *jit_invalidated_label;
+    GtkLabel *jit_flushes_label;
+    GtkLabel *jit_fallbacks_label;
+};
+
+/* The JIT panel's rows by name (vireo_stats_view_get_jit_value()), each
+ * with its value's label; "status" has no row of its own to hide. */
+static const struct {
+    const char *name;
+    gsize row;
+    gsize label;
+} jit_rows[] = {
+#define JIT_ROW(name, field)                                      \
+    {                                                             \
+        name, G_STRUCT_OFFSET(VireoStatsView, jit_##field##_row), \
+            G_STRUCT_OFFSET(VireoStatsView, jit_##field##_label)  \
+    }
+    JIT_ROW("blocks", blocks),           JIT_ROW("code-size", code),
+    JIT_ROW("native-share", share),      JIT_ROW("compile-time", compile),
+    JIT_ROW("chained", chained),         JIT_ROW("hit-rate", hits),
+    JIT_ROW("invalidated", invalidated), JIT_ROW("flushes", flushes),
+    JIT_ROW("fallbacks", fallbacks),
+#undef JIT_ROW
 };
 
 G_DEFINE_FINAL_TYPE(VireoStatsView, vireo_stats_view, GTK_TYPE_WIDGET)
@@ -168,21 +202,55 @@ static void show_rate(GtkLabel *label, double per_s, guint64 total)
     gtk_label_set_label(label, text);
 }
 
+static void set_count(GtkLabel *label, guint64 n)
+{
+    g_autofree char *text = format_count(n);
+    gtk_label_set_label(label, text);
+}
+
 static void show_jit(VireoStatsView *self, const VireoVcpuStats *s)
 {
-    gboolean active = s->jit_blocks > 0 || s->jit_insns > 0 || s->jit_code_bytes > 0;
+    gboolean running = self->controller != NULL &&
+                       vireo_vm_controller_get_state(self->controller) != VIREO_VM_STATE_STOPPED;
+    gboolean jit = self->engine == VIREO_ENGINE_JIT;
+    /* A machine on the interpreter has no JIT counters; the last run's
+     * stay shown once it stopped. */
+    gboolean active = jit && (s->jit_blocks > 0 || s->jit_insns > 0 || s->jit_code_bytes > 0);
+    const char *status;
 
-    gtk_label_set_label(self->jit_status_label, active ? _("Compiling") : _("Interpreter only"));
-    gtk_widget_set_visible(self->jit_blocks_row, active);
-    gtk_widget_set_visible(self->jit_code_row, active);
-    gtk_widget_set_visible(self->jit_share_row, active);
+    if (!jit) {
+        status = _("Interpreter only");
+    } else if (running) {
+        status = _("Compiling");
+    } else {
+        status = _("Not running");
+    }
+    gtk_label_set_label(self->jit_status_label, status);
+    for (guint i = 0; i < G_N_ELEMENTS(jit_rows); i++) {
+        gtk_widget_set_visible(G_STRUCT_MEMBER(GtkWidget *, self, jit_rows[i].row), active);
+    }
     if (active) {
-        g_autofree char *blocks = format_count(s->jit_blocks);
         g_autofree char *code = g_format_size(s->jit_code_bytes);
         g_autofree char *share = g_strdup_printf(_("%.1f %%"), percent(s->jit_insns, s->insns));
-        gtk_label_set_label(self->jit_blocks_label, blocks);
+        /* Compiled blocks run from the run loop (entries) or from the block
+         * before them; the counters are read without stopping the vCPUs. */
+        guint64 chained = s->blocks > s->jit_entries ? s->blocks - s->jit_entries : 0;
+        g_autofree char *chained_share = g_strdup_printf(_("%.1f %%"), percent(chained, s->blocks));
+        /* Translators: a duration in milliseconds, with one decimal. */
+        g_autofree char *compile = g_strdup_printf(_("%.1f ms"), (double)s->jit_compile_ns / 1e6);
+        /* Translators: a hit rate, with two decimals. */
+        g_autofree char *hits = g_strdup_printf(
+            _("%.2f %%"), percent(s->decode_hits, s->decode_hits + s->decode_misses));
+
+        set_count(self->jit_blocks_label, s->jit_blocks);
         gtk_label_set_label(self->jit_code_label, code);
         gtk_label_set_label(self->jit_share_label, share);
+        gtk_label_set_label(self->jit_compile_label, compile);
+        gtk_label_set_label(self->jit_chained_label, chained_share);
+        gtk_label_set_label(self->jit_hits_label, hits);
+        set_count(self->jit_invalidated_label, s->jit_invalidated);
+        set_count(self->jit_flushes_label, s->jit_flushes);
+        set_count(self->jit_fallbacks_label, s->jit_fallbacks);
     }
 }
 
@@ -330,12 +398,24 @@ static void clear_history(VireoStatsView *self)
     }
 }
 
+/* The engine `controller`'s configuration asks for, the default resolved. */
+static VireoEngineKind controller_engine(VireoVmController *controller)
+{
+    VireoVmConfig *config = controller != NULL ? vireo_vm_controller_get_config(controller) : NULL;
+    VireoEngineKind engine =
+        config != NULL ? vireo_vm_config_get_engine(config) : VIREO_ENGINE_DEFAULT;
+
+    return engine != VIREO_ENGINE_DEFAULT ? engine : vireo_engine_get_default();
+}
+
 static void on_state_changed(VireoStatsView *self)
 {
     VireoVmState state = vireo_vm_controller_get_state(self->controller);
 
     if (state != VIREO_VM_STATE_STOPPED && self->timer == 0) {
-        /* A new machine: its counters start from zero. */
+        /* A new machine: its counters start from zero, on the engine its
+         * configuration names now. */
+        self->engine = controller_engine(self->controller);
         clear_history(self);
         memset(&self->prev_total, 0, sizeof self->prev_total);
         if (self->prev_vcpu->len > 0) {
@@ -348,6 +428,7 @@ static void on_state_changed(VireoStatsView *self)
         sample(self);
         g_clear_handle_id(&self->timer, g_source_remove);
     }
+    show_jit(self, &self->last_total);
 }
 
 static void vireo_stats_view_dispose(GObject *object)
@@ -424,6 +505,18 @@ static void vireo_stats_view_class_init(VireoStatsViewClass *klass)
     gtk_widget_class_bind_template_child(widget_class, VireoStatsView, jit_blocks_label);
     gtk_widget_class_bind_template_child(widget_class, VireoStatsView, jit_code_label);
     gtk_widget_class_bind_template_child(widget_class, VireoStatsView, jit_share_label);
+    gtk_widget_class_bind_template_child(widget_class, VireoStatsView, jit_compile_row);
+    gtk_widget_class_bind_template_child(widget_class, VireoStatsView, jit_chained_row);
+    gtk_widget_class_bind_template_child(widget_class, VireoStatsView, jit_hits_row);
+    gtk_widget_class_bind_template_child(widget_class, VireoStatsView, jit_invalidated_row);
+    gtk_widget_class_bind_template_child(widget_class, VireoStatsView, jit_flushes_row);
+    gtk_widget_class_bind_template_child(widget_class, VireoStatsView, jit_fallbacks_row);
+    gtk_widget_class_bind_template_child(widget_class, VireoStatsView, jit_compile_label);
+    gtk_widget_class_bind_template_child(widget_class, VireoStatsView, jit_chained_label);
+    gtk_widget_class_bind_template_child(widget_class, VireoStatsView, jit_hits_label);
+    gtk_widget_class_bind_template_child(widget_class, VireoStatsView, jit_invalidated_label);
+    gtk_widget_class_bind_template_child(widget_class, VireoStatsView, jit_flushes_label);
+    gtk_widget_class_bind_template_child(widget_class, VireoStatsView, jit_fallbacks_label);
 }
 
 static void vireo_stats_view_init(VireoStatsView *self)
@@ -467,6 +560,7 @@ static void vireo_stats_view_init(VireoStatsView *self)
                                    -1);
 
     rebuild_vcpus(self, 0);
+    self->engine = vireo_engine_get_default();
     gtk_label_set_label(self->mips_label, "—");
     gtk_label_set_label(self->insns_label, "—");
     gtk_label_set_label(self->blocks_label, "—");
@@ -493,6 +587,8 @@ void vireo_stats_view_set_controller(VireoStatsView *self, VireoVmController *co
         g_signal_handlers_disconnect_by_data(self->controller, self);
     }
     g_set_object(&self->controller, controller);
+    memset(&self->last_total, 0, sizeof self->last_total);
+    self->engine = controller_engine(controller);
     if (controller != NULL) {
         g_signal_connect_swapped(controller, "notify::state", G_CALLBACK(on_state_changed), self);
         on_state_changed(self);
@@ -507,4 +603,22 @@ guint vireo_stats_view_get_last_sample(VireoStatsView *self, VireoVcpuStats *tot
         *total = self->last_total;
     }
     return self->n_samples;
+}
+
+const char *vireo_stats_view_get_jit_value(VireoStatsView *self, const char *name)
+{
+    g_return_val_if_fail(VIREO_IS_STATS_VIEW(self), NULL);
+    g_return_val_if_fail(name != NULL, NULL);
+
+    if (strcmp(name, "status") == 0) {
+        return gtk_label_get_label(self->jit_status_label);
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(jit_rows); i++) {
+        if (strcmp(jit_rows[i].name, name) == 0) {
+            return gtk_widget_get_visible(G_STRUCT_MEMBER(GtkWidget *, self, jit_rows[i].row))
+                       ? gtk_label_get_label(G_STRUCT_MEMBER(GtkLabel *, self, jit_rows[i].label))
+                       : NULL;
+        }
+    }
+    g_return_val_if_reached(NULL);
 }

@@ -24,5 +24,10 @@ GtkWidget *vireo_stats_view_new(void);
 void vireo_stats_view_set_controller(VireoStatsView *self, VireoVmController *controller);
 /* The totals of the last sample and how many samples were taken. */
 guint vireo_stats_view_get_last_sample(VireoStatsView *self, VireoVcpuStats *total);
+/* What the Just-in-Time Compiler panel shows: "status", or the value of a
+ * row, NULL while the row is hidden (the JIT is not compiling): "blocks",
+ * "code-size", "native-share", "compile-time", "chained", "hit-rate",
+ * "invalidated", "flushes", "fallbacks". */
+const char *vireo_stats_view_get_jit_value(VireoStatsView *self, const char *name);
 
 G_END_DECLS

@@ -3,7 +3,8 @@
  * Starts the demo VM in the real application and reads the OpenSBI banner
  * and then the U-Boot prompt from the console's terminal; types a command;
  * watches the statistics counters rise, stop while paused and rise again
- * after resume; forces it off.
+ * after resume, and the Just-in-Time Compiler panel's figures; forces it
+ * off; runs it again on the interpreter.
  */
 #include "config.h"
 
@@ -59,6 +60,26 @@ static guint64 sample_insns(VireoVmView *view, guint wait_samples)
     return s.insns;
 }
 
+/* A figure of the JIT panel that is shown and is not zero. */
+static void assert_jit_figure(VireoStatsView *stats, const char *name)
+{
+    const char *value = vireo_stats_view_get_jit_value(stats, name);
+
+    g_test_message("JIT %s: %s", name, value != NULL ? value : "(hidden)");
+    g_assert_nonnull(value);
+    g_assert_nonnull(strpbrk(value, "123456789"));
+}
+
+/* The JIT panel is the last of the view: scrolls to the bottom. */
+static void scroll_to_jit_panel(VireoStatsView *stats)
+{
+    GtkWidget *scrolled = gtk_widget_get_first_child(GTK_WIDGET(stats));
+    GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment(GTK_SCROLLED_WINDOW(scrolled));
+
+    gtk_adjustment_set_value(adj, gtk_adjustment_get_upper(adj));
+    ui_spin(200);
+}
+
 static const char *row_badge(VireoWindow *window, VireoVmEntry *entry)
 {
     for (GtkWidget *c = gtk_widget_get_first_child(GTK_WIDGET(vireo_window_get_list(window)));
@@ -77,6 +98,10 @@ static void test_demo(void)
     VireoVmEntry *entry;
     VireoVmView *view;
     ConsoleWait banner, prompt;
+    VireoStatsView *stats;
+    VireoVmConfig *config;
+    VireoVcpuStats s;
+    g_autoptr(GError) error = NULL;
     guint64 a, b;
 
     if (!g_file_test(VIREO_DEMO_FIRMWARE, G_FILE_TEST_IS_REGULAR) ||
@@ -122,6 +147,31 @@ static void test_demo(void)
     ui_spin(3000);
     ui_screenshot("statistics");
 
+    /* The JIT panel, where this build has the JIT (the default engine):
+     * every row shown, with figures, as the VM runs. */
+    stats = vireo_vm_view_get_stats(view);
+    if (vireo_engine_available(VIREO_ENGINE_JIT, NULL)) {
+        static const char *const figures[] = { "blocks",       "code-size", "native-share",
+                                               "compile-time", "chained",   "hit-rate" };
+        static const char *const counts[] = { "invalidated", "flushes", "fallbacks" };
+
+        g_assert_cmpstr(vireo_stats_view_get_jit_value(stats, "status"), ==, "Compiling");
+        for (guint i = 0; i < G_N_ELEMENTS(figures); i++) {
+            assert_jit_figure(stats, figures[i]);
+        }
+        /* These may well be zero for this guest, but are shown. */
+        for (guint i = 0; i < G_N_ELEMENTS(counts); i++) {
+            const char *value = vireo_stats_view_get_jit_value(stats, counts[i]);
+            g_test_message("JIT %s: %s", counts[i], value != NULL ? value : "(hidden)");
+            g_assert_nonnull(value);
+        }
+        scroll_to_jit_panel(stats);
+        ui_screenshot("jit-panel");
+    } else {
+        g_assert_cmpstr(vireo_stats_view_get_jit_value(stats, "status"), ==, "Interpreter only");
+        g_assert_null(vireo_stats_view_get_jit_value(stats, "blocks"));
+    }
+
     /* Paused, they stand still. */
     gtk_widget_activate_action(GTK_WIDGET(window), "win.pause", NULL);
     ui_wait_state(entry, VIREO_VM_STATE_PAUSED, "the VM to pause");
@@ -143,6 +193,35 @@ static void test_demo(void)
     g_assert_cmpstr(row_badge(window, entry), ==, "Stopped");
     g_assert_cmpuint(count_text(view, "OpenSBI v1.1"), >=, 1);
     g_assert_null(vireo_vm_view_get_error(view));
+
+    /* Set to the interpreter, it runs without compiling: the JIT panel
+     * says so and hides its rows. */
+    config = vireo_vm_config_copy(vireo_vm_entry_get_config(entry));
+    vireo_vm_config_set_engine(config, VIREO_ENGINE_INTERP);
+    g_assert_true(vireo_vm_library_save(vireo_application_get_library(app), entry, config, &error));
+    g_assert_no_error(error);
+    g_object_unref(config);
+    ui_spin(100);
+    /* The saved VM's pane is made anew. */
+    g_assert_true(vireo_window_get_selected_entry(window) == entry);
+    view = VIREO_VM_VIEW(vireo_window_get_selected_view(window));
+    vireo_vm_view_set_page(view, "statistics");
+    stats = vireo_vm_view_get_stats(view);
+    gtk_widget_activate_action(GTK_WIDGET(window), "win.start", NULL);
+    ui_wait_state(entry, VIREO_VM_STATE_RUNNING, "the VM to run on the interpreter");
+    a = sample_insns(view, 1);
+    b = sample_insns(view, 4);
+    g_assert_cmpuint(b, >, a);
+    vireo_stats_view_get_last_sample(stats, &s);
+    g_assert_cmpuint(s.jit_blocks, ==, 0);
+    g_assert_cmpuint(s.jit_insns, ==, 0);
+    g_assert_cmpstr(vireo_stats_view_get_jit_value(stats, "status"), ==, "Interpreter only");
+    g_assert_null(vireo_stats_view_get_jit_value(stats, "blocks"));
+    g_assert_null(vireo_stats_view_get_jit_value(stats, "compile-time"));
+    scroll_to_jit_panel(stats);
+    ui_screenshot("jit-panel-interpreter");
+    gtk_widget_activate_action(GTK_WIDGET(window), "win.power-off", NULL);
+    ui_wait_state(entry, VIREO_VM_STATE_STOPPED, "the VM to stop");
 
     ui_app_quit(app);
 }
