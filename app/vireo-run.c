@@ -64,7 +64,8 @@ typedef struct {
     VireoRvCpuModel cpu_model;
     int timeout;
     gboolean stats;
-    char *engine; /* --engine: interp or jit, NULL for the interpreter */
+    char *engine;      /* --engine: interp or jit, NULL for the default */
+    int jit_threshold; /* --jit-threshold, 0 for the default */
     gboolean version;
 } Options;
 
@@ -1282,6 +1283,10 @@ int main(int argc, char *argv[])
              "the interpreter elsewhere (default where the JIT is built); “interp”, the threaded "
              "interpreter"),
           N_("interp|jit") },
+        { "jit-threshold", 0, 0, G_OPTION_ARG_INT, &opt.jit_threshold,
+          N_("The JIT compiles a block at its Nth run (1: at once; default 8), the interpreter "
+             "runs it until then"),
+          N_("N") },
         { "stats", 0, 0, G_OPTION_ARG_NONE, &opt.stats,
           N_("Print the engine's counters when the machine stops"), NULL },
         { "test", 0, 0, G_OPTION_ARG_FILENAME, &opt.test,
@@ -1397,6 +1402,14 @@ int main(int argc, char *argv[])
             goto out;
         }
         vireo_engine_set_default(kind);
+    }
+    if (opt.jit_threshold < 0 || opt.jit_threshold > 1000000) {
+        status =
+            bad_args(_("--jit-threshold: %d is out of range (1 to 1000000)"), opt.jit_threshold);
+        goto out;
+    }
+    if (opt.jit_threshold > 0) {
+        vireo_engine_set_jit_threshold((unsigned)opt.jit_threshold);
     }
     opt.cpu_model = VIREO_RV_CPU_DEFAULT;
     if (opt.cpu != NULL && !vireo_rv_cpu_model_from_name(opt.cpu, &opt.cpu_model)) {

@@ -59,6 +59,18 @@ bool vireo_engine_available(VireoEngineKind kind, GError **error)
     return true;
 }
 
+static unsigned jit_threshold = VIREO_JIT_THRESHOLD;
+
+void vireo_engine_set_jit_threshold(unsigned executions)
+{
+    __atomic_store_n(&jit_threshold, MAX(executions, 1u), __ATOMIC_RELAXED);
+}
+
+unsigned vireo_engine_get_jit_threshold(void)
+{
+    return __atomic_load_n(&jit_threshold, __ATOMIC_RELAXED);
+}
+
 void vireo_engine_set_default(VireoEngineKind kind)
 {
     g_return_if_fail(kind != VIREO_ENGINE_DEFAULT && vireo_engine_backend(kind) != NULL);

@@ -57,6 +57,10 @@ void vireo_cpu_init(VireoCpu *cpu, const VireoCpuClass *cls, VireoMachine *machi
         g_error("cannot reserve %u MiB for decoded blocks: %s", TB_MAX_BYTES >> 20,
                 g_strerror(errno));
     }
+    /* Huge pages where the host gives them: a page fault per 2 MiB of
+     * code instead of one per 4 KiB (faults are what a boot's code costs
+     * most where they are slow, as under some hypervisors). Advice only. */
+    (void)madvise(cpu->code_buf, TB_MAX_BYTES, MADV_HUGEPAGE);
     cpu->code_cap = TB_MAX_BYTES;
     cpu->backend = &vireo_interp_backend;
     cpu->engine = VIREO_ENGINE_INTERP;
@@ -65,6 +69,7 @@ void vireo_cpu_init(VireoCpu *cpu, const VireoCpuClass *cls, VireoMachine *machi
         g_warning("the %s engine is not available: running the interpreter",
                   vireo_engine_name(vireo_engine_get_default()));
     }
+    cpu->jit_threshold = vireo_engine_get_jit_threshold();
     cpu->jc = g_new0(VireoJumpCacheEntry, VIREO_JC_SIZE);
     cpu->jc_epoch = 1;
     vireo_cpu_update_exec_key(cpu);
@@ -74,11 +79,14 @@ void vireo_cpu_init(VireoCpu *cpu, const VireoCpuClass *cls, VireoMachine *machi
 
 void vireo_cpu_flush_code(VireoCpu *cpu)
 {
-    if (cpu->tb_hash != NULL) {
+    /* Without blocks every chain is empty already: no need to touch the
+     * table's 2 MiB (untouched at first, and so not backed yet). */
+    if (cpu->tb_hash != NULL && cpu->tb_count != 0) {
         memset(cpu->tb_hash, 0, sizeof(VireoTb *) * TB_HASH_SIZE);
     }
     cpu->tb_count = 0;
     cpu->code_used = 0;
+    cpu->code_full = false;
     if (cpu->backend->free != NULL) {
         cpu->backend->free(cpu);
     }
@@ -700,6 +708,9 @@ static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
     size_t bytes;
     const uint8_t *guest_host;
 
+    if (__builtin_expect(cpu->code_full, 0)) {
+        vireo_cpu_flush_code(cpu); /* no block runs now */
+    }
     tb = vireo_jc_lookup(cpu);
     if (tb != NULL) {
         return tb;

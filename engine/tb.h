@@ -45,6 +45,8 @@ struct VireoTb {
     /* The counters must be published before the block runs (it calls
      * helpers, which may read instret): for the JIT's code. */
     bool publish_first;
+    bool no_native; /* the JIT cannot compile it: the interpreter runs it */
+    uint32_t heat;  /* runs on the interpreter so far, under the JIT */
     /* Direct links to the blocks that follow at each static exit (side
      * exits, both sides of a final branch, a jump's target); an exit op's
      * `c` field holds its first slot. After code[]. */
@@ -177,8 +179,9 @@ static inline VireoTb *vireo_run_follow(VireoCpu *cpu, VireoTb *tb, unsigned slo
     /* Follow the block's own link when it is current: no lookup. */
     l = &tb->links[slot];
     next = l->tb;
-    if (__builtin_expect(
-            l->key == key && (vireo_tb_same_page(tb, next) || vireo_tb_current(cpu, next)), 1)) {
+    if (__builtin_expect(l->key == key && same(next) &&
+                             (vireo_tb_same_page(tb, next) || vireo_tb_current(cpu, next)),
+                         1)) {
         return next;
     }
     cpu->pc = target;
@@ -214,6 +217,24 @@ static inline VireoTb *vireo_run_lookup(VireoCpu *cpu, uint64_t key, uint64_t *p
     }
     next = vireo_jc_lookup(cpu);
     return next != NULL && same(next) ? next : NULL;
+}
+
+/* Room for `bytes` more in the code buffer, for a backend that compiles a
+ * block after it was decoded; NULL when it is full (then the buffer is
+ * emptied at the next lookup of a block, when no block runs).
+ * vireo_code_take() then keeps what was used. */
+static inline void *vireo_code_room(VireoCpu *cpu, size_t bytes)
+{
+    if (cpu->code_used + bytes > cpu->code_cap) {
+        cpu->code_full = true;
+        return NULL;
+    }
+    return cpu->code_buf + cpu->code_used;
+}
+
+static inline void vireo_code_take(VireoCpu *cpu, size_t bytes)
+{
+    cpu->code_used += (bytes + 15u) & ~(size_t)15u;
 }
 
 /* The threaded interpreter (interp.c): the bytes a block's form takes, and

@@ -1155,15 +1155,17 @@ static void emit_stubs(Gen *g)
 
 /* ---- the backend ---- */
 
-static size_t native_bound(const VireoIrBlock *block)
+static size_t native_bound(uint32_t n_ops)
 {
-    return JIT_FRAME_BYTES + (size_t)block->n_ops * JIT_OP_BYTES;
+    return JIT_FRAME_BYTES + (size_t)n_ops * JIT_OP_BYTES;
 }
 
+/* A block starts as the interpreter's form only: its code comes when it is
+ * hot (jit_warm()). */
 static size_t jit_size(VireoCpu *cpu, const VireoIrBlock *block)
 {
     (void)cpu;
-    return ((vireo_interp_tb_bytes(block) + 15u) & ~(size_t)15u) + native_bound(block);
+    return vireo_interp_tb_bytes(block);
 }
 
 /* Compiles `tb` (its interpreter form, whose ops the generated code points
@@ -1232,33 +1234,60 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static VireoTb *jit_compile(VireoCpu *cpu, const VireoIrBlock *block, void *mem, size_t *used)
+/* Compiles `tb` into the code buffer; false when it stays on the
+ * interpreter (an op the JIT lacks, or no room until the buffer is
+ * emptied). */
+static bool jit_compile_native(VireoCpu *cpu, VireoTb *tb)
 {
-    uint64_t start = now_ns();
-    size_t form = (vireo_interp_tb_bytes(block) + 15u) & ~(size_t)15u;
-    VireoTb *tb = vireo_interp_compile(block, mem);
-    uint8_t *code = (uint8_t *)mem + form;
+    size_t cap = native_bound(tb->n_ops);
+    uint8_t *code = vireo_code_room(cpu, cap);
+    uint64_t start;
     bool publish_first;
     const uint8_t *checked, *entry;
     const uint32_t *sites;
-    size_t n =
-        compile_native(tb, code, native_bound(block), &publish_first, &checked, &entry, &sites);
+    size_t n;
 
+    if (code == NULL) {
+        return false;
+    }
+    start = now_ns();
+    n = compile_native(tb, code, cap, &publish_first, &checked, &entry, &sites);
     VIREO_STAT_ADD(cpu, jit_compile_ns, now_ns() - start);
     if (n == 0) {
+        tb->no_native = true;
         VIREO_STAT_ADD(cpu, jit_fallbacks, 1);
-        *used = form;
-        return tb;
+        return false;
     }
+    vireo_code_take(cpu, n);
     __builtin___clear_cache((char *)code, (char *)code + n);
-    tb->native = code;
+    /* Links the interpreter made while the block was cold: made again,
+     * and patched into the code, when the block next leaves through them. */
+    memset(tb->links, 0, sizeof(VireoTbLink) * tb->n_links);
     tb->native_checked = checked;
     tb->native_entry = entry;
     tb->native_links = sites;
     tb->publish_first = publish_first;
+    tb->native = code;
     VIREO_STAT_ADD(cpu, jit_blocks, 1);
     VIREO_STAT_ADD(cpu, jit_code_bytes, n);
-    *used = form + n;
+    return true;
+}
+
+/* One more run of `tb`, which has no code yet: whether it has code now
+ * (it became hot and compiled). */
+static bool jit_warm(VireoCpu *cpu, VireoTb *tb)
+{
+    if (tb->no_native || ++tb->heat < cpu->jit_threshold) {
+        return false;
+    }
+    return jit_compile_native(cpu, tb);
+}
+
+static VireoTb *jit_compile(VireoCpu *cpu, const VireoIrBlock *block, void *mem, size_t *used)
+{
+    VireoTb *tb = vireo_interp_compile(block, mem);
+
+    *used = vireo_interp_tb_bytes(block);
     return tb;
 }
 
@@ -1303,8 +1332,10 @@ static void jit_exec(VireoCpu *cpu, VireoTb *tb, bool chain)
     unsigned budget = VIREO_RUN_CHECK_PERIOD;
     uint64_t insns_before = cpu->stats.insns; /* only compiled blocks run here */
 
-    if (tb->native == NULL) {
-        vireo_interp_exec(cpu, tb, chain);
+    if (tb->native == NULL && !jit_warm(cpu, tb)) {
+        /* One block on the interpreter, then back to the run loop, so that
+         * the runs of the blocks it leads to are counted here too. */
+        vireo_interp_exec(cpu, tb, false);
         return;
     }
     while (tb != NULL) {

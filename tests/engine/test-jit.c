@@ -150,6 +150,10 @@ static const VireoVcpuOps dummy_ops = {
     .get_stats = stats_dummy,
 };
 
+/* The JIT compiles a block at this run of it: the first (targeted tests
+ * count on compiled code from the start), or later (mixed runs). */
+static unsigned jit_threshold = 1;
+
 static void side_init(Side *s, VireoEngineKind kind, GHashTable *blocks)
 {
     g_autoptr(GError) error = NULL;
@@ -163,6 +167,7 @@ static void side_init(Side *s, VireoEngineKind kind, GHashTable *blocks)
     s->t = g_new0(TestCpu, 1);
     vireo_cpu_init(&s->t->cpu, &test_class, s->machine, &s->t->tlb);
     g_assert_true(vireo_cpu_set_engine(&s->t->cpu, kind));
+    s->t->cpu.jit_threshold = jit_threshold;
     s->t->blocks = blocks;
     vireo_machine_add_vcpu(s->machine, &dummy_ops, s->t);
 }
@@ -403,12 +408,14 @@ static void gen_program(Gen *g, GHashTable *blocks)
 }
 
 /* Same start on both sides: registers, rounding mode, memory, device. */
-static void side_reset(Side *s, uint32_t seed, bool chained)
+static void side_reset(Side *s, uint32_t seed, bool chained, bool flush)
 {
     GRand *r = g_rand_new_with_seed(seed);
     VireoCpu *cpu = &s->t->cpu;
 
-    vireo_cpu_flush_code(cpu);
+    if (flush) {
+        vireo_cpu_flush_code(cpu);
+    }
     vireo_tlb_flush_all(cpu);
     for (unsigned i = 1; i < VIREO_IR_NREGS; i++) {
         cpu->regs[i] = ((uint64_t)g_rand_int(r) << 32) | g_rand_int(r);
@@ -498,11 +505,15 @@ static void differential(bool chained, unsigned programs)
         g_hash_table_remove_all(blocks);
         gen_program(&g, blocks);
         g_rand_free(g.rand);
-        side_reset(&interp, seed, chained);
-        side_reset(&jit, seed, chained);
-        side_run(&interp, chained);
-        side_run(&jit, chained);
-        compare(&interp, &jit, seed, blocks);
+        /* Once, or until the blocks that run are compiled, with the
+         * blocks kept from one round to the next. */
+        for (unsigned round = 0; round < (jit_threshold == 1 ? 1 : jit_threshold + 1); round++) {
+            side_reset(&interp, seed, chained, round == 0);
+            side_reset(&jit, seed, chained, round == 0);
+            side_run(&interp, chained);
+            side_run(&jit, chained);
+            compare(&interp, &jit, seed, blocks);
+        }
     }
     /* The programs did run as compiled code. */
     vireo_cpu_read_stats(&jit.t->cpu, &st);
@@ -524,6 +535,16 @@ static void test_random_blocks(void)
 static void test_random_chained(void)
 {
     differential(true, g_test_slow() ? 20000 : 3000);
+}
+
+/* Blocks start on the interpreter and are compiled at their third run, in
+ * the middle of the programs: compiled code goes on to blocks not compiled
+ * yet and back. */
+static void test_random_tiered(void)
+{
+    jit_threshold = 3;
+    differential(true, g_test_slow() ? 20000 : 3000);
+    jit_threshold = 1;
 }
 
 /* ---- targeted tests ---- */
@@ -746,6 +767,7 @@ int main(int argc, char *argv[])
     }
     g_test_add_func("/jit/differential/blocks", test_random_blocks);
     g_test_add_func("/jit/differential/chained", test_random_chained);
+    g_test_add_func("/jit/differential/tiered", test_random_tiered);
     g_test_add_func("/jit/fault-in-block", test_fault_in_block);
     g_test_add_func("/jit/smc", test_smc);
     g_test_add_data_func("/jit/smc-same-page", GINT_TO_POINTER(VIREO_ENGINE_JIT),

@@ -269,6 +269,8 @@ static void test_random_rv(void)
 
         side_init(&interp, VIREO_ENGINE_INTERP);
         side_init(&jit, VIREO_ENGINE_JIT);
+        /* Compiled at once, or after one to three runs on the interpreter. */
+        ((VireoCpu *)(void *)jit.hart)->jit_threshold = 1 + p % 4;
         load_program(&interp, seed, 64 + p % 512);
         load_program(&jit, seed, 64 + p % 512);
         run(&interp);

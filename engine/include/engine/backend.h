@@ -72,4 +72,12 @@ bool vireo_engine_available(VireoEngineKind kind, GError **error);
 void vireo_engine_set_default(VireoEngineKind kind);
 VireoEngineKind vireo_engine_get_default(void);
 
+/* The JIT compiles a block when it runs for the `executions`-th time (1:
+ * the first), for vCPUs created from now on; until then the interpreter
+ * runs it, so that code that runs a few times (most of a boot's) costs no
+ * compilation. VIREO_JIT_THRESHOLD is the default. */
+#define VIREO_JIT_THRESHOLD 8
+void vireo_engine_set_jit_threshold(unsigned executions);
+unsigned vireo_engine_get_jit_threshold(void);
+
 G_END_DECLS

@@ -151,7 +151,11 @@ struct VireoCpu {
      * of the hash (their page was written) stay there until then. */
     uint8_t *code_buf;
     size_t code_used, code_cap;
+    bool code_full; /* a backend found no room: empty the buffer at the next lookup */
     uint32_t tb_count;
+    /* The JIT compiles a block at its jit_threshold-th execution (1: the
+     * first); the interpreter runs it until then. */
+    uint32_t jit_threshold;
     const VireoTb *cur_tb;   /* the block being executed */
     VireoTb *cur_scratch_tb; /* an uncached block (straddles two pages) */
     VireoIrBlock *scratch;   /* decoder output */
