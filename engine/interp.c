@@ -154,11 +154,13 @@ bool vireo_interp_fp(VireoCpu *cpu, const VireoIrInsn *in)
 #define PACK_INSNS   VIREO_PACK_INSNS
 #define publish      vireo_run_publish
 
-/* Whether the interpreter runs `tb` (and so may go on to it without the run
- * loop). */
-static inline bool interp_runs(const VireoTb *tb)
+/* Whether the interpreter runs `tb` now (and so may go on to it without the
+ * run loop): a block without code, unless the JIT wants to compile it at
+ * this run (the JIT runs blocks on the interpreter until they are hot). */
+static inline bool interp_runs(const VireoCpu *cpu, const VireoTb *tb)
 {
-    return tb->native == NULL;
+    return tb->native == NULL && (cpu->backend == &vireo_interp_backend || tb->no_native ||
+                                  tb->heat + 1 < cpu->jit_threshold);
 }
 
 void vireo_interp_exec(VireoCpu *cpu, VireoTb *tb, bool chain)
@@ -188,6 +190,7 @@ void vireo_interp_exec(VireoCpu *cpu, VireoTb *tb, bool chain)
     key = vireo_run_key(cpu, chain);
 enter:
     cpu->cur_tb = tb;
+    tb->heat++; /* for the JIT, which compiles hot blocks */
     ip = tb->code;
 
 #define IN (ip->in)

@@ -161,10 +161,10 @@ static inline uint64_t vireo_run_key(const VireoCpu *cpu, bool chain)
  * current, else the jump cache's, which becomes the link), or NULL with
  * cpu->pc = target when the run loop must look (an exit request, one block
  * only, a miss). `same` tells whether a block may run in the caller's
- * backend. */
+ * backend now. */
 static inline VireoTb *vireo_run_follow(VireoCpu *cpu, VireoTb *tb, unsigned slot, uint64_t target,
                                         uint64_t key, uint64_t *packed, unsigned *budget,
-                                        bool (*same)(const VireoTb *))
+                                        bool (*same)(const VireoCpu *, const VireoTb *))
 {
     VireoTbLink *l;
     VireoTb *next;
@@ -179,7 +179,7 @@ static inline VireoTb *vireo_run_follow(VireoCpu *cpu, VireoTb *tb, unsigned slo
     /* Follow the block's own link when it is current: no lookup. */
     l = &tb->links[slot];
     next = l->tb;
-    if (__builtin_expect(l->key == key && same(next) &&
+    if (__builtin_expect(l->key == key && same(cpu, next) &&
                              (vireo_tb_same_page(tb, next) || vireo_tb_current(cpu, next)),
                          1)) {
         return next;
@@ -189,7 +189,7 @@ static inline VireoTb *vireo_run_follow(VireoCpu *cpu, VireoTb *tb, unsigned slo
         return NULL; /* one block only */
     }
     next = vireo_jc_lookup(cpu);
-    if (next != NULL && same(next)) {
+    if (next != NULL && same(cpu, next)) {
         l->tb = next;
         l->key = key;
         if (tb->native_links != NULL) {
@@ -204,7 +204,8 @@ static inline VireoTb *vireo_run_follow(VireoCpu *cpu, VireoTb *tb, unsigned slo
  * the block's counters added: the block to run next through the jump
  * cache, or NULL when the run loop must look. */
 static inline VireoTb *vireo_run_lookup(VireoCpu *cpu, uint64_t key, uint64_t *packed,
-                                        unsigned *budget, bool (*same)(const VireoTb *))
+                                        unsigned *budget,
+                                        bool (*same)(const VireoCpu *, const VireoTb *))
 {
     VireoTb *next;
 
@@ -216,7 +217,7 @@ static inline VireoTb *vireo_run_lookup(VireoCpu *cpu, uint64_t key, uint64_t *p
         return NULL;
     }
     next = vireo_jc_lookup(cpu);
-    return next != NULL && same(next) ? next : NULL;
+    return next != NULL && same(cpu, next) ? next : NULL;
 }
 
 /* Room for `bytes` more in the code buffer, for a backend that compiles a

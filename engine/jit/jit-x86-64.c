@@ -1273,11 +1273,12 @@ static bool jit_compile_native(VireoCpu *cpu, VireoTb *tb)
     return true;
 }
 
-/* One more run of `tb`, which has no code yet: whether it has code now
- * (it became hot and compiled). */
+/* Before a run of `tb`, which has no code yet: whether it has code now (this
+ * is the run at which it is hot enough, and it compiled). The interpreter
+ * counts the runs (heat). */
 static bool jit_warm(VireoCpu *cpu, VireoTb *tb)
 {
-    if (tb->no_native || ++tb->heat < cpu->jit_threshold) {
+    if (tb->no_native || tb->heat + 1 < cpu->jit_threshold) {
         return false;
     }
     return jit_compile_native(cpu, tb);
@@ -1321,8 +1322,9 @@ static void jit_link(VireoCpu *cpu, VireoTb *tb, unsigned slot, VireoTb *next, u
     memcpy(jump, &rel, 4);
 }
 
-static bool jit_runs(const VireoTb *tb)
+static bool jit_runs(const VireoCpu *cpu, const VireoTb *tb)
 {
+    (void)cpu;
     return tb->native != NULL;
 }
 
@@ -1333,9 +1335,9 @@ static void jit_exec(VireoCpu *cpu, VireoTb *tb, bool chain)
     uint64_t insns_before = cpu->stats.insns; /* only compiled blocks run here */
 
     if (tb->native == NULL && !jit_warm(cpu, tb)) {
-        /* One block on the interpreter, then back to the run loop, so that
-         * the runs of the blocks it leads to are counted here too. */
-        vireo_interp_exec(cpu, tb, false);
+        /* On the interpreter, which goes on to other cold blocks and comes
+         * back here for a block that is hot or compiled. */
+        vireo_interp_exec(cpu, tb, chain);
         return;
     }
     while (tb != NULL) {
