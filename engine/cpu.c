@@ -696,6 +696,19 @@ static bool tb_revive(VireoCpu *cpu, VireoTb *tb, const VireoTlbEntry *e)
     return true;
 }
 
+/* The code buffer is full: it is emptied, and the JIT compiles only
+ * hotter blocks from now on (twice the runs, up to JIT_THRESHOLD_MAX), so
+ * that a guest whose code does not fit spends less time compiling blocks
+ * that are dropped again before they pay off. */
+#define JIT_THRESHOLD_MAX 1024
+static void flush_full(VireoCpu *cpu)
+{
+    if (cpu->jit_threshold < JIT_THRESHOLD_MAX) {
+        cpu->jit_threshold = MIN(cpu->jit_threshold * 2, JIT_THRESHOLD_MAX);
+    }
+    vireo_cpu_flush_code(cpu);
+}
+
 static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
 {
     uint64_t pc = cpu->pc;
@@ -709,7 +722,7 @@ static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
     const uint8_t *guest_host;
 
     if (__builtin_expect(cpu->code_full, 0)) {
-        vireo_cpu_flush_code(cpu); /* no block runs now */
+        flush_full(cpu); /* no block runs now */
     }
     tb = vireo_jc_lookup(cpu);
     if (tb != NULL) {
@@ -772,7 +785,7 @@ static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
     bytes = ((cpu->backend->size(cpu, scratch) + 15u) & ~(size_t)15u) +
             ((scratch->guest_len + 15u) & ~(size_t)15u);
     if (cpu->code_used + bytes > cpu->code_cap) {
-        vireo_cpu_flush_code(cpu);
+        flush_full(cpu);
     }
     tb = cpu->backend->compile(cpu, scratch, cpu->code_buf + cpu->code_used, &bytes);
     cpu->code_used += (bytes + 15u) & ~(size_t)15u;

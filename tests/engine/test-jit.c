@@ -722,6 +722,50 @@ static void test_smc_same_page(gconstpointer data)
     g_hash_table_destroy(blocks);
 }
 
+/* A code buffer too small for the program: it is emptied as it fills,
+ * compiled code is dropped and made again, the results stay right, and
+ * the JIT compiles only hotter blocks from then on. */
+static void test_full_buffer(void)
+{
+    GHashTable *blocks = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+    enum { N = 300 };
+    Side s;
+    VireoCpu *cpu;
+    VireoVcpuStats st;
+
+    side_init(&s, VIREO_ENGINE_JIT, blocks);
+    cpu = &s.t->cpu;
+    s.t->stop_on_trap = true;
+    vireo_cpu_set_code_capacity(cpu, 64 * 1024);
+    /* A chain of N blocks, 0x20 apart, each adding its number to r3 and
+     * storing r3 in data; the last traps. */
+    for (unsigned i = 0; i < N; i++) {
+        VireoIrBlock *b = new_block(blocks, CODE_BASE + 0x20 * i);
+        emit(b, VIREO_OP_ADDI, 3, 3, 0, (int64_t)i);
+        emit(b, VIREO_OP_ST64, 0, 1, 3, 0);
+        if (i + 1 < N) {
+            emit(b, VIREO_OP_JMP, 0, 0, 0, (int64_t)(CODE_BASE + 0x20 * (i + 1)));
+        } else {
+            emit(b, VIREO_OP_TRAP, 0, 0, 0, 3);
+        }
+    }
+    cpu->regs[1] = DATA_BASE;
+    for (int round = 0; round < 3; round++) {
+        cpu->pc = CODE_BASE;
+        atomic_store(&cpu->exit_request, 0);
+        vireo_cpu_run(cpu);
+        g_assert_cmpuint(cpu->regs[3], ==, (uint64_t)(round + 1) * (N * (N - 1) / 2));
+        g_assert_cmphex(*(uint64_t *)(void *)(s.ram + 0x100000), ==, cpu->regs[3]);
+    }
+    vireo_cpu_read_stats(cpu, &st);
+    g_assert_cmpuint(st.jit_flushes, >, 0);
+    g_assert_cmpuint(st.jit_blocks, >, 0);
+    g_assert_cmpuint(cpu->jit_threshold, >, 1);
+    g_assert_cmpint(s.t->n_traps, ==, 3);
+    side_free(&s);
+    g_hash_table_destroy(blocks);
+}
+
 /* A loop closed by a computed jump: after the first round the compiled
  * code finds the block in the jump cache itself. The count of retired
  * instructions stays exact. */
@@ -770,6 +814,7 @@ int main(int argc, char *argv[])
     g_test_add_func("/jit/differential/tiered", test_random_tiered);
     g_test_add_func("/jit/fault-in-block", test_fault_in_block);
     g_test_add_func("/jit/smc", test_smc);
+    g_test_add_func("/jit/full-buffer", test_full_buffer);
     g_test_add_data_func("/jit/smc-same-page", GINT_TO_POINTER(VIREO_ENGINE_JIT),
                          test_smc_same_page);
     g_test_add_data_func("/jit/smc-same-page/interp", GINT_TO_POINTER(VIREO_ENGINE_INTERP),
