@@ -549,6 +549,14 @@ static void test_random_tiered(void)
 
 /* ---- targeted tests ---- */
 
+/* Runs the vCPU from `pc` until it stops (a trap that asks it to). */
+static void run_at(VireoCpu *cpu, uint64_t pc)
+{
+    cpu->pc = pc;
+    atomic_store(&cpu->exit_request, 0);
+    vireo_cpu_run(cpu);
+}
+
 static VireoIrBlock *new_block(GHashTable *blocks, uint64_t pc)
 {
     VireoIrBlock *b = g_new0(VireoIrBlock, 1);
@@ -644,9 +652,7 @@ static void test_smc(void)
 
     cpu->regs[1] = target + 4; /* the target block's second op */
     for (int round = 0; round < 2; round++) {
-        cpu->pc = CODE_BASE;
-        atomic_store(&cpu->exit_request, 0);
-        vireo_cpu_run(cpu);
+        run_at(cpu, CODE_BASE);
     }
     g_assert_cmpuint(cpu->regs[4], ==, 20);
     /* New code for the target; the next store into its page invalidates
@@ -654,9 +660,7 @@ static void test_smc(void)
     b = new_block(blocks, target);
     emit(b, VIREO_OP_ADDI, 4, 4, 0, 1000);
     emit(b, VIREO_OP_TRAP, 0, 0, 0, 3);
-    cpu->pc = CODE_BASE;
-    atomic_store(&cpu->exit_request, 0);
-    vireo_cpu_run(cpu);
+    run_at(cpu, CODE_BASE);
     g_assert_cmpuint(cpu->regs[4], ==, 1020);
     g_assert_cmpuint(cpu->regs[3], ==, 3);
     vireo_cpu_read_stats(cpu, &st);
@@ -666,9 +670,7 @@ static void test_smc(void)
     /* A store elsewhere in the target's page: its compiled block is
      * revived, not compiled again. */
     cpu->regs[1] = target + 0x80;
-    cpu->pc = CODE_BASE;
-    atomic_store(&cpu->exit_request, 0);
-    vireo_cpu_run(cpu);
+    run_at(cpu, CODE_BASE);
     g_assert_cmpuint(cpu->regs[4], ==, 2020);
     vireo_cpu_read_stats(cpu, &st);
     g_assert_cmpuint(st.jit_blocks, ==, 4);
@@ -702,9 +704,7 @@ static void test_smc_same_page(gconstpointer data)
     /* Two runs storing to data: the second links A to B. */
     cpu->regs[1] = DATA_BASE;
     for (int round = 0; round < 2; round++) {
-        cpu->pc = CODE_BASE;
-        atomic_store(&cpu->exit_request, 0);
-        vireo_cpu_run(cpu);
+        run_at(cpu, CODE_BASE);
     }
     g_assert_cmpuint(cpu->regs[4], ==, 20);
     /* B's new code, and A's store goes into it. */
@@ -712,9 +712,7 @@ static void test_smc_same_page(gconstpointer data)
     emit(b, VIREO_OP_ADDI, 4, 4, 0, 1000);
     emit(b, VIREO_OP_TRAP, 0, 0, 0, 3);
     cpu->regs[1] = target + 4;
-    cpu->pc = CODE_BASE;
-    atomic_store(&cpu->exit_request, 0);
-    vireo_cpu_run(cpu);
+    run_at(cpu, CODE_BASE);
     g_assert_cmpuint(cpu->regs[4], ==, 1020);
     g_assert_cmpuint(cpu->regs[3], ==, 3);
     g_assert_cmpint(s.t->n_traps, ==, 3);
@@ -751,9 +749,7 @@ static void test_full_buffer(void)
     }
     cpu->regs[1] = DATA_BASE;
     for (int round = 0; round < 3; round++) {
-        cpu->pc = CODE_BASE;
-        atomic_store(&cpu->exit_request, 0);
-        vireo_cpu_run(cpu);
+        run_at(cpu, CODE_BASE);
         g_assert_cmpuint(cpu->regs[3], ==, (uint64_t)(round + 1) * (N * (N - 1) / 2));
         g_assert_cmphex(*(uint64_t *)(void *)(s.ram + 0x100000), ==, cpu->regs[3]);
     }
