@@ -127,11 +127,15 @@ static inline void vireo_cpu_bump_epoch(VireoCpu *cpu)
  * VIREO_RUN_CHECK_PERIOD blocks, so no field can overflow in between. A run
  * loop looks at exit_request at every block boundary: an interrupt from
  * another hart (an IPI that the sender's firmware spins waiting on) or a
- * device is taken after one block, not hundreds. */
-#define VIREO_RUN_CHECK_PERIOD 256
+ * device is taken after one block, not thousands. Going back to the run
+ * loop costs a few cache misses, so the period is long: a compute loop's
+ * blocks leave compiled code once per 4096 blocks. */
+#define VIREO_RUN_CHECK_PERIOD 4096
 #define VIREO_PACK_INSNS       0xffffffull
 #define VIREO_PACK_MEM         (0xffffffull << 24)
 #define VIREO_PACK_BLOCK       (1ull << 48)
+G_STATIC_ASSERT((uint64_t)VIREO_RUN_CHECK_PERIOD *VIREO_IR_MAX_OPS <= VIREO_PACK_INSNS &&
+                VIREO_RUN_CHECK_PERIOD < (1u << 16));
 
 /* The packed counters of a whole block (tb->acc_full). */
 static inline uint64_t vireo_tb_pack(const VireoIrBlock *block)
