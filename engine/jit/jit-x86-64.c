@@ -1358,6 +1358,11 @@ static void jit_exec(VireoCpu *cpu, VireoTb *tb, bool chain)
         if (budget == 0) {
             vireo_run_publish(cpu, &packed, &budget);
         }
+        /* What was published so far ran compiled: counted now, so that the
+         * figure is live while a guest loops here for long (a boot
+         * loader polling its console never leaves). */
+        VIREO_STAT_ADD(cpu, jit_insns, cpu->stats.insns - insns_before);
+        insns_before = cpu->stats.insns;
         key = vireo_run_key(cpu, chain); /* a helper may have switched context */
         switch ((r.code >> 16) & 0xff) {
         case JIT_LINK:
