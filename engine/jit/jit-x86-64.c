@@ -259,6 +259,16 @@ static void set_dest(Gen *g, int host, unsigned d)
     }
 }
 
+/* R[d] = host (dest_host(d)), holding a result computed in 64 bits, or in
+ * 32 when !w: then sign-extended, as the IR's 32-bit forms define it. */
+static void finish_alu(Gen *g, bool w, int host, unsigned d)
+{
+    if (!w) {
+        x_movsxd_rr(&g->a, host, host);
+    }
+    set_dest(g, host, d);
+}
+
 /* host op= imm (group 1 op), through rcx when it does not fit 32 bits. */
 static void alu_imm(Gen *g, bool w, int op, int host, int64_t imm)
 {
@@ -819,10 +829,7 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
             load_reg(g, t, in->a);
             alu_src(g, w, alu[op], t, in->b);
         }
-        if (!w) {
-            x_movsxd_rr(a, t, t);
-        }
-        set_dest(g, t, in->d);
+        finish_alu(g, w, t, in->d);
         return true;
     }
     case VIREO_OP_ADDI:
@@ -876,10 +883,7 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
         /* x86 takes the count modulo 64 (32 for the 32-bit forms), as the
          * IR defines it. */
         x_shift_cl(a, w, sh[op], t);
-        if (!w) {
-            x_movsxd_rr(a, t, t);
-        }
-        set_dest(g, t, in->d);
+        finish_alu(g, w, t, in->d);
         return true;
     }
     case VIREO_OP_SHLI:
@@ -900,10 +904,7 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
         int t = dest_host(g, in->d);
         load_reg(g, t, in->a);
         x_shift_imm(a, w, sh[op], t, (uint8_t)((uint64_t)in->imm & (w ? 63 : 31)));
-        if (!w) {
-            x_movsxd_rr(a, t, t);
-        }
-        set_dest(g, t, in->d);
+        finish_alu(g, w, t, in->d);
         return true;
     }
     case VIREO_OP_SLT:
