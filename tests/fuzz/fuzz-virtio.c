@@ -71,8 +71,9 @@
 #define DATA_SIZE   ((uint32_t)(T_RAM_SIZE - DATA_OFF))
 #define RAM_PAGES   (T_RAM_SIZE / VIREO_PAGE_SIZE)
 #define MAX_QUEUES  2
-#define QUEUE_CAP   256 /* the areas' room */
-#define MAX_CHAIN   16  /* descriptors one operation builds */
+#define QUEUE_CAP   256   /* the areas' room */
+#define MAX_CHAIN   16    /* descriptors one operation builds */
+#define STAMPS      65536 /* chains whose stamp says which they were */
 #define MAX_BUFS    (VIREO_VIRTQ_MAX_INDIRECT + 1)
 #define MAX_OPS     256
 #define WAIT_MS     5000
@@ -168,15 +169,37 @@ static struct {
     guint8 writable[T_RAM_SIZE]; /* bytes a device-writable buffer covers */
     /* Which chain a byte's answer belongs to: the stamp of the last chain
      * made available with a writable buffer over it, 0 once the driver
-     * wrote it. Answers are checked where the chain still owns them. */
+     * wrote it, with SHARED set where the device may write it for another
+     * chain after this one. Answers are checked where the chain alone owns
+     * them. */
     uint32_t owner[T_RAM_SIZE];
     uint32_t next_stamp;
+    uint16_t stamp_chain[STAMPS]; /* a recent stamp's queue * QUEUE_CAP + head */
     Buf bufs[MAX_BUFS];
     guint8 console[64]; /* the console's output */
     size_t console_len;
 } F;
 
 G_STATIC_ASSERT(RAM_PAGES <= 64);
+
+/* In F.owner: the byte's answer is not the chain's alone (stamps stay below
+ * this bit). */
+#define SHARED 0x80000000u
+
+/* The queue of the chain made available with `stamp` (SHARED aside) while
+ * it waits for the device (or for the driver to see it used), else -1. */
+static int stamp_pending_queue(uint32_t stamp)
+{
+    unsigned qi, head;
+
+    stamp &= ~SHARED;
+    if (stamp == 0 || F.next_stamp - stamp >= STAMPS) {
+        return -1;
+    }
+    qi = F.stamp_chain[stamp % STAMPS] / QUEUE_CAP;
+    head = F.stamp_chain[stamp % STAMPS] % QUEUE_CAP;
+    return F.q[qi].pending[head] && F.q[qi].stamp[head] == stamp ? (int)qi : -1;
+}
 
 static void fail(const char *fmt, ...) G_GNUC_PRINTF(1, 2) G_GNUC_NORETURN;
 
@@ -874,12 +897,25 @@ static void publish(unsigned qi, uint16_t head)
                      __ATOMIC_RELEASE);
     q->pending[head] = true;
     q->outstanding++;
-    /* The chain's writable bytes hold its answer from now on. */
+    /* The chain's writable bytes hold its answer from now on, except bytes
+     * that the device may write twice: bytes two of its writable buffers
+     * cover, and bytes a chain still pending on the other queue covers
+     * (the device takes the queues' chains in turn, not in the order they
+     * were made available). Which answer stays there is not the driver's
+     * to predict. */
+    if (F.next_stamp + 1 >= SHARED) { /* after a very long run: older answers go unchecked */
+        memset(F.owner, 0, sizeof F.owner);
+        F.next_stamp = 0;
+    }
     q->stamp[head] = ++F.next_stamp;
+    F.stamp_chain[F.next_stamp % STAMPS] = (uint16_t)(qi * QUEUE_CAP + head);
     for (int i = 0, n = walk(q, head); i < n; i++) {
         int64_t off = F.bufs[i].write ? ram_off(F.bufs[i].addr, F.bufs[i].len) : -1;
         for (uint32_t j = 0; off >= 0 && j < F.bufs[i].len; j++) {
-            F.owner[off + j] = q->stamp[head];
+            uint32_t *o = &F.owner[off + j];
+            int other = stamp_pending_queue(*o);
+            bool shared = (*o & ~SHARED) == q->stamp[head] || (other >= 0 && other != (int)qi);
+            *o = q->stamp[head] | (shared ? SHARED : 0);
         }
     }
 }
