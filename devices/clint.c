@@ -149,6 +149,11 @@ static bool clint_write(void *opaque, uint64_t offset, unsigned size, uint64_t v
             if (h->msip != level) {
                 h->msip = level;
                 vireo_irq_set(&h->msip_irq, level);
+            } else if (level) {
+                /* An IPI while one is pending: the line stays high, and
+                 * the hart is told again (a WFI loop waiting for an IPI
+                 * wakes, engine/cpu.c wfi_spin()). */
+                vireo_irq_set(&h->msip_irq, true);
             }
             g_mutex_unlock(&c->lock);
         }

@@ -637,6 +637,47 @@ static void spin_step(VireoCpu *cpu, uint64_t now)
     cpu->spin_at = now;
 }
 
+/* A WFI that completed at once because an interrupt is pending that the
+ * hart does not take (masked by mstatus.MIE or the like), as the
+ * architecture allows: firmware loops on such WFIs while it waits for
+ * another hart. OpenSBI's harts waiting to be started do, when an IPI of
+ * its cold boot was left pending (it can be: the waiting hart clears its
+ * IPI before the boot hart sends it). They then poll their state as fast as
+ * they run, and OpenSBI 1.1 and 1.2 (Debian 12's) publish a hart's
+ * START_PENDING state before the address it is to start at: a poll in
+ * between sends the hart to the previous address, the kernel's entry, for
+ * a second boot over the first. On hardware the gap is a few cycles; here
+ * the starting hart's thread may be preempted in it.
+ *
+ * So a hart that goes through such WFIs many times in a row, close
+ * together, waits at each for a kick (an interrupt line raised, even one
+ * high already, as the starting hart's IPI is; the machine stopping) or
+ * a time that grows from 1 to 200 ms: it polls when it is sent an IPI, or
+ * a few times a second, instead of millions of times, and the starting
+ * hart has written the address long before. An interrupt the hart takes
+ * ends the streak, so an idle loop that meets a pending interrupt once
+ * does not wait. */
+#define WFI_LOOP_INSNS 1024
+#define WFI_NAP_STREAK 8
+#define WFI_NAP_MIN_US 1000
+#define WFI_NAP_MAX_US 200000
+
+static void wfi_spin(VireoCpu *cpu, uint64_t now)
+{
+    if (now - cpu->wfi_at < WFI_LOOP_INSNS) {
+        unsigned naps = ++cpu->wfi_streak - WFI_NAP_STREAK;
+        if (cpu->wfi_streak >= WFI_NAP_STREAK && cpu->cls->wait_for_kick != NULL) {
+            int64_t start = g_get_monotonic_time();
+            int64_t us = naps < 8 ? (int64_t)WFI_NAP_MIN_US << naps : WFI_NAP_MAX_US;
+            cpu->cls->wait_for_kick(cpu, MIN(us, (int64_t)WFI_NAP_MAX_US));
+            VIREO_STAT_ADD(cpu, halted_ns, (uint64_t)(g_get_monotonic_time() - start) * 1000u);
+        }
+    } else {
+        cpu->wfi_streak = 0;
+    }
+    cpu->wfi_at = now;
+}
+
 int vireo_cpu_spin_hint(VireoCpu *cpu, const VireoIrInsn *insn)
 {
     spin_step(cpu, vireo_cpu_retired(cpu, insn));
@@ -885,10 +926,15 @@ void vireo_cpu_run(VireoCpu *cpu)
             /* An interrupt that ends the wait may be pending already: then
              * WFI is a no-op, and a loop of them (firmware waiting with an
              * IPI it has not cleared yet, as OpenSBI's secondary harts do
-             * until they are started) is a spin loop like one of pauses. */
+             * until they are started) naps (wfi_spin()). */
+            uint64_t pc = cpu->pc;
             cpu->cls->check_interrupts(cpu);
             if (!cpu->halted) {
-                spin_step(cpu, vireo_cpu_icount(cpu));
+                if (cpu->pc == pc) {
+                    wfi_spin(cpu, vireo_cpu_icount(cpu)); /* no trap: it goes on after the WFI */
+                } else {
+                    cpu->wfi_streak = 0;
+                }
                 continue;
             }
         }

@@ -218,6 +218,26 @@ static void rv_wait_for_interrupt(VireoCpu *cpu)
     vireo_cpu_request_exit(cpu);
 }
 
+static void rv_wait_for_kick(VireoCpu *cpu, int64_t us)
+{
+    RvCpu *rv = rv_cpu(cpu);
+    gint64 end = g_get_monotonic_time() + us;
+
+    g_mutex_lock(&rv->wfi_lock);
+    /* Kicks from now on: exit_request may be set already, by the WFI
+     * itself. */
+    for (unsigned kicks = rv->kicks; rv->kicks == kicks;) {
+        bool signalled;
+        rv->wfi_waiting = true;
+        signalled = g_cond_wait_until(&rv->wfi_cond, &rv->wfi_lock, end);
+        rv->wfi_waiting = false;
+        if (!signalled) {
+            break;
+        }
+    }
+    g_mutex_unlock(&rv->wfi_lock);
+}
+
 static uint32_t rv_decode_flags(VireoCpu *cpu)
 {
     return (uint32_t)((rv_cpu(cpu)->mstatus & MSTATUS_FS) >> 13);
@@ -232,6 +252,7 @@ static const VireoCpuClass rv_class = {
     .decode_flags = rv_decode_flags,
     .check_interrupts = rv_check_interrupts,
     .wait_for_interrupt = rv_wait_for_interrupt,
+    .wait_for_kick = rv_wait_for_kick,
 };
 
 /* ---- vCPU operations ---- */
@@ -282,6 +303,7 @@ static void rv_kick(void *opaque)
      * even with no one waiting; interrupt lines change thousands of times
      * a second). */
     g_mutex_lock(&rv->wfi_lock);
+    rv->kicks++;
     if (rv->wfi_waiting) {
         g_cond_broadcast(&rv->wfi_cond);
     }
@@ -570,7 +592,9 @@ void vireo_rv_cpu_set_irq(VireoRvCpu *cpu, uint64_t mip_bit, bool level)
     } else {
         old = atomic_fetch_and(&rv->mip_hw, ~mip_bit);
     }
-    if (((old & mip_bit) != 0) != level) {
+    /* A line raised while it is high already is a new request too (an IPI
+     * sent again): the hart looks, as it does for a change. */
+    if (((old & mip_bit) != 0) != level || level) {
         rv_kick(rv);
     }
 }

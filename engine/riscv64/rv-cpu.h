@@ -143,6 +143,7 @@ struct VireoRvCpu {
     GMutex wfi_lock;
     GCond wfi_cond;
     bool wfi_waiting; /* blocked on wfi_cond (under wfi_lock): kicks signal it */
+    unsigned kicks;   /* kicks so far (under wfi_lock) */
 };
 
 typedef struct VireoRvCpu RvCpu;

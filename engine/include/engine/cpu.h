@@ -110,6 +110,9 @@ typedef struct VireoCpuClass {
     void (*check_interrupts)(VireoCpu *cpu);
     /* Wait until an interrupt is pending or the vCPU is kicked. */
     void (*wait_for_interrupt)(VireoCpu *cpu);
+    /* Wait until the vCPU is kicked (an interrupt line changes, the
+     * machine needs it) or `us` microseconds passed. */
+    void (*wait_for_kick)(VireoCpu *cpu, int64_t us);
 } VireoCpuClass;
 
 struct VireoCpu {
@@ -164,6 +167,10 @@ struct VireoCpu {
      * how many came in a row within a short distance. */
     uint64_t spin_at;
     unsigned spin_streak;
+    /* The same for WFIs that complete at once (a pending interrupt the hart
+     * does not take): where the last one was and how many came in a row. */
+    uint64_t wfi_at;
+    unsigned wfi_streak;
 
     /* Debugger state, NULL when no debugger may attach (engine/debug.h). */
     VireoCpuDebug *debug;

@@ -8,7 +8,8 @@
  * Implementation choices: ebreak writes its pc to mtval/stval; marchid and
  * mimpid read zero; mhpmcounter3-31, mhpmevent3-31 and hpmcounter3-31 exist
  * and read zero; misaligned AMOs and SC raise store/AMO address-misaligned;
- * mepc/sepc hold bit 0 as zero; pmpaddr reads bits 63:54 as zero.
+ * mepc/sepc hold bit 0 as zero; pmpaddr reads bits 63:54 as zero; a loop
+ * of WFIs that complete at once (an interrupt pending but masked) naps.
  *
  * Required by the specifications, done differently by QEMU 7.2: csrrs/csrrc
  * with rs1 != x0 write even a zero value (illegal on a read-only CSR); mret
@@ -456,4 +457,29 @@ TEST_MAIN
     CHECK_EQR a1, t0
     csrw mcounteren, zero
     csrw scounteren, zero
+
+    /* a loop of WFIs that complete at once (an IPI pending, MIE clear)
+     * naps (firmware waiting to be started polls this way): over 10 ms of
+     * mtime it runs a few dozen times, not hundreds of thousands */
+    CASE 41
+    QUIESCE
+    li t0, CLINT_MSIP
+    li t1, 1
+    sw t1, 0(t0)
+    li t0, MIP_MSIP
+    csrw mie, t0
+    li t2, CLINT_MTIME
+    ld a2, 0(t2)
+    li a3, 100000 /* 10 ms at 10 MHz */
+    li a0, 0
+1:  wfi
+    addi a0, a0, 1
+    ld t0, 0(t2)
+    sub t0, t0, a2
+    bltu t0, a3, 1b
+    li t0, CLINT_MSIP
+    sw zero, 0(t0)
+    csrw mie, zero
+    li t0, 1000
+    bgeu a0, t0, fail
     PASS
