@@ -223,6 +223,12 @@ static void rv_wait_for_kick(VireoCpu *cpu, int64_t us)
     RvCpu *rv = rv_cpu(cpu);
     gint64 end = g_get_monotonic_time() + us;
 
+    /* Only for a pending IPI: a timer or a device that stays pending is
+     * what a program polls with interrupts masked, and it goes on at once
+     * (the demo waits for virtio-gpu that way). */
+    if ((rv_mip(rv) & rv->mie & ~((1ull << IRQ_M_SOFT) | (1ull << IRQ_S_SOFT))) != 0) {
+        return;
+    }
     g_mutex_lock(&rv->wfi_lock);
     /* Kicks from now on: exit_request may be set already, by the WFI
      * itself. */
