@@ -665,8 +665,8 @@ static void spin_step(VireoCpu *cpu, uint64_t now)
 static void wfi_spin(VireoCpu *cpu, uint64_t now)
 {
     if (now - cpu->wfi_at < WFI_LOOP_INSNS) {
-        unsigned naps = ++cpu->wfi_streak - WFI_NAP_STREAK;
-        if (cpu->wfi_streak >= WFI_NAP_STREAK && cpu->cls->wait_for_kick != NULL) {
+        if (++cpu->wfi_streak >= WFI_NAP_STREAK && cpu->cls->wait_for_kick != NULL) {
+            unsigned naps = cpu->wfi_streak - WFI_NAP_STREAK;
             int64_t start = g_get_monotonic_time();
             int64_t us = naps < 8 ? (int64_t)WFI_NAP_MIN_US << naps : WFI_NAP_MAX_US;
             cpu->cls->wait_for_kick(cpu, MIN(us, (int64_t)WFI_NAP_MAX_US));

@@ -600,7 +600,7 @@ void vireo_rv_cpu_set_irq(VireoRvCpu *cpu, uint64_t mip_bit, bool level)
     }
     /* A line raised while it is high already is a new request too (an IPI
      * sent again): the hart looks, as it does for a change. */
-    if (((old & mip_bit) != 0) != level || level) {
+    if (level || (old & mip_bit) != 0) {
         rv_kick(rv);
     }
 }

@@ -110,8 +110,9 @@ typedef struct VireoCpuClass {
     void (*check_interrupts)(VireoCpu *cpu);
     /* Wait until an interrupt is pending or the vCPU is kicked. */
     void (*wait_for_interrupt)(VireoCpu *cpu);
-    /* Wait until the vCPU is kicked (an interrupt line changes, the
-     * machine needs it) or `us` microseconds passed. */
+    /* Wait until the vCPU is kicked (an interrupt request, the machine
+     * needs it) or `us` microseconds passed; the architecture may return
+     * at once (RISC-V does unless only software interrupts are pending). */
     void (*wait_for_kick)(VireoCpu *cpu, int64_t us);
 } VireoCpuClass;
 
