@@ -14,7 +14,8 @@ typedef struct {
     uint32_t ext; /* the hart's RV_EXT_* extensions */
     unsigned fs;  /* mstatus.FS when the block was decoded */
     bool fs_marked;
-    bool end; /* the instruction ended the block */
+    bool end;        /* the instruction ended the block */
+    bool superblock; /* forward branches are side exits (op_branch()) */
     /* The register the previous instruction of the block set to a constant
      * (lui, auipc), 0 for none, and the constant: `auipc ra, hi; jalr ra,
      * lo(ra)` (a call further than jal reaches, in every kernel) becomes a
@@ -611,7 +612,19 @@ static void op_branch(Dc *dc, uint32_t i)
         illegal(dc);
         return;
     }
-    in = emit(dc, op, 0, RS1(i), RS2(i), (int64_t)(dc->pc + (uint64_t)imm_b(i)));
+    uint64_t target = dc->pc + (uint64_t)imm_b(i);
+
+    /* A forward branch becomes a side exit, and the block goes on along
+     * its not-taken path: the code between a loop's head and its back
+     * edge is one block, whatever `if`s it holds. A backward branch ends
+     * the block (a loop back to the block's start runs as a loop on
+     * itself in the JIT). */
+    if (target > dc->pc && dc->superblock) {
+        G_STATIC_ASSERT(VIREO_OP_BGEU - VIREO_OP_BEQ == 5 && VIREO_OP_XGEU - VIREO_OP_XEQ == 5);
+        emit(dc, (VireoIrOp)(op - VIREO_OP_BEQ + VIREO_OP_XEQ), 0, RS1(i), RS2(i), (int64_t)target);
+        return;
+    }
+    in = emit(dc, op, 0, RS1(i), RS2(i), (int64_t)target);
     in->imm2 = (int64_t)next_pc(dc);
     dc->end = true;
 }
@@ -1048,6 +1061,7 @@ bool rv_decode(VireoCpu *cpu, VireoIrBlock *b)
     dc.ext = rv->ext;
     dc.fs = (unsigned)((rv->mstatus & MSTATUS_FS) >> 13);
     dc.fs_marked = dc.fs == FS_DIRTY;
+    dc.superblock = max_guest > 1;
     for (;;) {
         uint64_t pc = b->pc + off;
         uint16_t lo, hi;

@@ -30,9 +30,9 @@
  *         before it and this one retired), else go on with the next op
  *     T   terminators and system operations
  *
- * Side exits let a block run on along a branch's not-taken path. Backends
- * run them (the interpreter and the tests do); the RISC-V frontend does not
- * emit them yet: a conditional branch ends its block with a BR op.
+ * Side exits let a block run on along a branch's not-taken path: the
+ * RISC-V frontend makes every forward conditional branch one, and ends a
+ * block with a BR op at a backward branch (a loop's back edge).
  *
  * Defined results where hardware differs: shift amounts are taken modulo the
  * operand width; DIV/DIVU by zero give all ones and REM/REMU by zero give the
