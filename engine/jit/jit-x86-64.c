@@ -38,12 +38,14 @@ typedef struct {
     uint64_t code;
     uint64_t packed;
 } VireoJitResult;
-/* Runs the block and the compiled blocks it leads to, at most `budget` of
- * them, adding their counters to `packed`. */
-typedef VireoJitResult (*VireoJitFn)(VireoCpu *cpu, uint64_t packed, uint64_t budget);
+/* Runs the block and the compiled blocks it leads to, adding their counters
+ * to `packed`, whose block field (bits 48-63) starts at 2^16 minus the
+ * budget: the add that counts the last block the budget allows carries out
+ * of bit 63, and the code leaves (jit_run()). */
+typedef VireoJitResult (*VireoJitFn)(VireoCpu *cpu, uint64_t packed);
 
 /* How the last block left, in bits 16-23 of `code`; bits 0-15 hold the link
- * slot, bits 32-63 what is left of the budget. */
+ * slot. */
 enum {
     JIT_LINK = 0,        /* through its static exit `slot`, cpu->pc set */
     JIT_LOOKUP = 1,      /* a computed jump to cpu->pc */
@@ -122,8 +124,8 @@ typedef struct {
  * it runs: loaded when the body starts, written back before every exit and
  * every call (so that helpers, slow paths and exceptions see cpu->regs
  * exact), reloaded after every call. */
-#define N_CACHE 6
-static const int cache_host[N_CACHE] = { X_RBP, X_RSI, X_R8, X_R9, X_R10, X_R11 };
+#define N_CACHE 7
+static const int cache_host[N_CACHE] = { X_RBP, X_RSI, X_R8, X_R9, X_R10, X_R11, X_R14 };
 
 typedef struct {
     X86Asm a;
@@ -355,15 +357,14 @@ static void jump_to_epilogue(Gen *g)
     g->to_epilogue[g->n_epilogue++] = x_jmp(&g->a);
 }
 
-/* Counts the block (`insns` of its instructions retired) into r15, and
- * one block of the budget off r14d, which sets ZF when it runs out. */
+/* Counts the block (`insns` of its instructions retired) into r15; the add
+ * sets CF when the block was the last of the budget (VireoJitFn). */
 static void emit_count(Gen *g, unsigned insns)
 {
     X86Asm *a = &g->a;
 
     x_mov_imm(a, X_RAX, insns | (g->tb->acc_full & ~VIREO_PACK_INSNS));
     x_alu_rr(a, true, X_ADD, X_R15, X_RAX);
-    x_op_reg(a, false, X_OPC(0xff), 1, X_R14); /* dec r14d */
 }
 
 /* Leaves the compiled code: the block is counted, and returns `kind`.
@@ -448,7 +449,7 @@ static void emit_link(Gen *g, unsigned slot, unsigned insns, uint64_t target)
          * its generation without leaving: a helper's change leaves, and so
          * does a write to code by this hart (exit_request). */
         emit_count(g, insns);
-        leave[0] = x_jcc(a, X_CC_E); /* the budget ran out */
+        leave[0] = x_jcc(a, X_CC_B); /* the budget ran out */
         x_op_mem(a, false, false, X_OPC(0x83), X_CMP, X_R13,
                  (int32_t)offsetof(VireoCpu, exit_request));
         x_byte(a, 0);
@@ -465,7 +466,7 @@ static void emit_link(Gen *g, unsigned slot, unsigned insns, uint64_t target)
     }
     write_back(g, g->dirty); /* the state the next block starts from */
     emit_count(g, insns);
-    leave[0] = x_jcc(a, X_CC_E); /* the budget ran out */
+    leave[0] = x_jcc(a, X_CC_B); /* the budget ran out */
     x_op_mem(a, false, false, X_OPC(0x83), X_CMP, X_R13, (int32_t)offsetof(VireoCpu, exit_request));
     x_byte(a, 0);
     leave[1] = x_jcc(a, X_CC_NE);
@@ -500,7 +501,7 @@ static void emit_lookup(Gen *g)
     write_back(g, g->dirty);
     x_mov_rr(a, X_RSI, X_RAX); /* the pc; rsi is free once written back */
     emit_count(g, g->tb->n_guest);
-    leave[n++] = x_jcc(a, X_CC_E); /* the budget ran out */
+    leave[n++] = x_jcc(a, X_CC_B); /* the budget ran out */
     x_op_mem(a, false, false, X_OPC(0x83), X_CMP, X_R13, (int32_t)offsetof(VireoCpu, exit_request));
     x_byte(a, 0);
     leave[n++] = x_jcc(a, X_CC_NE);
@@ -577,7 +578,7 @@ static void emit_checked_entry(Gen *g, bool publish_first)
 }
 
 /* The checked entry's way out, then the epilogue (eax = the exit's code):
- * code = eax | budget << 32, packed = r15. */
+ * code = eax, packed = r15. */
 static void emit_epilogue(Gen *g)
 {
     X86Asm *a = &g->a;
@@ -591,9 +592,6 @@ static void emit_epilogue(Gen *g)
         x_patch(a, g->to_epilogue[i], a->p);
     }
     x_mov_rr(a, X_RDX, X_R15);
-    x_mov_rr(a, X_RCX, X_R14);
-    x_shift_imm(a, true, X_SHL, X_RCX, 32);
-    x_alu_rr(a, true, X_OR, X_RAX, X_RCX);
     x_alu_imm(a, true, X_ADD, X_RSP, 24);
     x_pop(a, X_R15);
     x_pop(a, X_R14);
@@ -619,7 +617,6 @@ static void emit_prologue(Gen *g)
     x_op_mem(a, true, false, X_OPC(0x8d), X_RBX, X_RDI, REGS_BIAS); /* lea rbx, [rdi + bias] */
     x_load64(a, X_R12, X_R13, (int32_t)offsetof(VireoCpu, dtlb));
     x_mov_rr(a, X_R15, X_RSI);
-    x_mov_rr(a, X_R14, X_RDX);
 }
 
 static void set_pc(Gen *g, uint64_t pc)
@@ -1329,6 +1326,28 @@ static bool jit_runs(const VireoCpu *cpu, const VireoTb *tb)
     return tb->native != NULL;
 }
 
+/* Calls `tb`'s code with the counters in *packed, for at most `allowed`
+ * blocks; returns the code of the exit, with the blocks run added to
+ * *packed and taken off *budget. */
+static uint64_t jit_call(VireoCpu *cpu, const VireoTb *tb, uint64_t *packed, unsigned *budget,
+                         unsigned allowed)
+{
+    const uint64_t low = VIREO_PACK_BLOCK - 1;
+    uint64_t start = (uint64_t)(65536u - allowed) << 48;
+    VireoJitResult r;
+    unsigned ran;
+
+    g_assert(allowed >= 1 && allowed <= *budget);
+    r = ((VireoJitFn)tb->native)(cpu, (*packed & low) | start);
+    ran = (unsigned)(((r.packed - start) >> 48) & 0xffff); /* 0 after a carry: all allowed */
+    if (ran == 0) {
+        ran = allowed;
+    }
+    *packed = (r.packed & low) + ((uint64_t)((*packed >> 48) + ran) << 48);
+    *budget -= ran;
+    return r.code;
+}
+
 static void jit_exec(VireoCpu *cpu, VireoTb *tb, bool chain)
 {
     uint64_t packed = 0;
@@ -1342,8 +1361,7 @@ static void jit_exec(VireoCpu *cpu, VireoTb *tb, bool chain)
         return;
     }
     while (tb != NULL) {
-        VireoJitResult r;
-        uint64_t key;
+        uint64_t code, key;
 
         cpu->cur_tb = tb;
         if (tb->publish_first) {
@@ -1351,11 +1369,9 @@ static void jit_exec(VireoCpu *cpu, VireoTb *tb, bool chain)
         }
         /* The compiled code runs linked compiled blocks itself, at most
          * `budget` of them (one when not chaining). */
-        r = ((VireoJitFn)tb->native)(cpu, packed, chain ? budget : 1);
+        code = jit_call(cpu, tb, &packed, &budget, chain ? budget : 1);
         VIREO_STAT_ADD(cpu, jit_entries, 1);
         tb = (VireoTb *)cpu->cur_tb; /* the block that left */
-        packed = r.packed;
-        budget = (unsigned)(r.code >> 32);
         if (budget == 0) {
             vireo_run_publish(cpu, &packed, &budget);
         }
@@ -1365,9 +1381,9 @@ static void jit_exec(VireoCpu *cpu, VireoTb *tb, bool chain)
         VIREO_STAT_ADD(cpu, jit_insns, cpu->stats.insns - insns_before);
         insns_before = cpu->stats.insns;
         key = vireo_run_key(cpu, chain); /* a helper may have switched context */
-        switch ((r.code >> 16) & 0xff) {
+        switch ((code >> 16) & 0xff) {
         case JIT_LINK:
-            tb = vireo_run_follow(cpu, tb, (unsigned)(r.code & 0xffff), cpu->pc, key, &packed,
+            tb = vireo_run_follow(cpu, tb, (unsigned)(code & 0xffff), cpu->pc, key, &packed,
                                   &budget, jit_runs);
             break;
         case JIT_LOOKUP:
