@@ -14,8 +14,11 @@ typedef struct {
     uint32_t ext; /* the hart's RV_EXT_* extensions */
     unsigned fs;  /* mstatus.FS when the block was decoded */
     bool fs_marked;
-    bool end;        /* the instruction ended the block */
-    bool superblock; /* forward branches are side exits (op_branch()) */
+    bool end; /* the instruction ended the block */
+    /* Forward branches are side exits (op_branch()), and decoding goes on
+     * at the target of a forward jal in the same page (`follow`). */
+    bool superblock;
+    uint64_t follow; /* where the next instruction is, when not next_pc() */
     /* The register the previous instruction of the block set to a constant
      * (lui, auipc), 0 for none, and the constant: `auipc ra, hi; jalr ra,
      * lo(ra)` (a call further than jal reaches, in every kernel) becomes a
@@ -960,13 +963,20 @@ static void decode32(Dc *dc, uint32_t i)
             emit(dc, VIREO_OP_MOVI, RD(i), 0, 0, (int64_t)dc->const_val);
         }
         break;
-    case 0x6f: /* jal */
+    case 0x6f: { /* jal */
+        uint64_t target = dc->pc + (uint64_t)imm_j(i);
         if (RD(i) != 0) {
             emit(dc, VIREO_OP_MOVI, RD(i), 0, 0, (int64_t)next_pc(dc));
         }
-        emit(dc, VIREO_OP_JMP, 0, 0, 0, (int64_t)(dc->pc + (uint64_t)imm_j(i)));
+        if (dc->superblock && target > dc->pc &&
+            ((target ^ dc->pc) & ~(uint64_t)(VIREO_PAGE_SIZE - 1)) == 0) {
+            dc->follow = target; /* the block goes on there */
+            break;
+        }
+        emit(dc, VIREO_OP_JMP, 0, 0, 0, (int64_t)target);
         dc->end = true;
         break;
+    }
     case 0x67: { /* jalr */
         unsigned rd = RD(i), rs1 = RS1(i);
         VireoIrInsn *in;
@@ -1122,6 +1132,10 @@ bool rv_decode(VireoCpu *cpu, VireoIrBlock *b)
         vireo_ir_end_guest(b, off);
         if (dc.end) {
             break;
+        }
+        if (dc.follow != 0) {
+            off = (uint32_t)(dc.follow - b->pc);
+            dc.follow = 0;
         }
         if (b->pc + off >= page_end || b->n_guest >= max_guest ||
             b->n_ops + 8 >= VIREO_IR_MAX_OPS) {

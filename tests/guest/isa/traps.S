@@ -476,4 +476,25 @@ TEST_MAIN
 1:  CHECK_TRAP CAUSE_LOAD_ACCESS
     CHECK_TF_REG TF_MTVAL, a1
     CHECK_TRAP_FROM PRV_U
+
+    /* a fault after a forward branch not taken and a forward jal, which
+     * blocks go on past: mepc is the faulting load's own pc and the jal's
+     * link the pc after the jal */
+    CASE 67
+    li a1, 0x28000000
+    li a2, 1
+    ENTER_MODE PRV_S, 2f
+2:  EXPECT_TRAP 1f
+    beqz a2, 5f
+    jal t1, 3f
+4:  j fail
+    j fail
+3:  ld a0, 0(a1)
+5:  j fail
+1:  CHECK_TRAP CAUSE_LOAD_ACCESS
+    CHECK_TRAP_EPC 3b
+    CHECK_TF_REG TF_MTVAL, a1
+    CHECK_TRAP_FROM PRV_S
+    la t2, 4b
+    bne t1, t2, fail
     PASS
