@@ -680,7 +680,6 @@ VireoTb *vireo_interp_compile(const VireoIrBlock *block, void *mem)
     tb->native_links = NULL;
     tb->guest_code = NULL;
     tb->guest_len = block->guest_len;
-    tb->publish_first = false;
     tb->no_native = false;
     tb->heat = 0;
     tb->links = (VireoTbLink *)(void *)((char *)tb->code + code_bytes);

@@ -42,9 +42,6 @@ struct VireoTb {
      * block may not be revived (cpu.c). */
     const uint8_t *guest_code;
     uint32_t guest_len;
-    /* The counters must be published before the block runs (it calls
-     * helpers, which may read instret): for the JIT's code. */
-    bool publish_first;
     bool no_native; /* the JIT cannot compile it: the interpreter runs it */
     uint32_t heat;  /* runs on the interpreter so far, under the JIT */
     /* Direct links to the blocks that follow at each static exit (side

@@ -19,9 +19,10 @@
  *
  * Registers of the generated code: rbx = &cpu->regs[16] (so that the
  * first 32 registers are one byte of displacement away), r12 = the data TLB
- * of the current context (reloaded after every call), r13 = cpu; rax, rcx
- * and rdx are scratch. The frame keeps 16 bytes at [rsp] for a slow load's
- * value.
+ * of the current context (reloaded after every call), r13 = cpu, r15 = the
+ * packed counters (VireoJitFn), rbp, rsi, r8-r11 and r14 cached guest
+ * registers (N_CACHE); rax, rcx, rdx and rdi are scratch. The frame keeps 16 bytes at [rsp] for a
+ * slow load's value.
  */
 #include "engine/softfloat.h"
 #include "ir-eval.h"
@@ -96,6 +97,17 @@ static bool jit_atomic(VireoCpu *cpu, const VireoIrInsn *in)
     return true;
 }
 
+/* Before a helper, which may read instret (vireo_cpu_retired()): the
+ * instructions and memory ops counted in `packed` so far are published;
+ * returns `packed` without them (its block field, which holds the budget,
+ * stays). */
+static uint64_t jit_publish(VireoCpu *cpu, uint64_t packed)
+{
+    VIREO_STAT_ADD(cpu, insns, packed & VIREO_PACK_INSNS);
+    VIREO_STAT_ADD(cpu, dtlb_hits, (packed & VIREO_PACK_MEM) >> 24);
+    return packed & ~(VIREO_PACK_BLOCK - 1);
+}
+
 static void jit_trap(VireoCpu *cpu, const VireoIrInsn *in)
 {
     cpu->pc = vireo_cpu_insn_pc(cpu, in);
@@ -145,9 +157,9 @@ typedef struct {
     /* per link slot: where its key and its jump are patched (0 for a
      * slot that needs no patching) */
     uint32_t site_key[2 * VIREO_IR_MAX_OPS], site_jump[2 * VIREO_IR_MAX_OPS];
-    uint8_t *entry; /* the unchecked entry (NULL when there is none) */
-    uint8_t *body;  /* the first op's code, the cached registers loaded */
-    bool publish_first;
+    uint8_t *entry;    /* the unchecked entry (NULL when there is none) */
+    uint8_t *body;     /* the first op's code, the cached registers loaded */
+    bool calls_helper; /* the block has a HELPER op */
 } Gen;
 
 static void add_stub(Gen *g, StubKind kind, uint8_t *jump, const uint8_t *resume,
@@ -381,13 +393,14 @@ static void emit_leave(Gen *g, unsigned kind, unsigned insns, bool after_call)
 }
 
 static void set_pc(Gen *g, uint64_t pc);
+static void store_cur_tb(Gen *g, int tmp);
 
 /* Whether a static exit to `target` loops back to the block's own body. A
- * block that calls helpers goes back to the run loop first instead (its
- * counters must be published). */
+ * block that calls helpers takes its linked exit instead, which checks
+ * exec_key (a helper that goes on may have changed it). */
 static bool self_loop(const Gen *g, uint64_t target)
 {
-    return target == g->tb->vpc && !g->publish_first;
+    return target == g->tb->vpc && !g->calls_helper;
 }
 
 /* The cache slots of the registers the block writes. */
@@ -476,7 +489,13 @@ static void emit_link(Gen *g, unsigned slot, unsigned insns, uint64_t target)
     x_u64(a, 0);
     x_alu_mem(a, true, X_CMP, X_RAX, X_R13, (int32_t)offsetof(VireoCpu, exec_key));
     leave[2] = x_jcc(a, X_CC_NE);
-    x_mov_imm(a, X_RDI, slot); /* for the checked entry's way out: JIT_LINK, slot */
+    if (((target ^ g->tb->vpc) & ~(uint64_t)(VIREO_PAGE_SIZE - 1)) != 0) {
+        /* To another page: jit_link() points it at a checked entry, whose
+         * way out leaves as this exit would (JIT_LINK, slot, this block).
+         * Within the page it goes to an unchecked entry, or nowhere. */
+        x_mov_imm(a, X_RDI, slot);
+        store_cur_tb(g, X_RCX);
+    }
     leave[3] = x_jmp(a);
     g->site_jump[slot] = (uint32_t)(leave[3] - a->start);
     for (unsigned i = 0; i < G_N_ELEMENTS(leave); i++) {
@@ -528,7 +547,8 @@ static void emit_lookup(Gen *g)
     x_op_reg(a, true, X_OPC(0x85), X_RAX, X_RAX); /* test rax, rax */
     leave[n++] = x_jcc(a, X_CC_E);
     x_mov_imm(a, X_RDI, (uint64_t)JIT_LOOKUP << 16); /* for the checked entry's way out */
-    x_byte(a, 0xff);                                 /* jmp rax */
+    store_cur_tb(g, X_RCX);
+    x_byte(a, 0xff); /* jmp rax */
     x_byte(a, 0xe0);
     for (unsigned i = 0; i < n; i++) {
         x_patch(a, leave[i], a->p);
@@ -540,23 +560,17 @@ static void emit_lookup(Gen *g)
 /* Where a linked block's exit (or a computed jump) comes in: the checks of
  * vireo_tb_current() on this block (the instruction TLB maps its page to
  * the physical page it was decoded from, unwritten since), with what is
- * known of it as immediates; then cur_tb is this block and its body runs,
- * in the frame of the code that jumped here. A block that calls helpers
- * always goes back to the run loop first, which publishes the counters.
- * When the checks fail, the code leaves as the previous block's exit would
- * have (edi = its exit code, cur_tb = that block), for this block's pc. */
-static void emit_checked_entry(Gen *g, bool publish_first)
+ * known of it as immediates; then its body runs, in the frame of the code
+ * that jumped here. When the checks fail, the code leaves as the previous
+ * block's exit would have (edi = its exit code; that exit set cur_tb to
+ * its block), for this block's pc. */
+static void emit_checked_entry(Gen *g)
 {
     X86Asm *a = &g->a;
     const VireoTb *tb = g->tb;
     int32_t e =
         (int32_t)(((tb->vpc >> VIREO_PAGE_SHIFT) & (VIREO_TLB_SIZE - 1)) * sizeof(VireoTlbEntry));
 
-    if (publish_first) {
-        g->to_fail[g->n_fail++] = x_jmp(a);
-        g->entry = NULL;
-        return;
-    }
     x_mov_imm(a, X_RCX, (uint64_t)(uintptr_t)tb);
     x_load64(a, X_RAX, X_R13, (int32_t)offsetof(VireoCpu, itlb));
     x_mov_imm(a, X_RDX, tb->vpc & ~(uint64_t)(VIREO_PAGE_SIZE - 1));
@@ -571,10 +585,9 @@ static void emit_checked_entry(Gen *g, bool publish_first)
     x_alu_mem(a, false, X_CMP, X_RAX, X_RCX, (int32_t)offsetof(VireoTb, gen));
     g->to_fail[g->n_fail++] = x_jcc(a, X_CC_NE);
     /* The unchecked entry: where a block of the same page jumps in
-     * (vireo_tb_same_page()). */
+     * (vireo_tb_same_page()). Neither entry sets cur_tb: the block sets it
+     * before its calls and when it leaves, which is all that reads it. */
     g->entry = a->p;
-    x_mov_imm(a, X_RCX, (uint64_t)(uintptr_t)tb);
-    x_store64(a, X_RCX, X_R13, (int32_t)offsetof(VireoCpu, cur_tb));
 }
 
 /* The checked entry's way out, then the epilogue (eax = the exit's code):
@@ -582,15 +595,19 @@ static void emit_checked_entry(Gen *g, bool publish_first)
 static void emit_epilogue(Gen *g)
 {
     X86Asm *a = &g->a;
+    uint8_t *tail;
 
     for (unsigned i = 0; i < g->n_fail; i++) {
         x_patch(a, g->to_fail[i], a->p);
     }
     set_pc(g, g->tb->vpc);
     x_op_reg(a, false, X_OPC(0x89), X_RDI, X_RAX); /* mov eax, edi: the exit's code */
+    tail = x_jmp(a);
     for (unsigned i = 0; i < g->n_epilogue; i++) {
         x_patch(a, g->to_epilogue[i], a->p);
     }
+    store_cur_tb(g, X_RCX); /* the block that left */
+    x_patch(a, tail, a->p);
     x_mov_rr(a, X_RDX, X_R15);
     x_alu_imm(a, true, X_ADD, X_RSP, 24);
     x_pop(a, X_R15);
@@ -630,9 +647,20 @@ static void reload_dtlb(Gen *g)
     x_load64(&g->a, X_R12, X_R13, (int32_t)offsetof(VireoCpu, dtlb));
 }
 
-/* rdi = cpu, rsi = the op (as the slow paths and helpers take them). */
+/* cpu->cur_tb = this block, through `tmp`: before a call that may locate
+ * an instruction (vireo_cpu_insn_pc()) and when the code leaves; the
+ * entries do not set it (see emit_checked_entry()). */
+static void store_cur_tb(Gen *g, int tmp)
+{
+    x_mov_imm(&g->a, tmp, (uint64_t)(uintptr_t)g->tb);
+    x_store64(&g->a, tmp, X_R13, (int32_t)offsetof(VireoCpu, cur_tb));
+}
+
+/* rdi = cpu, rsi = the op (as the slow paths and helpers take them), and
+ * cur_tb this block for them. */
 static void args_cpu_insn(Gen *g, const VireoIrInsn *in)
 {
+    store_cur_tb(g, X_RSI);
     x_mov_rr(&g->a, X_RDI, X_R13);
     x_mov_imm(&g->a, X_RSI, (uint64_t)(uintptr_t)in);
 }
@@ -1008,6 +1036,10 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
         return true;
     case VIREO_OP_HELPER:
         before_call(g);
+        x_mov_rr(a, X_RDI, X_R13);
+        x_mov_rr(a, X_RSI, X_R15);
+        x_call(a, (const void *)jit_publish);
+        x_mov_rr(a, X_R15, X_RAX);
         args_cpu_insn(g, in);
         x_call(a, (const void *)in->helper);
         reload_dtlb(g);
@@ -1171,8 +1203,8 @@ static size_t jit_size(VireoCpu *cpu, const VireoIrBlock *block)
  * The code is the prologue (where the run loop calls in), the checked
  * entry (where linked blocks jump in), the body, the out-of-line paths and
  * the epilogue, then the link sites' offsets (`*sites`). */
-static size_t compile_native(VireoTb *tb, uint8_t *code, size_t cap, bool *publish_first,
-                             const uint8_t **checked, const uint8_t **entry, const uint32_t **sites)
+static size_t compile_native(VireoTb *tb, uint8_t *code, size_t cap, const uint8_t **checked,
+                             const uint8_t **entry, const uint32_t **sites)
 {
     Gen *g = g_new(Gen, 1);
     X86Asm *a = &g->a;
@@ -1182,17 +1214,16 @@ static size_t compile_native(VireoTb *tb, uint8_t *code, size_t cap, bool *publi
     *a = (X86Asm){ .start = code, .p = code, .end = code + cap };
     g->tb = tb;
     g->n_stubs = g->n_epilogue = g->n_fail = 0;
-    *publish_first = false;
+    g->calls_helper = false;
     for (uint32_t i = 0; i < tb->n_ops; i++) {
         if (tb->code[i].in.op == VIREO_OP_HELPER) {
-            *publish_first = true;
+            g->calls_helper = true;
         }
     }
-    g->publish_first = *publish_first;
     emit_prologue(g);
     skip = x_jmp(a);
     *checked = a->p;
-    emit_checked_entry(g, *publish_first);
+    emit_checked_entry(g);
     *entry = g->entry;
     x_patch(a, skip, a->p);
     allocate_cache(g, tb);
@@ -1240,7 +1271,6 @@ static bool jit_compile_native(VireoCpu *cpu, VireoTb *tb)
     size_t cap = native_bound(tb->n_ops);
     uint8_t *code = vireo_code_room(cpu, cap);
     uint64_t start;
-    bool publish_first;
     const uint8_t *checked, *entry;
     const uint32_t *sites;
     size_t n;
@@ -1249,7 +1279,7 @@ static bool jit_compile_native(VireoCpu *cpu, VireoTb *tb)
         return false;
     }
     start = now_ns();
-    n = compile_native(tb, code, cap, &publish_first, &checked, &entry, &sites);
+    n = compile_native(tb, code, cap, &checked, &entry, &sites);
     VIREO_STAT_ADD(cpu, jit_compile_ns, now_ns() - start);
     if (n == 0) {
         tb->no_native = true;
@@ -1264,7 +1294,6 @@ static bool jit_compile_native(VireoCpu *cpu, VireoTb *tb)
     tb->native_checked = checked;
     tb->native_entry = entry;
     tb->native_links = sites;
-    tb->publish_first = publish_first;
     tb->native = code;
     VIREO_STAT_ADD(cpu, jit_blocks, 1);
     VIREO_STAT_ADD(cpu, jit_code_bytes, n);
@@ -1312,6 +1341,11 @@ static void jit_link(VireoCpu *cpu, VireoTb *tb, unsigned slot, VireoTb *next, u
         return;
     } else if (next->native_entry != NULL && vireo_tb_same_page(tb, next)) {
         to = next->native_entry;
+    } else if (((tb->vpc ^ next->vpc) & ~(uint64_t)(VIREO_PAGE_SIZE - 1)) == 0) {
+        /* An exit within the page goes to unchecked entries only
+         * (emit_link()): this one goes back to the run loop. */
+        to = jump + 4;
+        key = 0;
     } else {
         to = next->native_checked;
     }
@@ -1364,9 +1398,6 @@ static void jit_exec(VireoCpu *cpu, VireoTb *tb, bool chain)
         uint64_t code, key;
 
         cpu->cur_tb = tb;
-        if (tb->publish_first) {
-            vireo_run_publish(cpu, &packed, &budget); /* instret must be exact for helpers */
-        }
         /* The compiled code runs linked compiled blocks itself, at most
          * `budget` of them (one when not chaining). */
         code = jit_call(cpu, tb, &packed, &budget, chain ? budget : 1);
