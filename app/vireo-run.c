@@ -363,6 +363,7 @@ static void print_stats_block(const char *title, const VireoVcpuStats *s, double
                (ull)s->dtlb_misses, (ull)s->dtlb_flushes);
     g_printerr(_("  exceptions:    %llu\n"), (ull)s->exceptions);
     g_printerr(_("  interrupts:    %llu\n"), (ull)s->interrupts);
+    g_printerr(_("  waiting:       %.2f s for an interrupt (wfi)\n"), (double)s->halted_ns / 1e9);
     if (s->jit_blocks > 0 || s->jit_fallbacks > 0) {
         g_printerr(_("  JIT:           %llu blocks compiled (%llu bytes), %llu left to the "
                      "interpreter, %llu instructions run compiled\n"),
