@@ -66,6 +66,7 @@ typedef struct {
     gboolean stats;
     char *engine;      /* --engine: interp or jit, NULL for the default */
     int jit_threshold; /* --jit-threshold, 0 for the default */
+    gboolean perf_map;
     gboolean version;
 } Options;
 
@@ -1288,6 +1289,8 @@ int main(int argc, char *argv[])
           N_("The JIT compiles a block at its Nth run (1: at once; default 8), the interpreter "
              "runs it until then"),
           N_("N") },
+        { "perf-map", 0, 0, G_OPTION_ARG_NONE, &opt.perf_map,
+          N_("Name each block the JIT compiles in /tmp/perf-PID.map, for Linux perf"), NULL },
         { "stats", 0, 0, G_OPTION_ARG_NONE, &opt.stats,
           N_("Print the engine's counters when the machine stops"), NULL },
         { "test", 0, 0, G_OPTION_ARG_FILENAME, &opt.test,
@@ -1411,6 +1414,14 @@ int main(int argc, char *argv[])
     }
     if (opt.jit_threshold > 0) {
         vireo_engine_set_jit_threshold((unsigned)opt.jit_threshold);
+    }
+    if (opt.perf_map) {
+        g_autoptr(GError) map_error = NULL;
+        if (!vireo_engine_open_perf_map(&map_error)) {
+            g_printerr("vireo-run: %s\n", map_error->message);
+            status = EXIT_FAULT;
+            goto out;
+        }
     }
     opt.cpu_model = VIREO_RV_CPU_DEFAULT;
     if (opt.cpu != NULL && !vireo_rv_cpu_model_from_name(opt.cpu, &opt.cpu_model)) {

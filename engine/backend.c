@@ -7,7 +7,11 @@
 #include "engine/error.h"
 #include "tb.h"
 
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const engine_names[] = {
     [VIREO_ENGINE_DEFAULT] = "default",
@@ -69,6 +73,40 @@ void vireo_engine_set_jit_threshold(unsigned executions)
 unsigned vireo_engine_get_jit_threshold(void)
 {
     return __atomic_load_n(&jit_threshold, __ATOMIC_RELAXED);
+}
+
+static GMutex perf_map_lock;
+static FILE *perf_map;
+
+gboolean vireo_engine_open_perf_map(GError **error)
+{
+    g_autofree char *path = g_strdup_printf("/tmp/perf-%d.map", (int)getpid());
+    FILE *f = fopen(path, "w");
+
+    if (f == NULL) {
+        int err = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err),
+                    "Cannot write the perf map “%s”: %s", path, g_strerror(err));
+        return FALSE;
+    }
+    g_mutex_lock(&perf_map_lock);
+    if (perf_map != NULL) {
+        fclose(perf_map);
+    }
+    perf_map = f;
+    g_mutex_unlock(&perf_map_lock);
+    return TRUE;
+}
+
+void vireo_engine_perf_map_add(const void *code, size_t size, uint64_t pc)
+{
+    if (__atomic_load_n(&perf_map, __ATOMIC_RELAXED) == NULL) {
+        return;
+    }
+    g_mutex_lock(&perf_map_lock);
+    fprintf(perf_map, "%" PRIxPTR " %zx vireo-block-%" PRIx64 "\n", (uintptr_t)code, size, pc);
+    fflush(perf_map);
+    g_mutex_unlock(&perf_map_lock);
 }
 
 void vireo_engine_set_default(VireoEngineKind kind)

@@ -1287,6 +1287,7 @@ static bool jit_compile_native(VireoCpu *cpu, VireoTb *tb)
         return false;
     }
     vireo_code_take(cpu, n);
+    vireo_engine_perf_map_add(code, n, tb->vpc);
     __builtin___clear_cache((char *)code, (char *)code + n);
     /* Links the interpreter made while the block was cold: made again,
      * and patched into the code, when the block next leaves through them. */

@@ -80,4 +80,14 @@ VireoEngineKind vireo_engine_get_default(void);
 void vireo_engine_set_jit_threshold(unsigned executions);
 unsigned vireo_engine_get_jit_threshold(void);
 
+/* Opens /tmp/perf-PID.map, Linux perf's map of code it has no symbols for:
+ * from now on the JIT names each block it compiles there ("vireo-block" and
+ * its guest pc), so that `perf report` shows which guest code the time went
+ * to. Code buffers are reused after a flush, so an address may be named
+ * more than once (perf takes the last). False with `error` set when the file
+ * cannot be written. */
+gboolean vireo_engine_open_perf_map(GError **error);
+/* Names [code, code + size) the block at guest `pc` in the map, if open. */
+void vireo_engine_perf_map_add(const void *code, size_t size, uint64_t pc);
+
 G_END_DECLS
