@@ -310,8 +310,10 @@ static void emit_compare(Gen *g, unsigned ra, unsigned rb)
     }
 }
 
-/* The registers the block uses at least twice, most used first. */
-static void allocate_cache(Gen *g, const VireoTb *tb)
+/* The registers the block uses at least twice, most used first; in a
+ * block that loops on itself, those it uses once too (loaded once, not at
+ * every iteration). */
+static void allocate_cache(Gen *g, const VireoTb *tb, bool loop)
 {
     unsigned uses[VIREO_IR_NREGS] = { 0 };
 
@@ -354,7 +356,7 @@ static void allocate_cache(Gen *g, const VireoTb *tb)
                 best = r;
             }
         }
-        if (uses[best] < 2) {
+        if (uses[best] < (loop ? 1u : 2u)) {
             break;
         }
         g->slot_of[best] = (int8_t)g->n_cached;
@@ -1210,6 +1212,7 @@ static size_t compile_native(VireoTb *tb, uint8_t *code, size_t cap, const uint8
     X86Asm *a = &g->a;
     size_t used = 0;
     uint8_t *skip;
+    bool loop;
 
     *a = (X86Asm){ .start = code, .p = code, .end = code + cap };
     g->tb = tb;
@@ -1226,10 +1229,11 @@ static size_t compile_native(VireoTb *tb, uint8_t *code, size_t cap, const uint8
     emit_checked_entry(g);
     *entry = g->entry;
     x_patch(a, skip, a->p);
-    allocate_cache(g, tb);
+    loop = loops(g);
+    allocate_cache(g, tb, loop);
     reload_cached(g);
     g->body = a->p;
-    if (loops(g)) {
+    if (loop) {
         g->dirty = written_slots(g); /* see emit_link() */
     }
     for (uint32_t i = 0; i < tb->n_ops; i++) {
