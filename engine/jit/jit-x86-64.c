@@ -20,9 +20,9 @@
  * Registers of the generated code: rbx = &cpu->regs[16] (so that the
  * first 32 registers are one byte of displacement away), r12 = the data TLB
  * of the current context (reloaded after every call), r13 = cpu, r15 = the
- * packed counters (VireoJitFn), rbp, rsi, r8-r11 and r14 cached guest
- * registers (N_CACHE); rax, rcx, rdx and rdi are scratch. The frame keeps 16 bytes at [rsp] for a
- * slow load's value.
+ * packed counters (VireoJitFn); rbp, rsi, r8-r11 and r14 hold cached guest
+ * registers (N_CACHE); rax, rcx, rdx and rdi are scratch. The frame keeps
+ * 16 bytes at [rsp] for a slow load's value.
  */
 #include "engine/softfloat.h"
 #include "ir-eval.h"
@@ -42,7 +42,7 @@ typedef struct {
 /* Runs the block and the compiled blocks it leads to, adding their counters
  * to `packed`, whose block field (bits 48-63) starts at 2^16 minus the
  * budget: the add that counts the last block the budget allows carries out
- * of bit 63, and the code leaves (jit_run()). */
+ * of bit 63, and the code leaves (jit_call()). */
 typedef VireoJitResult (*VireoJitFn)(VireoCpu *cpu, uint64_t packed);
 
 /* How the last block left, in bits 16-23 of `code`; bits 0-15 hold the link
