@@ -1376,12 +1376,10 @@ static uint64_t jit_call(VireoCpu *cpu, const VireoTb *tb, uint64_t *packed, uns
     VireoJitResult r;
     unsigned ran;
 
-    g_assert(allowed >= 1 && allowed <= *budget);
+    g_assert(allowed >= 1 && allowed <= *budget && allowed < 65536u);
     r = ((VireoJitFn)tb->native)(cpu, (*packed & low) | start);
-    ran = (unsigned)(((r.packed - start) >> 48) & 0xffff); /* 0 after a carry: all allowed */
-    if (ran == 0) {
-        ran = allowed;
-    }
+    /* modulo 2^16: all that were allowed when the field carried out to 0 */
+    ran = (unsigned)(((r.packed - start) >> 48) & 0xffff);
     *packed = (r.packed & low) + ((uint64_t)((*packed >> 48) + ran) << 48);
     *budget -= ran;
     return r.code;

@@ -720,6 +720,63 @@ static void test_smc_same_page(gconstpointer data)
     g_hash_table_destroy(blocks);
 }
 
+/* Loops far longer than the budget of blocks between two returns to the
+ * run loop (VIREO_RUN_CHECK_PERIOD): one over two linked blocks, one on a
+ * block of its own. The compiled code leaves when the budget is spent (the
+ * carry out of the counters' block field) and the counts stay exact. */
+static void test_budget(void)
+{
+    GHashTable *blocks = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+    enum { N = 3 * 4096 + 17 }; /* the budget: VIREO_RUN_CHECK_PERIOD (engine/tb.h) */
+    Side s;
+    VireoCpu *cpu;
+    VireoIrBlock *b;
+    VireoVcpuStats st;
+
+    side_init(&s, VIREO_ENGINE_JIT, blocks);
+    cpu = &s.t->cpu;
+    s.t->stop_on_trap = true;
+    /* A: r3++, leaves for C at N, else on to B; B: r5 += 2, back to A */
+    b = new_block(blocks, CODE_BASE);
+    emit(b, VIREO_OP_ADDI, 3, 3, 0, 1);
+    emit(b, VIREO_OP_MOVI, 4, 0, 0, N);
+    emit(b, VIREO_OP_XEQ, 0, 3, 4, (int64_t)(CODE_BASE + 0x200));
+    emit(b, VIREO_OP_JMP, 0, 0, 0, (int64_t)(CODE_BASE + 0x100));
+    b = new_block(blocks, CODE_BASE + 0x100);
+    emit(b, VIREO_OP_ADDI, 5, 5, 0, 2);
+    emit(b, VIREO_OP_JMP, 0, 0, 0, (int64_t)CODE_BASE);
+    b = new_block(blocks, CODE_BASE + 0x200);
+    emit(b, VIREO_OP_TRAP, 0, 0, 0, 3);
+    /* D: r6++, leaves for C at N, else loops on itself */
+    b = new_block(blocks, CODE_BASE + 0x300);
+    emit(b, VIREO_OP_ADDI, 6, 6, 0, 1);
+    emit(b, VIREO_OP_MOVI, 7, 0, 0, N);
+    emit(b, VIREO_OP_XEQ, 0, 6, 7, (int64_t)(CODE_BASE + 0x200));
+    emit(b, VIREO_OP_JMP, 0, 0, 0, (int64_t)(CODE_BASE + 0x300));
+
+    cpu->insns_at_reset = cpu->stats.insns;
+    cpu->pc = CODE_BASE;
+    vireo_cpu_run(cpu);
+    g_assert_cmpint(s.t->n_traps, ==, 1);
+    g_assert_cmpuint(cpu->regs[3], ==, N);
+    g_assert_cmpuint(cpu->regs[5], ==, 2 * (N - 1));
+    g_assert_cmpuint(vireo_cpu_icount(cpu), ==, (uint64_t)(N - 1) * 4 + 3 + (uint64_t)(N - 1) * 2);
+    vireo_cpu_read_stats(cpu, &st);
+    g_assert_cmpuint(st.blocks, ==, 2 * (uint64_t)N); /* N A, N - 1 B, C */
+    g_assert_cmpuint(st.jit_insns + VIREO_JIT_THRESHOLD * 6, >=, st.insns);
+
+    cpu->insns_at_reset = cpu->stats.insns;
+    cpu->pc = CODE_BASE + 0x300;
+    vireo_cpu_run(cpu);
+    g_assert_cmpint(s.t->n_traps, ==, 2);
+    g_assert_cmpuint(cpu->regs[6], ==, N);
+    g_assert_cmpuint(vireo_cpu_icount(cpu), ==, (uint64_t)(N - 1) * 4 + 3);
+    vireo_cpu_read_stats(cpu, &st);
+    g_assert_cmpuint(st.blocks, ==, 2 * (uint64_t)N + N + 1);
+    side_free(&s);
+    g_hash_table_destroy(blocks);
+}
+
 /* A code buffer too small for the program: it is emptied as it fills,
  * compiled code is dropped and made again, the results stay right, and
  * the JIT compiles only hotter blocks from then on. */
@@ -811,6 +868,7 @@ int main(int argc, char *argv[])
     g_test_add_func("/jit/fault-in-block", test_fault_in_block);
     g_test_add_func("/jit/smc", test_smc);
     g_test_add_func("/jit/full-buffer", test_full_buffer);
+    g_test_add_func("/jit/budget", test_budget);
     g_test_add_data_func("/jit/smc-same-page", GINT_TO_POINTER(VIREO_ENGINE_JIT),
                          test_smc_same_page);
     g_test_add_data_func("/jit/smc-same-page/interp", GINT_TO_POINTER(VIREO_ENGINE_INTERP),
