@@ -77,8 +77,17 @@ void vireo_cpu_init(VireoCpu *cpu, const VireoCpuClass *cls, VireoMachine *machi
     atomic_init(&cpu->exit_request, 0);
 }
 
+static void straddle_clear(VireoCpu *cpu)
+{
+    for (unsigned i = 0; i < VIREO_STRADDLE_CACHE; i++) {
+        g_free(cpu->straddle[i].tb);
+        cpu->straddle[i].tb = NULL;
+    }
+}
+
 void vireo_cpu_flush_code(VireoCpu *cpu)
 {
+    straddle_clear(cpu);
     /* Without blocks every chain is empty already: no need to touch the
      * table's 2 MiB (untouched at first, and so not backed yet). */
     if (cpu->tb_hash != NULL && cpu->tb_count != 0) {
@@ -750,6 +759,24 @@ static void flush_full(VireoCpu *cpu)
     vireo_cpu_flush_code(cpu);
 }
 
+/* The halfword at `va` through the instruction TLB as it is, in RAM: no
+ * fill, no fault (false instead). */
+static bool peek16(const VireoCpu *cpu, uint64_t va, uint16_t *value)
+{
+    const VireoTlbEntry *e = &cpu->itlb[TLB_INDEX(va)];
+
+    if (e->tag_x != (va & PAGE_MASK) || (e->flags & VIREO_TLB_IO)) {
+        return false;
+    }
+    memcpy(value, (const void *)(uintptr_t)(va + e->addend), 2);
+    return true;
+}
+
+static VireoStraddle *straddle_slot(VireoCpu *cpu, uint64_t pc)
+{
+    return &cpu->straddle[(pc >> VIREO_PAGE_SHIFT) % VIREO_STRADDLE_CACHE];
+}
+
 static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
 {
     uint64_t pc = cpu->pc;
@@ -761,6 +788,7 @@ static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
     uint32_t gen;
     size_t bytes;
     const uint8_t *guest_host;
+    uint32_t raw = 0; /* a 32-bit instruction at the page's last halfword */
 
     if (__builtin_expect(cpu->code_full, 0)) {
         flush_full(cpu); /* no block runs now */
@@ -802,6 +830,32 @@ static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
         link = &tb->next;
     }
 
+    /* The last halfword of a page: a 32-bit instruction there straddles
+     * two pages and is a block of its own, which depends on both pages'
+     * mappings and contents. Its bytes as fetched now (a fault here is the
+     * fetch fault the decoder would raise) say whether the one decoded
+     * last time may run again. */
+    if ((pc & ~PAGE_MASK) == VIREO_PAGE_SIZE - 2) {
+        uint16_t lo, hi;
+        if (!vireo_cpu_fetch16(cpu, pc, &lo)) {
+            return NULL;
+        }
+        if ((lo & 3) == 3) {
+            const VireoStraddle *c = straddle_slot(cpu, pc);
+            if (!vireo_cpu_fetch16(cpu, pc + 2, &hi)) {
+                return NULL;
+            }
+            raw = lo | (uint32_t)hi << 16;
+            if (c->tb != NULL && c->vpc == pc && c->ppc == ppc && c->flags == flags &&
+                c->raw == raw) {
+                /* Its links were made at its last run: made again. */
+                memset(c->tb->links, 0, sizeof(VireoTbLink) * c->tb->n_links);
+                cpu->cur_scratch_tb = c->tb;
+                return c->tb;
+            }
+        }
+    }
+
     /* Decode. Mark the page first so that a write racing with the decode
      * bumps the generation we record. */
     gen = vireo_bus_mark_code(cpu->bus, ppc);
@@ -816,10 +870,26 @@ static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
     VIREO_STAT_ADD(cpu, decode_misses, 1);
     if (((pc & ~PAGE_MASK) + scratch->guest_len) > VIREO_PAGE_SIZE) {
         /* An instruction straddles two pages: the block depends on the
-         * second page's mapping too, so it is used once and not cached, and
-         * interpreted (its memory is not in the code buffer). */
+         * second page too, so it is not in the hash, the jump cache or
+         * links, but kept by its bytes (above), and interpreted (its memory
+         * is not in the code buffer). If the bytes changed since they were
+         * read, the next lookup decodes again. */
+        VireoStraddle *c = straddle_slot(cpu, pc);
+        uint16_t lo, hi;
         tb = vireo_interp_compile(scratch, g_malloc(vireo_interp_tb_bytes(scratch)));
         tb_set_origin(cpu, tb, ppc, gen, flags);
+        g_free(c->tb);
+        c->vpc = pc;
+        c->ppc = ppc;
+        c->flags = flags;
+        /* Kept for its bytes only when they read the same before and after
+         * the decoder read them (another hart may be writing them). */
+        if (raw == 0 || !peek16(cpu, pc, &lo) || !peek16(cpu, pc + 2, &hi) ||
+            (lo | (uint32_t)hi << 16) != raw) {
+            raw = 0;
+        }
+        c->raw = raw;
+        c->tb = tb;
         cpu->cur_scratch_tb = tb;
         return tb;
     }
@@ -873,8 +943,7 @@ static void dispatch_once(VireoCpu *cpu, bool chain)
         cpu->backend->execute(cpu, tb, chain);
     }
     if (tb == cpu->cur_scratch_tb) {
-        g_free(tb);
-        cpu->cur_scratch_tb = NULL;
+        cpu->cur_scratch_tb = NULL; /* kept in cpu->straddle */
     }
 }
 

@@ -23,10 +23,11 @@
  * M, S, S with SUM, U) and per kind (instruction, data). A tag holds the
  * page's virtual address when the fast path may use the entry for that
  * access, and VIREO_TLB_INVALID otherwise. */
-#define VIREO_TLB_BITS     8
-#define VIREO_TLB_SIZE     (1u << VIREO_TLB_BITS)
-#define VIREO_TLB_CONTEXTS 4
-#define VIREO_TLB_INVALID  (~(uint64_t)0)
+#define VIREO_TLB_BITS       8
+#define VIREO_TLB_SIZE       (1u << VIREO_TLB_BITS)
+#define VIREO_TLB_CONTEXTS   4
+#define VIREO_STRADDLE_CACHE 64
+#define VIREO_TLB_INVALID    (~(uint64_t)0)
 
 typedef enum {
     VIREO_ACCESS_LOAD = 0,
@@ -116,6 +117,14 @@ typedef struct VireoCpuClass {
     void (*wait_for_kick)(VireoCpu *cpu, int64_t us);
 } VireoCpuClass;
 
+/* A block of one instruction that straddles two pages (cpu.c). */
+typedef struct {
+    uint64_t vpc, ppc;
+    uint32_t flags;
+    uint32_t raw; /* the instruction's bytes when decoded; 0 matches none */
+    VireoTb *tb;
+} VireoStraddle;
+
 struct VireoCpu {
     uint64_t regs[VIREO_IR_NREGS]; /* first: the hot path indexes it */
     uint64_t pc;
@@ -161,7 +170,10 @@ struct VireoCpu {
      * first); the interpreter runs it until then. */
     uint32_t jit_threshold;
     const VireoTb *cur_tb;   /* the block being executed */
-    VireoTb *cur_scratch_tb; /* an uncached block (straddles two pages) */
+    VireoTb *cur_scratch_tb; /* a block that straddles two pages, interpreted */
+    /* Blocks of one instruction that straddles two pages, by page: used
+     * again while the instruction's bytes are the same (cpu.c). */
+    VireoStraddle straddle[VIREO_STRADDLE_CACHE];
     VireoIrBlock *scratch;   /* decoder output */
     uint64_t insns_at_reset; /* stats.insns when the architectural count was zero */
     /* Spin-wait hints (vireo_cpu_spin_hint): where the last one retired and

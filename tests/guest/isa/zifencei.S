@@ -3,7 +3,7 @@
  * Zifencei: code written by stores runs after fence.i, including code that
  * already ran once (in a buffer, in the instruction stream just ahead, in a
  * loop, compressed and 32-bit, and a 32-bit instruction straddling a page
- * boundary).
+ * boundary, run many times and changed half by half).
  */
 #include "test-macros.inc"
 
@@ -149,4 +149,24 @@ TEST_MAIN
     fence.i
     jalr ra, 0(s0)
     CHECK_EQ a0, 12
+    CASE 11
+    /* the straddling instruction run many times, then its second half
+     * (in the next page) changed, then its first half */
+    li t1, 100
+1:  jalr ra, 0(s2)
+    CHECK_EQ a0, -78
+    addi t1, t1, -1
+    bnez t1, 1b
+    li t0, INSN_LI_A0(300)
+    srli t0, t0, 16
+    sh t0, 2(s2)
+    fence.i
+    jalr ra, 0(s2)
+    CHECK_EQ a0, 300
+    li t0, INSN_LI_A0(300) | (7 << 12) /* andi a0, zero, 300: funct3 is in the first half */
+    sh t0, 0(s2)
+    fence.i
+    li a0, 1
+    jalr ra, 0(s2)
+    CHECK_EQ a0, 0
     PASS
