@@ -140,10 +140,17 @@ static inline uint64_t vireo_tb_pack(const VireoIrBlock *block)
     return block->n_guest | ((uint64_t)block->n_mem << 24) | VIREO_PACK_BLOCK;
 }
 
+/* The instructions and memory ops counted in `packed`, published (what a
+ * helper may read); the block field is left to the caller. */
+static inline void vireo_run_publish_counts(VireoCpu *cpu, uint64_t packed)
+{
+    VIREO_STAT_ADD(cpu, insns, packed & VIREO_PACK_INSNS);
+    VIREO_STAT_ADD(cpu, dtlb_hits, (packed & VIREO_PACK_MEM) >> 24);
+}
+
 static inline void vireo_run_publish(VireoCpu *cpu, uint64_t *packed, unsigned *budget)
 {
-    VIREO_STAT_ADD(cpu, insns, *packed & VIREO_PACK_INSNS);
-    VIREO_STAT_ADD(cpu, dtlb_hits, (*packed & VIREO_PACK_MEM) >> 24);
+    vireo_run_publish_counts(cpu, *packed);
     VIREO_STAT_ADD(cpu, blocks, *packed >> 48);
     *packed = 0;
     *budget = VIREO_RUN_CHECK_PERIOD;

@@ -103,8 +103,7 @@ static bool jit_atomic(VireoCpu *cpu, const VireoIrInsn *in)
  * stays). */
 static uint64_t jit_publish(VireoCpu *cpu, uint64_t packed)
 {
-    VIREO_STAT_ADD(cpu, insns, packed & VIREO_PACK_INSNS);
-    VIREO_STAT_ADD(cpu, dtlb_hits, (packed & VIREO_PACK_MEM) >> 24);
+    vireo_run_publish_counts(cpu, packed);
     return packed & ~(VIREO_PACK_BLOCK - 1);
 }
 

@@ -720,6 +720,15 @@ static void test_smc_same_page(gconstpointer data)
     g_hash_table_destroy(blocks);
 }
 
+/* r[reg] += 1, and the block leaves for `exit` once it reaches `n`
+ * (compared through r[limit]). */
+static void emit_count_up(VireoIrBlock *b, unsigned reg, unsigned limit, int64_t n, uint64_t exit)
+{
+    emit(b, VIREO_OP_ADDI, reg, reg, 0, 1);
+    emit(b, VIREO_OP_MOVI, limit, 0, 0, n);
+    emit(b, VIREO_OP_XEQ, 0, reg, limit, (int64_t)exit);
+}
+
 /* Loops far longer than the budget of blocks between two returns to the
  * run loop (VIREO_RUN_CHECK_PERIOD): one over two linked blocks, one on a
  * block of its own. The compiled code leaves when the budget is spent (the
@@ -738,9 +747,7 @@ static void test_budget(void)
     s.t->stop_on_trap = true;
     /* A: r3++, leaves for C at N, else on to B; B: r5 += 2, back to A */
     b = new_block(blocks, CODE_BASE);
-    emit(b, VIREO_OP_ADDI, 3, 3, 0, 1);
-    emit(b, VIREO_OP_MOVI, 4, 0, 0, N);
-    emit(b, VIREO_OP_XEQ, 0, 3, 4, (int64_t)(CODE_BASE + 0x200));
+    emit_count_up(b, 3, 4, N, CODE_BASE + 0x200);
     emit(b, VIREO_OP_JMP, 0, 0, 0, (int64_t)(CODE_BASE + 0x100));
     b = new_block(blocks, CODE_BASE + 0x100);
     emit(b, VIREO_OP_ADDI, 5, 5, 0, 2);
@@ -749,9 +756,7 @@ static void test_budget(void)
     emit(b, VIREO_OP_TRAP, 0, 0, 0, 3);
     /* D: r6++, leaves for C at N, else loops on itself */
     b = new_block(blocks, CODE_BASE + 0x300);
-    emit(b, VIREO_OP_ADDI, 6, 6, 0, 1);
-    emit(b, VIREO_OP_MOVI, 7, 0, 0, N);
-    emit(b, VIREO_OP_XEQ, 0, 6, 7, (int64_t)(CODE_BASE + 0x200));
+    emit_count_up(b, 6, 7, N, CODE_BASE + 0x200);
     emit(b, VIREO_OP_JMP, 0, 0, 0, (int64_t)(CODE_BASE + 0x300));
 
     cpu->insns_at_reset = cpu->stats.insns;
@@ -834,9 +839,7 @@ static void test_computed_jump_loop(void)
     cpu = &s.t->cpu;
     s.t->stop_on_trap = true;
     b = new_block(blocks, CODE_BASE);
-    emit(b, VIREO_OP_ADDI, 3, 3, 0, 1);
-    emit(b, VIREO_OP_MOVI, 4, 0, 0, 50);
-    emit(b, VIREO_OP_XEQ, 0, 3, 4, (int64_t)(CODE_BASE + 0x100));
+    emit_count_up(b, 3, 4, 50, CODE_BASE + 0x100);
     emit(b, VIREO_OP_MOVI, 13, 0, 0, (int64_t)CODE_BASE - 8);
     emit(b, VIREO_OP_JMPR, 0, 13, 0, 8);
     b = new_block(blocks, CODE_BASE + 0x100);
