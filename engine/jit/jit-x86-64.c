@@ -59,9 +59,10 @@ G_STATIC_ASSERT(sizeof(VireoTbLink) == 16);
 
 /* The most bytes one op's code takes, inline and out of line together; the
  * buffer check makes a block that would take more fail cleanly instead. */
-#define JIT_OP_BYTES    384
-#define JIT_FRAME_BYTES 512
-#define REGS_BIAS       128 /* rbx = (char *)cpu->regs + REGS_BIAS */
+#define JIT_OP_BYTES     384
+#define JIT_FRAME_BYTES  (512 + 8 * (VIREO_IR_MAX_GUEST + 2)) /* with the counts' constants */
+#define JIT_RECORD_BYTES 16  /* an exit record, per op that may have one */
+#define REGS_BIAS        128 /* rbx = (char *)cpu->regs + REGS_BIAS */
 
 static inline int32_t reg_disp(unsigned r)
 {
@@ -153,12 +154,25 @@ typedef struct {
     unsigned n_epilogue;
     uint8_t *to_fail[4];
     unsigned n_fail;
-    /* per link slot: where its key and its jump are patched (0 for a
-     * slot that needs no patching) */
-    uint32_t site_key[2 * VIREO_IR_MAX_OPS], site_jump[2 * VIREO_IR_MAX_OPS];
+    /* per link slot: where its jump is patched (0 for a slot that needs no
+     * patching) */
+    uint32_t site_jump[2 * VIREO_IR_MAX_OPS];
     uint8_t *entry;    /* the unchecked entry (NULL when there is none) */
     uint8_t *body;     /* the first op's code, the cached registers loaded */
     bool calls_helper; /* the block has a HELPER op */
+    /* the adds of the counters (emit_count()): where each one's rip-relative
+     * displacement goes, and how many instructions it counts */
+    uint8_t *count_site[5 * VIREO_IR_MAX_OPS + 8];
+    uint8_t count_insns[5 * VIREO_IR_MAX_OPS + 8];
+    unsigned n_counts;
+    /* the exits to other blocks' checked entries (emit_exit_record()):
+     * where each one's rip-relative displacement goes, and its code */
+    uint8_t *record_site[2 * VIREO_IR_MAX_OPS + 8];
+    uint32_t record_code[2 * VIREO_IR_MAX_OPS + 8];
+    unsigned n_records;
+    /* the guest registers known to hold a 32-bit value sign-extended, at
+     * the op being compiled (register 0 too) */
+    bool sext[VIREO_IR_NREGS];
 } Gen;
 
 static void add_stub(Gen *g, StubKind kind, uint8_t *jump, const uint8_t *resume,
@@ -371,13 +385,62 @@ static void jump_to_epilogue(Gen *g)
 }
 
 /* Counts the block (`insns` of its instructions retired) into r15; the add
- * sets CF when the block was the last of the budget (VireoJitFn). */
+ * sets CF when the block was the last of the budget (VireoJitFn). It adds
+ * a constant placed after the code (emit_constants()), one per
+ * distinct count. */
 static void emit_count(Gen *g, unsigned insns)
 {
     X86Asm *a = &g->a;
 
-    x_mov_imm(a, X_RAX, insns | (g->tb->acc_full & ~VIREO_PACK_INSNS));
-    x_alu_rr(a, true, X_ADD, X_R15, X_RAX);
+    g_assert(insns <= VIREO_IR_MAX_GUEST && g->n_counts < G_N_ELEMENTS(g->count_site));
+    x_byte(a, 0x4c); /* add r15, [rip + disp32] */
+    x_byte(a, 0x03);
+    x_byte(a, 0x3d);
+    g->count_site[g->n_counts] = a->p;
+    g->count_insns[g->n_counts++] = (uint8_t)insns;
+    x_u32(a, 0);
+}
+
+/* rdi = this exit's record, for the checked entry it jumps to: its way out
+ * (emit_epilogue()) leaves as this exit would, with `code` (JIT_LINK and
+ * the slot, or JIT_LOOKUP) and this block as cur_tb. The records are
+ * placed after the code (emit_constants()): {block, code}. */
+static void emit_exit_record(Gen *g, uint32_t code)
+{
+    X86Asm *a = &g->a;
+
+    g_assert(g->n_records < G_N_ELEMENTS(g->record_site));
+    x_byte(a, 0x48); /* lea rdi, [rip + disp32] */
+    x_byte(a, 0x8d);
+    x_byte(a, 0x3d);
+    g->record_site[g->n_records] = a->p;
+    g->record_code[g->n_records++] = code;
+    x_u32(a, 0);
+}
+
+/* The constants the code reads: the counts' (emit_count()) and the exit
+ * records (emit_exit_record()). */
+static void emit_constants(Gen *g)
+{
+    X86Asm *a = &g->a;
+    const uint8_t *at[VIREO_IR_MAX_GUEST + 1] = { NULL };
+
+    while ((a->p - a->start) % 8 != 0) {
+        x_byte(a, 0xcc);
+    }
+    for (unsigned i = 0; i < g->n_counts; i++) {
+        unsigned insns = g->count_insns[i];
+        if (at[insns] == NULL) {
+            at[insns] = a->p;
+            x_u64(a, insns | (g->tb->acc_full & ~VIREO_PACK_INSNS));
+        }
+        x_patch(a, g->count_site[i], at[insns]);
+    }
+    for (unsigned i = 0; i < g->n_records; i++) {
+        x_patch(a, g->record_site[i], a->p);
+        x_u64(a, (uint64_t)(uintptr_t)g->tb);
+        x_u64(a, g->record_code[i]);
+    }
 }
 
 /* Leaves the compiled code: the block is counted, and returns `kind`.
@@ -397,8 +460,9 @@ static void set_pc(Gen *g, uint64_t pc);
 static void store_cur_tb(Gen *g, int tmp);
 
 /* Whether a static exit to `target` loops back to the block's own body. A
- * block that calls helpers takes its linked exit instead, which checks
- * exec_key (a helper that goes on may have changed it). */
+ * block that calls helpers takes its linked exit instead, and so runs with
+ * the decode flags it was linked under (a helper that goes on may have
+ * changed them, see emit_link()). */
 static bool self_loop(const Gen *g, uint64_t target)
 {
     return target == g->tb->vpc && !g->calls_helper;
@@ -445,14 +509,30 @@ static bool loops(const Gen *g)
 
 /* Leaves the block through its static exit `slot` for `target`, with
  * `insns` of its instructions retired. Unless the budget ran out or an exit
- * is requested, the exit jumps straight to the linked block's checked
- * entry when the link's key is the current exec_key; jit_link() patches
- * the key and the jump when the run loop links the slot (until then they
- * match nothing and lead back to the run loop). */
+ * is requested, the exit jumps straight to the linked block (its checked
+ * entry, or its unchecked one within the page); jit_link() patches the
+ * jump when the run loop links the slot (until then it leads back to the
+ * run loop).
+ *
+ * The exit does not compare the link's key with exec_key, as the run loop
+ * does: at a given exit of a given block the key is always the one the
+ * link was made under, as far as the target's validity goes.
+ *  - A block only runs with the decode flags it was decoded with: the run
+ *    loop enters it through a lookup under exec_key, and a link is made by
+ *    the run loop at the exit under the flags there.
+ *  - Flags change within a block only at the same points at every run
+ *    (rv_helper_set_fs_dirty() goes on; a helper whose change depends on
+ *    data ends the block, VIREO_IR_EXIT), so an exit's flags are a function
+ *    of the block.
+ *  - The instruction TLB's context changes only where the block leaves
+ *    (traps, xRET), and what the target's validity needs of it the entries
+ *    check: a checked entry looks at the current instruction TLB, and an
+ *    unchecked one is reached only from the same page, valid already.
+ *  - The epoch changes only when every block and link is dropped. */
 static void emit_link(Gen *g, unsigned slot, unsigned insns, uint64_t target)
 {
     X86Asm *a = &g->a;
-    uint8_t *leave[4];
+    uint8_t *leave[3];
 
     if (self_loop(g, target)) {
         /* A loop on itself: straight back to its body, whose cached
@@ -472,7 +552,7 @@ static void emit_link(Gen *g, unsigned slot, unsigned insns, uint64_t target)
         x_patch(a, leave[0], a->p);
         x_patch(a, leave[1], a->p);
         write_back(g, g->dirty);
-        g->site_key[slot] = g->site_jump[slot] = 0;
+        g->site_jump[slot] = 0;
         set_pc(g, target);
         x_mov_imm(a, X_RAX, (uint64_t)JIT_LOOKUP << 16);
         jump_to_epilogue(g);
@@ -484,21 +564,14 @@ static void emit_link(Gen *g, unsigned slot, unsigned insns, uint64_t target)
     x_op_mem(a, false, false, X_OPC(0x83), X_CMP, X_R13, (int32_t)offsetof(VireoCpu, exit_request));
     x_byte(a, 0);
     leave[1] = x_jcc(a, X_CC_NE);
-    x_byte(a, 0x48); /* movabs rax, key */
-    x_byte(a, 0xb8);
-    g->site_key[slot] = (uint32_t)(a->p - a->start);
-    x_u64(a, 0);
-    x_alu_mem(a, true, X_CMP, X_RAX, X_R13, (int32_t)offsetof(VireoCpu, exec_key));
-    leave[2] = x_jcc(a, X_CC_NE);
     if (((target ^ g->tb->vpc) & ~(uint64_t)(VIREO_PAGE_SIZE - 1)) != 0) {
         /* To another page: jit_link() points it at a checked entry, whose
          * way out leaves as this exit would (JIT_LINK, slot, this block).
          * Within the page it goes to an unchecked entry, or nowhere. */
-        x_mov_imm(a, X_RDI, slot);
-        store_cur_tb(g, X_RCX);
+        emit_exit_record(g, slot);
     }
-    leave[3] = x_jmp(a);
-    g->site_jump[slot] = (uint32_t)(leave[3] - a->start);
+    leave[2] = x_jmp(a);
+    g->site_jump[slot] = (uint32_t)(leave[2] - a->start);
     for (unsigned i = 0; i < G_N_ELEMENTS(leave); i++) {
         x_patch(a, leave[i], a->p);
     }
@@ -547,8 +620,7 @@ static void emit_lookup(Gen *g)
     x_load64(a, X_RAX, X_RCX, (int32_t)offsetof(VireoTb, native_checked));
     x_op_reg(a, true, X_OPC(0x85), X_RAX, X_RAX); /* test rax, rax */
     leave[n++] = x_jcc(a, X_CC_E);
-    x_mov_imm(a, X_RDI, (uint64_t)JIT_LOOKUP << 16); /* for the checked entry's way out */
-    store_cur_tb(g, X_RCX);
+    emit_exit_record(g, (uint32_t)JIT_LOOKUP << 16);
     x_byte(a, 0xff); /* jmp rax */
     x_byte(a, 0xe0);
     for (unsigned i = 0; i < n; i++) {
@@ -563,8 +635,7 @@ static void emit_lookup(Gen *g)
  * the physical page it was decoded from, unwritten since), with what is
  * known of it as immediates; then its body runs, in the frame of the code
  * that jumped here. When the checks fail, the code leaves as the previous
- * block's exit would have (edi = its exit code; that exit set cur_tb to
- * its block), for this block's pc. */
+ * block's exit would have (rdi = its exit record), for this block's pc. */
 static void emit_checked_entry(Gen *g)
 {
     X86Asm *a = &g->a;
@@ -572,17 +643,27 @@ static void emit_checked_entry(Gen *g)
     int32_t e =
         (int32_t)(((tb->vpc >> VIREO_PAGE_SHIFT) & (VIREO_TLB_SIZE - 1)) * sizeof(VireoTlbEntry));
 
-    x_mov_imm(a, X_RCX, (uint64_t)(uintptr_t)tb);
+    uint64_t vpage = tb->vpc & ~(uint64_t)(VIREO_PAGE_SIZE - 1);
+    uint64_t ppage = tb->ppc & ~(uint64_t)(VIREO_PAGE_SIZE - 1);
+
     x_load64(a, X_RAX, X_R13, (int32_t)offsetof(VireoCpu, itlb));
-    x_mov_imm(a, X_RDX, tb->vpc & ~(uint64_t)(VIREO_PAGE_SIZE - 1));
-    x_alu_mem(a, true, X_CMP, X_RDX, X_RAX, e + (int32_t)offsetof(VireoTlbEntry, tag_x));
+    if (x_fits32((int64_t)vpage)) { /* cmp qword [rax + tag_x], vpage */
+        x_op_mem(a, true, false, X_OPC(0x81), X_CMP, X_RAX,
+                 e + (int32_t)offsetof(VireoTlbEntry, tag_x));
+        x_u32(a, (uint32_t)vpage);
+    } else {
+        x_mov_imm(a, X_RDX, vpage);
+        x_alu_mem(a, true, X_CMP, X_RDX, X_RAX, e + (int32_t)offsetof(VireoTlbEntry, tag_x));
+    }
     g->to_fail[g->n_fail++] = x_jcc(a, X_CC_NE);
-    x_load64(a, X_RDX, X_RCX, (int32_t)offsetof(VireoTb, ppc));
-    x_alu_imm(a, true, X_AND, X_RDX, -(int32_t)VIREO_PAGE_SIZE);
+    x_mov_imm(a, X_RDX, ppage);
     x_alu_mem(a, true, X_CMP, X_RDX, X_RAX, e + (int32_t)offsetof(VireoTlbEntry, ppage));
     g->to_fail[g->n_fail++] = x_jcc(a, X_CC_NE);
-    x_load64(a, X_RAX, X_RCX, (int32_t)offsetof(VireoTb, gen_ptr));
+    /* the page's generation (its counter does not move; the block's
+     * generation may, tb_revive()) */
+    x_mov_imm(a, X_RAX, (uint64_t)(uintptr_t)tb->gen_ptr);
     x_load32(a, X_RAX, X_RAX, 0);
+    x_mov_imm(a, X_RCX, (uint64_t)(uintptr_t)tb);
     x_alu_mem(a, false, X_CMP, X_RAX, X_RCX, (int32_t)offsetof(VireoTb, gen));
     g->to_fail[g->n_fail++] = x_jcc(a, X_CC_NE);
     /* The unchecked entry: where a block of the same page jumps in
@@ -602,7 +683,9 @@ static void emit_epilogue(Gen *g)
         x_patch(a, g->to_fail[i], a->p);
     }
     set_pc(g, g->tb->vpc);
-    x_op_reg(a, false, X_OPC(0x89), X_RDI, X_RAX); /* mov eax, edi: the exit's code */
+    x_load64(a, X_RCX, X_RDI, 0); /* the exit record: the block that left */
+    x_store64(a, X_RCX, X_R13, (int32_t)offsetof(VireoCpu, cur_tb));
+    x_load32(a, X_RAX, X_RDI, 8); /* and its code */
     tail = x_jmp(a);
     for (unsigned i = 0; i < g->n_epilogue; i++) {
         x_patch(a, g->to_epilogue[i], a->p);
@@ -773,12 +856,37 @@ static void emit_store(Gen *g, const VireoIrInsn *in)
     x_cmp_mem_imm8(a, true, X_RDX, 0, 0);
     code = x_jcc(a, X_CC_NE);
     x_alu_mem(a, true, X_ADD, X_RAX, X_RCX, (int32_t)offsetof(VireoTlbEntry, addend));
-    load_reg(g, X_RDX, in->b);
-    switch (size) {
-    case 1: x_op_mem(a, false, false, X_OPC(0x88), X_RDX, X_RAX, 0); break;
-    case 2: x_op_mem(a, false, true, X_OPC(0x89), X_RDX, X_RAX, 0); break;
-    case 4: x_op_mem(a, false, false, X_OPC(0x89), X_RDX, X_RAX, 0); break;
-    default: x_store64(a, X_RDX, X_RAX, 0); break;
+    if (in->b == 0) {
+        /* mov byte/word/dword/qword [rax], 0 */
+        if (size == 1) {
+            x_op_mem(a, false, false, X_OPC(0xc6), 0, X_RAX, 0);
+            x_byte(a, 0);
+        } else if (size == 2) {
+            x_op_mem(a, false, true, X_OPC(0xc7), 0, X_RAX, 0);
+            x_byte(a, 0);
+            x_byte(a, 0);
+        } else {
+            x_op_mem(a, size == 8, false, X_OPC(0xc7), 0, X_RAX, 0);
+            x_u32(a, 0);
+        }
+    } else {
+        /* from the value's cache register, or rdx */
+        int v = cached_host(g, in->b);
+        if (v < 0) {
+            v = X_RDX;
+            load_reg(g, v, in->b);
+        }
+        switch (size) {
+        case 1:
+            if (v >= 4 && v < 8) {
+                x_byte(a, 0x40); /* spl-dil need a REX prefix */
+            }
+            x_op_mem(a, false, false, X_OPC(0x88), v, X_RAX, 0);
+            break;
+        case 2: x_op_mem(a, false, true, X_OPC(0x89), v, X_RAX, 0); break;
+        case 4: x_op_mem(a, false, false, X_OPC(0x89), v, X_RAX, 0); break;
+        default: x_store64(a, v, X_RAX, 0); break;
+        }
     }
     add_stub(g, STUB_STORE, miss, a->p, in);
     add_stub(g, STUB_STORE, code, a->p, in);
@@ -799,6 +907,96 @@ static void emit_eval_call(Gen *g, const VireoIrInsn *in, bool imm)
     x_call(a, (const void *)jit_eval);
     reload_cached(g);
     store_reg(g, X_RAX, in->d);
+}
+
+/* After op `in`: which registers are known to hold a 32-bit value
+ * sign-extended (Gen.sext), for the sign extensions that can be left out.
+ * What is not known is false; calls that may write any register forget
+ * everything. */
+static void note_sext(Gen *g, const VireoIrInsn *in)
+{
+    VireoIrOp op = (VireoIrOp)in->op;
+    bool *sx = g->sext;
+    bool known;
+
+    switch (op) {
+    case VIREO_OP_MOVI: known = x_fits32(in->imm); break;
+    case VIREO_OP_MOV: known = sx[in->a]; break;
+    case VIREO_OP_AND:
+    case VIREO_OP_OR:
+    case VIREO_OP_XOR:
+    case VIREO_OP_MIN:
+    case VIREO_OP_MAX:
+    case VIREO_OP_MINU:
+    case VIREO_OP_MAXU: known = sx[in->a] && sx[in->b]; break;
+    case VIREO_OP_ANDI:
+        known = (in->imm >= 0 && in->imm <= INT32_MAX) || (sx[in->a] && x_fits32(in->imm));
+        break;
+    case VIREO_OP_ORI:
+    case VIREO_OP_XORI: known = sx[in->a] && x_fits32(in->imm); break;
+    case VIREO_OP_SARI: known = (in->imm & 63) >= 32; break;
+    case VIREO_OP_SHRI: known = (in->imm & 63) >= 33; break;
+    case VIREO_OP_CZEQZ:
+    case VIREO_OP_CZNEZ: known = sx[in->a]; break;
+    case VIREO_OP_ADDW:
+    case VIREO_OP_SUBW:
+    case VIREO_OP_SHLW:
+    case VIREO_OP_SHRW:
+    case VIREO_OP_SARW:
+    case VIREO_OP_MULW:
+    case VIREO_OP_DIVW:
+    case VIREO_OP_DIVUW:
+    case VIREO_OP_REMW:
+    case VIREO_OP_REMUW:
+    case VIREO_OP_ADDIW:
+    case VIREO_OP_SHLIW:
+    case VIREO_OP_SHRIW:
+    case VIREO_OP_SARIW:
+    case VIREO_OP_ROLW:
+    case VIREO_OP_RORW:
+    case VIREO_OP_RORIW:
+    case VIREO_OP_SLT:
+    case VIREO_OP_SLTU:
+    case VIREO_OP_SEQ:
+    case VIREO_OP_SNE:
+    case VIREO_OP_SLTI:
+    case VIREO_OP_SLTIU:
+    case VIREO_OP_CLZ:
+    case VIREO_OP_CTZ:
+    case VIREO_OP_CPOP:
+    case VIREO_OP_CLZW:
+    case VIREO_OP_CTZW:
+    case VIREO_OP_CPOPW:
+    case VIREO_OP_SEXT8:
+    case VIREO_OP_SEXT16:
+    case VIREO_OP_SEXT32:
+    case VIREO_OP_ZEXT8:
+    case VIREO_OP_ZEXT16:
+    case VIREO_OP_LD8S:
+    case VIREO_OP_LD8U:
+    case VIREO_OP_LD16S:
+    case VIREO_OP_LD16U:
+    case VIREO_OP_LD32S: known = true; break;
+    case VIREO_OP_HELPER:
+        memset(sx, 0, sizeof g->sext);
+        sx[0] = true;
+        return;
+    default:
+        switch (vireo_ir_op_kind(op)) {
+        case VIREO_IR_KIND_K:
+        case VIREO_IR_KIND_U:
+        case VIREO_IR_KIND_I:
+        case VIREO_IR_KIND_R:
+        case VIREO_IR_KIND_LD:
+        case VIREO_IR_KIND_AT:
+        case VIREO_IR_KIND_F: known = false; break;
+        default: return; /* writes no register */
+        }
+        break;
+    }
+    if (in->d != 0) {
+        sx[in->d] = known;
+    }
 }
 
 /* Compiles one op. Returns false for an op the JIT leaves to the
@@ -843,7 +1041,10 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
         bool w = op != VIREO_OP_ADDW && op != VIREO_OP_SUBW;
         bool commutes = op != VIREO_OP_SUB && op != VIREO_OP_SUBW;
         int t = dest_host(g, in->d);
-        if (t != X_RAX && t == cached_host(g, in->b)) { /* d = a op d */
+        if (in->a == 0 && !commutes) { /* neg */
+            load_reg(g, t, in->b);
+            x_op_reg(a, w, X_OPC(0xf7), 3, t);                 /* neg */
+        } else if (t != X_RAX && t == cached_host(g, in->b)) { /* d = a op d */
             if (!commutes) {
                 t = X_RAX;
                 load_reg(g, t, in->a);
@@ -870,6 +1071,13 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
         bool w = op != VIREO_OP_ADDIW;
         int t = dest_host(g, in->d);
         int ha = cached_host(g, in->a);
+        if (!w && in->imm == 0 && g->sext[in->a]) { /* sext.w of a sign-extended value */
+            if (in->d != in->a) {
+                load_reg(g, t, in->a);
+                set_dest(g, t, in->d);
+            }
+            return true;
+        }
         if (w) {
             load_reg(g, t, in->a);
             alu_imm(g, true, alu[op], t, in->imm);
@@ -1188,7 +1396,7 @@ static void emit_stubs(Gen *g)
 
 static size_t native_bound(uint32_t n_ops)
 {
-    return JIT_FRAME_BYTES + (size_t)n_ops * JIT_OP_BYTES;
+    return JIT_FRAME_BYTES + (size_t)n_ops * (JIT_OP_BYTES + 2 * JIT_RECORD_BYTES);
 }
 
 /* A block starts as the interpreter's form only: its code comes when it is
@@ -1215,7 +1423,7 @@ static size_t compile_native(VireoTb *tb, uint8_t *code, size_t cap, const uint8
 
     *a = (X86Asm){ .start = code, .p = code, .end = code + cap };
     g->tb = tb;
-    g->n_stubs = g->n_epilogue = g->n_fail = 0;
+    g->n_stubs = g->n_epilogue = g->n_fail = g->n_counts = g->n_records = 0;
     g->calls_helper = false;
     for (uint32_t i = 0; i < tb->n_ops; i++) {
         if (tb->code[i].in.op == VIREO_OP_HELPER) {
@@ -1235,19 +1443,22 @@ static size_t compile_native(VireoTb *tb, uint8_t *code, size_t cap, const uint8
     if (loop) {
         g->dirty = written_slots(g); /* see emit_link() */
     }
+    memset(g->sext, 0, sizeof g->sext);
+    g->sext[0] = true;
     for (uint32_t i = 0; i < tb->n_ops; i++) {
         if (!emit_op(g, &tb->code[i].in)) {
             goto out;
         }
+        note_sext(g, &tb->code[i].in);
     }
     emit_stubs(g);
     emit_epilogue(g);
+    emit_constants(g);
     while ((a->p - a->start) % 4 != 0) {
         x_byte(a, 0xcc);
     }
     *sites = (const uint32_t *)(void *)a->p;
     for (uint32_t i = 0; i < tb->n_links; i++) {
-        x_u32(a, g->site_key[i]);
         x_u32(a, g->site_jump[i]);
     }
     if (!a->overflow) {
@@ -1324,9 +1535,10 @@ static VireoTb *jit_compile(VireoCpu *cpu, const VireoIrBlock *block, void *mem,
 }
 
 /* Points link `slot` of `tb`'s code at `next`'s checked entry, or its
- * unchecked entry when both blocks come from one page, under `key` (the
- * run loop linked the slot); key 0 and no `next` unlink it. Only this
- * vCPU's thread runs or changes its code, and not at the same time. */
+ * unchecked entry when both blocks come from one page (the run loop linked
+ * the slot, under a key that the exit need not check, see emit_link()); no
+ * `next` unlinks it. Only this vCPU's thread runs or changes its code, and
+ * not at the same time. */
 static void jit_link(VireoCpu *cpu, VireoTb *tb, unsigned slot, VireoTb *next, uint64_t key)
 {
     uint8_t *code = (uint8_t *)(uintptr_t)tb->native;
@@ -1335,10 +1547,11 @@ static void jit_link(VireoCpu *cpu, VireoTb *tb, unsigned slot, VireoTb *next, u
     int32_t rel;
 
     (void)cpu;
-    if (tb->native_links[2 * slot] == 0) {
+    (void)key;
+    if (tb->native_links[slot] == 0) {
         return; /* a loop on itself, not patched */
     }
-    jump = code + tb->native_links[2 * slot + 1];
+    jump = code + tb->native_links[slot];
     if (next == NULL) {
         to = jump + 4; /* back to the run loop */
     } else if (next->native_checked == NULL) {
@@ -1349,12 +1562,10 @@ static void jit_link(VireoCpu *cpu, VireoTb *tb, unsigned slot, VireoTb *next, u
         /* An exit within the page goes to unchecked entries only
          * (emit_link()): this one goes back to the run loop. */
         to = jump + 4;
-        key = 0;
     } else {
         to = next->native_checked;
     }
     rel = (int32_t)(to - (jump + 4));
-    memcpy(code + tb->native_links[2 * slot], &key, 8);
     memcpy(jump, &rel, 4);
 }
 

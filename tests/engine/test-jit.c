@@ -313,7 +313,13 @@ static void gen_op(Gen *g, VireoIrBlock *b, unsigned i)
             k = vireo_ir_op_kind(op);
         } while (k != VIREO_IR_KIND_K && k != VIREO_IR_KIND_U && k != VIREO_IR_KIND_R &&
                  k != VIREO_IR_KIND_I);
-        emit(b, op, rreg(g), rsrc(g), rsrc(g), (int64_t)interesting(g));
+        unsigned d = rreg(g);
+        emit(b, op, d, rsrc(g), rsrc(g), (int64_t)interesting(g));
+        if (rnd(g, 3) == 0) {
+            /* sext.w of the result, which the JIT leaves out when it
+             * knows the value is sign-extended already */
+            emit(b, VIREO_OP_ADDIW, rnd(g, 2) ? d : rreg(g), d, 0, 0);
+        }
     } else if (choice < 80) {
         /* A load or a store near the data area (now and then across a
          * page, misaligned, in a hole, on the device or on code). */
@@ -398,8 +404,8 @@ static void gen_program(Gen *g, GHashTable *blocks)
         VireoIrBlock *b = g->blocks[i];
         unsigned n = (unsigned)rnd(g, 40);
         vireo_ir_block_init(b, block_pc(i));
-        for (unsigned k = 0; k < n; k++) {
-            gen_op(g, b, i);
+        for (unsigned k = 0; k < n && b->n_guest + 8 < VIREO_IR_MAX_GUEST; k++) {
+            gen_op(g, b, i); /* up to three instructions */
         }
         gen_terminator(g, b, i);
         g_assert_null(vireo_ir_block_check(b));

@@ -94,6 +94,10 @@ static uint32_t random_insn(GRand *r)
                      (unsigned)g_rand_int_range(r, 0, 8), rd_of(r),
                      g_rand_boolean(r) ? 0x33 : 0x3b);
     case 3:
+        if (g_rand_boolean(r)) { /* sext.w, which the JIT leaves out where it can */
+            return enc_i(0, rs_of(r), 0, rd_of(r), 0x1b);
+        }
+        G_GNUC_FALLTHROUGH;
     case 4:
     case 5: /* immediate forms, shifts and the Zbb unary ops among them */
         w = enc_i(g_rand_int_range(r, -2048, 2048), rs_of(r), (unsigned)g_rand_int_range(r, 0, 8),

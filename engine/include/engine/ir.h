@@ -150,7 +150,12 @@ struct VireoIrInsn;
  *                      transfer, or state that decoding depends on changed):
  *                      the block ends there and execution goes on at the pc,
  *                      after a look at exit_request (set it for what the
- *                      dispatcher must see, such as a pending interrupt);
+ *                      dispatcher must see, such as a pending interrupt).
+ *                      A helper that changes the decode flags or the
+ *                      instruction TLB's context must end the block, unless
+ *                      the change is the same at every run of the block
+ *                      (marking the FP state dirty): the JIT's links rely on
+ *                      it (jit-x86-64.c, emit_link());
  *   VIREO_IR_TRAP      an exception was taken (pc set by it): the instruction
  *                      did not retire.
  * Interrupts are checked at block boundaries only, never inside a helper. */
