@@ -127,6 +127,7 @@ typedef enum {
 typedef struct {
     StubKind kind;
     uint8_t *jump;         /* the rel32 that goes to the stub */
+    uint8_t *jump2;        /* another one, or NULL (a store's code-page check) */
     const uint8_t *resume; /* where a slow access goes back to */
     const VireoIrInsn *in;
     unsigned dirty; /* cached registers not yet written back at the op */
@@ -170,6 +171,12 @@ typedef struct {
     uint8_t *record_site[2 * VIREO_IR_MAX_OPS + 8];
     uint32_t record_code[2 * VIREO_IR_MAX_OPS + 8];
     unsigned n_records;
+    /* the calls (emit_call()): where each one's rip-relative displacement
+     * goes, and the function */
+    uint8_t *call_site[2 * VIREO_IR_MAX_OPS + 8];
+    const void *call_fn[2 * VIREO_IR_MAX_OPS + 8];
+    const uint8_t *call_site_at[2 * VIREO_IR_MAX_OPS + 8]; /* where its address is */
+    unsigned n_calls;
     /* the guest registers known to hold a 32-bit value sign-extended, at
      * the op being compiled (register 0 too) */
     bool sext[VIREO_IR_NREGS];
@@ -179,7 +186,7 @@ static void add_stub(Gen *g, StubKind kind, uint8_t *jump, const uint8_t *resume
                      const VireoIrInsn *in)
 {
     g_assert(g->n_stubs < G_N_ELEMENTS(g->stubs));
-    g->stubs[g->n_stubs++] = (Stub){ kind, jump, resume, in, g->dirty };
+    g->stubs[g->n_stubs++] = (Stub){ kind, jump, NULL, resume, in, g->dirty };
 }
 
 /* host = R[r], from its cache register or from cpu->regs */
@@ -237,6 +244,18 @@ static void reload_cached(Gen *g)
 {
     for (unsigned i = 0; i < g->n_cached; i++) {
         x_load64(&g->a, cache_host[i], X_RBX, reg_disp(g->cached[i]));
+    }
+}
+
+/* After a call that writes no guest register (a slow load or store, the
+ * arithmetic): only the cache registers the call may clobber are reloaded;
+ * rbp and r14 are callee-saved. */
+static void reload_clobbered(Gen *g)
+{
+    for (unsigned i = 0; i < g->n_cached; i++) {
+        if (cache_host[i] != X_RBP && cache_host[i] != X_R14) {
+            x_load64(&g->a, cache_host[i], X_RBX, reg_disp(g->cached[i]));
+        }
     }
 }
 
@@ -418,8 +437,23 @@ static void emit_exit_record(Gen *g, uint32_t code)
     x_u32(a, 0);
 }
 
-/* The constants the code reads: the counts' (emit_count()) and the exit
- * records (emit_exit_record()). */
+/* call fn, through its address placed after the code (emit_constants()):
+ * the engine's functions are too far from the code buffer for a rel32. */
+static void emit_call(Gen *g, const void *fn)
+{
+    X86Asm *a = &g->a;
+
+    g_assert(g->n_calls < G_N_ELEMENTS(g->call_site));
+    x_byte(a, 0xff); /* call [rip + disp32] */
+    x_byte(a, 0x15);
+    g->call_site[g->n_calls] = a->p;
+    g->call_fn[g->n_calls++] = fn;
+    x_u32(a, 0);
+}
+
+/* The constants the code reads: the counts' (emit_count()), the exit
+ * records (emit_exit_record()) and the addresses of the functions it calls
+ * (emit_call()). */
 static void emit_constants(Gen *g)
 {
     X86Asm *a = &g->a;
@@ -441,6 +475,19 @@ static void emit_constants(Gen *g)
         x_u64(a, (uint64_t)(uintptr_t)g->tb);
         x_u64(a, g->record_code[i]);
     }
+    for (unsigned i = 0; i < g->n_calls; i++) {
+        unsigned j = 0;
+        while (g->call_fn[j] != g->call_fn[i]) {
+            j++; /* the first call of the same function */
+        }
+        if (j == i) {
+            g->call_site_at[i] = a->p;
+            x_u64(a, (uint64_t)(uintptr_t)g->call_fn[i]);
+        } else {
+            g->call_site_at[i] = g->call_site_at[j];
+        }
+        x_patch(a, g->call_site[i], g->call_site_at[i]);
+    }
 }
 
 /* Leaves the compiled code: the block is counted, and returns `kind`.
@@ -457,6 +504,7 @@ static void emit_leave(Gen *g, unsigned kind, unsigned insns, bool after_call)
 }
 
 static void set_pc(Gen *g, uint64_t pc);
+static void load_near_ptr(Gen *g, int reg, const void *p);
 static void store_cur_tb(Gen *g, int tmp);
 
 /* Whether a static exit to `target` loops back to the block's own body. A
@@ -663,7 +711,7 @@ static void emit_checked_entry(Gen *g)
      * generation may, tb_revive()) */
     x_mov_imm(a, X_RAX, (uint64_t)(uintptr_t)tb->gen_ptr);
     x_load32(a, X_RAX, X_RAX, 0);
-    x_mov_imm(a, X_RCX, (uint64_t)(uintptr_t)tb);
+    load_near_ptr(g, X_RCX, tb);
     x_alu_mem(a, false, X_CMP, X_RAX, X_RCX, (int32_t)offsetof(VireoTb, gen));
     g->to_fail[g->n_fail++] = x_jcc(a, X_CC_NE);
     /* The unchecked entry: where a block of the same page jumps in
@@ -731,12 +779,29 @@ static void reload_dtlb(Gen *g)
     x_load64(&g->a, X_R12, X_R13, (int32_t)offsetof(VireoCpu, dtlb));
 }
 
+/* reg = `p`: rip-relative when it is within 2 GiB of the code (the block's
+ * structure and ops, which share the code buffer), else an immediate. */
+static void load_near_ptr(Gen *g, int reg, const void *p)
+{
+    X86Asm *a = &g->a;
+    int64_t disp = (int64_t)((uintptr_t)p - (uintptr_t)(a->p + 7));
+
+    if (x_fits32(disp)) {
+        x_byte(a, (uint8_t)(0x48 | ((reg & 8) ? 4 : 0))); /* lea reg, [rip + disp32] */
+        x_byte(a, 0x8d);
+        x_byte(a, (uint8_t)(0x05 | ((reg & 7) << 3)));
+        x_u32(a, (uint32_t)disp);
+    } else {
+        x_mov_imm(a, reg, (uint64_t)(uintptr_t)p);
+    }
+}
+
 /* cpu->cur_tb = this block, through `tmp`: before a call that may locate
  * an instruction (vireo_cpu_insn_pc()) and when the code leaves; the
  * entries do not set it (see emit_checked_entry()). */
 static void store_cur_tb(Gen *g, int tmp)
 {
-    x_mov_imm(&g->a, tmp, (uint64_t)(uintptr_t)g->tb);
+    load_near_ptr(g, tmp, g->tb);
     x_store64(&g->a, tmp, X_R13, (int32_t)offsetof(VireoCpu, cur_tb));
 }
 
@@ -746,7 +811,7 @@ static void args_cpu_insn(Gen *g, const VireoIrInsn *in)
 {
     store_cur_tb(g, X_RSI);
     x_mov_rr(&g->a, X_RDI, X_R13);
-    x_mov_imm(&g->a, X_RSI, (uint64_t)(uintptr_t)in);
+    load_near_ptr(g, X_RSI, in);
 }
 
 static int branch_cc(VireoIrOp op)
@@ -889,7 +954,7 @@ static void emit_store(Gen *g, const VireoIrInsn *in)
         }
     }
     add_stub(g, STUB_STORE, miss, a->p, in);
-    add_stub(g, STUB_STORE, code, a->p, in);
+    g->stubs[g->n_stubs - 1].jump2 = code; /* the same slow path */
 }
 
 static void emit_eval_call(Gen *g, const VireoIrInsn *in, bool imm)
@@ -904,8 +969,8 @@ static void emit_eval_call(Gen *g, const VireoIrInsn *in, bool imm)
         load_mem(g, X_RDX, in->b);
     }
     x_mov_imm(a, X_RDI, in->op);
-    x_call(a, (const void *)jit_eval);
-    reload_cached(g);
+    emit_call(g, (const void *)jit_eval);
+    reload_clobbered(g);
     store_reg(g, X_RAX, in->d);
 }
 
@@ -1247,10 +1312,10 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
         before_call(g);
         x_mov_rr(a, X_RDI, X_R13);
         x_mov_rr(a, X_RSI, X_R15);
-        x_call(a, (const void *)jit_publish);
+        emit_call(g, (const void *)jit_publish);
         x_mov_rr(a, X_R15, X_RAX);
         args_cpu_insn(g, in);
-        x_call(a, (const void *)in->helper);
+        emit_call(g, (const void *)in->helper);
         reload_dtlb(g);
         reload_cached(g);
         x_op_reg(a, false, X_OPC(0x85), X_RAX, X_RAX); /* test eax, eax */
@@ -1259,7 +1324,7 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
     case VIREO_OP_TRAP:
         before_call(g);
         args_cpu_insn(g, in);
-        x_call(a, (const void *)jit_trap);
+        emit_call(g, (const void *)jit_trap);
         emit_leave(g, JIT_TRAPPED, in->gidx, true);
         return true;
     case VIREO_OP_JMP:
@@ -1298,7 +1363,7 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
     case VIREO_IR_KIND_AT:
         before_call(g);
         args_cpu_insn(g, in);
-        x_call(a, (const void *)jit_atomic);
+        emit_call(g, (const void *)jit_atomic);
         reload_dtlb(g);
         reload_cached(g);
         x_op_reg(a, false, X_OPC(0x84), X_RAX, X_RAX); /* test al, al */
@@ -1307,7 +1372,7 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
     case VIREO_IR_KIND_F:
         before_call(g);
         args_cpu_insn(g, in);
-        x_call(a, (const void *)vireo_interp_fp);
+        emit_call(g, (const void *)vireo_interp_fp);
         reload_cached(g);
         x_op_reg(a, false, X_OPC(0x84), X_RAX, X_RAX); /* test al, al */
         add_stub(g, STUB_TRAP, x_jcc(a, X_CC_E), NULL, in);
@@ -1343,6 +1408,9 @@ static void emit_stubs(Gen *g)
         uint8_t *ok;
 
         x_patch(a, s->jump, a->p);
+        if (s->jump2 != NULL) {
+            x_patch(a, s->jump2, a->p);
+        }
         switch (s->kind) {
         case STUB_LOAD:
             /* vireo_cpu_load_slow(cpu, in, va = rax, size, &[rsp]), with
@@ -1352,9 +1420,9 @@ static void emit_stubs(Gen *g)
             args_cpu_insn(g, in);
             x_mov_imm(a, X_RCX, access_size(in->op));
             x_mov_rr(a, X_R8, X_RSP);
-            x_call(a, (const void *)vireo_cpu_load_slow);
+            emit_call(g, (const void *)vireo_cpu_load_slow);
             reload_dtlb(g);
-            reload_cached(g);
+            reload_clobbered(g);
             x_op_reg(a, false, X_OPC(0x84), X_RAX, X_RAX); /* test al, al */
             ok = x_jcc(a, X_CC_NE);
             emit_leave(g, JIT_TRAPPED, in->gidx, true);
@@ -1370,9 +1438,9 @@ static void emit_stubs(Gen *g)
             args_cpu_insn(g, in);
             x_mov_imm(a, X_RCX, access_size(in->op));
             load_mem(g, X_R8, in->b);
-            x_call(a, (const void *)vireo_cpu_store_slow);
+            emit_call(g, (const void *)vireo_cpu_store_slow);
             reload_dtlb(g);
-            reload_cached(g);
+            reload_clobbered(g);
             x_op_reg(a, false, X_OPC(0x84), X_RAX, X_RAX); /* test al, al */
             ok = x_jcc(a, X_CC_NE);
             emit_leave(g, JIT_TRAPPED, in->gidx, true);
@@ -1396,7 +1464,9 @@ static void emit_stubs(Gen *g)
 
 static size_t native_bound(uint32_t n_ops)
 {
-    return JIT_FRAME_BYTES + (size_t)n_ops * (JIT_OP_BYTES + 2 * JIT_RECORD_BYTES);
+    /* with each op's exit records and the addresses of the functions it
+     * calls */
+    return JIT_FRAME_BYTES + (size_t)n_ops * (JIT_OP_BYTES + 2 * JIT_RECORD_BYTES + 16);
 }
 
 /* A block starts as the interpreter's form only: its code comes when it is
@@ -1423,7 +1493,7 @@ static size_t compile_native(VireoTb *tb, uint8_t *code, size_t cap, const uint8
 
     *a = (X86Asm){ .start = code, .p = code, .end = code + cap };
     g->tb = tb;
-    g->n_stubs = g->n_epilogue = g->n_fail = g->n_counts = g->n_records = 0;
+    g->n_stubs = g->n_epilogue = g->n_fail = g->n_counts = g->n_records = g->n_calls = 0;
     g->calls_helper = false;
     for (uint32_t i = 0; i < tb->n_ops; i++) {
         if (tb->code[i].in.op == VIREO_OP_HELPER) {

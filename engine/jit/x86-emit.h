@@ -296,14 +296,6 @@ static inline void x_patch(X86Asm *a, uint8_t *at, const uint8_t *target)
     memcpy(at, &rel, 4);
 }
 
-/* call through rax to `fn` */
-static inline void x_call(X86Asm *a, const void *fn)
-{
-    x_mov_imm(a, X_RAX, (uint64_t)(uintptr_t)fn);
-    x_byte(a, 0xff);
-    x_byte(a, 0xd0);
-}
-
 static inline void x_push(X86Asm *a, int reg)
 {
     x_rex(a, false, 0, 0, reg);
