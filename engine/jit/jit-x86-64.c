@@ -381,19 +381,25 @@ static void allocate_cache(Gen *g, const VireoTb *tb, bool loop)
         }
     }
     uses[0] = 0;
-    while (g->n_cached < N_CACHE) {
+    /* the candidates, then the most used first (the lower register number
+     * among equals) */
+    unsigned cand[VIREO_IR_NREGS], n_cand = 0;
+    for (unsigned r = 1; r < VIREO_IR_NREGS; r++) {
+        if (uses[r] >= (loop ? 1u : 2u)) {
+            cand[n_cand++] = r;
+        }
+    }
+    while (g->n_cached < N_CACHE && n_cand > 0) {
         unsigned best = 0;
-        for (unsigned r = 1; r < VIREO_IR_NREGS; r++) {
-            if (uses[r] > uses[best]) {
-                best = r;
+        for (unsigned i = 1; i < n_cand; i++) {
+            if (uses[cand[i]] > uses[cand[best]]) {
+                best = i;
             }
         }
-        if (uses[best] < (loop ? 1u : 2u)) {
-            break;
-        }
-        g->slot_of[best] = (int8_t)g->n_cached;
-        g->cached[g->n_cached++] = (uint8_t)best;
-        uses[best] = 0;
+        g->slot_of[cand[best]] = (int8_t)g->n_cached;
+        g->cached[g->n_cached++] = (uint8_t)cand[best];
+        memmove(&cand[best], &cand[best + 1], (n_cand - best - 1) * sizeof cand[0]);
+        n_cand--;
     }
 }
 
@@ -1477,6 +1483,22 @@ static size_t jit_size(VireoCpu *cpu, const VireoIrBlock *block)
     return vireo_interp_tb_bytes(block);
 }
 
+/* The code generator's state, one per thread that compiles (a vCPU's),
+ * kept from one block to the next: it is large, and only the counts are
+ * reset. */
+static GPrivate gen_private = G_PRIVATE_INIT(g_free);
+
+static Gen *gen_state(void)
+{
+    Gen *g = g_private_get(&gen_private);
+
+    if (g == NULL) {
+        g = g_new(Gen, 1);
+        g_private_set(&gen_private, g);
+    }
+    return g;
+}
+
 /* Compiles `tb` (its interpreter form, whose ops the generated code points
  * to) into [code, code + cap); returns the bytes used, 0 when it cannot.
  * The code is the prologue (where the run loop calls in), the checked
@@ -1485,7 +1507,7 @@ static size_t jit_size(VireoCpu *cpu, const VireoIrBlock *block)
 static size_t compile_native(VireoTb *tb, uint8_t *code, size_t cap, const uint8_t **checked,
                              const uint8_t **entry, const uint32_t **sites)
 {
-    Gen *g = g_new(Gen, 1);
+    Gen *g = gen_state();
     X86Asm *a = &g->a;
     size_t used = 0;
     uint8_t *skip;
@@ -1535,7 +1557,6 @@ static size_t compile_native(VireoTb *tb, uint8_t *code, size_t cap, const uint8
         used = (size_t)(a->p - code);
     }
 out:
-    g_free(g);
     return used;
 }
 
