@@ -362,6 +362,8 @@ static void print_stats_block(const char *title, const VireoVcpuStats *s, double
                (ull)s->itlb_misses, (ull)s->itlb_flushes);
     g_printerr(_("  D-TLB:         %llu hits, %llu misses, %llu flushes\n"), (ull)s->dtlb_hits,
                (ull)s->dtlb_misses, (ull)s->dtlb_flushes);
+    g_printerr(_("  TLB victims:   %llu misses served by an evicted entry, without a page walk\n"),
+               (ull)s->tlb_victim_hits);
     g_printerr(_("  exceptions:    %llu\n"), (ull)s->exceptions);
     g_printerr(_("  interrupts:    %llu\n"), (ull)s->interrupts);
     g_printerr(_("  waiting:       %.2f s for an interrupt (wfi)\n"), (double)s->halted_ns / 1e9);

@@ -34,6 +34,10 @@ static void tlb_clear_all(VireoTlb *tlb)
             entry_clear(&tlb->d[c][i]);
             entry_clear(&tlb->i[c][i]);
         }
+        for (unsigned i = 0; i < VIREO_TLB_VICTIMS; i++) {
+            entry_clear(&tlb->dv[c][i]);
+            entry_clear(&tlb->iv[c][i]);
+        }
     }
     tlb->super_lo = VIREO_TLB_INVALID;
     tlb->super_hi = 0;
@@ -299,6 +303,14 @@ void vireo_tlb_flush(VireoCpu *cpu, uint64_t va, bool match_asid, uint16_t asid)
                 entry_clear(&tlb->i[c][i]);
             }
         }
+        for (unsigned i = 0; i < VIREO_TLB_VICTIMS; i++) {
+            if (entry_matches(&tlb->dv[c][i], va, match_asid, asid)) {
+                entry_clear(&tlb->dv[c][i]);
+            }
+            if (entry_matches(&tlb->iv[c][i], va, match_asid, asid)) {
+                entry_clear(&tlb->iv[c][i]);
+            }
+        }
     }
     if (va == VIREO_TLB_INVALID && !match_asid) {
         tlb->super_lo = VIREO_TLB_INVALID;
@@ -306,6 +318,47 @@ void vireo_tlb_flush(VireoCpu *cpu, uint64_t va, bool match_asid, uint16_t asid)
     }
     VIREO_STAT_ADD(cpu, itlb_flushes, 1);
     VIREO_STAT_ADD(cpu, dtlb_flushes, 1);
+}
+
+static const uint8_t perm_needed[] = { VIREO_TLB_PERM_R, VIREO_TLB_PERM_W, VIREO_TLB_PERM_X };
+
+/* Whether `e` serves an `access` to `va` (the check of tlb_get_as()). */
+static bool entry_serves(const VireoTlbEntry *e, uint64_t va, VireoAccess access)
+{
+    return e->vpage == (va & PAGE_MASK) && (e->perms & perm_needed[access]) &&
+           !(e->flags & VIREO_TLB_SLOW);
+}
+
+/* The victim entries of the array `access` uses in the current context
+ * (VireoTlb.dv), and where the next one goes. */
+static VireoTlbEntry *tlb_victims(VireoCpu *cpu, VireoAccess access, uint8_t **next)
+{
+    VireoTlb *t = cpu->tlb;
+
+    if (access == VIREO_ACCESS_FETCH) {
+        unsigned c = (unsigned)((cpu->itlb - t->i[0]) / VIREO_TLB_SIZE);
+        *next = &t->iv_next[c];
+        return t->iv[c];
+    }
+    unsigned c = (unsigned)((cpu->dtlb - t->d[0]) / VIREO_TLB_SIZE);
+    *next = &t->dv_next[c];
+    return t->dv[c];
+}
+
+/* Installs `e` in its array's slot `slot`; the entry there becomes a
+ * victim, unless it is empty or for the same page (one that lacked the
+ * permission now filled). */
+static void tlb_install(VireoCpu *cpu, VireoTlbEntry *slot, const VireoTlbEntry *e,
+                        VireoAccess access)
+{
+    uint8_t *next;
+    VireoTlbEntry *victims = tlb_victims(cpu, access, &next);
+
+    if (slot->vpage != VIREO_TLB_INVALID && slot->vpage != e->vpage) {
+        victims[*next] = *slot;
+        *next = (uint8_t)((*next + 1) % VIREO_TLB_VICTIMS);
+    }
+    *slot = *e;
 }
 
 /* Translate and install an entry for `va`. Returns NULL after taking the
@@ -319,7 +372,20 @@ static VireoTlbEntry *tlb_fill_as(VireoCpu *cpu, uint64_t va, unsigned size, Vir
     const VireoRegion *region;
     VireoTlbEntry *e;
     uint64_t vpage = va & PAGE_MASK;
+    uint8_t *next;
+    VireoTlbEntry *victims = tlb_victims(cpu, access, &next);
 
+    e = access == VIREO_ACCESS_FETCH ? &cpu->itlb[TLB_INDEX(va)] : &cpu->dtlb[TLB_INDEX(va)];
+    for (unsigned i = 0; i < VIREO_TLB_VICTIMS; i++) {
+        if (entry_serves(&victims[i], va, access)) {
+            /* swapped with the entry in the way */
+            tmp = *e;
+            *e = victims[i];
+            victims[i] = tmp;
+            VIREO_STAT_ADD(cpu, tlb_victim_hits, 1);
+            return e;
+        }
+    }
     entry_clear(&tmp);
     tmp.shift = VIREO_PAGE_SHIFT;
     r = cpu->cls->translate(cpu, va, size, access, &tmp);
@@ -368,8 +434,7 @@ static VireoTlbEntry *tlb_fill_as(VireoCpu *cpu, uint64_t va, unsigned size, Vir
         cpu->tlb->super_lo = MIN(cpu->tlb->super_lo, base);
         cpu->tlb->super_hi = MAX(cpu->tlb->super_hi, end == 0 ? G_MAXUINT64 : end);
     }
-    e = access == VIREO_ACCESS_FETCH ? &cpu->itlb[TLB_INDEX(va)] : &cpu->dtlb[TLB_INDEX(va)];
-    *e = tmp;
+    tlb_install(cpu, e, &tmp, access);
     if (access == VIREO_ACCESS_FETCH) {
         VIREO_STAT_ADD(cpu, itlb_misses, 1);
     } else {
@@ -388,11 +453,10 @@ static VireoTlbEntry *tlb_fill(VireoCpu *cpu, uint64_t va, unsigned size, VireoA
 static VireoTlbEntry *tlb_get_as(VireoCpu *cpu, uint64_t va, unsigned size, VireoAccess access,
                                  VireoAccess report)
 {
-    static const uint8_t need[] = { VIREO_TLB_PERM_R, VIREO_TLB_PERM_W, VIREO_TLB_PERM_X };
     VireoTlbEntry *e =
         access == VIREO_ACCESS_FETCH ? &cpu->itlb[TLB_INDEX(va)] : &cpu->dtlb[TLB_INDEX(va)];
 
-    if (e->vpage == (va & PAGE_MASK) && (e->perms & need[access]) && !(e->flags & VIREO_TLB_SLOW)) {
+    if (entry_serves(e, va, access)) {
         return e;
     }
     return tlb_fill_as(cpu, va, size, access, report);

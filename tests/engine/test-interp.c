@@ -533,6 +533,52 @@ static void test_tlb_thrash(Fixture *f, gconstpointer data)
     g_assert_cmphex(cpu->regs[3], ==, 0x1000000000ull);
 }
 
+/* Two pages at one TLB index take turns through the victim entries,
+ * without a page walk; a flush by address and a full flush reach an entry
+ * while it is a victim. */
+static void test_tlb_victims(Fixture *f, gconstpointer data)
+{
+    TestCpu *t = f->cpus[0];
+    VireoCpu *cpu = &t->cpu;
+    const uint64_t a = RAM_BASE + 0x100000;
+    const uint64_t other = a + (uint64_t)VIREO_TLB_SIZE * 4096; /* the same index */
+    const uint64_t moved = a + 5 * 4096;
+    const uint64_t values[] = { 0x1111, 0x2222, 0x5555 };
+    const uint64_t where[] = { a, other, moved };
+    VireoVcpuStats st;
+    VireoIrBlock *b;
+
+    for (unsigned i = 0; i < G_N_ELEMENTS(values); i++) {
+        memcpy(f->ram + (where[i] - RAM_BASE) + 8, &values[i], 8);
+    }
+    b = block_new(t, RAM_BASE);
+    op(b, VIREO_OP_LD64, 3, 1, 0, 8);
+    op(b, VIREO_OP_JMP, 0, 0, 0, RAM_BASE);
+    for (unsigned i = 0; i < 10; i++) {
+        cpu->regs[1] = where[i & 1];
+        run_at(t, RAM_BASE);
+        g_assert_cmphex(cpu->regs[3], ==, values[i & 1]);
+    }
+    vireo_cpu_read_stats(cpu, &st);
+    g_assert_cmpuint(st.dtlb_misses, ==, 2); /* the first access to each */
+    g_assert_cmpuint(st.tlb_victim_hits, ==, 8);
+
+    /* `a` is a victim now (`other` ran last): remapped and flushed by
+     * address, it reads the new page. */
+    g_hash_table_insert(t->pages, GSIZE_TO_POINTER(a), GSIZE_TO_POINTER(ENC_PERMS(moved, 7)));
+    vireo_tlb_flush(cpu, a + 0x10, false, 0);
+    cpu->regs[1] = a;
+    run_at(t, RAM_BASE);
+    g_assert_cmphex(cpu->regs[3], ==, 0x5555);
+    /* `other` is a victim now: remapped, it reads the new page after a
+     * full flush. */
+    g_hash_table_insert(t->pages, GSIZE_TO_POINTER(other), GSIZE_TO_POINTER(ENC_PERMS(moved, 7)));
+    vireo_tlb_flush_all(cpu);
+    cpu->regs[1] = other;
+    run_at(t, RAM_BASE);
+    g_assert_cmphex(cpu->regs[3], ==, 0x5555);
+}
+
 /* A store to a page holding decoded code drops the block: the next run
  * decodes again and sees the new code. */
 static void test_code_invalidation(Fixture *f, gconstpointer data)
@@ -797,6 +843,7 @@ int main(int argc, char *argv[])
     ADD("/engine/interp/memory", test_interp_memory);
     ADD("/engine/interp/faults", test_interp_faults);
     ADD("/engine/tlb/thrash", test_tlb_thrash);
+    ADD("/engine/tlb/victims", test_tlb_victims);
     ADD("/engine/code/invalidation", test_code_invalidation);
     ADD("/engine/code/buffer-full", test_code_buffer_full);
     ADD("/engine/atomics/concurrent", test_atomics_concurrent);

@@ -26,6 +26,7 @@
 #define VIREO_TLB_BITS       8
 #define VIREO_TLB_SIZE       (1u << VIREO_TLB_BITS)
 #define VIREO_TLB_CONTEXTS   4
+#define VIREO_TLB_VICTIMS    8
 #define VIREO_STRADDLE_CACHE 64
 #define VIREO_TLB_INVALID    (~(uint64_t)0)
 
@@ -60,6 +61,13 @@ typedef struct VireoTlbEntry {
 typedef struct VireoTlb {
     VireoTlbEntry d[VIREO_TLB_CONTEXTS][VIREO_TLB_SIZE];
     VireoTlbEntry i[VIREO_TLB_CONTEXTS][VIREO_TLB_SIZE];
+    /* Per array, the last entries that a fill pushed out of it: a miss
+     * looks here before it walks the page tables, so that two pages at the
+     * same index take turns for the price of a swap. Flushed with the
+     * arrays; the fast paths never read them. */
+    VireoTlbEntry dv[VIREO_TLB_CONTEXTS][VIREO_TLB_VICTIMS];
+    VireoTlbEntry iv[VIREO_TLB_CONTEXTS][VIREO_TLB_VICTIMS];
+    uint8_t dv_next[VIREO_TLB_CONTEXTS], iv_next[VIREO_TLB_CONTEXTS];
     /* Virtual range [super_lo, super_hi) that holds every guest superpage
      * with a slice in the TLB (empty when lo >= hi): a flush by address
      * outside it only needs the address's own slot in each array. */

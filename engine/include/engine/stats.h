@@ -16,6 +16,7 @@ typedef struct VireoVcpuStats {
     uint64_t decode_revived; /* blocks current again: their page was written elsewhere */
     uint64_t itlb_hits, itlb_misses, itlb_flushes;
     uint64_t dtlb_hits, dtlb_misses, dtlb_flushes;
+    uint64_t tlb_victim_hits; /* TLB misses served by an evicted entry, without a page walk */
     uint64_t exceptions;      /* synchronous traps taken */
     uint64_t interrupts;      /* asynchronous traps taken */
     uint64_t jit_blocks;      /* blocks compiled to native code (0 without a JIT) */
