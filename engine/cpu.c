@@ -18,6 +18,17 @@
 
 static const guint8 no_page_flags = 0;
 
+/* Before an access raises an exception: cpu->pc is the pc of the
+ * instruction whose slow access is under way (VireoCpu.access_insn), if
+ * any. */
+static void access_pc(VireoCpu *cpu)
+{
+    if (cpu->access_insn != NULL) {
+        cpu->pc = vireo_cpu_insn_pc(cpu, cpu->access_insn);
+        cpu->access_insn = NULL;
+    }
+}
+
 static void entry_clear(VireoTlbEntry *e)
 {
     e->tag_r = e->tag_w = e->tag_x = VIREO_TLB_INVALID;
@@ -397,6 +408,7 @@ static VireoTlbEntry *tlb_fill_as(VireoCpu *cpu, uint64_t va, unsigned size, Vir
         }
     }
     if (r != VIREO_XLATE_OK) {
+        access_pc(cpu);
         cpu->cls->raise_access(cpu, report, r, va);
         return NULL;
     }
@@ -480,6 +492,7 @@ static bool load_one(VireoCpu *cpu, uint64_t va, unsigned size, uint64_t *value)
     if (e->flags & VIREO_TLB_IO) {
         pa = e->ppage + (va & ~PAGE_MASK);
         if ((va & (size - 1)) != 0 || !vireo_bus_read(cpu->bus, pa, size, value)) {
+            access_pc(cpu);
             cpu->cls->raise_access(cpu, VIREO_ACCESS_LOAD, VIREO_XLATE_ACCESS_FAULT, va);
             return false;
         }
@@ -504,6 +517,7 @@ static bool store_one(VireoCpu *cpu, uint64_t va, unsigned size, uint64_t value)
     pa = e->ppage + (va & ~PAGE_MASK);
     if (e->flags & VIREO_TLB_IO) {
         if ((va & (size - 1)) != 0 || !vireo_bus_write(cpu->bus, pa, size, value)) {
+            access_pc(cpu);
             cpu->cls->raise_access(cpu, VIREO_ACCESS_STORE, VIREO_XLATE_ACCESS_FAULT, va);
             return false;
         }
@@ -560,15 +574,23 @@ bool vireo_cpu_store(VireoCpu *cpu, uint64_t va, unsigned size, uint64_t value)
 bool vireo_cpu_load_slow(VireoCpu *cpu, const VireoIrInsn *insn, uint64_t va, unsigned size,
                          uint64_t *value)
 {
-    cpu->pc = vireo_cpu_insn_pc(cpu, insn);
-    return vireo_cpu_load(cpu, va, size, value);
+    bool ok;
+
+    cpu->access_insn = insn;
+    ok = vireo_cpu_load(cpu, va, size, value);
+    cpu->access_insn = NULL;
+    return ok;
 }
 
 bool vireo_cpu_store_slow(VireoCpu *cpu, const VireoIrInsn *insn, uint64_t va, unsigned size,
                           uint64_t value)
 {
-    cpu->pc = vireo_cpu_insn_pc(cpu, insn);
-    return vireo_cpu_store(cpu, va, size, value);
+    bool ok;
+
+    cpu->access_insn = insn;
+    ok = vireo_cpu_store(cpu, va, size, value);
+    cpu->access_insn = NULL;
+    return ok;
 }
 
 void *vireo_cpu_atomic_addr(VireoCpu *cpu, const VireoIrInsn *insn, uint64_t va, unsigned size,

@@ -177,7 +177,11 @@ struct VireoCpu {
     /* The JIT compiles a block at its jit_threshold-th execution (1: the
      * first); the interpreter runs it until then. */
     uint32_t jit_threshold;
-    const VireoTb *cur_tb;   /* the block being executed */
+    const VireoTb *cur_tb; /* the block being executed */
+    /* The op whose slow load or store is under way: cpu->pc becomes its
+     * instruction's pc only when the access raises an exception (locating
+     * it costs cache misses that every TLB miss would pay otherwise). */
+    const VireoIrInsn *access_insn;
     VireoTb *cur_scratch_tb; /* a block that straddles two pages, interpreted */
     /* Blocks of one instruction that straddles two pages, by page: used
      * again while the instruction's bytes are the same (cpu.c). */
