@@ -635,6 +635,25 @@ TEST_MAIN
     fcvt.l.d x0, f1
     CHECK_EQ x0, 0
 
+    CASE 111
+    /* A loop long enough for its blocks to be compiled and linked: each
+     * round makes FS Clean, then an FP write in the middle of a block makes
+     * it Dirty and the block goes on to a side exit and the next block;
+     * FS must read Dirty after every round (a block decoded while FS was
+     * Dirty, run while it is Clean, would leave it Clean). */
+    li s2, 300
+1:  SET_FS 2
+    li t2, 0
+    fmv.d.x f5, t2
+    addi t2, t2, 1
+    bnez s2, 2f
+    addi t2, t2, 2
+2:  addi t2, t2, 4
+    CHECK_FS 3
+    CHECK_EQ t2, 5
+    addi s2, s2, -1
+    bnez s2, 1b
+
     CASE 109
     /* turning FP off again makes it illegal again */
     SET_FS 0
