@@ -316,6 +316,13 @@ static void test_interp_alu(Fixture *f, gconstpointer data)
         { VIREO_OP_CLMUL, 3, 3, 5 },
         { VIREO_OP_CLMULH, ~0ull, ~0ull, 0x5555555555555555ull },
         { VIREO_OP_CLMULR, 1ull << 63, 1ull << 63, 1ull << 63 },
+        /* all three halves of two full products (worked out separately) */
+        { VIREO_OP_CLMUL, 0x8123456789abcdefull, 0xfedcba9876543210ull, 0x40a0789828c810f0ull },
+        { VIREO_OP_CLMULH, 0x8123456789abcdefull, 0xfedcba9876543210ull, 0x7f8e659453a249b8ull },
+        { VIREO_OP_CLMULR, 0x8123456789abcdefull, 0xfedcba9876543210ull, 0xff1ccb28a7449370ull },
+        { VIREO_OP_CLMUL, 0xdeadbeefcafef00dull, 0x82f63b78ull, 0xd5f13f6463758d58ull },
+        { VIREO_OP_CLMULH, 0xdeadbeefcafef00dull, 0x82f63b78ull, 0x6ea790b5ull },
+        { VIREO_OP_CLMULR, 0xdeadbeefcafef00dull, 0x82f63b78ull, 0xdd4f216bull },
         { VIREO_OP_CZEQZ, 7, 0, 0 },
         { VIREO_OP_CZEQZ, 7, 2, 7 },
         { VIREO_OP_CZNEZ, 7, 0, 7 },
