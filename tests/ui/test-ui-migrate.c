@@ -121,7 +121,7 @@ static void test_migrate_from_command_line(void)
     const char *vireo_run = g_getenv("VIREO_RUN");
     g_autoptr(GError) error = NULL;
     g_autofree char *dir = NULL, *disk = NULL, *qmp_path = NULL, *mig = NULL, *disk_arg = NULL;
-    g_autofree char *incoming = NULL, *uri = NULL, *migrate = NULL, *err_text = NULL;
+    g_autofree char *incoming = NULL, *uri = NULL, *migrate = NULL;
     g_autoptr(VireoVmConfig) config = NULL;
     VireoApplication *app;
     VireoWindow *window;
