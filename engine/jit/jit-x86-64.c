@@ -182,11 +182,15 @@ typedef struct {
     bool sext[VIREO_IR_NREGS];
 } Gen;
 
-static void add_stub(Gen *g, StubKind kind, uint8_t *jump, const uint8_t *resume,
-                     const VireoIrInsn *in)
+/* A stub for the jump at `jump`, with the registers dirty now; returned
+ * for what differs (a second jump, another dirty set). */
+static Stub *add_stub(Gen *g, StubKind kind, uint8_t *jump, const uint8_t *resume,
+                      const VireoIrInsn *in)
 {
     g_assert(g->n_stubs < G_N_ELEMENTS(g->stubs));
-    g->stubs[g->n_stubs++] = (Stub){ kind, jump, NULL, resume, in, g->dirty };
+    g->stubs[g->n_stubs] =
+        (Stub){ .kind = kind, .jump = jump, .resume = resume, .in = in, .dirty = g->dirty };
+    return &g->stubs[g->n_stubs++];
 }
 
 /* host = R[r], from its cache register or from cpu->regs */
@@ -911,8 +915,7 @@ static void emit_load(Gen *g, const VireoIrInsn *in)
     x_alu_mem(a, true, X_ADD, X_RAX, X_RCX, (int32_t)offsetof(VireoTlbEntry, addend));
     load_extend(g, in->op, X_RAX);
     store_reg(g, X_RAX, in->d);
-    add_stub(g, STUB_LOAD, miss, a->p, in);
-    g->stubs[g->n_stubs - 1].dirty = dirty;
+    add_stub(g, STUB_LOAD, miss, a->p, in)->dirty = dirty; /* as before the load */
 }
 
 static void emit_store(Gen *g, const VireoIrInsn *in)
@@ -959,8 +962,7 @@ static void emit_store(Gen *g, const VireoIrInsn *in)
         default: x_store64(a, v, X_RAX, 0); break;
         }
     }
-    add_stub(g, STUB_STORE, miss, a->p, in);
-    g->stubs[g->n_stubs - 1].jump2 = code; /* the same slow path */
+    add_stub(g, STUB_STORE, miss, a->p, in)->jump2 = code; /* the same slow path */
 }
 
 static void emit_eval_call(Gen *g, const VireoIrInsn *in, bool imm)
