@@ -19,7 +19,11 @@ struct VireoBus {
     guint8 *ram_host;
     guint8 *page_flags;         /* one byte per RAM page */
     _Atomic uint32_t *code_gen; /* one counter per RAM page */
-    _Atomic uint64_t *dirty;    /* one bit per RAM page, while logging */
+    /* Per RAM page, the 64-byte chunks that hold decoded code (bit i: bytes
+     * 64 i to 64 i + 63), a superset of what the page's current blocks
+     * cover; meaningful while the page has VIREO_PAGE_CODE. */
+    _Atomic uint64_t *code_chunks;
+    _Atomic uint64_t *dirty; /* one bit per RAM page, while logging */
     atomic_bool dirty_logging;
     uint64_t watch_addr, watch_len;
     VireoWatchFunc watch_func;
@@ -45,6 +49,7 @@ void vireo_bus_free(VireoBus *bus)
             munmap(r->host, r->size);
             g_free(bus->page_flags);
             g_free((void *)bus->code_gen);
+            g_free((void *)bus->code_chunks);
             g_free((void *)bus->dirty);
         } else if (r->kind == VIREO_REGION_ROM) {
             g_free(r->host);
@@ -184,6 +189,7 @@ guint8 *vireo_bus_add_ram(VireoBus *bus, uint64_t base, uint64_t size, GError **
     bus->ram_host = host;
     bus->page_flags = g_malloc0(size >> VIREO_PAGE_SHIFT);
     bus->code_gen = g_malloc0((size >> VIREO_PAGE_SHIFT) * sizeof(uint32_t));
+    bus->code_chunks = g_malloc0((size >> VIREO_PAGE_SHIFT) * sizeof(uint64_t));
     return host;
 }
 
@@ -450,38 +456,70 @@ const uint32_t *vireo_bus_code_generation_ptr(const VireoBus *bus, uint64_t addr
     return (const uint32_t *)&bus->code_gen[ram_page(bus, addr)];
 }
 
-uint32_t vireo_bus_mark_code(VireoBus *bus, uint64_t addr)
+#define CODE_CHUNK_SHIFT 6
+G_STATIC_ASSERT((VIREO_PAGE_SIZE >> CODE_CHUNK_SHIFT) == 64);
+
+/* The chunks of a page that bytes [lo, hi) of it touch (lo < hi <= page). */
+static uint64_t chunk_mask(uint64_t lo, uint64_t hi)
 {
-    uint64_t p;
+    unsigned first = (unsigned)(lo >> CODE_CHUNK_SHIFT),
+             last = (unsigned)((hi - 1) >> CODE_CHUNK_SHIFT);
+
+    return (~0ull >> (63 - last)) & (~0ull << first);
+}
+
+/*
+ * A write that touches a chunk holding code clears the page's chunks and
+ * its flag, then bumps its generation. A marker sets chunks and flag, reads
+ * the generation, and checks that they are still set: when a writer
+ * cleared them in between, either the marker read the generation before
+ * that writer's bump (its block is stale at once, and marks again when it
+ * is revived) or it finds them cleared here and marks again.
+ */
+uint32_t vireo_bus_mark_code(VireoBus *bus, uint64_t addr, uint64_t len)
+{
+    uint64_t p, off, bits;
+    uint32_t gen;
 
     if (!in_ram(bus, addr)) {
         return 0;
     }
     p = ram_page(bus, addr);
-    if (!(__atomic_load_n(&bus->page_flags[p], __ATOMIC_RELAXED) & VIREO_PAGE_CODE)) {
-        __atomic_fetch_or(&bus->page_flags[p], VIREO_PAGE_CODE, __ATOMIC_SEQ_CST);
+    off = (addr - bus->ram_base) & (VIREO_PAGE_SIZE - 1);
+    bits = chunk_mask(off, MIN(off + MAX(len, 1), VIREO_PAGE_SIZE));
+    for (;;) {
+        if ((atomic_load_explicit(&bus->code_chunks[p], memory_order_relaxed) & bits) != bits) {
+            atomic_fetch_or_explicit(&bus->code_chunks[p], bits, memory_order_seq_cst);
+        }
+        if (!(__atomic_load_n(&bus->page_flags[p], __ATOMIC_RELAXED) & VIREO_PAGE_CODE)) {
+            __atomic_fetch_or(&bus->page_flags[p], VIREO_PAGE_CODE, __ATOMIC_SEQ_CST);
+        }
+        gen = atomic_load_explicit(&bus->code_gen[p], memory_order_seq_cst);
+        if ((atomic_load_explicit(&bus->code_chunks[p], memory_order_seq_cst) & bits) == bits &&
+            (__atomic_load_n(&bus->page_flags[p], __ATOMIC_SEQ_CST) & VIREO_PAGE_CODE)) {
+            return gen;
+        }
     }
-    return atomic_load_explicit(&bus->code_gen[p], memory_order_seq_cst);
 }
 
-void vireo_bus_note_ram_write(VireoBus *bus, uint64_t addr, uint64_t len)
+bool vireo_bus_note_ram_write(VireoBus *bus, uint64_t addr, uint64_t len)
 {
     uint64_t first, last;
-    bool logging;
+    bool logging, code = false;
 
     if (len == 0 || bus->ram_host == NULL) {
-        return;
+        return false;
     }
     /* Clip to RAM. */
     if (addr < bus->ram_base) {
         if (addr + len <= bus->ram_base) {
-            return;
+            return false;
         }
         len -= bus->ram_base - addr;
         addr = bus->ram_base;
     }
     if (!in_ram(bus, addr)) {
-        return;
+        return false;
     }
     len = MIN(len, bus->ram_size - (addr - bus->ram_base));
     first = ram_page(bus, addr);
@@ -490,8 +528,16 @@ void vireo_bus_note_ram_write(VireoBus *bus, uint64_t addr, uint64_t len)
     for (uint64_t p = first; p <= last; p++) {
         guint8 f = __atomic_load_n(&bus->page_flags[p], __ATOMIC_ACQUIRE);
         if (f & VIREO_PAGE_CODE) {
-            __atomic_fetch_and(&bus->page_flags[p], (guint8)~VIREO_PAGE_CODE, __ATOMIC_SEQ_CST);
-            atomic_fetch_add_explicit(&bus->code_gen[p], 1, memory_order_seq_cst);
+            /* the part of [addr, addr + len) in page p, as offsets */
+            uint64_t base = p << VIREO_PAGE_SHIFT, at = addr - bus->ram_base;
+            uint64_t lo = MAX(at, base) - base, hi = MIN(at + len, base + VIREO_PAGE_SIZE) - base;
+            if (atomic_load_explicit(&bus->code_chunks[p], memory_order_seq_cst) &
+                chunk_mask(lo, hi)) {
+                atomic_store_explicit(&bus->code_chunks[p], 0, memory_order_seq_cst);
+                __atomic_fetch_and(&bus->page_flags[p], (guint8)~VIREO_PAGE_CODE, __ATOMIC_SEQ_CST);
+                atomic_fetch_add_explicit(&bus->code_gen[p], 1, memory_order_seq_cst);
+                code = true;
+            }
         }
         if ((f & VIREO_PAGE_WATCH) && bus->watch_func != NULL) {
             uint64_t lo = MAX(addr, bus->watch_addr);
@@ -511,6 +557,7 @@ void vireo_bus_note_ram_write(VireoBus *bus, uint64_t addr, uint64_t len)
                                      memory_order_seq_cst);
         }
     }
+    return code;
 }
 
 /*

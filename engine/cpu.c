@@ -154,12 +154,11 @@ void vireo_cpu_debug_changed(VireoCpu *cpu)
  * makes the hart leave its blocks at the next block boundary, so that the
  * next block is looked up and checked against the page's new generation
  * (links between blocks of one page do not check, vireo_tb_same_page()). */
-static void note_store(VireoCpu *cpu, guint8 flags, uint64_t pa, uint64_t len)
+static void note_store(VireoCpu *cpu, uint64_t pa, uint64_t len)
 {
-    if (flags & VIREO_PAGE_CODE) {
+    if (vireo_bus_note_ram_write(cpu->bus, pa, len)) {
         atomic_fetch_or_explicit(&cpu->exit_request, VIREO_EXIT_BLOCKS, memory_order_relaxed);
     }
-    vireo_bus_note_ram_write(cpu->bus, pa, len);
 }
 
 /* Whether a watchpoint lies in the 4 KiB page at `vpage`. */
@@ -525,7 +524,7 @@ static bool store_one(VireoCpu *cpu, uint64_t va, unsigned size, uint64_t value)
     }
     memcpy((void *)(uintptr_t)(va + e->addend), &value, size);
     if (*e->page_flags != 0) {
-        note_store(cpu, *e->page_flags, pa, size);
+        note_store(cpu, pa, size);
     }
     if (e->flags & VIREO_TLB_WATCH) {
         debug_check_watch(cpu, va, size, VIREO_WATCH_WRITE);
@@ -617,7 +616,7 @@ void *vireo_cpu_atomic_addr(VireoCpu *cpu, const VireoIrInsn *insn, uint64_t va,
     }
     pa = e->ppage + (va & ~PAGE_MASK);
     if (!is_lr && *e->page_flags != 0) {
-        note_store(cpu, *e->page_flags, pa, size);
+        note_store(cpu, pa, size);
     }
     if (e->flags & VIREO_TLB_WATCH) {
         /* LR reads; SC, AMOs and CAS read and write. */
@@ -663,7 +662,7 @@ bool vireo_cpu_zero_block(VireoCpu *cpu, uint64_t va, unsigned size)
     }
     memset((void *)(uintptr_t)(block + e->addend), 0, size);
     if (*e->page_flags != 0) {
-        note_store(cpu, *e->page_flags, e->ppage + (block & ~PAGE_MASK), size);
+        note_store(cpu, e->ppage + (block & ~PAGE_MASK), size);
     }
     if (e->flags & VIREO_TLB_WATCH) {
         debug_check_watch(cpu, block, size, VIREO_WATCH_WRITE);
@@ -813,7 +812,7 @@ static bool tb_revive(VireoCpu *cpu, VireoTb *tb, const VireoTlbEntry *e)
     }
     /* As for a decode: mark first, then read, then check nothing wrote
      * the page in between. */
-    gen = vireo_bus_mark_code(cpu->bus, tb->ppc);
+    gen = vireo_bus_mark_code(cpu->bus, tb->ppc, tb->guest_len);
     if (memcmp((const void *)(uintptr_t)(tb->vpc + e->addend), tb->guest_code, tb->guest_len) !=
             0 ||
         __atomic_load_n(tb->gen_ptr, __ATOMIC_ACQUIRE) != gen) {
@@ -946,9 +945,13 @@ static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
         }
     }
 
-    /* Decode. Mark the page first so that a write racing with the decode
-     * bumps the generation we record. */
-    gen = vireo_bus_mark_code(cpu->bus, ppc);
+    /* Decode. Mark the code first so that a write racing with the decode
+     * bumps the generation we record: as many bytes as a block may cover,
+     * or the rest of the page for an architecture that does not say. */
+    gen = vireo_bus_mark_code(cpu->bus, ppc,
+                              cpu->cls->max_insn_bytes != 0
+                                  ? (uint64_t)VIREO_IR_MAX_GUEST * cpu->cls->max_insn_bytes
+                                  : VIREO_PAGE_SIZE);
     vireo_ir_block_init(scratch, pc);
     if (!cpu->cls->decode(cpu, scratch)) {
         return NULL;

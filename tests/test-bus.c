@@ -219,6 +219,50 @@ static void test_bus_ram_limits(void)
     vireo_bus_free(bus);
 }
 
+/* Code is tracked per 64-byte chunk: a write bumps a page's generation
+ * only where it touches a chunk marked as code, and the chunks are marked
+ * again after such a write clears them. */
+static void test_bus_code_chunks(void)
+{
+    VireoBus *bus = vireo_bus_new();
+    GError *error = NULL;
+    const uint64_t base = 0x80000000, p1 = base + 0x1000, p2 = base + 0x2000;
+
+    g_assert_nonnull(vireo_bus_add_ram(bus, base, 1 << 20, &error));
+    g_assert_no_error(error);
+    /* No code anywhere: writes change nothing and report none. */
+    g_assert_false(vireo_bus_note_ram_write(bus, p1, 4096));
+    g_assert_cmpuint(vireo_bus_code_generation(bus, p1), ==, 0);
+
+    /* Bytes 0x100-0x107 of p1: chunk 4 only. */
+    g_assert_cmpuint(vireo_bus_mark_code(bus, p1 + 0x100, 8), ==, 0);
+    g_assert_true(*vireo_bus_page_flags(bus, p1) & VIREO_PAGE_CODE);
+    g_assert_false(vireo_bus_note_ram_write(bus, p1 + 0x0c0, 0x40)); /* chunk 3 */
+    g_assert_false(vireo_bus_note_ram_write(bus, p1 + 0x140, 8));    /* chunk 5 */
+    g_assert_cmpuint(vireo_bus_code_generation(bus, p1), ==, 0);
+    g_assert_true(*vireo_bus_page_flags(bus, p1) & VIREO_PAGE_CODE);
+    /* Two bytes, the last of chunk 3 and the first of chunk 4: a hit,
+     * which clears the page's marks. */
+    g_assert_true(vireo_bus_note_ram_write(bus, p1 + 0x0ff, 2));
+    g_assert_cmpuint(vireo_bus_code_generation(bus, p1), ==, 1);
+    g_assert_false(*vireo_bus_page_flags(bus, p1) & VIREO_PAGE_CODE);
+    g_assert_false(vireo_bus_note_ram_write(bus, p1 + 0x100, 8));
+    g_assert_cmpuint(vireo_bus_code_generation(bus, p1), ==, 1);
+
+    /* Marked again; a write across two pages bumps the page it hits only. */
+    g_assert_cmpuint(vireo_bus_mark_code(bus, p1 + 0xfc0, 0x40), ==, 1); /* the last chunk */
+    g_assert_cmpuint(vireo_bus_mark_code(bus, p2 + 0x80, 4), ==, 0);
+    g_assert_true(vireo_bus_note_ram_write(bus, p1 + 0xff8, 0x10));
+    g_assert_cmpuint(vireo_bus_code_generation(bus, p1), ==, 2);
+    g_assert_cmpuint(vireo_bus_code_generation(bus, p2), ==, 0);
+    g_assert_true(*vireo_bus_page_flags(bus, p2) & VIREO_PAGE_CODE);
+    /* A length past the page is clipped to it: the whole rest. */
+    g_assert_cmpuint(vireo_bus_mark_code(bus, p2 + 0xf00, 0x10000), ==, 0);
+    g_assert_true(vireo_bus_note_ram_write(bus, p2 + 0xffe, 2));
+    g_assert_cmpuint(vireo_bus_code_generation(bus, p2), ==, 1);
+    vireo_bus_free(bus);
+}
+
 int main(int argc, char *argv[])
 {
     g_test_init(&argc, &argv, NULL);
@@ -227,5 +271,6 @@ int main(int argc, char *argv[])
     g_test_add_func("/engine/bus/mmio", test_bus_mmio);
     g_test_add_func("/engine/bus/overlap", test_bus_overlap);
     g_test_add_func("/engine/bus/ram-limits", test_bus_ram_limits);
+    g_test_add_func("/engine/bus/code-chunks", test_bus_code_chunks);
     return g_test_run();
 }

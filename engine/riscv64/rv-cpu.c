@@ -255,6 +255,7 @@ static const VireoCpuClass rv_class = {
     .raise = rv_raise,
     .raise_illegal = rv_raise_illegal,
     .decode = rv_decode,
+    .max_insn_bytes = 4,
     .decode_flags = rv_decode_flags,
     .check_interrupts = rv_check_interrupts,
     .wait_for_interrupt = rv_wait_for_interrupt,

@@ -101,6 +101,7 @@ static const VireoCpuClass test_class = {
     .raise = test_raise,
     .raise_illegal = test_raise_illegal,
     .decode = test_decode,
+    .max_insn_bytes = 4, /* an op is a 4-byte instruction (op()) */
     .decode_flags = test_flags,
     .check_interrupts = test_nothing,
     .wait_for_interrupt = test_nothing,
@@ -625,11 +626,36 @@ static void test_code_invalidation(Fixture *f, gconstpointer data)
     g_assert_cmpint(t->n_decodes, ==, 2);
     vireo_cpu_read_stats(cpu, &st);
     g_assert_cmpuint(st.decode_revived, ==, 1);
+    /* Code is tracked in 64-byte chunks: the decode marked as many bytes
+     * as a block may cover (64 instructions of 4 bytes), the revival only
+     * the block's own 8. A second write at +0x80, and one at +0x40, touch
+     * no chunk with code: the page's generation stays, and the block runs
+     * as it is. */
+    uint32_t gen = vireo_bus_code_generation(cpu->bus, code);
+    cpu->regs[1] = code + 0x80;
+    run_at(t, RAM_BASE + 0x6000);
+    cpu->regs[1] = code + 0x40;
+    run_at(t, RAM_BASE + 0x6000);
+    g_assert_cmpuint(vireo_bus_code_generation(cpu->bus, code), ==, gen);
+    run_at(t, code);
+    g_assert_cmpuint(cpu->regs[3], ==, 5);
+    g_assert_cmpint(t->n_decodes, ==, 2);
+    vireo_cpu_read_stats(cpu, &st);
+    g_assert_cmpuint(st.decode_revived, ==, 1);
+    /* A write across the first chunk's end touches it: revived again. */
+    cpu->regs[1] = code + 0x3e;
+    run_at(t, RAM_BASE + 0x6000);
+    g_assert_cmpuint(vireo_bus_code_generation(cpu->bus, code), ==, gen + 1);
+    run_at(t, code);
+    g_assert_cmpuint(cpu->regs[3], ==, 6);
+    g_assert_cmpint(t->n_decodes, ==, 2);
+    vireo_cpu_read_stats(cpu, &st);
+    g_assert_cmpuint(st.decode_revived, ==, 2);
     /* A write to its bytes: decoded again, the new code runs. */
     cpu->regs[1] = code + 4;
     run_at(t, RAM_BASE + 0x6000);
     run_at(t, code);
-    g_assert_cmpuint(cpu->regs[3], ==, 104);
+    g_assert_cmpuint(cpu->regs[3], ==, 106);
     g_assert_cmpint(t->n_decodes, ==, 3);
     /* DMA writes reported to the bus invalidate as well. */
     b = block_new(t, code);
@@ -638,10 +664,10 @@ static void test_code_invalidation(Fixture *f, gconstpointer data)
     guint8 byte = 0x5a;
     g_assert_true(vireo_bus_dma_write(cpu->bus, code + 2, &byte, 1));
     run_at(t, code);
-    g_assert_cmpuint(cpu->regs[3], ==, 1104);
+    g_assert_cmpuint(cpu->regs[3], ==, 1106);
     vireo_cpu_read_stats(cpu, &st);
     g_assert_cmpuint(st.decode_misses, ==, 4);
-    g_assert_cmpuint(st.decode_revived, ==, 1);
+    g_assert_cmpuint(st.decode_revived, ==, 2);
 }
 
 /* Decoded blocks fill their buffer: it is emptied and decoding goes on,

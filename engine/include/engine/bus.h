@@ -127,17 +127,21 @@ typedef void (*VireoWatchFunc)(void *opaque, uint64_t addr, unsigned size);
 
 /* The flag byte of the RAM page holding `addr` (which must be in RAM). */
 guint8 *vireo_bus_page_flags(const VireoBus *bus, uint64_t addr);
-/* The page's code generation: it changes whenever a page with decoded code
- * is written, so a block decoded at generation g is stale when it differs. */
+/* The page's code generation: it changes whenever a write touches the
+ * page's decoded code, so a block decoded at generation g is stale when it differs. */
 uint32_t vireo_bus_code_generation(const VireoBus *bus, uint64_t addr);
 /* The page's generation counter itself (a counter that never changes for
  * memory outside RAM), for fast validity checks of decoded blocks. */
 const uint32_t *vireo_bus_code_generation_ptr(const VireoBus *bus, uint64_t addr);
-/* Marks the page as holding decoded code and returns its generation. */
-uint32_t vireo_bus_mark_code(VireoBus *bus, uint64_t addr);
-/* Reports a write to [addr, addr + len): bumps the generation of code pages
- * and calls the watch function for watched pages. */
-void vireo_bus_note_ram_write(VireoBus *bus, uint64_t addr, uint64_t len);
+/* Marks [addr, addr + len), clipped to its page, as holding decoded code,
+ * and returns the page's generation. Code is tracked in 64-byte chunks, so
+ * that writes to data beside code (the end of .text and the start of .data
+ * in one page) leave the page's blocks alone. */
+uint32_t vireo_bus_mark_code(VireoBus *bus, uint64_t addr, uint64_t len);
+/* Reports a write to [addr, addr + len): bumps the generation of each page
+ * where it touched a chunk marked as code (true when it did), and calls the
+ * watch function for watched pages. */
+bool vireo_bus_note_ram_write(VireoBus *bus, uint64_t addr, uint64_t len);
 /* Calls `func` after every write into [addr, addr + len) of RAM. One watch per
  * bus; used by the ISA test mode for its `tohost` word. */
 bool vireo_bus_set_watch(VireoBus *bus, uint64_t addr, uint64_t len, VireoWatchFunc func,
