@@ -878,6 +878,7 @@ static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
     size_t bytes;
     const uint8_t *guest_host;
     uint32_t raw = 0; /* a 32-bit instruction at the page's last halfword */
+    uint64_t span;    /* the bytes marked as code before decoding */
 
     if (__builtin_expect(cpu->code_full, 0)) {
         flush_full(cpu); /* no block runs now */
@@ -948,14 +949,14 @@ static VireoTb *tb_find(VireoCpu *cpu, VireoIrBlock *scratch)
     /* Decode. Mark the code first so that a write racing with the decode
      * bumps the generation we record: as many bytes as a block may cover,
      * or the rest of the page for an architecture that does not say. */
-    gen = vireo_bus_mark_code(cpu->bus, ppc,
-                              cpu->cls->max_insn_bytes != 0
-                                  ? (uint64_t)VIREO_IR_MAX_GUEST * cpu->cls->max_insn_bytes
-                                  : VIREO_PAGE_SIZE);
+    span = cpu->cls->max_insn_bytes != 0 ? (uint64_t)VIREO_IR_MAX_GUEST * cpu->cls->max_insn_bytes
+                                         : VIREO_PAGE_SIZE;
+    gen = vireo_bus_mark_code(cpu->bus, ppc, span);
     vireo_ir_block_init(scratch, pc);
     if (!cpu->cls->decode(cpu, scratch)) {
         return NULL;
     }
+    g_assert(scratch->guest_len <= span);
     /* The decoder read the whole block from this page (a block never
      * crosses a page without straddling, below). */
     guest_host = e->flags & VIREO_TLB_IO ? NULL : (const uint8_t *)(uintptr_t)(pc + e->addend);

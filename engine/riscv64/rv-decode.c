@@ -1137,8 +1137,11 @@ bool rv_decode(VireoCpu *cpu, VireoIrBlock *b)
             off = (uint32_t)(dc.follow - b->pc);
             dc.follow = 0;
         }
+        /* A block covers at most VIREO_IR_MAX_GUEST instructions' worth
+         * of bytes from its pc (VireoCpuClass.max_insn_bytes), a followed
+         * jal included: what the core marks as code before decoding. */
         if (b->pc + off >= page_end || b->n_guest >= max_guest ||
-            b->n_ops + 8 >= VIREO_IR_MAX_OPS) {
+            off + 4 > VIREO_IR_MAX_GUEST * 4 || b->n_ops + 8 >= VIREO_IR_MAX_OPS) {
             exit_to(&dc, b->pc + off);
             break;
         }

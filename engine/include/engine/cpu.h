@@ -111,9 +111,10 @@ typedef struct VireoCpuClass {
      * vireo_cpu_fetch16(). Returns false when fetching faulted (the
      * exception has been taken). */
     bool (*decode)(VireoCpu *cpu, VireoIrBlock *block);
-    /* The longest instruction's bytes: a block covers at most
-     * VIREO_IR_MAX_GUEST times as many. 0: not said (a block may cover the
-     * rest of its page). */
+    /* The longest instruction's bytes, when the decoder keeps every block
+     * within VIREO_IR_MAX_GUEST times as many bytes from its pc (following
+     * jumps included): the core marks that much as code before decoding.
+     * 0: not said (a block may cover the rest of its page). */
     unsigned max_insn_bytes;
     /* Flags that change how code decodes (e.g. FP enabled); part of the
      * block cache key. The architecture calls vireo_cpu_set_decode_flags()

@@ -3,13 +3,15 @@
  * Zifencei: code written by stores runs after fence.i, including code that
  * already ran once (in a buffer, in the instruction stream just ahead, in a
  * loop, compressed and 32-bit, and a 32-bit instruction straddling a page
- * boundary, run many times and changed half by half).
+ * boundary, run many times and changed half by half, and code reached by
+ * a jump far ahead in its page, with data written in between).
  */
 #include "test-macros.inc"
 
 #define INSN_LI_A0(imm) ((((imm) & 0xfff) << 20) | 0x513) /* addi a0, x0, imm */
 #define INSN_ADDI_A0(imm) ((((imm) & 0xfff) << 20) | 0x50513) /* addi a0, a0, imm */
 #define INSN_RET 0x00008067
+#define INSN_J_600 0x6000006f /* jal zero, . + 0x600 */
 #define CINSN_LI_A0(imm) (0x4501 | (((imm) & 0x1f) << 2) | (((imm) & 0x20) << 7))
 #define CINSN_RET 0x8082
 
@@ -169,4 +171,28 @@ TEST_MAIN
     li a0, 1
     jalr ra, 0(s2)
     CHECK_EQ a0, 0
+    CASE 12
+    /* a jump 0x600 bytes ahead in the page, which a block may follow, run
+     * many times; then data written between the jump and its target (the
+     * code stays as it was), then the code at its target changed */
+    li t0, INSN_J_600
+    sw t0, 0(s0)
+    li t0, INSN_LI_A0(21)
+    sw t0, 0x600(s0)
+    li t0, INSN_RET
+    sw t0, 0x604(s0)
+    fence.i
+    li t1, 100
+1:  jalr ra, 0(s0)
+    CHECK_EQ a0, 21
+    addi t1, t1, -1
+    bnez t1, 1b
+    sw t1, 0x300(s0)
+    jalr ra, 0(s0)
+    CHECK_EQ a0, 21
+    li t0, INSN_LI_A0(22)
+    sw t0, 0x600(s0)
+    fence.i
+    jalr ra, 0(s0)
+    CHECK_EQ a0, 22
     PASS
