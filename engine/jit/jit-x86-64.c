@@ -180,6 +180,8 @@ typedef struct {
     /* the guest registers known to hold a 32-bit value sign-extended, at
      * the op being compiled (register 0 too) */
     bool sext[VIREO_IR_NREGS];
+    /* those known to hold a value in [0, 2^31) (sign-extended too) */
+    bool nonneg[VIREO_IR_NREGS];
 } Gen;
 
 /* A stub for the jump at `jump`, with the registers dirty now; returned
@@ -249,6 +251,56 @@ static void reload_cached(Gen *g)
     for (unsigned i = 0; i < g->n_cached; i++) {
         x_load64(&g->a, cache_host[i], X_RBX, reg_disp(g->cached[i]));
     }
+}
+
+/* The cache slots whose register the block may read before it writes it:
+ * loaded when the body starts; the others are written first, and hold no
+ * value until then. The scan goes through the ops in order and stops,
+ * counting every slot not yet seen, at the first op whose reads it does
+ * not know (a call), and in a block that loops on itself at the first op
+ * that may leave or call (its written slots count as dirty from the start,
+ * emit_link(), and are written back there). */
+static unsigned live_in_slots(const Gen *g, bool loop)
+{
+    unsigned seen = 0, live = 0, all = (1u << g->n_cached) - 1;
+
+    for (uint32_t i = 0; i < g->tb->n_ops && seen != all; i++) {
+        const VireoIrInsn *in = &g->tb->code[i].in;
+        unsigned reads = 0, writes = 0;
+        switch (vireo_ir_op_kind(in->op)) {
+        case VIREO_IR_KIND_K: writes = 1; break;
+        case VIREO_IR_KIND_U:
+        case VIREO_IR_KIND_I: reads = 1, writes = 1; break;
+        case VIREO_IR_KIND_R: reads = 2, writes = 1; break;
+        case VIREO_IR_KIND_LD:
+            if (loop) {
+                return live | (all & ~seen);
+            }
+            reads = 1, writes = 1;
+            break;
+        case VIREO_IR_KIND_ST:
+        case VIREO_IR_KIND_BR:
+        case VIREO_IR_KIND_SX:
+            if (loop) {
+                return live | (all & ~seen);
+            }
+            reads = 2;
+            break;
+        default: return live | (all & ~seen);
+        }
+        const unsigned src[2] = { in->a, in->b };
+        for (unsigned k = 0; k < reads; k++) {
+            int slot = g->slot_of[src[k]];
+            if (src[k] != 0 && slot >= 0 && !(seen & (1u << slot))) {
+                seen |= 1u << slot;
+                live |= 1u << slot;
+            }
+        }
+        if (writes && in->d != 0 && g->slot_of[in->d] >= 0) {
+            seen |= 1u << g->slot_of[in->d];
+        }
+    }
+    return live | (all & ~seen);
 }
 
 /* After a call that writes no guest register (a slow load or store, the
@@ -986,11 +1038,52 @@ static void emit_eval_call(Gen *g, const VireoIrInsn *in, bool imm)
  * sign-extended (Gen.sext), for the sign extensions that can be left out.
  * What is not known is false; calls that may write any register forget
  * everything. */
+static bool note_nonneg(const Gen *g, const VireoIrInsn *in)
+{
+    const bool *nn = g->nonneg;
+
+    switch ((VireoIrOp)in->op) {
+    case VIREO_OP_MOVI: return in->imm >= 0 && in->imm <= INT32_MAX;
+    case VIREO_OP_MOV:
+    case VIREO_OP_CZEQZ:
+    case VIREO_OP_CZNEZ: return nn[in->a];
+    case VIREO_OP_AND:
+    case VIREO_OP_MINU: return nn[in->a] || nn[in->b];
+    case VIREO_OP_OR:
+    case VIREO_OP_XOR:
+    case VIREO_OP_MIN:
+    case VIREO_OP_MAX:
+    case VIREO_OP_MAXU: return nn[in->a] && nn[in->b];
+    case VIREO_OP_ANDI: return nn[in->a] || (in->imm >= 0 && in->imm <= INT32_MAX);
+    case VIREO_OP_ORI:
+    case VIREO_OP_XORI: return nn[in->a] && in->imm >= 0 && in->imm <= INT32_MAX;
+    case VIREO_OP_SHRIW: return (in->imm & 31) != 0;
+    case VIREO_OP_SHRI: return (in->imm & 63) >= 33;
+    case VIREO_OP_SLT:
+    case VIREO_OP_SLTU:
+    case VIREO_OP_SEQ:
+    case VIREO_OP_SNE:
+    case VIREO_OP_SLTI:
+    case VIREO_OP_SLTIU:
+    case VIREO_OP_CLZ:
+    case VIREO_OP_CTZ:
+    case VIREO_OP_CPOP:
+    case VIREO_OP_CLZW:
+    case VIREO_OP_CTZW:
+    case VIREO_OP_CPOPW:
+    case VIREO_OP_ZEXT8:
+    case VIREO_OP_ZEXT16:
+    case VIREO_OP_LD8U:
+    case VIREO_OP_LD16U: return true;
+    default: return false;
+    }
+}
+
 static void note_sext(Gen *g, const VireoIrInsn *in)
 {
     VireoIrOp op = (VireoIrOp)in->op;
     bool *sx = g->sext;
-    bool known;
+    bool known, nonneg = note_nonneg(g, in);
 
     switch (op) {
     case VIREO_OP_MOVI: known = x_fits32(in->imm); break;
@@ -1052,7 +1145,8 @@ static void note_sext(Gen *g, const VireoIrInsn *in)
     case VIREO_OP_LD32S: known = true; break;
     case VIREO_OP_HELPER:
         memset(sx, 0, sizeof g->sext);
-        sx[0] = true;
+        memset(g->nonneg, 0, sizeof g->nonneg);
+        sx[0] = g->nonneg[0] = true;
         return;
     default:
         switch (vireo_ir_op_kind(op)) {
@@ -1068,7 +1162,8 @@ static void note_sext(Gen *g, const VireoIrInsn *in)
         break;
     }
     if (in->d != 0) {
-        sx[in->d] = known;
+        sx[in->d] = known || nonneg;
+        g->nonneg[in->d] = nonneg;
     }
 }
 
@@ -1111,7 +1206,10 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
             [VIREO_OP_OR] = X_OR,    [VIREO_OP_XOR] = X_XOR, [VIREO_OP_ADDW] = X_ADD,
             [VIREO_OP_SUBW] = X_SUB,
         };
-        bool w = op != VIREO_OP_ADDW && op != VIREO_OP_SUBW;
+        /* the difference of two values in [0, 2^31) fits 32 bits signed:
+         * subtracted in 64 bits, it is sign-extended already */
+        bool w = (op != VIREO_OP_ADDW && op != VIREO_OP_SUBW) ||
+                 (op == VIREO_OP_SUBW && g->nonneg[in->a] && g->nonneg[in->b]);
         bool commutes = op != VIREO_OP_SUB && op != VIREO_OP_SUBW;
         int t = dest_host(g, in->d);
         if (in->a == 0 && !commutes) { /* neg */
@@ -1209,9 +1307,14 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
         bool w = op == VIREO_OP_SHLI || op == VIREO_OP_SHRI || op == VIREO_OP_SARI ||
                  op == VIREO_OP_RORI;
         int t = dest_host(g, in->d);
+        uint8_t n = (uint8_t)((uint64_t)in->imm & (w ? 63 : 31));
         load_reg(g, t, in->a);
-        x_shift_imm(a, w, sh[op], t, (uint8_t)((uint64_t)in->imm & (w ? 63 : 31)));
-        finish_alu(g, w, t, in->d);
+        x_shift_imm(a, w, sh[op], t, n);
+        if (op == VIREO_OP_SHRIW && n != 0) {
+            set_dest(g, t, in->d); /* below 2^31, zero-extended by the 32-bit shift */
+        } else {
+            finish_alu(g, w, t, in->d);
+        }
         return true;
     }
     case VIREO_OP_SLT:
@@ -1532,13 +1635,19 @@ static size_t compile_native(VireoTb *tb, uint8_t *code, size_t cap, const uint8
     x_patch(a, skip, a->p);
     loop = loops(g);
     allocate_cache(g, tb, loop);
-    reload_cached(g);
+    unsigned live = live_in_slots(g, loop);
+    for (unsigned i = 0; i < g->n_cached; i++) {
+        if (live & (1u << i)) {
+            x_load64(a, cache_host[i], X_RBX, reg_disp(g->cached[i]));
+        }
+    }
     g->body = a->p;
     if (loop) {
         g->dirty = written_slots(g); /* see emit_link() */
     }
     memset(g->sext, 0, sizeof g->sext);
-    g->sext[0] = true;
+    memset(g->nonneg, 0, sizeof g->nonneg);
+    g->sext[0] = g->nonneg[0] = true;
     for (uint32_t i = 0; i < tb->n_ops; i++) {
         if (!emit_op(g, &tb->code[i].in)) {
             goto out;

@@ -864,6 +864,58 @@ static void test_computed_jump_loop(void)
     g_hash_table_destroy(blocks);
 }
 
+/* A block does not load the registers it writes before it reads them. In
+ * a block that loops on itself, the registers it writes count as written
+ * from the start (they are newer than cpu->regs at every turn but the
+ * first): an exit before the write, in the first turn, must leave them as
+ * they were. */
+static void test_written_first(void)
+{
+    GHashTable *blocks = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+    Side s;
+    VireoCpu *cpu;
+    VireoIrBlock *b;
+    VireoIrInsn *in;
+
+    side_init(&s, VIREO_ENGINE_JIT, blocks);
+    cpu = &s.t->cpu;
+    s.t->stop_on_trap = true;
+    /* A: to C when r1 == r2; r5 = 7; r6 = r1 + 100; r1++; back to A
+     * while r1 != r3, else to C */
+    b = new_block(blocks, CODE_BASE);
+    emit(b, VIREO_OP_XEQ, 0, 1, 2, (int64_t)(CODE_BASE + 0x200));
+    emit(b, VIREO_OP_MOVI, 5, 0, 0, 7);
+    emit(b, VIREO_OP_ADDI, 6, 1, 0, 100);
+    emit(b, VIREO_OP_ADDI, 1, 1, 0, 1);
+    in = emit(b, VIREO_OP_BNE, 0, 1, 3, (int64_t)CODE_BASE);
+    in->imm2 = (int64_t)(CODE_BASE + 0x200);
+    b = new_block(blocks, CODE_BASE + 0x200);
+    emit(b, VIREO_OP_TRAP, 0, 0, 0, 3);
+    for (unsigned round = 0; round < 20; round++) {
+        /* from 0 to 5 without leaving early, the odd rounds leaving at
+         * once, the last in the fourth turn */
+        bool early = round % 2 == 1;
+        cpu->regs[1] = 0;
+        cpu->regs[2] = early ? 0 : round == 18 ? 3 : 100;
+        cpu->regs[3] = 5;
+        cpu->regs[5] = 0x1234 + round;
+        cpu->regs[6] = 0x5678 + round;
+        run_at(cpu, CODE_BASE);
+        if (early) {
+            g_assert_cmpuint(cpu->regs[1], ==, 0);
+            g_assert_cmphex(cpu->regs[5], ==, 0x1234 + round);
+            g_assert_cmphex(cpu->regs[6], ==, 0x5678 + round);
+        } else {
+            g_assert_cmpuint(cpu->regs[1], ==, round == 18 ? 3 : 5);
+            g_assert_cmpuint(cpu->regs[5], ==, 7);
+            g_assert_cmpuint(cpu->regs[6], ==, round == 18 ? 102 : 104);
+        }
+    }
+    g_assert_cmpint(s.t->n_traps, ==, 20);
+    side_free(&s);
+    g_hash_table_destroy(blocks);
+}
+
 int main(int argc, char *argv[])
 {
     g_test_init(&argc, &argv, NULL);
@@ -883,5 +935,6 @@ int main(int argc, char *argv[])
     g_test_add_data_func("/jit/smc-same-page/interp", GINT_TO_POINTER(VIREO_ENGINE_INTERP),
                          test_smc_same_page);
     g_test_add_func("/jit/computed-jump-loop", test_computed_jump_loop);
+    g_test_add_func("/jit/written-first", test_written_first);
     return g_test_run();
 }
