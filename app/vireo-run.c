@@ -346,7 +346,9 @@ static bool check_disk(const VireoBoardDisk *disk)
 
 /* ---- Statistics --------------------------------------------------------- */
 
-static void print_stats_block(const char *title, const VireoVcpuStats *s, double seconds)
+/* `s` is the counters of `n_vcpus` vCPUs over `seconds`. */
+static void print_stats_block(const char *title, const VireoVcpuStats *s, double seconds,
+                              unsigned n_vcpus)
 {
     typedef unsigned long long ull;
     uint64_t lookups = s->decode_hits + s->decode_misses;
@@ -376,6 +378,13 @@ static void print_stats_block(const char *title, const VireoVcpuStats *s, double
                      "blocks invalidated, %llu code cache flushes\n"),
                    (double)s->jit_compile_ns / 1e6, (ull)s->jit_entries, (ull)s->jit_invalidated,
                    (ull)s->jit_flushes);
+        /* the time the vCPUs ran, not waiting for interrupts */
+        double busy = seconds * n_vcpus - (double)s->halted_ns / 1e9;
+        double interp = (double)s->jit_interp_ns / 1e9;
+        g_printerr(_("  JIT time:      %.2f s on the interpreter (blocks not hot yet), %.1f%% of "
+                     "the %.2f s not waiting; %.1f%% compiling\n"),
+                   interp, busy > 0 ? MIN(100.0, 100.0 * interp / busy) : 0.0, MAX(busy, 0.0),
+                   busy > 0 ? MIN(100.0, 100.0 * (double)s->jit_compile_ns / 1e9 / busy) : 0.0);
     }
 }
 
@@ -388,10 +397,10 @@ static void print_stats(VireoMachine *machine, double seconds)
     for (unsigned i = 0; i < n; i++) {
         g_autofree char *title = g_strdup_printf(_("vCPU %u:"), i);
         vireo_machine_get_stats(machine, (int)i, &s);
-        print_stats_block(title, &s, seconds);
+        print_stats_block(title, &s, seconds, 1);
     }
     vireo_machine_get_stats(machine, -1, &s);
-    print_stats_block(_("Total:"), &s, seconds);
+    print_stats_block(_("Total:"), &s, seconds, n);
 }
 
 /* ---- Running the machine ------------------------------------------------ */

@@ -23,6 +23,10 @@ struct _VireoStatsView {
     VireoVmController *controller;
     guint timer;
     guint n_samples;
+    /* The vCPUs' time on the interpreter and running (not waiting), in ns,
+     * each sample's added to 0.8 times the sum before: a figure over the
+     * last seconds that one sample moves little. */
+    double recent_interp_ns, recent_busy_ns;
     gint64 prev_time;
     VireoVcpuStats prev_total;
     VireoVcpuStats last_total;
@@ -66,6 +70,7 @@ struct _VireoStatsView {
     GtkWidget *jit_blocks_row;
     GtkWidget *jit_code_row;
     GtkWidget *jit_share_row;
+    GtkWidget *jit_interp_row;
     GtkWidget *jit_compile_row;
     GtkWidget *jit_chained_row;
     GtkWidget *jit_hits_row;
@@ -75,6 +80,7 @@ struct _VireoStatsView {
     GtkLabel *jit_blocks_label;
     GtkLabel *jit_code_label;
     GtkLabel *jit_share_label;
+    GtkLabel *jit_interp_label;
     GtkLabel *jit_compile_label;
     GtkLabel *jit_chained_label;
     GtkLabel *jit_hits_label;
@@ -95,11 +101,11 @@ static const struct {
         name, G_STRUCT_OFFSET(VireoStatsView, jit_##field##_row), \
             G_STRUCT_OFFSET(VireoStatsView, jit_##field##_label)  \
     }
-    JIT_ROW("blocks", blocks),           JIT_ROW("code-size", code),
-    JIT_ROW("native-share", share),      JIT_ROW("compile-time", compile),
-    JIT_ROW("chained", chained),         JIT_ROW("hit-rate", hits),
-    JIT_ROW("invalidated", invalidated), JIT_ROW("flushes", flushes),
-    JIT_ROW("fallbacks", fallbacks),
+    JIT_ROW("blocks", blocks),        JIT_ROW("code-size", code),
+    JIT_ROW("native-share", share),   JIT_ROW("interp-time", interp),
+    JIT_ROW("compile-time", compile), JIT_ROW("chained", chained),
+    JIT_ROW("hit-rate", hits),        JIT_ROW("invalidated", invalidated),
+    JIT_ROW("flushes", flushes),      JIT_ROW("fallbacks", fallbacks),
 #undef JIT_ROW
 };
 
@@ -242,9 +248,17 @@ static void show_jit(VireoStatsView *self, const VireoVcpuStats *s)
         g_autofree char *hits = g_strdup_printf(
             _("%.2f %%"), percent(s->decode_hits, s->decode_hits + s->decode_misses));
 
+        /* Translators: a share of time, with one decimal. */
+        g_autofree char *interp =
+            self->recent_busy_ns >= 1e6
+                ? g_strdup_printf(_("%.1f %%"),
+                                  MIN(100.0, 100.0 * self->recent_interp_ns / self->recent_busy_ns))
+                : g_strdup("—");
+
         set_count(self->jit_blocks_label, s->jit_blocks);
         gtk_label_set_label(self->jit_code_label, code);
         gtk_label_set_label(self->jit_share_label, share);
+        gtk_label_set_label(self->jit_interp_label, interp);
         gtk_label_set_label(self->jit_compile_label, compile);
         gtk_label_set_label(self->jit_chained_label, chained_share);
         gtk_label_set_label(self->jit_hits_label, hits);
@@ -316,7 +330,7 @@ static void sample(VireoStatsView *self)
     double dt = (double)(now - self->prev_time) / G_USEC_PER_SEC;
     guint n = vireo_vm_controller_get_n_vcpus(self->controller);
     VireoVcpuStats s;
-    double mips, itlb_rate, dtlb_rate, exc_rate, irq_rate;
+    double mips, itlb_rate, dtlb_rate, exc_rate, irq_rate, busy;
     g_autofree char *text = NULL, *insns = NULL, *blocks = NULL, *misses = NULL;
 
     if (n != self->n_vcpus) {
@@ -354,6 +368,10 @@ static void sample(VireoStatsView *self)
     show_tlb(self->dtlb_label, s.dtlb_hits, s.dtlb_misses, s.dtlb_flushes, dtlb_rate);
     show_rate(self->exc_label, exc_rate, s.exceptions);
     show_rate(self->irq_label, irq_rate, s.interrupts);
+    busy = (double)n * dt * 1e9 - (double)delta(s.halted_ns, self->prev_total.halted_ns);
+    self->recent_busy_ns = 0.8 * self->recent_busy_ns + MAX(busy, 0.0);
+    self->recent_interp_ns = 0.8 * self->recent_interp_ns +
+                             (double)delta(s.jit_interp_ns, self->prev_total.jit_interp_ns);
     show_jit(self, &s);
     show_migration(self);
 
@@ -418,6 +436,7 @@ static void on_state_changed(VireoStatsView *self)
         self->engine = controller_engine(self->controller);
         clear_history(self);
         memset(&self->prev_total, 0, sizeof self->prev_total);
+        self->recent_interp_ns = self->recent_busy_ns = 0;
         if (self->prev_vcpu->len > 0) {
             memset(self->prev_vcpu->data, 0, self->prev_vcpu->len * sizeof(VireoVcpuStats));
         }
@@ -502,9 +521,11 @@ static void vireo_stats_view_class_init(VireoStatsViewClass *klass)
     gtk_widget_class_bind_template_child(widget_class, VireoStatsView, jit_blocks_row);
     gtk_widget_class_bind_template_child(widget_class, VireoStatsView, jit_code_row);
     gtk_widget_class_bind_template_child(widget_class, VireoStatsView, jit_share_row);
+    gtk_widget_class_bind_template_child(widget_class, VireoStatsView, jit_interp_row);
     gtk_widget_class_bind_template_child(widget_class, VireoStatsView, jit_blocks_label);
     gtk_widget_class_bind_template_child(widget_class, VireoStatsView, jit_code_label);
     gtk_widget_class_bind_template_child(widget_class, VireoStatsView, jit_share_label);
+    gtk_widget_class_bind_template_child(widget_class, VireoStatsView, jit_interp_label);
     gtk_widget_class_bind_template_child(widget_class, VireoStatsView, jit_compile_row);
     gtk_widget_class_bind_template_child(widget_class, VireoStatsView, jit_chained_row);
     gtk_widget_class_bind_template_child(widget_class, VireoStatsView, jit_hits_row);

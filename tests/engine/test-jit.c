@@ -916,6 +916,51 @@ static void test_written_first(void)
     g_hash_table_destroy(blocks);
 }
 
+/* Time on the interpreter (jit_interp_ns): a loop that never gets hot
+ * enough to compile runs on the interpreter only, and nearly all of its
+ * time counts there. The clock read is the coarse one, exact in the sum
+ * over many runs within a few of its ticks: the loop runs for 0.2 s or
+ * more. */
+static void test_interp_time(void)
+{
+    GHashTable *blocks = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+    enum { N = 4000000 };
+    Side s;
+    VireoCpu *cpu;
+    VireoIrBlock *b;
+    VireoVcpuStats st;
+    gint64 start, elapsed_ns;
+    unsigned rounds = 0;
+
+    side_init(&s, VIREO_ENGINE_JIT, blocks);
+    cpu = &s.t->cpu;
+    s.t->stop_on_trap = true;
+    cpu->jit_threshold = 1u << 30;
+    b = new_block(blocks, CODE_BASE);
+    emit_count_up(b, 6, 7, N, CODE_BASE + 0x200);
+    emit(b, VIREO_OP_JMP, 0, 0, 0, (int64_t)CODE_BASE);
+    b = new_block(blocks, CODE_BASE + 0x200);
+    emit(b, VIREO_OP_TRAP, 0, 0, 0, 3);
+    start = g_get_monotonic_time();
+    do {
+        cpu->regs[6] = 0;
+        run_at(cpu, CODE_BASE);
+        g_assert_cmpuint(cpu->regs[6], ==, N);
+        rounds++;
+    } while (g_get_monotonic_time() - start < 200000);
+    elapsed_ns = (g_get_monotonic_time() - start) * 1000;
+    vireo_cpu_read_stats(cpu, &st);
+    g_test_message("%u rounds, %.3f s, %.3f s on the interpreter", rounds, elapsed_ns / 1e9,
+                   st.jit_interp_ns / 1e9);
+    g_assert_cmpuint(st.jit_blocks, ==, 0);
+    g_assert_cmpuint(st.jit_insns, ==, 0);
+    /* within 20 ms (a few ticks of a 100 Hz clock) above, half below */
+    g_assert_cmpuint(st.jit_interp_ns, <=, (guint64)elapsed_ns + 20000000u);
+    g_assert_cmpuint(st.jit_interp_ns, >=, (guint64)elapsed_ns / 2);
+    side_free(&s);
+    g_hash_table_destroy(blocks);
+}
+
 int main(int argc, char *argv[])
 {
     g_test_init(&argc, &argv, NULL);
@@ -936,5 +981,6 @@ int main(int argc, char *argv[])
                          test_smc_same_page);
     g_test_add_func("/jit/computed-jump-loop", test_computed_jump_loop);
     g_test_add_func("/jit/written-first", test_written_first);
+    g_test_add_func("/jit/interp-time", test_interp_time);
     return g_test_run();
 }

@@ -153,7 +153,8 @@ static void test_demo(void)
     if (vireo_engine_available(VIREO_ENGINE_JIT, NULL)) {
         static const char *const figures[] = { "blocks",       "code-size", "native-share",
                                                "compile-time", "chained",   "hit-rate" };
-        static const char *const counts[] = { "invalidated", "flushes", "fallbacks" };
+        static const char *const counts[] = { "invalidated", "flushes", "fallbacks",
+                                              "interp-time" };
 
         g_assert_cmpstr(vireo_stats_view_get_jit_value(stats, "status"), ==, "Compiling");
         for (guint i = 0; i < G_N_ELEMENTS(figures); i++) {

@@ -29,6 +29,9 @@ typedef struct VireoVcpuStats {
     uint64_t jit_invalidated; /* compiled blocks dropped: their code was written */
     uint64_t jit_flushes;     /* times the code cache was emptied (full, or reset) */
     uint64_t halted_ns;       /* host time spent waiting for an interrupt */
+    uint64_t jit_interp_ns;   /* host time the JIT's vCPU ran blocks on the interpreter (not
+                                 hot yet), summed from the coarse clock: the sum is exact on
+                                 average, not each part */
 } VireoVcpuStats;
 
 /* Adds every counter of `b` to `a`. */
