@@ -1096,12 +1096,9 @@ static void note_sext(Gen *g, const VireoIrInsn *in)
     case VIREO_OP_MINU:
     case VIREO_OP_MAXU: known = sx[in->a] && sx[in->b]; break;
     case VIREO_OP_ANDI:
-        known = (in->imm >= 0 && in->imm <= INT32_MAX) || (sx[in->a] && x_fits32(in->imm));
-        break;
     case VIREO_OP_ORI:
     case VIREO_OP_XORI: known = sx[in->a] && x_fits32(in->imm); break;
     case VIREO_OP_SARI: known = (in->imm & 63) >= 32; break;
-    case VIREO_OP_SHRI: known = (in->imm & 63) >= 33; break;
     case VIREO_OP_CZEQZ:
     case VIREO_OP_CZNEZ: known = sx[in->a]; break;
     case VIREO_OP_ADDW:
@@ -1121,28 +1118,12 @@ static void note_sext(Gen *g, const VireoIrInsn *in)
     case VIREO_OP_ROLW:
     case VIREO_OP_RORW:
     case VIREO_OP_RORIW:
-    case VIREO_OP_SLT:
-    case VIREO_OP_SLTU:
-    case VIREO_OP_SEQ:
-    case VIREO_OP_SNE:
-    case VIREO_OP_SLTI:
-    case VIREO_OP_SLTIU:
-    case VIREO_OP_CLZ:
-    case VIREO_OP_CTZ:
-    case VIREO_OP_CPOP:
-    case VIREO_OP_CLZW:
-    case VIREO_OP_CTZW:
-    case VIREO_OP_CPOPW:
     case VIREO_OP_SEXT8:
     case VIREO_OP_SEXT16:
     case VIREO_OP_SEXT32:
-    case VIREO_OP_ZEXT8:
-    case VIREO_OP_ZEXT16:
     case VIREO_OP_LD8S:
-    case VIREO_OP_LD8U:
     case VIREO_OP_LD16S:
-    case VIREO_OP_LD16U:
-    case VIREO_OP_LD32S: known = true; break;
+    case VIREO_OP_LD32S: known = true; break; /* and those note_nonneg() knows */
     case VIREO_OP_HELPER:
         memset(sx, 0, sizeof g->sext);
         memset(g->nonneg, 0, sizeof g->nonneg);
