@@ -25,6 +25,7 @@
 #define MMIO_BASE  0x10000000ull
 #define STOP_PC    0x7000 /* the program ends with a trap that goes there */
 #define MAX_BLOCKS 8
+#define LOOP_REG   14 /* and 15: no random op writes them (rreg()) */
 
 typedef struct {
     VireoCpu cpu;
@@ -375,10 +376,18 @@ static void gen_op(Gen *g, VireoIrBlock *b, unsigned i)
 
 static void gen_terminator(Gen *g, VireoIrBlock *b, unsigned i)
 {
-    unsigned choice = (unsigned)rnd(g, 10);
+    unsigned choice = (unsigned)rnd(g, 12);
     VireoIrInsn *in;
 
-    if (i + 1 == g->n_blocks || choice == 0) {
+    if (choice >= 10) {
+        /* Back to the block itself, a few times in all: the loops count in
+         * LOOP_REG, which only they write (from 0 at each run), up to a
+         * limit in LOOP_REG + 1. The compiled block loops in its own code. */
+        emit(b, VIREO_OP_ADDI, LOOP_REG, LOOP_REG, 0, 1);
+        emit(b, VIREO_OP_MOVI, LOOP_REG + 1, 0, 0, 2 + (int64_t)rnd(g, 6));
+        in = emit(b, VIREO_OP_BLTU, 0, LOOP_REG, LOOP_REG + 1, (int64_t)block_pc(i));
+        in->imm2 = (int64_t)later(g, i);
+    } else if (i + 1 == g->n_blocks || choice == 0) {
         in = emit(b, VIREO_OP_TRAP, 0, 0, 0, 3);
         in->imm2 = (int64_t)rnd(g, 1000);
     } else if (choice < 4) {
@@ -426,6 +435,7 @@ static void side_reset(Side *s, uint32_t seed, bool chained, bool flush)
     for (unsigned i = 1; i < VIREO_IR_NREGS; i++) {
         cpu->regs[i] = ((uint64_t)g_rand_int(r) << 32) | g_rand_int(r);
     }
+    cpu->regs[LOOP_REG] = 0; /* the loops' count (gen_terminator()) */
     cpu->fp_rm = (uint8_t)g_rand_int_range(r, 0, 5);
     cpu->fp_flags = 0;
     for (unsigned i = 0; i < DATA_SIZE; i++) {
