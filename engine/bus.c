@@ -487,7 +487,7 @@ uint32_t vireo_bus_mark_code(VireoBus *bus, uint64_t addr, uint64_t len)
     p = ram_page(bus, addr);
     off = (addr - bus->ram_base) & (VIREO_PAGE_SIZE - 1);
     bits = chunk_mask(off, MIN(off + MAX(len, 1), VIREO_PAGE_SIZE));
-    for (;;) {
+    for (unsigned tries = 0;; tries++) {
         if ((atomic_load_explicit(&bus->code_chunks[p], memory_order_relaxed) & bits) != bits) {
             atomic_fetch_or_explicit(&bus->code_chunks[p], bits, memory_order_seq_cst);
         }
@@ -498,6 +498,13 @@ uint32_t vireo_bus_mark_code(VireoBus *bus, uint64_t addr, uint64_t len)
         if ((atomic_load_explicit(&bus->code_chunks[p], memory_order_seq_cst) & bits) == bits &&
             (__atomic_load_n(&bus->page_flags[p], __ATOMIC_SEQ_CST) & VIREO_PAGE_CODE)) {
             return gen;
+        }
+        if (tries == 64) {
+            /* Another hart writes this code without pause: a generation
+             * that is stale already, so that the block decoded now runs
+             * at most once and is looked at again (through the run loop,
+             * which serves interrupts meanwhile). */
+            return gen - 1;
         }
     }
 }
