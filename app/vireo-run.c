@@ -346,6 +346,12 @@ static bool check_disk(const VireoBoardDisk *disk)
 
 /* ---- Statistics --------------------------------------------------------- */
 
+/* `part` as a percentage of `whole` seconds (0 when there is no whole). */
+static double share_of(double part, double whole)
+{
+    return whole > 0 ? MIN(100.0, 100.0 * part / whole) : 0.0;
+}
+
 /* `s` is the counters of `n_vcpus` vCPUs over `seconds`. */
 static void print_stats_block(const char *title, const VireoVcpuStats *s, double seconds,
                               unsigned n_vcpus)
@@ -383,8 +389,8 @@ static void print_stats_block(const char *title, const VireoVcpuStats *s, double
         double interp = (double)s->jit_interp_ns / 1e9;
         g_printerr(_("  JIT time:      %.2f s on the interpreter (blocks not hot yet), %.1f%% of "
                      "the %.2f s not waiting; %.1f%% compiling\n"),
-                   interp, busy > 0 ? MIN(100.0, 100.0 * interp / busy) : 0.0, MAX(busy, 0.0),
-                   busy > 0 ? MIN(100.0, 100.0 * (double)s->jit_compile_ns / 1e9 / busy) : 0.0);
+                   interp, share_of(interp, busy), MAX(busy, 0.0),
+                   share_of((double)s->jit_compile_ns / 1e9, busy));
     }
 }
 
