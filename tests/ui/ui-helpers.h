@@ -41,14 +41,18 @@ static inline void ui_fresh_dirs(void)
 
 typedef gboolean (*UiCondition)(gpointer data);
 
-/* Runs the main loop for `ms` milliseconds. */
+/* Runs the main loop for `ms` milliseconds, and no longer: GTK on X11
+ * without a window manager may keep a main loop busy without end (a
+ * toplevel that sets its size hints again at each PropertyNotify of them,
+ * seen on a loaded host), so the loop is not run until it is idle. */
 static inline void ui_spin(guint ms)
 {
     gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
 
     while (g_get_monotonic_time() < end) {
-        while (g_main_context_iteration(NULL, FALSE)) {}
-        g_usleep(2000);
+        if (!g_main_context_iteration(NULL, FALSE)) {
+            g_usleep(2000);
+        }
     }
 }
 
