@@ -122,6 +122,7 @@ typedef enum {
     STUB_STORE,  /* slow store; back to `resume` */
     STUB_HELPER, /* a helper returned non-zero */
     STUB_TRAP,   /* a call returned false: the exception was taken */
+    STUB_ATOMIC, /* an atomic op away from its fast path; back to `resume` */
 } StubKind;
 
 typedef struct {
@@ -1017,6 +1018,51 @@ static void emit_store(Gen *g, const VireoIrInsn *in)
     add_stub(g, STUB_STORE, miss, a->p, in)->jump2 = code; /* the same slow path */
 }
 
+/* AMOSWAP and AMOADD on writable RAM without code, as the interpreter
+ * takes them (vireo_ir_atomic()): one host instruction locked on the host
+ * word, xchg or lock xadd; what the TLB check does not pass (a miss,
+ * misaligned, a page with code, MMIO) goes to jit_atomic(), out of line.
+ * The other atomics always call it. */
+static bool inline_atomic(const VireoIrInsn *in)
+{
+    VireoIrOp op = (VireoIrOp)in->op;
+
+    /* the address is R[a] alone (emit_tlb_check() would add imm) */
+    return (op == VIREO_OP_AMOSWAP32 || op == VIREO_OP_AMOSWAP64 || op == VIREO_OP_AMOADD32 ||
+            op == VIREO_OP_AMOADD64) &&
+           in->imm == 0;
+}
+
+static void emit_atomic(Gen *g, const VireoIrInsn *in)
+{
+    X86Asm *a = &g->a;
+    VireoIrOp op = (VireoIrOp)in->op;
+    unsigned size = vireo_ir_atomic_size(op);
+    bool w = size == 8;
+    unsigned dirty = g->dirty;
+    uint8_t *miss = emit_tlb_check(g, in, size, offsetof(VireoTlbEntry, tag_w));
+    uint8_t *code;
+
+    x_load64(a, X_RDX, X_RCX, (int32_t)offsetof(VireoTlbEntry, page_flags));
+    x_cmp_mem_imm8(a, true, X_RDX, 0, 0);
+    code = x_jcc(a, X_CC_NE);
+    x_alu_mem(a, true, X_ADD, X_RAX, X_RCX, (int32_t)offsetof(VireoTlbEntry, addend));
+    load_reg(g, X_RDX, in->b);
+    if (op == VIREO_OP_AMOSWAP32 || op == VIREO_OP_AMOSWAP64) {
+        x_op_mem(a, w, false, X_OPC(0x87), X_RDX, X_RAX, 0); /* xchg [rax], rdx */
+    } else {
+        x_byte(a, 0xf0); /* lock xadd [rax], rdx */
+        x_op_mem(a, w, false, X_OPC(0x0f, 0xc1), X_RDX, X_RAX, 0);
+    }
+    if (!w) {
+        x_movsxd_rr(a, X_RDX, X_RDX);
+    }
+    store_reg(g, X_RDX, in->d);
+    Stub *st = add_stub(g, STUB_ATOMIC, miss, a->p, in);
+    st->jump2 = code;
+    st->dirty = dirty; /* as before the op */
+}
+
 static void emit_eval_call(Gen *g, const VireoIrInsn *in, bool imm)
 {
     X86Asm *a = &g->a;
@@ -1453,6 +1499,10 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
     case VIREO_IR_KIND_LD: emit_load(g, in); return true;
     case VIREO_IR_KIND_ST: emit_store(g, in); return true;
     case VIREO_IR_KIND_AT:
+        if (inline_atomic(in)) {
+            emit_atomic(g, in);
+            return true;
+        }
         before_call(g);
         args_cpu_insn(g, in);
         emit_call(g, (const void *)jit_atomic);
@@ -1548,6 +1598,19 @@ static void emit_stubs(Gen *g)
             emit_leave(g, JIT_HELPER_EXIT, in->gidx + 1u, true);
             break;
         case STUB_TRAP: emit_leave(g, JIT_TRAPPED, in->gidx, true); break;
+        case STUB_ATOMIC:
+            /* jit_atomic(cpu, in), with cpu->regs exact; it writes R[d] */
+            write_back(g, s->dirty);
+            args_cpu_insn(g, in);
+            emit_call(g, (const void *)jit_atomic);
+            reload_dtlb(g);
+            reload_cached(g);
+            x_op_reg(a, false, X_OPC(0x84), X_RAX, X_RAX); /* test al, al */
+            ok = x_jcc(a, X_CC_NE);
+            emit_leave(g, JIT_TRAPPED, in->gidx, true);
+            x_patch(a, ok, a->p);
+            x_patch(a, x_jmp(a), s->resume);
+            break;
         }
     }
 }
