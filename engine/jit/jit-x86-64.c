@@ -971,18 +971,28 @@ static void emit_load(Gen *g, const VireoIrInsn *in)
     add_stub(g, STUB_LOAD, miss, a->p, in)->dirty = dirty; /* as before the load */
 }
 
+/* rax = the host address of a write of `size` bytes by `in`, on writable
+ * RAM without code: returns the jump taken on a TLB miss (or misaligned),
+ * and in *code the one taken on a page that holds code (or is watched). */
+static uint8_t *emit_write_check(Gen *g, const VireoIrInsn *in, unsigned size, uint8_t **code)
+{
+    X86Asm *a = &g->a;
+    uint8_t *miss = emit_tlb_check(g, in, size, offsetof(VireoTlbEntry, tag_w));
+
+    x_load64(a, X_RDX, X_RCX, (int32_t)offsetof(VireoTlbEntry, page_flags));
+    x_cmp_mem_imm8(a, true, X_RDX, 0, 0);
+    *code = x_jcc(a, X_CC_NE);
+    x_alu_mem(a, true, X_ADD, X_RAX, X_RCX, (int32_t)offsetof(VireoTlbEntry, addend));
+    return miss;
+}
+
 static void emit_store(Gen *g, const VireoIrInsn *in)
 {
     X86Asm *a = &g->a;
     unsigned size = access_size(in->op);
-    uint8_t *miss = emit_tlb_check(g, in, size, offsetof(VireoTlbEntry, tag_w));
     uint8_t *code;
+    uint8_t *miss = emit_write_check(g, in, size, &code);
 
-    /* A page that holds code (or is watched) takes the slow path. */
-    x_load64(a, X_RDX, X_RCX, (int32_t)offsetof(VireoTlbEntry, page_flags));
-    x_cmp_mem_imm8(a, true, X_RDX, 0, 0);
-    code = x_jcc(a, X_CC_NE);
-    x_alu_mem(a, true, X_ADD, X_RAX, X_RCX, (int32_t)offsetof(VireoTlbEntry, addend));
     if (in->b == 0) {
         /* mov byte/word/dword/qword [rax], 0 */
         if (size == 1) {
@@ -1040,13 +1050,9 @@ static void emit_atomic(Gen *g, const VireoIrInsn *in)
     unsigned size = vireo_ir_atomic_size(op);
     bool w = size == 8;
     unsigned dirty = g->dirty;
-    uint8_t *miss = emit_tlb_check(g, in, size, offsetof(VireoTlbEntry, tag_w));
     uint8_t *code;
+    uint8_t *miss = emit_write_check(g, in, size, &code);
 
-    x_load64(a, X_RDX, X_RCX, (int32_t)offsetof(VireoTlbEntry, page_flags));
-    x_cmp_mem_imm8(a, true, X_RDX, 0, 0);
-    code = x_jcc(a, X_CC_NE);
-    x_alu_mem(a, true, X_ADD, X_RAX, X_RCX, (int32_t)offsetof(VireoTlbEntry, addend));
     load_reg(g, X_RDX, in->b);
     if (op == VIREO_OP_AMOSWAP32 || op == VIREO_OP_AMOSWAP64) {
         x_op_mem(a, w, false, X_OPC(0x87), X_RDX, X_RAX, 0); /* xchg [rax], rdx */
@@ -1540,6 +1546,19 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
     }
 }
 
+/* After a slow path's call that returned false when it took an exception
+ * (al): the code leaves, with the op not retired. */
+static void leave_if_trapped(Gen *g, const VireoIrInsn *in)
+{
+    X86Asm *a = &g->a;
+    uint8_t *ok;
+
+    x_op_reg(a, false, X_OPC(0x84), X_RAX, X_RAX); /* test al, al */
+    ok = x_jcc(a, X_CC_NE);
+    emit_leave(g, JIT_TRAPPED, in->gidx, true);
+    x_patch(a, ok, a->p);
+}
+
 static void emit_stubs(Gen *g)
 {
     X86Asm *a = &g->a;
@@ -1565,10 +1584,7 @@ static void emit_stubs(Gen *g)
             emit_call(g, (const void *)vireo_cpu_load_slow);
             reload_dtlb(g);
             reload_clobbered(g);
-            x_op_reg(a, false, X_OPC(0x84), X_RAX, X_RAX); /* test al, al */
-            ok = x_jcc(a, X_CC_NE);
-            emit_leave(g, JIT_TRAPPED, in->gidx, true);
-            x_patch(a, ok, a->p);
+            leave_if_trapped(g, in);
             load_extend(g, in->op, X_RSP);
             put_reg(g, X_RAX, in->d);
             x_patch(a, x_jmp(a), s->resume);
@@ -1583,10 +1599,7 @@ static void emit_stubs(Gen *g)
             emit_call(g, (const void *)vireo_cpu_store_slow);
             reload_dtlb(g);
             reload_clobbered(g);
-            x_op_reg(a, false, X_OPC(0x84), X_RAX, X_RAX); /* test al, al */
-            ok = x_jcc(a, X_CC_NE);
-            emit_leave(g, JIT_TRAPPED, in->gidx, true);
-            x_patch(a, ok, a->p);
+            leave_if_trapped(g, in);
             x_patch(a, x_jmp(a), s->resume);
             break;
         case STUB_HELPER:
@@ -1605,10 +1618,7 @@ static void emit_stubs(Gen *g)
             emit_call(g, (const void *)jit_atomic);
             reload_dtlb(g);
             reload_cached(g);
-            x_op_reg(a, false, X_OPC(0x84), X_RAX, X_RAX); /* test al, al */
-            ok = x_jcc(a, X_CC_NE);
-            emit_leave(g, JIT_TRAPPED, in->gidx, true);
-            x_patch(a, ok, a->p);
+            leave_if_trapped(g, in);
             x_patch(a, x_jmp(a), s->resume);
             break;
         }
