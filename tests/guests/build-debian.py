@@ -38,9 +38,9 @@ usage: build-debian.py [--out DIR] [--jobs N] [--force] [--print-key]
 Needs root (mmdebstrap's root mode), mmdebstrap with arch-test,
 qemu-user-static with binfmt-support (binfmt_misc mounted and qemu-riscv64
 enabled: done here when root), fdisk (sfdisk), e2fsprogs, dosfstools, mtools
-and the archive over the network. Exit status: 0 when the kit is there; 1 when a build step fails; 77
-when something it needs is missing (with --out, the reason is also written to
-DIR/unavailable).
+and the archive over the network. Exit status: 0 when the kit is there; 1
+when a build step fails; 77 when something it needs is missing (with --out,
+the reason is also written to DIR/unavailable).
 """
 
 import argparse
@@ -160,8 +160,8 @@ GRUB_MODULES = ["part_gpt", "part_msdos", "fat", "ext2", "normal", "linux", "sea
                 "boot", "reboot", "halt", "minicmd"]
 
 # What the tools are called and which package brings them.
-TOOLS = (("mmdebstrap", "mmdebstrap"), ("arch-test", "arch-test"), ("sfdisk", "fdisk"), ("mkfs.ext4", "e2fsprogs"),
-         ("mkfs.vfat", "dosfstools"), ("mcopy", "mtools"), ("mmd", "mtools"),
+TOOLS = (("mmdebstrap", "mmdebstrap"), ("arch-test", "arch-test"), ("sfdisk", "fdisk"),
+         ("mkfs.ext4", "e2fsprogs"), ("mkfs.vfat", "dosfstools"), ("mcopy", "mtools"), ("mmd", "mtools"),
          ("update-binfmts", "binfmt-support"), ("chroot", "coreutils"), ("dd", "coreutils"))
 BINFMT = "/proc/sys/fs/binfmt_misc"
 
