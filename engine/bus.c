@@ -287,50 +287,6 @@ guint8 *vireo_bus_host_ptr(const VireoBus *bus, uint64_t addr, uint64_t len, boo
     return r->host + (addr - r->base);
 }
 
-static uint64_t load_le(const guint8 *p, unsigned size)
-{
-    switch (size) {
-    case 1: return p[0];
-    case 2: {
-        guint16 v;
-        memcpy(&v, p, 2);
-        return GUINT16_FROM_LE(v);
-    }
-    case 4: {
-        guint32 v;
-        memcpy(&v, p, 4);
-        return GUINT32_FROM_LE(v);
-    }
-    default: {
-        guint64 v;
-        memcpy(&v, p, 8);
-        return GUINT64_FROM_LE(v);
-    }
-    }
-}
-
-static void store_le(guint8 *p, unsigned size, uint64_t value)
-{
-    switch (size) {
-    case 1: p[0] = (guint8)value; break;
-    case 2: {
-        guint16 v = GUINT16_TO_LE((guint16)value);
-        memcpy(p, &v, 2);
-        break;
-    }
-    case 4: {
-        guint32 v = GUINT32_TO_LE((guint32)value);
-        memcpy(p, &v, 4);
-        break;
-    }
-    default: {
-        guint64 v = GUINT64_TO_LE(value);
-        memcpy(p, &v, 8);
-        break;
-    }
-    }
-}
-
 static bool valid_size(unsigned size)
 {
     return size == 1 || size == 2 || size == 4 || size == 8;
@@ -349,7 +305,7 @@ bool vireo_bus_read(const VireoBus *bus, uint64_t addr, unsigned size, uint64_t 
         return false;
     }
     if (r->host != NULL) {
-        *value = load_le(r->host + off, size);
+        *value = vireo_load_le(r->host + off, size);
         return true;
     }
     if (r->ops->read == NULL) {
@@ -371,7 +327,7 @@ bool vireo_bus_write(VireoBus *bus, uint64_t addr, unsigned size, uint64_t value
         return false;
     }
     if (r->kind == VIREO_REGION_RAM) {
-        store_le(r->host + off, size, value);
+        vireo_store_le(r->host + off, size, value);
         vireo_bus_note_ram_write(bus, addr, size);
         return true;
     }

@@ -497,8 +497,7 @@ static bool load_one(VireoCpu *cpu, uint64_t va, unsigned size, uint64_t *value)
         }
         return true;
     }
-    *value = 0;
-    memcpy(value, (const void *)(uintptr_t)(va + e->addend), size);
+    *value = vireo_load_le((const void *)(uintptr_t)(va + e->addend), size);
     if (e->flags & VIREO_TLB_WATCH) {
         debug_check_watch(cpu, va, size, VIREO_WATCH_READ);
     }
@@ -522,7 +521,7 @@ static bool store_one(VireoCpu *cpu, uint64_t va, unsigned size, uint64_t value)
         }
         return true;
     }
-    memcpy((void *)(uintptr_t)(va + e->addend), &value, size);
+    vireo_store_le((void *)(uintptr_t)(va + e->addend), size, value);
     if (*e->page_flags != 0) {
         note_store(cpu, pa, size);
     }

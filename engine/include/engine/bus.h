@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 G_BEGIN_DECLS
 
@@ -12,6 +13,52 @@ G_BEGIN_DECLS
  * MMIO regions. The map is built before the vCPUs start and is read without
  * locks afterwards; each device protects its own state.
  */
+
+/* A little-endian value of 1, 2, 4 or 8 bytes at host address `p`, which
+ * need not be aligned: guest RAM as a load or a store sees it. */
+static inline uint64_t vireo_load_le(const void *p, unsigned size)
+{
+    switch (size) {
+    case 1: return *(const uint8_t *)p;
+    case 2: {
+        uint16_t v;
+        memcpy(&v, p, 2);
+        return GUINT16_FROM_LE(v);
+    }
+    case 4: {
+        uint32_t v;
+        memcpy(&v, p, 4);
+        return GUINT32_FROM_LE(v);
+    }
+    default: {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        return GUINT64_FROM_LE(v);
+    }
+    }
+}
+
+static inline void vireo_store_le(void *p, unsigned size, uint64_t value)
+{
+    switch (size) {
+    case 1: *(uint8_t *)p = (uint8_t)value; break;
+    case 2: {
+        uint16_t v = GUINT16_TO_LE((uint16_t)value);
+        memcpy(p, &v, 2);
+        break;
+    }
+    case 4: {
+        uint32_t v = GUINT32_TO_LE((uint32_t)value);
+        memcpy(p, &v, 4);
+        break;
+    }
+    default: {
+        uint64_t v = GUINT64_TO_LE(value);
+        memcpy(p, &v, 8);
+        break;
+    }
+    }
+}
 
 typedef struct VireoSnapWriter VireoSnapWriter;
 typedef struct VireoSnapReader VireoSnapReader;

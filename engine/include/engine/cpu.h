@@ -272,8 +272,9 @@ static inline uint64_t vireo_cpu_icount(const VireoCpu *cpu)
     return cpu->stats.insns - cpu->insns_at_reset;
 }
 
-/* Memory access with translation, for helpers and the slow paths. On a
- * fault the architecture's exception has been taken and false returned. */
+/* Memory access of 1, 2, 4 or 8 bytes with translation, for helpers and
+ * the slow paths. On a fault the architecture's exception has been taken
+ * and false returned. */
 bool vireo_cpu_load(VireoCpu *cpu, uint64_t va, unsigned size, uint64_t *value);
 bool vireo_cpu_store(VireoCpu *cpu, uint64_t va, unsigned size, uint64_t value);
 /* Cache-block operations on the naturally aligned block of `size` bytes (a
