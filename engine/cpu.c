@@ -38,13 +38,69 @@ static void entry_clear(VireoTlbEntry *e)
     e->flags = 0;
 }
 
+#define TLB_LOG_FULL (VIREO_TLB_LOG + 1)
+
+/* Notes that slot `i` of `array` has gone from empty to full. A full log is
+ * first compacted to the slots that still hold an entry, once each. */
+static void tlb_log_note(VireoTlbLog *log, const VireoTlbEntry *array, unsigned i)
+{
+    if (log->n == VIREO_TLB_LOG) {
+        uint64_t seen[VIREO_TLB_SIZE / 64] = { 0 };
+        unsigned kept = 0;
+
+        for (unsigned k = 0; k < VIREO_TLB_LOG; k++) {
+            unsigned s = log->slot[k];
+            if (array[s].vpage != VIREO_TLB_INVALID && !(seen[s / 64] & (1ull << (s % 64)))) {
+                seen[s / 64] |= 1ull << (s % 64);
+                log->slot[kept++] = (uint16_t)s;
+            }
+        }
+        log->n = (uint16_t)(kept < VIREO_TLB_LOG ? kept : TLB_LOG_FULL);
+    }
+    if (log->n < VIREO_TLB_LOG) {
+        log->slot[log->n++] = (uint16_t)i;
+    }
+}
+
+static bool entry_matches(const VireoTlbEntry *e, uint64_t va, bool match_asid, uint16_t asid);
+
+/* Clears the entries of `array` that match (entry_matches()), looking at
+ * the logged slots only where the log holds them all. */
+static void tlb_array_flush(VireoTlbEntry *array, VireoTlbLog *log, uint64_t va, bool match_asid,
+                            uint16_t asid)
+{
+    if (log->n == TLB_LOG_FULL) {
+        unsigned kept = 0;
+        for (unsigned i = 0; i < VIREO_TLB_SIZE; i++) {
+            if (entry_matches(&array[i], va, match_asid, asid)) {
+                entry_clear(&array[i]);
+            } else if (array[i].vpage != VIREO_TLB_INVALID) {
+                if (kept < VIREO_TLB_LOG) {
+                    log->slot[kept] = (uint16_t)i;
+                }
+                kept++;
+            }
+        }
+        log->n = (uint16_t)(kept <= VIREO_TLB_LOG ? kept : TLB_LOG_FULL);
+        return;
+    }
+    unsigned kept = 0;
+    for (unsigned k = 0; k < log->n; k++) {
+        unsigned s = log->slot[k];
+        if (entry_matches(&array[s], va, match_asid, asid)) {
+            entry_clear(&array[s]);
+        } else if (array[s].vpage != VIREO_TLB_INVALID) {
+            log->slot[kept++] = (uint16_t)s;
+        }
+    }
+    log->n = (uint16_t)kept;
+}
+
 static void tlb_clear_all(VireoTlb *tlb)
 {
     for (unsigned c = 0; c < VIREO_TLB_CONTEXTS; c++) {
-        for (unsigned i = 0; i < VIREO_TLB_SIZE; i++) {
-            entry_clear(&tlb->d[c][i]);
-            entry_clear(&tlb->i[c][i]);
-        }
+        tlb_array_flush(tlb->d[c], &tlb->dlog[c], VIREO_TLB_INVALID, false, 0);
+        tlb_array_flush(tlb->i[c], &tlb->ilog[c], VIREO_TLB_INVALID, false, 0);
         for (unsigned i = 0; i < VIREO_TLB_VICTIMS; i++) {
             entry_clear(&tlb->dv[c][i]);
             entry_clear(&tlb->iv[c][i]);
@@ -61,6 +117,9 @@ void vireo_cpu_init(VireoCpu *cpu, const VireoCpuClass *cls, VireoMachine *machi
     cpu->machine = machine;
     cpu->bus = vireo_machine_bus(machine);
     cpu->tlb = tlb;
+    for (unsigned c = 0; c < VIREO_TLB_CONTEXTS; c++) {
+        tlb->dlog[c].n = tlb->ilog[c].n = TLB_LOG_FULL; /* the arrays hold anything */
+    }
     tlb_clear_all(tlb);
     cpu->dtlb = tlb->d[0];
     cpu->itlb = tlb->i[0];
@@ -296,14 +355,8 @@ void vireo_tlb_flush(VireoCpu *cpu, uint64_t va, bool match_asid, uint16_t asid)
     }
     for (unsigned c = 0; c < VIREO_TLB_CONTEXTS; c++) {
         if (scan) {
-            for (unsigned i = 0; i < VIREO_TLB_SIZE; i++) {
-                if (entry_matches(&tlb->d[c][i], va, match_asid, asid)) {
-                    entry_clear(&tlb->d[c][i]);
-                }
-                if (entry_matches(&tlb->i[c][i], va, match_asid, asid)) {
-                    entry_clear(&tlb->i[c][i]);
-                }
-            }
+            tlb_array_flush(tlb->d[c], &tlb->dlog[c], va, match_asid, asid);
+            tlb_array_flush(tlb->i[c], &tlb->ilog[c], va, match_asid, asid);
         } else {
             unsigned i = TLB_INDEX(va);
             if (entry_matches(&tlb->d[c][i], va, match_asid, asid)) {
@@ -339,34 +392,37 @@ static bool entry_serves(const VireoTlbEntry *e, uint64_t va, VireoAccess access
            !(e->flags & VIREO_TLB_SLOW);
 }
 
-/* The victim entries of the array `access` uses in the current context
- * (VireoTlb.dv), and where the next one goes. */
-static VireoTlbEntry *tlb_victims(VireoCpu *cpu, VireoAccess access, uint8_t **next)
+/* The array that `access` uses in the current context, with its log, its
+ * victim entries (VireoTlb.dv) and where the next victim goes. */
+typedef struct {
+    VireoTlbEntry *array;
+    VireoTlbLog *log;
+    VireoTlbEntry *victims;
+    uint8_t *next;
+} TlbSide;
+
+static TlbSide tlb_side(VireoCpu *cpu, VireoAccess access)
 {
     VireoTlb *t = cpu->tlb;
 
     if (access == VIREO_ACCESS_FETCH) {
         unsigned c = (unsigned)((cpu->itlb - t->i[0]) / VIREO_TLB_SIZE);
-        *next = &t->iv_next[c];
-        return t->iv[c];
+        return (TlbSide){ cpu->itlb, &t->ilog[c], t->iv[c], &t->iv_next[c] };
     }
     unsigned c = (unsigned)((cpu->dtlb - t->d[0]) / VIREO_TLB_SIZE);
-    *next = &t->dv_next[c];
-    return t->dv[c];
+    return (TlbSide){ cpu->dtlb, &t->dlog[c], t->dv[c], &t->dv_next[c] };
 }
 
-/* Installs `e` in its array's slot `slot`; the entry there becomes a
+/* Installs `e` in the array's slot `slot`; the entry there becomes a
  * victim, unless it is empty or for the same page (one that lacked the
  * permission now filled). */
-static void tlb_install(VireoCpu *cpu, VireoTlbEntry *slot, const VireoTlbEntry *e,
-                        VireoAccess access)
+static void tlb_install(const TlbSide *side, VireoTlbEntry *slot, const VireoTlbEntry *e)
 {
-    uint8_t *next;
-    VireoTlbEntry *victims = tlb_victims(cpu, access, &next);
-
-    if (slot->vpage != VIREO_TLB_INVALID && slot->vpage != e->vpage) {
-        victims[*next] = *slot;
-        *next = (uint8_t)((*next + 1) % VIREO_TLB_VICTIMS);
+    if (slot->vpage == VIREO_TLB_INVALID) {
+        tlb_log_note(side->log, side->array, (unsigned)(slot - side->array));
+    } else if (slot->vpage != e->vpage) {
+        side->victims[*side->next] = *slot;
+        *side->next = (uint8_t)((*side->next + 1) % VIREO_TLB_VICTIMS);
     }
     *slot = *e;
 }
@@ -382,13 +438,16 @@ static VireoTlbEntry *tlb_fill_as(VireoCpu *cpu, uint64_t va, unsigned size, Vir
     const VireoRegion *region;
     VireoTlbEntry *e;
     uint64_t vpage = va & PAGE_MASK;
-    uint8_t *next;
-    VireoTlbEntry *victims = tlb_victims(cpu, access, &next);
+    TlbSide side = tlb_side(cpu, access);
+    VireoTlbEntry *victims = side.victims;
 
-    e = access == VIREO_ACCESS_FETCH ? &cpu->itlb[TLB_INDEX(va)] : &cpu->dtlb[TLB_INDEX(va)];
+    e = &side.array[TLB_INDEX(va)];
     for (unsigned i = 0; i < VIREO_TLB_VICTIMS; i++) {
         if (entry_serves(&victims[i], va, access)) {
             /* swapped with the entry in the way */
+            if (e->vpage == VIREO_TLB_INVALID) {
+                tlb_log_note(side.log, side.array, TLB_INDEX(va));
+            }
             tmp = *e;
             *e = victims[i];
             victims[i] = tmp;
@@ -445,7 +504,7 @@ static VireoTlbEntry *tlb_fill_as(VireoCpu *cpu, uint64_t va, unsigned size, Vir
         cpu->tlb->super_lo = MIN(cpu->tlb->super_lo, base);
         cpu->tlb->super_hi = MAX(cpu->tlb->super_hi, end == 0 ? G_MAXUINT64 : end);
     }
-    tlb_install(cpu, e, &tmp, access);
+    tlb_install(&side, e, &tmp);
     if (access == VIREO_ACCESS_FETCH) {
         VIREO_STAT_ADD(cpu, itlb_misses, 1);
     } else {

@@ -27,6 +27,7 @@ typedef struct {
 } TestCpu;
 
 #define ENC_PERMS(ppage, perms) ((ppage) | (perms))
+#define ENC_ASID1               0x8 /* with ENC_PERMS: not global, ASID 1 */
 
 static VireoXlateResult test_translate(VireoCpu *cpu, uint64_t va, unsigned size,
                                        VireoAccess access, VireoTlbEntry *e)
@@ -40,6 +41,11 @@ static VireoXlateResult test_translate(VireoCpu *cpu, uint64_t va, unsigned size
         uint64_t m = GPOINTER_TO_SIZE(v);
         e->ppage = m & ~0xfffull;
         e->perms = m & 7;
+        if (m & ENC_ASID1) {
+            e->global = 0;
+            e->asid = 1;
+            return (e->perms & need[access]) ? VIREO_XLATE_OK : VIREO_XLATE_PAGE_FAULT;
+        }
     } else if (t->identity) {
         e->ppage = vpage;
         e->perms = 7;
@@ -541,6 +547,80 @@ static void test_tlb_thrash(Fixture *f, gconstpointer data)
     g_assert_cmphex(cpu->regs[3], ==, 0x1000000000ull);
 }
 
+/* Maps `n` pages from `va` (not global, ASID 1) onto the RAM pages from
+ * `pa`, reads each, and checks that the value is that of its page. */
+static void map_and_read(Fixture *f, TestCpu *t, uint64_t va, uint64_t pa, unsigned n)
+{
+    for (unsigned p = 0; p < n; p++) {
+        uint64_t v = 0x2000000000ull + (pa - RAM_BASE) / 4096 + p;
+        memcpy(f->ram + (pa - RAM_BASE) + (uint64_t)p * 4096 + 8, &v, 8);
+        g_hash_table_insert(t->pages, GSIZE_TO_POINTER(va + (uint64_t)p * 4096),
+                            GSIZE_TO_POINTER(ENC_PERMS(pa + (uint64_t)p * 4096, 7) | ENC_ASID1));
+    }
+    for (unsigned p = 0; p < n; p++) {
+        t->cpu.regs[1] = va + (uint64_t)p * 4096;
+        run_at(t, RAM_BASE);
+        g_assert_cmphex(t->cpu.regs[3], ==, 0x2000000000ull + (pa - RAM_BASE) / 4096 + p);
+    }
+}
+
+/* Flushes look only at the slots filled since the array was last empty,
+ * while it holds few entries, and at the whole array beyond that: either
+ * way, a flush by ASID or of everything reaches every entry it must,
+ * including after flushes by address left the log with empty slots and
+ * after the log filled up. */
+static void test_tlb_flush_log(Fixture *f, gconstpointer data)
+{
+    TestCpu *t = f->cpus[0];
+    VireoCpu *cpu = &t->cpu;
+    const uint64_t va = 0x4000000000ull;
+    const uint64_t pa1 = RAM_BASE + 0x100000, pa2 = RAM_BASE + 0x1000000;
+    const unsigned counts[] = {
+        10, VIREO_TLB_LOG - 1, VIREO_TLB_LOG, VIREO_TLB_LOG + 1, VIREO_TLB_SIZE / 2, VIREO_TLB_SIZE
+    };
+    VireoIrBlock *b;
+
+    t->identity = true; /* the code at RAM_BASE */
+    b = block_new(t, RAM_BASE);
+    op(b, VIREO_OP_LD64, 3, 1, 0, 8);
+    op(b, VIREO_OP_JMP, 0, 0, 0, RAM_BASE);
+    for (unsigned i = 0; i < G_N_ELEMENTS(counts); i++) {
+        unsigned n = counts[i];
+        map_and_read(f, t, va, pa1, n);
+        /* The same pages onto others: a flush by ASID 1 drops them all. */
+        vireo_tlb_flush(cpu, VIREO_TLB_INVALID, true, 1);
+        map_and_read(f, t, va, pa2, n);
+        /* And back: a flush of everything drops them all. */
+        vireo_tlb_flush_all(cpu);
+        map_and_read(f, t, va, pa1, n);
+        vireo_tlb_flush(cpu, VIREO_TLB_INVALID, true, 1);
+    }
+
+    /* Flushes by address empty slots that stay in the log; more pages
+     * then fill it past its size, which drops those slots from it. */
+    map_and_read(f, t, va, pa1, VIREO_TLB_LOG / 2);
+    for (unsigned p = 0; p < VIREO_TLB_LOG / 2; p++) {
+        vireo_tlb_flush(cpu, va + (uint64_t)p * 4096, false, 0);
+    }
+    map_and_read(f, t, va, pa2, VIREO_TLB_LOG / 2);
+    map_and_read(f, t, va + (uint64_t)VIREO_TLB_LOG * 4096, pa1, VIREO_TLB_LOG / 2 + 10);
+    vireo_tlb_flush(cpu, VIREO_TLB_INVALID, true, 1);
+    map_and_read(f, t, va, pa1, VIREO_TLB_LOG / 2);
+    map_and_read(f, t, va + (uint64_t)VIREO_TLB_LOG * 4096, pa2, VIREO_TLB_LOG / 2 + 10);
+
+    /* A flush by ASID 2 leaves ASID 1's entries: the old mapping still
+     * reads after the page table changed (as the TLB may). */
+    g_hash_table_insert(t->pages, GSIZE_TO_POINTER(va),
+                        GSIZE_TO_POINTER(ENC_PERMS(pa2, 7) | ENC_ASID1));
+    vireo_tlb_flush(cpu, VIREO_TLB_INVALID, true, 2);
+    cpu->regs[1] = va;
+    run_at(t, RAM_BASE);
+    g_assert_cmphex(cpu->regs[3], ==, 0x2000000000ull + (pa1 - RAM_BASE) / 4096);
+    vireo_tlb_flush(cpu, VIREO_TLB_INVALID, true, 1);
+    run_at(t, RAM_BASE);
+    g_assert_cmphex(cpu->regs[3], ==, 0x2000000000ull + (pa2 - RAM_BASE) / 4096);
+}
+
 /* Two pages at one TLB index take turns through the victim entries,
  * without a page walk; a flush by address and a full flush reach an entry
  * while it is a victim. */
@@ -877,6 +957,7 @@ int main(int argc, char *argv[])
     ADD("/engine/interp/faults", test_interp_faults);
     ADD("/engine/tlb/thrash", test_tlb_thrash);
     ADD("/engine/tlb/victims", test_tlb_victims);
+    ADD("/engine/tlb/flush-log", test_tlb_flush_log);
     ADD("/engine/code/invalidation", test_code_invalidation);
     ADD("/engine/code/buffer-full", test_code_buffer_full);
     ADD("/engine/atomics/concurrent", test_atomics_concurrent);

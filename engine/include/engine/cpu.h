@@ -23,10 +23,11 @@
  * M, S, S with SUM, U) and per kind (instruction, data). A tag holds the
  * page's virtual address when the fast path may use the entry for that
  * access, and VIREO_TLB_INVALID otherwise. */
-#define VIREO_TLB_BITS       8
+#define VIREO_TLB_BITS       12
 #define VIREO_TLB_SIZE       (1u << VIREO_TLB_BITS)
 #define VIREO_TLB_CONTEXTS   4
 #define VIREO_TLB_VICTIMS    8
+#define VIREO_TLB_LOG        256
 #define VIREO_STRADDLE_CACHE 64
 #define VIREO_TLB_INVALID    (~(uint64_t)0)
 
@@ -58,9 +59,20 @@ typedef struct VireoTlbEntry {
     uint8_t shift; /* log2 of the guest mapping's size (12 for 4 KiB, 21, 30, ...) */
 } VireoTlbEntry;
 
+/* The slots of one array that may hold an entry, so that a flush looks at
+ * those alone: a slot is noted when it goes from empty to full. `n` above
+ * VIREO_TLB_LOG means that more slots were filled than the log holds, and
+ * a flush scans the whole array. A slot may be noted twice, and a noted
+ * slot may be empty again. */
+typedef struct VireoTlbLog {
+    uint16_t n;
+    uint16_t slot[VIREO_TLB_LOG];
+} VireoTlbLog;
+
 typedef struct VireoTlb {
     VireoTlbEntry d[VIREO_TLB_CONTEXTS][VIREO_TLB_SIZE];
     VireoTlbEntry i[VIREO_TLB_CONTEXTS][VIREO_TLB_SIZE];
+    VireoTlbLog dlog[VIREO_TLB_CONTEXTS], ilog[VIREO_TLB_CONTEXTS];
     /* Per array, the last entries that a fill pushed out of it: a miss
      * looks here before it walks the page tables, so that two pages at the
      * same index take turns for the price of a swap. Flushed with the
