@@ -91,17 +91,10 @@ def main():
     args = ap.parse_args()
 
     kit = args.kit or os.path.join(os.getcwd(), "debian-kit")
-    try:
-        debiankit.build_kit(kit)
-        image = debiankit.kit_image(kit, "extlinux")
-        fw = guestkit.firmware()
-        uboot = debiankit.uboot()
-    except guestkit.Unavailable as e:
-        print(f"SKIP: {e}")
-        return guestkit.SKIP
-    except guestkit.BuildFailed as e:
-        print(e, file=sys.stderr)
-        return 1
+    inputs = debiankit.bench_inputs(kit, "extlinux")
+    if isinstance(inputs, int):
+        return inputs
+    image, fw, uboot = inputs
     qemu = guestkit.qemu_binary()
 
     def vireo(disk):

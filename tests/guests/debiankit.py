@@ -98,6 +98,22 @@ def uboot(path=None):
     return path
 
 
+def bench_inputs(kit_dir, which):
+    """For a benchmark: builds the kit or takes it from the cache, and returns
+    (image `which`, OpenSBI, U-Boot); or, when it cannot, says why and
+    returns the exit status to end with (guestkit.SKIP for what this
+    machine lacks, 1 for a failed build)."""
+    try:
+        build_kit(kit_dir)
+        return kit_image(kit_dir, which), guestkit.firmware(), uboot()
+    except guestkit.Unavailable as e:
+        print(f"SKIP: {e}")
+        return guestkit.SKIP
+    except guestkit.BuildFailed as e:
+        print(e, file=sys.stderr)
+        return 1
+
+
 def copy_image(src, folder):
     """A private copy of a kit image that a guest may write to: a
     copy-on-write clone where the file system has them, else a sparse copy."""
