@@ -27,7 +27,7 @@ bool vireo_interp_fp(VireoCpu *cpu, const VireoIrInsn *in)
 {
     uint64_t *R = cpu->regs;
     uint64_t a = R[in->a], b = R[in->b], c = R[in->c];
-    VireoFloatStatus st = { in->flags, 0 };
+    VireoFloatStatus st = { in->flags, cpu->fp_flags }; /* NX accrued: see softfloat.c */
     uint64_t r;
 
     if (st.rm == VIREO_IR_RM_DYN) {

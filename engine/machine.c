@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "engine/machine.h"
 #include "engine/error.h"
+#include "engine/softfloat.h"
 #include "machine-state.h"
 
 #include <stdatomic.h>
@@ -310,6 +311,7 @@ static gpointer vcpu_thread(gpointer data)
     VcpuSlot *slot = data;
     VireoMachine *m = slot->machine;
 
+    vireo_softfloat_thread_init();
     g_mutex_lock(&m->lock);
 #ifdef __linux__
     slot->thread_id = gettid();

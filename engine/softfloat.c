@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "engine/softfloat.h"
 
+#include <string.h>
+
 /*
  * The three formats share one set of algorithms. An operand is unpacked into a
  * sign, an unbiased exponent and a 63-bit significand whose leading one sits
@@ -687,36 +689,287 @@ SF_INLINE uint64_t magnitude(int64_t v)
     return v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 }
 
+/* ---- the host's unit, where it gives the same result and flags ----
+ *
+ * On x86-64 the SSE unit computes IEEE binary32 and binary64 results. It is
+ * used for an RNE operation when the host is in its default mode (MXCSR
+ * rounds to nearest even) and the guest's accrued flags already hold NX, so
+ * that whether this result is inexact does not matter; when the operands
+ * are zero or normal; and when the result is normal and above the smallest
+ * normal number in magnitude, or a zero that is exact. Then no NaN, no
+ * infinity, no overflow, no underflow, no division by zero and no invalid
+ * operation can have happened, and the flags are those already accrued.
+ * Everything else takes the software path. The threads that run guest code
+ * put the unit in that mode first (vireo_softfloat_thread_init()); reading
+ * MXCSR at each operation would cost more than the operation. */
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define HOST_FP 1
+#endif
+
+void vireo_softfloat_thread_init(void)
+{
+#ifdef HOST_FP
+    _mm_setcsr(0x1f80u); /* every exception masked, to nearest, no flush to zero */
+#endif
+}
+
+SF_INLINE bool host_usable(const VireoFloatStatus *s)
+{
+#ifdef HOST_FP
+    return s->rm == VIREO_RM_RNE && (s->flags & VIREO_FFLAG_NX);
+#else
+    (void)s;
+    return false;
+#endif
+}
+
+SF_INLINE bool zero_or_normal64(uint64_t x)
+{
+    uint64_t e = (x >> 52) & 0x7ff;
+    return (e != 0 && e != 0x7ff) || (x << 1) == 0;
+}
+
+SF_INLINE bool zero_or_normal32(uint32_t x)
+{
+    uint32_t e = (x >> 23) & 0xff;
+    return (e != 0 && e != 0xff) || (x << 1) == 0;
+}
+
+/* Above the smallest normal number in magnitude, and finite. */
+SF_INLINE bool large_normal64(uint64_t r)
+{
+    uint64_t m = r & ~(1ull << 63);
+    return m > 0x0010000000000000ull && m < 0x7ff0000000000000ull;
+}
+
+SF_INLINE bool large_normal32(uint32_t r)
+{
+    uint32_t m = r & 0x7fffffffu;
+    return m > 0x00800000u && m < 0x7f800000u;
+}
+
+SF_INLINE bool is_zero64(uint64_t x)
+{
+    return (x << 1) == 0;
+}
+
+SF_INLINE bool is_zero32(uint32_t x)
+{
+    return (x << 1) == 0;
+}
+
+#ifdef HOST_FP
+SF_INLINE double host64(uint64_t x)
+{
+    double d;
+    memcpy(&d, &x, sizeof d);
+    return d;
+}
+
+SF_INLINE uint64_t bits64(double d)
+{
+    uint64_t x;
+    memcpy(&x, &d, sizeof x);
+    return x;
+}
+
+SF_INLINE float host32(uint32_t x)
+{
+    float f;
+    memcpy(&f, &x, sizeof f);
+    return f;
+}
+
+SF_INLINE uint32_t bits32(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, sizeof x);
+    return x;
+}
+
+enum { HOST_ADD, HOST_SUB, HOST_MUL, HOST_DIV };
+
+/* a op b on the host into *r; false where the software path must do it. */
+SF_INLINE bool host_op64(int op, uint64_t a, uint64_t b, const VireoFloatStatus *s, uint64_t *r)
+{
+    if (!host_usable(s) || !zero_or_normal64(a) || !zero_or_normal64(b)) {
+        return false;
+    }
+    double x = host64(a), y = host64(b);
+    switch (op) {
+    case HOST_ADD: *r = bits64(x + y); return large_normal64(*r) || is_zero64(*r);
+    case HOST_SUB: *r = bits64(x - y); return large_normal64(*r) || is_zero64(*r);
+    case HOST_MUL:
+        *r = bits64(x * y);
+        return large_normal64(*r) || (is_zero64(*r) && (is_zero64(a) || is_zero64(b)));
+    default:
+        if (is_zero64(b)) {
+            return false;
+        }
+        *r = bits64(x / y);
+        return large_normal64(*r) || (is_zero64(*r) && is_zero64(a));
+    }
+}
+
+SF_INLINE bool host_op32(int op, uint32_t a, uint32_t b, const VireoFloatStatus *s, uint32_t *r)
+{
+    if (!host_usable(s) || !zero_or_normal32(a) || !zero_or_normal32(b)) {
+        return false;
+    }
+    float x = host32(a), y = host32(b);
+    switch (op) {
+    case HOST_ADD: *r = bits32(x + y); return large_normal32(*r) || is_zero32(*r);
+    case HOST_SUB: *r = bits32(x - y); return large_normal32(*r) || is_zero32(*r);
+    case HOST_MUL:
+        *r = bits32(x * y);
+        return large_normal32(*r) || (is_zero32(*r) && (is_zero32(a) || is_zero32(b)));
+    default:
+        if (is_zero32(b)) {
+            return false;
+        }
+        *r = bits32(x / y);
+        return large_normal32(*r) || (is_zero32(*r) && is_zero32(a));
+    }
+}
+
+/* The square root of a zero or of a positive normal number is zero or
+ * normal. */
+SF_INLINE bool host_sqrt64(uint64_t a, const VireoFloatStatus *s, uint64_t *r)
+{
+    if (!host_usable(s) || !zero_or_normal64(a) || (!is_zero64(a) && (a >> 63))) {
+        return false;
+    }
+    __m128d v = _mm_sqrt_sd(_mm_setzero_pd(), _mm_set_sd(host64(a)));
+    *r = bits64(_mm_cvtsd_f64(v));
+    return true;
+}
+
+SF_INLINE bool host_sqrt32(uint32_t a, const VireoFloatStatus *s, uint32_t *r)
+{
+    if (!host_usable(s) || !zero_or_normal32(a) || (!is_zero32(a) && (a >> 31))) {
+        return false;
+    }
+    __m128 v = _mm_sqrt_ss(_mm_set_ss(host32(a)));
+    *r = bits32(_mm_cvtss_f32(v));
+    return true;
+}
+
+/* Fused multiply-add needs the host's FMA instructions (checked once). */
+static bool host_has_fma(void)
+{
+    static int known; /* 0 unknown, 1 no, 2 yes */
+    int k = __atomic_load_n(&known, __ATOMIC_RELAXED);
+
+    if (k == 0) {
+        __builtin_cpu_init();
+        k = __builtin_cpu_supports("fma") ? 2 : 1;
+        __atomic_store_n(&known, k, __ATOMIC_RELAXED);
+    }
+    return k == 2;
+}
+
+__attribute__((target("fma"))) static double fma_host64(double a, double b, double c)
+{
+    return _mm_cvtsd_f64(_mm_fmadd_sd(_mm_set_sd(a), _mm_set_sd(b), _mm_set_sd(c)));
+}
+
+__attribute__((target("fma"))) static float fma_host32(float a, float b, float c)
+{
+    return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c)));
+}
+
+/* (±a) * b + (±c): a zero result is taken only when the product and the
+ * addend are exact zeros. */
+SF_INLINE bool host_muladd64(uint64_t a, uint64_t b, uint64_t c, bool np, bool na,
+                             const VireoFloatStatus *s, uint64_t *r)
+{
+    if (!host_usable(s) || !zero_or_normal64(a) || !zero_or_normal64(b) || !zero_or_normal64(c) ||
+        !host_has_fma()) {
+        return false;
+    }
+    *r = bits64(fma_host64(host64(np ? a ^ (1ull << 63) : a), host64(b),
+                           host64(na ? c ^ (1ull << 63) : c)));
+    return large_normal64(*r) || (is_zero64(*r) && (is_zero64(a) || is_zero64(b)) && is_zero64(c));
+}
+
+SF_INLINE bool host_muladd32(uint32_t a, uint32_t b, uint32_t c, bool np, bool na,
+                             const VireoFloatStatus *s, uint32_t *r)
+{
+    if (!host_usable(s) || !zero_or_normal32(a) || !zero_or_normal32(b) || !zero_or_normal32(c) ||
+        !host_has_fma()) {
+        return false;
+    }
+    *r = bits32(
+        fma_host32(host32(np ? a ^ 0x80000000u : a), host32(b), host32(na ? c ^ 0x80000000u : c)));
+    return large_normal32(*r) || (is_zero32(*r) && (is_zero32(a) || is_zero32(b)) && is_zero32(c));
+}
+#else
+/* Elsewhere the software path does everything. */
+enum { HOST_ADD, HOST_SUB, HOST_MUL, HOST_DIV };
+#define HOST_NONE(r)                         ((void)(r), host_usable(s) && false)
+#define host_op64(op, a, b, s, r)            HOST_NONE(r)
+#define host_op32(op, a, b, s, r)            HOST_NONE(r)
+#define host_sqrt64(a, s, r)                 HOST_NONE(r)
+#define host_sqrt32(a, s, r)                 HOST_NONE(r)
+#define host_muladd64(a, b, c, np, na, s, r) HOST_NONE(r)
+#define host_muladd32(a, b, c, np, na, s, r) HOST_NONE(r)
+#endif
+
 /* ---- public entry points ---- */
 
 uint32_t vireo_f32_add(uint32_t a, uint32_t b, VireoFloatStatus *s)
 {
+    uint32_t r;
+    if (host_op32(HOST_ADD, a, b, s, &r)) {
+        return r;
+    }
     return (uint32_t)fp_add(&fmt32, a, b, false, s);
 }
 
 uint32_t vireo_f32_sub(uint32_t a, uint32_t b, VireoFloatStatus *s)
 {
+    uint32_t r;
+    if (host_op32(HOST_SUB, a, b, s, &r)) {
+        return r;
+    }
     return (uint32_t)fp_add(&fmt32, a, b, true, s);
 }
 
 uint32_t vireo_f32_mul(uint32_t a, uint32_t b, VireoFloatStatus *s)
 {
+    uint32_t r;
+    if (host_op32(HOST_MUL, a, b, s, &r)) {
+        return r;
+    }
     return (uint32_t)fp_mul(&fmt32, a, b, s);
 }
 
 uint32_t vireo_f32_div(uint32_t a, uint32_t b, VireoFloatStatus *s)
 {
+    uint32_t r;
+    if (host_op32(HOST_DIV, a, b, s, &r)) {
+        return r;
+    }
     return (uint32_t)fp_div(&fmt32, a, b, s);
 }
 
 uint32_t vireo_f32_sqrt(uint32_t a, VireoFloatStatus *s)
 {
+    uint32_t r;
+    if (host_sqrt32(a, s, &r)) {
+        return r;
+    }
     return (uint32_t)fp_sqrt(&fmt32, a, s);
 }
 
 uint32_t vireo_f32_muladd(uint32_t a, uint32_t b, uint32_t c, bool negate_product,
                           bool negate_addend, VireoFloatStatus *s)
 {
+    uint32_t r;
+    if (host_muladd32(a, b, c, negate_product, negate_addend, s, &r)) {
+        return r;
+    }
     return (uint32_t)fp_muladd(&fmt32, a, b, c, negate_product, negate_addend, s);
 }
 
@@ -753,32 +1006,56 @@ unsigned vireo_f32_classify(uint32_t a)
 
 uint64_t vireo_f64_add(uint64_t a, uint64_t b, VireoFloatStatus *s)
 {
+    uint64_t r;
+    if (host_op64(HOST_ADD, a, b, s, &r)) {
+        return r;
+    }
     return fp_add(&fmt64, a, b, false, s);
 }
 
 uint64_t vireo_f64_sub(uint64_t a, uint64_t b, VireoFloatStatus *s)
 {
+    uint64_t r;
+    if (host_op64(HOST_SUB, a, b, s, &r)) {
+        return r;
+    }
     return fp_add(&fmt64, a, b, true, s);
 }
 
 uint64_t vireo_f64_mul(uint64_t a, uint64_t b, VireoFloatStatus *s)
 {
+    uint64_t r;
+    if (host_op64(HOST_MUL, a, b, s, &r)) {
+        return r;
+    }
     return fp_mul(&fmt64, a, b, s);
 }
 
 uint64_t vireo_f64_div(uint64_t a, uint64_t b, VireoFloatStatus *s)
 {
+    uint64_t r;
+    if (host_op64(HOST_DIV, a, b, s, &r)) {
+        return r;
+    }
     return fp_div(&fmt64, a, b, s);
 }
 
 uint64_t vireo_f64_sqrt(uint64_t a, VireoFloatStatus *s)
 {
+    uint64_t r;
+    if (host_sqrt64(a, s, &r)) {
+        return r;
+    }
     return fp_sqrt(&fmt64, a, s);
 }
 
 uint64_t vireo_f64_muladd(uint64_t a, uint64_t b, uint64_t c, bool negate_product,
                           bool negate_addend, VireoFloatStatus *s)
 {
+    uint64_t r;
+    if (host_muladd64(a, b, c, negate_product, negate_addend, s, &r)) {
+        return r;
+    }
     return fp_muladd(&fmt64, a, b, c, negate_product, negate_addend, s);
 }
 

@@ -32,6 +32,12 @@ typedef enum {
 #define VIREO_F32_CANONICAL_NAN 0x7fc00000u
 #define VIREO_F64_CANONICAL_NAN 0x7ff8000000000000ull
 
+/* Puts the host's floating-point unit of the calling thread in its default
+ * mode (round to nearest even, no flush to zero), which the operations'
+ * fast path assumes: every thread that calls them does this first (the
+ * threads of a process start in that mode). */
+void vireo_softfloat_thread_init(void);
+
 /* Every operation takes the rounding mode (one of VireoRoundingMode; the
  * caller has rejected invalid ones) and ORs the flags it raises into *flags. */
 typedef struct {
