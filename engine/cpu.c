@@ -40,8 +40,16 @@ static void entry_clear(VireoTlbEntry *e)
 
 #define TLB_LOG_FULL (VIREO_TLB_LOG + 1)
 
-/* Notes that slot `i` of `array` has gone from empty to full. A full log is
- * first compacted to the slots that still hold an entry, once each. */
+/* Whether `log` must hold the slot of entry `e`. */
+static bool log_keeps(const VireoTlbLog *log, const VireoTlbEntry *e)
+{
+    return e->vpage != VIREO_TLB_INVALID && !(log->nonglobal && e->global);
+}
+
+/* Notes that slot `i` of `array` has gone from empty (or, for a log of
+ * non-global entries, from holding none) to holding one that the log
+ * keeps. A full log is first compacted to the slots that it must still
+ * hold, once each. */
 static void tlb_log_note(VireoTlbLog *log, const VireoTlbEntry *array, unsigned i)
 {
     if (log->n == VIREO_TLB_LOG) {
@@ -50,7 +58,7 @@ static void tlb_log_note(VireoTlbLog *log, const VireoTlbEntry *array, unsigned 
 
         for (unsigned k = 0; k < VIREO_TLB_LOG; k++) {
             unsigned s = log->slot[k];
-            if (array[s].vpage != VIREO_TLB_INVALID && !(seen[s / 64] & (1ull << (s % 64)))) {
+            if (log_keeps(log, &array[s]) && !(seen[s / 64] & (1ull << (s % 64)))) {
                 seen[s / 64] |= 1ull << (s % 64);
                 log->slot[kept++] = (uint16_t)s;
             }
@@ -74,7 +82,7 @@ static void tlb_array_flush(VireoTlbEntry *array, VireoTlbLog *log, uint64_t va,
         for (unsigned i = 0; i < VIREO_TLB_SIZE; i++) {
             if (entry_matches(&array[i], va, match_asid, asid)) {
                 entry_clear(&array[i]);
-            } else if (array[i].vpage != VIREO_TLB_INVALID) {
+            } else if (log_keeps(log, &array[i])) {
                 if (kept < VIREO_TLB_LOG) {
                     log->slot[kept] = (uint16_t)i;
                 }
@@ -89,7 +97,7 @@ static void tlb_array_flush(VireoTlbEntry *array, VireoTlbLog *log, uint64_t va,
         unsigned s = log->slot[k];
         if (entry_matches(&array[s], va, match_asid, asid)) {
             entry_clear(&array[s]);
-        } else if (array[s].vpage != VIREO_TLB_INVALID) {
+        } else if (log_keeps(log, &array[s])) {
             log->slot[kept++] = (uint16_t)s;
         }
     }
@@ -101,6 +109,7 @@ static void tlb_clear_all(VireoTlb *tlb)
     for (unsigned c = 0; c < VIREO_TLB_CONTEXTS; c++) {
         tlb_array_flush(tlb->d[c], &tlb->dlog[c], VIREO_TLB_INVALID, false, 0);
         tlb_array_flush(tlb->i[c], &tlb->ilog[c], VIREO_TLB_INVALID, false, 0);
+        tlb->dlog_ng[c].n = tlb->ilog_ng[c].n = 0; /* the arrays are empty */
         for (unsigned i = 0; i < VIREO_TLB_VICTIMS; i++) {
             entry_clear(&tlb->dv[c][i]);
             entry_clear(&tlb->iv[c][i]);
@@ -119,6 +128,8 @@ void vireo_cpu_init(VireoCpu *cpu, const VireoCpuClass *cls, VireoMachine *machi
     cpu->tlb = tlb;
     for (unsigned c = 0; c < VIREO_TLB_CONTEXTS; c++) {
         tlb->dlog[c].n = tlb->ilog[c].n = TLB_LOG_FULL; /* the arrays hold anything */
+        tlb->dlog[c].nonglobal = tlb->ilog[c].nonglobal = 0;
+        tlb->dlog_ng[c].nonglobal = tlb->ilog_ng[c].nonglobal = 1;
     }
     tlb_clear_all(tlb);
     cpu->dtlb = tlb->d[0];
@@ -355,8 +366,11 @@ void vireo_tlb_flush(VireoCpu *cpu, uint64_t va, bool match_asid, uint16_t asid)
     }
     for (unsigned c = 0; c < VIREO_TLB_CONTEXTS; c++) {
         if (scan) {
-            tlb_array_flush(tlb->d[c], &tlb->dlog[c], va, match_asid, asid);
-            tlb_array_flush(tlb->i[c], &tlb->ilog[c], va, match_asid, asid);
+            /* Only non-global entries match a flush by ASID. */
+            tlb_array_flush(tlb->d[c], match_asid ? &tlb->dlog_ng[c] : &tlb->dlog[c], va,
+                            match_asid, asid);
+            tlb_array_flush(tlb->i[c], match_asid ? &tlb->ilog_ng[c] : &tlb->ilog[c], va,
+                            match_asid, asid);
         } else {
             unsigned i = TLB_INDEX(va);
             if (entry_matches(&tlb->d[c][i], va, match_asid, asid)) {
@@ -396,7 +410,7 @@ static bool entry_serves(const VireoTlbEntry *e, uint64_t va, VireoAccess access
  * victim entries (VireoTlb.dv) and where the next victim goes. */
 typedef struct {
     VireoTlbEntry *array;
-    VireoTlbLog *log;
+    VireoTlbLog *log, *log_ng;
     VireoTlbEntry *victims;
     uint8_t *next;
 } TlbSide;
@@ -407,10 +421,22 @@ static TlbSide tlb_side(VireoCpu *cpu, VireoAccess access)
 
     if (access == VIREO_ACCESS_FETCH) {
         unsigned c = (unsigned)((cpu->itlb - t->i[0]) / VIREO_TLB_SIZE);
-        return (TlbSide){ cpu->itlb, &t->ilog[c], t->iv[c], &t->iv_next[c] };
+        return (TlbSide){ cpu->itlb, &t->ilog[c], &t->ilog_ng[c], t->iv[c], &t->iv_next[c] };
     }
     unsigned c = (unsigned)((cpu->dtlb - t->d[0]) / VIREO_TLB_SIZE);
-    return (TlbSide){ cpu->dtlb, &t->dlog[c], t->dv[c], &t->dv_next[c] };
+    return (TlbSide){ cpu->dtlb, &t->dlog[c], &t->dlog_ng[c], t->dv[c], &t->dv_next[c] };
+}
+
+/* Notes in the logs that slot `i`, holding `old`, is about to hold `e`. */
+static void tlb_side_note(const TlbSide *side, unsigned i, const VireoTlbEntry *old,
+                          const VireoTlbEntry *e)
+{
+    if (old->vpage == VIREO_TLB_INVALID) {
+        tlb_log_note(side->log, side->array, i);
+    }
+    if (!e->global && !log_keeps(side->log_ng, old)) {
+        tlb_log_note(side->log_ng, side->array, i);
+    }
 }
 
 /* Installs `e` in the array's slot `slot`; the entry there becomes a
@@ -418,9 +444,8 @@ static TlbSide tlb_side(VireoCpu *cpu, VireoAccess access)
  * permission now filled). */
 static void tlb_install(const TlbSide *side, VireoTlbEntry *slot, const VireoTlbEntry *e)
 {
-    if (slot->vpage == VIREO_TLB_INVALID) {
-        tlb_log_note(side->log, side->array, (unsigned)(slot - side->array));
-    } else if (slot->vpage != e->vpage) {
+    tlb_side_note(side, (unsigned)(slot - side->array), slot, e);
+    if (slot->vpage != VIREO_TLB_INVALID && slot->vpage != e->vpage) {
         side->victims[*side->next] = *slot;
         *side->next = (uint8_t)((*side->next + 1) % VIREO_TLB_VICTIMS);
     }
@@ -445,9 +470,7 @@ static VireoTlbEntry *tlb_fill_as(VireoCpu *cpu, uint64_t va, unsigned size, Vir
     for (unsigned i = 0; i < VIREO_TLB_VICTIMS; i++) {
         if (entry_serves(&victims[i], va, access)) {
             /* swapped with the entry in the way */
-            if (e->vpage == VIREO_TLB_INVALID) {
-                tlb_log_note(side.log, side.array, TLB_INDEX(va));
-            }
+            tlb_side_note(&side, TLB_INDEX(va), e, &victims[i]);
             tmp = *e;
             *e = victims[i];
             victims[i] = tmp;

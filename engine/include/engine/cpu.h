@@ -66,6 +66,7 @@ typedef struct VireoTlbEntry {
  * slot may be empty again. */
 typedef struct VireoTlbLog {
     uint16_t n;
+    uint8_t nonglobal; /* notes only the slots given a non-global entry */
     uint16_t slot[VIREO_TLB_LOG];
 } VireoTlbLog;
 
@@ -73,6 +74,10 @@ typedef struct VireoTlb {
     VireoTlbEntry d[VIREO_TLB_CONTEXTS][VIREO_TLB_SIZE];
     VireoTlbEntry i[VIREO_TLB_CONTEXTS][VIREO_TLB_SIZE];
     VireoTlbLog dlog[VIREO_TLB_CONTEXTS], ilog[VIREO_TLB_CONTEXTS];
+    /* The same for the non-global entries alone, which are all that a
+     * flush by ASID (a context switch) has to find: the kernel's global
+     * entries soon fill more slots than a log holds. */
+    VireoTlbLog dlog_ng[VIREO_TLB_CONTEXTS], ilog_ng[VIREO_TLB_CONTEXTS];
     /* Per array, the last entries that a fill pushed out of it: a miss
      * looks here before it walks the page tables, so that two pages at the
      * same index take turns for the price of a swap. Flushed with the
