@@ -118,18 +118,23 @@ static void jit_trap(VireoCpu *cpu, const VireoIrInsn *in)
 
 /* Out-of-line code, emitted after the block's body. */
 typedef enum {
-    STUB_LOAD,   /* slow load; back to `resume` */
-    STUB_STORE,  /* slow store; back to `resume` */
-    STUB_HELPER, /* a helper returned non-zero */
-    STUB_TRAP,   /* a call returned false: the exception was taken */
-    STUB_ATOMIC, /* an atomic op away from its fast path; back to `resume` */
+    STUB_LOAD,    /* slow load; back to `resume` */
+    STUB_STORE,   /* slow store; back to `resume` */
+    STUB_HELPER,  /* a helper returned non-zero */
+    STUB_TRAP,    /* a call returned false: the exception was taken */
+    STUB_ATOMIC,  /* an atomic op away from its fast path; back to `resume` */
+    STUB_FP,      /* an F op the host's unit may not do: softfloat; back to `resume` */
+    STUB_FP_ZERO, /* its result is no large normal: an exact zero goes on to `commit` */
 } StubKind;
 
 typedef struct {
     StubKind kind;
-    uint8_t *jump;         /* the rel32 that goes to the stub */
-    uint8_t *jump2;        /* another one, or NULL (a store's code-page check) */
+    uint8_t *jump;    /* the rel32 that goes to the stub */
+    uint8_t *jump2;   /* another one, or NULL (a store's code-page check) */
+    uint8_t *more[5]; /* more of them (an F op's checks) */
+    unsigned n_more;
     const uint8_t *resume; /* where a slow access goes back to */
+    const uint8_t *commit; /* STUB_FP_ZERO: where the inline result is stored */
     const VireoIrInsn *in;
     unsigned dirty; /* cached registers not yet written back at the op */
 } Stub;
@@ -148,7 +153,7 @@ typedef struct {
     uint8_t cached[N_CACHE];        /* guest register of each slot */
     unsigned n_cached;
     unsigned dirty; /* slots whose value is newer than cpu->regs, here */
-    Stub stubs[VIREO_IR_MAX_OPS];
+    Stub stubs[2 * VIREO_IR_MAX_OPS];
     unsigned n_stubs;
     /* jumps to the block's epilogue, and from its checked entry to the
      * code that leaves when the block may not run */
@@ -592,6 +597,7 @@ static unsigned written_slots(const Gen *g)
         case VIREO_IR_KIND_I:
         case VIREO_IR_KIND_LD:
         case VIREO_IR_KIND_R:
+        case VIREO_IR_KIND_F: /* inline on the host's unit (emit_fp()) */
             if (g->slot_of[in->d] >= 0) {
                 mask |= 1u << g->slot_of[in->d];
             }
@@ -1069,6 +1075,225 @@ static void emit_atomic(Gen *g, const VireoIrInsn *in)
     st->dirty = dirty; /* as before the op */
 }
 
+/* ---- floating point on the host's unit ----
+ *
+ * The commonest binary32 and binary64 operations run inline on SSE where
+ * the host's result is provably softfloat's and no flag can arise but NX:
+ *  - arithmetic (add, sub, mul, div, sqrt, the four fused multiply-adds
+ *    where the host has FMA) when the rounding mode is RNE (static, or
+ *    dynamic with frm = RNE), NX is accrued already (so whether this result
+ *    is inexact does not matter), and the result is finite with a biased
+ *    exponent of at least 2, above the smallest normal. Then no operand was
+ *    a NaN, no invalid operation, division by zero or overflow happened
+ *    (each gives a NaN or an infinity), and the result is not tiny, so
+ *    there is no underflow; the host rounds as softfloat does (MXCSR is at
+ *    its default, vireo_softfloat_thread_init()). The operands may be
+ *    anything, subnormals too: IEEE 754 defines the result, and RISC-V has
+ *    no flag for a subnormal operand. A zero result passes for a sum, a
+ *    difference or a square root, which give a zero only exactly;
+ *  - comparisons of ordered operands (a NaN may raise NV);
+ *  - sign injection, which is bit arithmetic.
+ * binary32 operands must be NaN-boxed (else they read as the canonical
+ * NaN). Everything else runs vireo_interp_fp() out of line (STUB_FP), as an
+ * op the JIT does not inline does. */
+
+typedef enum { FP_ARITH, FP_SQRT, FP_FMA, FP_CMP, FP_SGNJ } FpKind;
+
+typedef struct {
+    FpKind kind;
+    bool dbl;     /* binary64, else binary32 */
+    uint8_t code; /* SSE opcode, FMA3 opcode, condition code or sign op */
+} FpForm;
+
+static bool fp_form(VireoIrOp op, FpForm *f)
+{
+    switch (op) {
+#define FP_BOTH(NAME, KIND, CODE)                                                       \
+    case VIREO_OP_##NAME##_S: *f = (FpForm){ KIND, false, (uint8_t)CODE }; return true; \
+    case VIREO_OP_##NAME##_D: *f = (FpForm){ KIND, true, (uint8_t)CODE }; return true;
+        FP_BOTH(FADD, FP_ARITH, 0x58)
+        FP_BOTH(FSUB, FP_ARITH, 0x5c)
+        FP_BOTH(FMUL, FP_ARITH, 0x59)
+        FP_BOTH(FDIV, FP_ARITH, 0x5e)
+        FP_BOTH(FSQRT, FP_SQRT, 0x51)
+        FP_BOTH(FMADD, FP_FMA, 0xa9)  /* vfmadd213: a * b + c */
+        FP_BOTH(FMSUB, FP_FMA, 0xab)  /* vfmsub213: a * b - c */
+        FP_BOTH(FNMSUB, FP_FMA, 0xad) /* vfnmadd213: -(a * b) + c */
+        FP_BOTH(FNMADD, FP_FMA, 0xaf) /* vfnmsub213: -(a * b) - c */
+        FP_BOTH(FEQ, FP_CMP, X_CC_E)
+        FP_BOTH(FLT, FP_CMP, X_CC_B)
+        FP_BOTH(FLE, FP_CMP, X_CC_BE)
+        FP_BOTH(FSGNJ, FP_SGNJ, 0)
+        FP_BOTH(FSGNJN, FP_SGNJ, 1)
+        FP_BOTH(FSGNJX, FP_SGNJ, 2)
+#undef FP_BOTH
+    default: return false;
+    }
+}
+
+/* Jumps of one F op to its out-of-line path (STUB_FP). */
+typedef struct {
+    uint8_t *at[7];
+    unsigned n;
+} FpJumps;
+
+static void fp_jump(FpJumps *j, uint8_t *at)
+{
+    g_assert(j->n < G_N_ELEMENTS(j->at));
+    j->at[j->n++] = at;
+}
+
+/* host = R[r], a binary32 value, which must be NaN-boxed (rdx clobbered). */
+static void load_boxed(Gen *g, int host, unsigned r, FpJumps *j)
+{
+    X86Asm *a = &g->a;
+
+    load_reg(g, host, r);
+    x_mov_rr(a, X_RDX, host);
+    x_shift_imm(a, true, X_SHR, X_RDX, 32);
+    x_alu_imm(a, false, X_CMP, X_RDX, -1);
+    fp_jump(j, x_jcc(a, X_CC_NE));
+}
+
+/* xmm = R[r] (its low 32 bits for binary32, checked to be NaN-boxed) */
+static void load_xmm(Gen *g, int xmm, unsigned r, bool dbl, FpJumps *j)
+{
+    X86Asm *a = &g->a;
+    int h = cached_host(g, r);
+
+    if (!dbl) {
+        load_boxed(g, X_RAX, r, j);
+        x_sse_reg(a, 0x66, false, 0x6e, xmm, X_RAX); /* movd xmm, eax */
+    } else if (h >= 0) {
+        x_sse_reg(a, 0x66, true, 0x6e, xmm, h); /* movq xmm, h */
+    } else {
+        x_sse_mem(a, 0xf2, false, 0x10, xmm, X_RBX, reg_disp(r)); /* movsd xmm, [R[r]] */
+    }
+}
+
+/* rax |= the upper half of a NaN box */
+static void box_rax(Gen *g)
+{
+    x_mov_imm(&g->a, X_RCX, 0xffffffff00000000ull);
+    x_alu_rr(&g->a, true, X_OR, X_RAX, X_RCX);
+}
+
+/* Sign injection: rax = R[a] with the sign made from R[b]'s (rcx). */
+static void emit_sgnj(Gen *g, const VireoIrInsn *in, const FpForm *f, FpJumps *j)
+{
+    X86Asm *a = &g->a;
+    unsigned bits = f->dbl ? 64 : 32;
+
+    if (f->dbl) {
+        load_reg(g, X_RAX, in->a);
+        load_reg(g, X_RCX, in->b);
+    } else {
+        load_boxed(g, X_RAX, in->a, j);
+        load_boxed(g, X_RCX, in->b, j);
+    }
+    if (f->code == 1) {                             /* fsgnjn: the opposite of b's sign */
+        x_op_reg(a, f->dbl, X_OPC(0xf7), 2, X_RCX); /* not */
+    }
+    /* rcx = the sign bit alone */
+    x_shift_imm(a, f->dbl, X_SHR, X_RCX, (uint8_t)(bits - 1));
+    x_shift_imm(a, f->dbl, X_SHL, X_RCX, (uint8_t)(bits - 1));
+    if (f->code != 2) { /* a without its sign (32 bits: the upper half cleared) */
+        x_shift_imm(a, f->dbl, X_SHL, X_RAX, 1);
+        x_shift_imm(a, f->dbl, X_SHR, X_RAX, 1);
+        x_alu_rr(a, f->dbl, X_OR, X_RAX, X_RCX);
+    } else { /* fsgnjx */
+        x_alu_rr(a, f->dbl, X_XOR, X_RAX, X_RCX);
+    }
+    if (!f->dbl) {
+        box_rax(g);
+    }
+}
+
+/* Compiles F op `in` inline, with its out-of-line path; false where it
+ * always calls (an op not listed, a static rounding mode other than RNE). */
+static bool emit_fp(Gen *g, const VireoIrInsn *in)
+{
+    X86Asm *a = &g->a;
+    FpForm f;
+    FpJumps j = { .n = 0 };
+    uint8_t *not_large = NULL;
+    unsigned dirty = g->dirty;
+    const uint8_t *commit;
+
+    if (!fp_form((VireoIrOp)in->op, &f) || (f.kind == FP_FMA && !__builtin_cpu_supports("fma"))) {
+        return false;
+    }
+    if (f.kind == FP_ARITH || f.kind == FP_SQRT || f.kind == FP_FMA) {
+        if (in->flags == VIREO_IR_RM_DYN) {
+            x_cmp_mem_imm8(a, true, X_R13, (int32_t)offsetof(VireoCpu, fp_rm), VIREO_RM_RNE);
+            fp_jump(&j, x_jcc(a, X_CC_NE));
+        } else if (in->flags != VIREO_RM_RNE) {
+            return false;
+        }
+        x_test_mem8(a, X_R13, (int32_t)offsetof(VireoCpu, fp_flags), VIREO_FFLAG_NX);
+        fp_jump(&j, x_jcc(a, X_CC_E));
+    } else if (in->flags > VIREO_RM_RMM) {
+        return false; /* a mode field that is not one (illegal), or dynamic */
+    }
+    switch (f.kind) {
+    case FP_SGNJ: emit_sgnj(g, in, &f, &j); break;
+    case FP_CMP:
+        load_xmm(g, 0, in->a, f.dbl, &j);
+        load_xmm(g, 1, in->b, f.dbl, &j);
+        x_sse_reg(a, f.dbl ? 0x66 : 0, false, 0x2e, 0, 1); /* ucomisd/ucomiss xmm0, xmm1 */
+        fp_jump(&j, x_jcc(a, X_CC_P));                     /* unordered */
+        x_setcc_rax(a, f.code);
+        break;
+    default:
+        load_xmm(g, 0, in->a, f.dbl, &j);
+        if (f.kind != FP_SQRT) {
+            load_xmm(g, 1, in->b, f.dbl, &j);
+        }
+        if (f.kind == FP_FMA) {
+            load_xmm(g, 2, in->c, f.dbl, &j);
+            x_vex_0f38_66(a, f.dbl, f.code, 0, 1, 2); /* xmm0 = xmm1 * xmm0 +- xmm2 */
+        } else {
+            x_sse_reg(a, f.dbl ? 0xf2 : 0xf3, false, f.code, 0, f.kind == FP_SQRT ? 0 : 1);
+        }
+        /* rax = the result; its biased exponent - 2 must be below the
+         * largest one's (finite, and not within a binade of tiny) */
+        x_sse_reg(a, 0x66, f.dbl, 0x7e, 0, X_RAX); /* movq rax, xmm0 / movd eax, xmm0 */
+        x_lea_double(a, f.dbl, X_RCX, X_RAX);      /* without the sign */
+        x_shift_imm(a, f.dbl, X_SHR, X_RCX, f.dbl ? 53 : 24);
+        x_alu_imm(a, false, X_SUB, X_RCX, 2);
+        x_alu_imm(a, false, X_CMP, X_RCX, f.dbl ? 0x7fc : 0xfc);
+        not_large = x_jcc(a, X_CC_A);
+        break;
+    }
+    commit = a->p;
+    if (!f.dbl && f.kind != FP_CMP && f.kind != FP_SGNJ) {
+        box_rax(g);
+    }
+    store_reg(g, X_RAX, in->d);
+
+    /* the out-of-line paths, with the registers dirty before the op */
+    bool zero_ok = in->op == VIREO_OP_FADD_S || in->op == VIREO_OP_FADD_D ||
+                   in->op == VIREO_OP_FSUB_S || in->op == VIREO_OP_FSUB_D || f.kind == FP_SQRT;
+    if (not_large != NULL && zero_ok) {
+        Stub *z = add_stub(g, STUB_FP_ZERO, not_large, a->p, in);
+        z->commit = commit;
+        z->dirty = dirty;
+        not_large = NULL;
+    }
+    if (not_large != NULL) {
+        fp_jump(&j, not_large);
+    }
+    if (j.n > 0) {
+        Stub *st = add_stub(g, STUB_FP, j.at[0], a->p, in);
+        st->dirty = dirty;
+        for (unsigned k = 1; k < j.n; k++) {
+            g_assert(st->n_more < G_N_ELEMENTS(st->more));
+            st->more[st->n_more++] = j.at[k];
+        }
+    }
+    return true;
+}
+
 static void emit_eval_call(Gen *g, const VireoIrInsn *in, bool imm)
 {
     X86Asm *a = &g->a;
@@ -1518,6 +1743,9 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
         add_stub(g, STUB_TRAP, x_jcc(a, X_CC_E), NULL, in);
         return true;
     case VIREO_IR_KIND_F:
+        if (emit_fp(g, in)) {
+            return true;
+        }
         before_call(g);
         args_cpu_insn(g, in);
         emit_call(g, (const void *)vireo_interp_fp);
@@ -1572,6 +1800,9 @@ static void emit_stubs(Gen *g)
         if (s->jump2 != NULL) {
             x_patch(a, s->jump2, a->p);
         }
+        for (unsigned k = 0; k < s->n_more; k++) {
+            x_patch(a, s->more[k], a->p);
+        }
         switch (s->kind) {
         case STUB_LOAD:
             /* vireo_cpu_load_slow(cpu, in, va = rax, size, &[rsp]), with
@@ -1611,6 +1842,25 @@ static void emit_stubs(Gen *g)
             emit_leave(g, JIT_HELPER_EXIT, in->gidx + 1u, true);
             break;
         case STUB_TRAP: emit_leave(g, JIT_TRAPPED, in->gidx, true); break;
+        case STUB_FP_ZERO: {
+            /* rax: the result, zero-extended from 32 bits for binary32 */
+            FpForm f;
+            fp_form((VireoIrOp)in->op, &f);
+            x_mov_rr(a, X_RCX, X_RAX);
+            x_alu_rr(a, f.dbl, X_ADD, X_RCX, X_RCX); /* without its sign */
+            x_patch(a, x_jcc(a, X_CC_E), s->commit);
+        }
+            G_GNUC_FALLTHROUGH;
+        case STUB_FP:
+            /* vireo_interp_fp(cpu, in), with cpu->regs exact; it writes
+             * R[d] and the flags, or takes an exception */
+            write_back(g, s->dirty);
+            args_cpu_insn(g, in);
+            emit_call(g, (const void *)vireo_interp_fp);
+            reload_cached(g);
+            leave_if_trapped(g, in);
+            x_patch(a, x_jmp(a), s->resume);
+            break;
         case STUB_ATOMIC:
             /* jit_atomic(cpu, in), with cpu->regs exact; it writes R[d] */
             write_back(g, s->dirty);

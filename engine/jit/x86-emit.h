@@ -43,7 +43,9 @@ enum {
     X_CC_AE = 0x3,
     X_CC_E = 0x4,
     X_CC_NE = 0x5,
+    X_CC_BE = 0x6,
     X_CC_A = 0x7,
+    X_CC_P = 0xa,
     X_CC_L = 0xc,
     X_CC_GE = 0xd,
     X_CC_G = 0xf,
@@ -294,6 +296,55 @@ static inline void x_patch(X86Asm *a, uint8_t *at, const uint8_t *target)
     }
     int32_t rel = (int32_t)(target - (at + 4));
     memcpy(at, &rel, 4);
+}
+
+/* SSE: a mandatory prefix (0x66, 0xf2, 0xf3, or 0 for none), REX, 0f and
+ * `opc`, with a register operand (`rm`, an xmm or a general register as
+ * the instruction says) or a memory one [base + disp]. `reg` is the ModRM
+ * reg field: xmm0-xmm7 only (no REX.R), which is all the generator uses. */
+static inline void x_sse_reg(X86Asm *a, uint8_t pfx, bool w, uint8_t opc, int reg, int rm)
+{
+    if (pfx != 0) {
+        x_byte(a, pfx);
+    }
+    x_op_reg(a, w, X_OPC(0x0f, opc), reg, rm);
+}
+
+static inline void x_sse_mem(X86Asm *a, uint8_t pfx, bool w, uint8_t opc, int reg, int base,
+                             int32_t disp)
+{
+    if (pfx != 0) {
+        x_byte(a, pfx);
+    }
+    x_op_mem(a, w, false, X_OPC(0x0f, opc), reg, base, disp);
+}
+
+/* A VEX-encoded op of the 0f38 map with the 66 prefix, on xmm0-xmm7:
+ * dst = op(dst, src1, src2) (the FMA3 forms); `w` selects binary64. */
+static inline void x_vex_0f38_66(X86Asm *a, bool w, uint8_t opc, int dst, int src1, int src2)
+{
+    x_byte(a, 0xc4);
+    x_byte(a, 0xe2); /* R, X and B clear (inverted), map 0f38 */
+    x_byte(a, (uint8_t)((w ? 0x80 : 0) | ((~src1 & 15) << 3) | 0x01)); /* vvvv, L = 0, pp = 66 */
+    x_byte(a, opc);
+    x_byte(a, (uint8_t)(0xc0 | ((dst & 7) << 3) | (src2 & 7)));
+}
+
+/* test byte [base + disp], imm8 */
+static inline void x_test_mem8(X86Asm *a, int base, int32_t disp, uint8_t v)
+{
+    x_op_mem(a, false, false, X_OPC(0xf6), 0, base, disp);
+    x_byte(a, v);
+}
+
+/* lea dst, [src + src] (64 or 32 bits); src is neither rsp, rbp nor r13
+ * (those would mean no index or no base in the SIB byte) */
+static inline void x_lea_double(X86Asm *a, bool w, int dst, int src)
+{
+    x_rex(a, w, dst, src, src);
+    x_byte(a, 0x8d);
+    x_byte(a, (uint8_t)(0x04 | ((dst & 7) << 3)));
+    x_byte(a, (uint8_t)(((src & 7) << 3) | (src & 7))); /* scale 1 */
 }
 
 static inline void x_push(X86Asm *a, int reg)

@@ -151,13 +151,129 @@ static uint32_t random_insn(GRand *r)
     }
 }
 
+/* ---- floating point on the host's unit (the JIT's inline paths) ---- */
+
+/* A value that bounds a case of the JIT's inline floating point: zeros,
+ * subnormals, the smallest normals and the binade above them, ones, the
+ * largest finite numbers, infinities, quiet and signalling NaNs, normals
+ * near both ends of the range and in the middle, in binary64 or in
+ * binary32, NaN-boxed or not. */
+static uint64_t fp_value(GRand *r)
+{
+    static const uint64_t d[] = {
+        0x0000000000000000ull, 0x0000000000000001ull, 0x000fffffffffffffull, 0x0010000000000000ull,
+        0x0010000000000001ull, 0x001fffffffffffffull, 0x0020000000000000ull, 0x0020000000000001ull,
+        0x3ff0000000000000ull, 0x3ff8000000000000ull, 0x4000000000000000ull, 0x7fefffffffffffffull,
+        0x7fe0000000000000ull, 0x7ff0000000000000ull, 0x7ff8000000000000ull, 0x7ff4000000000000ull,
+        0x5fe0000000000000ull, 0x2000000000000000ull, 0x1ff0000000000000ull, 0x3cb0000000000000ull,
+    };
+    static const uint32_t f[] = {
+        0x00000000u, 0x00000001u, 0x007fffffu, 0x00800000u, 0x00800001u, 0x00ffffffu, 0x01000000u,
+        0x01000001u, 0x3f800000u, 0x3fc00000u, 0x40000000u, 0x7f7fffffu, 0x7f000000u, 0x7f800000u,
+        0x7fc00000u, 0x7fa00000u, 0x5f000000u, 0x20000000u, 0x1f800000u, 0x33800000u,
+    };
+    static const unsigned d_exp[][2] = { { 1, 40 }, { 0x3c0, 0x440 }, { 0x7d0, 0x7fe } };
+    static const unsigned f_exp[][2] = { { 1, 20 }, { 0x60, 0xa0 }, { 0xe8, 0xfe } };
+    uint64_t sign = g_rand_boolean(r) ? 1ull << 63 : 0;
+    uint32_t sign32 = g_rand_boolean(r) ? 0x80000000u : 0;
+    uint64_t box = 0xffffffff00000000ull;
+    uint64_t mant = ((uint64_t)g_rand_int(r) << 32) | g_rand_int(r);
+    unsigned k = (unsigned)g_rand_int_range(r, 0, 3);
+
+    switch (g_rand_int_range(r, 0, 7)) {
+    case 0: return d[g_rand_int_range(r, 0, G_N_ELEMENTS(d))] | sign;
+    case 1: return box | f[g_rand_int_range(r, 0, G_N_ELEMENTS(f))] | sign32;
+    case 2:
+    case 3:
+        return sign | (uint64_t)g_rand_int_range(r, d_exp[k][0], d_exp[k][1] + 1) << 52 |
+               (mant & 0x000fffffffffffffull);
+    case 4:
+        return box | sign32 | (uint32_t)g_rand_int_range(r, f_exp[k][0], f_exp[k][1] + 1) << 23 |
+               ((uint32_t)mant & 0x007fffffu);
+    case 5: /* a binary32 value that is not NaN-boxed */
+        return (mant & ~box) | ((uint64_t)g_rand_int(r) << 32);
+    default: return mant;
+    }
+}
+
+static unsigned fp_reg(GRand *r)
+{
+    return (unsigned)g_rand_int_range(r, 0, 12); /* few, so that results feed operands */
+}
+
+/* CSR instruction csrrwi/csrrci x0, csr, uimm */
+static uint32_t enc_csri(unsigned csr, unsigned f3, unsigned uimm)
+{
+    return (csr << 20) | (uimm << 15) | (f3 << 12) | 0x73;
+}
+
+/* Floating-point instructions in both formats: what the JIT computes on
+ * the host's unit (arithmetic, fused multiply-adds, square roots,
+ * comparisons, sign injection), mostly with the dynamic rounding mode or
+ * RNE, sometimes another mode or an invalid one; among them other F
+ * operations (minimum, conversions, classification) and writes of frm and
+ * fflags, which change what the inline paths may do; reads of fflags and
+ * stores of results, so that what a later instruction overwrites is
+ * compared too. */
+static uint32_t random_fp_insn(GRand *r)
+{
+    static const unsigned rms[] = { 7, 7, 7, 7, 0, 0, 0, 1, 2, 3, 4, 5 };
+    static const uint32_t other_f7[] = {
+        0x14, 0x15, 0x20, 0x21, 0x60, 0x61, 0x68, 0x69, 0x70, 0x71
+    };
+    unsigned rm = rms[g_rand_int_range(r, 0, G_N_ELEMENTS(rms))];
+    unsigned fmt = (unsigned)g_rand_int_range(r, 0, 2); /* S or D */
+    unsigned fd = fp_reg(r), fa = fp_reg(r), fb = fp_reg(r), fc = fp_reg(r);
+
+    switch (g_rand_int_range(r, 0, 26)) {
+    case 0:
+    case 1:
+    case 2:
+    case 3:
+    case 4:
+    case 5: /* fadd, fsub, fmul, fdiv */
+        return enc_r(((uint32_t)g_rand_int_range(r, 0, 4) << 2) | fmt, fb, fa, rm, fd, 0x53);
+    case 6: return enc_r(0x2c | fmt, 0, fa, rm, fd, 0x53); /* fsqrt */
+    case 7:
+    case 8:
+    case 9:
+    case 10: /* fmadd, fmsub, fnmsub, fnmadd */
+        return (fc << 27) | (fmt << 25) | (fb << 20) | (fa << 15) | (rm << 12) | (fd << 7) |
+               (0x43u + 4u * (uint32_t)g_rand_int_range(r, 0, 4));
+    case 11:
+    case 12: /* fle, flt, feq (and an invalid one) into an integer register */
+        return enc_r(0x50 | fmt, fb, fa, (unsigned)g_rand_int_range(r, 0, 4), rd_of(r), 0x53);
+    case 13:
+    case 14: /* fsgnj, fsgnjn, fsgnjx (and an invalid one) */
+        return enc_r(0x10 | fmt, fb, fa, (unsigned)g_rand_int_range(r, 0, 4), fd, 0x53);
+    case 15:
+    case 16: { /* minimum, maximum, conversions, moves and classification */
+        uint32_t f7 = other_f7[g_rand_int_range(r, 0, G_N_ELEMENTS(other_f7))];
+        bool to_x = f7 >= 0x70 || (f7 >= 0x60 && f7 < 0x68);
+        return enc_r(f7, (unsigned)g_rand_int_range(r, 0, 4), fa, rm == 7 ? 0 : rm,
+                     to_x ? rd_of(r) : fd, 0x53);
+    }
+    case 17: /* frm = RNE, RTZ or an invalid mode */
+        return enc_csri(0x002, 5, g_rand_boolean(r) ? 0 : g_rand_boolean(r) ? 1 : 5);
+    case 18: return enc_csri(0x001, 7, 1); /* clear NX */
+    case 19: return enc_csri(0x001, 6, 1); /* set NX */
+    case 20: return enc_csri(0x001, 5, 0); /* clear them all */
+    case 21:
+    case 22: /* read them, into an integer register (compared at the end) */
+        return (0x001u << 20) | (2u << 12) | (rd_of(r) << 7) | 0x73;
+    default: /* store a result to the data area (compared at the end) */
+        return enc_s(g_rand_int_range(r, -256, 256) * 8, fd, 10, fmt ? 3 : 2) | 0x04;
+    }
+}
+
 static void put32(guint8 *ram, uint64_t addr, uint32_t v)
 {
     memcpy(ram + (addr - RAM_BASE), &v, 4);
 }
 
-/* The program and data, the same on both sides. */
-static void load_program(Side *s, guint32 seed, unsigned n_insns)
+/* The program and data, the same on both sides; `fp`: floating point
+ * (random_fp_insn()) with f registers from fp_value(), fcsr random. */
+static void load_program(Side *s, guint32 seed, unsigned n_insns, bool fp)
 {
     GRand *r = g_rand_new_with_seed(seed);
     uint64_t pc = CODE_START;
@@ -197,8 +313,18 @@ static void load_program(Side *s, guint32 seed, unsigned n_insns)
     pc += 4;
     put32(s->ram, pc, enc_i(0x300, 5, 2, 0, 0x73)); /* csrs mstatus, t0 */
     pc += 4;
+    if (fp) {
+        /* fflags (NX in three programs of four), then frm (RNE mostly) */
+        put32(s->ram, pc,
+              enc_csri(0x001, 5, (unsigned)g_rand_int_range(r, 0, 32) | g_rand_boolean(r)));
+        pc += 4;
+        put32(s->ram, pc,
+              enc_csri(0x002, 5,
+                       g_rand_int_range(r, 0, 4) != 0 ? 0 : (unsigned)g_rand_int_range(r, 0, 8)));
+        pc += 4;
+    }
     for (unsigned i = 0; i < n_insns; i++, pc += 4) {
-        put32(s->ram, pc, random_insn(r));
+        put32(s->ram, pc, fp ? random_fp_insn(r) : random_insn(r));
     }
     put32(s->ram, pc, 0x10500073); /* wfi */
     put32(s->ram, pc + 4, 0xffdff06f);
@@ -207,7 +333,7 @@ static void load_program(Side *s, guint32 seed, unsigned n_insns)
     }
     vireo_rv_cpu_set_pc(h, CODE_START);
     for (unsigned i = 1; i < 64; i++) {
-        uint64_t v = ((uint64_t)g_rand_int(r) << 32) | g_rand_int(r);
+        uint64_t v = fp && i >= 32 ? fp_value(r) : ((uint64_t)g_rand_int(r) << 32) | g_rand_int(r);
         vireo_rv_cpu_set_reg(h, i, i == 10 ? DATA : v);
     }
     g_rand_free(r);
@@ -259,9 +385,8 @@ static void compare(Side *a, Side *b, guint32 seed)
     g_assert_true(same);
 }
 
-static void test_random_rv(void)
+static void differential(bool fp, unsigned programs)
 {
-    unsigned programs = g_test_slow() ? 3000 : 300;
     guint32 base = g_test_rand_int();
     uint64_t retired = 0, compiled = 0;
 
@@ -273,10 +398,11 @@ static void test_random_rv(void)
 
         side_init(&interp, VIREO_ENGINE_INTERP);
         side_init(&jit, VIREO_ENGINE_JIT);
-        /* Compiled at once, or after one to three runs on the interpreter. */
-        ((VireoCpu *)(void *)jit.hart)->jit_threshold = 1 + p % 4;
-        load_program(&interp, seed, 64 + p % 512);
-        load_program(&jit, seed, 64 + p % 512);
+        /* Compiled at once, or after one to three runs on the interpreter
+         * (the floating-point programs run once, but for the handler). */
+        ((VireoCpu *)(void *)jit.hart)->jit_threshold = fp ? 1 : 1 + p % 4;
+        load_program(&interp, seed, 64 + p % 512, fp);
+        load_program(&jit, seed, 64 + p % 512, fp);
         run(&interp);
         run(&jit);
         compare(&interp, &jit, seed);
@@ -294,6 +420,19 @@ static void test_random_rv(void)
     g_assert_cmpuint(compiled, >, retired / 2);
 }
 
+static void test_random_rv(void)
+{
+    differential(false, g_test_slow() ? 3000 : 300);
+}
+
+/* Floating point at the bounds of the JIT's inline paths (what the host's
+ * unit computes, and where it must leave it to softfloat): the results,
+ * fflags and traps must be the interpreter's. */
+static void test_random_fp(void)
+{
+    differential(true, g_test_slow() ? 3000 : 400);
+}
+
 int main(int argc, char *argv[])
 {
     g_test_init(&argc, &argv, NULL);
@@ -302,5 +441,6 @@ int main(int argc, char *argv[])
         return g_test_run();
     }
     g_test_add_func("/jit/rv64/random", test_random_rv);
+    g_test_add_func("/jit/rv64/fp", test_random_fp);
     return g_test_run();
 }
