@@ -1092,17 +1092,33 @@ static void emit_atomic(Gen *g, const VireoIrInsn *in)
  *    no flag for a subnormal operand. A zero result passes for a sum, a
  *    difference or a square root, which give a zero only exactly;
  *  - comparisons of ordered operands (a NaN may raise NV);
- *  - sign injection, which is bit arithmetic.
+ *  - sign injection, which is bit arithmetic;
+ *  - conversions between binary64 and integers (to signed ones only, in
+ *    RTZ too, where the result is not the integer indefinite, which the
+ *    host gives for a NaN or a value out of range), binary32 to binary64
+ *    (exact; not for a NaN or an infinity) and back (as arithmetic).
+ * An op whose result is always exact needs only a valid rounding mode.
  * binary32 operands must be NaN-boxed (else they read as the canonical
  * NaN). Everything else runs vireo_interp_fp() out of line (STUB_FP), as an
  * op the JIT does not inline does. */
 
-typedef enum { FP_ARITH, FP_SQRT, FP_FMA, FP_CMP, FP_SGNJ } FpKind;
+typedef enum {
+    FP_ARITH,
+    FP_SQRT,
+    FP_FMA,
+    FP_CMP,
+    FP_SGNJ,
+    FP_FROM_INT, /* binary64 from a 32 or 64-bit integer, signed or not */
+    FP_TO_INT,   /* binary64 to a signed 32 or 64-bit integer */
+    FP_WIDEN,    /* binary32 to binary64 */
+    FP_NARROW,   /* binary64 to binary32 */
+} FpKind;
 
 typedef struct {
     FpKind kind;
     bool dbl;     /* binary64, else binary32 */
-    uint8_t code; /* SSE opcode, FMA3 opcode, condition code or sign op */
+    uint8_t code; /* SSE opcode, FMA3 opcode, condition code, sign op, or
+                   * for conversions: 0 W, 1 WU, 2 L, 3 LU */
 } FpForm;
 
 static bool fp_form(VireoIrOp op, FpForm *f)
@@ -1127,6 +1143,14 @@ static bool fp_form(VireoIrOp op, FpForm *f)
         FP_BOTH(FSGNJN, FP_SGNJ, 1)
         FP_BOTH(FSGNJX, FP_SGNJ, 2)
 #undef FP_BOTH
+    case VIREO_OP_FCVT_D_W: *f = (FpForm){ FP_FROM_INT, true, 0 }; return true;
+    case VIREO_OP_FCVT_D_WU: *f = (FpForm){ FP_FROM_INT, true, 1 }; return true;
+    case VIREO_OP_FCVT_D_L: *f = (FpForm){ FP_FROM_INT, true, 2 }; return true;
+    case VIREO_OP_FCVT_D_LU: *f = (FpForm){ FP_FROM_INT, true, 3 }; return true;
+    case VIREO_OP_FCVT_W_D: *f = (FpForm){ FP_TO_INT, true, 0 }; return true;
+    case VIREO_OP_FCVT_L_D: *f = (FpForm){ FP_TO_INT, true, 2 }; return true;
+    case VIREO_OP_FCVT_D_S: *f = (FpForm){ FP_WIDEN, true, 0 }; return true;
+    case VIREO_OP_FCVT_S_D: *f = (FpForm){ FP_NARROW, false, 0 }; return true;
     default: return false;
     }
 }
@@ -1223,17 +1247,23 @@ static bool emit_fp(Gen *g, const VireoIrInsn *in)
     if (!fp_form((VireoIrOp)in->op, &f) || (f.kind == FP_FMA && !__builtin_cpu_supports("fma"))) {
         return false;
     }
-    if (f.kind == FP_ARITH || f.kind == FP_SQRT || f.kind == FP_FMA) {
-        if (in->flags == VIREO_IR_RM_DYN) {
-            x_cmp_mem_imm8(a, true, X_R13, (int32_t)offsetof(VireoCpu, fp_rm), VIREO_RM_RNE);
-            fp_jump(&j, x_jcc(a, X_CC_NE));
-        } else if (in->flags != VIREO_RM_RNE) {
-            return false;
-        }
+    /* The rounding mode and the flags: an op whose result is always exact
+     * needs only a valid mode; one that rounds needs RNE and NX accrued (a
+     * conversion to an integer: RTZ too, which the host truncates in). */
+    bool rounds = f.kind == FP_ARITH || f.kind == FP_SQRT || f.kind == FP_FMA ||
+                  f.kind == FP_NARROW || f.kind == FP_TO_INT ||
+                  (f.kind == FP_FROM_INT && f.code >= 2);
+    bool truncate = f.kind == FP_TO_INT && in->flags == VIREO_RM_RTZ;
+    if (in->flags == VIREO_IR_RM_DYN) {
+        x_cmp_mem_imm8(a, true, X_R13, (int32_t)offsetof(VireoCpu, fp_rm),
+                       rounds ? VIREO_RM_RNE : VIREO_RM_RMM);
+        fp_jump(&j, x_jcc(a, rounds ? X_CC_NE : X_CC_A));
+    } else if (in->flags > VIREO_RM_RMM || (rounds && in->flags != VIREO_RM_RNE && !truncate)) {
+        return false; /* an invalid mode (illegal), or one the host does not round in */
+    }
+    if (rounds) {
         x_test_mem8(a, X_R13, (int32_t)offsetof(VireoCpu, fp_flags), VIREO_FFLAG_NX);
         fp_jump(&j, x_jcc(a, X_CC_E));
-    } else if (in->flags > VIREO_RM_RMM) {
-        return false; /* a mode field that is not one (illegal), or dynamic */
     }
     switch (f.kind) {
     case FP_SGNJ: emit_sgnj(g, in, &f, &j); break;
@@ -1244,16 +1274,57 @@ static bool emit_fp(Gen *g, const VireoIrInsn *in)
         fp_jump(&j, x_jcc(a, X_CC_P));                     /* unordered */
         x_setcc_rax(a, f.code);
         break;
-    default:
-        load_xmm(g, 0, in->a, f.dbl, &j);
-        if (f.kind != FP_SQRT) {
-            load_xmm(g, 1, in->b, f.dbl, &j);
+    case FP_FROM_INT:
+        load_reg(g, X_RAX, in->a);
+        if (f.code == 1) {
+            x_op_reg(a, false, X_OPC(0x89), X_RAX, X_RAX); /* mov eax, eax */
+        } else if (f.code == 3) {
+            x_op_reg(a, true, X_OPC(0x85), X_RAX, X_RAX); /* test rax, rax */
+            fp_jump(&j, x_jcc(a, 0x8));                   /* js: 2^63 or more */
         }
-        if (f.kind == FP_FMA) {
-            load_xmm(g, 2, in->c, f.dbl, &j);
-            x_vex_0f38_66(a, f.dbl, f.code, 0, 1, 2); /* xmm0 = xmm1 * xmm0 +- xmm2 */
+        x_sse_reg(a, 0xf2, f.code != 0, 0x2a, 0, X_RAX); /* cvtsi2sd xmm0, eax / rax */
+        x_sse_reg(a, 0x66, true, 0x7e, 0, X_RAX);        /* movq rax, xmm0 */
+        break;
+    case FP_TO_INT: {
+        bool w = f.code == 2;
+        load_xmm(g, 0, in->a, true, &j);
+        /* cvttsd2si (truncating) or cvtsd2si (RNE) eax / rax, xmm0; the
+         * integer indefinite (the most negative one) for a NaN or a value
+         * out of range, which may also be a true result: out of line */
+        x_sse_reg(a, 0xf2, w, truncate ? 0x2c : 0x2d, X_RAX, 0);
+        x_mov_rr(a, X_RCX, X_RAX);
+        x_op_reg(a, w, X_OPC(0xf7), 3, X_RCX); /* neg: overflows for that one alone */
+        fp_jump(&j, x_jcc(a, 0x0));            /* jo */
+        if (!w) {
+            x_movsxd_rr(a, X_RAX, X_RAX);
+        }
+        break;
+    }
+    case FP_WIDEN:
+        /* exact; a NaN (canonical in RISC-V) or an infinity out of line */
+        load_xmm(g, 0, in->a, false, &j);
+        x_sse_reg(a, 0xf3, false, 0x5a, 0, 0);    /* cvtss2sd xmm0, xmm0 */
+        x_sse_reg(a, 0x66, true, 0x7e, 0, X_RAX); /* movq rax, xmm0 */
+        x_lea_double(a, true, X_RCX, X_RAX);
+        x_shift_imm(a, true, X_SHR, X_RCX, 53);
+        x_alu_imm(a, false, X_CMP, X_RCX, 0x7ff);
+        fp_jump(&j, x_jcc(a, X_CC_E));
+        break;
+    default:
+        if (f.kind == FP_NARROW) {
+            load_xmm(g, 0, in->a, true, &j);
+            x_sse_reg(a, 0xf2, false, 0x5a, 0, 0); /* cvtsd2ss xmm0, xmm0 */
         } else {
-            x_sse_reg(a, f.dbl ? 0xf2 : 0xf3, false, f.code, 0, f.kind == FP_SQRT ? 0 : 1);
+            load_xmm(g, 0, in->a, f.dbl, &j);
+            if (f.kind != FP_SQRT) {
+                load_xmm(g, 1, in->b, f.dbl, &j);
+            }
+            if (f.kind == FP_FMA) {
+                load_xmm(g, 2, in->c, f.dbl, &j);
+                x_vex_0f38_66(a, f.dbl, f.code, 0, 1, 2); /* xmm0 = xmm1 * xmm0 +- xmm2 */
+            } else {
+                x_sse_reg(a, f.dbl ? 0xf2 : 0xf3, false, f.code, 0, f.kind == FP_SQRT ? 0 : 1);
+            }
         }
         /* rax = the result; its biased exponent - 2 must be below the
          * largest one's (finite, and not within a binade of tiny) */
@@ -1266,7 +1337,8 @@ static bool emit_fp(Gen *g, const VireoIrInsn *in)
         break;
     }
     commit = a->p;
-    if (!f.dbl && f.kind != FP_CMP && f.kind != FP_SGNJ) {
+    if (!f.dbl &&
+        (f.kind == FP_ARITH || f.kind == FP_SQRT || f.kind == FP_FMA || f.kind == FP_NARROW)) {
         box_rax(g);
     }
     store_reg(g, X_RAX, in->d);

@@ -225,7 +225,7 @@ static uint32_t random_fp_insn(GRand *r)
     unsigned fmt = (unsigned)g_rand_int_range(r, 0, 2); /* S or D */
     unsigned fd = fp_reg(r), fa = fp_reg(r), fb = fp_reg(r), fc = fp_reg(r);
 
-    switch (g_rand_int_range(r, 0, 26)) {
+    switch (g_rand_int_range(r, 0, 28)) {
     case 0:
     case 1:
     case 2:
@@ -247,19 +247,29 @@ static uint32_t random_fp_insn(GRand *r)
     case 14: /* fsgnj, fsgnjn, fsgnjx (and an invalid one) */
         return enc_r(0x10 | fmt, fb, fa, (unsigned)g_rand_int_range(r, 0, 4), fd, 0x53);
     case 15:
-    case 16: { /* minimum, maximum, conversions, moves and classification */
+    case 16:
+    case 17:
+    case 18: { /* conversions, minimum, maximum, moves and classification */
         uint32_t f7 = other_f7[g_rand_int_range(r, 0, G_N_ELEMENTS(other_f7))];
         bool to_x = f7 >= 0x70 || (f7 >= 0x60 && f7 < 0x68);
-        return enc_r(f7, (unsigned)g_rand_int_range(r, 0, 4), fa, rm == 7 ? 0 : rm,
-                     to_x ? rd_of(r) : fd, 0x53);
+        if (f7 >= 0x70) {
+            rm = (unsigned)g_rand_int_range(r, 0, 2); /* fmv.x, fclass */
+        } else if (f7 <= 0x15) {
+            rm = (unsigned)g_rand_int_range(r, 0, 3); /* fmin, fmax (and an invalid one) */
+        }
+        return enc_r(f7,
+                     f7 == 0x20   ? 1
+                     : f7 == 0x21 ? 0
+                                  : (unsigned)g_rand_int_range(r, 0, 4),
+                     fa, rm, to_x ? rd_of(r) : fd, 0x53);
     }
-    case 17: /* frm = RNE, RTZ or an invalid mode */
+    case 19: /* frm = RNE, RTZ or an invalid mode */
         return enc_csri(0x002, 5, g_rand_boolean(r) ? 0 : g_rand_boolean(r) ? 1 : 5);
-    case 18: return enc_csri(0x001, 7, 1); /* clear NX */
-    case 19: return enc_csri(0x001, 6, 1); /* set NX */
-    case 20: return enc_csri(0x001, 5, 0); /* clear them all */
-    case 21:
-    case 22: /* read them, into an integer register (compared at the end) */
+    case 20: return enc_csri(0x001, 7, 1); /* clear NX */
+    case 21: return enc_csri(0x001, 6, 1); /* set NX */
+    case 22: return enc_csri(0x001, 5, 0); /* clear them all */
+    case 23:
+    case 24: /* read them, into an integer register (compared at the end) */
         return (0x001u << 20) | (2u << 12) | (rd_of(r) << 7) | 0x73;
     default: /* store a result to the data area (compared at the end) */
         return enc_s(g_rand_int_range(r, -256, 256) * 8, fd, 10, fmt ? 3 : 2) | 0x04;
