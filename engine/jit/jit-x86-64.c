@@ -435,6 +435,12 @@ static void allocate_cache(Gen *g, const VireoTb *tb, bool loop)
             uses[in->a]++;
             uses[in->b]++;
             break;
+        case VIREO_IR_KIND_F: /* inline on the host's unit, mostly (emit_fp()) */
+            uses[in->a]++;
+            uses[in->b]++;
+            uses[in->c]++;
+            uses[in->d]++;
+            break;
         default:
             if (in->op == VIREO_OP_JMPR) {
                 uses[in->a]++;
