@@ -1503,6 +1503,58 @@ static void note_sext(Gen *g, const VireoIrInsn *in)
     }
 }
 
+/* Division and remainder on the host's divider, with the two cases where
+ * x86 would fault answered as the IR defines them: a divisor of zero (the
+ * quotient all ones, the remainder the dividend) and, signed, a divisor of
+ * -1 (the quotient the dividend negated, which wraps for the most negative
+ * one, the remainder zero). The W forms divide the low 32 bits and
+ * sign-extend. */
+static void emit_divide(Gen *g, const VireoIrInsn *in)
+{
+    X86Asm *a = &g->a;
+    VireoIrOp op = (VireoIrOp)in->op;
+    bool w = op == VIREO_OP_DIV || op == VIREO_OP_DIVU || op == VIREO_OP_REM || op == VIREO_OP_REMU;
+    bool is_signed =
+        op == VIREO_OP_DIV || op == VIREO_OP_REM || op == VIREO_OP_DIVW || op == VIREO_OP_REMW;
+    bool rem =
+        op == VIREO_OP_REM || op == VIREO_OP_REMU || op == VIREO_OP_REMW || op == VIREO_OP_REMUW;
+    uint8_t *zero, *minus1 = NULL, *done[2];
+
+    load_reg(g, X_RAX, in->a);
+    load_reg(g, X_RCX, in->b);
+    x_op_reg(a, w, X_OPC(0x85), X_RCX, X_RCX); /* test rcx, rcx */
+    zero = x_jcc(a, X_CC_E);
+    if (is_signed) {
+        x_alu_imm(a, w, X_CMP, X_RCX, -1);
+        minus1 = x_jcc(a, X_CC_E);
+        x_rex(a, w, 0, 0, 0);
+        x_byte(a, 0x99); /* cqo / cdq */
+    } else {
+        x_alu_rr(a, false, X_XOR, X_RDX, X_RDX);
+    }
+    x_op_reg(a, w, X_OPC(0xf7), is_signed ? 7 : 6, X_RCX); /* idiv / div rcx */
+    if (rem) {
+        x_mov_rr(a, X_RAX, X_RDX);
+    }
+    done[0] = x_jmp(a);
+    x_patch(a, zero, a->p);
+    if (!rem) {
+        x_mov_imm(a, X_RAX, ~(uint64_t)0);
+    }
+    if (is_signed) {
+        done[1] = x_jmp(a);
+        x_patch(a, minus1, a->p);
+        if (rem) {
+            x_alu_rr(a, false, X_XOR, X_RAX, X_RAX);
+        } else {
+            x_op_reg(a, w, X_OPC(0xf7), 3, X_RAX); /* neg */
+        }
+        x_patch(a, done[1], a->p);
+    }
+    x_patch(a, done[0], a->p);
+    finish_alu(g, w, X_RAX, in->d);
+}
+
 /* Compiles one op. Returns false for an op the JIT leaves to the
  * interpreter. */
 static bool emit_op(Gen *g, const VireoIrInsn *in)
@@ -1690,6 +1742,14 @@ static bool emit_op(Gen *g, const VireoIrInsn *in)
         x_op_reg(a, true, X_OPC(0xf7), op == VIREO_OP_MULH ? 5 : 4, X_RCX); /* imul/mul rcx */
         store_reg(g, X_RDX, in->d);
         return true;
+    case VIREO_OP_DIV:
+    case VIREO_OP_DIVU:
+    case VIREO_OP_REM:
+    case VIREO_OP_REMU:
+    case VIREO_OP_DIVW:
+    case VIREO_OP_DIVUW:
+    case VIREO_OP_REMW:
+    case VIREO_OP_REMUW: emit_divide(g, in); return true;
     case VIREO_OP_MIN:
     case VIREO_OP_MAX:
     case VIREO_OP_MINU:
