@@ -267,9 +267,12 @@ def main():
 
         # What init reported. vireo-run writes the virtio console's output
         # to the same stdout as the serial console's, and the two devices'
-        # bytes interleave (the hvc line may cut a serial line in two): the
-        # hvc line is taken out before the serial lines are read.
-        serial = re.sub(r"VIREO-HVC: [^\n]*\n", "", text)
+        # bytes may interleave (init drains the serial console before it
+        # writes the hvc line, but a host that is late printing one of them
+        # may still cut a serial line in two): the hvc line's text is taken
+        # out before the serial lines are read, with its newline when that
+        # came with it (it may come on its own, later).
+        serial = re.sub(r"VIREO-HVC: hello from /dev/hvc0 \(\d+ harts?\)\n?", "", text)
         if con.seen(r"^VIREO-INIT: start") is None:
             failures.append("init did not start")
         for check in checks:

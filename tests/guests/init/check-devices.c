@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -159,8 +160,14 @@ enum result check_hvc(struct check *c)
     char line[128];
     int n =
         snprintf(line, sizeof line, "VIREO-HVC: hello from /dev/hvc0 (%d harts)\n", online_harts());
+    /* The host prints both consoles on one stream: serial bytes still on
+     * their way would interleave with these (and cut a line of the
+     * report in two), so the serial console is drained first, and this
+     * console before the report goes on. */
+    tcdrain(STDOUT_FILENO);
     ssize_t w = write(fd, line, (size_t)n);
     int err = errno;
+    tcdrain(fd);
     close(fd);
     if (w != n)
         return check_fail(c, "write to /dev/hvc0: %s", w < 0 ? strerror(err) : "short write");
