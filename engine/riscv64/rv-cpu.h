@@ -167,6 +167,9 @@ void rv_sstc_update(RvCpu *rv);
 
 /* rv-csr.c: CSR instruction helper and sret/mret/sfence/wfi helpers. */
 int rv_helper_csr(VireoCpu *cpu, const VireoIrInsn *insn);
+/* fflags, frm and fcsr, with the floating-point unit on (the decoder's
+ * case: no privilege or state to check, FS made dirty before a write). */
+int rv_helper_fcsr(VireoCpu *cpu, const VireoIrInsn *insn);
 int rv_helper_mret(VireoCpu *cpu, const VireoIrInsn *insn);
 int rv_helper_sret(VireoCpu *cpu, const VireoIrInsn *insn);
 int rv_helper_sfence_vma(VireoCpu *cpu, const VireoIrInsn *insn);

@@ -509,6 +509,39 @@ int rv_helper_csr(VireoCpu *cpu, const VireoIrInsn *insn)
     return 0;
 }
 
+/* As rv_helper_csr() for fflags, frm and fcsr, which every privilege may
+ * access: the decoder emits this one only while FS is on, and marks FS
+ * dirty before an instruction that writes (fp_enter()), so nothing here
+ * can trap or end the block. Programs read and write them around their
+ * floating point (libgcc's soft long double, fenv). */
+int rv_helper_fcsr(VireoCpu *cpu, const VireoIrInsn *insn)
+{
+    unsigned csr = (unsigned)(insn->imm & 0xfff);
+    unsigned funct3 = insn->flags;
+    bool imm_form = funct3 >= 5;
+    uint64_t src = imm_form ? insn->b : cpu->regs[insn->a];
+    bool do_write = (funct3 & 3) == 1 || (imm_form ? insn->b != 0 : insn->a != 0);
+    uint64_t old = csr == CSR_FFLAGS ? cpu->fp_flags
+                   : csr == CSR_FRM  ? cpu->fp_rm
+                                     : fcsr_read(rv_cpu(cpu));
+
+    if (do_write) {
+        uint64_t nv = (funct3 & 3) == 1 ? src : (funct3 & 3) == 2 ? old | src : old & ~src;
+        if (csr != CSR_FRM) {
+            cpu->fp_flags = (uint8_t)(nv & 0x1f);
+        }
+        if (csr == CSR_FRM) {
+            cpu->fp_rm = (uint8_t)(nv & 7);
+        } else if (csr == CSR_FCSR) {
+            cpu->fp_rm = (uint8_t)((nv >> 5) & 7);
+        }
+    }
+    if (insn->d != 0) {
+        cpu->regs[insn->d] = old;
+    }
+    return 0;
+}
+
 static int illegal(VireoCpu *cpu, const VireoIrInsn *insn)
 {
     cpu->pc = vireo_cpu_insn_pc(cpu, insn);

@@ -937,9 +937,17 @@ static void op_system(Dc *dc, uint32_t i)
         illegal(dc);
         return;
     }
-    /* CSR access: d = rd (0: none), a = rs1, b = uimm. */
-    helper(dc, rv_helper_csr, RD(i), f3 >= 5 ? 0 : RS1(i), f3 >= 5 ? RS1(i) : 0,
-           (int64_t)((i >> 20) | ((uint64_t)dc->raw << 32)), (uint8_t)f3);
+    /* CSR access: d = rd (0: none), a = rs1, b = uimm. fflags, frm and
+     * fcsr with the FP unit on take a helper of their own, with FS made
+     * dirty first where the instruction writes (csrrw always; csrrs and
+     * csrrc unless rs1 or uimm is 0). */
+    unsigned csr = i >> 20;
+    bool fp_csr = (csr == 0x001 || csr == 0x002 || csr == 0x003) && dc->fs != FS_OFF;
+    if (fp_csr && ((f3 & 3) == 1 || RS1(i) != 0) && !fp_enter(dc)) {
+        return;
+    }
+    helper(dc, fp_csr ? rv_helper_fcsr : rv_helper_csr, RD(i), f3 >= 5 ? 0 : RS1(i),
+           f3 >= 5 ? RS1(i) : 0, (int64_t)((i >> 20) | ((uint64_t)dc->raw << 32)), (uint8_t)f3);
 }
 
 static void decode32(Dc *dc, uint32_t i)
