@@ -1925,6 +1925,23 @@ static void leave_if_trapped(Gen *g, const VireoIrInsn *in)
     x_patch(a, ok, a->p);
 }
 
+/* The out-of-line path of an op that calls fn(cpu, in) with cpu->regs
+ * exact (it writes R[d], or takes an exception: then the code leaves),
+ * then goes back to the op's `resume`; `tlb`: the call may have changed
+ * the data TLB's context. */
+static void stub_call_back(Gen *g, const Stub *s, const void *fn, bool tlb)
+{
+    write_back(g, s->dirty);
+    args_cpu_insn(g, s->in);
+    emit_call(g, fn);
+    if (tlb) {
+        reload_dtlb(g);
+    }
+    reload_cached(g);
+    leave_if_trapped(g, s->in);
+    x_patch(&g->a, x_jmp(&g->a), s->resume);
+}
+
 static void emit_stubs(Gen *g)
 {
     X86Asm *a = &g->a;
@@ -1990,25 +2007,11 @@ static void emit_stubs(Gen *g)
         }
             G_GNUC_FALLTHROUGH;
         case STUB_FP:
-            /* vireo_interp_fp(cpu, in), with cpu->regs exact; it writes
-             * R[d] and the flags, or takes an exception */
-            write_back(g, s->dirty);
-            args_cpu_insn(g, in);
-            emit_call(g, (const void *)vireo_interp_fp);
-            reload_cached(g);
-            leave_if_trapped(g, in);
-            x_patch(a, x_jmp(a), s->resume);
+            /* softfloat: it writes R[d] and the flags, or takes an
+             * exception (an invalid rounding mode) */
+            stub_call_back(g, s, (const void *)vireo_interp_fp, false);
             break;
-        case STUB_ATOMIC:
-            /* jit_atomic(cpu, in), with cpu->regs exact; it writes R[d] */
-            write_back(g, s->dirty);
-            args_cpu_insn(g, in);
-            emit_call(g, (const void *)jit_atomic);
-            reload_dtlb(g);
-            reload_cached(g);
-            leave_if_trapped(g, in);
-            x_patch(a, x_jmp(a), s->resume);
-            break;
+        case STUB_ATOMIC: stub_call_back(g, s, (const void *)jit_atomic, true); break;
         }
     }
 }
