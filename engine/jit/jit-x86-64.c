@@ -1097,12 +1097,16 @@ static void emit_atomic(Gen *g, const VireoIrInsn *in)
  *    anything, subnormals too: IEEE 754 defines the result, and RISC-V has
  *    no flag for a subnormal operand. A zero result passes for a sum, a
  *    difference or a square root, which give a zero only exactly;
- *  - comparisons of ordered operands (a NaN may raise NV);
- *  - sign injection, which is bit arithmetic;
- *  - conversions between binary64 and integers (to signed ones only, in
- *    RTZ too, where the result is not the integer indefinite, which the
- *    host gives for a NaN or a value out of range), binary32 to binary64
- *    (exact; not for a NaN or an infinity) and back (as arithmetic).
+ *  - comparisons, minimum and maximum of ordered operands (a NaN may
+ *    raise NV, and the minimum of a NaN is the other operand);
+ *  - sign injection and classification, which are bit arithmetic;
+ *  - conversions between both formats and integers: to an integer in RNE
+ *    or RTZ (which the host truncates in) where the host's 32 or 64-bit
+ *    result is not its integer indefinite (it gives that for a NaN or a
+ *    value out of range) and, for an unsigned one, is in its range (so
+ *    that the signed conversion's is the same); from one, unsigned 64-bit
+ *    ones below 2^63; binary32 to binary64 (exact; not for a NaN or an
+ *    infinity) and back (as arithmetic).
  * An op whose result is always exact needs only a valid rounding mode.
  * binary32 operands must be NaN-boxed (else they read as the canonical
  * NaN). Everything else runs vireo_interp_fp() out of line (STUB_FP), as an
@@ -1114,8 +1118,10 @@ typedef enum {
     FP_FMA,
     FP_CMP,
     FP_SGNJ,
-    FP_FROM_INT, /* binary64 from a 32 or 64-bit integer, signed or not */
-    FP_TO_INT,   /* binary64 to a signed 32 or 64-bit integer */
+    FP_MINMAX,
+    FP_CLASS,
+    FP_FROM_INT, /* from a 32 or 64-bit integer, signed or not */
+    FP_TO_INT,   /* to a 32 or 64-bit integer, signed or not */
     FP_WIDEN,    /* binary32 to binary64 */
     FP_NARROW,   /* binary64 to binary32 */
 } FpKind;
@@ -1123,8 +1129,9 @@ typedef enum {
 typedef struct {
     FpKind kind;
     bool dbl;     /* binary64, else binary32 */
-    uint8_t code; /* SSE opcode, FMA3 opcode, condition code, sign op, or
-                   * for conversions: 0 W, 1 WU, 2 L, 3 LU */
+    uint8_t code; /* SSE opcode, FMA3 opcode, condition code, sign op,
+                   * 0 min or 1 max, or for conversions: 0 W, 1 WU, 2 L,
+                   * 3 LU (of the integer; `dbl` is the FP side's format) */
 } FpForm;
 
 static bool fp_form(VireoIrOp op, FpForm *f)
@@ -1148,13 +1155,29 @@ static bool fp_form(VireoIrOp op, FpForm *f)
         FP_BOTH(FSGNJ, FP_SGNJ, 0)
         FP_BOTH(FSGNJN, FP_SGNJ, 1)
         FP_BOTH(FSGNJX, FP_SGNJ, 2)
+        FP_BOTH(FMIN, FP_MINMAX, 0)
+        FP_BOTH(FMAX, FP_MINMAX, 1)
+        FP_BOTH(FCLASS, FP_CLASS, 0)
 #undef FP_BOTH
-    case VIREO_OP_FCVT_D_W: *f = (FpForm){ FP_FROM_INT, true, 0 }; return true;
-    case VIREO_OP_FCVT_D_WU: *f = (FpForm){ FP_FROM_INT, true, 1 }; return true;
-    case VIREO_OP_FCVT_D_L: *f = (FpForm){ FP_FROM_INT, true, 2 }; return true;
-    case VIREO_OP_FCVT_D_LU: *f = (FpForm){ FP_FROM_INT, true, 3 }; return true;
-    case VIREO_OP_FCVT_W_D: *f = (FpForm){ FP_TO_INT, true, 0 }; return true;
-    case VIREO_OP_FCVT_L_D: *f = (FpForm){ FP_TO_INT, true, 2 }; return true;
+#define FP_CVT(NAME, KIND, DBL, CODE) \
+    case VIREO_OP_FCVT_##NAME: *f = (FpForm){ KIND, DBL, CODE }; return true;
+        FP_CVT(D_W, FP_FROM_INT, true, 0)
+        FP_CVT(D_WU, FP_FROM_INT, true, 1)
+        FP_CVT(D_L, FP_FROM_INT, true, 2)
+        FP_CVT(D_LU, FP_FROM_INT, true, 3)
+        FP_CVT(S_W, FP_FROM_INT, false, 0)
+        FP_CVT(S_WU, FP_FROM_INT, false, 1)
+        FP_CVT(S_L, FP_FROM_INT, false, 2)
+        FP_CVT(S_LU, FP_FROM_INT, false, 3)
+        FP_CVT(W_D, FP_TO_INT, true, 0)
+        FP_CVT(WU_D, FP_TO_INT, true, 1)
+        FP_CVT(L_D, FP_TO_INT, true, 2)
+        FP_CVT(LU_D, FP_TO_INT, true, 3)
+        FP_CVT(W_S, FP_TO_INT, false, 0)
+        FP_CVT(WU_S, FP_TO_INT, false, 1)
+        FP_CVT(L_S, FP_TO_INT, false, 2)
+        FP_CVT(LU_S, FP_TO_INT, false, 3)
+#undef FP_CVT
     case VIREO_OP_FCVT_D_S: *f = (FpForm){ FP_WIDEN, true, 0 }; return true;
     case VIREO_OP_FCVT_S_D: *f = (FpForm){ FP_NARROW, false, 0 }; return true;
     default: return false;
@@ -1239,6 +1262,55 @@ static void emit_sgnj(Gen *g, const VireoIrInsn *in, const FpForm *f, FpJumps *j
     }
 }
 
+/* fclass: rax = the one bit of R[a]'s class. The bits, from 0: -inf,
+ * -normal, -subnormal, -0, +0, +subnormal, +normal, +inf, signalling NaN,
+ * quiet NaN: the positive classes' are 4 + k (k = 0 for a zero, 1
+ * subnormal, 2 normal, 3 infinite), and the negative ones' 3 - k, which is
+ * (4 + k) ^ 7. */
+static void emit_fclass(Gen *g, const VireoIrInsn *in, const FpForm *f, FpJumps *j)
+{
+    X86Asm *a = &g->a;
+    bool w = f->dbl;
+    uint8_t mant = f->dbl ? 52 : 23, exp = f->dbl ? 11 : 8;
+    uint8_t *to_sign[4], *to_shift;
+
+    if (f->dbl) {
+        load_reg(g, X_RAX, in->a);
+    } else {
+        load_boxed(g, X_RAX, in->a, j);
+        x_op_reg(a, false, X_OPC(0x89), X_RAX, X_RAX); /* mov eax, eax */
+    }
+    x_mov_rr(a, X_RDX, X_RAX);
+    x_shift_imm(a, w, X_SHL, X_RDX, 1); /* without the sign */
+    x_mov_imm(a, X_RCX, 4);
+    to_sign[0] = x_jcc(a, X_CC_E);                        /* a zero */
+    x_shift_imm(a, w, X_SHR, X_RDX, (uint8_t)(mant + 1)); /* the biased exponent */
+    x_mov_imm(a, X_RCX, 5);
+    to_sign[1] = x_jcc(a, X_CC_E); /* subnormal */
+    x_mov_imm(a, X_RCX, 6);
+    x_alu_imm(a, false, X_CMP, X_RDX, (1 << exp) - 1);
+    to_sign[2] = x_jcc(a, X_CC_NE); /* normal */
+    x_mov_rr(a, X_RDX, X_RAX);
+    x_shift_imm(a, w, X_SHL, X_RDX, (uint8_t)(exp + 1)); /* the fraction alone */
+    x_mov_imm(a, X_RCX, 7);
+    to_sign[3] = x_jcc(a, X_CC_E); /* infinite */
+    /* a NaN: 8, or 9 when quiet (the fraction's top bit) */
+    x_bt_imm(a, w, X_RAX, (uint8_t)(mant - 1));
+    x_mov_imm(a, X_RCX, 8);
+    x_alu_imm(a, false, X_ADC, X_RCX, 0);
+    to_shift = x_jmp(a);
+    for (unsigned i = 0; i < 4; i++) {
+        x_patch(a, to_sign[i], a->p);
+    }
+    x_mov_rr(a, X_RDX, X_RAX);
+    x_shift_imm(a, w, X_SAR, X_RDX, (uint8_t)(w ? 63 : 31)); /* 0, or all ones when negative */
+    x_alu_imm(a, false, X_AND, X_RDX, 7);
+    x_alu_rr(a, false, X_XOR, X_RCX, X_RDX);
+    x_patch(a, to_shift, a->p);
+    x_mov_imm(a, X_RAX, 1);
+    x_shift_cl(a, false, X_SHL, X_RAX);
+}
+
 /* Compiles F op `in` inline, with its out-of-line path; false where it
  * always calls (an op not listed, a static rounding mode other than RNE). */
 static bool emit_fp(Gen *g, const VireoIrInsn *in)
@@ -1258,7 +1330,7 @@ static bool emit_fp(Gen *g, const VireoIrInsn *in)
      * conversion to an integer: RTZ too, which the host truncates in). */
     bool rounds = f.kind == FP_ARITH || f.kind == FP_SQRT || f.kind == FP_FMA ||
                   f.kind == FP_NARROW || f.kind == FP_TO_INT ||
-                  (f.kind == FP_FROM_INT && f.code >= 2);
+                  (f.kind == FP_FROM_INT && (f.code >= 2 || !f.dbl));
     bool truncate = f.kind == FP_TO_INT && in->flags == VIREO_RM_RTZ;
     if (in->flags == VIREO_IR_RM_DYN) {
         x_cmp_mem_imm8(a, true, X_R13, (int32_t)offsetof(VireoCpu, fp_rm),
@@ -1273,12 +1345,29 @@ static bool emit_fp(Gen *g, const VireoIrInsn *in)
     }
     switch (f.kind) {
     case FP_SGNJ: emit_sgnj(g, in, &f, &j); break;
+    case FP_CLASS: emit_fclass(g, in, &f, &j); break;
     case FP_CMP:
         load_xmm(g, 0, in->a, f.dbl, &j);
         load_xmm(g, 1, in->b, f.dbl, &j);
         x_sse_reg(a, f.dbl ? 0x66 : 0, false, 0x2e, 0, 1); /* ucomisd/ucomiss xmm0, xmm1 */
         fp_jump(&j, x_jcc(a, X_CC_P));                     /* unordered */
         x_setcc_rax(a, f.code);
+        break;
+    case FP_MINMAX:
+        /* ordered operands, which raise no flag: the smaller or larger
+         * one, and for equal ones (the same value, or zeros of both
+         * signs), min: the OR of their bits, max: the AND (-0 < +0) */
+        load_xmm(g, 0, in->a, f.dbl, &j);
+        load_xmm(g, 1, in->b, f.dbl, &j);
+        x_sse_reg(a, 0x66, f.dbl, 0x7e, 0, X_RAX); /* movq rax, xmm0 / movd eax, xmm0 */
+        x_sse_reg(a, 0x66, f.dbl, 0x7e, 1, X_RCX);
+        x_mov_rr(a, X_RDX, X_RAX);
+        x_alu_rr(a, true, f.code == 0 ? X_OR : X_AND, X_RDX, X_RCX);
+        x_sse_reg(a, f.dbl ? 0x66 : 0, false, 0x2e, 0, 1); /* ucomisd/ucomiss xmm0, xmm1 */
+        fp_jump(&j, x_jcc(a, X_CC_P));                     /* unordered */
+        /* min: b unless a < b; max: b when a < b */
+        x_cmov_rr(a, f.code == 0 ? X_CC_AE : X_CC_B, X_RAX, X_RCX);
+        x_cmov_rr(a, X_CC_E, X_RAX, X_RDX);
         break;
     case FP_FROM_INT:
         load_reg(g, X_RAX, in->a);
@@ -1288,21 +1377,34 @@ static bool emit_fp(Gen *g, const VireoIrInsn *in)
             x_op_reg(a, true, X_OPC(0x85), X_RAX, X_RAX); /* test rax, rax */
             fp_jump(&j, x_jcc(a, 0x8));                   /* js: 2^63 or more */
         }
-        x_sse_reg(a, 0xf2, f.code != 0, 0x2a, 0, X_RAX); /* cvtsi2sd xmm0, eax / rax */
-        x_sse_reg(a, 0x66, true, 0x7e, 0, X_RAX);        /* movq rax, xmm0 */
+        /* cvtsi2sd / cvtsi2ss xmm0, eax / rax (an unsigned 32-bit value
+         * zero-extended, as a 64-bit one) */
+        x_sse_reg(a, f.dbl ? 0xf2 : 0xf3, f.code != 0, 0x2a, 0, X_RAX);
+        x_sse_reg(a, 0x66, f.dbl, 0x7e, 0, X_RAX); /* movq rax, xmm0 / movd eax, xmm0 */
         break;
     case FP_TO_INT: {
-        bool w = f.code == 2;
-        load_xmm(g, 0, in->a, true, &j);
-        /* cvttsd2si (truncating) or cvtsd2si (RNE) eax / rax, xmm0; the
-         * integer indefinite (the most negative one) for a NaN or a value
-         * out of range, which may also be a true result: out of line */
-        x_sse_reg(a, 0xf2, w, truncate ? 0x2c : 0x2d, X_RAX, 0);
+        /* in 64 bits but for W; the unsigned ones' results must be the
+         * signed conversion's, at least 0 (WU: below 2^32) */
+        bool w = f.code != 0;
+        load_xmm(g, 0, in->a, f.dbl, &j);
+        /* cvttsd2si (truncating) or cvtsd2si (RNE) eax / rax, xmm0 (ss
+         * for binary32); the integer indefinite (the most negative one)
+         * for a NaN or a value out of range, which may also be a true
+         * result: out of line */
+        x_sse_reg(a, f.dbl ? 0xf2 : 0xf3, w, truncate ? 0x2c : 0x2d, X_RAX, 0);
         x_mov_rr(a, X_RCX, X_RAX);
-        x_op_reg(a, w, X_OPC(0xf7), 3, X_RCX); /* neg: overflows for that one alone */
-        fp_jump(&j, x_jcc(a, 0x0));            /* jo */
-        if (!w) {
-            x_movsxd_rr(a, X_RAX, X_RAX);
+        if (f.code == 1) {
+            x_shift_imm(a, true, X_SHR, X_RCX, 32);
+            fp_jump(&j, x_jcc(a, X_CC_NE)); /* negative, or 2^32 or more */
+        } else if (f.code == 3) {
+            x_op_reg(a, true, X_OPC(0x85), X_RCX, X_RCX); /* test rcx, rcx */
+            fp_jump(&j, x_jcc(a, 0x8));                   /* js: negative */
+        } else {
+            x_op_reg(a, w, X_OPC(0xf7), 3, X_RCX); /* neg: overflows for that one alone */
+            fp_jump(&j, x_jcc(a, 0x0));            /* jo */
+        }
+        if (f.code <= 1) {
+            x_movsxd_rr(a, X_RAX, X_RAX); /* W and WU results are sign-extended */
         }
         break;
     }
@@ -1343,9 +1445,9 @@ static bool emit_fp(Gen *g, const VireoIrInsn *in)
         break;
     }
     commit = a->p;
-    if (!f.dbl &&
-        (f.kind == FP_ARITH || f.kind == FP_SQRT || f.kind == FP_FMA || f.kind == FP_NARROW)) {
-        box_rax(g);
+    if (!f.dbl && f.kind != FP_CMP && f.kind != FP_SGNJ && f.kind != FP_TO_INT &&
+        f.kind != FP_CLASS) {
+        box_rax(g); /* a binary32 result (sign injection boxes its own) */
     }
     store_reg(g, X_RAX, in->d);
 

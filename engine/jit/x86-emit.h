@@ -56,6 +56,7 @@ enum {
 enum {
     X_ADD = 0,
     X_OR = 1,
+    X_ADC = 2,
     X_AND = 4,
     X_SUB = 5,
     X_XOR = 6,
@@ -247,6 +248,13 @@ static inline void x_shift_imm(X86Asm *a, bool w, int op, int reg, uint8_t n)
 {
     x_op_reg(a, w, X_OPC(0xc1), op, reg);
     x_byte(a, n);
+}
+
+/* bt r, imm8: CF = bit `bit` of r */
+static inline void x_bt_imm(X86Asm *a, bool w, int reg, uint8_t bit)
+{
+    x_op_reg(a, w, X_OPC(0x0f, 0xba), 4, reg);
+    x_byte(a, bit);
 }
 
 /* movsxd r64, r32 */

@@ -153,6 +153,26 @@ static uint32_t random_insn(GRand *r)
 
 /* ---- floating point on the host's unit (the JIT's inline paths) ---- */
 
+/* An integer register's value for the floating-point programs: at the
+ * bounds of the conversions (the limits of 32 and 64-bit integers, signed
+ * or not, and of binary32 and binary64 integers), small, or random. */
+static uint64_t int_value(GRand *r)
+{
+    static const uint64_t v[] = {
+        0,          1,          0x7fffffff,         0x80000000,         0xffffffff, 0x100000000,
+        0x00ffffff, 0x01000001, 0x001fffffffffffff, 0x0020000000000001, 1ull << 62, 1ull << 63,
+        ~0ull >> 1, ~0ull,
+    };
+    uint64_t rnd = ((uint64_t)g_rand_int(r) << 32) | g_rand_int(r);
+
+    switch (g_rand_int_range(r, 0, 4)) {
+    case 0: return v[g_rand_int_range(r, 0, G_N_ELEMENTS(v))] * (g_rand_boolean(r) ? 1 : ~0ull);
+    case 1: return (uint64_t)g_rand_int_range(r, -1000, 1000);
+    case 2: return (uint64_t)(int64_t)(int32_t)g_rand_int(r);
+    default: return rnd;
+    }
+}
+
 /* A value that bounds a case of the JIT's inline floating point: zeros,
  * subnormals, the smallest normals and the binade above them, ones, the
  * largest finite numbers, infinities, quiet and signalling NaNs, normals
@@ -173,15 +193,31 @@ static uint64_t fp_value(GRand *r)
         0x7fc00000u, 0x7fa00000u, 0x5f000000u, 0x20000000u, 0x1f800000u, 0x33800000u,
     };
     static const unsigned d_exp[][2] = { { 1, 40 }, { 0x3c0, 0x440 }, { 0x7d0, 0x7fe } };
-    static const unsigned f_exp[][2] = { { 1, 20 }, { 0x60, 0xa0 }, { 0xe8, 0xfe } };
+    static const unsigned f_exp[][2] = { { 1, 20 }, { 0x60, 0xc0 }, { 0xe8, 0xfe } };
     uint64_t sign = g_rand_boolean(r) ? 1ull << 63 : 0;
     uint32_t sign32 = g_rand_boolean(r) ? 0x80000000u : 0;
     uint64_t box = 0xffffffff00000000ull;
     uint64_t mant = ((uint64_t)g_rand_int(r) << 32) | g_rand_int(r);
     unsigned k = (unsigned)g_rand_int_range(r, 0, 3);
 
-    switch (g_rand_int_range(r, 0, 7)) {
+    switch (g_rand_int_range(r, 0, 11)) {
     case 0: return d[g_rand_int_range(r, 0, G_N_ELEMENTS(d))] | sign;
+    case 7:
+    case 8: { /* an integer at the conversions' bounds, or half past it */
+        uint64_t i = int_value(r), bits;
+        double x = g_rand_boolean(r) ? (double)(int64_t)i : (double)i;
+        x += g_rand_int_range(r, 0, 4) == 0 ? 0.5 : 0;
+        if (g_rand_boolean(r)) {
+            memcpy(&bits, &x, 8);
+            return bits;
+        }
+        float y = (float)x;
+        uint32_t bits32;
+        memcpy(&bits32, &y, 4);
+        return box | bits32;
+    }
+    case 9:
+    case 10: return g_rand_boolean(r) ? sign : box | sign32; /* zeros */
     case 1: return box | f[g_rand_int_range(r, 0, G_N_ELEMENTS(f))] | sign32;
     case 2:
     case 3:
@@ -225,7 +261,7 @@ static uint32_t random_fp_insn(GRand *r)
     unsigned fmt = (unsigned)g_rand_int_range(r, 0, 2); /* S or D */
     unsigned fd = fp_reg(r), fa = fp_reg(r), fb = fp_reg(r), fc = fp_reg(r);
 
-    switch (g_rand_int_range(r, 0, 28)) {
+    switch (g_rand_int_range(r, 0, 31)) {
     case 0:
     case 1:
     case 2:
@@ -249,7 +285,10 @@ static uint32_t random_fp_insn(GRand *r)
     case 15:
     case 16:
     case 17:
-    case 18: { /* conversions, minimum, maximum, moves and classification */
+    case 18:
+    case 26:
+    case 27:
+    case 28: { /* conversions, minimum, maximum, moves and classification */
         uint32_t f7 = other_f7[g_rand_int_range(r, 0, G_N_ELEMENTS(other_f7))];
         bool to_x = f7 >= 0x70 || (f7 >= 0x60 && f7 < 0x68);
         if (f7 >= 0x70) {
@@ -343,7 +382,9 @@ static void load_program(Side *s, guint32 seed, unsigned n_insns, bool fp)
     }
     vireo_rv_cpu_set_pc(h, CODE_START);
     for (unsigned i = 1; i < 64; i++) {
-        uint64_t v = fp && i >= 32 ? fp_value(r) : ((uint64_t)g_rand_int(r) << 32) | g_rand_int(r);
+        uint64_t v = !fp       ? ((uint64_t)g_rand_int(r) << 32) | g_rand_int(r)
+                     : i >= 32 ? fp_value(r)
+                               : int_value(r);
         vireo_rv_cpu_set_reg(h, i, i == 10 ? DATA : v);
     }
     g_rand_free(r);
