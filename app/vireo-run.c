@@ -125,6 +125,9 @@ static void enter_raw_mode(void)
  * on their own thread ---------------------------------------------------- */
 
 #define N_OUTPUTS 2
+/* How long a console's unfinished line keeps the other console's output
+ * waiting (a prompt never finishes its line). */
+#define LINE_HOLD_US 50000
 
 typedef struct {
     VireoRing *rings[N_OUTPUTS];
@@ -148,37 +151,64 @@ static void write_all(int fd, const guint8 *buf, gsize len)
     }
 }
 
+/*
+ * Both consoles share stdout, line by line: while one console is in the
+ * middle of a line (the last byte it printed was not a newline, and more
+ * of it waits in its ring or it printed within LINE_HOLD_US), the other's
+ * bytes wait in theirs. A read may take half a line (the guest sends a
+ * line byte by byte), and by the time this thread looks at the other ring
+ * (it may have waited for the CPU meanwhile), that may hold what the guest
+ * wrote after the rest of the line.
+ */
 static gpointer output_thread(gpointer data)
 {
     Output *o = data;
     guint8 buf[4096];
+    bool mid_line[N_OUTPUTS] = { false };
+    gint64 last[N_OUTPUTS] = { 0 };
 
     for (;;) {
         struct pollfd fds[N_OUTPUTS + 1];
-        bool busy = false;
+        bool held[N_OUTPUTS], wrote = false, busy = false, quit = atomic_load(&o->quit);
+        gint64 now = g_get_monotonic_time(), hold = -1;
 
-        for (unsigned i = 0; i < N_OUTPUTS; i++) {
+        for (unsigned i = 0; i < N_OUTPUTS && !wrote; i++) {
+            unsigned other = (i + 1) % N_OUTPUTS;
+            held[i] =
+                !quit && mid_line[other] &&
+                (vireo_ring_available(o->rings[other]) > 0 || now - last[other] < LINE_HOLD_US);
+            if (held[i]) {
+                gint64 left = LINE_HOLD_US - (now - last[other]);
+                hold = hold < 0 ? left : MIN(hold, left);
+                continue;
+            }
             gsize n = vireo_ring_read(o->rings[i], buf, sizeof buf);
             if (n > 0) {
                 write_all(STDOUT_FILENO, buf, n);
-                busy = true;
+                mid_line[i] = buf[n - 1] != '\n';
+                last[i] = now;
+                wrote = true; /* and from the first console again */
             }
         }
-        if (busy) {
+        if (wrote) {
             continue;
         }
-        if (atomic_load(&o->quit)) {
+        if (quit) {
             break;
         }
         for (unsigned i = 0; i < N_OUTPUTS; i++) {
-            busy = vireo_ring_arm(o->rings[i]) || busy;
-            fds[i] = (struct pollfd){ .fd = vireo_ring_get_fd(o->rings[i]), .events = POLLIN };
+            /* a held console's data waits for the other's line, or the
+             * end of the hold (the poll's timeout) */
+            fds[i] = (struct pollfd){ .fd = held[i] ? -1 : vireo_ring_get_fd(o->rings[i]),
+                                      .events = POLLIN };
+            busy = (!held[i] && vireo_ring_arm(o->rings[i])) || busy;
         }
         if (busy) {
             continue;
         }
         fds[N_OUTPUTS] = (struct pollfd){ .fd = o->wake[0], .events = POLLIN };
-        if (poll(fds, N_OUTPUTS + 1, -1) < 0 && errno != EINTR) {
+        if (poll(fds, N_OUTPUTS + 1, hold < 0 ? -1 : (int)((hold + 999) / 1000)) < 0 &&
+            errno != EINTR) {
             break;
         }
     }

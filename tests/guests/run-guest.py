@@ -266,12 +266,9 @@ def main():
             print("\n".join(re.findall(r"^VIREO-.*$", text, re.M)))
 
         # What init reported. vireo-run writes the virtio console's output
-        # to the same stdout as the serial console's, and the two devices'
-        # bytes may interleave (init drains the serial console before it
-        # writes the hvc line, but a host that is late printing one of them
-        # may still cut a serial line in two): the hvc line's text is taken
-        # out before the serial lines are read, with its newline when that
-        # came with it (it may come on its own, later).
+        # to the same stdout as the serial console's, line by line (neither
+        # console's line is cut by the other's): the hvc line is taken out
+        # before the serial lines are read.
         serial = re.sub(r"VIREO-HVC: hello from /dev/hvc0 \(\d+ harts?\)\n?", "", text)
         if con.seen(r"^VIREO-INIT: start") is None:
             failures.append("init did not start")
