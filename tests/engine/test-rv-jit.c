@@ -153,6 +153,13 @@ static uint32_t random_insn(GRand *r)
 
 /* ---- floating point on the host's unit (the JIT's inline paths) ---- */
 
+/* What the random programs hold: integer instructions (random_insn()), F
+ * ones of every kind (random_fp_insn()), or only F ones whose answers turn
+ * on a few values (minimum, maximum, comparisons, classification and
+ * conversions, over zeros of both signs, infinities, NaNs and the
+ * conversions' bounds, in few registers). */
+typedef enum { MIX_INT, MIX_FP, MIX_FP_EDGES } Mix;
+
 /* An integer register's value for the floating-point programs: at the
  * bounds of the conversions (the limits of 32 and 64-bit integers, signed
  * or not, and of binary32 and binary64 integers), small, or random. */
@@ -178,7 +185,7 @@ static uint64_t int_value(GRand *r)
  * largest finite numbers, infinities, quiet and signalling NaNs, normals
  * near both ends of the range and in the middle, in binary64 or in
  * binary32, NaN-boxed or not. */
-static uint64_t fp_value(GRand *r)
+static uint64_t fp_value(GRand *r, Mix mix)
 {
     static const uint64_t d[] = {
         0x0000000000000000ull, 0x0000000000000001ull, 0x000fffffffffffffull, 0x0010000000000000ull,
@@ -200,7 +207,7 @@ static uint64_t fp_value(GRand *r)
     uint64_t mant = ((uint64_t)g_rand_int(r) << 32) | g_rand_int(r);
     unsigned k = (unsigned)g_rand_int_range(r, 0, 3);
 
-    switch (g_rand_int_range(r, 0, 11)) {
+    switch (mix == MIX_FP_EDGES ? 7 + g_rand_int_range(r, 0, 5) : g_rand_int_range(r, 0, 11)) {
     case 0: return d[g_rand_int_range(r, 0, G_N_ELEMENTS(d))] | sign;
     case 7:
     case 8: { /* an integer at the conversions' bounds, or half past it */
@@ -218,6 +225,9 @@ static uint64_t fp_value(GRand *r)
     }
     case 9:
     case 10: return g_rand_boolean(r) ? sign : box | sign32; /* zeros */
+    case 11: /* an infinity or a NaN, in either format */
+        return g_rand_boolean(r) ? d[13 + g_rand_int_range(r, 0, 3)] | sign
+                                 : box | f[13 + g_rand_int_range(r, 0, 3)] | sign32;
     case 1: return box | f[g_rand_int_range(r, 0, G_N_ELEMENTS(f))] | sign32;
     case 2:
     case 3:
@@ -232,9 +242,10 @@ static uint64_t fp_value(GRand *r)
     }
 }
 
-static unsigned fp_reg(GRand *r)
+static unsigned fp_reg(GRand *r, Mix mix)
 {
-    return (unsigned)g_rand_int_range(r, 0, 12); /* few, so that results feed operands */
+    /* few, so that results feed operands */
+    return (unsigned)g_rand_int_range(r, 0, mix == MIX_FP_EDGES ? 5 : 12);
 }
 
 /* CSR instruction csrrwi/csrrci x0, csr, uimm */
@@ -251,7 +262,7 @@ static uint32_t enc_csri(unsigned csr, unsigned f3, unsigned uimm)
  * fflags, which change what the inline paths may do; reads of fflags and
  * stores of results, so that what a later instruction overwrites is
  * compared too. */
-static uint32_t random_fp_insn(GRand *r)
+static uint32_t random_fp_insn(GRand *r, Mix mix)
 {
     static const unsigned rms[] = { 7, 7, 7, 7, 0, 0, 0, 1, 2, 3, 4, 5 };
     static const uint32_t other_f7[] = {
@@ -259,8 +270,26 @@ static uint32_t random_fp_insn(GRand *r)
     };
     unsigned rm = rms[g_rand_int_range(r, 0, G_N_ELEMENTS(rms))];
     unsigned fmt = (unsigned)g_rand_int_range(r, 0, 2); /* S or D */
-    unsigned fd = fp_reg(r), fa = fp_reg(r), fb = fp_reg(r), fc = fp_reg(r);
+    unsigned fd = fp_reg(r, mix), fa = fp_reg(r, mix), fb = fp_reg(r, mix), fc = fp_reg(r, mix);
 
+    if (mix == MIX_FP_EDGES) {
+        switch (g_rand_int_range(r, 0, 8)) {
+        case 0: /* fsgnjn: -fa, so that operands come in pairs of opposite signs */
+            return enc_r(0x10 | fmt, fa, fa, 1, fd, 0x53);
+        case 1: /* fmin, fmax */
+            return enc_r(0x14 | fmt, fb, fa, (unsigned)g_rand_int_range(r, 0, 2), fd, 0x53);
+        case 2: /* fle, flt, feq */
+            return enc_r(0x50 | fmt, fb, fa, (unsigned)g_rand_int_range(r, 0, 3), rd_of(r), 0x53);
+        case 3: /* fclass */ return enc_r(0x70 | fmt, 0, fa, 1, rd_of(r), 0x53);
+        case 4:
+        case 5: /* fcvt.{w,wu,l,lu}.fmt */
+            return enc_r(0x60 | fmt, (unsigned)g_rand_int_range(r, 0, 4), fa, rm, rd_of(r), 0x53);
+        case 6: /* fcvt.fmt.{w,wu,l,lu} */
+            return enc_r(0x68 | fmt, (unsigned)g_rand_int_range(r, 0, 4), rs_of(r), rm, fd, 0x53);
+        default: /* store a result to the data area (compared at the end) */
+            return enc_s(g_rand_int_range(r, -256, 256) * 8, fd, 10, fmt ? 3 : 2) | 0x04;
+        }
+    }
     switch (g_rand_int_range(r, 0, 31)) {
     case 0:
     case 1:
@@ -322,8 +351,9 @@ static void put32(guint8 *ram, uint64_t addr, uint32_t v)
 
 /* The program and data, the same on both sides; `fp`: floating point
  * (random_fp_insn()) with f registers from fp_value(), fcsr random. */
-static void load_program(Side *s, guint32 seed, unsigned n_insns, bool fp)
+static void load_program(Side *s, guint32 seed, unsigned n_insns, Mix mix)
 {
+    bool fp = mix != MIX_INT;
     GRand *r = g_rand_new_with_seed(seed);
     uint64_t pc = CODE_START;
     VireoRvCpu *h = s->hart;
@@ -373,7 +403,7 @@ static void load_program(Side *s, guint32 seed, unsigned n_insns, bool fp)
         pc += 4;
     }
     for (unsigned i = 0; i < n_insns; i++, pc += 4) {
-        put32(s->ram, pc, fp ? random_fp_insn(r) : random_insn(r));
+        put32(s->ram, pc, fp ? random_fp_insn(r, mix) : random_insn(r));
     }
     put32(s->ram, pc, 0x10500073); /* wfi */
     put32(s->ram, pc + 4, 0xffdff06f);
@@ -383,7 +413,7 @@ static void load_program(Side *s, guint32 seed, unsigned n_insns, bool fp)
     vireo_rv_cpu_set_pc(h, CODE_START);
     for (unsigned i = 1; i < 64; i++) {
         uint64_t v = !fp       ? ((uint64_t)g_rand_int(r) << 32) | g_rand_int(r)
-                     : i >= 32 ? fp_value(r)
+                     : i >= 32 ? fp_value(r, mix)
                                : int_value(r);
         vireo_rv_cpu_set_reg(h, i, i == 10 ? DATA : v);
     }
@@ -436,8 +466,9 @@ static void compare(Side *a, Side *b, guint32 seed)
     g_assert_true(same);
 }
 
-static void differential(bool fp, unsigned programs)
+static void differential(Mix mix, unsigned programs)
 {
+    bool fp = mix != MIX_INT;
     guint32 base = g_test_rand_int();
     uint64_t retired = 0, compiled = 0;
 
@@ -452,8 +483,8 @@ static void differential(bool fp, unsigned programs)
         /* Compiled at once, or after one to three runs on the interpreter
          * (the floating-point programs run once, but for the handler). */
         ((VireoCpu *)(void *)jit.hart)->jit_threshold = fp ? 1 : 1 + p % 4;
-        load_program(&interp, seed, 64 + p % 512, fp);
-        load_program(&jit, seed, 64 + p % 512, fp);
+        load_program(&interp, seed, 64 + p % 512, mix);
+        load_program(&jit, seed, 64 + p % 512, mix);
         run(&interp);
         run(&jit);
         compare(&interp, &jit, seed);
@@ -473,7 +504,7 @@ static void differential(bool fp, unsigned programs)
 
 static void test_random_rv(void)
 {
-    differential(false, g_test_slow() ? 3000 : 300);
+    differential(MIX_INT, g_test_slow() ? 3000 : 300);
 }
 
 /* Floating point at the bounds of the JIT's inline paths (what the host's
@@ -481,7 +512,14 @@ static void test_random_rv(void)
  * fflags and traps must be the interpreter's. */
 static void test_random_fp(void)
 {
-    differential(true, g_test_slow() ? 3000 : 400);
+    differential(MIX_FP, g_test_slow() ? 3000 : 400);
+}
+
+/* The same, for the F ops whose answers turn on a few values: zeros of
+ * both signs, the conversions' bounds. */
+static void test_random_fp_edges(void)
+{
+    differential(MIX_FP_EDGES, g_test_slow() ? 1000 : 150);
 }
 
 int main(int argc, char *argv[])
@@ -493,5 +531,6 @@ int main(int argc, char *argv[])
     }
     g_test_add_func("/jit/rv64/random", test_random_rv);
     g_test_add_func("/jit/rv64/fp", test_random_fp);
+    g_test_add_func("/jit/rv64/fp-edges", test_random_fp_edges);
     return g_test_run();
 }
