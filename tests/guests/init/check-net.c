@@ -51,6 +51,39 @@ static bool if_up(struct check *c, int sock, const char *name)
     return true;
 }
 
+/*
+ * Linux 6.1's virtio core breaks a device's queues at shutdown
+ * (virtio_dev_shutdown()). When virtio-net's NAPI poll runs then, its loop
+ * that reclaims sent buffers (virtnet_poll_cleantx()) gets none from the
+ * broken queue while the device's used index says there are some, and
+ * spins for ever, holding the TX queue's lock: the power-off never
+ * finishes (about one 4-hart boot in 250, shown by an RCU stall in
+ * virtnet_poll and a second hart spinning in sch_direct_xmit). An
+ * interface taken down first has its NAPI disabled.
+ */
+void net_down(void)
+{
+    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct if_nameindex *names = if_nameindex();
+
+    if (sock >= 0 && names != NULL) {
+        for (struct if_nameindex *i = names; i->if_name != NULL; i++) {
+            struct ifreq ifr = { 0 };
+            snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", i->if_name);
+            if (strcmp(i->if_name, "lo") == 0 || ioctl(sock, SIOCGIFFLAGS, &ifr) != 0 ||
+                !(ifr.ifr_flags & IFF_UP))
+                continue;
+            ifr.ifr_flags &= ~IFF_UP;
+            if (ioctl(sock, SIOCSIFFLAGS, &ifr) != 0)
+                say("taking %s down: %s", i->if_name, strerror(errno));
+        }
+    }
+    if (names != NULL)
+        if_freenameindex(names);
+    if (sock >= 0)
+        close(sock);
+}
+
 static bool configure(struct check *c, const char *ifname, const char *ip, const char *mask,
                       const char *gw)
 {

@@ -230,6 +230,7 @@ static void setup(void)
 static void power_off(void)
 {
     say("power-off (uptime %.2f s)", uptime_seconds());
+    net_down();
     sync();
     reboot(RB_POWER_OFF);
     say("power-off failed: %s", strerror(errno));

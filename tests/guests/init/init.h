@@ -54,6 +54,8 @@ enum result check_diskbench(struct check *c);
 enum result check_hvc(struct check *c);
 enum result check_rng(struct check *c);
 enum result check_net(struct check *c);
+/* Before power-off: takes every network interface but lo down. */
+void net_down(void);
 enum result check_fb(struct check *c);
 enum result check_fbcon(struct check *c);
 enum result check_stress(struct check *c);
