@@ -152,41 +152,51 @@ static void write_all(int fd, const guint8 *buf, gsize len)
 }
 
 /*
- * Both consoles share stdout, line by line: while one console is in the
- * middle of a line (the last byte it printed was not a newline, and more
- * of it waits in its ring or it printed within LINE_HOLD_US), the other's
- * bytes wait in theirs. A read may take half a line (the guest sends a
- * line byte by byte), and by the time this thread looks at the other ring
- * (it may have waited for the CPU meanwhile), that may hold what the guest
- * wrote after the rest of the line.
+ * Both consoles share stdout, line by line. The console whose last output
+ * did not end its line owns stdout while more of that line waits in its
+ * ring or it printed within LINE_HOLD_US: the other's bytes wait in
+ * theirs meanwhile. A read may take half a line (the guest sends it byte
+ * by byte), and by the time this thread looks at the other ring (it may
+ * have waited for the CPU meanwhile), that may hold what the guest wrote
+ * after the rest of the line. There is one owner at a time, so both
+ * consoles in the middle of a line (two prompts) never wait for each other:
+ * the one that printed last goes on.
  */
 static gpointer output_thread(gpointer data)
 {
     Output *o = data;
     guint8 buf[4096];
-    bool mid_line[N_OUTPUTS] = { false };
-    gint64 last[N_OUTPUTS] = { 0 };
+    int owner = -1;
+    gint64 last = 0; /* when the owner last printed */
 
     for (;;) {
         struct pollfd fds[N_OUTPUTS + 1];
         bool held[N_OUTPUTS], wrote = false, busy = false, quit = atomic_load(&o->quit);
         gint64 now = g_get_monotonic_time(), hold = -1;
+        bool owner_busy = false;
 
+        if (owner >= 0 && !quit) {
+            owner_busy = vireo_ring_available(o->rings[owner]) > 0;
+            if (!owner_busy && now - last < LINE_HOLD_US) {
+                hold = LINE_HOLD_US - (now - last);
+            } else if (!owner_busy) {
+                owner = -1; /* its line stays unfinished */
+            }
+        }
         for (unsigned i = 0; i < N_OUTPUTS && !wrote; i++) {
-            unsigned other = (i + 1) % N_OUTPUTS;
-            held[i] =
-                !quit && mid_line[other] &&
-                (vireo_ring_available(o->rings[other]) > 0 || now - last[other] < LINE_HOLD_US);
+            held[i] = owner >= 0 && (unsigned)owner != i && (owner_busy || hold >= 0);
             if (held[i]) {
-                gint64 left = LINE_HOLD_US - (now - last[other]);
-                hold = hold < 0 ? left : MIN(hold, left);
                 continue;
             }
             gsize n = vireo_ring_read(o->rings[i], buf, sizeof buf);
             if (n > 0) {
                 write_all(STDOUT_FILENO, buf, n);
-                mid_line[i] = buf[n - 1] != '\n';
-                last[i] = now;
+                if (buf[n - 1] != '\n') {
+                    owner = (int)i;
+                    last = now;
+                } else if (owner == (int)i) {
+                    owner = -1;
+                }
                 wrote = true; /* and from the first console again */
             }
         }
@@ -197,7 +207,7 @@ static gpointer output_thread(gpointer data)
             break;
         }
         for (unsigned i = 0; i < N_OUTPUTS; i++) {
-            /* a held console's data waits for the other's line, or the
+            /* a held console's data waits for the owner's line, or the
              * end of the hold (the poll's timeout) */
             fds[i] = (struct pollfd){ .fd = held[i] ? -1 : vireo_ring_get_fd(o->rings[i]),
                                       .events = POLLIN };
