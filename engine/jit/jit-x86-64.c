@@ -164,9 +164,10 @@ typedef struct {
     /* per link slot: where its jump is patched (0 for a slot that needs no
      * patching) */
     uint32_t site_jump[2 * VIREO_IR_MAX_OPS];
-    uint8_t *entry;    /* the unchecked entry (NULL when there is none) */
-    uint8_t *body;     /* the first op's code, the cached registers loaded */
-    bool calls_helper; /* the block has a HELPER op */
+    uint8_t *entry;      /* the unchecked entry (NULL when there is none) */
+    uint8_t *body;       /* the first op's code, the cached registers loaded */
+    unsigned body_dirty; /* a block that loops on itself: `dirty` at its body */
+    bool calls_helper;   /* the block has a HELPER op */
     /* the adds of the counters (emit_count()): where each one's rip-relative
      * displacement goes, and how many instructions it counts */
     uint8_t *count_site[5 * VIREO_IR_MAX_OPS + 8];
@@ -590,7 +591,11 @@ static bool self_loop(const Gen *g, uint64_t target)
     return target == g->tb->vpc && !g->calls_helper;
 }
 
-/* The cache slots of the registers the block writes. */
+/* The cache slots of the registers the block writes: every op with a
+ * destination, those computed in their cache register (arithmetic, loads,
+ * floating point on the host's unit, the atomics emit_atomic() takes
+ * inline) and those a call computes (written to cpu->regs and reloaded
+ * after it, for which a write-back stores what cpu->regs holds). */
 static unsigned written_slots(const Gen *g)
 {
     unsigned mask = 0;
@@ -603,12 +608,13 @@ static unsigned written_slots(const Gen *g)
         case VIREO_IR_KIND_I:
         case VIREO_IR_KIND_LD:
         case VIREO_IR_KIND_R:
-        case VIREO_IR_KIND_F: /* inline on the host's unit (emit_fp()) */
+        case VIREO_IR_KIND_AT:
+        case VIREO_IR_KIND_F:
             if (g->slot_of[in->d] >= 0) {
                 mask |= 1u << g->slot_of[in->d];
             }
             break;
-        default: break; /* calls write cpu->regs, reloaded after them */
+        default: break; /* no destination, or a helper's (reloaded after it) */
         }
     }
     return mask;
@@ -665,6 +671,10 @@ static void emit_link(Gen *g, unsigned slot, unsigned insns, uint64_t target)
          * have changed the context (exec_key), the mapping of its page or
          * its generation without leaving: a helper's change leaves, and so
          * does a write to code by this hart (exit_request). */
+        /* The body takes what it writes as dirty from its start
+         * (written_slots()); anything else dirty here is written back, or
+         * its value would be lost at the body's first write-back. */
+        write_back(g, g->dirty & ~g->body_dirty);
         emit_count(g, insns);
         leave[0] = x_jcc(a, X_CC_B); /* the budget ran out */
         x_op_mem(a, false, false, X_OPC(0x83), X_CMP, X_R13,
@@ -2192,6 +2202,7 @@ static size_t compile_native(VireoTb *tb, uint8_t *code, size_t cap, const uint8
     if (loop) {
         g->dirty = written_slots(g); /* see emit_link() */
     }
+    g->body_dirty = g->dirty;
     memset(g->sext, 0, sizeof g->sext);
     memset(g->nonneg, 0, sizeof g->nonneg);
     g->sext[0] = g->nonneg[0] = true;

@@ -926,6 +926,63 @@ static void test_written_first(void)
     g_hash_table_destroy(blocks);
 }
 
+/* A block that loops on itself in its compiled code, with an AMOADD or
+ * AMOSWAP taken inline (its result computed in its cache register), read
+ * in the next turn after a call and a device load that write the cached
+ * registers back: the result must be among them. */
+static void test_loop_atomic(gconstpointer data)
+{
+    const VireoIrOp amo = (VireoIrOp)GPOINTER_TO_INT(data);
+    const bool w = amo == VIREO_OP_AMOADD32 || amo == VIREO_OP_AMOSWAP32;
+    const bool add = amo == VIREO_OP_AMOADD32 || amo == VIREO_OP_AMOADD64;
+    GHashTable *blocks = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+    enum { TURNS = 7 };
+    Side s;
+    VireoCpu *cpu;
+    VireoIrBlock *b;
+    VireoIrInsn *in;
+    uint64_t mem = 0x0123456789abcdf0ull, r11 = 0x00000000fedcba98ull, r7 = 0, r9 = 0;
+
+    side_init(&s, VIREO_ENGINE_JIT, blocks);
+    cpu = &s.t->cpu;
+    s.t->stop_on_trap = true;
+    /* A: r7 = ctz(r11) (a call); r9 = a device's word (the slow path);
+     * r11 = amo([DATA], r11); r1++; back to A while r1 != r3, else to C */
+    b = new_block(blocks, CODE_BASE);
+    emit(b, VIREO_OP_CTZ, 7, 11, 0, 0);
+    emit(b, VIREO_OP_MOVI, 13, 0, 0, (int64_t)MMIO_BASE);
+    emit(b, VIREO_OP_LD64, 9, 13, 0, 0);
+    emit(b, VIREO_OP_MOVI, 13, 0, 0, (int64_t)DATA_BASE);
+    emit(b, amo, 11, 13, 11, 0);
+    emit(b, VIREO_OP_ADDI, 1, 1, 0, 1);
+    in = emit(b, VIREO_OP_BNE, 0, 1, 3, (int64_t)CODE_BASE);
+    in->imm2 = (int64_t)(CODE_BASE + 0x200);
+    b = new_block(blocks, CODE_BASE + 0x200);
+    emit(b, VIREO_OP_TRAP, 0, 0, 0, 3);
+    vireo_store_le(s.ram + (DATA_BASE - RAM_BASE), 8, mem);
+    s.dev.regs[0] = 0x55;
+    cpu->regs[1] = 0;
+    cpu->regs[3] = TURNS;
+    cpu->regs[11] = r11;
+    run_at(cpu, CODE_BASE);
+    for (unsigned i = 0; i < TURNS; i++) {
+        uint64_t old = w ? (uint64_t)(int64_t)(int32_t)mem : mem;
+        uint64_t next = add ? mem + r11 : r11;
+        r7 = r11 == 0 ? 64 : (uint64_t)__builtin_ctzll(r11);
+        r9 = 0x55;
+        mem = w ? (mem & ~0xffffffffull) | (next & 0xffffffffull) : next;
+        r11 = old;
+    }
+    g_assert_cmpint(s.t->n_traps, ==, 1);
+    g_assert_cmpuint(cpu->regs[1], ==, TURNS);
+    g_assert_cmphex(cpu->regs[7], ==, r7);
+    g_assert_cmphex(cpu->regs[9], ==, r9);
+    g_assert_cmphex(cpu->regs[11], ==, r11);
+    g_assert_cmphex(vireo_load_le(s.ram + (DATA_BASE - RAM_BASE), 8), ==, mem);
+    side_free(&s);
+    g_hash_table_destroy(blocks);
+}
+
 /* Time on the interpreter (jit_interp_ns): a loop that never gets hot
  * enough to compile runs on the interpreter only, and nearly all of its
  * time counts there. The clock read is the coarse one, exact in the sum
@@ -991,6 +1048,14 @@ int main(int argc, char *argv[])
                          test_smc_same_page);
     g_test_add_func("/jit/computed-jump-loop", test_computed_jump_loop);
     g_test_add_func("/jit/written-first", test_written_first);
+    g_test_add_data_func("/jit/loop-atomic/amoadd32", GINT_TO_POINTER(VIREO_OP_AMOADD32),
+                         test_loop_atomic);
+    g_test_add_data_func("/jit/loop-atomic/amoadd64", GINT_TO_POINTER(VIREO_OP_AMOADD64),
+                         test_loop_atomic);
+    g_test_add_data_func("/jit/loop-atomic/amoswap32", GINT_TO_POINTER(VIREO_OP_AMOSWAP32),
+                         test_loop_atomic);
+    g_test_add_data_func("/jit/loop-atomic/amoswap64", GINT_TO_POINTER(VIREO_OP_AMOSWAP64),
+                         test_loop_atomic);
     g_test_add_func("/jit/interp-time", test_interp_time);
     return g_test_run();
 }
