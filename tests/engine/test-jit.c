@@ -209,6 +209,9 @@ typedef struct {
     GRand *rand;
     VireoIrBlock *blocks[MAX_BLOCKS];
     unsigned n_blocks;
+    /* no helpers in the program's blocks: a block that branches back to
+     * itself then loops in its own compiled code (self_loop()) */
+    bool no_helpers;
 } Gen;
 
 static uint64_t rnd(Gen *g, uint64_t n)
@@ -303,7 +306,7 @@ static const VireoIrOp fp_ops[] = {
 
 static void gen_op(Gen *g, VireoIrBlock *b, unsigned i)
 {
-    unsigned choice = (unsigned)rnd(g, 100);
+    unsigned choice = (unsigned)rnd(g, g->no_helpers ? 92 : 100);
 
     if (choice < 55) {
         /* Arithmetic: any K, U, R or I op. */
@@ -343,9 +346,15 @@ static void gen_op(Gen *g, VireoIrBlock *b, unsigned i)
             /* an atomic (LR, SC, CAS or an AMO) at the same place */
             VireoIrOp at;
             VireoIrInsn *in;
-            do {
-                at = (VireoIrOp)rnd(g, VIREO_OP_COUNT);
-            } while (vireo_ir_op_kind(at) != VIREO_IR_KIND_AT);
+            static const VireoIrOp inline_at[] = { VIREO_OP_AMOADD32, VIREO_OP_AMOADD64,
+                                                   VIREO_OP_AMOSWAP32, VIREO_OP_AMOSWAP64 };
+            if (rnd(g, 2)) {
+                at = inline_at[rnd(g, G_N_ELEMENTS(inline_at))]; /* the JIT's inline ones */
+            } else {
+                do {
+                    at = (VireoIrOp)rnd(g, VIREO_OP_COUNT);
+                } while (vireo_ir_op_kind(at) != VIREO_IR_KIND_AT);
+            }
             in = emit(b, at, rreg(g), 13, rsrc(g), 0);
             in->c = (uint8_t)rsrc(g);
         } else if (vireo_ir_op_kind(op) == VIREO_IR_KIND_LD) {
@@ -409,6 +418,7 @@ static void gen_terminator(Gen *g, VireoIrBlock *b, unsigned i)
 static void gen_program(Gen *g, GHashTable *blocks)
 {
     g->n_blocks = 1 + (unsigned)rnd(g, MAX_BLOCKS);
+    g->no_helpers = rnd(g, 3) == 0;
     for (unsigned i = 0; i < g->n_blocks; i++) {
         VireoIrBlock *b = g->blocks[i];
         unsigned n = (unsigned)rnd(g, 40);
