@@ -884,6 +884,19 @@ static void test_computed_jump_loop(void)
     g_hash_table_destroy(blocks);
 }
 
+/* The end of a block at CODE_BASE that loops on itself: r1++, back to its
+ * start while r1 != r3, else to a block at CODE_BASE + 0x200 that traps. */
+static void end_loop(GHashTable *blocks, VireoIrBlock *b)
+{
+    VireoIrInsn *in;
+
+    emit(b, VIREO_OP_ADDI, 1, 1, 0, 1);
+    in = emit(b, VIREO_OP_BNE, 0, 1, 3, (int64_t)CODE_BASE);
+    in->imm2 = (int64_t)(CODE_BASE + 0x200);
+    b = new_block(blocks, CODE_BASE + 0x200);
+    emit(b, VIREO_OP_TRAP, 0, 0, 0, 3);
+}
+
 /* A block does not load the registers it writes before it reads them. In
  * a block that loops on itself, the registers it writes count as written
  * from the start (they are newer than cpu->regs at every turn but the
@@ -895,7 +908,6 @@ static void test_written_first(void)
     Side s;
     VireoCpu *cpu;
     VireoIrBlock *b;
-    VireoIrInsn *in;
 
     side_init(&s, VIREO_ENGINE_JIT, blocks);
     cpu = &s.t->cpu;
@@ -906,11 +918,7 @@ static void test_written_first(void)
     emit(b, VIREO_OP_XEQ, 0, 1, 2, (int64_t)(CODE_BASE + 0x200));
     emit(b, VIREO_OP_MOVI, 5, 0, 0, 7);
     emit(b, VIREO_OP_ADDI, 6, 1, 0, 100);
-    emit(b, VIREO_OP_ADDI, 1, 1, 0, 1);
-    in = emit(b, VIREO_OP_BNE, 0, 1, 3, (int64_t)CODE_BASE);
-    in->imm2 = (int64_t)(CODE_BASE + 0x200);
-    b = new_block(blocks, CODE_BASE + 0x200);
-    emit(b, VIREO_OP_TRAP, 0, 0, 0, 3);
+    end_loop(blocks, b);
     for (unsigned round = 0; round < 20; round++) {
         /* from 0 to 5 without leaving early, the odd rounds leaving at
          * once, the last in the fourth turn */
@@ -950,7 +958,6 @@ static void test_loop_atomic(gconstpointer data)
     Side s;
     VireoCpu *cpu;
     VireoIrBlock *b;
-    VireoIrInsn *in;
     uint64_t mem = 0x0123456789abcdf0ull, r11 = 0x00000000fedcba98ull, r7 = 0, r9 = 0;
 
     side_init(&s, VIREO_ENGINE_JIT, blocks);
@@ -964,11 +971,7 @@ static void test_loop_atomic(gconstpointer data)
     emit(b, VIREO_OP_LD64, 9, 13, 0, 0);
     emit(b, VIREO_OP_MOVI, 13, 0, 0, (int64_t)DATA_BASE);
     emit(b, amo, 11, 13, 11, 0);
-    emit(b, VIREO_OP_ADDI, 1, 1, 0, 1);
-    in = emit(b, VIREO_OP_BNE, 0, 1, 3, (int64_t)CODE_BASE);
-    in->imm2 = (int64_t)(CODE_BASE + 0x200);
-    b = new_block(blocks, CODE_BASE + 0x200);
-    emit(b, VIREO_OP_TRAP, 0, 0, 0, 3);
+    end_loop(blocks, b);
     vireo_store_le(s.ram + (DATA_BASE - RAM_BASE), 8, mem);
     s.dev.regs[0] = 0x55;
     cpu->regs[1] = 0;
